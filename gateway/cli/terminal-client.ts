@@ -1,0 +1,154 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { codePointLength, decodeUtf8 } from '../../protocol/text.js';
+import { MAX_CONTENT_CHARS, MAX_TITLE_CHARS, splitRecipients, type EmailError } from '../../protocol/email.js';
+import { isProtocolError } from '../../protocol/errors.js';
+import { clientLines, MenuChoice } from '../../protocol/texts.js';
+import { loadClientKeys } from '../client/keys.js';
+import type { Draft, MailClient, ReadResult } from '../client/mail-client.js';
+import { openClassicSession } from '../client/session.js';
+import type { LineInput } from './line-input.js';
+
+export interface TerminalOptions {
+  input: LineInput;
+  write: (text: string) => void;
+  keysDir: string;
+  port: number;
+  /** Skips the server prompt when given. */
+  server?: string;
+}
+
+/** Thrown when input ends in the middle of a question. */
+class InputEnded extends Error {}
+
+/** The sample's display of an email (section IV, client 5). */
+function showEmail(result: ReadResult): string {
+  if (result.kind === 'refused' || !result.email) return `${result.text}\n`;
+  const email = result.email;
+  return (
+    `\nFrom: ${email.from}\nTo: ${email.to.join(';')}\nTime and Date Received: ${email.receivedAt}\n` +
+    `Title: ${email.title}\nContent Length: ${email.contentLength}\nContents:\n${email.content}\n\n`
+  );
+}
+
+async function readContentFile(name: string): Promise<string> {
+  const bytes = await readFile(resolve(name));
+  return decodeUtf8(bytes);
+}
+
+/** Asks for the email the way the sample sessions do, re-asking a field until it is valid. */
+function composer(options: TerminalOptions): (problem?: EmailError) => Promise<Draft> {
+  const { write } = options;
+  const ask = async (prompt: string): Promise<string> => {
+    const line = await options.input.ask(prompt);
+    if (line === null) throw new InputEnded();
+    return line;
+  };
+  return async (problem) => {
+    if (problem) write(`The email cannot be sent: ${problem.message}.\n`);
+    let to: string[];
+    for (;;) {
+      to = splitRecipients(await ask(clientLines.destinationsPrompt));
+      if (to.length > 0) break;
+      write('Enter at least one destination.\n');
+    }
+    let title: string;
+    for (;;) {
+      title = await ask(clientLines.titlePrompt);
+      const length = codePointLength(title);
+      if (length <= MAX_TITLE_CHARS) break;
+      write(`The title has ${length} characters; the limit is ${MAX_TITLE_CHARS}. Enter a shorter title.\n`);
+    }
+    for (;;) {
+      const fromFile = (await ask(clientLines.loadFromFilePrompt)).trim().toUpperCase().startsWith('Y');
+      let content: string;
+      if (fromFile) {
+        const name = await ask(clientLines.filenamePrompt);
+        try {
+          content = await readContentFile(name);
+        } catch (error) {
+          write(`Cannot load ${name}: ${(error as Error).message}\n`);
+          continue;
+        }
+      } else {
+        content = await ask(clientLines.contentsPrompt);
+      }
+      const length = codePointLength(content);
+      if (length <= MAX_CONTENT_CHARS) return { to, title, content };
+      write(`The content has ${length} characters; the limit is ${MAX_CONTENT_CHARS}. Nothing was sent.\n`);
+    }
+  };
+}
+
+async function menuLoop(client: MailClient, options: TerminalOptions): Promise<void> {
+  const { write } = options;
+  for (;;) {
+    const answer = await options.input.ask(client.menu);
+    const choice = answer?.trim() ?? MenuChoice.terminate;
+    if (choice === MenuChoice.send) {
+      await client.send(composer(options));
+      write(`${clientLines.sent}\n`);
+    } else if (choice === MenuChoice.inbox) {
+      write(`${(await client.listInbox()).text}\n`);
+    } else if (choice === MenuChoice.view) {
+      const result = await client.read(async () => {
+        const line = await options.input.ask(clientLines.indexPrompt);
+        if (line === null) throw new InputEnded();
+        return line;
+      });
+      write(showEmail(result));
+    } else {
+      if (answer === null) write('\n');
+      await client.terminate(answer === null ? MenuChoice.terminate : choice);
+      write(`${clientLines.terminated}\n`);
+      return;
+    }
+  }
+}
+
+/** The terminal client of the sample sessions (section IV). Resolves with the exit code. */
+export async function runTerminalClient(options: TerminalOptions): Promise<number> {
+  const { input, write } = options;
+  const server = options.server ?? (await input.ask(clientLines.serverPrompt))?.trim();
+  const username = (await input.ask(clientLines.usernamePrompt))?.trim();
+  const password = await input.askHidden(clientLines.passwordPrompt);
+  if (!server || !username || password === null) {
+    write('\nNo input: terminating.\n');
+    return 1;
+  }
+  let client: MailClient;
+  try {
+    client = await openClassicSession({
+      host: server,
+      port: options.port,
+      credentials: { username, password },
+      keys: loadClientKeys(options.keysDir, username),
+    });
+  } catch (error) {
+    if (isProtocolError(error, 'LOGIN_REJECTED')) {
+      write(`${clientLines.rejected}\n`);
+      return 1;
+    }
+    if (isProtocolError(error)) {
+      write(`${error.message}\nTerminating.\n`);
+      return 1;
+    }
+    throw error;
+  }
+  try {
+    await menuLoop(client, options);
+    return 0;
+  } catch (error) {
+    if (error instanceof InputEnded) {
+      client.destroy();
+      write('\nInput ended: the connection is closed; nothing unfinished was sent.\n');
+      return 1;
+    }
+    if (isProtocolError(error)) {
+      client.destroy();
+      write(`\nThe session ended: ${error.message}.\n`);
+      return 1;
+    }
+    throw error;
+  }
+}

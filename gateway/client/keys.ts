@@ -1,0 +1,50 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { KeyObject } from 'node:crypto';
+import { parsePrivateKey, parsePublicKey } from '../../protocol/crypto.js';
+import { ProtocolError } from '../../protocol/errors.js';
+
+/**
+ * Where a user's key files live on a client machine: in DIR itself (the specification's
+ * layout, C) or in DIR/<user>/ (the key generator's layout, one folder per user).
+ */
+export function keyFolderCandidates(dir: string, username: string): string[] {
+  return [join(dir, username), dir];
+}
+
+function findFile(dir: string, username: string, name: string): string | undefined {
+  for (const folder of keyFolderCandidates(dir, username)) {
+    const file = join(folder, name);
+    if (existsSync(file)) return file;
+  }
+  return undefined;
+}
+
+/** The keys a client needs: the server's public key now, the user's private key only after login. */
+export interface ClientKeys {
+  serverPublicKey: KeyObject;
+  /** Throws MISSING_PRIVATE_KEY or BAD_KEY. */
+  privateKey(): KeyObject;
+  /** Where the server's public key was read from. */
+  serverPublicKeyFile: string;
+}
+
+export function loadClientKeys(dir: string, username: string): ClientKeys {
+  const serverFile = findFile(dir, username, 'server_public.pem');
+  if (!serverFile) {
+    throw new ProtocolError('MISSING_PRIVATE_KEY', `no server_public.pem in ${dir} or ${join(dir, username)}`);
+  }
+  const serverPublicKey = parsePublicKey(readFileSync(serverFile), serverFile);
+  return {
+    serverPublicKey,
+    serverPublicKeyFile: serverFile,
+    privateKey() {
+      const name = `${username}_private.pem`;
+      const file = findFile(dir, username, name);
+      if (!file) {
+        throw new ProtocolError('MISSING_PRIVATE_KEY', `no ${name} in ${dir} or ${join(dir, username)}`);
+      }
+      return parsePrivateKey(readFileSync(file), file);
+    },
+  };
+}

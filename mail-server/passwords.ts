@@ -1,0 +1,56 @@
+import { createHash, randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+
+/**
+ * `user_pass.json` holds, per user, either the plain password (as the specification has it)
+ * or an scrypt hash: `scrypt$N$r$p$<salt base64>$<hash base64>`.
+ */
+export type PasswordRecord =
+  | { kind: 'plain'; digest: Buffer }
+  | { kind: 'scrypt'; N: number; r: number; p: number; salt: Buffer; hash: Buffer };
+
+const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
+
+export function parsePasswordRecord(stored: string): PasswordRecord {
+  if (!stored.startsWith('scrypt$')) return { kind: 'plain', digest: sha256(stored) };
+  const [, n, r, p, salt, hash] = stored.split('$');
+  const record = {
+    kind: 'scrypt' as const,
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+    salt: Buffer.from(salt ?? '', 'base64'),
+    hash: Buffer.from(hash ?? '', 'base64'),
+  };
+  const powerOfTwo = Number.isInteger(record.N) && record.N > 1 && (record.N & (record.N - 1)) === 0;
+  if (!powerOfTwo || !(record.r > 0) || !(record.p > 0) || record.salt.length < 8 || record.hash.length < 16) {
+    throw new Error('malformed scrypt hash (expected scrypt$N$r$p$salt$hash)');
+  }
+  return record;
+}
+
+export function hashPassword(password: string, N = 16384, r = 8, p = 1): string {
+  const salt = randomBytes(16);
+  const hash = scryptSync(password, salt, 32, { N, r, p, maxmem: 256 * N * r });
+  return `scrypt$${N}$${r}$${p}$${salt.toString('base64')}$${hash.toString('base64')}`;
+}
+
+// Stands in for an unknown user, so that an unknown name costs what a known one does.
+const UNKNOWN_USER: PasswordRecord = { kind: 'plain', digest: sha256(randomBytes(16).toString('hex')) };
+
+/** Constant-time check of a candidate password; `undefined` is an unknown user and never matches. */
+export function verifyPassword(record: PasswordRecord | undefined, candidate: string): boolean {
+  const target = record ?? UNKNOWN_USER;
+  let matches: boolean;
+  if (target.kind === 'plain') {
+    matches = timingSafeEqual(sha256(candidate), target.digest);
+  } else {
+    const derived = scryptSync(candidate, target.salt, target.hash.length, {
+      N: target.N,
+      r: target.r,
+      p: target.p,
+      maxmem: 256 * target.N * target.r,
+    });
+    matches = timingSafeEqual(derived, target.hash);
+  }
+  return matches && record !== undefined;
+}

@@ -1,0 +1,194 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
+import { EventEmitter } from 'node:events';
+import { isFromWorker, type ToWorker, type WorkerConfig } from './worker-protocol.js';
+import type { Logger } from './log.js';
+
+export interface PoolOptions {
+  workerScript: string;
+  config: WorkerConfig;
+  /** Sessions served at once; further connections wait in the queue. */
+  maxSessions: number;
+  /** Sessions a child serves before it is replaced; 1 gives every client a fresh process. */
+  maxUse: number;
+  /** Idle children kept started ahead, so that a client does not wait for Node's start-up. */
+  spare: number;
+  /** Connections allowed to wait for a free session; beyond it they are closed. */
+  maxQueue: number;
+}
+
+interface Worker {
+  child: ChildProcess;
+  state: 'starting' | 'idle' | 'busy' | 'retiring';
+  uses: number;
+}
+
+/**
+ * A prefork pool of session children, in the manner of Apache's prefork and Postfix's master:
+ * spare children wait ready, each serves one client at a time, a child that dies is replaced.
+ * Emits 'died' (pid, wasBusy) when a child ends without being asked to.
+ */
+export class WorkerPool extends EventEmitter {
+  readonly #options: PoolOptions;
+  readonly #log: Logger;
+  readonly #workers = new Map<number, Worker>();
+  readonly #queue: Socket[] = [];
+  #closing = false;
+
+  constructor(options: PoolOptions, log: Logger) {
+    super();
+    this.#options = options;
+    this.#log = log;
+  }
+
+  get stats(): { workers: number; busy: number; idle: number; starting: number; queued: number } {
+    const count = (state: Worker['state']): number =>
+      [...this.#workers.values()].filter((worker) => worker.state === state).length;
+    return {
+      workers: this.#workers.size,
+      busy: count('busy'),
+      idle: count('idle'),
+      starting: count('starting'),
+      queued: this.#queue.length,
+    };
+  }
+
+  pids(): number[] {
+    return [...this.#workers.keys()];
+  }
+
+  /** Starts the spare children; resolves when they are ready. */
+  async start(): Promise<void> {
+    this.#topUp();
+    await new Promise<void>((resolve) => {
+      const check = (): void => {
+        if (this.stats.starting === 0) {
+          this.off('ready', check);
+          resolve();
+        }
+      };
+      this.on('ready', check);
+      check();
+    });
+  }
+
+  submit(socket: Socket): void {
+    if (this.#closing) {
+      socket.destroy();
+      return;
+    }
+    if (this.#queue.length >= this.#options.maxQueue) {
+      this.#log.warn({ queued: this.#queue.length }, 'too many waiting connections; closing a new one');
+      socket.destroy();
+      return;
+    }
+    this.#queue.push(socket);
+    this.#dispatch();
+  }
+
+  async close(): Promise<void> {
+    this.#closing = true;
+    for (const socket of this.#queue.splice(0)) socket.destroy();
+    const exits = [...this.#workers.values()].map(
+      (worker) =>
+        new Promise<void>((resolve) => {
+          if (worker.child.exitCode !== null || worker.child.signalCode !== null) {
+            resolve();
+            return;
+          }
+          worker.child.once('exit', () => {
+            resolve();
+          });
+          worker.child.kill('SIGTERM');
+        }),
+    );
+    await Promise.all(exits);
+  }
+
+  #busyCount(): number {
+    let count = 0;
+    for (const worker of this.#workers.values()) if (worker.state === 'busy') count++;
+    return count;
+  }
+
+  #dispatch(): void {
+    while (this.#queue.length > 0) {
+      const worker = [...this.#workers.values()].find((candidate) => candidate.state === 'idle');
+      if (!worker) break;
+      const socket = this.#queue.shift();
+      if (!socket) break;
+      if (socket.destroyed) continue;
+      this.#assign(worker, socket);
+    }
+    this.#topUp();
+  }
+
+  /** Keeps `spare` children idle or starting, plus one starting for each waiting client. */
+  #topUp(): void {
+    if (this.#closing) return;
+    const { spare, maxSessions } = this.#options;
+    let ready = 0;
+    for (const worker of this.#workers.values()) {
+      if (worker.state === 'idle' || worker.state === 'starting') ready++;
+    }
+    const busy = this.#busyCount();
+    const wanted = Math.min(spare + this.#queue.length, Math.max(0, maxSessions - busy));
+    for (let i = ready; i < wanted; i++) this.#spawn();
+  }
+
+  #spawn(): void {
+    const child = fork(this.#options.workerScript, [JSON.stringify(this.#options.config)], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const pid = child.pid;
+    if (pid === undefined) {
+      this.#log.error('a session process could not be started');
+      return;
+    }
+    const worker: Worker = { child, state: 'starting', uses: 0 };
+    this.#workers.set(pid, worker);
+    child.on('message', (message: unknown) => {
+      if (!isFromWorker(message)) return;
+      if (message.type === 'ready') {
+        worker.state = 'idle';
+        this.emit('ready', pid);
+      } else {
+        worker.uses++;
+        if (worker.uses >= this.#options.maxUse) this.#retire(worker);
+        else worker.state = 'idle';
+      }
+      this.#dispatch();
+    });
+    child.on('error', (error) => {
+      this.#log.error({ pid, err: error.message }, 'session process error');
+    });
+    child.on('exit', (code, signal) => {
+      const wasBusy = worker.state === 'busy';
+      const expected = worker.state === 'retiring' || this.#closing;
+      this.#workers.delete(pid);
+      if (worker.state === 'starting') this.emit('ready', pid);
+      if (!expected) {
+        this.#log.warn({ pid, code, signal, wasBusy }, 'session process died; replacing it');
+        this.emit('died', pid, wasBusy);
+      }
+      this.#dispatch();
+    });
+  }
+
+  #assign(worker: Worker, socket: Socket): void {
+    worker.state = 'busy';
+    const message: ToWorker = { type: 'session' };
+    worker.child.send(message, socket, (error) => {
+      if (error) {
+        this.#log.error({ pid: worker.child.pid, err: error.message }, 'could not hand a connection over');
+        socket.destroy();
+      }
+    });
+  }
+
+  #retire(worker: Worker): void {
+    worker.state = 'retiring';
+    const message: ToWorker = { type: 'exit' };
+    worker.child.send(message);
+  }
+}

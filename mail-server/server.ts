@@ -1,0 +1,110 @@
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { loadServerHome } from './home.js';
+import { announce, type Logger } from './log.js';
+import { removeTempFiles } from './mailstore.js';
+import { WorkerPool } from './pool.js';
+import type { ChannelKind } from './worker-protocol.js';
+import { MAX_FRAME_BYTES } from '../protocol/framing.js';
+import { serverLines } from '../protocol/texts.js';
+
+export interface MailServerOptions {
+  home: string;
+  host: string;
+  port: number;
+  channel: ChannelKind;
+  maxSessions: number;
+  maxUse: number;
+  spare: number;
+  maxQueue: number;
+  idleTimeoutMs: number;
+  logLevel: string;
+}
+
+export const defaultServerOptions = {
+  host: '0.0.0.0',
+  port: 13000,
+  channel: 'classic',
+  maxSessions: 100,
+  maxUse: 100,
+  spare: 4,
+  maxQueue: 1000,
+  idleTimeoutMs: 300_000,
+  logLevel: 'info',
+} as const satisfies Omit<MailServerOptions, 'home'>;
+
+/**
+ * The parent process: checks the home, accepts connections and hands each one to a
+ * session child of the pool. It never decrypts anything itself.
+ */
+export class MailServer {
+  readonly #options: MailServerOptions;
+  readonly #log: Logger;
+  readonly #pool: WorkerPool;
+  readonly #server: Server;
+  readonly #inboxes: string[];
+
+  /** Throws HomeError when a file of the home is missing or malformed. */
+  constructor(options: MailServerOptions, log: Logger) {
+    this.#options = options;
+    this.#log = log;
+    const home = loadServerHome(options.home);
+    this.#inboxes = [...home.users.values()].map((user) => user.inbox);
+    // Temporary files can only be left by a process that died while storing.
+    for (const inbox of this.#inboxes) removeTempFiles(inbox);
+    this.#pool = new WorkerPool(
+      {
+        workerScript: fileURLToPath(new URL('./worker.js', import.meta.url)),
+        config: {
+          home: options.home,
+          channel: options.channel,
+          idleTimeoutMs: options.idleTimeoutMs,
+          maxFrameBytes: MAX_FRAME_BYTES,
+          logLevel: options.logLevel,
+        },
+        maxSessions: options.maxSessions,
+        maxUse: options.maxUse,
+        spare: Math.min(options.spare, options.maxSessions),
+        maxQueue: options.maxQueue,
+      },
+      log,
+    );
+    this.#pool.on('died', (pid: number) => {
+      for (const inbox of this.#inboxes) {
+        const removed = removeTempFiles(inbox, pid);
+        if (removed.length > 0) this.#log.warn({ pid, inbox, removed }, 'removed what a dead session left unfinished');
+      }
+    });
+    this.#server = createServer({ pauseOnConnect: true }, (socket) => {
+      this.#pool.submit(socket);
+    });
+  }
+
+  get pool(): WorkerPool {
+    return this.#pool;
+  }
+
+  async listen(): Promise<AddressInfo> {
+    await this.#pool.start();
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(this.#options.port, this.#options.host, () => {
+        this.#server.off('error', reject);
+        resolve();
+      });
+    });
+    const address = this.#server.address() as AddressInfo;
+    this.#log.info({ host: address.address, port: address.port, channel: this.#options.channel }, 'listening');
+    announce(serverLines.ready);
+    return address;
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.#server.close(() => {
+        resolve();
+      });
+    });
+    await this.#pool.close();
+  }
+}

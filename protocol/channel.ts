@@ -1,0 +1,13 @@
+/**
+ * A message channel: what the session layer (the menu and its sub-protocols) runs over.
+ * The classic channel is AES-256-ECB over frames; the enhanced one is AES-256-GCM records.
+ */
+export interface MessageChannel {
+  send(text: string): Promise<void>;
+  /** The next message; rejects with a ProtocolError when the peer goes away or misbehaves. */
+  receive(): Promise<string>;
+  /** Flushes what was sent, then closes. */
+  close(): Promise<void>;
+  /** Drops the connection at once. */
+  destroy(): void;
+}

@@ -1,0 +1,208 @@
+import { ProtocolError } from './errors.js';
+import { codePointLength } from './text.js';
+
+/** Section D limits, counted in Unicode code points. */
+export const MAX_TITLE_CHARS = 100;
+export const MAX_CONTENT_CHARS = 1_000_000;
+
+export interface Email {
+  from: string;
+  to: string[];
+  title: string;
+  content: string;
+}
+
+/** An email as the server stores it (section F): the section D fields plus the receive time. */
+export interface StoredEmail extends Email {
+  receivedAt: string;
+  contentLength: number;
+}
+
+export type EmailProblemCode =
+  | 'NO_SENDER'
+  | 'NO_RECIPIENTS'
+  | 'BAD_RECIPIENT'
+  | 'TITLE_TOO_LONG'
+  | 'TITLE_HAS_LINE_BREAK'
+  | 'CONTENT_TOO_LONG'
+  | 'LENGTH_MISMATCH'
+  | 'MALFORMED';
+
+export class EmailError extends ProtocolError {
+  readonly problem: EmailProblemCode;
+  constructor(problem: EmailProblemCode, message: string) {
+    super('INVALID_EMAIL', message, { fatal: false });
+    this.problem = problem;
+  }
+}
+
+/** Splits a `To` value on `;`, trimming spaces and dropping empty names. */
+export function splitRecipients(value: string): string[] {
+  return value
+    .split(';')
+    .map((name) => name.trim())
+    .filter((name) => name.length > 0);
+}
+
+/** Returns the first problem with an email's fields, or undefined when it may be sent. */
+export function findEmailProblem(email: Email): EmailError | undefined {
+  if (email.from.length === 0 || /[\r\n;]/.test(email.from)) {
+    return new EmailError('NO_SENDER', 'the sender is missing or not a username');
+  }
+  if (email.to.length === 0) return new EmailError('NO_RECIPIENTS', 'the email has no recipient');
+  for (const name of email.to) {
+    if (name.length === 0 || /[\r\n;]/.test(name) || name !== name.trim()) {
+      return new EmailError('BAD_RECIPIENT', `"${name}" is not a valid recipient name`);
+    }
+  }
+  const titleLength = codePointLength(email.title);
+  if (titleLength > MAX_TITLE_CHARS) {
+    return new EmailError(
+      'TITLE_TOO_LONG',
+      `the title has ${titleLength} characters; the limit is ${MAX_TITLE_CHARS}`,
+    );
+  }
+  if (/[\r\n]/.test(email.title)) {
+    return new EmailError('TITLE_HAS_LINE_BREAK', 'the title must be a single line');
+  }
+  const contentLength = codePointLength(email.content);
+  if (contentLength > MAX_CONTENT_CHARS) {
+    return new EmailError(
+      'CONTENT_TOO_LONG',
+      `the content has ${contentLength} characters; the limit is ${MAX_CONTENT_CHARS}`,
+    );
+  }
+  return undefined;
+}
+
+export function assertValidEmail(email: Email): void {
+  const problem = findEmailProblem(email);
+  if (problem) throw problem;
+}
+
+/** Section D: the email as the client sends it. */
+export function formatEmail(email: Email): string {
+  return (
+    `From: ${email.from}\n` +
+    `To: ${email.to.join(';')}\n` +
+    `Title: ${email.title}\n` +
+    `Content Length: ${codePointLength(email.content)}\n` +
+    `Content:\n` +
+    email.content
+  );
+}
+
+/** Section F: the email as the server stores it, with the time it was received. */
+export function formatStoredEmail(email: Email, receivedAt: string): string {
+  return (
+    `From: ${email.from}\n` +
+    `To: ${email.to.join(';')}\n` +
+    `Time and Date: ${receivedAt}\n` +
+    `Title: ${email.title}\n` +
+    `Content Length: ${codePointLength(email.content)}\n` +
+    `Content:\n` +
+    email.content
+  );
+}
+
+/** Reads header lines one by one without splitting the (possibly 1 MB) content. */
+class HeaderCursor {
+  #offset = 0;
+  constructor(private readonly text: string) {}
+
+  field(labels: readonly string[]): string {
+    const end = this.text.indexOf('\n', this.#offset);
+    if (end < 0) throw new EmailError('MALFORMED', `missing the "${labels[0] ?? ''}" line`);
+    const line = this.text.slice(this.#offset, end);
+    for (const label of labels) {
+      if (line.startsWith(label)) {
+        this.#offset = end + 1;
+        return line.slice(label.length);
+      }
+    }
+    throw new EmailError('MALFORMED', `expected a "${labels[0] ?? ''}" line`);
+  }
+
+  rest(): string {
+    return this.text.slice(this.#offset);
+  }
+}
+
+function parseContentLength(value: string): number {
+  const trimmed = value.trim();
+  if (!/^\d{1,7}$/.test(trimmed)) {
+    throw new EmailError('MALFORMED', `"Content Length" is not a number: ${JSON.stringify(value.slice(0, 20))}`);
+  }
+  return Number(trimmed);
+}
+
+function checkParsed(email: Email, declaredLength: number): void {
+  const problem = findEmailProblem(email);
+  if (problem) throw problem;
+  const actual = codePointLength(email.content);
+  if (actual !== declaredLength) {
+    throw new EmailError(
+      'LENGTH_MISMATCH',
+      `"Content Length" says ${declaredLength} but the content has ${actual} characters`,
+    );
+  }
+}
+
+const CONTENT_LABELS = ['Content: ', 'Content:'] as const;
+
+/** Parses a section D email and checks its limits. Throws EmailError. */
+export function parseEmail(text: string): Email {
+  const cursor = new HeaderCursor(text);
+  const from = cursor.field(['From: ']);
+  const to = splitRecipients(cursor.field(['To: ']));
+  const title = cursor.field(['Title: ']);
+  const declaredLength = parseContentLength(cursor.field(['Content Length: ']));
+  const contentLine = cursor.field(CONTENT_LABELS);
+  if (contentLine.trim() !== '') throw new EmailError('MALFORMED', 'unexpected text after "Content:"');
+  const email = { from, to, title, content: cursor.rest() };
+  checkParsed(email, declaredLength);
+  return email;
+}
+
+/**
+ * Parses a stored email (section F). Also takes the labels the sample session prints
+ * ("Time and Date Received:", "Contents:"), as other implementations may store them.
+ */
+export function parseStoredEmail(text: string): StoredEmail {
+  const cursor = new HeaderCursor(text);
+  const from = cursor.field(['From: ']);
+  const to = splitRecipients(cursor.field(['To: ']));
+  const receivedAt = cursor.field(['Time and Date: ', 'Time and Date Received: ']).trim();
+  const title = cursor.field(['Title: ']);
+  const contentLength = parseContentLength(cursor.field(['Content Length: ']));
+  const contentLine = cursor.field(['Contents: ', 'Contents:', ...CONTENT_LABELS]);
+  if (contentLine.trim() !== '') throw new EmailError('MALFORMED', 'unexpected text after "Content:"');
+  const email = { from, to, title, content: cursor.rest() };
+  checkParsed(email, contentLength);
+  return { ...email, receivedAt, contentLength };
+}
+
+const pad = (value: number, width: number): string => String(value).padStart(width, '0');
+
+/**
+ * The receive time as Python's `str(datetime.datetime.now())` writes it: local time,
+ * `YYYY-MM-DD HH:MM:SS.ffffff`, the fraction left out when it is zero.
+ */
+export function formatReceivedTime(epochMicros: number): string {
+  const date = new Date(Math.floor(epochMicros / 1000));
+  const micros = epochMicros % 1_000_000;
+  const base =
+    `${pad(date.getFullYear(), 4)}-${pad(date.getMonth() + 1, 2)}-${pad(date.getDate(), 2)} ` +
+    `${pad(date.getHours(), 2)}:${pad(date.getMinutes(), 2)}:${pad(date.getSeconds(), 2)}`;
+  return micros === 0 ? base : `${base}.${pad(micros, 6)}`;
+}
+
+/** Microseconds since the epoch, from the high-resolution clock. */
+export function nowMicros(): number {
+  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
+}
+
+/** A sort key for receive times: Python omits a zero fraction, so add it back. */
+export function receivedTimeSortKey(receivedAt: string): string {
+  return /\.\d+$/.test(receivedAt) ? receivedAt : `${receivedAt}.000000`;
+}

@@ -1,0 +1,37 @@
+/**
+ * Typed errors with stable codes: callers and tests match on `code`, never on the message.
+ * `fatal` says whether the connection can go on after the error.
+ */
+export type ProtocolErrorCode =
+  | 'FRAME_TOO_LARGE'
+  | 'CONNECTION_CLOSED'
+  | 'TRUNCATED_FRAME'
+  | 'IDLE_TIMEOUT'
+  | 'BAD_CIPHERTEXT'
+  | 'BAD_UTF8'
+  | 'BAD_KEY'
+  | 'LOGIN_REJECTED'
+  | 'LOGIN_TOO_LONG'
+  | 'MISSING_PRIVATE_KEY'
+  | 'UNEXPECTED_MESSAGE'
+  | 'INVALID_EMAIL'
+  | 'INVALID_INDEX'
+  | 'CONNECT_FAILED'
+  | 'HANDSHAKE_FAILED'
+  | 'RECORD_AUTH_FAILED';
+
+export class ProtocolError extends Error {
+  readonly code: ProtocolErrorCode;
+  readonly fatal: boolean;
+
+  constructor(code: ProtocolErrorCode, message: string, options?: { fatal?: boolean; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'ProtocolError';
+    this.code = code;
+    this.fatal = options?.fatal ?? true;
+  }
+}
+
+export function isProtocolError(error: unknown, code?: ProtocolErrorCode): error is ProtocolError {
+  return error instanceof ProtocolError && (code === undefined || error.code === code);
+}

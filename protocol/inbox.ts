@@ -1,0 +1,54 @@
+import { EMPTY_INBOX } from './texts.js';
+import { printable } from './text.js';
+
+/** One row of the inbox listing (section G): index, sender, receive time, title. */
+export interface InboxRow {
+  index: number;
+  from: string;
+  receivedAt: string;
+  title: string;
+}
+
+const HEADERS = ['Index', 'From', 'DateTime', 'Title'] as const;
+const MIN_WIDTHS = [7, 10, 30] as const;
+
+/**
+ * The listing the server sends: the sample's columns, aligned. Control characters in a title
+ * are shown as visible symbols so one title cannot break the table.
+ */
+export function formatInboxListing(rows: readonly InboxRow[]): string {
+  if (rows.length === 0) return `${EMPTY_INBOX}\n`;
+  const cells = rows.map((row) => [String(row.index), printable(row.from), row.receivedAt, printable(row.title)]);
+  const widths = MIN_WIDTHS.map((min, column) =>
+    Math.max(min, ...cells.map((cell) => (cell[column] ?? '').length + 2)),
+  );
+  const line = (columns: readonly string[]): string =>
+    columns.map((text, column) => (column < widths.length ? text.padEnd(widths[column] ?? 0) : text)).join('');
+  return [line(HEADERS), ...cells.map(line)].join('\n') + '\n';
+}
+
+const ROW = /^\s*(\d+)\s+(\S+)\s+(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,6})?)(\s+)(.*)$/;
+
+/**
+ * Reads a listing back into rows. Takes this server's aligned table and looser tables of
+ * other implementations of the protocol; lines that are not rows are ignored.
+ */
+export function parseInboxListing(text: string): InboxRow[] {
+  const lines = text.split('\n');
+  const header = lines.find((line) => line.trimStart().startsWith('Index'));
+  const titleColumn = header?.indexOf('Title') ?? -1;
+  const rows: InboxRow[] = [];
+  for (const line of lines) {
+    const match = ROW.exec(line);
+    if (!match) continue;
+    const [, index = '', from = '', receivedAt = '', gap = '', rest = ''] = match;
+    const titleStart = line.length - rest.length;
+    // In an aligned table the title starts at its column, keeping a title's own leading spaces.
+    const title =
+      titleColumn >= titleStart - gap.length && titleColumn <= titleStart
+        ? line.slice(titleColumn)
+        : rest;
+    rows.push({ index: Number(index), from, receivedAt, title });
+  }
+  return rows;
+}
