@@ -8,15 +8,17 @@ import { isProtocolError } from '../protocol/errors.js';
 import { serverLines } from '../protocol/texts.js';
 import { loadServerHome } from './home.js';
 import { announce, createLogger } from './log.js';
-import { acceptClassicLogin, type LoggedIn } from './login.js';
+import type { LoggedIn } from './login.js';
+import { loginAcceptors } from './acceptors.js';
 import { runSession } from './session.js';
 import { isToWorker, type FromWorker, type WorkerConfig } from './worker-protocol.js';
 
 const config = JSON.parse(process.argv[2] ?? '{}') as WorkerConfig;
 const log = createLogger(config.logLevel, { role: 'session' });
 const home = loadServerHome(config.home);
-const acceptLogin = acceptClassicLogin;
-if (config.channel !== 'classic') throw new Error(`unknown channel ${config.channel}`);
+const acceptorForChannel = loginAcceptors[config.channel];
+if (!acceptorForChannel) throw new Error(`no login for the ${config.channel} channel`);
+const acceptLogin = acceptorForChannel;
 
 function tell(message: FromWorker): void {
   process.send?.(message);

@@ -6,7 +6,7 @@ import { isProtocolError } from '../../protocol/errors.js';
 import { clientLines, MenuChoice } from '../../protocol/texts.js';
 import { loadClientKeys } from '../client/keys.js';
 import type { Draft, MailClient, ReadResult } from '../client/mail-client.js';
-import { openClassicSession } from '../client/session.js';
+import { openSession } from '../client/session.js';
 import type { LineInput } from './line-input.js';
 
 export interface TerminalOptions {
@@ -118,7 +118,7 @@ export async function runTerminalClient(options: TerminalOptions): Promise<numbe
   }
   let client: MailClient;
   try {
-    client = await openClassicSession({
+    client = await openSession({
       host: server,
       port: options.port,
       credentials: { username, password },
