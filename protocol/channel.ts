@@ -10,4 +10,6 @@ export interface MessageChannel {
   close(): Promise<void>;
   /** Drops the connection at once. */
   destroy(): void;
+  /** Set by channels that authenticate the server: the SHA-256 fingerprint of its verified key. */
+  readonly serverFingerprint?: string;
 }

@@ -41,6 +41,11 @@ export class MailClient {
     return new MailClient(channel, username, menu);
   }
 
+  /** The verified server key's fingerprint, on channels that authenticate the server. */
+  get serverFingerprint(): string | undefined {
+    return this.#channel.serverFingerprint;
+  }
+
   /** The menu text the server sent last. */
   get menu(): string {
     return this.#menu;

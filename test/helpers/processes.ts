@@ -1,0 +1,86 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { once } from 'node:events';
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const distPath = (relative: string): string => fileURLToPath(new URL(`../../dist/${relative}`, import.meta.url));
+
+/** A spawned process with its output collected line by line. */
+export class Spawned {
+  readonly child: ChildProcess;
+  readonly stdoutLines: string[] = [];
+  readonly stderrLines: string[] = [];
+  #stdoutRest = '';
+  #stderrRest = '';
+  readonly #listeners = new Set<() => void>();
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(command: string, args: string[], options: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+    this.child = spawn(command, args, {
+      cwd: options.cwd ?? repoRoot,
+      env: options.env ?? process.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    this.exited = once(this.child, 'exit').then(([code, signal]) => ({
+      code: code as number | null,
+      signal: signal as NodeJS.Signals | null,
+    }));
+    this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (this.#stdoutRest + chunk).split('\n');
+      this.#stdoutRest = lines.pop() ?? '';
+      this.stdoutLines.push(...lines);
+      this.#notify();
+    });
+    this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      const lines = (this.#stderrRest + chunk).split('\n');
+      this.#stderrRest = lines.pop() ?? '';
+      this.stderrLines.push(...lines);
+      this.#notify();
+    });
+    if (options.input !== undefined) this.child.stdin?.end(options.input);
+  }
+
+  get stdout(): string {
+    return this.stdoutLines.join('\n') + (this.#stdoutRest ? `\n${this.#stdoutRest}` : '');
+  }
+
+  /** Resolves with the first line (stdout or stderr) that the predicate accepts. */
+  waitForLine(predicate: (line: string) => boolean, timeoutMs = 15_000, stream: 'stdout' | 'stderr' | 'both' = 'both'): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const lines = (): string[] =>
+        stream === 'stdout' ? this.stdoutLines : stream === 'stderr' ? this.stderrLines : [...this.stdoutLines, ...this.stderrLines];
+      const check = (): boolean => {
+        const found = lines().find(predicate);
+        if (found === undefined) return false;
+        clearTimeout(timer);
+        this.#listeners.delete(listener);
+        resolve(found);
+        return true;
+      };
+      const listener = (): void => {
+        check();
+      };
+      const timer = setTimeout(() => {
+        this.#listeners.delete(listener);
+        reject(new Error(`timed out waiting for a line; stdout:\n${this.stdout}\nstderr:\n${this.stderrLines.join('\n')}`));
+      }, timeoutMs);
+      if (!check()) this.#listeners.add(listener);
+    });
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+    await this.exited;
+  }
+
+  #notify(): void {
+    for (const listener of [...this.#listeners]) listener();
+  }
+}
+
+/** Runs a node script of dist/ to its end. */
+export async function runNode(script: string, args: string[], options: { input?: string; cwd?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const process = new Spawned('node', [distPath(script), ...args], options);
+  const { code } = await process.exited;
+  return { code, stdout: process.stdout, stderr: process.stderrLines.join('\n') };
+}

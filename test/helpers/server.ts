@@ -1,0 +1,23 @@
+import { Spawned, distPath } from './processes.js';
+
+export interface RunningServer {
+  process: Spawned;
+  port: number;
+  /** The specification's lines the server printed so far. */
+  lines: () => string[];
+  stop: () => Promise<void>;
+}
+
+/** Starts the real mail server (dist/) on an ephemeral loopback port. */
+export async function startMailServer(home: string, extraArgs: string[] = [], script = 'mail-server/main.js'): Promise<RunningServer> {
+  const server = new Spawned('node', [distPath(script), '--home', home, '--port', '0', '--host', '127.0.0.1', ...extraArgs]);
+  const listening = await server.waitForLine((line) => line.includes('"msg":"listening"'), 20_000, 'stderr');
+  const port = (JSON.parse(listening) as { port: number }).port;
+  await server.waitForLine((line) => line === 'The server is ready to accept connections', 5000, 'stdout');
+  return {
+    process: server,
+    port,
+    lines: () => server.stdoutLines.slice(),
+    stop: () => server.stop(),
+  };
+}
