@@ -1,6 +1,7 @@
 import type { FramedSocket } from '../protocol/framing.js';
 import type { ServerHome } from './home.js';
 import type { Logger } from './log.js';
+import { acceptEnhancedLogin } from './enhanced-login.js';
 import { acceptClassicLogin, type LoggedIn } from './login.js';
 import type { ChannelKind } from './worker-protocol.js';
 
@@ -17,5 +18,5 @@ export type LoginAcceptor = (
 
 export const loginAcceptors: Readonly<Record<ChannelKind, LoginAcceptor | undefined>> = {
   classic: acceptClassicLogin,
-  enhanced: undefined,
+  enhanced: acceptEnhancedLogin,
 };

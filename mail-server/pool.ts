@@ -1,7 +1,13 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
-import { isFromWorker, type ToWorker, type WorkerConfig } from './worker-protocol.js';
+import { LoginThrottle } from './throttle.js';
+import {
+  isFromWorker,
+  isThrottleRequest,
+  type ToWorker,
+  type WorkerConfig,
+} from './worker-protocol.js';
 import type { Logger } from './log.js';
 
 export interface PoolOptions {
@@ -33,6 +39,8 @@ export class WorkerPool extends EventEmitter {
   readonly #log: Logger;
   readonly #workers = new Map<number, Worker>();
   readonly #queue: Socket[] = [];
+  /** Shared by every child: a client's attempts are counted whichever child serves them. */
+  readonly #throttle = new LoginThrottle();
   #closing = false;
 
   constructor(options: PoolOptions, log: Logger) {
@@ -78,7 +86,10 @@ export class WorkerPool extends EventEmitter {
       return;
     }
     if (this.#queue.length >= this.#options.maxQueue) {
-      this.#log.warn({ queued: this.#queue.length }, 'too many waiting connections; closing a new one');
+      this.#log.warn(
+        { queued: this.#queue.length },
+        'too many waiting connections; closing a new one',
+      );
       socket.destroy();
       return;
     }
@@ -148,6 +159,11 @@ export class WorkerPool extends EventEmitter {
     const worker: Worker = { child, state: 'starting', uses: 0 };
     this.#workers.set(pid, worker);
     child.on('message', (message: unknown) => {
+      if (isThrottleRequest(message)) {
+        const verdict = this.#throttle.handle(message);
+        if (verdict && child.connected) child.send(verdict);
+        return;
+      }
       if (!isFromWorker(message)) return;
       if (message.type === 'ready') {
         worker.state = 'idle';
@@ -180,7 +196,10 @@ export class WorkerPool extends EventEmitter {
     const message: ToWorker = { type: 'session' };
     worker.child.send(message, socket, (error) => {
       if (error) {
-        this.#log.error({ pid: worker.child.pid, err: error.message }, 'could not hand a connection over');
+        this.#log.error(
+          { pid: worker.child.pid, err: error.message },
+          'could not hand a connection over',
+        );
         socket.destroy();
       }
     });

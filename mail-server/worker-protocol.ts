@@ -15,6 +15,26 @@ export type ToWorker = { type: 'session' } | { type: 'exit' };
 /** Child to parent: ready for a session; finished one. */
 export type FromWorker = { type: 'ready' } | { type: 'done' };
 
+/**
+ * Login throttling (mail-server/throttle.ts): the state is the parent's, shared by all children.
+ * A child asks before it checks credentials and reports a success.
+ */
+export type LoginAttempt = { type: 'login-attempt'; id: number; user: string; address: string };
+export type LoginSucceeded = { type: 'login-succeeded'; user: string; address: string };
+export type LoginVerdict = { type: 'login-verdict'; id: number; allowed: boolean };
+
+export function isThrottleRequest(message: unknown): message is LoginAttempt | LoginSucceeded {
+  if (typeof message !== 'object' || message === null) return false;
+  const { type, id, user, address } = message as {
+    type?: unknown;
+    id?: unknown;
+    user?: unknown;
+    address?: unknown;
+  };
+  if (typeof user !== 'string' || typeof address !== 'string') return false;
+  return (type === 'login-attempt' && typeof id === 'number') || type === 'login-succeeded';
+}
+
 export function isFromWorker(message: unknown): message is FromWorker {
   if (typeof message !== 'object' || message === null) return false;
   const type = (message as { type?: unknown }).type;

@@ -1,12 +1,18 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { codePointLength, decodeUtf8 } from '../../protocol/text.js';
-import { MAX_CONTENT_CHARS, MAX_TITLE_CHARS, splitRecipients, type EmailError } from '../../protocol/email.js';
+import {
+  MAX_CONTENT_CHARS,
+  MAX_TITLE_CHARS,
+  splitRecipients,
+  type EmailError,
+} from '../../protocol/email.js';
 import { isProtocolError } from '../../protocol/errors.js';
 import { clientLines, MenuChoice } from '../../protocol/texts.js';
 import { loadClientKeys } from '../client/keys.js';
 import type { Draft, MailClient, ReadResult } from '../client/mail-client.js';
-import { openSession } from '../client/session.js';
+import { openSession, type ChannelKind } from '../client/session.js';
+import { enhancedClientLines } from '../../protocol/enhanced/lines.js';
 import type { LineInput } from './line-input.js';
 
 export interface TerminalOptions {
@@ -16,6 +22,8 @@ export interface TerminalOptions {
   port: number;
   /** Skips the server prompt when given. */
   server?: string;
+  /** The protocol under the session (default classic). */
+  channel?: ChannelKind;
 }
 
 /** Thrown when input ends in the middle of a question. */
@@ -57,10 +65,15 @@ function composer(options: TerminalOptions): (problem?: EmailError) => Promise<D
       title = await ask(clientLines.titlePrompt);
       const length = codePointLength(title);
       if (length <= MAX_TITLE_CHARS) break;
-      write(`The title has ${length} characters; the limit is ${MAX_TITLE_CHARS}. Enter a shorter title.\n`);
+      write(
+        `The title has ${length} characters; the limit is ${MAX_TITLE_CHARS}. Enter a shorter title.\n`,
+      );
     }
     for (;;) {
-      const fromFile = (await ask(clientLines.loadFromFilePrompt)).trim().toUpperCase().startsWith('Y');
+      const fromFile = (await ask(clientLines.loadFromFilePrompt))
+        .trim()
+        .toUpperCase()
+        .startsWith('Y');
       let content: string;
       if (fromFile) {
         const name = await ask(clientLines.filenamePrompt);
@@ -75,7 +88,9 @@ function composer(options: TerminalOptions): (problem?: EmailError) => Promise<D
       }
       const length = codePointLength(content);
       if (length <= MAX_CONTENT_CHARS) return { to, title, content };
-      write(`The content has ${length} characters; the limit is ${MAX_CONTENT_CHARS}. Nothing was sent.\n`);
+      write(
+        `The content has ${length} characters; the limit is ${MAX_CONTENT_CHARS}. Nothing was sent.\n`,
+      );
     }
   };
 }
@@ -123,6 +138,7 @@ export async function runTerminalClient(options: TerminalOptions): Promise<numbe
       port: options.port,
       credentials: { username, password },
       keys: loadClientKeys(options.keysDir, username),
+      channel: options.channel ?? 'classic',
     });
   } catch (error) {
     if (isProtocolError(error, 'LOGIN_REJECTED')) {
@@ -134,6 +150,11 @@ export async function runTerminalClient(options: TerminalOptions): Promise<numbe
       return 1;
     }
     throw error;
+  }
+  if (client.serverFingerprint !== undefined) {
+    write(
+      `${enhancedClientLines.serverVerified(client.serverFingerprint)}\n${enhancedClientLines.keyExchange}\n`,
+    );
   }
   try {
     await menuLoop(client, options);

@@ -3,6 +3,7 @@ import type { LoginCredentials } from '../../protocol/classic.js';
 import { FramedSocket } from '../../protocol/framing.js';
 import { classicLogin } from './classic-login.js';
 import { connectTcp } from './connect.js';
+import { enhancedLogin } from './enhanced-login.js';
 import type { ClientKeys } from './keys.js';
 import { MailClient } from './mail-client.js';
 
@@ -17,7 +18,7 @@ export type ClientLogin = (
 
 export const clientLogins: Readonly<Record<ChannelKind, ClientLogin | undefined>> = {
   classic: classicLogin,
-  enhanced: undefined,
+  enhanced: enhancedLogin,
 };
 
 export interface OpenSessionOptions {
@@ -36,7 +37,11 @@ export async function openSession(options: OpenSessionOptions): Promise<MailClie
   const kind = options.channel ?? 'classic';
   const login = clientLogins[kind];
   if (!login) throw new Error(`the ${kind} protocol is not available`);
-  const socket = await connectTcp({ host: options.host, port: options.port, connectTimeoutMs: options.connectTimeoutMs });
+  const socket = await connectTcp({
+    host: options.host,
+    port: options.port,
+    connectTimeoutMs: options.connectTimeoutMs,
+  });
   const framed = new FramedSocket(socket, { idleTimeoutMs: options.replyTimeoutMs ?? 0 });
   try {
     const channel = await login(framed, options.credentials, options.keys);

@@ -1,0 +1,105 @@
+/**
+ * The handshake, both sides. Two frames in clear, then records:
+ *
+ *   client -> server  ClientHello  (client random, client ephemeral X25519 key)
+ *   server -> client  ServerHello  (server random, server ephemeral X25519 key,
+ *                                   RSA-PSS signature by server_private.pem over the transcript)
+ *   both              keys = HKDF(X25519 shared secret, SHA-256(ClientHello || ServerHello))
+ *
+ * The client checks the signature with the server_public.pem it already holds before it sends
+ * anything secret, so an impersonator is found out at the second frame.
+ */
+import { randomBytes, type KeyObject } from 'node:crypto';
+import { ProtocolError } from '../errors.js';
+import type { FramedSocket } from '../framing.js';
+import { LOGIN_REJECTED } from '../texts.js';
+import { EnhancedChannel } from './channel.js';
+import { keyFingerprint } from './fingerprint.js';
+import { deriveTrafficKeys, newEphemeralKey, sharedSecret } from './key-schedule.js';
+import {
+  decodeClientHello,
+  decodeServerHello,
+  encodeClientHello,
+  encodeServerHello,
+  encodeServerHelloUnsigned,
+  type ClientHello,
+} from './messages.js';
+import { RANDOM_BYTES } from './suite.js';
+import { pssSign, pssVerify, serverSignedContent, sha256 } from './transcript.js';
+
+export interface HandshakeResult {
+  channel: EnhancedChannel;
+  /** SHA-256 of both hello frames: what the client signs, and the HKDF salt. */
+  transcriptHash: Buffer;
+}
+
+export interface ServerHandshakeResult extends HandshakeResult {
+  clientHello: ClientHello;
+}
+
+/** The client's side. Throws HANDSHAKE_FAILED when the server cannot prove it holds the server's key. */
+export async function clientHandshake(
+  framed: FramedSocket,
+  serverPublicKey: KeyObject,
+): Promise<HandshakeResult> {
+  const ephemeral = newEphemeralKey();
+  const clientHello = encodeClientHello({
+    random: randomBytes(RANDOM_BYTES),
+    ephemeralPublic: ephemeral.publicRaw,
+  });
+  await framed.write(clientHello);
+  const serverHelloFrame = await framed.read();
+  if (serverHelloFrame.equals(Buffer.from(LOGIN_REJECTED))) {
+    // A classic server refuses our hello as a bad login; never fall back to the classic protocol.
+    throw new ProtocolError(
+      'HANDSHAKE_FAILED',
+      'the server answered as a classic server; the enhanced protocol is not offered on this port',
+    );
+  }
+  const serverHello = decodeServerHello(serverHelloFrame);
+  const fingerprint = keyFingerprint(serverPublicKey);
+  const signed = serverSignedContent(clientHello, encodeServerHelloUnsigned(serverHello));
+  if (!pssVerify(serverPublicKey, signed, serverHello.signature)) {
+    throw new ProtocolError(
+      'HANDSHAKE_FAILED',
+      `the server's handshake signature does not verify with server_public.pem (${fingerprint}): ` +
+        'it is not the server it claims to be, or the handshake was altered',
+    );
+  }
+  const transcriptHash = sha256(clientHello, serverHelloFrame);
+  const keys = deriveTrafficKeys(
+    sharedSecret(ephemeral, serverHello.ephemeralPublic),
+    transcriptHash,
+  );
+  const channel = new EnhancedChannel(
+    framed,
+    { send: keys.clientToServer, receive: keys.serverToClient },
+    fingerprint,
+  );
+  return { channel, transcriptHash };
+}
+
+/** The server's side: answers a ClientHello with a signed ServerHello and derives the keys. */
+export async function serverHandshake(
+  framed: FramedSocket,
+  serverPrivateKey: KeyObject,
+): Promise<ServerHandshakeResult> {
+  const clientHelloFrame = await framed.read();
+  const clientHello = decodeClientHello(clientHelloFrame);
+  const ephemeral = newEphemeralKey();
+  const secret = sharedSecret(ephemeral, clientHello.ephemeralPublic);
+  const unsigned = { random: randomBytes(RANDOM_BYTES), ephemeralPublic: ephemeral.publicRaw };
+  const signature = pssSign(
+    serverPrivateKey,
+    serverSignedContent(clientHelloFrame, encodeServerHelloUnsigned(unsigned)),
+  );
+  const serverHelloFrame = encodeServerHello({ ...unsigned, signature });
+  await framed.write(serverHelloFrame);
+  const transcriptHash = sha256(clientHelloFrame, serverHelloFrame);
+  const keys = deriveTrafficKeys(secret, transcriptHash);
+  const channel = new EnhancedChannel(framed, {
+    send: keys.serverToClient,
+    receive: keys.clientToServer,
+  });
+  return { channel, transcriptHash, clientHello };
+}

@@ -1,0 +1,26 @@
+/**
+ * What the enhanced programs print to show what they verified (section V.4). The classic
+ * server lines (protocol/texts.ts) are printed too, unchanged; these come beside them.
+ */
+export const enhancedServerLines = {
+  identity: (fingerprint: string) =>
+    `Enhanced protocol: signing handshakes with server key ${fingerprint}`,
+  handshake: (peer: string) =>
+    `Handshake with ${peer}: transcript signed (RSA-PSS), ephemeral X25519 key exchange done, AES-256-GCM keys derived (HKDF-SHA256)`,
+  clientVerified: (user: string, fingerprint: string) =>
+    `Client ${user} verified: transcript signature checks with ${user}_public.pem (${fingerprint}), password correct`,
+  refused: (peer: string) => `Login from ${peer} refused (uniform answer sent)`,
+  recordFailed: (user: string, reason: string) =>
+    `Session with ${user} ended: ${reason}. Nothing from it was used.`,
+  records: (user: string, received: number, sent: number) =>
+    `Session with ${user}: ${received} records received and ${sent} records sent, every one authenticated (AES-256-GCM)`,
+} as const;
+
+export const enhancedClientLines = {
+  serverVerified: (fingerprint: string) =>
+    `Server identity verified: the handshake is signed by the key of server_public.pem (${fingerprint})`,
+  keyExchange:
+    'Key exchange: ephemeral X25519, keys from HKDF-SHA256 over the transcript; records are AES-256-GCM with sequence numbers',
+  records: (sent: number, received: number) =>
+    `${sent} records sent and ${received} records received, every one authenticated`,
+} as const;

@@ -1,0 +1,48 @@
+/**
+ * The enhanced protocol's fixed parameters: one suite, no negotiation (a choice of suites is
+ * what a downgrade attack needs). Changing any of these makes a new protocol version.
+ */
+export const PROTOCOL_VERSION = 1;
+
+/** Handshake message types, the first byte of each handshake frame. */
+export const HandshakeType = {
+  clientHello: 0x01,
+  serverHello: 0x02,
+} as const;
+
+export const RANDOM_BYTES = 32;
+export const X25519_PUBLIC_BYTES = 32;
+
+/**
+ * Signature contexts, as TLS 1.3 prefixes its CertificateVerify: a signature made for one role
+ * (or by any other program using the same RSA key) can never be passed off as the other.
+ */
+export const SERVER_SIGNATURE_CONTEXT = 'sealed-mail enhanced v1, server transcript signature\0';
+export const CLIENT_SIGNATURE_CONTEXT = 'sealed-mail enhanced v1, client transcript signature\0';
+
+/** HKDF-Expand labels, one per secret so that no two secrets are ever equal. */
+export const KeyLabel = {
+  clientToServerKey: 'sealed-mail v1 c2s key',
+  clientToServerIv: 'sealed-mail v1 c2s iv',
+  serverToClientKey: 'sealed-mail v1 s2c key',
+  serverToClientIv: 'sealed-mail v1 s2c iv',
+} as const;
+
+export const AES_KEY_BYTES = 32;
+export const GCM_IV_BYTES = 12;
+export const GCM_TAG_BYTES = 16;
+
+/** Record content types, carried inside the encryption (as TLS 1.3's inner content type). */
+export const ContentType = {
+  data: 0x17,
+  close: 0x15,
+} as const;
+
+/**
+ * Record plaintexts are padded to a multiple of this, so that short messages ("1" or "4",
+ * "Send the email" or "the server request email index") all have the same length on the wire.
+ */
+export const RECORD_PADDING_BLOCK = 256;
+
+/** The server's answer to the client's credentials, inside the first server record. */
+export const LOGIN_ACCEPTED = 'OK';
