@@ -40,7 +40,10 @@ export const SendRequestSchema = z.object({
   to: z.array(username).min(1).max(100),
   title: z
     .string()
-    .refine((title) => codePointLength(title) <= MAX_TITLE_CHARS, `the title is longer than ${MAX_TITLE_CHARS} characters`)
+    .refine(
+      (title) => codePointLength(title) <= MAX_TITLE_CHARS,
+      `the title is longer than ${MAX_TITLE_CHARS} characters`,
+    )
     .refine((title) => !/[\r\n]/.test(title), 'the title must be a single line'),
   content: z
     .string()

@@ -5,7 +5,10 @@ import { createLogger } from './log.js';
 import { defaultServerOptions, MailServer, type MailServerOptions } from './server.js';
 import type { ChannelKind } from './worker-protocol.js';
 
-export const serverUsage = (command: string, defaultPort: number): string => `Usage: ${command} -- --home DIR [options]
+export const serverUsage = (
+  command: string,
+  defaultPort: number,
+): string => `Usage: ${command} -- --home DIR [options]
 
   --home DIR            the server's folder: server_private.pem, server_public.pem,
                         <user>_public.pem, user_pass.json and one inbox folder per user
@@ -20,7 +23,12 @@ export const serverUsage = (command: string, defaultPort: number): string => `Us
   --log-level LEVEL     diagnostics on stderr: fatal, error, warn, info, debug (default info)
   --help                show this text`;
 
-function positiveInteger(name: string, value: string | undefined, fallback: number, min = 1): number {
+function positiveInteger(
+  name: string,
+  value: string | undefined,
+  fallback: number,
+  min = 1,
+): number {
   if (value === undefined) return fallback;
   const number = Number(value);
   if (!Number.isInteger(number) || number < min) {
@@ -29,7 +37,11 @@ function positiveInteger(name: string, value: string | undefined, fallback: numb
   return number;
 }
 
-export function parseServerArgs(argv: string[], channel: ChannelKind, defaultPort: number): MailServerOptions | undefined {
+export function parseServerArgs(
+  argv: string[],
+  channel: ChannelKind,
+  defaultPort: number,
+): MailServerOptions | undefined {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -53,17 +65,30 @@ export function parseServerArgs(argv: string[], channel: ChannelKind, defaultPor
     host: values.host ?? defaultServerOptions.host,
     port: positiveInteger('port', values.port, defaultPort, 0),
     channel,
-    maxSessions: positiveInteger('max-sessions', values['max-sessions'], defaultServerOptions.maxSessions),
+    maxSessions: positiveInteger(
+      'max-sessions',
+      values['max-sessions'],
+      defaultServerOptions.maxSessions,
+    ),
     maxUse: positiveInteger('max-use', values['max-use'], defaultServerOptions.maxUse),
     spare: positiveInteger('spare', values.spare, defaultServerOptions.spare, 0),
     maxQueue: positiveInteger('max-queue', values['max-queue'], defaultServerOptions.maxQueue, 0),
     idleTimeoutMs:
-      positiveInteger('idle-timeout', values['idle-timeout'], defaultServerOptions.idleTimeoutMs / 1000) * 1000,
+      positiveInteger(
+        'idle-timeout',
+        values['idle-timeout'],
+        defaultServerOptions.idleTimeoutMs / 1000,
+      ) * 1000,
     logLevel: values['log-level'] ?? defaultServerOptions.logLevel,
   };
 }
 
-export async function runServerCli(argv: string[], channel: ChannelKind, defaultPort: number, usage: string): Promise<void> {
+export async function runServerCli(
+  argv: string[],
+  channel: ChannelKind,
+  defaultPort: number,
+  usage: string,
+): Promise<void> {
   let options: MailServerOptions | undefined;
   try {
     options = parseServerArgs(argv, channel, defaultPort);
@@ -81,7 +106,8 @@ export async function runServerCli(argv: string[], channel: ChannelKind, default
     server = new MailServer(options, log);
     await server.listen();
   } catch (error) {
-    const message = error instanceof HomeError ? error.message : `cannot start: ${(error as Error).message}`;
+    const message =
+      error instanceof HomeError ? error.message : `cannot start: ${(error as Error).message}`;
     process.stderr.write(`mail server: ${message}\n`);
     process.exit(1);
   }

@@ -54,9 +54,13 @@ function readUserPasswords(file: string): Map<string, PasswordRecord> {
   const users = new Map<string, PasswordRecord>();
   for (const [name, value] of Object.entries(parsed)) {
     if (!USERNAME_PATTERN.test(name)) {
-      throw new HomeError(file, `"${name}" is not a valid username (letters, digits, ".", "_", "-")`);
+      throw new HomeError(
+        file,
+        `"${name}" is not a valid username (letters, digits, ".", "_", "-")`,
+      );
     }
-    if (typeof value !== 'string') throw new HomeError(file, `the password of "${name}" is not a string`);
+    if (typeof value !== 'string')
+      throw new HomeError(file, `the password of "${name}" is not a string`);
     try {
       users.set(name, parsePasswordRecord(value));
     } catch (error) {

@@ -7,7 +7,10 @@ export type { Logger };
  * Synchronous, so that a line written just before a process dies is not lost.
  */
 export function createLogger(level: string, bindings: Record<string, unknown> = {}): Logger {
-  return pino({ level, base: { pid: process.pid, ...bindings } }, pino.destination({ fd: 2, sync: true }));
+  return pino(
+    { level, base: { pid: process.pid, ...bindings } },
+    pino.destination({ fd: 2, sync: true }),
+  );
 }
 
 /** The specification's server lines (E.2, F.3, I.1) on stdout. */

@@ -49,7 +49,10 @@ export async function acceptClassicLogin(
   const channel = new ClassicChannel(framed, sessionKey);
   const reply = await channel.receive();
   if (reply !== OK) {
-    throw new ProtocolError('UNEXPECTED_MESSAGE', `expected "OK" after the session key, got ${JSON.stringify(reply.slice(0, 40))}`);
+    throw new ProtocolError(
+      'UNEXPECTED_MESSAGE',
+      `expected "OK" after the session key, got ${JSON.stringify(reply.slice(0, 40))}`,
+    );
   }
   return { user: accepted, channel };
 }

@@ -175,7 +175,15 @@ export function listInbox(folder: string): InboxEntry[] {
     .map((name) => readEntry(folder, name));
   const keyed = entries.map((entry) => ({ entry, key: receivedTimeSortKey(entry.receivedAt) }));
   keyed.sort((a, b) =>
-    a.key < b.key ? -1 : a.key > b.key ? 1 : a.entry.file < b.entry.file ? -1 : a.entry.file > b.entry.file ? 1 : 0,
+    a.key < b.key
+      ? -1
+      : a.key > b.key
+        ? 1
+        : a.entry.file < b.entry.file
+          ? -1
+          : a.entry.file > b.entry.file
+            ? 1
+            : 0,
   );
   return keyed.map(({ entry }) => entry);
 }

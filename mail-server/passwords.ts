@@ -21,8 +21,15 @@ export function parsePasswordRecord(stored: string): PasswordRecord {
     salt: Buffer.from(salt ?? '', 'base64'),
     hash: Buffer.from(hash ?? '', 'base64'),
   };
-  const powerOfTwo = Number.isInteger(record.N) && record.N > 1 && (record.N & (record.N - 1)) === 0;
-  if (!powerOfTwo || !(record.r > 0) || !(record.p > 0) || record.salt.length < 8 || record.hash.length < 16) {
+  const powerOfTwo =
+    Number.isInteger(record.N) && record.N > 1 && (record.N & (record.N - 1)) === 0;
+  if (
+    !powerOfTwo ||
+    !(record.r > 0) ||
+    !(record.p > 0) ||
+    record.salt.length < 8 ||
+    record.hash.length < 16
+  ) {
     throw new Error('malformed scrypt hash (expected scrypt$N$r$p$salt$hash)');
   }
   return record;
@@ -35,7 +42,10 @@ export function hashPassword(password: string, N = 16384, r = 8, p = 1): string 
 }
 
 // Stands in for an unknown user, so that an unknown name costs what a known one does.
-const UNKNOWN_USER: PasswordRecord = { kind: 'plain', digest: sha256(randomBytes(16).toString('hex')) };
+const UNKNOWN_USER: PasswordRecord = {
+  kind: 'plain',
+  digest: sha256(randomBytes(16).toString('hex')),
+};
 
 /** Constant-time check of a candidate password; `undefined` is an unknown user and never matches. */
 export function verifyPassword(record: PasswordRecord | undefined, candidate: string): boolean {

@@ -39,11 +39,17 @@ async function handleSend({ home, user, channel, log }: SessionContext): Promise
   try {
     email = parseEmail(text);
     if (email.from !== user.name) {
-      throw new EmailError('NO_SENDER', `"From: ${email.from}" is not the signed-in user ${user.name}`);
+      throw new EmailError(
+        'NO_SENDER',
+        `"From: ${email.from}" is not the signed-in user ${user.name}`,
+      );
     }
   } catch (error) {
     if (!(error instanceof EmailError)) throw error;
-    log.warn({ user: user.name, problem: error.problem, reason: error.message }, 'email rejected, not stored');
+    log.warn(
+      { user: user.name, problem: error.problem, reason: error.message },
+      'email rejected, not stored',
+    );
     return;
   }
   const stored = formatStoredEmail(email, receivedAt);
@@ -60,7 +66,10 @@ async function handleSend({ home, user, channel, log }: SessionContext): Promise
       delivered.push(recipient);
       log.debug({ recipient, file }, 'email stored');
     } catch (error) {
-      log.error({ user: user.name, recipient, err: (error as Error).message }, 'email could not be stored');
+      log.error(
+        { user: user.name, recipient, err: (error as Error).message },
+        'email could not be stored',
+      );
     }
   }
   if (delivered.length > 0) {
@@ -73,7 +82,8 @@ async function handleInbox({ user, channel, log }: SessionContext): Promise<void
   const rows = listInbox(user.inbox).map((entry, i) => ({ ...entry, index: i + 1 }));
   await channel.send(formatInboxListing(rows));
   const reply = await channel.receive();
-  if (reply !== OK) log.debug({ user: user.name }, 'inbox listing answered with something other than OK');
+  if (reply !== OK)
+    log.debug({ user: user.name }, 'inbox listing answered with something other than OK');
 }
 
 /** H: ask for an index, answer with that email of the listing or a clear message. */

@@ -34,10 +34,14 @@ async function serve(socket: Socket): Promise<void> {
   try {
     loggedIn = await acceptLogin(framed, home, log, peer);
     if (!loggedIn) return;
+    log.info({ peer, user: loggedIn.user.name }, 'session started');
     await runSession({ home, user: loggedIn.user, channel: loggedIn.channel, log });
   } catch (error) {
     if (!isProtocolError(error)) throw error;
-    log.info({ peer, user: loggedIn?.user.name, code: error.code, reason: error.message }, 'session ended');
+    log.info(
+      { peer, user: loggedIn?.user.name, code: error.code, reason: error.message },
+      'session ended',
+    );
     if (loggedIn) announce(serverLines.terminating(loggedIn.user.name));
   } finally {
     framed.destroy();

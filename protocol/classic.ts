@@ -1,6 +1,12 @@
 import type { KeyObject } from 'node:crypto';
 import type { MessageChannel } from './channel.js';
-import { aesEcbDecrypt, aesEcbEncrypt, maxOaepPlaintextBytes, rsaDecrypt, rsaEncrypt } from './crypto.js';
+import {
+  aesEcbDecrypt,
+  aesEcbEncrypt,
+  maxOaepPlaintextBytes,
+  rsaDecrypt,
+  rsaEncrypt,
+} from './crypto.js';
 import { ProtocolError } from './errors.js';
 import type { FramedSocket } from './framing.js';
 import { decodeUtf8, encodeUtf8 } from './text.js';
@@ -41,7 +47,9 @@ export interface LoginCredentials {
 /** E.1: RSA-OAEP under the server's public key of UTF-8 `username + "\n" + password`. */
 export function encryptLogin(serverPublicKey: KeyObject, credentials: LoginCredentials): Buffer {
   if (credentials.username.includes('\n')) {
-    throw new ProtocolError('LOGIN_TOO_LONG', 'a username cannot contain a line break', { fatal: false });
+    throw new ProtocolError('LOGIN_TOO_LONG', 'a username cannot contain a line break', {
+      fatal: false,
+    });
   }
   const plaintext = encodeUtf8(`${credentials.username}\n${credentials.password}`);
   const limit = maxOaepPlaintextBytes(serverPublicKey);

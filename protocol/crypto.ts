@@ -44,13 +44,18 @@ export function aesEcbEncrypt(key: Buffer, plaintext: Buffer): Buffer {
 
 export function aesEcbDecrypt(key: Buffer, ciphertext: Buffer): Buffer {
   if (ciphertext.length === 0 || ciphertext.length % 16 !== 0) {
-    throw new ProtocolError('BAD_CIPHERTEXT', `AES ciphertext of ${ciphertext.length} bytes is not whole blocks`);
+    throw new ProtocolError(
+      'BAD_CIPHERTEXT',
+      `AES ciphertext of ${ciphertext.length} bytes is not whole blocks`,
+    );
   }
   try {
     const decipher = createDecipheriv('aes-256-ecb', key, null);
     return Buffer.concat([decipher.update(ciphertext), decipher.final()]);
   } catch (error) {
-    throw new ProtocolError('BAD_CIPHERTEXT', 'AES decryption failed (bad padding)', { cause: error });
+    throw new ProtocolError('BAD_CIPHERTEXT', 'AES decryption failed (bad padding)', {
+      cause: error,
+    });
   }
 }
 
@@ -84,7 +89,10 @@ export function parsePrivateKey(pem: string | Buffer, source = 'private key'): K
 
 function requireRsa(key: KeyObject, source: string): void {
   if (key.asymmetricKeyType !== 'rsa') {
-    throw new ProtocolError('BAD_KEY', `${source} is a ${key.asymmetricKeyType ?? 'non-RSA'} key, not RSA`);
+    throw new ProtocolError(
+      'BAD_KEY',
+      `${source} is a ${key.asymmetricKeyType ?? 'non-RSA'} key, not RSA`,
+    );
   }
 }
 

@@ -131,7 +131,10 @@ class HeaderCursor {
 function parseContentLength(value: string): number {
   const trimmed = value.trim();
   if (!/^\d{1,7}$/.test(trimmed)) {
-    throw new EmailError('MALFORMED', `"Content Length" is not a number: ${JSON.stringify(value.slice(0, 20))}`);
+    throw new EmailError(
+      'MALFORMED',
+      `"Content Length" is not a number: ${JSON.stringify(value.slice(0, 20))}`,
+    );
   }
   return Number(trimmed);
 }
@@ -158,7 +161,8 @@ export function parseEmail(text: string): Email {
   const title = cursor.field(['Title: ']);
   const declaredLength = parseContentLength(cursor.field(['Content Length: ']));
   const contentLine = cursor.field(CONTENT_LABELS);
-  if (contentLine.trim() !== '') throw new EmailError('MALFORMED', 'unexpected text after "Content:"');
+  if (contentLine.trim() !== '')
+    throw new EmailError('MALFORMED', 'unexpected text after "Content:"');
   const email = { from, to, title, content: cursor.rest() };
   checkParsed(email, declaredLength);
   return email;
@@ -176,7 +180,8 @@ export function parseStoredEmail(text: string): StoredEmail {
   const title = cursor.field(['Title: ']);
   const contentLength = parseContentLength(cursor.field(['Content Length: ']));
   const contentLine = cursor.field(['Contents: ', 'Contents:', ...CONTENT_LABELS]);
-  if (contentLine.trim() !== '') throw new EmailError('MALFORMED', 'unexpected text after "Content:"');
+  if (contentLine.trim() !== '')
+    throw new EmailError('MALFORMED', 'unexpected text after "Content:"');
   const email = { from, to, title, content: cursor.rest() };
   checkParsed(email, contentLength);
   return { ...email, receivedAt, contentLength };

@@ -24,7 +24,11 @@ export class ProtocolError extends Error {
   readonly code: ProtocolErrorCode;
   readonly fatal: boolean;
 
-  constructor(code: ProtocolErrorCode, message: string, options?: { fatal?: boolean; cause?: unknown }) {
+  constructor(
+    code: ProtocolErrorCode,
+    message: string,
+    options?: { fatal?: boolean; cause?: unknown },
+  ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ProtocolError';
     this.code = code;

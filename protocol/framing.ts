@@ -113,7 +113,10 @@ export class FramedSocket {
     socket.on('end', () => {
       this.#fail(
         this.#decoder.inFrame
-          ? new ProtocolError('TRUNCATED_FRAME', 'the peer closed the connection in the middle of a message')
+          ? new ProtocolError(
+              'TRUNCATED_FRAME',
+              'the peer closed the connection in the middle of a message',
+            )
           : new ProtocolError('CONNECTION_CLOSED', 'the peer closed the connection'),
       );
     });
@@ -121,7 +124,11 @@ export class FramedSocket {
       this.#fail(new ProtocolError('CONNECTION_CLOSED', 'the connection was closed'));
     });
     socket.on('error', (error) => {
-      this.#fail(new ProtocolError('CONNECTION_CLOSED', `connection error: ${error.message}`, { cause: error }));
+      this.#fail(
+        new ProtocolError('CONNECTION_CLOSED', `connection error: ${error.message}`, {
+          cause: error,
+        }),
+      );
     });
     socket.resume();
   }
@@ -137,13 +144,17 @@ export class FramedSocket {
       return Promise.resolve(frame);
     }
     if (this.#failure) return Promise.reject(this.#failure);
-    if (this.#waiter) return Promise.reject(new Error('FramedSocket.read() called while a read is pending'));
+    if (this.#waiter)
+      return Promise.reject(new Error('FramedSocket.read() called while a read is pending'));
     return new Promise<Buffer>((resolve, reject) => {
       this.#waiter = { resolve, reject };
       if (this.#idleTimeoutMs > 0) {
         this.#timer = setTimeout(() => {
           this.#fail(
-            new ProtocolError('IDLE_TIMEOUT', `no complete message within ${this.#idleTimeoutMs} ms`),
+            new ProtocolError(
+              'IDLE_TIMEOUT',
+              `no complete message within ${this.#idleTimeoutMs} ms`,
+            ),
           );
           this.socket.destroy();
         }, this.#idleTimeoutMs);
@@ -160,7 +171,12 @@ export class FramedSocket {
       this.socket.cork();
       this.socket.write(encodeFrameHeader(payload.length));
       this.socket.write(payload, (error) => {
-        if (error) reject(new ProtocolError('CONNECTION_CLOSED', `write failed: ${error.message}`, { cause: error }));
+        if (error)
+          reject(
+            new ProtocolError('CONNECTION_CLOSED', `write failed: ${error.message}`, {
+              cause: error,
+            }),
+          );
         else resolve();
       });
       this.socket.uncork();
@@ -193,7 +209,11 @@ export class FramedSocket {
     try {
       frames = this.#decoder.push(chunk);
     } catch (error) {
-      this.#fail(error instanceof ProtocolError ? error : new ProtocolError('FRAME_TOO_LARGE', String(error)));
+      this.#fail(
+        error instanceof ProtocolError
+          ? error
+          : new ProtocolError('FRAME_TOO_LARGE', String(error)),
+      );
       this.socket.destroy();
       return;
     }

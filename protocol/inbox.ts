@@ -18,12 +18,19 @@ const MIN_WIDTHS = [7, 10, 30] as const;
  */
 export function formatInboxListing(rows: readonly InboxRow[]): string {
   if (rows.length === 0) return `${EMPTY_INBOX}\n`;
-  const cells = rows.map((row) => [String(row.index), printable(row.from), row.receivedAt, printable(row.title)]);
+  const cells = rows.map((row) => [
+    String(row.index),
+    printable(row.from),
+    row.receivedAt,
+    printable(row.title),
+  ]);
   const widths = MIN_WIDTHS.map((min, column) =>
     Math.max(min, ...cells.map((cell) => (cell[column] ?? '').length + 2)),
   );
   const line = (columns: readonly string[]): string =>
-    columns.map((text, column) => (column < widths.length ? text.padEnd(widths[column] ?? 0) : text)).join('');
+    columns
+      .map((text, column) => (column < widths.length ? text.padEnd(widths[column] ?? 0) : text))
+      .join('');
   return [line(HEADERS), ...cells.map(line)].join('\n') + '\n';
 }
 

@@ -1,7 +1,7 @@
 import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateRsaKeyPair, type PemKeyPair } from '../protocol/crypto.js';
+import { generateRsaKeyPair } from '../protocol/crypto.js';
 import { USERNAME_PATTERN } from '../mail-server/home.js';
 import { hashPassword } from '../mail-server/passwords.js';
 
@@ -42,12 +42,16 @@ export async function writeKeySetup(options: KeySetupOptions): Promise<Map<strin
   if (users.length === 0) throw new KeySetupError('at least one user is needed');
   for (const user of users) {
     if (!USERNAME_PATTERN.test(user) || user === 'server') {
-      throw new KeySetupError(`"${user}" is not a valid username (letters, digits, ".", "_", "-"; not "server")`);
+      throw new KeySetupError(
+        `"${user}" is not a valid username (letters, digits, ".", "_", "-"; not "server")`,
+      );
     }
   }
   if (new Set(users).size !== users.length) throw new KeySetupError('a username is listed twice');
   if (options.passwords && options.passwords.length !== users.length) {
-    throw new KeySetupError(`${options.passwords.length} passwords given for ${users.length} users`);
+    throw new KeySetupError(
+      `${options.passwords.length} passwords given for ${users.length} users`,
+    );
   }
   const serverHome = join(out, 'server');
   if (!options.force) {
@@ -58,7 +62,7 @@ export async function writeKeySetup(options: KeySetupOptions): Promise<Map<strin
     }
   }
   const pairs = await Promise.all([generateRsaKeyPair(), ...users.map(() => generateRsaKeyPair())]);
-  const [serverPair, ...userPairs] = pairs as [PemKeyPair, ...PemKeyPair[]];
+  const [serverPair, ...userPairs] = pairs;
 
   await mkdir(serverHome, { recursive: true, mode: 0o700 });
   await writePrivate(join(serverHome, 'server_private.pem'), serverPair.privatePem);

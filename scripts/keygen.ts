@@ -40,7 +40,9 @@ try {
     hash: values.hash ?? false,
     force: values.force ?? false,
   });
-  process.stdout.write(`Wrote the server's home to ${values.out}/server and keys for: ${users.join(', ')}\n`);
+  process.stdout.write(
+    `Wrote the server's home to ${values.out}/server and keys for: ${users.join(', ')}\n`,
+  );
   for (const [user, password] of passwords) {
     process.stdout.write(`  ${user}: ${values.out}/${user}/  (password: ${password})\n`);
   }

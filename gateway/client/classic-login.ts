@@ -31,7 +31,10 @@ export async function classicLogin(
   const sessionKey = rsaDecrypt(privateKey, reply);
   if (sessionKey.length !== SESSION_KEY_BYTES) {
     framed.destroy();
-    throw new ProtocolError('HANDSHAKE_FAILED', `the session key has ${sessionKey.length} bytes, not ${SESSION_KEY_BYTES}`);
+    throw new ProtocolError(
+      'HANDSHAKE_FAILED',
+      `the session key has ${sessionKey.length} bytes, not ${SESSION_KEY_BYTES}`,
+    );
   }
   const channel = new ClassicChannel(framed, sessionKey);
   await channel.send(OK);

@@ -32,7 +32,10 @@ export interface ClientKeys {
 export function loadClientKeys(dir: string, username: string): ClientKeys {
   const serverFile = findFile(dir, username, 'server_public.pem');
   if (!serverFile) {
-    throw new ProtocolError('MISSING_PRIVATE_KEY', `no server_public.pem in ${dir} or ${join(dir, username)}`);
+    throw new ProtocolError(
+      'MISSING_PRIVATE_KEY',
+      `no server_public.pem in ${dir} or ${join(dir, username)}`,
+    );
   }
   const serverPublicKey = parsePublicKey(readFileSync(serverFile), serverFile);
   return {
@@ -42,7 +45,10 @@ export function loadClientKeys(dir: string, username: string): ClientKeys {
       const name = `${username}_private.pem`;
       const file = findFile(dir, username, name);
       if (!file) {
-        throw new ProtocolError('MISSING_PRIVATE_KEY', `no ${name} in ${dir} or ${join(dir, username)}`);
+        throw new ProtocolError(
+          'MISSING_PRIVATE_KEY',
+          `no ${name} in ${dir} or ${join(dir, username)}`,
+        );
       }
       return parsePrivateKey(readFileSync(file), file);
     },

@@ -1,8 +1,21 @@
 import type { MessageChannel } from '../../protocol/channel.js';
-import { assertValidEmail, EmailError, findEmailProblem, formatEmail, parseStoredEmail, type Email, type StoredEmail } from '../../protocol/email.js';
+import {
+  EmailError,
+  findEmailProblem,
+  formatEmail,
+  parseStoredEmail,
+  type Email,
+  type StoredEmail,
+} from '../../protocol/email.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import { parseInboxListing, type InboxRow } from '../../protocol/inbox.js';
-import { INVALID_INDEX_PREFIX, MenuChoice, OK, REQUEST_EMAIL_INDEX, SEND_THE_EMAIL } from '../../protocol/texts.js';
+import {
+  INVALID_INDEX_PREFIX,
+  MenuChoice,
+  OK,
+  REQUEST_EMAIL_INDEX,
+  SEND_THE_EMAIL,
+} from '../../protocol/texts.js';
 
 /** What a user writes: the sender is always the signed-in user. */
 export type Draft = Omit<Email, 'from'>;
@@ -57,7 +70,10 @@ export class MailClient {
 
   /** F: sends an email. With a draft, it is checked before anything goes on the wire. */
   send(draft: Draft | Composer): Promise<Email> {
-    if (typeof draft !== 'function') assertValidEmail({ ...draft, from: this.username });
+    if (typeof draft !== 'function') {
+      const problem = findEmailProblem({ ...draft, from: this.username });
+      if (problem) return Promise.reject(problem);
+    }
     return this.#exclusive(async () => {
       await this.#channel.send(MenuChoice.send);
       await this.#expect(SEND_THE_EMAIL);
@@ -132,7 +148,10 @@ export class MailClient {
     const reply = await this.#channel.receive();
     if (reply !== text) {
       this.destroy();
-      throw new ProtocolError('UNEXPECTED_MESSAGE', `expected "${text}" from the server, got ${JSON.stringify(reply.slice(0, 60))}`);
+      throw new ProtocolError(
+        'UNEXPECTED_MESSAGE',
+        `expected "${text}" from the server, got ${JSON.stringify(reply.slice(0, 60))}`,
+      );
     }
   }
 

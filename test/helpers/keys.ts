@@ -25,7 +25,12 @@ export async function makeKeySetup(
   const source = await template;
   const dir = mkdtempSync(join(tmpdir(), 'sealed-mail-test-'));
   cpSync(source, dir, { recursive: true });
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    cleanup: () => {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 export const serverHome = (dir: string): string => join(dir, 'server');

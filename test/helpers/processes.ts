@@ -3,19 +3,25 @@ import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-export const distPath = (relative: string): string => fileURLToPath(new URL(`../../dist/${relative}`, import.meta.url));
+export const distPath = (relative: string): string =>
+  fileURLToPath(new URL(`../../dist/${relative}`, import.meta.url));
 
 /** A spawned process with its output collected line by line. */
 export class Spawned {
   readonly child: ChildProcess;
   readonly stdoutLines: string[] = [];
   readonly stderrLines: string[] = [];
+  #stdoutRaw = '';
   #stdoutRest = '';
   #stderrRest = '';
   readonly #listeners = new Set<() => void>();
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(command: string, args: string[], options: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+  constructor(
+    command: string,
+    args: string[],
+    options: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {},
+  ) {
     this.child = spawn(command, args, {
       cwd: options.cwd ?? repoRoot,
       env: options.env ?? process.env,
@@ -26,6 +32,7 @@ export class Spawned {
       signal: signal as NodeJS.Signals | null,
     }));
     this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.#stdoutRaw += chunk;
       const lines = (this.#stdoutRest + chunk).split('\n');
       this.#stdoutRest = lines.pop() ?? '';
       this.stdoutLines.push(...lines);
@@ -40,15 +47,24 @@ export class Spawned {
     if (options.input !== undefined) this.child.stdin?.end(options.input);
   }
 
+  /** Everything written to stdout, exactly. */
   get stdout(): string {
-    return this.stdoutLines.join('\n') + (this.#stdoutRest ? `\n${this.#stdoutRest}` : '');
+    return this.#stdoutRaw;
   }
 
   /** Resolves with the first line (stdout or stderr) that the predicate accepts. */
-  waitForLine(predicate: (line: string) => boolean, timeoutMs = 15_000, stream: 'stdout' | 'stderr' | 'both' = 'both'): Promise<string> {
+  waitForLine(
+    predicate: (line: string) => boolean,
+    timeoutMs = 15_000,
+    stream: 'stdout' | 'stderr' | 'both' = 'both',
+  ): Promise<string> {
     return new Promise((resolve, reject) => {
       const lines = (): string[] =>
-        stream === 'stdout' ? this.stdoutLines : stream === 'stderr' ? this.stderrLines : [...this.stdoutLines, ...this.stderrLines];
+        stream === 'stdout'
+          ? this.stdoutLines
+          : stream === 'stderr'
+            ? this.stderrLines
+            : [...this.stdoutLines, ...this.stderrLines];
       const check = (): boolean => {
         const found = lines().find(predicate);
         if (found === undefined) return false;
@@ -62,7 +78,11 @@ export class Spawned {
       };
       const timer = setTimeout(() => {
         this.#listeners.delete(listener);
-        reject(new Error(`timed out waiting for a line; stdout:\n${this.stdout}\nstderr:\n${this.stderrLines.join('\n')}`));
+        reject(
+          new Error(
+            `timed out waiting for a line; stdout:\n${this.stdout}\nstderr:\n${this.stderrLines.join('\n')}`,
+          ),
+        );
       }, timeoutMs);
       if (!check()) this.#listeners.add(listener);
     });
@@ -79,7 +99,11 @@ export class Spawned {
 }
 
 /** Runs a node script of dist/ to its end. */
-export async function runNode(script: string, args: string[], options: { input?: string; cwd?: string } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runNode(
+  script: string,
+  args: string[],
+  options: { input?: string; cwd?: string } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const process = new Spawned('node', [distPath(script), ...args], options);
   const { code } = await process.exited;
   return { code, stdout: process.stdout, stderr: process.stderrLines.join('\n') };

@@ -9,11 +9,32 @@ export interface RunningServer {
 }
 
 /** Starts the real mail server (dist/) on an ephemeral loopback port. */
-export async function startMailServer(home: string, extraArgs: string[] = [], script = 'mail-server/main.js'): Promise<RunningServer> {
-  const server = new Spawned('node', [distPath(script), '--home', home, '--port', '0', '--host', '127.0.0.1', ...extraArgs]);
-  const listening = await server.waitForLine((line) => line.includes('"msg":"listening"'), 20_000, 'stderr');
+export async function startMailServer(
+  home: string,
+  extraArgs: string[] = [],
+  script = 'mail-server/main.js',
+): Promise<RunningServer> {
+  const server = new Spawned('node', [
+    distPath(script),
+    '--home',
+    home,
+    '--port',
+    '0',
+    '--host',
+    '127.0.0.1',
+    ...extraArgs,
+  ]);
+  const listening = await server.waitForLine(
+    (line) => line.includes('"msg":"listening"'),
+    20_000,
+    'stderr',
+  );
   const port = (JSON.parse(listening) as { port: number }).port;
-  await server.waitForLine((line) => line === 'The server is ready to accept connections', 5000, 'stdout');
+  await server.waitForLine(
+    (line) => line === 'The server is ready to accept connections',
+    5000,
+    'stdout',
+  );
   return {
     process: server,
     port,

@@ -1,0 +1,111 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect } from 'node:net';
+import { makeKeySetup, serverHome } from './helpers/keys.js';
+import { startMailServer, type RunningServer } from './helpers/server.js';
+import { signIn } from './helpers/client.js';
+import { runNode } from './helpers/processes.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setup(args: string[]): Promise<{ dir: string; server: RunningServer }> {
+  const keys = await makeKeySetup();
+  cleanups.push(keys.cleanup);
+  const server = await startMailServer(serverHome(keys.dir), args);
+  cleanups.push(() => server.stop());
+  return { dir: keys.dir, server };
+}
+
+function sessionPids(server: RunningServer): number[] {
+  const lines = server.process.stderrLines.filter((line) =>
+    line.includes('"msg":"session started"'),
+  );
+  return lines.map((line) => (JSON.parse(line) as { pid: number }).pid);
+}
+
+describe('server options and start-up errors', () => {
+  it('names the missing or malformed file at start-up', async () => {
+    const keys = await makeKeySetup();
+    cleanups.push(keys.cleanup);
+    const home = serverHome(keys.dir);
+    rmSync(join(home, 'client3_public.pem'));
+    let result = await runNode('mail-server/main.js', ['--home', home, '--port', '0']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`${join(home, 'client3_public.pem')}: missing`);
+
+    writeFileSync(join(home, 'user_pass.json'), '{"client1": ');
+    result = await runNode('mail-server/main.js', ['--home', home, '--port', '0']);
+    expect(result.stderr).toMatch(/user_pass\.json: is not valid JSON/);
+
+    writeFileSync(join(home, 'user_pass.json'), '{"../evil": "x"}');
+    result = await runNode('mail-server/main.js', ['--home', home, '--port', '0']);
+    expect(result.stderr).toMatch(/"\.\.\/evil" is not a valid username/);
+
+    writeFileSync(join(home, 'server_private.pem'), 'garbage');
+    result = await runNode('mail-server/main.js', ['--home', home, '--port', '0']);
+    expect(result.stderr).toMatch(/server_private\.pem: .*not a PEM private key/);
+
+    result = await runNode('mail-server/main.js', ['--port', '0']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--home DIR is required');
+  });
+
+  it('--max-use 1 gives every client a fresh process', async () => {
+    const { dir, server } = await setup(['--max-use', '1', '--spare', '1']);
+    for (let i = 0; i < 3; i++) {
+      const client = await signIn(server.port, dir, 'client1');
+      await client.terminate();
+    }
+    await server.process.waitForLine(
+      () =>
+        server.process.stderrLines.filter((line) => line.includes('session started')).length === 3,
+    );
+    const pids = sessionPids(server);
+    expect(new Set(pids).size).toBe(3);
+  });
+
+  it('--max-use 100 reuses a process for the next client', async () => {
+    const { dir, server } = await setup(['--spare', '1']);
+    for (let i = 0; i < 3; i++) {
+      const client = await signIn(server.port, dir, 'client2');
+      await client.terminate();
+    }
+    await server.process.waitForLine(
+      () =>
+        server.process.stderrLines.filter((line) => line.includes('session started')).length === 3,
+    );
+    expect(new Set(sessionPids(server)).size).toBeLessThan(3);
+  });
+
+  it('--max-sessions: a client beyond the cap waits its turn and is then served', async () => {
+    const { dir, server } = await setup(['--max-sessions', '2', '--spare', '2']);
+    const first = await signIn(server.port, dir, 'client1');
+    const second = await signIn(server.port, dir, 'client2');
+    let thirdServed = false;
+    const third = signIn(server.port, dir, 'client3').then((client) => {
+      thirdServed = true;
+      return client;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(thirdServed).toBe(false);
+    await first.terminate();
+    const client3 = await third;
+    expect(client3.menu).toContain('Select the operation:');
+    await Promise.all([second.terminate(), client3.terminate()]);
+  });
+
+  it('--idle-timeout ends a silent session and a slow frame', async () => {
+    const { dir, server } = await setup(['--idle-timeout', '1']);
+    const client = await signIn(server.port, dir, 'client4');
+    await server.process.waitForLine((line) => line.includes('IDLE_TIMEOUT'), 5000, 'stderr');
+    await expect(client.listInbox()).rejects.toThrow();
+    // A connection that starts a frame and never finishes it (slowloris) is closed too.
+    const socket = connect({ host: '127.0.0.1', port: server.port });
+    socket.write(Buffer.from([0, 0, 0, 0, 0, 0, 1, 0, 1, 2, 3]));
+    await new Promise((resolve) => socket.once('close', resolve));
+  });
+});
