@@ -1,0 +1,223 @@
+/**
+ * One browser's WebSocket: validates its requests, signs it in through a child process of its
+ * own, relays between the two, and ends the child on sign-out, idle time or a closed tab.
+ * It never sees a key: the child reads it.
+ */
+import { USERNAME_PATTERN } from '../../mail-server/home.js';
+import { clientLogins } from '../client/session.js';
+import type { ChannelKind, ErrorCode, Reply, Request, SessionEndReason, SignInRequest } from '../messages.js';
+import type { GatewayConfig } from './config.js';
+import { GatewayError } from './errors.js';
+import type { SlidingWindowLimiter } from './rate-limit.js';
+import { parseRequest } from './request-parser.js';
+import { parseServerAddress, type ServerAddress } from './server-address.js';
+import type { SessionChildren, SessionProcess } from './session-process.js';
+
+/** The protocols this gateway can speak: enhanced only once its login is built in. */
+export const availableProtocols = (): ChannelKind[] =>
+  (['classic', 'enhanced'] as const).filter((kind) => clientLogins[kind] !== undefined);
+
+export interface BrowserSessionContext {
+  config: GatewayConfig;
+  children: SessionChildren;
+  signInLimiter: SlidingWindowLimiter;
+  /** Sends to this browser (dropped when its socket is closed). */
+  send(reply: Reply): void;
+}
+
+type State = 'signedOut' | 'signingIn' | 'signedIn' | 'signingOut';
+
+export class BrowserSession {
+  readonly #context: BrowserSessionContext;
+  #state: State = 'signedOut';
+  #child: SessionProcess | undefined;
+  /** Requests relayed to the child and not answered yet, so that a dying child can answer them. */
+  readonly #pending = new Set<number>();
+  #idleTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(context: BrowserSessionContext) {
+    this.#context = context;
+  }
+
+  get childPid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  onMessage(data: Buffer, isBinary: boolean): void {
+    if (this.#closed) return;
+    const parsed = parseRequest(data, isBinary);
+    if (!parsed.ok) {
+      this.#error(parsed.id, parsed.error.code, parsed.error.message);
+      return;
+    }
+    const { request } = parsed;
+    if (this.#pending.has(request.id)) {
+      this.#error(request.id, 'BAD_REQUEST', `request ${request.id} is still being answered; use a new id`);
+      return;
+    }
+    try {
+      this.#dispatch(request);
+    } catch (error) {
+      if (!(error instanceof GatewayError)) throw error;
+      this.#error(request.id, error.code, error.message);
+    }
+  }
+
+  /** The socket closed (tab closed, network gone, gateway closing): end the protocol session. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#detach();
+  }
+
+  #dispatch(request: Request): void {
+    switch (request.type) {
+      case 'signIn':
+        this.#signIn(request);
+        return;
+      case 'signOut':
+        this.#signOut(request.id);
+        return;
+      case 'listInbox':
+      case 'read':
+      case 'send':
+        if (this.#state !== 'signedIn' || !this.#child) {
+          throw new GatewayError('NOT_SIGNED_IN', this.#state === 'signingIn' ? 'the sign-in is not finished yet' : 'sign in first');
+        }
+        this.#touch();
+        this.#relay(request);
+        return;
+    }
+  }
+
+  #signIn(request: SignInRequest): void {
+    if (this.#state !== 'signedOut') throw new GatewayError('ALREADY_SIGNED_IN', 'sign out first');
+    const { config, children, signInLimiter } = this.#context;
+    if (!USERNAME_PATTERN.test(request.username)) {
+      throw new GatewayError('BAD_REQUEST', 'a username has letters, digits, ".", "_" and "-" only');
+    }
+    if (!availableProtocols().includes(request.protocol)) {
+      throw new GatewayError('BAD_REQUEST', `the ${request.protocol} protocol is not available in this gateway`);
+    }
+    const server: ServerAddress =
+      request.server.trim() === '' ? config.defaultServer : parseServerAddress(request.server, config.defaultServer.port);
+    const waitMs = signInLimiter.take();
+    if (waitMs > 0) {
+      throw new GatewayError('RATE_LIMITED', `too many sign-in attempts; try again in ${Math.ceil(waitMs / 1000)} s`);
+    }
+    if (children.count >= config.maxSessions) {
+      throw new GatewayError('RATE_LIMITED', `the gateway already serves ${config.maxSessions} sessions`);
+    }
+    const child = children.start((reply) => {
+      this.#onChildReply(child, reply);
+    });
+    void child.closed.then(() => {
+      this.#onChildClosed(child);
+    });
+    this.#child = child;
+    this.#state = 'signingIn';
+    this.#relay({
+      type: 'signIn',
+      id: request.id,
+      host: server.host,
+      port: server.port,
+      username: request.username,
+      password: request.password,
+      protocol: request.protocol,
+      keysDir: config.keysDir,
+      pollMs: config.pollSeconds * 1000,
+      connectTimeoutMs: config.connectTimeoutMs,
+      replyTimeoutMs: config.replyTimeoutMs,
+    });
+  }
+
+  #signOut(id: number): void {
+    if (this.#state === 'signedIn' && this.#child) {
+      this.#state = 'signingOut';
+      this.#relay({ type: 'signOut', id });
+      return;
+    }
+    if (this.#state === 'signingOut') throw new GatewayError('NOT_SIGNED_IN', 'already signing out');
+    // Signed out already, or cancelling a sign-in: either way the browser ends up signed out.
+    this.#detach();
+    this.#context.send({ type: 'signedOut', id });
+  }
+
+  #relay(message: Parameters<SessionProcess['send']>[0]): void {
+    const child = this.#child;
+    const id = message.id;
+    if (id !== null) this.#pending.add(id);
+    if (!child?.send(message)) {
+      if (id !== null) this.#pending.delete(id);
+      throw new GatewayError('SESSION_ENDED', 'the session process is gone');
+    }
+  }
+
+  #onChildReply(child: SessionProcess, reply: Reply): void {
+    if (child !== this.#child) return;
+    if ('id' in reply && reply.id !== null) this.#pending.delete(reply.id);
+    switch (reply.type) {
+      case 'signedIn':
+        this.#state = 'signedIn';
+        this.#touch();
+        break;
+      case 'error':
+        // A refused sign-in: the child is leaving; the browser may try again at once.
+        if (this.#state === 'signingIn') this.#detach();
+        break;
+      case 'signedOut':
+      case 'sessionEnded':
+        this.#detach();
+        break;
+      default:
+        break;
+    }
+    this.#context.send(reply);
+  }
+
+  /** The child exited while it still served this browser: it crashed or was killed. */
+  #onChildClosed(child: SessionProcess): void {
+    if (child !== this.#child) return;
+    const wasSignedIn = this.#state === 'signedIn' || this.#state === 'signingOut';
+    this.#forget();
+    if (wasSignedIn) {
+      this.#context.send({ type: 'sessionEnded', reason: 'processDied', message: 'The session process stopped unexpectedly.' });
+    }
+  }
+
+  #touch(): void {
+    clearTimeout(this.#idleTimer);
+    const ms = this.#context.config.idleTimeoutSeconds * 1000;
+    if (ms <= 0) return;
+    this.#idleTimer = setTimeout(() => {
+      this.#endFor('idle', `Signed out after ${this.#context.config.idleTimeoutSeconds} s without activity.`);
+    }, ms);
+  }
+
+  #endFor(reason: SessionEndReason, message: string): void {
+    if (this.#state !== 'signedIn') return;
+    this.#detach();
+    this.#context.send({ type: 'sessionEnded', reason, message });
+  }
+
+  /** Stops relaying for the current child and asks it to leave. */
+  #detach(): void {
+    const child = this.#child;
+    this.#forget();
+    void child?.end(this.#context.config.childGraceMs);
+  }
+
+  /** Back to signed out; requests still in flight are answered as ended. */
+  #forget(): void {
+    clearTimeout(this.#idleTimer);
+    this.#child = undefined;
+    this.#state = 'signedOut';
+    for (const id of this.#pending) this.#error(id, 'SESSION_ENDED', 'the session ended before this request was answered');
+    this.#pending.clear();
+  }
+
+  #error(id: number | null, code: ErrorCode, message: string): void {
+    this.#context.send({ type: 'error', id, code, message });
+  }
+}

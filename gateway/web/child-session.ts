@@ -1,0 +1,225 @@
+/**
+ * What a session child does: it holds one user's protocol session (and, for the time of the
+ * login, the private key) and answers the main process with the browser's Reply messages.
+ */
+import type { KeyObject } from 'node:crypto';
+import { isProtocolError } from '../../protocol/errors.js';
+import type { InboxRow } from '../../protocol/inbox.js';
+import { loadClientKeys, type ClientKeys } from '../client/keys.js';
+import type { MailClient, ReadResult } from '../client/mail-client.js';
+import { openSession } from '../client/session.js';
+import type { EmailView, InboxItem, Reply, SessionEndReason } from '../messages.js';
+import type { ChildSignIn, ParentToChild } from './child-protocol.js';
+import { GatewayError, toGatewayError } from './errors.js';
+
+export interface ChildIo {
+  /** Resolves once the message is handed to the IPC channel. */
+  reply(message: Reply): Promise<void>;
+  /** Ends the child; called once, after the last reply. */
+  exit(code: number): void;
+}
+
+/** Errors after which the TCP session is known to be gone because of the server or the network. */
+const CONNECTION_LOST = new Set(['CONNECTION_CLOSED', 'TRUNCATED_FRAME', 'IDLE_TIMEOUT']);
+
+const toItem = (row: InboxRow): InboxItem => ({ index: row.index, from: row.from, receivedAt: row.receivedAt, title: row.title });
+
+function toEmailView(index: number, result: Extract<ReadResult, { kind: 'email' }>): EmailView {
+  const { email, text } = result;
+  // A stored email this client cannot parse is still shown, as raw text, rather than hidden.
+  if (!email) return { index, from: '', to: [], receivedAt: '', title: '', contentLength: 0, content: text, raw: text };
+  return {
+    index,
+    from: email.from,
+    to: email.to,
+    receivedAt: email.receivedAt,
+    title: email.title,
+    contentLength: email.contentLength,
+    content: email.content,
+    raw: text,
+  };
+}
+
+/** Reads the private key at once (a missing key is reported before the password is sent) and only once. */
+function eagerKeys(keys: ClientKeys): ClientKeys {
+  const privateKey: KeyObject = keys.privateKey();
+  return { ...keys, privateKey: () => privateKey };
+}
+
+export class ChildSession {
+  readonly #io: ChildIo;
+  #client: MailClient | undefined;
+  #signingIn = false;
+  #ending = false;
+  /** How many emails the browser (or the last background check) has seen; -1 before any listing. */
+  #knownCount = -1;
+  #pollMs = 0;
+  #pollTimer: NodeJS.Timeout | undefined;
+
+  constructor(io: ChildIo) {
+    this.#io = io;
+  }
+
+  async handle(message: ParentToChild): Promise<void> {
+    if (this.#ending) return;
+    switch (message.type) {
+      case 'signIn':
+        return this.#signIn(message);
+      case 'listInbox':
+        return this.#run(message.id, async (client) => {
+          const { rows } = await client.listInbox();
+          this.#knownCount = rows.length;
+          return { type: 'inbox', id: message.id, items: rows.map(toItem) };
+        });
+      case 'read':
+        return this.#run(message.id, async (client) => {
+          const result = await client.read(message.index);
+          if (result.kind === 'refused') throw new GatewayError('INVALID_INDEX', result.text);
+          return { type: 'email', id: message.id, email: toEmailView(message.index, result) };
+        });
+      case 'send':
+        return this.#run(message.id, async (client) => {
+          await client.send({ to: message.to, title: message.title, content: message.content });
+          return { type: 'sent', id: message.id, recipients: message.to };
+        });
+      case 'signOut':
+        return this.#signOut(message.id);
+    }
+  }
+
+  /** The main process went away: end the protocol session politely, then leave. */
+  async abandon(): Promise<void> {
+    if (this.#ending) return;
+    this.#ending = true;
+    this.#stopPolling();
+    await this.#terminate();
+    this.#io.exit(0);
+  }
+
+  async #signIn(message: ChildSignIn): Promise<void> {
+    if (this.#client || this.#signingIn) {
+      await this.#io.reply({ type: 'error', id: message.id, code: 'ALREADY_SIGNED_IN', message: 'this session is already signed in' });
+      return;
+    }
+    this.#signingIn = true;
+    try {
+      const keys = eagerKeys(loadClientKeys(message.keysDir, message.username));
+      this.#client = await openSession({
+        host: message.host,
+        port: message.port,
+        credentials: { username: message.username, password: message.password },
+        keys,
+        channel: message.protocol,
+        connectTimeoutMs: message.connectTimeoutMs,
+        replyTimeoutMs: message.replyTimeoutMs,
+      });
+    } catch (error) {
+      const failure = toGatewayError(error, 'signIn');
+      this.#ending = true;
+      await this.#io.reply({ type: 'error', id: message.id, code: failure.code, message: failure.message });
+      this.#io.exit(0);
+      return;
+    } finally {
+      this.#signingIn = false;
+    }
+    const reply: Reply = {
+      type: 'signedIn',
+      id: message.id,
+      username: message.username,
+      server: message.host.includes(':') ? `[${message.host}]:${message.port}` : `${message.host}:${message.port}`,
+      protocol: message.protocol,
+    };
+    const fingerprint = this.#client.serverFingerprint;
+    if (fingerprint !== undefined) reply.serverFingerprint = fingerprint;
+    await this.#io.reply(reply);
+    this.#pollMs = message.pollMs;
+    this.#schedulePoll();
+  }
+
+  async #run(id: number, operation: (client: MailClient) => Promise<Reply>): Promise<void> {
+    const client = this.#client;
+    if (!client) {
+      await this.#io.reply({ type: 'error', id, code: 'NOT_SIGNED_IN', message: 'sign in first' });
+      return;
+    }
+    let reply: Reply;
+    try {
+      reply = await operation(client);
+    } catch (error) {
+      const failure = toGatewayError(error, 'session');
+      await this.#io.reply({ type: 'error', id, code: client.ended ? 'SESSION_ENDED' : failure.code, message: failure.message });
+      if (client.ended) await this.#endAfterFailure(error);
+      return;
+    }
+    await this.#io.reply(reply);
+  }
+
+  async #signOut(id: number | null): Promise<void> {
+    this.#ending = true;
+    this.#stopPolling();
+    await this.#terminate();
+    if (id !== null) await this.#io.reply({ type: 'signedOut', id });
+    this.#io.exit(0);
+  }
+
+  /** The protocol session broke: tell the browser why, then leave. */
+  async #endAfterFailure(error: unknown): Promise<void> {
+    if (this.#ending) return;
+    this.#ending = true;
+    this.#stopPolling();
+    this.#client?.destroy();
+    const lost = isProtocolError(error) && CONNECTION_LOST.has(error.code);
+    const reason: SessionEndReason = lost ? 'serverClosed' : 'error';
+    const message = lost
+      ? 'The connection to the mail server was lost.'
+      : `The session with the mail server failed: ${error instanceof Error ? error.message : String(error)}`;
+    await this.#io.reply({ type: 'sessionEnded', reason, message });
+    this.#io.exit(0);
+  }
+
+  /** Menu choice 4; a server that is already gone is not an error here. */
+  async #terminate(): Promise<void> {
+    const client = this.#client;
+    if (!client || client.ended) return;
+    try {
+      await client.terminate();
+    } catch {
+      client.destroy();
+    }
+  }
+
+  #schedulePoll(): void {
+    if (this.#pollMs <= 0 || this.#ending) return;
+    this.#pollTimer = setTimeout(() => {
+      void this.#poll();
+    }, this.#pollMs);
+  }
+
+  #stopPolling(): void {
+    clearTimeout(this.#pollTimer);
+    this.#pollTimer = undefined;
+  }
+
+  /** The background inbox check: new rows (the inbox only grows) become a newMail event. */
+  async #poll(): Promise<void> {
+    const client = this.#client;
+    if (!client || this.#ending) return;
+    let rows: InboxRow[];
+    try {
+      ({ rows } = await client.listInbox());
+    } catch (error) {
+      if (client.ended) await this.#endAfterFailure(error);
+      else this.#schedulePoll();
+      return;
+    }
+    // A sign-out may have come in while the listing was on the wire.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
+    if (this.#ending) return;
+    const known = this.#knownCount;
+    this.#knownCount = rows.length;
+    if (known >= 0 && rows.length > known) {
+      await this.#io.reply({ type: 'newMail', items: rows.filter((row) => row.index > known).map(toItem), total: rows.length });
+    }
+    this.#schedulePoll();
+  }
+}
