@@ -1,0 +1,139 @@
+/**
+ * The attack lab: a fresh key setup in a temporary folder, the real mail server (classic or
+ * enhanced, the built program in dist/) on an ephemeral loopback port, and real clients.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadClientKeys } from '../../gateway/client/keys.js';
+import type { MailClient } from '../../gateway/client/mail-client.js';
+import { openSession } from '../../gateway/client/session.js';
+import { writeKeySetup } from '../key-setup.js';
+
+export type Protocol = 'classic' | 'enhanced';
+
+const SERVER_SCRIPTS: Record<Protocol, string> = {
+  classic: fileURLToPath(new URL('../../mail-server/main.js', import.meta.url)),
+  enhanced: fileURLToPath(new URL('../../mail-server/main-enhanced.js', import.meta.url)),
+};
+
+export const USERS = ['client1', 'client2', 'client3', 'client4', 'client5'] as const;
+export const passwordOf = (user: string): string => `password${user.replace(/\D/g, '')}`;
+
+export interface StoredFile {
+  name: string;
+  text: string;
+}
+
+export class Lab {
+  readonly protocol: Protocol;
+  readonly dir: string;
+  readonly #server: ChildProcess;
+  readonly port: number;
+  readonly #stdout: string[];
+  readonly #stderr: string[];
+
+  private constructor(protocol: Protocol, dir: string, server: ChildProcess, port: number, stdout: string[], stderr: string[]) {
+    this.protocol = protocol;
+    this.dir = dir;
+    this.#server = server;
+    this.port = port;
+    this.#stdout = stdout;
+    this.#stderr = stderr;
+  }
+
+  /** Makes the keys and starts the server; resolves once it accepts connections. */
+  static async start(protocol: Protocol): Promise<Lab> {
+    const dir = mkdtempSync(join(tmpdir(), 'sealed-mail-attack-'));
+    await writeKeySetup({ out: dir, users: USERS });
+    const server = spawn(
+      process.execPath,
+      [SERVER_SCRIPTS[protocol], '--home', join(dir, 'server'), '--port', '0', '--host', '127.0.0.1', '--spare', '2', '--log-level', 'info'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const collect = (lines: string[], stream: NodeJS.ReadableStream | null): void => {
+      let rest = '';
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => {
+        const parts = (rest + chunk).split('\n');
+        rest = parts.pop() ?? '';
+        lines.push(...parts);
+      });
+    };
+    collect(stdout, server.stdout);
+    collect(stderr, server.stderr);
+    const port = await new Promise<number>((resolve, reject) => {
+      const timer = setInterval(() => {
+        const listening = stderr.find((line) => line.includes('"msg":"listening"'));
+        if (listening && stdout.includes('The server is ready to accept connections')) {
+          clearInterval(timer);
+          resolve((JSON.parse(listening) as { port: number }).port);
+        }
+      }, 20);
+      server.once('exit', (code) => {
+        clearInterval(timer);
+        reject(new Error(`the ${protocol} server exited (${code ?? 'signal'}): ${stderr.join('\n')}`));
+      });
+    });
+    return new Lab(protocol, dir, server, port, stdout, stderr);
+  }
+
+  /** A real client of the lab's protocol, signed in through `port` (the proxy's, or the server's). */
+  signIn(user: string, port = this.port, password = passwordOf(user)): Promise<MailClient> {
+    return openSession({
+      host: '127.0.0.1',
+      port,
+      credentials: { username: user, password },
+      keys: loadClientKeys(join(this.dir, user), user),
+      channel: this.protocol,
+      replyTimeoutMs: 20_000,
+    });
+  }
+
+  keysOf(user: string): string {
+    return join(this.dir, user);
+  }
+
+  /** The emails stored in a user's inbox folder on the server. */
+  inbox(user: string): StoredFile[] {
+    const folder = join(this.dir, 'server', user);
+    if (!existsSync(folder)) return [];
+    return readdirSync(folder)
+      .filter((name) => !name.startsWith('.'))
+      .sort()
+      .map((name) => ({ name, text: readFileSync(join(folder, name), 'utf8') }));
+  }
+
+  /** What the server printed on stdout (the specification's lines, and the enhanced ones). */
+  serverLines(): string[] {
+    return this.#stdout.slice();
+  }
+
+  /** The server's diagnostics (JSON lines on stderr). */
+  serverLog(): string[] {
+    return this.#stderr.slice();
+  }
+
+  /** Waits until the server has printed a line matching `predicate` (or gives up quietly). */
+  async waitForServerLine(predicate: (line: string) => boolean, timeoutMs = 5000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (this.#stdout.some(predicate)) return true;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return false;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#server.exitCode === null && this.#server.signalCode === null) {
+      const exited = new Promise((resolve) => this.#server.once('exit', resolve));
+      this.#server.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
