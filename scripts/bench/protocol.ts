@@ -1,0 +1,90 @@
+import { join } from 'node:path';
+import { loadClientKeys } from '../../gateway/client/keys.js';
+import type { MailClient } from '../../gateway/client/mail-client.js';
+import { openSession, type ChannelKind } from '../../gateway/client/session.js';
+import { deliver, emailFileStem } from '../../mail-server/mailstore.js';
+import { formatReceivedTime, formatStoredEmail, nowMicros } from '../../protocol/email.js';
+import { childPids, residentMiB, spawnMailServer } from '../lib/server-process.js';
+import { percentile, timeEach } from './stats.js';
+
+export interface ProtocolFigures {
+  login_p50_ms: number;
+  login_p90_ms: number;
+  send_1M_chars_p50_ms: number;
+  list_1000_emails_p50_ms: number;
+  read_1M_chars_p50_ms: number;
+  parent_rss_mib: number | undefined;
+  session_child_rss_mib: number | undefined;
+}
+
+/** 1,000,000 characters of mostly ASCII text with some accented letters and emoji, as mail is. */
+const MILLION = (() => {
+  const line = 'Sealed mail carries words, numbers 0123456789, accents é à ü and the odd 😀 emoji.\n';
+  const text = line.repeat(Math.ceil(1_000_000 / [...line].length));
+  return [...text.slice(0, 1_100_000)].slice(0, 1_000_000).join('');
+})();
+
+/**
+ * Runs a real server of the given channel kind on loopback against a key setup (`dir` from
+ * writeKeySetup) and measures what the issue asks: login, a 1,000,000-character send, listing
+ * 1,000 emails, reading a 1,000,000-character email, and memory.
+ */
+export async function benchProtocol(dir: string, channel: ChannelKind, rounds = { logins: 200, sends: 20, lists: 20, reads: 20 }): Promise<ProtocolFigures> {
+  const server = await spawnMailServer({ home: join(dir, 'server'), enhanced: channel === 'enhanced', args: ['--spare', '4'] });
+  const signIn = (user: string): Promise<MailClient> =>
+    openSession({
+      host: '127.0.0.1',
+      port: server.port,
+      channel,
+      credentials: { username: user, password: `password${user.slice(-1)}` },
+      keys: loadClientKeys(join(dir, user), user),
+    });
+  try {
+    // Warm-up: the first sessions pay for lazy loading in the children.
+    for (let i = 0; i < 10; i++) await (await signIn('client1')).terminate();
+
+    const logins = await timeEach(rounds.logins, async () => {
+      const client = await signIn('client1');
+      await client.terminate();
+    });
+
+    const sender = await signIn('client2');
+    const sends = await timeEach(rounds.sends, (i) => sender.send({ to: ['client3'], title: `million ${i}`, content: MILLION }));
+    await sender.terminate();
+
+    // An inbox of 1,000 emails, stored as the server stores them.
+    const inbox = join(dir, 'server', 'client4');
+    for (let i = 0; i < 1000; i++) {
+      const title = `email number ${i}`;
+      const text = formatStoredEmail({ from: 'client5', to: ['client4'], title, content: `body ${i}\n`.repeat(20) }, formatReceivedTime(nowMicros()));
+      deliver(inbox, emailFileStem('client5', title), text);
+    }
+    const lister = await signIn('client4');
+    const lists = await timeEach(rounds.lists, async () => {
+      const { rows } = await lister.listInbox();
+      if (rows.length !== 1000) throw new Error(`listed ${rows.length} emails, not 1000`);
+    });
+
+    const reader = await signIn('client3');
+    const { rows } = await reader.listInbox();
+    const reads = await timeEach(rounds.reads, async (i) => {
+      const result = await reader.read(rows[i % rows.length]?.index ?? 1);
+      if (result.kind !== 'email' || result.email?.contentLength !== 1_000_000) throw new Error('the email did not come back whole');
+    });
+
+    const pid = server.child.pid ?? 0;
+    const busyChildren = childPids(pid).map(residentMiB).filter((rss): rss is number => rss !== undefined);
+    await Promise.all([lister.terminate(), reader.terminate()]);
+    return {
+      login_p50_ms: percentile(logins, 50),
+      login_p90_ms: percentile(logins, 90),
+      send_1M_chars_p50_ms: percentile(sends, 50),
+      list_1000_emails_p50_ms: percentile(lists, 50),
+      read_1M_chars_p50_ms: percentile(reads, 50),
+      parent_rss_mib: residentMiB(pid),
+      session_child_rss_mib: busyChildren.length > 0 ? Math.max(...busyChildren) : undefined,
+    };
+  } finally {
+    await server.stop();
+  }
+}

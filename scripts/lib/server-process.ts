@@ -1,0 +1,85 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+export interface ServerProcess {
+  child: ChildProcess;
+  port: number;
+  stop: () => Promise<void>;
+}
+
+/**
+ * Starts the built mail server as its own process on a loopback port (0 picks a free one),
+ * resolving once it listens. Its stdout goes to `stdout` (ignored by default).
+ */
+export async function spawnMailServer(options: {
+  home: string;
+  port?: number;
+  enhanced?: boolean;
+  args?: string[];
+  stdout?: 'inherit' | 'ignore';
+  stderr?: 'inherit' | 'ignore';
+}): Promise<ServerProcess> {
+  const script = fileURLToPath(
+    new URL(options.enhanced ? '../../mail-server/main-enhanced.js' : '../../mail-server/main.js', import.meta.url),
+  );
+  const child = spawn(
+    process.execPath,
+    [script, '--home', options.home, '--host', '127.0.0.1', '--port', String(options.port ?? 0), ...(options.args ?? [])],
+    { stdio: ['ignore', options.stdout ?? 'ignore', 'pipe'] },
+  );
+  const stderr = createInterface({ input: child.stderr! });
+  const port = await new Promise<number>((resolve, reject) => {
+    const failed = (): void => {
+      reject(new Error('the mail server exited before listening'));
+    };
+    child.once('exit', failed);
+    stderr.on('line', (line) => {
+      if (options.stderr === 'inherit') process.stderr.write(`${line}\n`);
+      if (!line.includes('"msg":"listening"')) return;
+      child.off('exit', failed);
+      resolve((JSON.parse(line) as { port: number }).port);
+    });
+  });
+  return {
+    child,
+    port,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
+
+/** Resident memory of a process, in MiB, from /proc. */
+export function residentMiB(pid: number): number | undefined {
+  try {
+    const status = readProc(`/proc/${pid}/status`);
+    const match = /VmRSS:\s+(\d+) kB/.exec(status);
+    return match ? Math.round((Number(match[1]) / 1024) * 10) / 10 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The direct children of a process, from /proc. */
+export function childPids(parent: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readDir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readProc(`/proc/${entry}/stat`);
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === parent) pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
+
+import { readdirSync, readFileSync } from 'node:fs';
+const readProc = (path: string): string => readFileSync(path, 'utf8');
+const readDir = (path: string): string[] => readdirSync(path);
