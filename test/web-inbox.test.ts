@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import type { InboxItem } from '../gateway/messages.js';
+import { DEFAULT_SORT, countLabel, mergeInbox, nextSort, sortInbox, step } from '../web/src/lib/inbox.js';
+import { longDateText, parseReceivedAt, shortDate } from '../web/src/lib/format.js';
+import { shortcutFor } from '../web/src/lib/shortcuts.js';
+import { splitIntoChunks } from '../web/src/lib/chunks.js';
+import fc from 'fast-check';
+
+const item = (index: number, from: string, receivedAt: string, title: string): InboxItem => ({ index, from, receivedAt, title });
+
+// The protocol lists oldest first; index 3 and 4 arrived in the same microsecond.
+const inbox = [
+  item(1, 'client2', '2026-11-20 09:00:00.000001', 'Beta'),
+  item(2, 'Client1', '2026-11-21 10:30:00.5', 'alpha'),
+  item(3, 'client3', '2026-11-25 08:00:00.000000', 'Gamma'),
+  item(4, 'client10', '2026-11-25 08:00:00', 'delta'),
+];
+const indexes = (items: InboxItem[]): number[] => items.map((row) => row.index);
+
+describe('web UI inbox sorting', () => {
+  it('shows the newest first by default, ties in the protocol order reversed', () => {
+    expect(DEFAULT_SORT).toEqual({ key: 'date', direction: 'desc' });
+    expect(indexes(sortInbox(inbox, DEFAULT_SORT))).toEqual([4, 3, 2, 1]);
+    expect(indexes(sortInbox(inbox, { key: 'date', direction: 'asc' }))).toEqual([1, 2, 3, 4]);
+  });
+
+  it('compares times with and without a fraction as times', () => {
+    const items = [item(1, 'a', '2026-11-25 08:00:00.9', 't'), item(2, 'a', '2026-11-25 08:00:01', 't')];
+    expect(indexes(sortInbox(items, { key: 'date', direction: 'asc' }))).toEqual([1, 2]);
+  });
+
+  it('sorts by sender and title without regard to case, numbers in number order', () => {
+    expect(indexes(sortInbox(inbox, { key: 'from', direction: 'asc' }))).toEqual([2, 1, 3, 4]);
+    expect(indexes(sortInbox(inbox, { key: 'from', direction: 'desc' }))).toEqual([4, 3, 1, 2]);
+    expect(indexes(sortInbox(inbox, { key: 'title', direction: 'asc' }))).toEqual([2, 1, 4, 3]);
+  });
+
+  it('does not change the list it is given', () => {
+    const copy = [...inbox];
+    sortInbox(inbox, { key: 'title', direction: 'desc' });
+    expect(inbox).toEqual(copy);
+  });
+
+  it('flips the direction on the same key, starts a new key in its natural direction', () => {
+    expect(nextSort(DEFAULT_SORT, 'date')).toEqual({ key: 'date', direction: 'asc' });
+    expect(nextSort(DEFAULT_SORT, 'from')).toEqual({ key: 'from', direction: 'asc' });
+    expect(nextSort({ key: 'title', direction: 'asc' }, 'date')).toEqual({ key: 'date', direction: 'desc' });
+  });
+
+  it('reports what a fresh listing adds', () => {
+    const fresh = [...inbox, item(5, 'client4', '2026-11-26 04:00:00.1', 'New')];
+    const { items, added } = mergeInbox(inbox, fresh);
+    expect(items).toEqual(fresh);
+    expect(added).toEqual([fresh[4]]);
+    expect(mergeInbox(inbox, inbox).added).toEqual([]);
+  });
+
+  it('moves with j/k within the list and starts at an end', () => {
+    const sorted = sortInbox(inbox, DEFAULT_SORT);
+    expect(step(sorted, undefined, 1)).toBe(4);
+    expect(step(sorted, undefined, -1)).toBe(1);
+    expect(step(sorted, 4, 1)).toBe(3);
+    expect(step(sorted, 1, 1)).toBe(1);
+    expect(step(sorted, 4, -1)).toBe(4);
+    expect(step([], undefined, 1)).toBeUndefined();
+  });
+
+  it('counts emails in words', () => {
+    expect(countLabel(0)).toBe('0 emails');
+    expect(countLabel(1)).toBe('1 email');
+    expect(countLabel(1200)).toBe('1,200 emails');
+  });
+});
+
+describe('web UI dates', () => {
+  it('reads the protocol time as local time', () => {
+    expect(parseReceivedAt('2022-07-21 19:29:35.768508')).toEqual(new Date(2022, 6, 21, 19, 29, 35, 768));
+    expect(parseReceivedAt('2022-07-21 19:29:35')).toEqual(new Date(2022, 6, 21, 19, 29, 35));
+    expect(parseReceivedAt('yesterday')).toBeUndefined();
+  });
+
+  it('shows the time today, the day this year, the date before', () => {
+    const now = new Date(2026, 10, 26, 12, 0, 0);
+    expect(shortDate('2026-11-26 09:05:00.1', now)).toMatch(/09.05/);
+    expect(shortDate('2026-07-21 19:29:35', now)).toMatch(/Jul|21/);
+    expect(shortDate('2022-07-21 19:29:35', now)).toMatch(/2022/);
+    expect(shortDate('not a date', now)).toBe('not a date');
+    expect(longDateText('not a date')).toBe('not a date');
+  });
+});
+
+describe('web UI keyboard shortcuts', () => {
+  const key = (k: string, more: Partial<Parameters<typeof shortcutFor>[0]> = {}): ReturnType<typeof shortcutFor> =>
+    shortcutFor({ key: k, ctrlKey: false, metaKey: false, altKey: false, inTextField: false, ...more });
+
+  it('maps c, j, k, Enter, Esc, r and ?', () => {
+    expect([key('c'), key('j'), key('k'), key('Enter'), key('Escape'), key('r'), key('?')]).toEqual([
+      'compose',
+      'next',
+      'previous',
+      'open',
+      'close',
+      'refresh',
+      'help',
+    ]);
+    expect(key('x')).toBeUndefined();
+  });
+
+  it('leaves typing alone: only Esc works in a text field; nothing works with Ctrl, Cmd or Alt', () => {
+    expect(key('c', { inTextField: true })).toBeUndefined();
+    expect(key('Enter', { inTextField: true })).toBeUndefined();
+    expect(key('Escape', { inTextField: true })).toBe('close');
+    expect(key('r', { ctrlKey: true })).toBeUndefined();
+    expect(key('c', { metaKey: true })).toBeUndefined();
+    expect(key('j', { altKey: true })).toBeUndefined();
+  });
+});
+
+describe('web UI long text pieces', () => {
+  it('joins back to the exact text and never splits a surrogate pair', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 400 }), fc.integer({ min: 2, max: 50 }), (text, size) => {
+        const chunks = splitIntoChunks(text, size);
+        expect(chunks.join('')).toBe(text);
+        for (const chunk of chunks.slice(0, -1)) {
+          expect(chunk.length).toBeLessThanOrEqual(size);
+          expect(chunk.length).toBeGreaterThan(0);
+          const last = chunk.charCodeAt(chunk.length - 1);
+          const next = text.charCodeAt(chunks.slice(0, chunks.indexOf(chunk) + 1).join('').length);
+          expect(last >= 0xd800 && last <= 0xdbff && next >= 0xdc00 && next <= 0xdfff).toBe(false);
+        }
+      }),
+    );
+  });
+
+  it('cuts a 1,000,000-character email into 50 pieces, preferring line ends', () => {
+    const text = 'x'.repeat(1_000_000);
+    expect(splitIntoChunks(text)).toHaveLength(50);
+    const lines = Array.from({ length: 2000 }, (_, i) => `line ${i} ${'y'.repeat(40)}`).join('\n');
+    for (const chunk of splitIntoChunks(lines, 1000).slice(0, -1)) expect(chunk.endsWith('\n')).toBe(true);
+  });
+});

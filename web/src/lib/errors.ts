@@ -1,0 +1,67 @@
+import type { ErrorCode, SessionEndReason } from '../../../gateway/messages.js';
+
+/** Errors the browser itself can meet, beside the gateway's codes. */
+export type ClientErrorCode = ErrorCode | 'DISCONNECTED' | 'TIMEOUT';
+
+export interface ErrorContext {
+  username?: string;
+  server?: string;
+}
+
+/**
+ * Plain-language text for an error. Sign-in errors each say what went wrong and what to do;
+ * the gateway's own message is used when this code has nothing better to say.
+ */
+export function describeError(code: ClientErrorCode, message: string, context: ErrorContext = {}): string {
+  const server = context.server !== undefined && context.server !== '' ? context.server : 'the mail server';
+  switch (code) {
+    case 'WRONG_CREDENTIALS':
+      return 'The username or password is wrong. Check them and try again.';
+    case 'SERVER_UNREACHABLE':
+      return `Could not reach ${server}. Check the server address and that the mail server is running.`;
+    case 'MISSING_KEY':
+      return context.username
+        ? `This computer has no private key for “${context.username}”. The gateway looks for ${context.username}_private.pem in its key folder (--keys).`
+        : 'This computer has no private key for that user in the gateway’s key folder (--keys).';
+    case 'SERVER_IDENTITY':
+      return `The server at ${server} could not prove it is the real mail server (its signature did not match server_public.pem). Nothing was sent.`;
+    case 'RATE_LIMITED':
+      return 'Too many attempts. Wait a moment, then try again.';
+    case 'TOO_LARGE':
+      return 'That is too large for the gateway to take.';
+    case 'INVALID_EMAIL':
+      return `The server refused this email: ${message}`;
+    case 'INVALID_INDEX':
+      return 'That email is no longer in the inbox. The list has been refreshed.';
+    case 'NOT_SIGNED_IN':
+    case 'SESSION_ENDED':
+      return 'The session has ended. Sign in again to go on.';
+    case 'ALREADY_SIGNED_IN':
+      return 'This browser tab is already signed in.';
+    case 'DISCONNECTED':
+      return 'Lost the connection to the gateway on this computer.';
+    case 'TIMEOUT':
+      return 'The gateway did not answer in time.';
+    case 'BAD_REQUEST':
+    case 'INTERNAL':
+      return `Something went wrong in the gateway: ${message}`;
+  }
+}
+
+/** Why a session ended, said to the person. */
+export function describeSessionEnd(reason: SessionEndReason | 'gatewayGone', message: string): string {
+  switch (reason) {
+    case 'signedOut':
+      return 'You signed out.';
+    case 'idle':
+      return 'You were signed out after a period of inactivity.';
+    case 'serverClosed':
+      return 'The mail server closed the connection.';
+    case 'processDied':
+      return 'The session’s connection process stopped unexpectedly.';
+    case 'gatewayGone':
+      return 'The connection to the gateway on this computer was lost.';
+    case 'error':
+      return message !== '' ? `The session ended: ${message}` : 'The session ended because of an error.';
+  }
+}

@@ -1,0 +1,67 @@
+const PROTOCOL_TIME = /^(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d{1,6}))?$/;
+
+/** Reads the server's "YYYY-MM-DD HH:MM:SS[.ffffff]" (its local time); undefined if it is not that. */
+export function parseReceivedAt(text: string): Date | undefined {
+  const match = PROTOCOL_TIME.exec(text.trim());
+  if (!match) return undefined;
+  const [, year, month, day, hour, minute, second, fraction = '0'] = match;
+  const date = new Date(
+    Number(year),
+    Number(month) - 1,
+    Number(day),
+    Number(hour),
+    Number(minute),
+    Number(second),
+    Math.floor(Number(fraction.padEnd(6, '0')) / 1000),
+  );
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+const timeOfDay = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const dayInYear = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
+const fullDate = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+const longDate = new Intl.DateTimeFormat(undefined, { dateStyle: 'full', timeStyle: 'medium' });
+
+/** The list's short date: the time today, the day this year, the full date before. */
+export function shortDate(receivedAt: string, now: Date = new Date()): string {
+  const date = parseReceivedAt(receivedAt);
+  if (!date) return receivedAt;
+  if (sameDay(date, now)) return timeOfDay.format(date);
+  if (date.getFullYear() === now.getFullYear()) return dayInYear.format(date);
+  return fullDate.format(date);
+}
+
+/** A sentence-length date for the reading pane and screen readers. */
+export function longDateText(receivedAt: string): string {
+  const date = parseReceivedAt(receivedAt);
+  return date ? longDate.format(date) : receivedAt;
+}
+
+function sameDay(a: Date, b: Date): boolean {
+  return a.getFullYear() === b.getFullYear() && a.getMonth() === b.getMonth() && a.getDate() === b.getDate();
+}
+
+const numberFormat = new Intl.NumberFormat('en-US');
+
+export function formatNumber(value: number): string {
+  return numberFormat.format(value);
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** The first letter of a name, for the sender's round badge. */
+export function initial(name: string): string {
+  const first = name.codePointAt(0);
+  return first === undefined ? '?' : String.fromCodePoint(first).toUpperCase();
+}
+
+/** A stable hue (0–359) per name, so each sender keeps one badge colour. */
+export function hueOf(name: string): number {
+  let hash = 0;
+  for (let i = 0; i < name.length; i++) hash = (hash * 31 + name.charCodeAt(i)) >>> 0;
+  return hash % 360;
+}
