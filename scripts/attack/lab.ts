@@ -14,9 +14,15 @@ import { writeKeySetup } from '../key-setup.js';
 
 export type Protocol = 'classic' | 'enhanced';
 
+/** The built server: beside this file when it runs from dist/, under dist/ when tests run the source. */
+function serverScript(name: string): string {
+  const beside = fileURLToPath(new URL(`../../mail-server/${name}`, import.meta.url));
+  return existsSync(beside) ? beside : fileURLToPath(new URL(`../../dist/mail-server/${name}`, import.meta.url));
+}
+
 const SERVER_SCRIPTS: Record<Protocol, string> = {
-  classic: fileURLToPath(new URL('../../mail-server/main.js', import.meta.url)),
-  enhanced: fileURLToPath(new URL('../../mail-server/main-enhanced.js', import.meta.url)),
+  classic: serverScript('main.js'),
+  enhanced: serverScript('main-enhanced.js'),
 };
 
 export const USERS = ['client1', 'client2', 'client3', 'client4', 'client5'] as const;
