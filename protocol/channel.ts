@@ -12,4 +12,6 @@ export interface MessageChannel {
   destroy(): void;
   /** Set by channels that authenticate the server: the SHA-256 fingerprint of its verified key. */
   readonly serverFingerprint?: string;
+  /** Set by channels that authenticate records: how many were sent and received, each one verified. */
+  readonly records?: { sent: number; received: number };
 }

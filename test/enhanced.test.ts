@@ -21,7 +21,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function setup(extraArgs: string[] = [], script = ENHANCED): Promise<{ dir: string; server: RunningServer }> {
+async function setup(
+  extraArgs: string[] = [],
+  script = ENHANCED,
+): Promise<{ dir: string; server: RunningServer }> {
   const keys = await makeKeySetup();
   cleanups.push(keys.cleanup);
   const server = await startMailServer(serverHome(keys.dir), extraArgs, script);
@@ -46,7 +49,11 @@ describe('enhanced protocol, end to end', () => {
     const { dir, server } = await setup();
     const sender = await signIn(server.port, dir, 'client1', undefined, 'enhanced');
     expect(sender.serverFingerprint).toBe(serverFingerprint(dir));
-    await sender.send({ to: ['client2', 'client4'], title: 'Enhanced', content: 'Sealed in AES-256-GCM.' });
+    await sender.send({
+      to: ['client2', 'client4'],
+      title: 'Enhanced',
+      content: 'Sealed in AES-256-GCM.',
+    });
     await sender.terminate();
 
     const reader = await signIn(server.port, dir, 'client2', undefined, 'enhanced');
@@ -55,38 +62,73 @@ describe('enhanced protocol, end to end', () => {
     const read = await reader.read(1);
     expect(read.kind === 'email' && read.email?.content).toBe('Sealed in AES-256-GCM.');
     await reader.terminate();
-    expect(readFileSync(join(inboxOf(dir, 'client4'), 'client1_Enhanced.txt'), 'utf8')).toContain('Sealed in AES-256-GCM.');
+    expect(readFileSync(join(inboxOf(dir, 'client4'), 'client1_Enhanced.txt'), 'utf8')).toContain(
+      'Sealed in AES-256-GCM.',
+    );
 
-    await server.process.waitForLine((line) => line.startsWith('Session with client2:'), 5000, 'stdout');
+    await server.process.waitForLine(
+      (line) => line.startsWith('Session with client2:'),
+      5000,
+      'stdout',
+    );
     const lines = server.lines();
-    expect(lines).toContain(`Enhanced protocol: signing handshakes with server key ${serverFingerprint(dir)}`);
+    expect(lines).toContain(
+      `Enhanced protocol: signing handshakes with server key ${serverFingerprint(dir)}`,
+    );
     expect(lines).toContain('Connection Accepted and Symmetric Key Generated for client: client1');
-    expect(lines).toContain('An email from client1 is sent to client2;client4 has a content length of 22 .');
+    expect(lines).toContain(
+      'An email from client1 is sent to client2;client4 has a content length of 22 .',
+    );
     expect(lines).toContain('Terminating connection with client1.');
     expect(lines.filter((line) => line.startsWith('Handshake with 127.0.0.1:'))).toHaveLength(2);
-    expect(lines.some((line) => line.startsWith('Client client1 verified: transcript signature checks with client1_public.pem'))).toBe(true);
+    expect(
+      lines.some((line) =>
+        line.startsWith(
+          'Client client1 verified: transcript signature checks with client1_public.pem',
+        ),
+      ),
+    ).toBe(true);
     // From client1: credentials, "1", the email, "4". To it: OK, 2 menus, "Send the email", the close record.
-    expect(lines).toContain('Session with client1: 4 records received and 5 records sent, every one authenticated (AES-256-GCM)');
+    expect(lines).toContain(
+      'Session with client1: 4 records received and 5 records sent, every one authenticated (AES-256-GCM)',
+    );
   });
 
   it('the terminal client with --enhanced prints the verified server identity', async () => {
     const { dir, server } = await setup();
     const client = new Spawned(
       'node',
-      [distPath('gateway/cli/main.js'), '--enhanced', '--keys', join(dir, 'client1'), '--server', '127.0.0.1', '--port', String(server.port)],
+      [
+        distPath('gateway/cli/main.js'),
+        '--enhanced',
+        '--keys',
+        join(dir, 'client1'),
+        '--server',
+        '127.0.0.1',
+        '--port',
+        String(server.port),
+      ],
       { input: 'client1\npassword1\n2\n4\n' },
     );
     expect((await client.exited).code).toBe(0);
-    expect(client.stdout).toContain(`Server identity verified: the handshake is signed by the key of server_public.pem (${serverFingerprint(dir)})`);
+    expect(client.stdout).toContain(
+      `Server identity verified: the handshake is signed by the key of server_public.pem (${serverFingerprint(dir)})`,
+    );
     expect(client.stdout).toContain('Your inbox is empty.');
     expect(client.stdout).toContain('The connection is terminated with the server.');
+    // Sent: credentials, "2", "OK", "4", the close record. Received: the login answer, 2 menus, the listing.
+    expect(client.stdout).toContain(
+      '5 records sent and 4 records received, every one authenticated',
+    );
   });
 });
 
 describe('enhanced login refusals', () => {
   it('gives a wrong password, an unknown user and a wrong private key the same refusal', async () => {
     const { dir, server } = await setup();
-    const wrongPassword = await errorOf(signIn(server.port, dir, 'client1', 'password2', 'enhanced'));
+    const wrongPassword = await errorOf(
+      signIn(server.port, dir, 'client1', 'password2', 'enhanced'),
+    );
     const unknownUser = await errorOf(
       openSession({
         host: '127.0.0.1',
@@ -112,7 +154,9 @@ describe('enhanced login refusals', () => {
       expect((error as Error).message).toBe('Invalid username or password');
     }
     await server.process.waitForLine((line) => line.includes('client2 is invalid'), 5000, 'stdout');
-    expect(server.lines()).toContain('The received client information: mallory is invalid (Connection Terminated).');
+    expect(server.lines()).toContain(
+      'The received client information: mallory is invalid (Connection Terminated).',
+    );
   });
 
   it('refuses a server whose key is not server_public.pem, before sending any credential', async () => {
@@ -121,23 +165,45 @@ describe('enhanced login refusals', () => {
     cleanups.push(other.cleanup);
     const keys = {
       ...loadClientKeys(join(dir, 'client1'), 'client1'),
-      serverPublicKey: parsePublicKey(readFileSync(join(serverHome(other.dir), 'server_public.pem'))),
+      serverPublicKey: parsePublicKey(
+        readFileSync(join(serverHome(other.dir), 'server_public.pem')),
+      ),
     };
     const error = await errorOf(
-      openSession({ host: '127.0.0.1', port: server.port, credentials: { username: 'client1', password: 'password1' }, keys, channel: 'enhanced' }),
+      openSession({
+        host: '127.0.0.1',
+        port: server.port,
+        credentials: { username: 'client1', password: 'password1' },
+        keys,
+        channel: 'enhanced',
+      }),
     );
     expect(isProtocolError(error, 'HANDSHAKE_FAILED')).toBe(true);
-    await server.process.waitForLine((line) => line.includes('"msg":"session ended"'), 5000, 'stderr');
+    await server.process.waitForLine(
+      (line) => line.includes('"msg":"session ended"'),
+      5000,
+      'stderr',
+    );
     expect(server.lines().some((line) => line.includes('client1'))).toBe(false);
   });
 
   it('shares the login throttle between session processes (a fresh process per client)', async () => {
     const { dir, server } = await setup(['--max-use', '1']);
     for (let i = 0; i < 4; i++) {
-      expect(isProtocolError(await errorOf(signIn(server.port, dir, 'client3', `guess${i}`, 'enhanced')), 'LOGIN_REJECTED')).toBe(true);
+      expect(
+        isProtocolError(
+          await errorOf(signIn(server.port, dir, 'client3', `guess${i}`, 'enhanced')),
+          'LOGIN_REJECTED',
+        ),
+      ).toBe(true);
     }
     // The right password, at once: the user is locked, and the answer is the same refusal.
-    expect(isProtocolError(await errorOf(signIn(server.port, dir, 'client3', 'password3', 'enhanced')), 'LOGIN_REJECTED')).toBe(true);
+    expect(
+      isProtocolError(
+        await errorOf(signIn(server.port, dir, 'client3', 'password3', 'enhanced')),
+        'LOGIN_REJECTED',
+      ),
+    ).toBe(true);
     // Another user from the same address is not locked.
     const other = await signIn(server.port, dir, 'client4', undefined, 'enhanced');
     await other.terminate();

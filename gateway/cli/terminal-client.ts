@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { codePointLength, decodeUtf8 } from '../../protocol/text.js';
+import { codePointLength } from '../../protocol/text.js';
+import { decodeUtf8 } from '../../protocol/utf8.js';
 import {
   MAX_CONTENT_CHARS,
   MAX_TITLE_CHARS,
@@ -158,6 +159,8 @@ export async function runTerminalClient(options: TerminalOptions): Promise<numbe
   }
   try {
     await menuLoop(client, options);
+    const records = client.records;
+    if (records) write(`${enhancedClientLines.records(records.sent, records.received)}\n`);
     return 0;
   } catch (error) {
     if (error instanceof InputEnded) {

@@ -59,6 +59,11 @@ export class MailClient {
     return this.#channel.serverFingerprint;
   }
 
+  /** Authenticated records sent and received, on channels that authenticate records. */
+  get records(): { sent: number; received: number } | undefined {
+    return this.#channel.records;
+  }
+
   /** The menu text the server sent last. */
   get menu(): string {
     return this.#menu;
