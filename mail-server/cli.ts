@@ -20,6 +20,8 @@ export const serverUsage = (
   --spare N             idle session processes kept started ahead (default 4)
   --max-queue N         clients allowed to wait for a session (default 1000)
   --idle-timeout SECS   end a session that sends nothing for this long (default 300)
+  --login-timeout SECS  close a new connection that sends no login for this long (default 60);
+                        until it does, a connection waits in the parent, not in a session process
   --log-level LEVEL     diagnostics on stderr: fatal, error, warn, info, debug (default info)
   --help                show this text`;
 
@@ -53,6 +55,7 @@ export function parseServerArgs(
       spare: { type: 'string' },
       'max-queue': { type: 'string' },
       'idle-timeout': { type: 'string' },
+      'login-timeout': { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -78,6 +81,12 @@ export function parseServerArgs(
         'idle-timeout',
         values['idle-timeout'],
         defaultServerOptions.idleTimeoutMs / 1000,
+      ) * 1000,
+    loginTimeoutMs:
+      positiveInteger(
+        'login-timeout',
+        values['login-timeout'],
+        defaultServerOptions.loginTimeoutMs / 1000,
       ) * 1000,
     logLevel: values['log-level'] ?? defaultServerOptions.logLevel,
   };

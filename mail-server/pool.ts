@@ -23,6 +23,12 @@ export interface PoolOptions {
   maxQueue: number;
 }
 
+/** A connection that has sent its first frame and waits for a session process. */
+interface Waiting {
+  socket: Socket;
+  preread: Buffer;
+}
+
 interface Worker {
   child: ChildProcess;
   state: 'starting' | 'idle' | 'busy' | 'retiring';
@@ -38,7 +44,7 @@ export class WorkerPool extends EventEmitter {
   readonly #options: PoolOptions;
   readonly #log: Logger;
   readonly #workers = new Map<number, Worker>();
-  readonly #queue: Socket[] = [];
+  readonly #queue: Waiting[] = [];
   /** Shared by every child: a client's attempts are counted whichever child serves them. */
   readonly #throttle = new LoginThrottle();
   #closing = false;
@@ -80,7 +86,7 @@ export class WorkerPool extends EventEmitter {
     });
   }
 
-  submit(socket: Socket): void {
+  submit(socket: Socket, preread: Buffer): void {
     if (this.#closing) {
       socket.destroy();
       return;
@@ -93,13 +99,13 @@ export class WorkerPool extends EventEmitter {
       socket.destroy();
       return;
     }
-    this.#queue.push(socket);
+    this.#queue.push({ socket, preread });
     this.#dispatch();
   }
 
   async close(): Promise<void> {
     this.#closing = true;
-    for (const socket of this.#queue.splice(0)) socket.destroy();
+    for (const { socket } of this.#queue.splice(0)) socket.destroy();
     const exits = [...this.#workers.values()].map(
       (worker) =>
         new Promise<void>((resolve) => {
@@ -126,10 +132,10 @@ export class WorkerPool extends EventEmitter {
     while (this.#queue.length > 0) {
       const worker = [...this.#workers.values()].find((candidate) => candidate.state === 'idle');
       if (!worker) break;
-      const socket = this.#queue.shift();
-      if (!socket) break;
-      if (socket.destroyed) continue;
-      this.#assign(worker, socket);
+      const waiting = this.#queue.shift();
+      if (!waiting) break;
+      if (waiting.socket.destroyed) continue;
+      this.#assign(worker, waiting);
     }
     this.#topUp();
   }
@@ -191,9 +197,9 @@ export class WorkerPool extends EventEmitter {
     });
   }
 
-  #assign(worker: Worker, socket: Socket): void {
+  #assign(worker: Worker, { socket, preread }: Waiting): void {
     worker.state = 'busy';
-    const message: ToWorker = { type: 'session' };
+    const message: ToWorker = { type: 'session', preread: preread.toString('base64') };
     worker.child.send(message, socket, (error) => {
       if (error) {
         this.#log.error(

@@ -1,4 +1,5 @@
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { screenConnection } from './screen.js';
 import { fileURLToPath } from 'node:url';
 import { loadServerHome } from './home.js';
 import { announce, type Logger } from './log.js';
@@ -18,6 +19,8 @@ export interface MailServerOptions {
   spare: number;
   maxQueue: number;
   idleTimeoutMs: number;
+  /** How long a new connection may take to send its login before it is closed. */
+  loginTimeoutMs: number;
   logLevel: string;
 }
 
@@ -30,6 +33,7 @@ export const defaultServerOptions = {
   spare: 4,
   maxQueue: 1000,
   idleTimeoutMs: 300_000,
+  loginTimeoutMs: 60_000,
   logLevel: 'info',
 } as const satisfies Omit<MailServerOptions, 'home'>;
 
@@ -43,6 +47,7 @@ export class MailServer {
   readonly #pool: WorkerPool;
   readonly #server: Server;
   readonly #inboxes: string[];
+  #screening = 0;
 
   /** Throws HomeError when a file of the home is missing or malformed. */
   constructor(options: MailServerOptions, log: Logger) {
@@ -76,9 +81,35 @@ export class MailServer {
           this.#log.warn({ pid, inbox, removed }, 'removed what a dead session left unfinished');
       }
     });
-    this.#server = createServer({ pauseOnConnect: true }, (socket) => {
-      this.#pool.submit(socket);
+    this.#server = createServer((socket) => {
+      void this.#screen(socket);
     });
+  }
+
+  async #screen(socket: Socket): Promise<void> {
+    if (this.#screening >= this.#options.maxQueue * 10) {
+      this.#log.warn(
+        { screening: this.#screening },
+        'too many connections waiting to log in; closing a new one',
+      );
+      socket.destroy();
+      return;
+    }
+    this.#screening++;
+    socket.on('error', () => undefined);
+    const outcome = await screenConnection(socket, this.#options.loginTimeoutMs);
+    this.#screening--;
+    if (outcome.kind === 'spoke') {
+      this.#pool.submit(socket, outcome.preread);
+    } else if (outcome.reason !== 'closed') {
+      this.#log.info(
+        {
+          peer: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
+          reason: outcome.reason,
+        },
+        'connection closed before login',
+      );
+    }
   }
 
   get pool(): WorkerPool {

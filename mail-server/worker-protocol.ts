@@ -10,8 +10,11 @@ export interface WorkerConfig {
   logLevel: string;
 }
 
-/** Parent to child: serve the socket sent with this message; or retire. */
-export type ToWorker = { type: 'session' } | { type: 'exit' };
+/**
+ * Parent to child: serve the socket sent with this message, first replaying the bytes the
+ * parent read from it while screening (base64); or retire.
+ */
+export type ToWorker = { type: 'session'; preread: string } | { type: 'exit' };
 /** Child to parent: ready for a session; finished one. */
 export type FromWorker = { type: 'ready' } | { type: 'done' };
 

@@ -24,10 +24,11 @@ function tell(message: FromWorker): void {
   process.send?.(message);
 }
 
-async function serve(socket: Socket): Promise<void> {
+async function serve(socket: Socket, preread: Buffer): Promise<void> {
   const framed = new FramedSocket(socket, {
     idleTimeoutMs: config.idleTimeoutMs,
     maxFrameBytes: config.maxFrameBytes,
+    initialData: preread,
   });
   const peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
   let loggedIn: LoggedIn | undefined;
@@ -56,7 +57,7 @@ process.on('message', (message: unknown, handle: unknown) => {
     tell({ type: 'done' });
     return;
   }
-  serve(handle).then(
+  serve(handle, Buffer.from(message.preread, 'base64')).then(
     () => {
       tell({ type: 'done' });
     },

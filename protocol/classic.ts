@@ -9,7 +9,7 @@ import {
 } from './crypto.js';
 import { ProtocolError } from './errors.js';
 import type { FramedSocket } from './framing.js';
-import { decodeUtf8, encodeUtf8 } from './text.js';
+import { decodeUtf8, encodeUtf8 } from './utf8.js';
 
 /** The classic channel (E.4 onwards): each message is one frame of AES-256-ECB(UTF-8 text). */
 export class ClassicChannel implements MessageChannel {

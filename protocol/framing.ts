@@ -89,6 +89,8 @@ export interface FramedSocketOptions {
   maxFrameBytes?: number;
   /** How long `read()` waits for a whole frame; 0 waits for ever. */
   idleTimeoutMs?: number;
+  /** Bytes already read from the socket elsewhere (by the parent process), taken first. */
+  initialData?: Buffer;
 }
 
 type Waiter = { resolve: (frame: Buffer) => void; reject: (error: Error) => void };
@@ -130,6 +132,7 @@ export class FramedSocket {
         }),
       );
     });
+    if (options.initialData && options.initialData.length > 0) this.#onData(options.initialData);
     socket.resume();
   }
 

@@ -98,12 +98,12 @@ describe('server options and start-up errors', () => {
     await Promise.all([second.terminate(), client3.terminate()]);
   });
 
-  it('--idle-timeout ends a silent session and a slow frame', async () => {
-    const { dir, server } = await setup(['--idle-timeout', '1']);
+  it('--idle-timeout ends a silent session; --login-timeout a connection that never logs in', async () => {
+    const { dir, server } = await setup(['--idle-timeout', '1', '--login-timeout', '1']);
     const client = await signIn(server.port, dir, 'client4');
     await server.process.waitForLine((line) => line.includes('IDLE_TIMEOUT'), 5000, 'stderr');
     await expect(client.listInbox()).rejects.toThrow();
-    // A connection that starts a frame and never finishes it (slowloris) is closed too.
+    // A connection that starts its login frame and never finishes it (slowloris) is closed too.
     const socket = connect({ host: '127.0.0.1', port: server.port });
     socket.write(Buffer.from([0, 0, 0, 0, 0, 0, 1, 0, 1, 2, 3]));
     await new Promise((resolve) => socket.once('close', resolve));

@@ -46,12 +46,16 @@ async function rawSession(
   return { framed, channel };
 }
 
-/** The pid of the session child serving a client, from the child's "session started" log line. */
-async function sessionPid(localPort: number): Promise<number> {
+/**
+ * The pid of the session child serving a client, from the child's "session started" log line
+ * (only lines after `since`: an earlier session may have had the same client port).
+ */
+async function sessionPid(localPort: number, since: number): Promise<number> {
   const line = await server.process.waitForLine(
     (text) => text.includes('"msg":"session started"') && text.includes(`:${localPort}"`),
     10_000,
     'stderr',
+    since,
   );
   return (JSON.parse(line) as { pid: number }).pid;
 }
@@ -268,9 +272,10 @@ describe('mail server, real processes on loopback', () => {
   });
 
   it('survives a killed session process: the other session goes on and the child is replaced', async () => {
+    const since = server.process.stderrLines.length;
     const victim = await rawSession('client4');
     const survivor = await signIn(server.port, keys.dir, 'client5');
-    const victimPid = await sessionPid(victim.framed.socket.localPort ?? 0);
+    const victimPid = await sessionPid(victim.framed.socket.localPort ?? 0, since);
     process.kill(victimPid, 'SIGKILL');
     await expect(victim.channel.receive()).rejects.toSatisfy((error: unknown) =>
       isProtocolError(error, 'CONNECTION_CLOSED'),

@@ -1,7 +1,7 @@
 import type { MessageChannel } from '../channel.js';
 import { ProtocolError } from '../errors.js';
 import type { FramedSocket } from '../framing.js';
-import { decodeUtf8, encodeUtf8 } from '../text.js';
+import { decodeUtf8, encodeUtf8 } from '../utf8.js';
 import type { DirectionKeys } from './key-schedule.js';
 import { RecordOpener, RecordSealer } from './record.js';
 import { ContentType } from './suite.js';

@@ -3,7 +3,7 @@
  * 8-byte-length frame; the decoders check every length before reading a field.
  */
 import { ProtocolError } from '../errors.js';
-import { decodeUtf8, encodeUtf8 } from '../text.js';
+import { decodeUtf8, encodeUtf8 } from '../utf8.js';
 import { HandshakeType, PROTOCOL_VERSION, RANDOM_BYTES, X25519_PUBLIC_BYTES } from './suite.js';
 
 /** type (1) | version (1) | client_random (32) | client X25519 public key (32) */

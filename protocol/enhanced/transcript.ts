@@ -5,7 +5,7 @@
  * this very exchange, and cannot be replayed into another.
  */
 import { constants, createHash, sign, verify, type KeyObject } from 'node:crypto';
-import { encodeUtf8 } from '../text.js';
+import { encodeUtf8 } from '../utf8.js';
 import { CLIENT_SIGNATURE_CONTEXT, SERVER_SIGNATURE_CONTEXT } from './suite.js';
 
 export function sha256(...parts: Buffer[]): Buffer {

@@ -7,7 +7,10 @@ export function percentile(values: readonly number[], p: number): number {
 }
 
 /** Runs `operation` `count` times one after another; returns each duration in ms. */
-export async function timeEach(count: number, operation: (i: number) => Promise<unknown>): Promise<number[]> {
+export async function timeEach(
+  count: number,
+  operation: (i: number) => Promise<unknown>,
+): Promise<number[]> {
   const durations: number[] = [];
   for (let i = 0; i < count; i++) {
     const start = performance.now();

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
@@ -22,14 +23,26 @@ export async function spawnMailServer(options: {
   stderr?: 'inherit' | 'ignore';
 }): Promise<ServerProcess> {
   const script = fileURLToPath(
-    new URL(options.enhanced ? '../../mail-server/main-enhanced.js' : '../../mail-server/main.js', import.meta.url),
+    new URL(
+      options.enhanced ? '../../mail-server/main-enhanced.js' : '../../mail-server/main.js',
+      import.meta.url,
+    ),
   );
   const child = spawn(
     process.execPath,
-    [script, '--home', options.home, '--host', '127.0.0.1', '--port', String(options.port ?? 0), ...(options.args ?? [])],
+    [
+      script,
+      '--home',
+      options.home,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(options.port ?? 0),
+      ...(options.args ?? []),
+    ],
     { stdio: ['ignore', options.stdout ?? 'ignore', 'pipe'] },
   );
-  const stderr = createInterface({ input: child.stderr! });
+  const stderr = createInterface({ input: child.stderr });
   const port = await new Promise<number>((resolve, reject) => {
     const failed = (): void => {
       reject(new Error('the mail server exited before listening'));
@@ -80,6 +93,5 @@ export function childPids(parent: number): number[] {
   return pids;
 }
 
-import { readdirSync, readFileSync } from 'node:fs';
 const readProc = (path: string): string => readFileSync(path, 'utf8');
 const readDir = (path: string): string[] => readdirSync(path);

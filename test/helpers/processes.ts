@@ -52,18 +52,22 @@ export class Spawned {
     return this.#stdoutRaw;
   }
 
-  /** Resolves with the first line (stdout or stderr) that the predicate accepts. */
+  /**
+   * Resolves with the first line (stdout or stderr) that the predicate accepts, looking only at
+   * lines after the first `since` lines of that stream.
+   */
   waitForLine(
     predicate: (line: string) => boolean,
     timeoutMs = 15_000,
     stream: 'stdout' | 'stderr' | 'both' = 'both',
+    since = 0,
   ): Promise<string> {
     return new Promise((resolve, reject) => {
       const lines = (): string[] =>
         stream === 'stdout'
-          ? this.stdoutLines
+          ? this.stdoutLines.slice(since)
           : stream === 'stderr'
-            ? this.stderrLines
+            ? this.stderrLines.slice(since)
             : [...this.stdoutLines, ...this.stderrLines];
       const check = (): boolean => {
         const found = lines().find(predicate);

@@ -1,0 +1,59 @@
+import type { Socket } from 'node:net';
+import { FrameDecoder } from '../protocol/framing.js';
+
+/** A login (RSA blob or enhanced hello) is small; a first frame larger than this is not one. */
+export const MAX_FIRST_FRAME_BYTES = 16 * 1024;
+
+export type ScreenOutcome =
+  | { kind: 'spoke'; preread: Buffer }
+  | { kind: 'dropped'; reason: 'timeout' | 'closed' | 'oversized' };
+
+/**
+ * Holds a new connection in the parent until its first whole frame has arrived, as Postfix's
+ * postscreen does, so that connections that never speak (or speak too slowly) do not occupy a
+ * session process. Every byte read is returned, to be replayed in the session process.
+ */
+export function screenConnection(socket: Socket, timeoutMs: number): Promise<ScreenOutcome> {
+  return new Promise((resolve) => {
+    const decoder = new FrameDecoder(MAX_FIRST_FRAME_BYTES);
+    const chunks: Buffer[] = [];
+    const finish = (outcome: ScreenOutcome): void => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('close', onClose);
+      socket.off('error', onClose);
+      if (outcome.kind === 'dropped') socket.destroy();
+      resolve(outcome);
+    };
+    const onData = (chunk: Buffer): void => {
+      chunks.push(chunk);
+      let frames: Buffer[];
+      try {
+        frames = decoder.push(chunk);
+      } catch {
+        finish({ kind: 'dropped', reason: 'oversized' });
+        return;
+      }
+      if (frames.length === 0) return;
+      socket.pause();
+      // Whatever the stream had buffered beyond the frame goes along too.
+      for (
+        let extra = socket.read() as Buffer | null;
+        extra !== null;
+        extra = socket.read() as Buffer | null
+      ) {
+        chunks.push(extra);
+      }
+      finish({ kind: 'spoke', preread: Buffer.concat(chunks) });
+    };
+    const onClose = (): void => {
+      finish({ kind: 'dropped', reason: 'closed' });
+    };
+    const timer = setTimeout(() => {
+      finish({ kind: 'dropped', reason: 'timeout' });
+    }, timeoutMs);
+    socket.on('data', onData);
+    socket.once('close', onClose);
+    socket.once('error', onClose);
+  });
+}
