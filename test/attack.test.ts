@@ -6,7 +6,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { guessPasswords, wordList } from '../scripts/attack/guessing.js';
-import { FAKE_EMAIL, impersonateServer, SECRET_EMAIL as SALARIES } from '../scripts/attack/impersonation.js';
+import {
+  FAKE_EMAIL,
+  impersonateServer,
+  SECRET_EMAIL as SALARIES,
+} from '../scripts/attack/impersonation.js';
 import { Lab, type Protocol } from '../scripts/attack/lab.js';
 import { ACTUAL, observePatterns } from '../scripts/attack/patterns.js';
 import { REPLAYED_EMAIL, REPLAYS, replayWithinSession } from '../scripts/attack/replay.js';
@@ -40,6 +44,7 @@ describe('server impersonation', () => {
     const result = await impersonateServer(await startLab('enhanced'));
     expect(result.captured).toEqual([]);
     expect(result.victimError).toMatch(/^HANDSHAKE_FAILED/);
+    expect(result.relayError).toMatch(/^HANDSHAKE_FAILED/);
     expect(result.victimInbox).toBeUndefined();
     expect(result.succeeded).toBe(false);
   });
@@ -59,8 +64,12 @@ describe('replay within a session', () => {
     const result = await replayWithinSession(current);
     expect(result.acceptedReplays).toBe(0);
     expect(copiesOf(current, 'client2', REPLAYED_EMAIL.content)).toBe(1);
-    expect(current.serverLines().some((line) => line.includes('record 3 failed authentication'))).toBe(true);
-    expect(current.serverLines().filter((line) => line.startsWith('An email from client1'))).toHaveLength(1);
+    expect(
+      current.serverLines().some((line) => line.includes('record 3 failed authentication')),
+    ).toBe(true);
+    expect(
+      current.serverLines().filter((line) => line.startsWith('An email from client1')),
+    ).toHaveLength(1);
     expect(result.succeeded).toBe(false);
   });
 });

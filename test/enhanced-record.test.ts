@@ -5,8 +5,19 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { deriveTrafficKeys, newEphemeralKey, sharedSecret, type DirectionKeys } from '../protocol/enhanced/key-schedule.js';
-import { decodeClientAuth, decodeClientHello, decodeServerHello, encodeClientAuth, encodeClientHello } from '../protocol/enhanced/messages.js';
+import {
+  deriveTrafficKeys,
+  newEphemeralKey,
+  sharedSecret,
+  type DirectionKeys,
+} from '../protocol/enhanced/key-schedule.js';
+import {
+  decodeClientAuth,
+  decodeClientHello,
+  decodeServerHello,
+  encodeClientAuth,
+  encodeClientHello,
+} from '../protocol/enhanced/messages.js';
 import { RecordOpener, RecordSealer } from '../protocol/enhanced/record.js';
 import { ContentType } from '../protocol/enhanced/suite.js';
 import { isProtocolError } from '../protocol/errors.js';
@@ -42,7 +53,10 @@ describe('record layer', () => {
   it('keeps trailing zero bytes of a payload', () => {
     const direction = keys();
     const payload = Buffer.from([0x41, 0, 0, 0]);
-    expect(new RecordOpener(direction).open(new RecordSealer(direction).seal(ContentType.data, payload)).payload).toEqual(payload);
+    expect(
+      new RecordOpener(direction).open(new RecordSealer(direction).seal(ContentType.data, payload))
+        .payload,
+    ).toEqual(payload);
   });
 
   it('refuses a replayed record', () => {
@@ -64,7 +78,10 @@ describe('record layer', () => {
 
   it('refuses a record with any one bit changed, in the ciphertext or in the tag', () => {
     const direction = keys();
-    const record = new RecordSealer(direction).seal(ContentType.data, data('An email of some length, well past one block.'));
+    const record = new RecordSealer(direction).seal(
+      ContentType.data,
+      data('An email of some length, well past one block.'),
+    );
     for (const at of [0, 15, 16, 100, record.length - 17, record.length - 1]) {
       const altered = Buffer.from(record);
       altered[at] = (altered[at] ?? 0) ^ 0x01;
@@ -89,7 +106,9 @@ describe('record layer', () => {
 
   it('encrypts the same message differently each time', () => {
     const sealer = new RecordSealer(keys());
-    expect(sealer.seal(ContentType.data, data('1')).equals(sealer.seal(ContentType.data, data('1')))).toBe(false);
+    expect(
+      sealer.seal(ContentType.data, data('1')).equals(sealer.seal(ContentType.data, data('1'))),
+    ).toBe(false);
   });
 });
 
@@ -102,7 +121,10 @@ describe('key schedule', () => {
     const onServer = deriveTrafficKeys(sharedSecret(server, client.publicRaw), transcript);
     expect(onClient).toEqual(onServer);
     expect(onClient.clientToServer.key.equals(onClient.serverToClient.key)).toBe(false);
-    const otherTranscript = deriveTrafficKeys(sharedSecret(client, server.publicRaw), randomBytes(32));
+    const otherTranscript = deriveTrafficKeys(
+      sharedSecret(client, server.publicRaw),
+      randomBytes(32),
+    );
     expect(otherTranscript.clientToServer.key.equals(onClient.clientToServer.key)).toBe(false);
   });
 
@@ -150,7 +172,7 @@ describe('login throttle policy', () => {
     expect(throttle.attempt('client2', 'f')).toBe(true);
   });
 
-  it('clears a user\'s failures on success, and keeps other users apart', () => {
+  it("clears a user's failures on success, and keeps other users apart", () => {
     const { throttle } = throttleAt();
     for (let i = 0; i < 3; i++) throttle.attempt('client2', 'a');
     expect(throttle.attempt('client1', 'b')).toBe(true);

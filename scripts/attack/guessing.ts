@@ -20,7 +20,18 @@ import { type AttackReport } from './report.js';
 export const VICTIM = 'client2';
 /** A word list with the right password near its end, as a real list would have it somewhere. */
 export function wordList(): string[] {
-  const common = ['123456', 'password', 'qwerty', 'letmein', 'welcome', 'admin', 'monkey', 'dragon', 'sunshine', 'iloveyou'];
+  const common = [
+    '123456',
+    'password',
+    'qwerty',
+    'letmein',
+    'welcome',
+    'admin',
+    'monkey',
+    'dragon',
+    'sunshine',
+    'iloveyou',
+  ];
   const guesses = [...common, ...Array.from({ length: 15 }, (_, i) => `password${i + 10}`)];
   guesses.splice(24, 0, passwordOf(VICTIM));
   return guesses;
@@ -37,19 +48,30 @@ export interface GuessingResult extends AttackReport {
 }
 
 /** One classic attempt: the login is RSA-OAEP under the server's public key, which anyone has. */
-async function classicAttempt(port: number, keys: ClientKeys, password: string): Promise<{ accepted: boolean; answer: string }> {
+async function classicAttempt(
+  port: number,
+  keys: ClientKeys,
+  password: string,
+): Promise<{ accepted: boolean; answer: string }> {
   const framed = new FramedSocket(await connectTcp({ host: '127.0.0.1', port }));
   try {
     await framed.write(encryptLogin(keys.serverPublicKey, { username: VICTIM, password }));
     const reply = await framed.read();
     const rejected = reply.equals(Buffer.from(LOGIN_REJECTED));
-    return { accepted: !rejected, answer: rejected ? LOGIN_REJECTED : `${reply.length}-byte session key` };
+    return {
+      accepted: !rejected,
+      answer: rejected ? LOGIN_REJECTED : `${reply.length}-byte session key`,
+    };
   } finally {
     framed.destroy();
   }
 }
 
-async function enhancedAttempt(port: number, keys: ClientKeys, password: string): Promise<{ accepted: boolean; answer: string }> {
+async function enhancedAttempt(
+  port: number,
+  keys: ClientKeys,
+  password: string,
+): Promise<{ accepted: boolean; answer: string }> {
   const framed = new FramedSocket(await connectTcp({ host: '127.0.0.1', port }));
   try {
     const channel = await enhancedLogin(framed, { username: VICTIM, password }, keys);
@@ -65,13 +87,21 @@ async function enhancedAttempt(port: number, keys: ClientKeys, password: string)
 
 export async function guessPasswords(lab: Lab): Promise<GuessingResult> {
   const keys = loadClientKeys(lab.keysOf(VICTIM), VICTIM);
-  const lines = [`The attacker tries a word list of ${wordList().length} passwords for ${VICTIM} (${lab.protocol} protocol).`];
+  const lines = [
+    `The attacker tries a word list of ${wordList().length} passwords for ${VICTIM} (${lab.protocol} protocol).`,
+  ];
   const tryOne = lab.protocol === 'classic' ? classicAttempt : enhancedAttempt;
   if (lab.protocol === 'enhanced') {
     // Without the victim's private key even the right password is refused: show that first.
     const forged = parsePrivateKey((await generateRsaKeyPair()).privatePem);
-    const withoutKey = await enhancedAttempt(lab.port, { ...keys, privateKey: () => forged }, passwordOf(VICTIM));
-    lines.push(`With the RIGHT password but without ${VICTIM}'s private key: ${withoutKey.accepted ? 'accepted' : 'refused'}.`);
+    const withoutKey = await enhancedAttempt(
+      lab.port,
+      { ...keys, privateKey: () => forged },
+      passwordOf(VICTIM),
+    );
+    lines.push(
+      `With the RIGHT password but without ${VICTIM}'s private key: ${withoutKey.accepted ? 'accepted' : 'refused'}.`,
+    );
     lines.push(`From here on the attacker uses ${VICTIM}'s stolen private key.`);
   }
   const answers = new Set<string>();
@@ -89,12 +119,26 @@ export async function guessPasswords(lab: Lab): Promise<GuessingResult> {
   }
   const elapsed = performance.now() - started;
   const throttled = lab.serverLog().filter((line) => line.includes('"throttled":true')).length;
-  lines.push(`${attempts} attempts in ${(elapsed / 1000).toFixed(2)} s; answers to wrong guesses: ${[...answers].map((answer) => JSON.stringify(answer)).join(', ')}.`);
-  if (lab.protocol === 'enhanced') lines.push(`The server's log shows ${throttled} attempts refused under the lock (the attacker cannot tell which).`);
+  lines.push(
+    `${attempts} attempts in ${(elapsed / 1000).toFixed(2)} s; answers to wrong guesses: ${[...answers].map((answer) => JSON.stringify(answer)).join(', ')}.`,
+  );
+  if (lab.protocol === 'enhanced')
+    lines.push(
+      `The server's log shows ${throttled} attempts refused under the lock (the attacker cannot tell which).`,
+    );
   lines.push(
     found !== undefined
       ? `RESULT: attack succeeded: the password of ${VICTIM} is ${JSON.stringify(found)} (found at attempt ${attempts}).`
       : `RESULT: attack failed: no guess was accepted; the right password was in the list, but came while ${VICTIM} was locked.`,
   );
-  return { attack: 'guessing', protocol: lab.protocol, succeeded: found !== undefined, lines, attempts, found, distinctAnswers: [...answers], throttled };
+  return {
+    attack: 'guessing',
+    protocol: lab.protocol,
+    succeeded: found !== undefined,
+    lines,
+    attempts,
+    found,
+    distinctAnswers: [...answers],
+    throttled,
+  };
 }

@@ -17,7 +17,9 @@ export type Protocol = 'classic' | 'enhanced';
 /** The built server: beside this file when it runs from dist/, under dist/ when tests run the source. */
 function serverScript(name: string): string {
   const beside = fileURLToPath(new URL(`../../mail-server/${name}`, import.meta.url));
-  return existsSync(beside) ? beside : fileURLToPath(new URL(`../../dist/mail-server/${name}`, import.meta.url));
+  return existsSync(beside)
+    ? beside
+    : fileURLToPath(new URL(`../../dist/mail-server/${name}`, import.meta.url));
 }
 
 const SERVER_SCRIPTS: Record<Protocol, string> = {
@@ -41,7 +43,14 @@ export class Lab {
   readonly #stdout: string[];
   readonly #stderr: string[];
 
-  private constructor(protocol: Protocol, dir: string, server: ChildProcess, port: number, stdout: string[], stderr: string[]) {
+  private constructor(
+    protocol: Protocol,
+    dir: string,
+    server: ChildProcess,
+    port: number,
+    stdout: string[],
+    stderr: string[],
+  ) {
     this.protocol = protocol;
     this.dir = dir;
     this.#server = server;
@@ -56,7 +65,19 @@ export class Lab {
     await writeKeySetup({ out: dir, users: USERS });
     const server = spawn(
       process.execPath,
-      [SERVER_SCRIPTS[protocol], '--home', join(dir, 'server'), '--port', '0', '--host', '127.0.0.1', '--spare', '2', '--log-level', 'info'],
+      [
+        SERVER_SCRIPTS[protocol],
+        '--home',
+        join(dir, 'server'),
+        '--port',
+        '0',
+        '--host',
+        '127.0.0.1',
+        '--spare',
+        '2',
+        '--log-level',
+        'info',
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const stdout: string[] = [];
@@ -82,7 +103,9 @@ export class Lab {
       }, 20);
       server.once('exit', (code) => {
         clearInterval(timer);
-        reject(new Error(`the ${protocol} server exited (${code ?? 'signal'}): ${stderr.join('\n')}`));
+        reject(
+          new Error(`the ${protocol} server exited (${code ?? 'signal'}): ${stderr.join('\n')}`),
+        );
       });
     });
     return new Lab(protocol, dir, server, port, stdout, stderr);
@@ -125,7 +148,10 @@ export class Lab {
   }
 
   /** Waits until the server has printed a line matching `predicate` (or gives up quietly). */
-  async waitForServerLine(predicate: (line: string) => boolean, timeoutMs = 5000): Promise<boolean> {
+  async waitForServerLine(
+    predicate: (line: string) => boolean,
+    timeoutMs = 5000,
+  ): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (this.#stdout.some(predicate)) return true;

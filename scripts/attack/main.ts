@@ -20,7 +20,14 @@ const USAGE = `Usage: npm run attack -- <name|all> [--enhanced]
 
 let parsed;
 try {
-  parsed = parseArgs({ allowPositionals: true, options: { enhanced: { type: 'boolean' }, json: { type: 'boolean' }, help: { type: 'boolean' } } });
+  parsed = parseArgs({
+    allowPositionals: true,
+    options: {
+      enhanced: { type: 'boolean' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+  });
 } catch (error) {
   process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
   process.exit(2);
@@ -31,7 +38,8 @@ if (values.help || name === undefined) {
   process.stdout.write(`${USAGE}\n`);
   process.exit(name === undefined && !values.help ? 2 : 0);
 }
-const names: AttackName[] = name === 'all' ? [...ATTACKS] : ATTACKS.filter((attack) => attack === name);
+const names: AttackName[] =
+  name === 'all' ? [...ATTACKS] : ATTACKS.filter((attack) => attack === name);
 if (names.length === 0) {
   process.stderr.write(`unknown attack "${name}"\n\n${USAGE}\n`);
   process.exit(2);
@@ -41,6 +49,9 @@ const results = [];
 for (const attack of names) {
   const report = await runAttack(attack, protocol);
   results.push(report);
-  if (!values.json) process.stdout.write(`== ${attack} against the ${protocol} protocol ==\n${report.lines.join('\n')}\n\n`);
+  if (!values.json)
+    process.stdout.write(
+      `== ${attack} against the ${protocol} protocol ==\n${report.lines.join('\n')}\n\n`,
+    );
 }
 if (values.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);

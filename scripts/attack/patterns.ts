@@ -52,7 +52,7 @@ export function inferOperations(clientFrames: readonly Buffer[]): Operation[] {
   const session = clientFrames.slice(LOGIN_FRAMES);
   const shortest = Math.min(...session.map((frame) => frame.length));
   const operations: Operation[] = [];
-  for (let i = 0; i < session.length; ) {
+  for (let i = 0; i < session.length;) {
     const next = session[i + 1];
     if (!next) {
       operations.push('terminate');
@@ -94,7 +94,8 @@ export async function observePatterns(lab: Lab): Promise<PatternResult> {
   const sessionFrames = frames.slice(LOGIN_FRAMES);
   let repeatedFrames = 0;
   sessionFrames.forEach((frame, i) => {
-    if (frames.slice(0, LOGIN_FRAMES + i).some((earlier) => earlier.equals(frame))) repeatedFrames++;
+    if (frames.slice(0, LOGIN_FRAMES + i).some((earlier) => earlier.equals(frame)))
+      repeatedFrames++;
   });
   const repeatedBlocks = sessionFrames.reduce((sum, frame) => sum + repeatedBlocksIn(frame), 0);
   const inferred = inferOperations(frames);
@@ -112,5 +113,13 @@ export async function observePatterns(lab: Lab): Promise<PatternResult> {
       ? 'RESULT: attack succeeded: the observer learned which operations the user performed and that the email repeats itself.'
       : 'RESULT: attack failed: every record is fresh ciphertext (no equal records, no repeated blocks); records are padded to 256-byte steps. Record sizes still show roughly how long a long email is (see SECURITY.md).',
   );
-  return { attack: 'patterns', protocol: lab.protocol, succeeded, lines, inferred, repeatedFrames, repeatedBlocks };
+  return {
+    attack: 'patterns',
+    protocol: lab.protocol,
+    succeeded,
+    lines,
+    inferred,
+    repeatedFrames,
+    repeatedBlocks,
+  };
 }

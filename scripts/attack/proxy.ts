@@ -17,7 +17,11 @@ export interface SeenFrame {
 }
 
 /** What an attack may do with a frame the client sent: forward it (changed or not), or drop it. */
-export type ClientFrameHandler = (frame: Buffer, index: number, relay: Relay) => Promise<Buffer | undefined>;
+export type ClientFrameHandler = (
+  frame: Buffer,
+  index: number,
+  relay: Relay,
+) => Promise<Buffer | undefined>;
 
 /**
  * Relays frames both ways and records them. Frames the server sends in answer to something the
@@ -58,7 +62,9 @@ export class Relay {
   }
 
   clientFrames(): Buffer[] {
-    return this.seen.filter((frame) => frame.direction === 'client->server' && frame.index >= 0).map((frame) => frame.bytes);
+    return this.seen
+      .filter((frame) => frame.direction === 'client->server' && frame.index >= 0)
+      .map((frame) => frame.bytes);
   }
 
   async #pumpClient(): Promise<void> {
@@ -114,7 +120,11 @@ export interface Proxy {
 }
 
 /** Listens on loopback; relays the first connection to the server, through `handler`. */
-export async function startProxy(upstreamPort: number, handler: ClientFrameHandler, onRelay?: (relay: Relay) => void): Promise<Proxy> {
+export async function startProxy(
+  upstreamPort: number,
+  handler: ClientFrameHandler,
+  onRelay?: (relay: Relay) => void,
+): Promise<Proxy> {
   let settle: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => {
     settle = resolve;
@@ -141,15 +151,19 @@ export async function startProxy(upstreamPort: number, handler: ClientFrameHandl
     finished,
     close: async () => {
       for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => {
-        resolve();
-      }));
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
     },
   };
 }
 
 /** Listens on loopback and plays the server itself: the attacker's fake server. */
-export async function startFakeServer(serve: (client: FramedSocket) => Promise<void>): Promise<Proxy> {
+export async function startFakeServer(
+  serve: (client: FramedSocket) => Promise<void>,
+): Promise<Proxy> {
   let settle: () => void = () => undefined;
   const finished = new Promise<void>((resolve) => {
     settle = resolve;
@@ -172,9 +186,11 @@ export async function startFakeServer(serve: (client: FramedSocket) => Promise<v
     finished,
     close: async () => {
       for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => {
-        resolve();
-      }));
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
     },
   };
 }

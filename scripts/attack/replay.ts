@@ -13,7 +13,11 @@ const EMAIL_FRAME = 3;
 export const REPLAYS = 3;
 export const SENDER = 'client1';
 export const RECIPIENT = 'client2';
-export const REPLAYED_EMAIL = { to: [RECIPIENT], title: 'Invoice 42', content: 'Please pay invoice 42: 100 dollars.' };
+export const REPLAYED_EMAIL = {
+  to: [RECIPIENT],
+  title: 'Invoice 42',
+  content: 'Please pay invoice 42: 100 dollars.',
+};
 
 export interface ReplayResult extends AttackReport {
   /** Replays the server accepted (answered as if they came from the client). */
@@ -61,19 +65,37 @@ export async function replayWithinSession(lab: Lab): Promise<ReplayResult> {
   });
   await proxy.finished;
   await proxy.close();
-  if (lab.protocol === 'enhanced') await lab.waitForServerLine((line) => line.includes('failed authentication'), 2000);
-  const storedCopies = lab.inbox(RECIPIENT).filter((file) => file.text.includes(REPLAYED_EMAIL.content)).length;
+  if (lab.protocol === 'enhanced')
+    await lab.waitForServerLine((line) => line.includes('failed authentication'), 2000);
+  const storedCopies = lab
+    .inbox(RECIPIENT)
+    .filter((file) => file.text.includes(REPLAYED_EMAIL.content)).length;
   const succeeded = storedCopies > 1;
   const lines = [
     `The victim ${SENDER} sends one email to ${RECIPIENT} through the attacker's proxy (${lab.protocol} protocol).`,
     `The attacker replays the encrypted "1" and email frames ${REPLAYS} times, without any key.`,
     `The server accepted ${acceptedReplays} of ${REPLAYS} replays.`,
   ];
-  if (serverEnded !== undefined) lines.push(`The server ended the session at the first replay (${serverEnded}).`);
+  if (serverEnded !== undefined)
+    lines.push(`The server ended the session at the first replay (${serverEnded}).`);
   const refusal = lab.serverLines().find((line) => line.includes('failed authentication'));
   if (refusal) lines.push(`Server: ${refusal}`);
   if (session.error !== undefined) lines.push(`The victim's client saw: ${session.error}`);
-  lines.push(`${RECIPIENT}'s inbox holds ${storedCopies} cop${storedCopies === 1 ? 'y' : 'ies'} of ${quote(REPLAYED_EMAIL.title)}.`);
-  lines.push(succeeded ? `RESULT: attack succeeded: one email sent, ${storedCopies} stored.` : 'RESULT: attack failed: the replayed records were refused and nothing extra was stored.');
-  return { attack: 'replay', protocol: lab.protocol, succeeded, lines, acceptedReplays, storedCopies, victimError: session.error };
+  lines.push(
+    `${RECIPIENT}'s inbox holds ${storedCopies} cop${storedCopies === 1 ? 'y' : 'ies'} of ${quote(REPLAYED_EMAIL.title)}.`,
+  );
+  lines.push(
+    succeeded
+      ? `RESULT: attack succeeded: one email sent, ${storedCopies} stored.`
+      : 'RESULT: attack failed: the replayed records were refused and nothing extra was stored.',
+  );
+  return {
+    attack: 'replay',
+    protocol: lab.protocol,
+    succeeded,
+    lines,
+    acceptedReplays,
+    storedCopies,
+    victimError: session.error,
+  };
 }

@@ -22,4 +22,5 @@ export async function attempt<T>(step: () => Promise<T>): Promise<{ value?: T; e
   }
 }
 
-export const quote = (text: string, max = 80): string => JSON.stringify(text.length > max ? `${text.slice(0, max)}...` : text);
+export const quote = (text: string, max = 80): string =>
+  JSON.stringify(text.length > max ? `${text.slice(0, max)}...` : text);

@@ -14,7 +14,11 @@ export const SENDER = 'client1';
 export const ACCOMPLICE = 'client3';
 export const INTENDED = 'client2';
 export const HARMLESS_EMAIL = { to: [ACCOMPLICE], title: 'Lunch', content: 'Lunch on Friday?' };
-export const SECRET_EMAIL = { to: [INTENDED], title: 'Merger', content: 'Confidential: the merger with Initech is signed Monday.' };
+export const SECRET_EMAIL = {
+  to: [INTENDED],
+  title: 'Merger',
+  content: 'Confidential: the merger with Initech is signed Monday.',
+};
 /** Client frames by position: login (2 frames), "1", harmless email, "1", secret email. */
 const HARMLESS_FRAME = 3;
 const SECRET_FRAME = 5;
@@ -67,9 +71,14 @@ export async function cutAndPaste(lab: Lab): Promise<SpliceResult> {
   });
   await proxy.finished;
   await proxy.close();
-  if (lab.protocol === 'enhanced') await lab.waitForServerLine((line) => line.includes('failed authentication'), 2000);
-  const storedAltered = lab.inbox(ACCOMPLICE).find((file) => file.text.includes(SECRET_EMAIL.content))?.text;
-  const secretAtIntended = lab.inbox(INTENDED).some((file) => file.text.includes(SECRET_EMAIL.content));
+  if (lab.protocol === 'enhanced')
+    await lab.waitForServerLine((line) => line.includes('failed authentication'), 2000);
+  const storedAltered = lab
+    .inbox(ACCOMPLICE)
+    .find((file) => file.text.includes(SECRET_EMAIL.content))?.text;
+  const secretAtIntended = lab
+    .inbox(INTENDED)
+    .some((file) => file.text.includes(SECRET_EMAIL.content));
   const succeeded = storedAltered !== undefined;
   const lines = [
     `The victim ${SENDER} sends ${quote(HARMLESS_EMAIL.title)} to ${ACCOMPLICE}, then ${quote(SECRET_EMAIL.title)} to ${INTENDED} (${lab.protocol} protocol).`,
@@ -78,12 +87,22 @@ export async function cutAndPaste(lab: Lab): Promise<SpliceResult> {
   const refusal = lab.serverLines().find((line) => line.includes('failed authentication'));
   if (refusal) lines.push(`Server: ${refusal}`);
   if (session.error !== undefined) lines.push(`The victim's client saw: ${session.error}`);
-  if (storedAltered !== undefined) lines.push(`STORED in ${ACCOMPLICE}'s inbox: ${quote(storedAltered, 200)}`);
+  if (storedAltered !== undefined)
+    lines.push(`STORED in ${ACCOMPLICE}'s inbox: ${quote(storedAltered, 200)}`);
   lines.push(`${INTENDED} received the secret email: ${secretAtIntended ? 'yes' : 'no'}.`);
   lines.push(
     succeeded
       ? `RESULT: attack succeeded: the server accepted the altered email and delivered the secret to ${ACCOMPLICE}.`
       : 'RESULT: attack failed: the altered record failed authentication; the session ended and the secret was stored nowhere.',
   );
-  return { attack: 'splice', protocol: lab.protocol, succeeded, lines, secretAtAccomplice: succeeded, secretAtIntended, storedAltered, victimError: session.error };
+  return {
+    attack: 'splice',
+    protocol: lab.protocol,
+    succeeded,
+    lines,
+    secretAtAccomplice: succeeded,
+    secretAtIntended,
+    storedAltered,
+    victimError: session.error,
+  };
 }
