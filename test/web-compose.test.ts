@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { MAX_CONTENT_CHARS, MAX_TITLE_CHARS } from '../protocol/email.js';
 import { codePointLength } from '../protocol/text.js';
+import * as webLimits from '../web/src/lib/limits.js';
 import {
   countChars,
   decodeTextFile,
@@ -15,6 +17,28 @@ import {
 const draft = (fields: Partial<Draft>): Draft => ({ ...emptyDraft(), ...fields });
 
 describe('web UI compose counters', () => {
+  it('uses the protocol’s limits and counts as the protocol does', () => {
+    expect(webLimits.MAX_TITLE_CHARS).toBe(MAX_TITLE_CHARS);
+    expect(webLimits.MAX_CONTENT_CHARS).toBe(MAX_CONTENT_CHARS);
+    for (const text of [
+      '',
+      'a',
+      '😀',
+      '\ud83d',
+      '\ude00',
+      'a\ud83d',
+      '\ud83d\ud83d\ude00',
+      'x😀y\udc00',
+    ]) {
+      expect(webLimits.codePointLength(text)).toBe(codePointLength(text));
+    }
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), (text) => {
+        expect(webLimits.codePointLength(text)).toBe(codePointLength(text));
+      }),
+    );
+  });
+
   it('counts code points, as the server does: an emoji is one character', () => {
     expect(countChars('a😀b', 100).used).toBe(3);
     expect(countChars('é', 100).used).toBe(1);
@@ -29,7 +53,12 @@ describe('web UI compose counters', () => {
     expect(countChars('x'.repeat(89), 100)).toEqual({ used: 89, max: 100, over: 0, level: 'ok' });
     expect(countChars('x'.repeat(90), 100).level).toBe('near');
     expect(countChars('x'.repeat(100), 100).level).toBe('near');
-    expect(countChars('x'.repeat(101), 100)).toEqual({ used: 101, max: 100, over: 1, level: 'over' });
+    expect(countChars('x'.repeat(101), 100)).toEqual({
+      used: 101,
+      max: 100,
+      over: 1,
+      level: 'over',
+    });
   });
 
   it('formats the count with separators', () => {
@@ -49,7 +78,10 @@ describe('web UI Send blocker', () => {
     expect(sendBlocker(draft({ title: 'x' }))).toBe('Add at least one recipient.');
     const typed = draft({ pending: 'client3; client4' });
     expect(sendBlocker(typed)).toBeUndefined();
-    expect(finalRecipients(draft({ to: ['client2'], pending: 'client3 client2' }))).toEqual(['client2', 'client3']);
+    expect(finalRecipients(draft({ to: ['client2'], pending: 'client3 client2' }))).toEqual([
+      'client2',
+      'client3',
+    ]);
   });
 
   it('blocks a 101-character title with the reason and allows 100', () => {
@@ -86,11 +118,17 @@ describe('web UI text files', () => {
   });
 
   it('refuses a file that is not UTF-8 text', () => {
-    expect(decodeTextFile(new Uint8Array([0x66, 0xff, 0x66]))).toEqual({ error: expect.stringMatching(/not UTF-8/) as string });
-    expect(decodeTextFile(new Uint8Array([0x66, 0x00, 0x66]))).toEqual({ error: expect.stringMatching(/binary/) as string });
+    expect(decodeTextFile(new Uint8Array([0x66, 0xff, 0x66]))).toEqual({
+      error: expect.stringMatching(/not UTF-8/) as string,
+    });
+    expect(decodeTextFile(new Uint8Array([0x66, 0x00, 0x66]))).toEqual({
+      error: expect.stringMatching(/binary/) as string,
+    });
   });
 
   it('refuses a file too large to hold 1,000,000 characters', () => {
-    expect(decodeTextFile(new Uint8Array(4_000_001))).toEqual({ error: expect.stringMatching(/too large/) as string });
+    expect(decodeTextFile(new Uint8Array(4_000_001))).toEqual({
+      error: expect.stringMatching(/too large/) as string,
+    });
   });
 });

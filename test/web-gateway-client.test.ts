@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Reply } from '../gateway/messages.js';
-import { GatewayClient, GatewayError, gatewaySocketUrl, type GatewayEvent, type SocketLike } from '../web/src/lib/gateway-client.js';
+import {
+  GatewayClient,
+  GatewayError,
+  gatewaySocketUrl,
+  type GatewayEvent,
+  type SocketLike,
+} from '../web/src/lib/gateway-client.js';
 import { describeError } from '../web/src/lib/errors.js';
 
 class FakeSocket implements SocketLike {
@@ -27,7 +33,12 @@ class FakeSocket implements SocketLike {
   }
 }
 
-function setup(): { client: GatewayClient; socket: FakeSocket; events: GatewayEvent[]; closes: number[] } {
+function setup(): {
+  client: GatewayClient;
+  socket: FakeSocket;
+  events: GatewayEvent[];
+  closes: number[];
+} {
   const socket = new FakeSocket();
   const events: GatewayEvent[] = [];
   const closes: number[] = [];
@@ -50,7 +61,16 @@ describe('web UI gateway client', () => {
       { type: 'listInbox', id: 1 },
       { type: 'read', id: 2, index: 2 },
     ]);
-    const email = { index: 2, from: 'a', to: ['b'], receivedAt: 't', title: 'x', contentLength: 1, content: 'y', raw: 'r' };
+    const email = {
+      index: 2,
+      from: 'a',
+      to: ['b'],
+      receivedAt: 't',
+      title: 'x',
+      contentLength: 1,
+      content: 'y',
+      raw: 'r',
+    };
     socket.reply({ type: 'email', id: 2, email });
     socket.reply({ type: 'inbox', id: 1, items: [] });
     await expect(read).resolves.toEqual({ type: 'email', id: 2, email });
@@ -59,8 +79,19 @@ describe('web UI gateway client', () => {
 
   it('turns an error reply into a GatewayError with its code', async () => {
     const { client, socket } = setup();
-    const signIn = client.request({ type: 'signIn', server: '', username: 'client1', password: 'x', protocol: 'classic' });
-    socket.reply({ type: 'error', id: 1, code: 'WRONG_CREDENTIALS', message: 'Invalid username or password' });
+    const signIn = client.request({
+      type: 'signIn',
+      server: '',
+      username: 'client1',
+      password: 'x',
+      protocol: 'classic',
+    });
+    socket.reply({
+      type: 'error',
+      id: 1,
+      code: 'WRONG_CREDENTIALS',
+      message: 'Invalid username or password',
+    });
     const error = await signIn.catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(GatewayError);
     expect((error as GatewayError).code).toBe('WRONG_CREDENTIALS');
@@ -70,7 +101,12 @@ describe('web UI gateway client', () => {
     const { socket, events } = setup();
     socket.onmessage?.({ data: 'not json' });
     socket.onmessage?.({ data: 42 });
-    socket.reply({ type: 'hello', defaultServer: '127.0.0.1:13000', protocols: ['classic'], pollSeconds: 5 });
+    socket.reply({
+      type: 'hello',
+      defaultServer: '127.0.0.1:13000',
+      protocols: ['classic'],
+      pollSeconds: 5,
+    });
     socket.reply({ type: 'sessionEnded', reason: 'idle', message: 'idle' });
     expect(events.map((event) => event.type)).toEqual(['hello', 'sessionEnded']);
   });
@@ -80,7 +116,9 @@ describe('web UI gateway client', () => {
     const pending = client.request({ type: 'listInbox' });
     socket.close();
     await expect(pending).rejects.toMatchObject({ code: 'DISCONNECTED' });
-    await expect(client.request({ type: 'listInbox' })).rejects.toMatchObject({ code: 'DISCONNECTED' });
+    await expect(client.request({ type: 'listInbox' })).rejects.toMatchObject({
+      code: 'DISCONNECTED',
+    });
     expect(closes).toEqual([1]);
   });
 
@@ -92,13 +130,17 @@ describe('web UI gateway client', () => {
   });
 
   it('connects to /ws on the page origin', () => {
-    expect(gatewaySocketUrl({ protocol: 'http:', host: '127.0.0.1:8080' })).toBe('ws://127.0.0.1:8080/ws');
-    expect(gatewaySocketUrl({ protocol: 'https:', host: 'mail.local' })).toBe('wss://mail.local/ws');
+    expect(gatewaySocketUrl({ protocol: 'http:', host: '127.0.0.1:8080' })).toBe(
+      'ws://127.0.0.1:8080/ws',
+    );
+    expect(gatewaySocketUrl({ protocol: 'https:', host: 'mail.local' })).toBe(
+      'wss://mail.local/ws',
+    );
   });
 
   it('gives each sign-in failure its own plain words', () => {
-    const texts = (['WRONG_CREDENTIALS', 'SERVER_UNREACHABLE', 'MISSING_KEY'] as const).map((code) =>
-      describeError(code, '', { username: 'client9', server: '10.0.0.1:13000' }),
+    const texts = (['WRONG_CREDENTIALS', 'SERVER_UNREACHABLE', 'MISSING_KEY'] as const).map(
+      (code) => describeError(code, '', { username: 'client9', server: '10.0.0.1:13000' }),
     );
     expect(texts[0]).toMatch(/username or password is wrong/);
     expect(texts[1]).toMatch(/Could not reach 10\.0\.0\.1:13000/);

@@ -1,12 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import type { InboxItem } from '../gateway/messages.js';
-import { DEFAULT_SORT, countLabel, mergeInbox, nextSort, sortInbox, step } from '../web/src/lib/inbox.js';
+import {
+  DEFAULT_SORT,
+  countLabel,
+  mergeInbox,
+  nextSort,
+  sortInbox,
+  step,
+} from '../web/src/lib/inbox.js';
 import { longDateText, parseReceivedAt, shortDate } from '../web/src/lib/format.js';
 import { shortcutFor } from '../web/src/lib/shortcuts.js';
 import { splitIntoChunks } from '../web/src/lib/chunks.js';
 import fc from 'fast-check';
 
-const item = (index: number, from: string, receivedAt: string, title: string): InboxItem => ({ index, from, receivedAt, title });
+const item = (index: number, from: string, receivedAt: string, title: string): InboxItem => ({
+  index,
+  from,
+  receivedAt,
+  title,
+});
 
 // The protocol lists oldest first; index 3 and 4 arrived in the same microsecond.
 const inbox = [
@@ -25,7 +37,10 @@ describe('web UI inbox sorting', () => {
   });
 
   it('compares times with and without a fraction as times', () => {
-    const items = [item(1, 'a', '2026-11-25 08:00:00.9', 't'), item(2, 'a', '2026-11-25 08:00:01', 't')];
+    const items = [
+      item(1, 'a', '2026-11-25 08:00:00.9', 't'),
+      item(2, 'a', '2026-11-25 08:00:01', 't'),
+    ];
     expect(indexes(sortInbox(items, { key: 'date', direction: 'asc' }))).toEqual([1, 2]);
   });
 
@@ -44,7 +59,10 @@ describe('web UI inbox sorting', () => {
   it('flips the direction on the same key, starts a new key in its natural direction', () => {
     expect(nextSort(DEFAULT_SORT, 'date')).toEqual({ key: 'date', direction: 'asc' });
     expect(nextSort(DEFAULT_SORT, 'from')).toEqual({ key: 'from', direction: 'asc' });
-    expect(nextSort({ key: 'title', direction: 'asc' }, 'date')).toEqual({ key: 'date', direction: 'desc' });
+    expect(nextSort({ key: 'title', direction: 'asc' }, 'date')).toEqual({
+      key: 'date',
+      direction: 'desc',
+    });
   });
 
   it('reports what a fresh listing adds', () => {
@@ -74,7 +92,9 @@ describe('web UI inbox sorting', () => {
 
 describe('web UI dates', () => {
   it('reads the protocol time as local time', () => {
-    expect(parseReceivedAt('2022-07-21 19:29:35.768508')).toEqual(new Date(2022, 6, 21, 19, 29, 35, 768));
+    expect(parseReceivedAt('2022-07-21 19:29:35.768508')).toEqual(
+      new Date(2022, 6, 21, 19, 29, 35, 768),
+    );
     expect(parseReceivedAt('2022-07-21 19:29:35')).toEqual(new Date(2022, 6, 21, 19, 29, 35));
     expect(parseReceivedAt('yesterday')).toBeUndefined();
   });
@@ -90,19 +110,23 @@ describe('web UI dates', () => {
 });
 
 describe('web UI keyboard shortcuts', () => {
-  const key = (k: string, more: Partial<Parameters<typeof shortcutFor>[0]> = {}): ReturnType<typeof shortcutFor> =>
-    shortcutFor({ key: k, ctrlKey: false, metaKey: false, altKey: false, inTextField: false, ...more });
+  const key = (
+    k: string,
+    more: Partial<Parameters<typeof shortcutFor>[0]> = {},
+  ): ReturnType<typeof shortcutFor> =>
+    shortcutFor({
+      key: k,
+      ctrlKey: false,
+      metaKey: false,
+      altKey: false,
+      inTextField: false,
+      ...more,
+    });
 
   it('maps c, j, k, Enter, Esc, r and ?', () => {
-    expect([key('c'), key('j'), key('k'), key('Enter'), key('Escape'), key('r'), key('?')]).toEqual([
-      'compose',
-      'next',
-      'previous',
-      'open',
-      'close',
-      'refresh',
-      'help',
-    ]);
+    expect([key('c'), key('j'), key('k'), key('Enter'), key('Escape'), key('r'), key('?')]).toEqual(
+      ['compose', 'next', 'previous', 'open', 'close', 'refresh', 'help'],
+    );
     expect(key('x')).toBeUndefined();
   });
 
@@ -119,17 +143,25 @@ describe('web UI keyboard shortcuts', () => {
 describe('web UI long text pieces', () => {
   it('joins back to the exact text and never splits a surrogate pair', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 400 }), fc.integer({ min: 2, max: 50 }), (text, size) => {
-        const chunks = splitIntoChunks(text, size);
-        expect(chunks.join('')).toBe(text);
-        for (const chunk of chunks.slice(0, -1)) {
-          expect(chunk.length).toBeLessThanOrEqual(size);
-          expect(chunk.length).toBeGreaterThan(0);
-          const last = chunk.charCodeAt(chunk.length - 1);
-          const next = text.charCodeAt(chunks.slice(0, chunks.indexOf(chunk) + 1).join('').length);
-          expect(last >= 0xd800 && last <= 0xdbff && next >= 0xdc00 && next <= 0xdfff).toBe(false);
-        }
-      }),
+      fc.property(
+        fc.string({ unit: 'binary', maxLength: 400 }),
+        fc.integer({ min: 2, max: 50 }),
+        (text, size) => {
+          const chunks = splitIntoChunks(text, size);
+          expect(chunks.join('')).toBe(text);
+          for (const chunk of chunks.slice(0, -1)) {
+            expect(chunk.length).toBeLessThanOrEqual(size);
+            expect(chunk.length).toBeGreaterThan(0);
+            const last = chunk.charCodeAt(chunk.length - 1);
+            const next = text.charCodeAt(
+              chunks.slice(0, chunks.indexOf(chunk) + 1).join('').length,
+            );
+            expect(last >= 0xd800 && last <= 0xdbff && next >= 0xdc00 && next <= 0xdfff).toBe(
+              false,
+            );
+          }
+        },
+      ),
     );
   });
 
@@ -137,6 +169,7 @@ describe('web UI long text pieces', () => {
     const text = 'x'.repeat(1_000_000);
     expect(splitIntoChunks(text)).toHaveLength(50);
     const lines = Array.from({ length: 2000 }, (_, i) => `line ${i} ${'y'.repeat(40)}`).join('\n');
-    for (const chunk of splitIntoChunks(lines, 1000).slice(0, -1)) expect(chunk.endsWith('\n')).toBe(true);
+    for (const chunk of splitIntoChunks(lines, 1000).slice(0, -1))
+      expect(chunk.endsWith('\n')).toBe(true);
   });
 });

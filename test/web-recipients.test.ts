@@ -12,7 +12,10 @@ import {
 describe('web UI recipient chips', () => {
   it('turns everything before the last separator into names and keeps the rest typed', () => {
     expect(splitTyped('client2;')).toEqual({ names: ['client2'], rest: '' });
-    expect(splitTyped('client2, client3;cli')).toEqual({ names: ['client2', 'client3'], rest: 'cli' });
+    expect(splitTyped('client2, client3;cli')).toEqual({
+      names: ['client2', 'client3'],
+      rest: 'cli',
+    });
     expect(splitTyped('client2')).toEqual({ names: [], rest: 'client2' });
     expect(splitTyped(';;, ')).toEqual({ names: [], rest: '' });
   });
@@ -33,7 +36,10 @@ describe('web UI recipient chips', () => {
   it('Backspace removes the last chip; a chip can be removed by name', () => {
     expect(removeLast(['client2', 'client3'])).toEqual(['client2']);
     expect(removeLast([])).toEqual([]);
-    expect(removeRecipient(['client2', 'client3', 'client4'], 'client3')).toEqual(['client2', 'client4']);
+    expect(removeRecipient(['client2', 'client3', 'client4'], 'client3')).toEqual([
+      'client2',
+      'client4',
+    ]);
   });
 
   it('says what is wrong with a name, in words', () => {
@@ -47,6 +53,8 @@ describe('web UI recipient chips', () => {
   it('checks the list as a whole', () => {
     expect(recipientsProblem([])).toBe('Add at least one recipient.');
     expect(recipientsProblem(['client2'])).toBeUndefined();
-    expect(recipientsProblem(Array.from({ length: 101 }, (_, i) => `user${i}`))).toMatch(/At most 100/);
+    expect(recipientsProblem(Array.from({ length: 101 }, (_, i) => `user${i}`))).toMatch(
+      /At most 100/,
+    );
   });
 });

@@ -12,7 +12,16 @@ const web = fileURLToPath(new URL('..', import.meta.url));
 const bin = createRequire(import.meta.url).resolve('svelte-check/bin/svelte-check');
 const run = spawnSync(
   process.execPath,
-  [bin, '--workspace', web, '--tsconfig', 'tsconfig.app.json', '--output', 'machine', '--fail-on-warnings'],
+  [
+    bin,
+    '--workspace',
+    web,
+    '--tsconfig',
+    'tsconfig.app.json',
+    '--output',
+    'machine',
+    '--fail-on-warnings',
+  ],
   { encoding: 'utf8' },
 );
 if (run.error) throw run.error;
@@ -34,5 +43,7 @@ if (run.status !== 0 && failures === 0 && skipped === 0) {
   console.error(run.stdout, run.stderr);
   process.exit(1);
 }
-console.log(`svelte-check (web): ${failures} problems${skipped ? `; ${skipped} in shared Node files left to the root tsc` : ''}`);
+console.log(
+  `svelte-check (web): ${failures} problems${skipped ? `; ${skipped} in shared Node files left to the root tsc` : ''}`,
+);
 process.exit(failures > 0 ? 1 : 0);

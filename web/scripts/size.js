@@ -22,7 +22,9 @@ for (const name of readdirSync(assets).sort()) {
   }
   console.log(`web/dist/assets/${name}: ${kib(bytes.length)} raw, ${kib(gzipped)} gzipped`);
 }
-console.log(`web UI gzipped: JavaScript ${kib(totals.js)} (budget ${kib(JS_BUDGET_BYTES)}), CSS ${kib(totals.css)}`);
+console.log(
+  `web UI gzipped: JavaScript ${kib(totals.js)} (budget ${kib(JS_BUDGET_BYTES)}), CSS ${kib(totals.css)}`,
+);
 
 const html = readFileSync(fileURLToPath(new URL('../dist/index.html', import.meta.url)), 'utf8');
 // The gateway's CSP allows no inline script or style: the page must only reference files.

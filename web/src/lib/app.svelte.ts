@@ -1,8 +1,21 @@
 import type { ChannelKind, EmailView, InboxItem } from '../../../gateway/messages.js';
 import { emptyDraft, finalRecipients, isDraftEmpty, sendBlocker, type Draft } from './compose.js';
 import { describeError, describeSessionEnd, type ClientErrorCode } from './errors.js';
-import { GatewayClient, GatewayError, gatewaySocketUrl, type GatewayEvent } from './gateway-client.js';
-import { DEFAULT_SORT, countLabel, identity, mergeInbox, sortInbox, step, type SortOrder } from './inbox.js';
+import {
+  GatewayClient,
+  GatewayError,
+  gatewaySocketUrl,
+  type GatewayEvent,
+} from './gateway-client.js';
+import {
+  DEFAULT_SORT,
+  countLabel,
+  identity,
+  mergeInbox,
+  sortInbox,
+  step,
+  type SortOrder,
+} from './inbox.js';
 
 export type Phase = 'connecting' | 'offline' | 'signIn' | 'mail';
 
@@ -52,7 +65,11 @@ export class MailApp {
   session = $state<Session | undefined>();
   /** Why the last session ended, shown on the sign-in page. */
   ended = $state<string | undefined>();
-  lastForm = $state<Omit<SignInForm, 'password'>>({ server: '', username: '', protocol: 'classic' });
+  lastForm = $state<Omit<SignInForm, 'password'>>({
+    server: '',
+    username: '',
+    protocol: 'classic',
+  });
   reconnectInSeconds = $state(0);
 
   items = $state.raw<InboxItem[]>([]);
@@ -82,6 +99,7 @@ export class MailApp {
   #countdownTimer: ReturnType<typeof setInterval> | undefined;
   #noticeId = 0;
   #composingWhenEnded = false;
+  #attempted = false;
 
   constructor(connect: () => WebSocket = () => new WebSocket(gatewaySocketUrl(location))) {
     this.#client = new GatewayClient({
@@ -112,13 +130,16 @@ export class MailApp {
   /** Signs in; resolves with an error text for the form, or undefined on success. */
   async signIn(form: SignInForm): Promise<string | undefined> {
     this.lastForm = { server: form.server, username: form.username, protocol: form.protocol };
+    this.#attempted = true;
     try {
       const reply = await this.#client.request({ type: 'signIn', ...form });
       this.session = {
         username: reply.username,
         server: reply.server,
         protocol: reply.protocol,
-        ...(reply.serverFingerprint === undefined ? {} : { serverFingerprint: reply.serverFingerprint }),
+        ...(reply.serverFingerprint === undefined
+          ? {}
+          : { serverFingerprint: reply.serverFingerprint }),
       };
       this.ended = undefined;
       this.phase = 'mail';
@@ -132,7 +153,10 @@ export class MailApp {
       void this.refresh();
       return undefined;
     } catch (error) {
-      return this.#errorText(error, { username: form.username, server: form.server || this.defaultServer });
+      return this.#errorText(error, {
+        username: form.username,
+        server: form.server || this.defaultServer,
+      });
     }
   }
 
@@ -240,7 +264,10 @@ export class MailApp {
     const watch = (): void => {
       if (!this.sending) return;
       const buffered = this.#client.bufferedAmount;
-      this.sending = { bytes, progress: bytes === 0 ? 1 : Math.min(1, Math.max(0, 1 - buffered / bytes)) };
+      this.sending = {
+        bytes,
+        progress: bytes === 0 ? 1 : Math.min(1, Math.max(0, 1 - buffered / bytes)),
+      };
       if (buffered > 0) requestAnimationFrame(watch);
     };
     requestAnimationFrame(watch);
@@ -262,7 +289,12 @@ export class MailApp {
   // ---- notices ----
 
   notify(tone: Notice['tone'], text: string, openIndex?: number): void {
-    const notice: Notice = { id: ++this.#noticeId, tone, text, ...(openIndex === undefined ? {} : { openIndex }) };
+    const notice: Notice = {
+      id: ++this.#noticeId,
+      tone,
+      text,
+      ...(openIndex === undefined ? {} : { openIndex }),
+    };
     this.notices = [...this.notices.slice(-3), notice];
     this.announcement = text;
     if (tone !== 'error') {
@@ -288,8 +320,9 @@ export class MailApp {
         this.defaultServer = event.defaultServer;
         this.protocols = event.protocols.length > 0 ? event.protocols : ['classic'];
         this.pollSeconds = event.pollSeconds;
-        if (!this.protocols.includes(this.lastForm.protocol)) {
-          this.lastForm = { ...this.lastForm, protocol: this.protocols.includes('enhanced') ? 'enhanced' : 'classic' };
+        // The gateway lists its protocols in the order it recommends them.
+        if (!this.#attempted || !this.protocols.includes(this.lastForm.protocol)) {
+          this.lastForm = { ...this.lastForm, protocol: this.protocols[0] ?? 'classic' };
         }
         if (this.phase !== 'mail') this.phase = 'signIn';
         return;
@@ -297,7 +330,10 @@ export class MailApp {
         this.#onNewMail(event.items, event.total);
         return;
       case 'sessionEnded':
-        this.#endSession(describeSessionEnd(event.reason, event.message), event.reason !== 'signedOut');
+        this.#endSession(
+          describeSessionEnd(event.reason, event.message),
+          event.reason !== 'signedOut',
+        );
         return;
     }
   }
@@ -309,7 +345,10 @@ export class MailApp {
     } else {
       // Only the new rows came: add them, and list again if the count still disagrees.
       const known = new Set(this.items.map(identity));
-      this.#applyListing([...this.items, ...items.filter((item) => !known.has(identity(item)))], true);
+      this.#applyListing(
+        [...this.items, ...items.filter((item) => !known.has(identity(item)))],
+        true,
+      );
       if (this.items.length !== total) void this.refresh();
     }
   }
@@ -321,7 +360,8 @@ export class MailApp {
     const unread = new Set([...this.unread].filter((key) => present.has(key)));
     if (announce) for (const item of added) unread.add(identity(item));
     this.unread = unread;
-    if (this.selected !== undefined && !items.some((item) => item.index === this.selected)) this.selected = undefined;
+    if (this.selected !== undefined && !items.some((item) => item.index === this.selected))
+      this.selected = undefined;
     if (announce && added.length > 0) {
       const newest = added[added.length - 1];
       const text =
@@ -360,7 +400,8 @@ export class MailApp {
   #onSocketClosed(): void {
     if (this.session) this.#endSession(describeSessionEnd('gatewayGone', ''), true);
     this.phase = 'offline';
-    const delay = RECONNECT_DELAYS_MS[Math.min(this.#reconnectAttempt, RECONNECT_DELAYS_MS.length - 1)] ?? 8000;
+    const delay =
+      RECONNECT_DELAYS_MS[Math.min(this.#reconnectAttempt, RECONNECT_DELAYS_MS.length - 1)] ?? 8000;
     this.#reconnectAttempt++;
     this.reconnectInSeconds = Math.ceil(delay / 1000);
     clearInterval(this.#countdownTimer);
@@ -383,7 +424,10 @@ export class MailApp {
 
   /** A failed request: a lost session ends the view; anything else becomes a notice. */
   #handleFailure(error: unknown, notify = true): void {
-    if (error instanceof GatewayError && (error.code === 'NOT_SIGNED_IN' || error.code === 'SESSION_ENDED')) {
+    if (
+      error instanceof GatewayError &&
+      (error.code === 'NOT_SIGNED_IN' || error.code === 'SESSION_ENDED')
+    ) {
       this.#endSession(describeError(error.code, error.message), true);
       return;
     }
@@ -398,6 +442,9 @@ export class MailApp {
         server: context.server ?? this.session?.server ?? this.defaultServer,
       });
     }
-    return describeError('INTERNAL' satisfies ClientErrorCode, error instanceof Error ? error.message : String(error));
+    return describeError(
+      'INTERNAL' satisfies ClientErrorCode,
+      error instanceof Error ? error.message : String(error),
+    );
   }
 }

@@ -18,7 +18,12 @@ export function emptyDraft(): Draft {
 }
 
 export function isDraftEmpty(draft: Draft): boolean {
-  return draft.to.length === 0 && draft.pending.trim() === '' && draft.title === '' && draft.content === '';
+  return (
+    draft.to.length === 0 &&
+    draft.pending.trim() === '' &&
+    draft.title === '' &&
+    draft.content === ''
+  );
 }
 
 export interface Count {
@@ -75,13 +80,17 @@ export const MAX_FILE_BYTES = MAX_CONTENT_CHARS * 4;
  */
 export function decodeTextFile(bytes: Uint8Array): { text: string } | { error: string } {
   if (bytes.byteLength > MAX_FILE_BYTES) {
-    return { error: 'This file is too large to be the content of an email (1,000,000 characters at most).' };
+    return {
+      error: 'This file is too large to be the content of an email (1,000,000 characters at most).',
+    };
   }
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    return { error: 'This file is not UTF-8 text. Save it as plain text (UTF-8) and load it again.' };
+    return {
+      error: 'This file is not UTF-8 text. Save it as plain text (UTF-8) and load it again.',
+    };
   }
   if (text.includes('\u0000')) return { error: 'This file looks binary, not text.' };
   return { text };

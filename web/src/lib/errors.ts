@@ -12,8 +12,13 @@ export interface ErrorContext {
  * Plain-language text for an error. Sign-in errors each say what went wrong and what to do;
  * the gateway's own message is used when this code has nothing better to say.
  */
-export function describeError(code: ClientErrorCode, message: string, context: ErrorContext = {}): string {
-  const server = context.server !== undefined && context.server !== '' ? context.server : 'the mail server';
+export function describeError(
+  code: ClientErrorCode,
+  message: string,
+  context: ErrorContext = {},
+): string {
+  const server =
+    context.server !== undefined && context.server !== '' ? context.server : 'the mail server';
   switch (code) {
     case 'WRONG_CREDENTIALS':
       return 'The username or password is wrong. Check them and try again.';
@@ -49,7 +54,10 @@ export function describeError(code: ClientErrorCode, message: string, context: E
 }
 
 /** Why a session ended, said to the person. */
-export function describeSessionEnd(reason: SessionEndReason | 'gatewayGone', message: string): string {
+export function describeSessionEnd(
+  reason: SessionEndReason | 'gatewayGone',
+  message: string,
+): string {
   switch (reason) {
     case 'signedOut':
       return 'You signed out.';
@@ -62,6 +70,8 @@ export function describeSessionEnd(reason: SessionEndReason | 'gatewayGone', mes
     case 'gatewayGone':
       return 'The connection to the gateway on this computer was lost.';
     case 'error':
-      return message !== '' ? `The session ended: ${message}` : 'The session ended because of an error.';
+      return message !== ''
+        ? `The session ended: ${message}`
+        : 'The session ended because of an error.';
   }
 }

@@ -2,7 +2,11 @@ import type { Reply, Request } from '../../../gateway/messages.js';
 import type { ClientErrorCode } from './errors.js';
 
 /** A request as the UI writes it: the client adds the id. */
-export type Outgoing = Request extends infer R ? (R extends { id: number } ? Omit<R, 'id'> : never) : never;
+export type Outgoing = Request extends infer R
+  ? R extends { id: number }
+    ? Omit<R, 'id'>
+    : never
+  : never;
 
 type ReplyType = Reply['type'];
 /** Which reply answers which request. */
@@ -118,7 +122,12 @@ export class GatewayClient {
         socket.send(JSON.stringify({ ...message, id }));
       } catch (error) {
         this.#pending.delete(id);
-        reject(new GatewayError('DISCONNECTED', error instanceof Error ? error.message : 'the message could not be sent'));
+        reject(
+          new GatewayError(
+            'DISCONNECTED',
+            error instanceof Error ? error.message : 'the message could not be sent',
+          ),
+        );
       }
     });
   }
@@ -155,7 +164,10 @@ export class GatewayClient {
         if (!pending) return;
         this.#pending.delete(reply.id);
         if (pending.expect === reply.type) pending.resolve(reply);
-        else pending.reject(new GatewayError('INTERNAL', `expected ${pending.expect}, got ${reply.type}`));
+        else
+          pending.reject(
+            new GatewayError('INTERNAL', `expected ${pending.expect}, got ${reply.type}`),
+          );
       }
     }
   }

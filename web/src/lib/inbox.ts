@@ -10,7 +10,11 @@ export interface SortOrder {
 /** The protocol's order (by receive time) with the newest first. */
 export const DEFAULT_SORT: SortOrder = { key: 'date', direction: 'desc' };
 
-export const SORT_LABELS: Record<SortKey, string> = { date: 'Date', from: 'Sender', title: 'Title' };
+export const SORT_LABELS: Record<SortKey, string> = {
+  date: 'Date',
+  from: 'Sender',
+  title: 'Title',
+};
 
 /** Clicking the current key flips its direction; a new key starts with its natural direction. */
 export function nextSort(current: SortOrder, key: SortKey): SortOrder {
@@ -63,7 +67,11 @@ export function identity(item: InboxItem): string {
 }
 
 /** The row to move to with j/k (or the arrow keys), clamped to the list. */
-export function step(list: readonly InboxItem[], currentIndex: number | undefined, delta: number): number | undefined {
+export function step(
+  list: readonly InboxItem[],
+  currentIndex: number | undefined,
+  delta: number,
+): number | undefined {
   if (list.length === 0) return undefined;
   const position = list.findIndex((item) => item.index === currentIndex);
   if (position === -1) return list[delta > 0 ? 0 : list.length - 1]?.index;

@@ -36,16 +36,19 @@ export function removeLast(chips: readonly string[]): string[] {
 /** Why a name cannot be a recipient, in plain words; undefined when it can. */
 export function recipientProblem(name: string): string | undefined {
   if (name.length === 0) return 'a recipient name is empty';
-  if (codePointLength(name) > MAX_USERNAME_CHARS) return `“${shorten(name)}” is longer than ${MAX_USERNAME_CHARS} characters`;
+  if (codePointLength(name) > MAX_USERNAME_CHARS)
+    return `“${shorten(name)}” is longer than ${MAX_USERNAME_CHARS} characters`;
   // eslint-disable-next-line no-control-regex
-  if (/[\u0000-\u001f\u007f;,\s]/.test(name)) return `“${shorten(name)}” contains a character a username cannot have`;
+  if (/[\u0000-\u001f\u007f;,\s]/.test(name))
+    return `“${shorten(name)}” contains a character a username cannot have`;
   return undefined;
 }
 
 /** The first problem with a list of recipients, or undefined when it can be sent. */
 export function recipientsProblem(chips: readonly string[]): string | undefined {
   if (chips.length === 0) return 'Add at least one recipient.';
-  if (chips.length > MAX_RECIPIENTS) return `At most ${MAX_RECIPIENTS} recipients; remove ${chips.length - MAX_RECIPIENTS}.`;
+  if (chips.length > MAX_RECIPIENTS)
+    return `At most ${MAX_RECIPIENTS} recipients; remove ${chips.length - MAX_RECIPIENTS}.`;
   for (const chip of chips) {
     const problem = recipientProblem(chip);
     if (problem !== undefined) return `Fix the recipient: ${problem}.`;

@@ -1,4 +1,5 @@
-export type ShortcutAction = 'compose' | 'next' | 'previous' | 'open' | 'close' | 'refresh' | 'help';
+export type ShortcutAction =
+  'compose' | 'next' | 'previous' | 'open' | 'close' | 'refresh' | 'help';
 
 export const SHORTCUTS: readonly { keys: string[]; action: ShortcutAction; label: string }[] = [
   { keys: ['c'], action: 'compose', label: 'Write a new email' },
