@@ -17,26 +17,10 @@ import {
 const draft = (fields: Partial<Draft>): Draft => ({ ...emptyDraft(), ...fields });
 
 describe('web UI compose counters', () => {
-  it('uses the protocol’s limits and counts as the protocol does', () => {
+  it('uses the protocol’s own limits and counting, not copies', () => {
     expect(webLimits.MAX_TITLE_CHARS).toBe(MAX_TITLE_CHARS);
     expect(webLimits.MAX_CONTENT_CHARS).toBe(MAX_CONTENT_CHARS);
-    for (const text of [
-      '',
-      'a',
-      '😀',
-      '\ud83d',
-      '\ude00',
-      'a\ud83d',
-      '\ud83d\ud83d\ude00',
-      'x😀y\udc00',
-    ]) {
-      expect(webLimits.codePointLength(text)).toBe(codePointLength(text));
-    }
-    fc.assert(
-      fc.property(fc.string({ unit: 'binary' }), (text) => {
-        expect(webLimits.codePointLength(text)).toBe(codePointLength(text));
-      }),
-    );
+    expect(webLimits.codePointLength).toBe(codePointLength);
   });
 
   it('counts code points, as the server does: an emoji is one character', () => {

@@ -1,9 +1,9 @@
 /* global console, process, URL */
 // Type-checks the browser code (web/src, Svelte components included) with svelte-check.
-// The shared protocol and gateway files it imports are part of that program, but they are Node
-// code checked by the root tsc with Node's types; here they would only fail for lack of those
-// (Buffer), so diagnostics outside web/ are reported as skipped, not as failures. What they put
-// into the bundle is checked by web/scripts/size.js (no Node API may reach it).
+// The shared protocol and gateway files it imports join that program, but they are Node code
+// checked by the root tsc with Node's types; a diagnostic there that only says a Node type is
+// missing here is not the browser's to fix, so diagnostics outside web/ are listed as skipped.
+// Whether any Node API reaches the bundle is checked by web/scripts/size.js after the build.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
