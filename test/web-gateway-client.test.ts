@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Reply } from '../gateway/messages.js';
 import {
   GatewayClient,
@@ -120,6 +120,20 @@ describe('web UI gateway client', () => {
       code: 'DISCONNECTED',
     });
     expect(closes).toEqual([1]);
+  });
+
+  it('fails a request that gets no answer in time, and ignores a late answer', async () => {
+    vi.useFakeTimers();
+    try {
+      const { client, socket } = setup();
+      const pending = client.request({ type: 'listInbox' }, 5000);
+      const outcome = pending.catch((error: unknown) => error);
+      vi.advanceTimersByTime(5000);
+      await expect(outcome).resolves.toMatchObject({ code: 'TIMEOUT' });
+      socket.reply({ type: 'inbox', id: 1, items: [] });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('rejects a reply of the wrong type', async () => {

@@ -55,6 +55,7 @@ export interface Sending {
 
 const RECONNECT_DELAYS_MS = [500, 1000, 2000, 4000, 8000];
 const NOTICE_MS = 7000;
+const SIGN_IN_TIMEOUT_MS = 45_000;
 
 /** The whole state of the mail client and the actions on it; components only display it. */
 export class MailApp {
@@ -132,7 +133,8 @@ export class MailApp {
     this.lastForm = { server: form.server, username: form.username, protocol: form.protocol };
     this.#attempted = true;
     try {
-      const reply = await this.#client.request({ type: 'signIn', ...form });
+      // A sign-in reaches a mail server that may not answer; the form must not wait forever.
+      const reply = await this.#client.request({ type: 'signIn', ...form }, SIGN_IN_TIMEOUT_MS);
       this.session = {
         username: reply.username,
         server: reply.server,

@@ -46,6 +46,8 @@ export interface SocketLike {
 }
 
 const OPEN = 1;
+/** Longer than any answer takes: a 1,000,000-character send over a slow link included. */
+const DEFAULT_TIMEOUT_MS = 120_000;
 
 interface Pending {
   expect: ReplyType;
@@ -109,7 +111,11 @@ export class GatewayClient {
     socket.close(1000, 'closing');
   }
 
-  request<T extends Outgoing>(message: T): Promise<AnswerTo<T['type']>> {
+  /** Sends a request; a reply that never comes fails it with TIMEOUT rather than leave the UI waiting. */
+  request<T extends Outgoing>(
+    message: T,
+    timeoutMs = DEFAULT_TIMEOUT_MS,
+  ): Promise<AnswerTo<T['type']>> {
     const socket = this.#socket;
     if (!socket || socket.readyState !== OPEN) {
       return Promise.reject(new GatewayError('DISCONNECTED', 'not connected to the gateway'));
@@ -117,10 +123,27 @@ export class GatewayClient {
     const id = this.#nextId++;
     const expect = ANSWER[message.type];
     return new Promise<AnswerTo<T['type']>>((resolve, reject) => {
-      this.#pending.set(id, { expect, resolve: resolve as (reply: Reply) => void, reject });
+      const timer = setTimeout(() => {
+        if (!this.#pending.delete(id)) return;
+        reject(
+          new GatewayError('TIMEOUT', `no answer to ${message.type} within ${timeoutMs / 1000} s`),
+        );
+      }, timeoutMs);
+      const settle =
+        <A>(finish: (value: A) => void) =>
+        (value: A): void => {
+          clearTimeout(timer);
+          finish(value);
+        };
+      this.#pending.set(id, {
+        expect,
+        resolve: settle(resolve as (reply: Reply) => void),
+        reject: settle(reject),
+      });
       try {
         socket.send(JSON.stringify({ ...message, id }));
       } catch (error) {
+        clearTimeout(timer);
         this.#pending.delete(id);
         reject(
           new GatewayError(
