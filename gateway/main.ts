@@ -7,7 +7,11 @@ import { pino } from 'pino';
 import { defaultGatewayOptions, DEFAULT_WEB_ROOT, type GatewayOptions } from './web/config.js';
 import { buildGateway } from './web/app.js';
 import { GatewayError } from './web/errors.js';
-import { formatServerAddress, parseServerAddress, type ServerAddress } from './web/server-address.js';
+import {
+  formatServerAddress,
+  parseServerAddress,
+  type ServerAddress,
+} from './web/server-address.js';
 
 const USAGE = `Usage: npm run gateway -- --keys DIR [options]
 
@@ -73,13 +77,17 @@ function parseCli(argv: string[]): Cli | undefined {
   if (values.help) return undefined;
   if (!values.keys) throw new UsageError('--keys DIR is required');
   const keysDir = resolve(values.keys);
-  if (!existsSync(keysDir) || !statSync(keysDir).isDirectory()) throw new UsageError(`--keys: ${keysDir} is not a folder`);
+  if (!existsSync(keysDir) || !statSync(keysDir).isDirectory())
+    throw new UsageError(`--keys: ${keysDir} is not a folder`);
   const listenText = values.listen ?? '127.0.0.1:8080';
   // Port 0 (any free port) is fine to listen on, though never a mail server's address.
   const anyPort = listenText.endsWith(':0');
   const listen = address('listen', anyPort ? listenText.slice(0, -2) : listenText, 8080);
   if (anyPort) listen.port = 0;
-  const defaultServer = values.server === undefined ? defaultGatewayOptions.defaultServer : address('server', values.server, 13000);
+  const defaultServer =
+    values.server === undefined
+      ? defaultGatewayOptions.defaultServer
+      : address('server', values.server, 13000);
   return {
     listen,
     logLevel: values['log-level'] ?? 'warn',
@@ -88,10 +96,28 @@ function parseCli(argv: string[]): Cli | undefined {
       defaultServer,
       webRoot: values['web-root'] === undefined ? DEFAULT_WEB_ROOT : resolve(values['web-root']),
       pollSeconds: integer('poll', values.poll, defaultGatewayOptions.pollSeconds, 0),
-      idleTimeoutSeconds: integer('idle-timeout', values['idle-timeout'], defaultGatewayOptions.idleTimeoutSeconds, 1),
+      idleTimeoutSeconds: integer(
+        'idle-timeout',
+        values['idle-timeout'],
+        defaultGatewayOptions.idleTimeoutSeconds,
+        1,
+      ),
       allowedHosts: [listen.host, ...(values['allow-host'] ?? [])],
-      signInLimit: { max: integer('sign-in-limit', values['sign-in-limit'], defaultGatewayOptions.signInLimit.max, 1), windowMs: 60_000 },
-      maxSessions: integer('max-sessions', values['max-sessions'], defaultGatewayOptions.maxSessions, 1),
+      signInLimit: {
+        max: integer(
+          'sign-in-limit',
+          values['sign-in-limit'],
+          defaultGatewayOptions.signInLimit.max,
+          1,
+        ),
+        windowMs: 60_000,
+      },
+      maxSessions: integer(
+        'max-sessions',
+        values['max-sessions'],
+        defaultGatewayOptions.maxSessions,
+        1,
+      ),
       spareChildren: integer('spare', values.spare, defaultGatewayOptions.spareChildren, 0),
       // Cookies are not told apart by port: two gateways on one machine keep their own.
       cookieName: `${defaultGatewayOptions.cookieName}_${listen.port}`,
@@ -111,22 +137,37 @@ if (!cli) {
   process.exit(0);
 }
 
-const logger = pino({ level: cli.logLevel, base: { pid: process.pid, role: 'gateway' } }, pino.destination({ fd: 2, sync: true }));
+const logger = pino(
+  { level: cli.logLevel, base: { pid: process.pid, role: 'gateway' } },
+  pino.destination({ fd: 2, sync: true }),
+);
 const gateway = await buildGateway({ ...cli.options, logger });
 try {
   await gateway.app.listen({ host: cli.listen.host, port: cli.listen.port });
 } catch (error) {
-  process.stderr.write(`gateway: cannot listen on ${formatServerAddress(cli.listen)}: ${(error as Error).message}\n`);
+  process.stderr.write(
+    `gateway: cannot listen on ${formatServerAddress(cli.listen)}: ${(error as Error).message}\n`,
+  );
   process.exit(1);
 }
 const bound = gateway.app.server.address();
 const port = typeof bound === 'object' && bound !== null ? bound.port : cli.listen.port;
-const shownHost = cli.listen.host === '0.0.0.0' || cli.listen.host === '::' ? '127.0.0.1' : cli.listen.host;
+const shownHost =
+  cli.listen.host === '0.0.0.0' || cli.listen.host === '::' ? '127.0.0.1' : cli.listen.host;
 const url = `http://${formatServerAddress({ host: shownHost, port })}/?token=${gateway.token}`;
-if (cli.listen.host !== '127.0.0.1' && cli.listen.host !== '::1' && cli.listen.host !== 'localhost') {
-  process.stderr.write(`gateway: warning: listening on ${cli.listen.host}, not only on this machine\n`);
+if (
+  cli.listen.host !== '127.0.0.1' &&
+  cli.listen.host !== '::1' &&
+  cli.listen.host !== 'localhost'
+) {
+  process.stderr.write(
+    `gateway: warning: listening on ${cli.listen.host}, not only on this machine\n`,
+  );
 }
-logger.info({ port, defaultServer: formatServerAddress(gateway.config.defaultServer) }, 'listening');
+logger.info(
+  { port, defaultServer: formatServerAddress(gateway.config.defaultServer) },
+  'listening',
+);
 process.stdout.write(`Sealed Mail gateway: open ${url}\n`);
 
 let stopping = false;

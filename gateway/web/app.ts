@@ -10,7 +10,13 @@ import { MAX_WS_MESSAGE_BYTES, type Reply } from '../messages.js';
 import { resolveConfig, type GatewayConfig, type GatewayOptions } from './config.js';
 import { availableProtocols, BrowserSession } from './browser-session.js';
 import { SlidingWindowLimiter } from './rate-limit.js';
-import { HostAllowList, isSameOrigin, newSecret, secretsEqual, securityHeaders } from './security.js';
+import {
+  HostAllowList,
+  isSameOrigin,
+  newSecret,
+  secretsEqual,
+  securityHeaders,
+} from './security.js';
 import { formatServerAddress } from './server-address.js';
 import { SessionChildren } from './session-process.js';
 import { plainPage, registerUi } from './ui.js';
@@ -32,7 +38,10 @@ const toBuffer = (data: RawData): Buffer =>
   Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
 
 function refuse(reply: FastifyReply, status: number, title: string, text: string): FastifyReply {
-  return reply.code(status).type('text/html; charset=utf-8').send(plainPage(title, [text]));
+  return reply
+    .code(status)
+    .type('text/html; charset=utf-8')
+    .send(plainPage(title, [text]));
 }
 
 export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
@@ -42,7 +51,10 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const cookieSecret = newSecret();
   const hosts = new HostAllowList(config.allowedHosts);
   const children = new SessionChildren(config.childScript, config.spareChildren);
-  const signInLimiter = new SlidingWindowLimiter(config.signInLimit.max, config.signInLimit.windowMs);
+  const signInLimiter = new SlidingWindowLimiter(
+    config.signInLimit.max,
+    config.signInLimit.windowMs,
+  );
   const sessions = new Set<BrowserSession>();
 
   const app = Fastify({
@@ -52,12 +64,21 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     trustProxy: false,
   });
 
+  const sockets = new Set<WebSocket>();
+  // Before the WebSocket plugin's own hook, which closes without a code: 1001 says "going away".
+  app.addHook('preClose', (done) => {
+    for (const socket of sockets) socket.close(1001, 'the gateway is stopping');
+    done();
+  });
   await app.register(fastifyCookie);
   await app.register(fastifyWebsocket, { options: { maxPayload: 2 * MAX_WS_MESSAGE_BYTES } });
 
   app.addHook('onSend', async (request, reply, payload) => {
-    reply.headers(securityHeaders(hosts.allows(request.headers.host) ? request.headers.host : undefined));
-    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) reply.header('cache-control', 'no-store');
+    reply.headers(
+      securityHeaders(hosts.allows(request.headers.host) ? request.headers.host : undefined),
+    );
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html'))
+      reply.header('cache-control', 'no-store');
     return payload;
   });
 
@@ -69,17 +90,36 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     const url = new URL(request.url, 'http://gateway.invalid');
     if (request.method === 'GET' && url.pathname === '/' && url.searchParams.has('token')) {
       if (!secretsEqual(url.searchParams.get('token') ?? '', config.token)) {
-        return refuse(reply, 401, 'Wrong token', 'This sign-in link is not the one the gateway printed at its start.');
+        return refuse(
+          reply,
+          401,
+          'Wrong token',
+          'This sign-in link is not the one the gateway printed at its start.',
+        );
       }
-      reply.setCookie(config.cookieName, cookieSecret, { httpOnly: true, sameSite: 'strict', path: '/' });
+      reply.setCookie(config.cookieName, cookieSecret, {
+        httpOnly: true,
+        sameSite: 'strict',
+        path: '/',
+      });
       return reply.redirect('/', 303);
     }
     if (url.pathname === WS_PATH && !isSameOrigin(request.headers.origin, request.headers.host)) {
-      return refuse(reply, 403, 'Forbidden', 'The WebSocket is open to the gateway’s own pages only.');
+      return refuse(
+        reply,
+        403,
+        'Forbidden',
+        'The WebSocket is open to the gateway’s own pages only.',
+      );
     }
     const cookie = request.cookies[config.cookieName];
     if (cookie === undefined || !secretsEqual(cookie, cookieSecret)) {
-      return refuse(reply, 401, 'Sign-in link needed', 'Open the link with the token that the gateway printed when it started.');
+      return refuse(
+        reply,
+        401,
+        'Sign-in link needed',
+        'Open the link with the token that the gateway printed when it started.',
+      );
     }
     return undefined;
   });
@@ -90,10 +130,12 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     };
     const session = new BrowserSession({ config, children, signInLimiter, send });
     sessions.add(session);
+    sockets.add(socket);
     socket.on('message', (data: RawData, isBinary: boolean) => {
       session.onMessage(toBuffer(data), isBinary);
     });
     socket.on('close', () => {
+      sockets.delete(socket);
       sessions.delete(session);
       session.close();
     });
@@ -106,7 +148,9 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   });
 
   await registerUi(app, config.webRoot);
-  app.setNotFoundHandler((_request, reply) => refuse(reply, 404, 'Not found', 'There is no such page.'));
+  app.setNotFoundHandler((_request, reply) =>
+    refuse(reply, 404, 'Not found', 'There is no such page.'),
+  );
 
   app.addHook('onClose', async () => {
     for (const session of sessions) session.close();

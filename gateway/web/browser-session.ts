@@ -5,13 +5,20 @@
  */
 import { USERNAME_PATTERN } from '../../mail-server/home.js';
 import { clientLogins } from '../client/session.js';
-import type { ChannelKind, ErrorCode, Reply, Request, SessionEndReason, SignInRequest } from '../messages.js';
+import type {
+  ChannelKind,
+  ErrorCode,
+  Reply,
+  Request,
+  SessionEndReason,
+  SignInRequest,
+} from '../messages.js';
 import type { GatewayConfig } from './config.js';
 import { GatewayError } from './errors.js';
 import type { SlidingWindowLimiter } from './rate-limit.js';
 import { parseRequest } from './request-parser.js';
 import { parseServerAddress, type ServerAddress } from './server-address.js';
-import type { SessionChildren, SessionProcess } from './session-process.js';
+import type { ChildExit, SessionChildren, SessionProcess } from './session-process.js';
 
 /** The protocols this gateway can speak: enhanced only once its login is built in. */
 export const availableProtocols = (): ChannelKind[] =>
@@ -53,7 +60,11 @@ export class BrowserSession {
     }
     const { request } = parsed;
     if (this.#pending.has(request.id)) {
-      this.#error(request.id, 'BAD_REQUEST', `request ${request.id} is still being answered; use a new id`);
+      this.#error(
+        request.id,
+        'BAD_REQUEST',
+        `request ${request.id} is still being answered; use a new id`,
+      );
       return;
     }
     try {
@@ -83,7 +94,10 @@ export class BrowserSession {
       case 'read':
       case 'send':
         if (this.#state !== 'signedIn' || !this.#child) {
-          throw new GatewayError('NOT_SIGNED_IN', this.#state === 'signingIn' ? 'the sign-in is not finished yet' : 'sign in first');
+          throw new GatewayError(
+            'NOT_SIGNED_IN',
+            this.#state === 'signingIn' ? 'the sign-in is not finished yet' : 'sign in first',
+          );
         }
         this.#touch();
         this.#relay(request);
@@ -95,28 +109,43 @@ export class BrowserSession {
     if (this.#state !== 'signedOut') throw new GatewayError('ALREADY_SIGNED_IN', 'sign out first');
     const { config, children, signInLimiter } = this.#context;
     if (!USERNAME_PATTERN.test(request.username)) {
-      throw new GatewayError('BAD_REQUEST', 'a username has letters, digits, ".", "_" and "-" only');
+      throw new GatewayError(
+        'BAD_REQUEST',
+        'a username has letters, digits, ".", "_" and "-" only',
+      );
     }
     if (!availableProtocols().includes(request.protocol)) {
-      throw new GatewayError('BAD_REQUEST', `the ${request.protocol} protocol is not available in this gateway`);
+      throw new GatewayError(
+        'BAD_REQUEST',
+        `the ${request.protocol} protocol is not available in this gateway`,
+      );
     }
     const server: ServerAddress =
-      request.server.trim() === '' ? config.defaultServer : parseServerAddress(request.server, config.defaultServer.port);
+      request.server.trim() === ''
+        ? config.defaultServer
+        : parseServerAddress(request.server, config.defaultServer.port);
     const waitMs = signInLimiter.take();
     if (waitMs > 0) {
-      throw new GatewayError('RATE_LIMITED', `too many sign-in attempts; try again in ${Math.ceil(waitMs / 1000)} s`);
+      throw new GatewayError(
+        'RATE_LIMITED',
+        `too many sign-in attempts; try again in ${Math.ceil(waitMs / 1000)} s`,
+      );
     }
     if (children.count >= config.maxSessions) {
-      throw new GatewayError('RATE_LIMITED', `the gateway already serves ${config.maxSessions} sessions`);
+      throw new GatewayError(
+        'RATE_LIMITED',
+        `the gateway already serves ${config.maxSessions} sessions`,
+      );
     }
     const child = children.start((reply) => {
       this.#onChildReply(child, reply);
     });
-    void child.closed.then(() => {
-      this.#onChildClosed(child);
+    void child.closed.then((exit) => {
+      this.#onChildClosed(child, exit);
     });
     this.#child = child;
     this.#state = 'signingIn';
+    config.logger?.debug({ child: child.pid, username: request.username, server }, 'signing in');
     this.#relay({
       type: 'signIn',
       id: request.id,
@@ -138,7 +167,8 @@ export class BrowserSession {
       this.#relay({ type: 'signOut', id });
       return;
     }
-    if (this.#state === 'signingOut') throw new GatewayError('NOT_SIGNED_IN', 'already signing out');
+    if (this.#state === 'signingOut')
+      throw new GatewayError('NOT_SIGNED_IN', 'already signing out');
     // Signed out already, or cancelling a sign-in: either way the browser ends up signed out.
     this.#detach();
     this.#context.send({ type: 'signedOut', id });
@@ -155,6 +185,10 @@ export class BrowserSession {
   }
 
   #onChildReply(child: SessionProcess, reply: Reply): void {
+    this.#context.config.logger?.debug(
+      { child: child.pid, reply: reply.type, current: child === this.#child },
+      'from session child',
+    );
     if (child !== this.#child) return;
     if ('id' in reply && reply.id !== null) this.#pending.delete(reply.id);
     switch (reply.type) {
@@ -177,12 +211,20 @@ export class BrowserSession {
   }
 
   /** The child exited while it still served this browser: it crashed or was killed. */
-  #onChildClosed(child: SessionProcess): void {
+  #onChildClosed(child: SessionProcess, exit: ChildExit): void {
+    this.#context.config.logger?.debug(
+      { child: child.pid, ...exit, current: child === this.#child },
+      'session child closed',
+    );
     if (child !== this.#child) return;
     const wasSignedIn = this.#state === 'signedIn' || this.#state === 'signingOut';
     this.#forget();
     if (wasSignedIn) {
-      this.#context.send({ type: 'sessionEnded', reason: 'processDied', message: 'The session process stopped unexpectedly.' });
+      this.#context.send({
+        type: 'sessionEnded',
+        reason: 'processDied',
+        message: 'The session process stopped unexpectedly.',
+      });
     }
   }
 
@@ -191,7 +233,10 @@ export class BrowserSession {
     const ms = this.#context.config.idleTimeoutSeconds * 1000;
     if (ms <= 0) return;
     this.#idleTimer = setTimeout(() => {
-      this.#endFor('idle', `Signed out after ${this.#context.config.idleTimeoutSeconds} s without activity.`);
+      this.#endFor(
+        'idle',
+        `Signed out after ${this.#context.config.idleTimeoutSeconds} s without activity.`,
+      );
     }, ms);
   }
 
@@ -213,7 +258,8 @@ export class BrowserSession {
     clearTimeout(this.#idleTimer);
     this.#child = undefined;
     this.#state = 'signedOut';
-    for (const id of this.#pending) this.#error(id, 'SESSION_ENDED', 'the session ended before this request was answered');
+    for (const id of this.#pending)
+      this.#error(id, 'SESSION_ENDED', 'the session ended before this request was answered');
     this.#pending.clear();
   }
 

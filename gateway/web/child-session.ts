@@ -22,12 +22,27 @@ export interface ChildIo {
 /** Errors after which the TCP session is known to be gone because of the server or the network. */
 const CONNECTION_LOST = new Set(['CONNECTION_CLOSED', 'TRUNCATED_FRAME', 'IDLE_TIMEOUT']);
 
-const toItem = (row: InboxRow): InboxItem => ({ index: row.index, from: row.from, receivedAt: row.receivedAt, title: row.title });
+const toItem = (row: InboxRow): InboxItem => ({
+  index: row.index,
+  from: row.from,
+  receivedAt: row.receivedAt,
+  title: row.title,
+});
 
 function toEmailView(index: number, result: Extract<ReadResult, { kind: 'email' }>): EmailView {
   const { email, text } = result;
   // A stored email this client cannot parse is still shown, as raw text, rather than hidden.
-  if (!email) return { index, from: '', to: [], receivedAt: '', title: '', contentLength: 0, content: text, raw: text };
+  if (!email)
+    return {
+      index,
+      from: '',
+      to: [],
+      receivedAt: '',
+      title: '',
+      contentLength: 0,
+      content: text,
+      raw: text,
+    };
   return {
     index,
     from: email.from,
@@ -98,7 +113,12 @@ export class ChildSession {
 
   async #signIn(message: ChildSignIn): Promise<void> {
     if (this.#client || this.#signingIn) {
-      await this.#io.reply({ type: 'error', id: message.id, code: 'ALREADY_SIGNED_IN', message: 'this session is already signed in' });
+      await this.#io.reply({
+        type: 'error',
+        id: message.id,
+        code: 'ALREADY_SIGNED_IN',
+        message: 'this session is already signed in',
+      });
       return;
     }
     this.#signingIn = true;
@@ -116,7 +136,12 @@ export class ChildSession {
     } catch (error) {
       const failure = toGatewayError(error, 'signIn');
       this.#ending = true;
-      await this.#io.reply({ type: 'error', id: message.id, code: failure.code, message: failure.message });
+      await this.#io.reply({
+        type: 'error',
+        id: message.id,
+        code: failure.code,
+        message: failure.message,
+      });
       this.#io.exit(0);
       return;
     } finally {
@@ -126,7 +151,9 @@ export class ChildSession {
       type: 'signedIn',
       id: message.id,
       username: message.username,
-      server: message.host.includes(':') ? `[${message.host}]:${message.port}` : `${message.host}:${message.port}`,
+      server: message.host.includes(':')
+        ? `[${message.host}]:${message.port}`
+        : `${message.host}:${message.port}`,
       protocol: message.protocol,
     };
     const fingerprint = this.#client.serverFingerprint;
@@ -147,7 +174,12 @@ export class ChildSession {
       reply = await operation(client);
     } catch (error) {
       const failure = toGatewayError(error, 'session');
-      await this.#io.reply({ type: 'error', id, code: client.ended ? 'SESSION_ENDED' : failure.code, message: failure.message });
+      await this.#io.reply({
+        type: 'error',
+        id,
+        code: client.ended ? 'SESSION_ENDED' : failure.code,
+        message: failure.message,
+      });
       if (client.ended) await this.#endAfterFailure(error);
       return;
     }
@@ -218,7 +250,11 @@ export class ChildSession {
     const known = this.#knownCount;
     this.#knownCount = rows.length;
     if (known >= 0 && rows.length > known) {
-      await this.#io.reply({ type: 'newMail', items: rows.filter((row) => row.index > known).map(toItem), total: rows.length });
+      await this.#io.reply({
+        type: 'newMail',
+        items: rows.filter((row) => row.index > known).map(toItem),
+        total: rows.length,
+      });
     }
     this.#schedulePoll();
   }

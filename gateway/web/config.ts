@@ -33,7 +33,9 @@ export interface GatewayOptions {
   logger?: FastifyBaseLogger;
 }
 
-export type GatewayConfig = Required<Omit<GatewayOptions, 'logger'>> & { logger: FastifyBaseLogger | undefined };
+export type GatewayConfig = Required<Omit<GatewayOptions, 'logger'>> & {
+  logger: FastifyBaseLogger | undefined;
+};
 
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../../web/dist', import.meta.url));
 const DEFAULT_CHILD_SCRIPT = fileURLToPath(new URL('./session-child.js', import.meta.url));

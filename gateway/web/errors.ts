@@ -13,7 +13,12 @@ export class GatewayError extends Error {
 }
 
 /** Protocol errors that mean the TCP session to the mail server is gone. */
-const SESSION_LOST = new Set(['CONNECTION_CLOSED', 'TRUNCATED_FRAME', 'IDLE_TIMEOUT', 'FRAME_TOO_LARGE']);
+const SESSION_LOST = new Set([
+  'CONNECTION_CLOSED',
+  'TRUNCATED_FRAME',
+  'IDLE_TIMEOUT',
+  'FRAME_TOO_LARGE',
+]);
 
 /**
  * What the browser is told for an error of the protocol client. Sign-in failures get
@@ -36,13 +41,29 @@ export function toGatewayError(error: unknown, during: 'signIn' | 'session'): Ga
       return new GatewayError('MISSING_KEY', error.message, options);
     case 'BAD_CIPHERTEXT':
       return during === 'signIn'
-        ? new GatewayError('MISSING_KEY', `the private key does not match this account (${error.message})`, options)
-        : new GatewayError('SESSION_ENDED', `the session with the mail server broke: ${error.message}`, options);
+        ? new GatewayError(
+            'MISSING_KEY',
+            `the private key does not match this account (${error.message})`,
+            options,
+          )
+        : new GatewayError(
+            'SESSION_ENDED',
+            `the session with the mail server broke: ${error.message}`,
+            options,
+          );
     case 'HANDSHAKE_FAILED':
     case 'RECORD_AUTH_FAILED':
       return during === 'signIn'
-        ? new GatewayError('SERVER_IDENTITY', `the mail server could not be verified: ${error.message}`, options)
-        : new GatewayError('SESSION_ENDED', `the session with the mail server broke: ${error.message}`, options);
+        ? new GatewayError(
+            'SERVER_IDENTITY',
+            `the mail server could not be verified: ${error.message}`,
+            options,
+          )
+        : new GatewayError(
+            'SESSION_ENDED',
+            `the session with the mail server broke: ${error.message}`,
+            options,
+          );
     case 'INVALID_EMAIL':
       return new GatewayError('INVALID_EMAIL', error.message, options);
     case 'INVALID_INDEX':
@@ -50,9 +71,21 @@ export function toGatewayError(error: unknown, during: 'signIn' | 'session'): Ga
     default:
       if (SESSION_LOST.has(error.code)) {
         return during === 'signIn'
-          ? new GatewayError('SERVER_UNREACHABLE', `the mail server closed the connection during sign-in (${error.message})`, options)
-          : new GatewayError('SESSION_ENDED', `the connection to the mail server was lost (${error.message})`, options);
+          ? new GatewayError(
+              'SERVER_UNREACHABLE',
+              `the mail server closed the connection during sign-in (${error.message})`,
+              options,
+            )
+          : new GatewayError(
+              'SESSION_ENDED',
+              `the connection to the mail server was lost (${error.message})`,
+              options,
+            );
       }
-      return new GatewayError(during === 'signIn' ? 'SERVER_UNREACHABLE' : 'SESSION_ENDED', error.message, options);
+      return new GatewayError(
+        during === 'signIn' ? 'SERVER_UNREACHABLE' : 'SESSION_ENDED',
+        error.message,
+        options,
+      );
   }
 }

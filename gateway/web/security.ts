@@ -20,7 +20,9 @@ export class HostAllowList {
 
   /** `extra`: the address the gateway listens on and names given with --allow-host. */
   constructor(extra: readonly string[] = []) {
-    const names = extra.map((name) => (name.includes(':') && !name.startsWith('[') ? `[${name}]` : name).toLowerCase());
+    const names = extra.map((name) =>
+      (name.includes(':') && !name.startsWith('[') ? `[${name}]` : name).toLowerCase(),
+    );
     this.#names = new Set([...LOCAL_HOSTNAMES, ...names]);
     // Listening on every interface says nothing about the names it is reached by.
     this.#names.delete('0.0.0.0');

@@ -12,7 +12,8 @@ const IPV6 = /^[0-9A-Fa-f:.]{2,45}$/;
 
 function parsePort(text: string, whole: string): number {
   const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
-  if (!(port >= 1 && port <= 65535)) throw new GatewayError('BAD_REQUEST', `"${whole}" has no valid port (1 to 65535)`);
+  if (!(port >= 1 && port <= 65535))
+    throw new GatewayError('BAD_REQUEST', `"${whole}" has no valid port (1 to 65535)`);
   return port;
 }
 
@@ -22,12 +23,14 @@ export function parseServerAddress(text: string, defaultPort = DEFAULT_MAIL_PORT
   const bracketed = /^\[([^\]]*)\](?::(.*))?$/.exec(value);
   if (bracketed) {
     const [, host = '', port] = bracketed;
-    if (!IPV6.test(host)) throw new GatewayError('BAD_REQUEST', `"${value}" is not a valid IPv6 address`);
+    if (!IPV6.test(host))
+      throw new GatewayError('BAD_REQUEST', `"${value}" is not a valid IPv6 address`);
     return { host, port: port === undefined ? defaultPort : parsePort(port, value) };
   }
   const colon = value.lastIndexOf(':');
   const host = colon < 0 ? value : value.slice(0, colon);
-  if (!HOSTNAME.test(host)) throw new GatewayError('BAD_REQUEST', `"${value}" is not a host name or address`);
+  if (!HOSTNAME.test(host))
+    throw new GatewayError('BAD_REQUEST', `"${value}" is not a host name or address`);
   return { host, port: colon < 0 ? defaultPort : parsePort(value.slice(colon + 1), value) };
 }
 

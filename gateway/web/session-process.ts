@@ -54,7 +54,9 @@ export class SessionProcess {
   }
 
   get running(): boolean {
-    return this.#child.exitCode === null && this.#child.signalCode === null && this.#child.connected;
+    return (
+      this.#child.exitCode === null && this.#child.signalCode === null && this.#child.connected
+    );
   }
 
   /** Where the child's replies go; a spare child has nobody to answer yet. */
@@ -86,7 +88,8 @@ export class SessionProcess {
   }
 
   kill(): void {
-    if (this.#child.exitCode === null && this.#child.signalCode === null) this.#child.kill('SIGKILL');
+    if (this.#child.exitCode === null && this.#child.signalCode === null)
+      this.#child.kill('SIGKILL');
   }
 
   #write(message: ParentToChild): boolean {

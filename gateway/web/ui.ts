@@ -15,7 +15,12 @@ export function plainPage(title: string, paragraphs: readonly string[]): string 
 
 export async function registerUi(app: FastifyInstance, webRoot: string): Promise<void> {
   if (existsSync(join(webRoot, 'index.html'))) {
-    await app.register(fastifyStatic, { root: webRoot, index: 'index.html', wildcard: true, dotfiles: 'deny' });
+    await app.register(fastifyStatic, {
+      root: webRoot,
+      index: 'index.html',
+      wildcard: true,
+      dotfiles: 'deny',
+    });
     return;
   }
   const page = plainPage('Sealed Mail: the web UI is not built', [

@@ -1,0 +1,210 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import type { Reply, Request } from '../../gateway/messages.js';
+import { Spawned, distPath } from './processes.js';
+
+/** A small built "UI": an index page and its script file, as vite build would leave them. */
+export function makeWebRoot(): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'sealed-mail-web-'));
+  writeFileSync(
+    join(dir, 'index.html'),
+    '<!doctype html><html><head><title>Sealed Mail</title><script type="module" src="/app.js"></script></head><body></body></html>\n',
+  );
+  writeFileSync(join(dir, 'app.js'), 'console.log("ui");\n');
+  return {
+    dir,
+    cleanup: () => {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RunningGateway {
+  process: Spawned;
+  /** http://127.0.0.1:PORT */
+  base: string;
+  token: string;
+  stop: () => Promise<void>;
+}
+
+/** Starts the built gateway (dist/gateway/main.js) on an ephemeral loopback port. */
+export async function startGatewayProcess(args: string[]): Promise<RunningGateway> {
+  const gateway = new Spawned('node', [
+    distPath('gateway/main.js'),
+    '--listen',
+    '127.0.0.1:0',
+    ...args,
+  ]);
+  const line = await gateway.waitForLine((text) => text.includes('/?token='), 20_000, 'stdout');
+  const url = new URL(/http:\/\/\S+/.exec(line)?.[0] ?? '');
+  return {
+    process: gateway,
+    base: url.origin,
+    token: url.searchParams.get('token') ?? '',
+    stop: () => gateway.stop(),
+  };
+}
+
+/** Trades the start-up token for the gateway's cookie, as a browser following the link does. */
+export async function gatewayCookie(base: string, token: string): Promise<string> {
+  const response = await fetch(`${base}/?token=${encodeURIComponent(token)}`, {
+    redirect: 'manual',
+  });
+  const setCookie = response.headers.get('set-cookie');
+  if (response.status !== 303 || !setCookie)
+    throw new Error(`token exchange failed: ${response.status}`);
+  return setCookie.split(';')[0] ?? '';
+}
+
+type Outgoing = Request extends infer R
+  ? R extends { id: number }
+    ? Omit<R, 'id'>
+    : never
+  : never;
+
+/** A browser tab's WebSocket to the gateway, with request ids and an event queue. */
+export class Browser {
+  readonly socket: WebSocket;
+  readonly replies: Reply[] = [];
+  #nextId = 1;
+  readonly #waiters = new Set<() => void>();
+  readonly closed: Promise<{ code: number }>;
+
+  private constructor(socket: WebSocket) {
+    this.socket = socket;
+    socket.on('message', (data: Buffer) => {
+      this.replies.push(JSON.parse(data.toString('utf8')) as Reply);
+      for (const waiter of [...this.#waiters]) waiter();
+    });
+    this.closed = new Promise((resolve) =>
+      socket.once('close', (code: number) => {
+        resolve({ code });
+      }),
+    );
+  }
+
+  /** Opens the socket and waits for the gateway's hello. */
+  static async open(base: string, cookie: string, origin = base): Promise<Browser> {
+    const socket = new WebSocket(`${base.replace('http:', 'ws:')}/ws`, {
+      headers: { cookie, origin },
+      maxPayload: 64 * 1024 * 1024,
+    });
+    const browser = new Browser(socket);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => {
+        resolve();
+      });
+      socket.once('error', reject);
+    });
+    await browser.next((reply) => reply.type === 'hello');
+    return browser;
+  }
+
+  /** Resolves with the first reply (received so far or later) that the predicate accepts, and consumes it. */
+  next<T extends Reply = Reply>(
+    predicate: (reply: Reply) => boolean,
+    timeoutMs = 20_000,
+  ): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const check = (): boolean => {
+        const index = this.replies.findIndex(predicate);
+        if (index < 0) return false;
+        const [found] = this.replies.splice(index, 1);
+        clearTimeout(timer);
+        this.#waiters.delete(check);
+        resolve(found as T);
+        return true;
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(check);
+        reject(
+          new Error(
+            `no matching reply within ${timeoutMs} ms; have ${JSON.stringify(this.replies).slice(0, 500)}`,
+          ),
+        );
+      }, timeoutMs);
+      if (!check()) this.#waiters.add(check);
+    });
+  }
+
+  event<K extends Reply['type']>(
+    type: K,
+    timeoutMs?: number,
+  ): Promise<Extract<Reply, { type: K }>> {
+    return this.next((reply) => reply.type === type, timeoutMs);
+  }
+
+  /** Sends a request and resolves with its answer (the reply or the error carrying its id). */
+  request(message: Outgoing): Promise<Reply> {
+    const id = this.#nextId++;
+    this.socket.send(JSON.stringify({ ...message, id }));
+    return this.next((reply) => 'id' in reply && reply.id === id);
+  }
+
+  /** Sends raw text and resolves with the error about it. */
+  sendRaw(data: string | Buffer, binary = false): Promise<Reply> {
+    this.socket.send(data, { binary });
+    return this.next((reply) => reply.type === 'error');
+  }
+
+  signIn(
+    username: string,
+    password = `password${username.replace(/\D/g, '')}`,
+    server = '',
+  ): Promise<Reply> {
+    return this.request({ type: 'signIn', server, username, password, protocol: 'classic' });
+  }
+
+  async close(): Promise<void> {
+    this.socket.close();
+    await this.closed;
+  }
+}
+
+/** Pids of a process's children (Linux /proc). */
+export function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      // The command name may hold spaces: the fields after its closing parenthesis are fixed.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === pid) children.push(Number(name));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return children;
+}
+
+/** Every process below pid. */
+export function descendantsOf(pid: number): number[] {
+  const direct = childrenOf(pid);
+  return [...direct, ...direct.flatMap(descendantsOf)];
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // A zombie has exited; it only waits for its parent to collect it.
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Waits until a condition holds (polling), e.g. a process being gone. */
+export async function eventually(
+  condition: () => boolean,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
