@@ -1,0 +1,198 @@
+#!/usr/bin/env node
+/**
+ * `npm start`: the whole demo on this machine. Demo keys in keys/demo/ (made when missing),
+ * the mail server on 13000, the web gateway on 127.0.0.1:8080, and the sign-in link printed.
+ * Ctrl-C stops everything: the gateway first (its sessions end with menu choice 4), then the server.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { childPids } from './lib/server-process.js';
+import { DEFAULT_USERS, KeySetupError, writeKeySetup } from './key-setup.js';
+
+const USAGE = `Usage: npm start -- [options]
+
+  --keys DIR           the demo key setup (default keys/demo; made when missing)
+  --server-port N      the mail server's port (default 13000; 0 picks a free one)
+  --listen HOST:PORT   the gateway's address (default 127.0.0.1:8080)
+  --help               show this text`;
+
+const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+const dist = (path: string): string => fileURLToPath(new URL(`../${path}`, import.meta.url));
+
+/** The demo's processes, in the order they started. */
+const parts: Part[] = [];
+
+/** A child of the demo whose output lines are shown with its name in front. */
+interface Part {
+  name: string;
+  child: ChildProcess;
+  exited: Promise<unknown>;
+}
+
+function startPart(
+  name: string,
+  script: string,
+  args: string[],
+  ready: (line: string) => boolean,
+  echo: (line: string, stream: 'stdout' | 'stderr') => boolean,
+): Promise<{ part: Part; line: string }> {
+  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const part: Part = { name, child, exited: once(child, 'exit') };
+  // Known from its start, so that Ctrl-C during start-up stops it too.
+  parts.push(part);
+  return new Promise((resolvePart, reject) => {
+    let started = false;
+    const onLine = (stream: 'stdout' | 'stderr') => (line: string) => {
+      if (echo(line, stream)) process.stdout.write(`[${name}] ${line}\n`);
+      if (!started && ready(line)) {
+        started = true;
+        resolvePart({ part, line });
+      }
+    };
+    createInterface({ input: child.stdout }).on('line', onLine('stdout'));
+    createInterface({ input: child.stderr }).on('line', onLine('stderr'));
+    child.once('exit', (code, signal) => {
+      if (!started)
+        reject(
+          new Error(
+            `the ${name} stopped before it was ready (${signal ?? `exit code ${code ?? '?'}`})`,
+          ),
+        );
+    });
+  });
+}
+
+/** Asks a part to stop; forces it (and what it started) when it has not within `graceMs`. */
+async function stopPart(part: Part, graceMs = 10_000): Promise<void> {
+  const { child } = part;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => {
+    const pid = child.pid;
+    if (pid === undefined) return;
+    for (const orphan of childPids(pid)) process.kill(orphan, 'SIGKILL');
+    child.kill('SIGKILL');
+  }, graceMs);
+  await part.exited;
+  clearTimeout(timer);
+}
+
+function demoUsers(home: string): string[] {
+  try {
+    const accounts = JSON.parse(readFileSync(resolve(home, 'user_pass.json'), 'utf8')) as Record<
+      string,
+      string
+    >;
+    return Object.entries(accounts).map(
+      ([user, password]) =>
+        `${user} / ${password.startsWith('scrypt$') ? '(hashed password)' : password}`,
+    );
+  } catch {
+    return [];
+  }
+}
+
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      keys: { type: 'string' },
+      'server-port': { type: 'string' },
+      listen: { type: 'string' },
+      help: { type: 'boolean' },
+    },
+  }));
+} catch (error) {
+  process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
+  process.exit(2);
+}
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+
+const keys = resolve(repoRoot, values.keys ?? 'keys/demo');
+const home = resolve(keys, 'server');
+if (!existsSync(resolve(home, 'server_private.pem'))) {
+  try {
+    await writeKeySetup({ out: keys, users: DEFAULT_USERS });
+  } catch (error) {
+    if (!(error instanceof KeySetupError)) throw error;
+    process.stderr.write(`npm start: ${error.message}\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`Demo keys written to ${keys}\n`);
+}
+
+let stopping = false;
+async function stopAll(code: number): Promise<never> {
+  stopping = true;
+  // The gateway first: it ends its protocol sessions politely while the server still listens.
+  for (const part of [...parts].reverse()) await stopPart(part);
+  process.exit(code);
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    process.stdout.write('\nStopping the gateway and the mail server...\n');
+    void stopAll(0);
+  });
+}
+
+try {
+  const { line: listening } = await startPart(
+    'mail server',
+    dist('mail-server/main.js'),
+    ['--home', home, '--port', values['server-port'] ?? '13000', '--host', '127.0.0.1'],
+    (line) => line.includes('"msg":"listening"'),
+    // The specification's lines are the demo's story; the JSON diagnostics are not.
+    (line, stream) => stream === 'stdout' || !line.startsWith('{'),
+  );
+  const serverPort = (JSON.parse(listening) as { port: number }).port;
+  const { line: urlLine } = await startPart(
+    'gateway',
+    dist('gateway/main.js'),
+    [
+      '--keys',
+      keys,
+      '--listen',
+      values.listen ?? '127.0.0.1:8080',
+      '--server',
+      `127.0.0.1:${serverPort}`,
+    ],
+    (line) => line.includes('/?token='),
+    (line) => !line.includes('/?token='),
+  );
+  const url = /http:\/\/\S+/.exec(urlLine)?.[0] ?? urlLine;
+  const users = demoUsers(home);
+  process.stdout.write(
+    [
+      '',
+      'Sealed Mail is running.',
+      `  Mail server: 127.0.0.1:${serverPort} (home ${home})`,
+      `  Open this link in a browser to use the web client:`,
+      `    ${url}`,
+      ...(users.length > 0
+        ? ['  Demo users (username / password):', ...users.map((user) => `    ${user}`)]
+        : []),
+      '  Press Ctrl-C to stop.',
+      '',
+    ].join('\n') + '\n',
+  );
+} catch (error) {
+  process.stderr.write(`npm start: ${(error as Error).message}\n`);
+  await stopAll(1);
+}
+
+for (const part of parts) {
+  void part.exited.then(() => {
+    if (stopping) return;
+    process.stderr.write(`npm start: the ${part.name} stopped; stopping the rest\n`);
+    void stopAll(1);
+  });
+}
