@@ -8,7 +8,13 @@ import {
   sortInbox,
   step,
 } from '../web/src/lib/inbox.js';
-import { longDateText, parseReceivedAt, shortDate } from '../web/src/lib/format.js';
+import {
+  hueClass,
+  initials,
+  longDateText,
+  parseReceivedAt,
+  shortDate,
+} from '../web/src/lib/format.js';
 import { shortcutFor } from '../web/src/lib/shortcuts.js';
 import { splitIntoChunks } from '../web/src/lib/chunks.js';
 import fc from 'fast-check';
@@ -106,6 +112,24 @@ describe('web UI dates', () => {
     expect(shortDate('2022-07-21 19:29:35', now)).toMatch(/2022/);
     expect(shortDate('not a date', now)).toBe('not a date');
     expect(longDateText('not a date')).toBe('not a date');
+  });
+});
+
+describe('web UI sender badges', () => {
+  it('tells client1 … client5 apart by their initials and colours', () => {
+    const names = ['client1', 'client2', 'client3', 'client4', 'client5'];
+    expect(names.map(initials)).toEqual(['C1', 'C2', 'C3', 'C4', 'C5']);
+    expect(new Set(names.map(hueClass)).size).toBe(5);
+    expect(hueClass('client2')).toBe(hueClass('client2'));
+  });
+
+  it('uses two words or one letter otherwise', () => {
+    expect(initials('ana.lopez')).toBe('AL');
+    expect(initials('bob')).toBe('B');
+    expect(initials('élodie')).toBe('É');
+    expect(initials('42')).toBe('4');
+    expect(initials('_x')).toBe('X');
+    expect(initials('')).toBe('?');
   });
 });
 

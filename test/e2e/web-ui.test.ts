@@ -53,6 +53,11 @@ describe.skipIf(!haveChromium)('web UI in Chromium', () => {
       `127.0.0.1:${mail.port}`,
       '--poll',
       '1',
+      // Three browsers sign in many times within a minute here; the limit is tested elsewhere.
+      '--sign-in-limit',
+      '100',
+      '--log-level',
+      'debug',
     ]);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -142,6 +147,18 @@ describe.skipIf(!haveChromium)('web UI in Chromium', () => {
       /username or password is wrong/,
     );
     await shoot(alice, 'sign-in-error');
+
+    // An unreachable server and a user with no key on this machine each have their own words.
+    await alice.getByLabel('Server').fill('127.0.0.1:1');
+    await signIn(alice, 'client1');
+    await expect
+      .poll(() => alice.getByRole('alert').textContent())
+      .toMatch(/Could not reach 127\.0\.0\.1:1\b/);
+    await alice.getByLabel('Server').fill('');
+    await signIn(alice, 'client4', 'password4');
+    await expect
+      .poll(() => alice.getByRole('alert').textContent())
+      .toMatch(/no private key for “client4”/);
 
     await signIn(alice, 'client1');
     await alice.getByRole('heading', { name: 'Inbox', exact: true }).waitFor();
@@ -300,6 +317,11 @@ describe.skipIf(!haveChromium)('web UI in Chromium', () => {
     await expect(bob.getByRole('list', { name: 'Recipients' }).textContent()).resolves.toContain(
       'client1',
     );
-    expect(pageErrors).toEqual([]);
+
+    // The gateway itself goes away: the page says so and keeps trying, the draft still kept.
+    await need(gateway).stop();
+    await bob.getByRole('heading', { name: 'Can’t reach the gateway' }).waitFor();
+    await shoot(bob, 'gateway-gone');
+    expect(pageErrors.filter((text) => !/WebSocket|ERR_CONNECTION_REFUSED/.test(text))).toEqual([]);
   });
 });

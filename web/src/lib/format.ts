@@ -61,10 +61,29 @@ export function formatBytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
-/** The first letter of a name, for the sender's round badge. */
-export function initial(name: string): string {
-  const first = name.codePointAt(0);
-  return first === undefined ? '?' : String.fromCodePoint(first).toUpperCase();
+/**
+ * Up to three characters for a sender's round badge: the first letter and a trailing number
+ * ("client2" → "C2"), or the first letters of two words ("ana.lopez" → "AL"), so the
+ * badges of client1 … client5 are told apart at a glance.
+ */
+export function initials(name: string): string {
+  const letterOrDigit = /[\p{L}\p{N}]/u;
+  const first = letterOrDigit.exec(name)?.[0].toUpperCase();
+  if (first === undefined) {
+    const code = name.codePointAt(0);
+    return code === undefined ? '?' : String.fromCodePoint(code);
+  }
+  const number = /\d{1,2}$/.exec(name)?.[0];
+  if (number !== undefined && !/^\d+$/.test(name)) return `${first}${number}`;
+  const words = name.split(/[^\p{L}\p{N}]+/u).filter((word) => word.length > 0);
+  const last = words.length > 1 ? words[words.length - 1] : undefined;
+  const second = last === undefined ? '' : (letterOrDigit.exec(last)?.[0].toUpperCase() ?? '');
+  return `${first}${second}`;
+}
+
+/** One of eight badge colours, the same for a name every time (classes hue-0 … hue-7 in app.css). */
+export function hueClass(name: string): string {
+  return `hue-${hueOf(name) % 8}`;
 }
 
 /** A stable hue (0–359) per name, so each sender keeps one badge colour. */
