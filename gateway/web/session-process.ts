@@ -3,7 +3,6 @@
  * none outlives its browser session or the gateway.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import type { Reply } from '../messages.js';
 import type { ChildToParent, ParentToChild } from './child-protocol.js';
 
@@ -42,10 +41,13 @@ export class SessionProcess {
     });
     // An IPC write to a child that just died: its 'close' reports the end.
     this.#child.on('error', () => undefined);
-    // 'close' (not 'exit') comes after the last IPC message has been delivered.
-    this.closed = once(this.#child, 'close').then(([code, signal]) => {
-      clearTimeout(this.#killTimer);
-      return { code: code as number | null, signal: signal as NodeJS.Signals | null };
+    // 'close' (not 'exit') comes after the last IPC message has been delivered. Not
+    // events.once: it would reject on the child's 'error' (an IPC write to a dead child).
+    this.closed = new Promise((resolve) => {
+      this.#child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
+        clearTimeout(this.#killTimer);
+        resolve({ code, signal });
+      });
     });
   }
 
