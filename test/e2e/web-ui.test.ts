@@ -85,9 +85,15 @@ describe.skipIf(!haveChromium)('web UI in Chromium', () => {
   afterEach(async ({ task }) => {
     // On a failure, what each tab showed helps more than the stack.
     if (task.result?.state === 'fail') {
-      console.error(
-        `gateway output:\n${gateway?.process.stdout ?? ''}\n${gateway?.process.stderrLines.join('\n') ?? ''}`,
-      );
+      // What the gateway and the mail server said tells whose side a hang is on.
+      for (const [name, running] of [
+        ['gateway', gateway?.process],
+        ['mail server', server?.process],
+      ] as const) {
+        console.error(
+          `${name} output:\n${running?.stdout ?? ''}\n${running?.stderrLines.join('\n') ?? ''}`,
+        );
+      }
       let n = 0;
       for (const context of contexts) {
         for (const page of context.pages())
@@ -244,6 +250,10 @@ describe.skipIf(!haveChromium)('web UI in Chromium', () => {
     await phone.getByRole('button', { name: 'Inbox' }).click();
     await phone.getByRole('option', { name: /Quarterly report/ }).waitFor();
     await shoot(phone, 'phone-inbox');
+    await phone.getByRole('button', { name: 'New email' }).click();
+    await phone.getByLabel('To').fill('client1;');
+    await phone.getByLabel('Title').fill('From my phone');
+    await shoot(phone, 'phone-compose');
 
     expect(pageErrors).toEqual([]);
   });

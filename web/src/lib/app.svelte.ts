@@ -212,6 +212,8 @@ export class MailApp {
     if (this.open?.index === index && this.open.email) return;
     this.open = { index };
     if (item) this.#markRead(item);
+    // A "new email" notice has done its work once that email is open.
+    this.notices = this.notices.filter((notice) => notice.openIndex !== index);
     try {
       const reply = await this.#client.request({ type: 'read', index });
       if (this.#isOpen(index)) this.open = { index, email: reply.email };
