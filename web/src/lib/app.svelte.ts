@@ -175,13 +175,17 @@ export class MailApp {
 
   // ---- inbox ----
 
-  async refresh(): Promise<void> {
+  /** Lists the inbox again; `announce` says the result aloud (the r key and the button). */
+  async refresh(announce = false): Promise<void> {
     if (this.phase !== 'mail' || this.refreshing) return;
     this.refreshing = true;
     try {
       const reply = await this.#client.request({ type: 'listInbox' });
+      const before = this.items.length;
       this.#applyListing(reply.items, this.inboxLoaded);
       this.inboxLoaded = true;
+      if (announce && this.items.length === before)
+        this.announcement = `Inbox refreshed: ${countLabel(this.items.length)}, nothing new`;
     } catch (error) {
       this.#handleFailure(error);
     } finally {
