@@ -100,6 +100,7 @@ export class WorkerPool extends EventEmitter {
       return;
     }
     this.#queue.push({ socket, preread });
+    this.#log.debug({ ...this.stats, preread: preread.length }, 'connection waits for a session');
     this.#dispatch();
   }
 
@@ -175,6 +176,7 @@ export class WorkerPool extends EventEmitter {
         worker.state = 'idle';
         this.emit('ready', pid);
       } else {
+        this.#log.debug({ pid }, 'session process is free');
         worker.uses++;
         if (worker.uses >= this.#options.maxUse) this.#retire(worker);
         else worker.state = 'idle';
@@ -199,6 +201,7 @@ export class WorkerPool extends EventEmitter {
 
   #assign(worker: Worker, { socket, preread }: Waiting): void {
     worker.state = 'busy';
+    this.#log.debug({ pid: worker.child.pid }, 'connection handed to a session process');
     const message: ToWorker = { type: 'session', preread: preread.toString('base64') };
     worker.child.send(message, socket, (error) => {
       if (error) {

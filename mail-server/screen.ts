@@ -9,6 +9,17 @@ export type ScreenOutcome =
   | { kind: 'dropped'; reason: 'timeout' | 'closed' | 'oversized' };
 
 /**
+ * A paused stream still lets its handle read ahead from the kernel. The handle of a socket
+ * about to be handed to a session process must stop reading, or bytes the client sends next
+ * (its "OK" after the key) could be read here, after the hand-over, and lost. Node has no
+ * public call for this; the handle's readStop() is what net.Socket itself uses.
+ */
+function stopReading(socket: Socket): void {
+  const handle = (socket as unknown as { _handle?: { readStop?: () => number } })._handle;
+  handle?.readStop?.();
+}
+
+/**
  * Holds a new connection in the parent until its first whole frame has arrived, as Postfix's
  * postscreen does, so that connections that never speak (or speak too slowly) do not occupy a
  * session process. Every byte read is returned, to be replayed in the session process.
@@ -44,6 +55,7 @@ export function screenConnection(socket: Socket, timeoutMs: number): Promise<Scr
       ) {
         chunks.push(extra);
       }
+      stopReading(socket);
       finish({ kind: 'spoke', preread: Buffer.concat(chunks) });
     };
     const onClose = (): void => {

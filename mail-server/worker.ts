@@ -25,6 +25,9 @@ function tell(message: FromWorker): void {
 }
 
 async function serve(socket: Socket, preread: Buffer): Promise<void> {
+  // Every exchange is a small message followed by a wait for the answer: Nagle's algorithm
+  // with delayed ACKs would add up to 40 ms to each reply that follows another write.
+  socket.setNoDelay(true);
   const framed = new FramedSocket(socket, {
     idleTimeoutMs: config.idleTimeoutMs,
     maxFrameBytes: config.maxFrameBytes,
@@ -57,7 +60,12 @@ process.on('message', (message: unknown, handle: unknown) => {
     tell({ type: 'done' });
     return;
   }
-  serve(handle, Buffer.from(message.preread, 'base64')).then(
+  const preread = Buffer.from(message.preread, 'base64');
+  log.debug(
+    { preread: preread.length, peer: `${handle.remoteAddress ?? '?'}:${handle.remotePort ?? '?'}` },
+    'connection received',
+  );
+  serve(handle, preread).then(
     () => {
       tell({ type: 'done' });
     },

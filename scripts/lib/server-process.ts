@@ -12,7 +12,8 @@ export interface ServerProcess {
 
 /**
  * Starts the built mail server as its own process on a loopback port (0 picks a free one),
- * resolving once it listens. Its stdout goes to `stdout` (ignored by default).
+ * resolving once it listens (it must log at level info, which prints the port). Its stdout goes
+ * to `stdout` (ignored by default).
  */
 export async function spawnMailServer(options: {
   home: string;
@@ -20,7 +21,8 @@ export async function spawnMailServer(options: {
   enhanced?: boolean;
   args?: string[];
   stdout?: 'inherit' | 'ignore';
-  stderr?: 'inherit' | 'ignore';
+  /** Echo the server's diagnostics: all, only warnings and errors, or none (default). */
+  stderr?: 'inherit' | 'warnings' | 'ignore';
 }): Promise<ServerProcess> {
   const script = fileURLToPath(
     new URL(
@@ -49,7 +51,9 @@ export async function spawnMailServer(options: {
     };
     child.once('exit', failed);
     stderr.on('line', (line) => {
-      if (options.stderr === 'inherit') process.stderr.write(`${line}\n`);
+      if (options.stderr === 'inherit' || (options.stderr === 'warnings' && /"level":[4-6]\d/.test(line))) {
+        process.stderr.write(`${line}\n`);
+      }
       if (!line.includes('"msg":"listening"')) return;
       child.off('exit', failed);
       resolve((JSON.parse(line) as { port: number }).port);
