@@ -106,10 +106,12 @@ export async function acceptEnhancedLogin(
   const auth = decodeClientAuth(await channel.receiveBytes());
   const address = addressOf(peer);
   throttle ??= parentThrottle();
-  const allowed = await throttle.attempt(auth.username, address);
+  // Asked first and awaited after the checks, so the parent's answer arrives while we verify.
+  const verdict = throttle.attempt(auth.username, address);
   const account = home.users.get(auth.username);
   const content = clientSignedContent(transcriptHash, auth.username);
   const holds = credentialsHold(home, account, content, auth.signature, auth.password);
+  const allowed = await verdict;
   if (!account || !holds || !allowed) {
     log.info(
       { peer, user: auth.username.slice(0, 64), throttled: !allowed },

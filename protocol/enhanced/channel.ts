@@ -1,7 +1,9 @@
+import type { KeyObject } from 'node:crypto';
 import type { MessageChannel } from '../channel.js';
 import { ProtocolError } from '../errors.js';
 import type { FramedSocket } from '../framing.js';
 import { decodeUtf8, encodeUtf8 } from '../utf8.js';
+import { keyFingerprint } from './fingerprint.js';
 import type { DirectionKeys } from './key-schedule.js';
 import { RecordOpener, RecordSealer } from './record.js';
 import { ContentType } from './suite.js';
@@ -20,19 +22,24 @@ export class EnhancedChannel implements MessageChannel {
   readonly #framed: FramedSocket;
   readonly #sealer: RecordSealer;
   readonly #opener: RecordOpener;
-  readonly serverFingerprint: string | undefined;
+  readonly #verifiedServerKey: KeyObject | undefined;
   #failure: ProtocolError | undefined;
   #closeSent = false;
 
   constructor(
     framed: FramedSocket,
     keys: { send: DirectionKeys; receive: DirectionKeys },
-    serverFingerprint?: string,
+    verifiedServerKey?: KeyObject,
   ) {
     this.#framed = framed;
     this.#sealer = new RecordSealer(keys.send);
     this.#opener = new RecordOpener(keys.receive);
-    this.serverFingerprint = serverFingerprint;
+    this.#verifiedServerKey = verifiedServerKey;
+  }
+
+  /** On the client: the fingerprint of the server key the handshake was verified with. */
+  get serverFingerprint(): string | undefined {
+    return this.#verifiedServerKey && keyFingerprint(this.#verifiedServerKey);
   }
 
   /** Authenticated records sent and received so far. */

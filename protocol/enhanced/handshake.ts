@@ -57,12 +57,11 @@ export async function clientHandshake(
     );
   }
   const serverHello = decodeServerHello(serverHelloFrame);
-  const fingerprint = keyFingerprint(serverPublicKey);
   const signed = serverSignedContent(clientHello, encodeServerHelloUnsigned(serverHello));
   if (!pssVerify(serverPublicKey, signed, serverHello.signature)) {
     throw new ProtocolError(
       'HANDSHAKE_FAILED',
-      `the server's handshake signature does not verify with server_public.pem (${fingerprint}): ` +
+      `the server's handshake signature does not verify with server_public.pem (${keyFingerprint(serverPublicKey)}): ` +
         'it is not the server it claims to be, or the handshake was altered',
     );
   }
@@ -74,7 +73,7 @@ export async function clientHandshake(
   const channel = new EnhancedChannel(
     framed,
     { send: keys.clientToServer, receive: keys.serverToClient },
-    fingerprint,
+    serverPublicKey,
   );
   return { channel, transcriptHash };
 }
