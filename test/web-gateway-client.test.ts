@@ -153,12 +153,13 @@ describe('web UI gateway client', () => {
   });
 
   it('gives each sign-in failure its own plain words', () => {
-    const texts = (['WRONG_CREDENTIALS', 'SERVER_UNREACHABLE', 'MISSING_KEY'] as const).map(
-      (code) => describeError(code, '', { username: 'client9', server: '10.0.0.1:13000' }),
-    );
+    const texts = (
+      ['WRONG_CREDENTIALS', 'SERVER_UNREACHABLE', 'MISSING_KEY', 'SERVER_IDENTITY'] as const
+    ).map((code) => describeError(code, '', { username: 'client9', server: '10.0.0.1:13000' }));
     expect(texts[0]).toMatch(/username or password is wrong/);
     expect(texts[1]).toMatch(/Could not reach 10\.0\.0\.1:13000/);
     expect(texts[2]).toMatch(/no private key for “client9”/);
-    expect(new Set(texts).size).toBe(3);
+    expect(texts[3]).toMatch(/10\.0\.0\.1:13000 was not verified, so nothing was sent/);
+    expect(new Set(texts).size).toBe(4);
   });
 });

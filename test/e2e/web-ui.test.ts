@@ -266,6 +266,39 @@ describe.skipIf(!haveChromium)('web UI in Chromium', () => {
     expect(pageErrors).toEqual([]);
   });
 
+  it('signs in with the enhanced protocol and shows the server was verified', async () => {
+    const enhanced = await startMailServer(
+      serverHome(need(keys).dir),
+      [],
+      'mail-server/main-enhanced.js',
+    );
+    try {
+      const dave = await openTab();
+      await dave.getByLabel('Username').fill('client1');
+      await dave.getByLabel('Password').fill('password1');
+      await dave.getByRole('radio', { name: 'Enhanced' }).check();
+      await expect(dave.locator('#protocol-about').textContent()).resolves.toMatch(
+        /signs the handshake/,
+      );
+      // The enhanced protocol against the classic server's port fails with its own words.
+      await dave.getByRole('button', { name: 'Sign in' }).click();
+      await dave.getByRole('alert').waitFor();
+      const wrongPort = await dave.getByRole('alert').textContent();
+      expect(wrongPort).toMatch(/was not verified, so nothing was sent/);
+      await shoot(dave, 'sign-in-enhanced-wrong-port');
+      await dave.getByLabel('Server').fill(`127.0.0.1:${enhanced.port}`);
+      await dave.getByLabel('Password').fill('password1');
+      await dave.getByRole('button', { name: 'Sign in' }).click();
+      await dave.getByRole('heading', { name: 'Inbox', exact: true }).waitFor();
+      await expect(dave.locator('.account').textContent()).resolves.toMatch(
+        /Enhanced protocol, server verified/,
+      );
+      await shoot(dave, 'inbox-enhanced');
+    } finally {
+      await enhanced.stop();
+    }
+  });
+
   it('shows a 1,000,000-character email without freezing, and keeps a draft when the session ends', async () => {
     const carol = await openTab();
     await signIn(carol, 'client3');
