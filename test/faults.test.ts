@@ -1,0 +1,191 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { makeKeySetup, inboxOf, serverHome } from './helpers/keys.js';
+import { startMailServer, type RunningServer } from './helpers/server.js';
+import { signIn } from './helpers/client.js';
+import { FramedSocket } from '../protocol/framing.js';
+import { classicLogin } from '../gateway/client/classic-login.js';
+import { loadClientKeys } from '../gateway/client/keys.js';
+import type { MessageChannel } from '../protocol/channel.js';
+import { formatEmail, parseStoredEmail } from '../protocol/email.js';
+import { MENU, SEND_THE_EMAIL } from '../protocol/texts.js';
+import { childPids } from '../scripts/lib/server-process.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setup(args: string[] = []): Promise<{ dir: string; server: RunningServer }> {
+  const keys = await makeKeySetup();
+  cleanups.push(keys.cleanup);
+  const server = await startMailServer(serverHome(keys.dir), args);
+  cleanups.push(() => server.stop());
+  return { dir: keys.dir, server };
+}
+
+async function rawSession(
+  port: number,
+  dir: string,
+  user: string,
+): Promise<{ framed: FramedSocket; channel: MessageChannel }> {
+  const socket = connect({ host: '127.0.0.1', port });
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const framed = new FramedSocket(socket, { idleTimeoutMs: 20_000 });
+  const channel = await classicLogin(
+    framed,
+    { username: user, password: `password${user.slice(-1)}` },
+    loadClientKeys(join(dir, user), user),
+  );
+  expect(await channel.receive()).toBe(MENU);
+  return { framed, channel };
+}
+
+/** Every email file parses whole (its Content Length matches), and no temporary file is left. */
+function expectInboxWhole(folder: string): string[] {
+  const names = readdirSync(folder);
+  expect(names.filter((name) => name.startsWith('.'))).toEqual([]);
+  for (const name of names) parseStoredEmail(readFileSync(join(folder, name), 'utf8'));
+  return names;
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function waitUntil(check: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
+    await sleep(50);
+  }
+}
+
+describe('faults: processes killed, storage failing', () => {
+  it('kill -9 of a session process while it receives or stores a 1,000,000-character email leaves no partial file', async () => {
+    const { dir, server } = await setup(['--spare', '2']);
+    const content = '😀'.repeat(1_000_000);
+    for (const delayMs of [0, 2, 5, 10, 20, 40]) {
+      const since = server.process.stderrLines.length;
+      const { framed, channel } = await rawSession(server.port, dir, 'client1');
+      const line = await server.process.waitForLine(
+        (text) =>
+          text.includes('"msg":"session started"') &&
+          text.includes(`:${framed.socket.localPort ?? 0}"`),
+        10_000,
+        'stderr',
+        since,
+      );
+      const pid = (JSON.parse(line) as { pid: number }).pid;
+      await channel.send('1');
+      expect(await channel.receive()).toBe(SEND_THE_EMAIL);
+      void channel
+        .send(
+          formatEmail({ from: 'client1', to: ['client2'], title: `killed ${delayMs}`, content }),
+        )
+        .catch(() => undefined);
+      await sleep(delayMs);
+      process.kill(pid, 'SIGKILL');
+      await waitUntil(() => !alive(pid));
+      framed.destroy();
+    }
+    // The parent removes what a dead session left in the folders.
+    await waitUntil(() =>
+      readdirSync(inboxOf(dir, 'client2')).every((name) => !name.startsWith('.')),
+    );
+    const stored = expectInboxWhole(inboxOf(dir, 'client2'));
+    for (const name of stored)
+      expect(
+        parseStoredEmail(readFileSync(join(inboxOf(dir, 'client2'), name), 'utf8')).content,
+      ).toBe(content);
+    const client = await signIn(server.port, dir, 'client3');
+    await client.send({ to: ['client2'], title: 'after the kills', content: 'fine' });
+    await client.terminate();
+    expect(readdirSync(inboxOf(dir, 'client2'))).toContain('client3_after the kills.txt');
+  });
+
+  it('kill -9 of the parent: its session processes end; a restarted server serves the stored mail', async () => {
+    const keys = await makeKeySetup();
+    cleanups.push(keys.cleanup);
+    const first = await startMailServer(serverHome(keys.dir), ['--spare', '3']);
+    cleanups.push(() => first.stop());
+    const client = await signIn(first.port, keys.dir, 'client1');
+    await client.send({ to: ['client2'], title: 'before the crash', content: 'kept' });
+    const parentPid = first.process.child.pid ?? 0;
+    const children = childPids(parentPid);
+    expect(children.length).toBeGreaterThanOrEqual(3);
+    process.kill(parentPid, 'SIGKILL');
+    await waitUntil(() => children.every((pid) => !alive(pid)));
+    await expect(client.listInbox()).rejects.toThrow();
+
+    const second = await startMailServer(serverHome(keys.dir));
+    cleanups.push(() => second.stop());
+    const reader = await signIn(second.port, keys.dir, 'client2');
+    const { rows } = await reader.listInbox();
+    const row = rows.find((candidate) => candidate.title === 'before the crash');
+    const read = await reader.read(row?.index ?? 0);
+    await reader.terminate();
+    expect(read.kind === 'email' && read.email?.content).toBe('kept');
+  });
+
+  it('an inbox that cannot be written: the email is refused there with a log line, stored elsewhere, and the session goes on', async () => {
+    const { dir, server } = await setup();
+    const inbox = inboxOf(dir, 'client2');
+    renameSync(inbox, `${inbox}.away`);
+    writeFileSync(inbox, 'not a folder');
+    cleanups.push(() => {
+      rmSync(inbox, { force: true });
+      renameSync(`${inbox}.away`, inbox);
+    });
+    const client = await signIn(server.port, dir, 'client1');
+    await client.send({ to: ['client2', 'client3'], title: 'partly deliverable', content: 'x' });
+    await server.process.waitForLine(
+      (line) => line.includes('"msg":"email could not be stored"') && line.includes('client2'),
+      5000,
+      'stderr',
+    );
+    expect(readdirSync(inboxOf(dir, 'client3'))).toContain('client1_partly deliverable.txt');
+    expect((await client.listInbox()).rows).toEqual([]);
+    await client.terminate();
+  });
+
+  it('a full disk: the email is refused with a log line, nothing partial is left, and the session goes on', async (context) => {
+    const { dir, server } = await setup();
+    const inbox = inboxOf(dir, 'client4');
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', inbox], { stdio: 'ignore' });
+    } catch {
+      context.skip(
+        'mounting a small tmpfs needs root and a kernel that allows it; not possible here',
+      );
+    }
+    cleanups.push(() => {
+      execFileSync('umount', [inbox]);
+    });
+    const client = await signIn(server.port, dir, 'client1');
+    await client.send({
+      to: ['client4'],
+      title: 'too big for the disk',
+      content: 'x'.repeat(200_000),
+    });
+    await server.process.waitForLine(
+      (line) => line.includes('"msg":"email could not be stored"') && line.includes('ENOSPC'),
+      5000,
+      'stderr',
+    );
+    expect(readdirSync(inbox)).toEqual([]);
+    await client.send({ to: ['client4'], title: 'small', content: 'fits' });
+    await client.terminate();
+    expect(expectInboxWhole(inbox)).toEqual(['client1_small.txt']);
+    expect(existsSync(join(inbox, 'client1_too big for the disk.txt'))).toBe(false);
+  });
+});

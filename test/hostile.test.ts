@@ -1,0 +1,124 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect, type Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { makeKeySetup, serverHome } from './helpers/keys.js';
+import { startMailServer, type RunningServer } from './helpers/server.js';
+import { signIn } from './helpers/client.js';
+import { encodeFrame, FramedSocket } from '../protocol/framing.js';
+import { classicLogin } from '../gateway/client/classic-login.js';
+import { loadClientKeys } from '../gateway/client/keys.js';
+import { MENU } from '../protocol/texts.js';
+import type { MessageChannel } from '../protocol/channel.js';
+import { childPids } from '../scripts/lib/server-process.js';
+
+let keys: { dir: string; cleanup: () => void };
+let server: RunningServer;
+
+beforeAll(async () => {
+  keys = await makeKeySetup();
+  server = await startMailServer(serverHome(keys.dir), ['--spare', '2', '--max-sessions', '20']);
+});
+afterAll(async () => {
+  await server.stop();
+  keys.cleanup();
+});
+
+async function rawSession(
+  user = 'client1',
+): Promise<{ framed: FramedSocket; channel: MessageChannel }> {
+  const socket = connect({ host: '127.0.0.1', port: server.port });
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const framed = new FramedSocket(socket, { idleTimeoutMs: 20_000 });
+  const channel = await classicLogin(
+    framed,
+    { username: user, password: `password${user.slice(-1)}` },
+    loadClientKeys(join(keys.dir, user), user),
+  );
+  expect(await channel.receive()).toBe(MENU);
+  return { framed, channel };
+}
+
+/** Resolves when the server has closed the connection. */
+const closedByServer = (socket: Socket): Promise<void> =>
+  new Promise((resolve) => {
+    if (socket.destroyed) resolve();
+    socket.once('close', () => {
+      resolve();
+    });
+    socket.resume();
+  });
+
+async function honestClientWorks(): Promise<void> {
+  const client = await signIn(server.port, keys.dir, 'client2');
+  expect((await client.listInbox()).rows).toBeDefined();
+  await client.terminate();
+}
+
+describe('hostile clients: the server answers or closes, stays up and serves the next honest client', () => {
+  it('1,000 connections that never speak do not hold session processes', async () => {
+    const sockets = await Promise.all(
+      Array.from({ length: 1000 }, () => {
+        const socket = connect({ host: '127.0.0.1', port: server.port });
+        socket.on('error', () => undefined);
+        return new Promise<Socket>((resolve) => {
+          socket.once('connect', () => {
+            resolve(socket);
+          });
+        });
+      }),
+    );
+    await honestClientWorks();
+    // They wait in the parent: the session processes are the spares, not a thousand.
+    expect(childPids(server.process.child.pid ?? 0).length).toBeLessThanOrEqual(20);
+    for (const socket of sockets) socket.destroy();
+  });
+
+  it('wrong AES padding and a partial AES block each close only that connection', async () => {
+    for (const payload of [randomBytes(32), randomBytes(15)]) {
+      const { framed } = await rawSession();
+      framed.socket.write(encodeFrame(payload));
+      await closedByServer(framed.socket);
+    }
+    await honestClientWorks();
+    await server.process.waitForLine((line) => line.includes('BAD_CIPHERTEXT'), 5000, 'stderr');
+  });
+
+  it('a menu choice of megabytes ends that session', async () => {
+    const { framed, channel } = await rawSession();
+    await channel.send('1'.repeat(3_000_000));
+    await closedByServer(framed.socket);
+    await honestClientWorks();
+  });
+
+  it('a frame that announces 2^63 bytes after login is refused without buffering', async () => {
+    const { framed } = await rawSession();
+    framed.socket.write(Buffer.from([0x80, 0, 0, 0, 0, 0, 0, 0]));
+    await closedByServer(framed.socket);
+    await server.process.waitForLine((line) => line.includes('FRAME_TOO_LARGE'), 5000, 'stderr');
+    await honestClientWorks();
+  });
+
+  it('a login blob of the wrong size or garbage gets the rejection text, without a crash', async () => {
+    for (const blob of [Buffer.alloc(0), randomBytes(256), randomBytes(4096)]) {
+      const socket = connect({ host: '127.0.0.1', port: server.port });
+      const received: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => {
+        received.push(chunk);
+      });
+      socket.write(encodeFrame(blob));
+      await closedByServer(socket);
+      expect(Buffer.concat(received).subarray(8).toString()).toBe('Invalid username or password');
+    }
+    await honestClientWorks();
+  });
+
+  it('leaves no stray process and no stray file', () => {
+    const home = serverHome(keys.dir);
+    for (const user of ['client1', 'client2', 'client3', 'client4', 'client5']) {
+      expect(readdirSync(join(home, user)).filter((name) => name.startsWith('.'))).toEqual([]);
+    }
+    expect(childPids(server.process.child.pid ?? 0).length).toBeLessThanOrEqual(20);
+  });
+});
