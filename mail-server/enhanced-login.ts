@@ -101,7 +101,17 @@ export async function acceptEnhancedLogin(
   log: Logger,
   peer: string,
 ): Promise<LoggedIn | undefined> {
-  const { channel, transcriptHash } = await serverHandshake(framed, home.serverPrivateKey);
+  let handshake;
+  try {
+    handshake = await serverHandshake(framed, home.serverPrivateKey);
+  } catch (error) {
+    // A classic client, a scanner, a garbled hello: say so beside the spec's lines, then end.
+    if (isProtocolError(error, 'HANDSHAKE_FAILED')) {
+      announce(enhancedServerLines.handshakeFailed(peer, error.message));
+    }
+    throw error;
+  }
+  const { channel, transcriptHash } = handshake;
   announce(enhancedServerLines.handshake(peer));
   const auth = decodeClientAuth(await channel.receiveBytes());
   const address = addressOf(peer);

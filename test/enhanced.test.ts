@@ -215,6 +215,12 @@ describe('no downgrade', () => {
     const { dir, server } = await setup();
     const error = await errorOf(signIn(server.port, dir, 'client1', undefined, 'classic'));
     expect(isProtocolError(error)).toBe(true);
+    await server.process.waitForLine(
+      (line) => line.includes('failed: expected a ClientHello'),
+      5000,
+      'stdout',
+    );
+    expect(server.lines().some((line) => line.includes('client1'))).toBe(false);
   });
 
   it('the enhanced client refuses a classic server', async () => {

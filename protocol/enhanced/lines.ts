@@ -9,7 +9,7 @@ export const enhancedServerLines = {
     `Handshake with ${peer}: transcript signed (RSA-PSS), ephemeral X25519 key exchange done, AES-256-GCM keys derived (HKDF-SHA256)`,
   clientVerified: (user: string, fingerprint: string) =>
     `Client ${user} verified: transcript signature checks with ${user}_public.pem (${fingerprint}), password correct`,
-  refused: (peer: string) => `Login from ${peer} refused (uniform answer sent)`,
+  handshakeFailed: (peer: string, reason: string) => `Handshake with ${peer} failed: ${reason}`,
   recordFailed: (user: string, reason: string) =>
     `Session with ${user} ended: ${reason}. Nothing from it was used.`,
   records: (user: string, received: number, sent: number) =>
