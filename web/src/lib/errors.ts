@@ -30,7 +30,7 @@ export function describeError(
         : 'This computer has no private key for that user in the gateway’s key folder (--keys).';
     case 'SERVER_IDENTITY':
       // A failed enhanced handshake: a server without the enhanced protocol on that port, or an impostor.
-      return `The server at ${server} was not verified, so nothing was sent. Either it does not speak the enhanced protocol on that port (the enhanced server usually listens on 13001), or it is not the server whose key is in server_public.pem.`;
+      return `The server at ${server} was not verified, so nothing was sent: it does not speak the enhanced protocol on that port (usually 13001), or it is not the server of server_public.pem.`;
     case 'RATE_LIMITED':
       return 'Too many attempts. Wait a moment, then try again.';
     case 'TOO_LARGE':
