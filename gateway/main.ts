@@ -8,6 +8,7 @@ import { defaultGatewayOptions, DEFAULT_WEB_ROOT, type GatewayOptions } from './
 import { buildGateway } from './web/app.js';
 import { GatewayError } from './web/errors.js';
 import {
+  DEFAULT_ENHANCED_PORT,
   formatServerAddress,
   parseServerAddress,
   type ServerAddress,
@@ -19,6 +20,9 @@ const USAGE = `Usage: npm run gateway -- --keys DIR [options]
                          or one sub-folder per user (DIR/<user>/), as the key generator writes
   --listen HOST:PORT     where the browser connects (default 127.0.0.1:8080; port 0 picks one)
   --server HOST[:PORT]   the mail server used when a sign-in names none (default 127.0.0.1:13000)
+  --enhanced-server HOST[:PORT]
+                         the enhanced mail server used when an enhanced sign-in names none
+                         (default: the --server host, port 13001)
   --poll SECS            check the inbox for new mail this often; 0 never (default ${defaultGatewayOptions.pollSeconds})
   --idle-timeout SECS    sign out a browser session idle this long (default ${defaultGatewayOptions.idleTimeoutSeconds})
   --web-root DIR         the built UI (default web/dist)
@@ -62,6 +66,7 @@ function parseCli(argv: string[]): Cli | undefined {
       keys: { type: 'string' },
       listen: { type: 'string' },
       server: { type: 'string' },
+      'enhanced-server': { type: 'string' },
       poll: { type: 'string' },
       'idle-timeout': { type: 'string' },
       'web-root': { type: 'string' },
@@ -88,12 +93,18 @@ function parseCli(argv: string[]): Cli | undefined {
     values.server === undefined
       ? defaultGatewayOptions.defaultServer
       : address('server', values.server, 13000);
+  const defaultEnhancedServer = address(
+    'enhanced-server',
+    values['enhanced-server'] ?? defaultServer.host,
+    DEFAULT_ENHANCED_PORT,
+  );
   return {
     listen,
     logLevel: values['log-level'] ?? 'warn',
     options: {
       keysDir,
       defaultServer,
+      defaultEnhancedServer,
       webRoot: values['web-root'] === undefined ? DEFAULT_WEB_ROOT : resolve(values['web-root']),
       pollSeconds: integer('poll', values.poll, defaultGatewayOptions.pollSeconds, 0),
       idleTimeoutSeconds: integer(

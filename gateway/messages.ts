@@ -105,7 +105,17 @@ export type SessionEndReason = 'signedOut' | 'idle' | 'serverClosed' | 'processD
 
 /** Gateway to browser: replies carry the request's id; events carry none. */
 export type Reply =
-  | { type: 'hello'; defaultServer: string; protocols: ChannelKind[]; pollSeconds: number }
+  | {
+      type: 'hello';
+      /** The classic server a sign-in without a server goes to. */
+      defaultServer: string;
+      /** The enhanced server a sign-in without a server goes to (port 13001 by default). */
+      enhancedServer?: string;
+      protocols: ChannelKind[];
+      /** Enhanced when the gateway can reach the enhanced server, classic otherwise. */
+      defaultProtocol?: ChannelKind;
+      pollSeconds: number;
+    }
   | {
       type: 'signedIn';
       id: number;

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * `npm start`: the whole demo on this machine. Demo keys in keys/demo/ (made when missing),
- * the mail server on 13000, the web gateway on 127.0.0.1:8080, and the sign-in link printed.
+ * the classic mail server on 13000, the enhanced one on 13001, the web gateway on
+ * 127.0.0.1:8080, and the sign-in link printed.
  * Ctrl-C stops everything: the gateway first (its sessions end with menu choice 4), then the server.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,6 +19,7 @@ const USAGE = `Usage: npm start -- [options]
 
   --keys DIR           the demo key setup (default keys/demo; made when missing)
   --server-port N      the mail server's port (default 13000; 0 picks a free one)
+  --enhanced-port N    the enhanced mail server's port (default 13001; 0 picks a free one)
   --listen HOST:PORT   the gateway's address (default 127.0.0.1:8080)
   --help               show this text`;
 
@@ -103,6 +105,7 @@ try {
     options: {
       keys: { type: 'string' },
       'server-port': { type: 'string' },
+      'enhanced-port': { type: 'string' },
       listen: { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -154,6 +157,14 @@ try {
     (line, stream) => stream === 'stdout' || !line.startsWith('{'),
   );
   const serverPort = (JSON.parse(listening) as { port: number }).port;
+  const { line: enhancedListening } = await startPart(
+    'enhanced server',
+    dist('mail-server/main-enhanced.js'),
+    ['--home', home, '--port', values['enhanced-port'] ?? '13001', '--host', '127.0.0.1'],
+    (line) => line.includes('"msg":"listening"'),
+    (line, stream) => stream === 'stdout' || !line.startsWith('{'),
+  );
+  const enhancedPort = (JSON.parse(enhancedListening) as { port: number }).port;
   const { line: urlLine } = await startPart(
     'gateway',
     dist('gateway/main.js'),
@@ -164,6 +175,8 @@ try {
       values.listen ?? '127.0.0.1:8080',
       '--server',
       `127.0.0.1:${serverPort}`,
+      '--enhanced-server',
+      `127.0.0.1:${enhancedPort}`,
     ],
     (line) => line.includes('/?token='),
     (line) => !line.includes('/?token='),
@@ -175,6 +188,7 @@ try {
       '',
       'Sealed Mail is running.',
       `  Mail server: 127.0.0.1:${serverPort} (home ${home})`,
+      `  Enhanced mail server: 127.0.0.1:${enhancedPort}`,
       `  Open this link in a browser to use the web client:`,
       `    ${url}`,
       ...(users.length > 0

@@ -12,13 +12,15 @@ describe('npm start', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('makes demo keys, starts the server and the gateway, prints the link, and stops everything on Ctrl-C', async () => {
+  it('makes demo keys, starts both servers and the gateway, prints the link, and stops everything on Ctrl-C', async () => {
     const keys = join(dir, 'demo');
     const start = new Spawned('node', [
       distPath('scripts/start.js'),
       '--keys',
       keys,
       '--server-port',
+      '0',
+      '--enhanced-port',
       '0',
       '--listen',
       '127.0.0.1:0',
@@ -38,6 +40,17 @@ describe('npm start', () => {
       expect(
         await browser.request({ type: 'send', to: ['client2'], title: 'demo', content: 'works' }),
       ).toMatchObject({ type: 'sent' });
+      expect(await browser.request({ type: 'signOut' })).toMatchObject({ type: 'signedOut' });
+      // The demo runs the enhanced server too, and the gateway reaches it.
+      expect(
+        await browser.request({
+          type: 'signIn',
+          server: '',
+          username: 'client2',
+          password: 'password2',
+          protocol: 'enhanced',
+        }),
+      ).toMatchObject({ type: 'signedIn', protocol: 'enhanced' });
 
       const pid = start.child.pid ?? -1;
       const processes = descendantsOf(pid);

@@ -18,6 +18,7 @@ import {
   securityHeaders,
 } from './security.js';
 import { formatServerAddress } from './server-address.js';
+import { reachabilityProbe } from './probe.js';
 import { SessionChildren } from './session-process.js';
 import { plainPage, registerUi } from './ui.js';
 
@@ -51,6 +52,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const cookieSecret = newSecret();
   const hosts = new HostAllowList(config.allowedHosts);
   const children = new SessionChildren(config.childScript, config.spareChildren);
+  const enhancedReachable = reachabilityProbe(config.defaultEnhancedServer);
   const signInLimiter = new SlidingWindowLimiter(
     config.signInLimit.max,
     config.signInLimit.windowMs,
@@ -139,11 +141,16 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       sessions.delete(session);
       session.close();
     });
-    send({
-      type: 'hello',
-      defaultServer: formatServerAddress(config.defaultServer),
-      protocols: availableProtocols(),
-      pollSeconds: config.pollSeconds,
+    void enhancedReachable().then((reachable) => {
+      const protocols = availableProtocols();
+      send({
+        type: 'hello',
+        defaultServer: formatServerAddress(config.defaultServer),
+        enhancedServer: formatServerAddress(config.defaultEnhancedServer),
+        protocols,
+        defaultProtocol: reachable && protocols.includes('enhanced') ? 'enhanced' : 'classic',
+        pollSeconds: config.pollSeconds,
+      });
     });
   });
 

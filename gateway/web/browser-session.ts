@@ -120,10 +120,11 @@ export class BrowserSession {
         `the ${request.protocol} protocol is not available in this gateway`,
       );
     }
+    // Each protocol has its own port: no negotiation on one port, so no downgrade.
+    const defaults =
+      request.protocol === 'enhanced' ? config.defaultEnhancedServer : config.defaultServer;
     const server: ServerAddress =
-      request.server.trim() === ''
-        ? config.defaultServer
-        : parseServerAddress(request.server, config.defaultServer.port);
+      request.server.trim() === '' ? defaults : parseServerAddress(request.server, defaults.port);
     const waitMs = signInLimiter.take();
     if (waitMs > 0) {
       throw new GatewayError(

@@ -1,13 +1,15 @@
 import { fileURLToPath } from 'node:url';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ServerAddress } from './server-address.js';
-import { DEFAULT_MAIL_PORT } from './server-address.js';
+import { DEFAULT_ENHANCED_PORT, DEFAULT_MAIL_PORT } from './server-address.js';
 
 export interface GatewayOptions {
   /** DIR with one user's key files, or one sub-folder per user. */
   keysDir: string;
-  /** Used when a sign-in names no server. */
+  /** Used when a classic sign-in names no server. */
   defaultServer?: ServerAddress;
+  /** Used when an enhanced sign-in names no server; also its port when a server names none. */
+  defaultEnhancedServer?: ServerAddress;
   /** The built UI (index.html and its assets). */
   webRoot?: string;
   /** The background inbox check, in seconds; 0 turns it off. */
@@ -42,6 +44,7 @@ const DEFAULT_CHILD_SCRIPT = fileURLToPath(new URL('./session-child.js', import.
 
 export const defaultGatewayOptions = {
   defaultServer: { host: '127.0.0.1', port: DEFAULT_MAIL_PORT },
+  defaultEnhancedServer: { host: '127.0.0.1', port: DEFAULT_ENHANCED_PORT },
   pollSeconds: 10,
   idleTimeoutSeconds: 15 * 60,
   signInLimit: { max: 10, windowMs: 60_000 },
@@ -57,6 +60,10 @@ export function resolveConfig(options: GatewayOptions, token: string): GatewayCo
   return {
     keysDir: options.keysDir,
     defaultServer: options.defaultServer ?? defaultGatewayOptions.defaultServer,
+    defaultEnhancedServer: options.defaultEnhancedServer ?? {
+      host: (options.defaultServer ?? defaultGatewayOptions.defaultServer).host,
+      port: DEFAULT_ENHANCED_PORT,
+    },
     webRoot: options.webRoot ?? DEFAULT_WEB_ROOT,
     pollSeconds: options.pollSeconds ?? defaultGatewayOptions.pollSeconds,
     idleTimeoutSeconds: options.idleTimeoutSeconds ?? defaultGatewayOptions.idleTimeoutSeconds,

@@ -6,6 +6,7 @@ export interface ServerAddress {
 }
 
 export const DEFAULT_MAIL_PORT = 13000;
+export const DEFAULT_ENHANCED_PORT = 13001;
 
 const HOSTNAME = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
 const IPV6 = /^[0-9A-Fa-f:.]{2,45}$/;
