@@ -161,5 +161,8 @@ describe('web UI gateway client', () => {
     expect(texts[2]).toMatch(/no private key for “client9”/);
     expect(texts[3]).toMatch(/10\.0\.0\.1:13000 was not verified, so nothing was sent/);
     expect(new Set(texts).size).toBe(4);
+    expect(
+      describeError('SERVER_UNREACHABLE', '', { server: 'h:13000', protocol: 'enhanced' }),
+    ).toMatch(/enhanced protocol \(its port is usually 13001\)/);
   });
 });

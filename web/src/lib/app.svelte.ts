@@ -1,6 +1,11 @@
 import type { ChannelKind, EmailView, InboxItem } from '../../../gateway/messages.js';
 import { emptyDraft, finalRecipients, isDraftEmpty, sendBlocker, type Draft } from './compose.js';
-import { describeError, describeSessionEnd, type ClientErrorCode } from './errors.js';
+import {
+  describeError,
+  describeSessionEnd,
+  type ClientErrorCode,
+  type ErrorContext,
+} from './errors.js';
 import {
   GatewayClient,
   GatewayError,
@@ -158,6 +163,7 @@ export class MailApp {
       return this.#errorText(error, {
         username: form.username,
         server: form.server || this.defaultServer,
+        protocol: form.protocol,
       });
     }
   }
@@ -443,10 +449,10 @@ export class MailApp {
     if (notify) this.notify('error', this.#errorText(error));
   }
 
-  #errorText(error: unknown, context: { username?: string; server?: string } = {}): string {
+  #errorText(error: unknown, context: ErrorContext = {}): string {
     if (error instanceof GatewayError) {
       return describeError(error.code, error.message, {
-        ...(context.username === undefined ? {} : { username: context.username }),
+        ...context,
         server: context.server ?? this.session?.server ?? this.defaultServer,
       });
     }

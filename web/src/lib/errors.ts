@@ -1,4 +1,4 @@
-import type { ErrorCode, SessionEndReason } from '../../../gateway/messages.js';
+import type { ChannelKind, ErrorCode, SessionEndReason } from '../../../gateway/messages.js';
 
 /** Errors the browser itself can meet, beside the gateway's codes. */
 export type ClientErrorCode = ErrorCode | 'DISCONNECTED' | 'TIMEOUT';
@@ -6,6 +6,8 @@ export type ClientErrorCode = ErrorCode | 'DISCONNECTED' | 'TIMEOUT';
 export interface ErrorContext {
   username?: string;
   server?: string;
+  /** The protocol a sign-in asked for: the enhanced server has a port of its own. */
+  protocol?: ChannelKind;
 }
 
 /**
@@ -23,7 +25,9 @@ export function describeError(
     case 'WRONG_CREDENTIALS':
       return 'The username or password is wrong. Check them and try again.';
     case 'SERVER_UNREACHABLE':
-      return `Could not reach ${server}. Check the server address and that the mail server is running.`;
+      return context.protocol === 'enhanced'
+        ? `Could not sign in at ${server}: it could not be reached or ended the connection. Check the address and that the server is running with the enhanced protocol (its port is usually 13001).`
+        : `Could not reach ${server}, or it ended the connection. Check the address and that the mail server is running.`;
     case 'MISSING_KEY':
       return context.username
         ? `This computer has no private key for “${context.username}”. The gateway looks for ${context.username}_private.pem in its key folder (--keys).`
