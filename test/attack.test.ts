@@ -4,14 +4,14 @@
  * fails against the enhanced one. The assertions look at what the attacker got and at what
  * the server stored on disk.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { guessPasswords, wordList } from '../scripts/attack/guessing.js';
 import {
   FAKE_EMAIL,
   impersonateServer,
   SECRET_EMAIL as SALARIES,
 } from '../scripts/attack/impersonation.js';
-import { Lab, type Protocol } from '../scripts/attack/lab.js';
+import { Lab, removeKeyTemplate, type Protocol } from '../scripts/attack/lab.js';
 import { ACTUAL, observePatterns } from '../scripts/attack/patterns.js';
 import { REPLAYED_EMAIL, REPLAYS, replayWithinSession } from '../scripts/attack/replay.js';
 import { cutAndPaste, HARMLESS_EMAIL, SECRET_EMAIL as MERGER } from '../scripts/attack/splice.js';
@@ -26,6 +26,7 @@ afterEach(async () => {
   await lab?.stop();
   lab = undefined;
 });
+afterAll(removeKeyTemplate);
 
 const copiesOf = (lab: Lab, user: string, content: string): number =>
   lab.inbox(user).filter((file) => file.text.includes(content)).length;

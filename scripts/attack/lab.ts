@@ -3,7 +3,7 @@
  * enhanced, the built program in dist/) on an ephemeral loopback port, and real clients.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +35,31 @@ export interface StoredFile {
   text: string;
 }
 
+let template: Promise<string> | undefined;
+
+/**
+ * Key pairs are made once per process and copied into each lab: every lab still gets its own
+ * inboxes and its own server, without waiting for six RSA key generations each time.
+ */
+function keyTemplate(): Promise<string> {
+  template ??= (async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sealed-mail-attack-keys-'));
+    process.once('exit', () => {
+      rmSync(dir, { recursive: true, force: true });
+    });
+    await writeKeySetup({ out: dir, users: USERS });
+    return dir;
+  })();
+  return template;
+}
+
+/** Removes the key template (the CLI's exit does it too; a test runner's worker may not exit). */
+export async function removeKeyTemplate(): Promise<void> {
+  const made = template;
+  template = undefined;
+  if (made) rmSync(await made, { recursive: true, force: true });
+}
+
 export class Lab {
   readonly protocol: Protocol;
   readonly dir: string;
@@ -62,7 +87,7 @@ export class Lab {
   /** Makes the keys and starts the server; resolves once it accepts connections. */
   static async start(protocol: Protocol): Promise<Lab> {
     const dir = mkdtempSync(join(tmpdir(), 'sealed-mail-attack-'));
-    await writeKeySetup({ out: dir, users: USERS });
+    cpSync(await keyTemplate(), dir, { recursive: true });
     const server = spawn(
       process.execPath,
       [
