@@ -71,37 +71,27 @@ function readUserPasswords(file: string): Map<string, PasswordRecord> {
   return users;
 }
 
+/** Reads a PEM key file; any problem becomes a HomeError naming the file. */
+function readKey(file: string, parse: (pem: string, source: string) => KeyObject): KeyObject {
+  const pem = readRequired(file);
+  try {
+    return parse(pem, file);
+  } catch (error) {
+    throw new HomeError(file, (error as Error).message);
+  }
+}
+
 /**
  * Loads and checks every file of the home, creating missing inbox folders.
  * Throws HomeError naming the first file that is missing or malformed.
  */
 export function loadServerHome(dir: string): ServerHome {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new HomeError(dir, 'is not a folder');
-  const keyFile = join(dir, 'server_private.pem');
-  let serverPrivateKey: KeyObject;
-  try {
-    serverPrivateKey = parsePrivateKey(readRequired(keyFile), keyFile);
-  } catch (error) {
-    if (error instanceof HomeError) throw error;
-    throw new HomeError(keyFile, (error as Error).message);
-  }
-  const publicFile = join(dir, 'server_public.pem');
-  try {
-    parsePublicKey(readRequired(publicFile), publicFile);
-  } catch (error) {
-    if (error instanceof HomeError) throw error;
-    throw new HomeError(publicFile, (error as Error).message);
-  }
+  const serverPrivateKey = readKey(join(dir, 'server_private.pem'), parsePrivateKey);
+  readKey(join(dir, 'server_public.pem'), parsePublicKey);
   const users = new Map<string, UserAccount>();
   for (const [name, password] of readUserPasswords(join(dir, 'user_pass.json'))) {
-    const file = join(dir, `${name}_public.pem`);
-    let publicKey: KeyObject;
-    try {
-      publicKey = parsePublicKey(readRequired(file), file);
-    } catch (error) {
-      if (error instanceof HomeError) throw error;
-      throw new HomeError(file, (error as Error).message);
-    }
+    const publicKey = readKey(join(dir, `${name}_public.pem`), parsePublicKey);
     const inbox = join(dir, name);
     if (existsSync(inbox) && !statSync(inbox).isDirectory()) {
       throw new HomeError(inbox, 'exists but is not a folder');

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { clientLogins } from '../gateway/client/session.js';
 import { writeKeySetup } from './key-setup.js';
 import { benchProtocol } from './bench/protocol.js';
+import { benchGateway } from './bench/gateway.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sealed-mail-bench-'));
 try {
@@ -23,6 +24,7 @@ try {
       send_ratio_to_classic: Math.round((enhanced.send_1M_chars_p50_ms / classic.send_1M_chars_p50_ms) * 100) / 100,
     };
   }
+  figures.gateway = await benchGateway();
   process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

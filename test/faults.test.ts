@@ -2,17 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeKeySetup, inboxOf, serverHome } from './helpers/keys.js';
 import { startMailServer, type RunningServer } from './helpers/server.js';
-import { signIn } from './helpers/client.js';
-import { FramedSocket } from '../protocol/framing.js';
-import { classicLogin } from '../gateway/client/classic-login.js';
-import { loadClientKeys } from '../gateway/client/keys.js';
-import type { MessageChannel } from '../protocol/channel.js';
+import { rawSession, signIn } from './helpers/client.js';
 import { formatEmail, parseStoredEmail } from '../protocol/email.js';
-import { MENU, SEND_THE_EMAIL } from '../protocol/texts.js';
+import { SEND_THE_EMAIL } from '../protocol/texts.js';
 import { childPids } from '../scripts/lib/server-process.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -26,23 +21,6 @@ async function setup(args: string[] = []): Promise<{ dir: string; server: Runnin
   const server = await startMailServer(serverHome(keys.dir), args);
   cleanups.push(() => server.stop());
   return { dir: keys.dir, server };
-}
-
-async function rawSession(
-  port: number,
-  dir: string,
-  user: string,
-): Promise<{ framed: FramedSocket; channel: MessageChannel }> {
-  const socket = connect({ host: '127.0.0.1', port });
-  await new Promise((resolve) => socket.once('connect', resolve));
-  const framed = new FramedSocket(socket, { idleTimeoutMs: 20_000 });
-  const channel = await classicLogin(
-    framed,
-    { username: user, password: `password${user.slice(-1)}` },
-    loadClientKeys(join(dir, user), user),
-  );
-  expect(await channel.receive()).toBe(MENU);
-  return { framed, channel };
 }
 
 /** Every email file parses whole (its Content Length matches), and no temporary file is left. */

@@ -5,12 +5,8 @@ import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { makeKeySetup, serverHome } from './helpers/keys.js';
 import { startMailServer, type RunningServer } from './helpers/server.js';
-import { signIn } from './helpers/client.js';
-import { encodeFrame, FramedSocket } from '../protocol/framing.js';
-import { classicLogin } from '../gateway/client/classic-login.js';
-import { loadClientKeys } from '../gateway/client/keys.js';
-import { MENU } from '../protocol/texts.js';
-import type { MessageChannel } from '../protocol/channel.js';
+import { rawSession, signIn } from './helpers/client.js';
+import { encodeFrame } from '../protocol/framing.js';
 import { childPids } from '../scripts/lib/server-process.js';
 
 let keys: { dir: string; cleanup: () => void };
@@ -24,21 +20,6 @@ afterAll(async () => {
   await server.stop();
   keys.cleanup();
 });
-
-async function rawSession(
-  user = 'client1',
-): Promise<{ framed: FramedSocket; channel: MessageChannel }> {
-  const socket = connect({ host: '127.0.0.1', port: server.port });
-  await new Promise((resolve) => socket.once('connect', resolve));
-  const framed = new FramedSocket(socket, { idleTimeoutMs: 20_000 });
-  const channel = await classicLogin(
-    framed,
-    { username: user, password: `password${user.slice(-1)}` },
-    loadClientKeys(join(keys.dir, user), user),
-  );
-  expect(await channel.receive()).toBe(MENU);
-  return { framed, channel };
-}
 
 /** Resolves when the server has closed the connection. */
 const closedByServer = (socket: Socket): Promise<void> =>
@@ -77,7 +58,7 @@ describe('hostile clients: the server answers or closes, stays up and serves the
 
   it('wrong AES padding and a partial AES block each close only that connection', async () => {
     for (const payload of [randomBytes(32), randomBytes(15)]) {
-      const { framed } = await rawSession();
+      const { framed } = await rawSession(server.port, keys.dir, 'client1');
       framed.socket.write(encodeFrame(payload));
       await closedByServer(framed.socket);
     }
@@ -86,14 +67,14 @@ describe('hostile clients: the server answers or closes, stays up and serves the
   });
 
   it('a menu choice of megabytes ends that session', async () => {
-    const { framed, channel } = await rawSession();
+    const { framed, channel } = await rawSession(server.port, keys.dir, 'client1');
     await channel.send('1'.repeat(3_000_000));
     await closedByServer(framed.socket);
     await honestClientWorks();
   });
 
   it('a frame that announces 2^63 bytes after login is refused without buffering', async () => {
-    const { framed } = await rawSession();
+    const { framed } = await rawSession(server.port, keys.dir, 'client1');
     framed.socket.write(Buffer.from([0x80, 0, 0, 0, 0, 0, 0, 0]));
     await closedByServer(framed.socket);
     await server.process.waitForLine((line) => line.includes('FRAME_TOO_LARGE'), 5000, 'stderr');

@@ -5,15 +5,13 @@ import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeKeySetup, inboxOf, serverHome } from './helpers/keys.js';
 import { startMailServer, type RunningServer } from './helpers/server.js';
-import { signIn } from './helpers/client.js';
-import { FramedSocket, encodeFrameHeader } from '../protocol/framing.js';
-import { classicLogin } from '../gateway/client/classic-login.js';
+import { rawSession, signIn } from './helpers/client.js';
+import { encodeFrameHeader } from '../protocol/framing.js';
 import { loadClientKeys } from '../gateway/client/keys.js';
 import { openSession } from '../gateway/client/session.js';
 import { formatEmail } from '../protocol/email.js';
 import { isProtocolError } from '../protocol/errors.js';
 import { MENU, SEND_THE_EMAIL } from '../protocol/texts.js';
-import type { MessageChannel } from '../protocol/channel.js';
 
 let keys: { dir: string; cleanup: () => void };
 let server: RunningServer;
@@ -28,23 +26,6 @@ afterAll(async () => {
 });
 
 const inboxFiles = (user: string): string[] => readdirSync(inboxOf(keys.dir, user));
-
-/** A logged-in channel with no client library on top, to send what a client never would. */
-async function rawSession(
-  user: string,
-  password = `password${user.slice(-1)}`,
-): Promise<{ framed: FramedSocket; channel: MessageChannel }> {
-  const socket = connect({ host: '127.0.0.1', port: server.port });
-  await new Promise((resolve) => socket.once('connect', resolve));
-  const framed = new FramedSocket(socket, { idleTimeoutMs: 20_000 });
-  const channel = await classicLogin(
-    framed,
-    { username: user, password },
-    loadClientKeys(join(keys.dir, user), user),
-  );
-  expect(await channel.receive()).toBe(MENU);
-  return { framed, channel };
-}
 
 /**
  * The pid of the session child serving a client, from the child's "session started" log line
@@ -180,7 +161,7 @@ describe('mail server, real processes on loopback', () => {
   });
 
   it('keeps hostile titles in the folder and refuses a forged sender, a lying length and a 101-character title', async () => {
-    const { channel } = await rawSession('client1');
+    const { channel } = await rawSession(server.port, keys.dir, 'client1');
     const send = async (text: string): Promise<void> => {
       await channel.send('1');
       expect(await channel.receive()).toBe(SEND_THE_EMAIL);
@@ -235,7 +216,7 @@ describe('mail server, real processes on loopback', () => {
 
   it('stores nothing from a client cut off in the middle of an email, and serves the next one', async () => {
     const before = inboxFiles('client3').length;
-    const { framed, channel } = await rawSession('client2');
+    const { framed, channel } = await rawSession(server.port, keys.dir, 'client2');
     await channel.send('1');
     expect(await channel.receive()).toBe(SEND_THE_EMAIL);
     // Announce a 4 MB frame, send a part of it, and vanish.
@@ -263,7 +244,7 @@ describe('mail server, real processes on loopback', () => {
   });
 
   it('terminates on any unknown menu choice', async () => {
-    const { channel } = await rawSession('client3');
+    const { channel } = await rawSession(server.port, keys.dir, 'client3');
     await channel.send('constructor');
     await expect(channel.receive()).rejects.toSatisfy((error: unknown) =>
       isProtocolError(error, 'CONNECTION_CLOSED'),
@@ -273,7 +254,7 @@ describe('mail server, real processes on loopback', () => {
 
   it('survives a killed session process: the other session goes on and the child is replaced', async () => {
     const since = server.process.stderrLines.length;
-    const victim = await rawSession('client4');
+    const victim = await rawSession(server.port, keys.dir, 'client4');
     const survivor = await signIn(server.port, keys.dir, 'client5');
     const victimPid = await sessionPid(victim.framed.socket.localPort ?? 0, since);
     process.kill(victimPid, 'SIGKILL');

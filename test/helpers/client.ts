@@ -2,6 +2,11 @@ import { loadClientKeys } from '../../gateway/client/keys.js';
 import type { MailClient } from '../../gateway/client/mail-client.js';
 import { openSession, type ChannelKind } from '../../gateway/client/session.js';
 import { join } from 'node:path';
+import { connect } from 'node:net';
+import { classicLogin } from '../../gateway/client/classic-login.js';
+import type { MessageChannel } from '../../protocol/channel.js';
+import { FramedSocket } from '../../protocol/framing.js';
+import { MENU } from '../../protocol/texts.js';
 
 /** Logs a user of a key setup (see makeKeySetup) in to a server on loopback. */
 export function signIn(
@@ -19,4 +24,27 @@ export function signIn(
     channel,
     replyTimeoutMs: 30_000,
   });
+}
+
+/**
+ * A logged-in classic channel with no client library on top, to send what a client never
+ * would. Resolves once the first menu has arrived.
+ */
+export async function rawSession(
+  port: number,
+  keysDir: string,
+  username: string,
+  password = `password${username.replace(/\D/g, '')}`,
+): Promise<{ framed: FramedSocket; channel: MessageChannel }> {
+  const socket = connect({ host: '127.0.0.1', port });
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const framed = new FramedSocket(socket, { idleTimeoutMs: 20_000 });
+  const channel = await classicLogin(
+    framed,
+    { username, password },
+    loadClientKeys(join(keysDir, username), username),
+  );
+  const menu = await channel.receive();
+  if (menu !== MENU) throw new Error(`expected the menu, got ${JSON.stringify(menu.slice(0, 40))}`);
+  return { framed, channel };
 }
