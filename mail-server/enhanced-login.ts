@@ -113,7 +113,19 @@ export async function acceptEnhancedLogin(
   }
   const { channel, transcriptHash } = handshake;
   announce(enhancedServerLines.handshake(peer));
-  const auth = decodeClientAuth(await channel.receiveBytes());
+  let auth;
+  try {
+    auth = decodeClientAuth(await channel.receiveBytes());
+  } catch (error) {
+    // A record from another session (a replay) or a garbled one never reaches the password check.
+    if (
+      isProtocolError(error, 'RECORD_AUTH_FAILED') ||
+      isProtocolError(error, 'HANDSHAKE_FAILED')
+    ) {
+      announce(enhancedServerLines.handshakeFailed(peer, error.message));
+    }
+    throw error;
+  }
   const address = addressOf(peer);
   throttle ??= parentThrottle();
   // Asked first and awaited after the checks, so the parent's answer arrives while we verify.

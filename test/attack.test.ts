@@ -65,6 +65,8 @@ describe('replay within a session', () => {
     const result = await replayWithinSession(current);
     expect(result.acceptedReplays).toBe(0);
     expect(copiesOf(current, 'client2', REPLAYED_EMAIL.content)).toBe(1);
+    // Nor does the recorded session replayed on a new connection: it has new keys.
+    expect(result.laterCopies).toBe(0);
     expect(
       current.serverLines().some((line) => line.includes('record 3 failed authentication')),
     ).toBe(true);

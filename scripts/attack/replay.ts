@@ -3,6 +3,8 @@
  * sequence number: the attacker, holding no key, sends the client's encrypted "1" and email
  * frames again, and the server stores the email again each time.
  */
+import { connectTcp } from '../../gateway/client/connect.js';
+import { FramedSocket } from '../../protocol/framing.js';
 import type { Lab } from './lab.js';
 import { startProxy, type Relay } from './proxy.js';
 import { attempt, quote, type AttackReport } from './report.js';
@@ -24,11 +26,32 @@ export interface ReplayResult extends AttackReport {
   acceptedReplays: number;
   /** Copies of the email in the recipient's inbox. */
   storedCopies: number;
+  /** Copies added by replaying the recorded session on a new connection afterwards. */
+  laterCopies: number;
   victimError: string | undefined;
+}
+
+/**
+ * The second try: replay the recorded start of the session (login, "1", the email) on a new
+ * connection. Resolves once the server has ended that connection.
+ */
+async function replayOnNewConnection(port: number, frames: readonly Buffer[]): Promise<void> {
+  const framed = new FramedSocket(await connectTcp({ host: '127.0.0.1', port }), {
+    idleTimeoutMs: 5000,
+  });
+  try {
+    for (const frame of frames) await framed.write(frame).catch(() => undefined);
+    for (;;) await framed.read();
+  } catch {
+    // The server closed the connection (or went silent): the replay is over.
+  } finally {
+    framed.destroy();
+  }
 }
 
 export async function replayWithinSession(lab: Lab): Promise<ReplayResult> {
   const captured: Buffer[] = [];
+  const recorded: Buffer[] = [];
   let acceptedReplays = 0;
   let serverEnded: string | undefined;
   const replayAll = async (relay: Relay): Promise<void> => {
@@ -48,6 +71,7 @@ export async function replayWithinSession(lab: Lab): Promise<ReplayResult> {
     }
   };
   const proxy = await startProxy(lab.port, async (frame, index, relay) => {
+    if (index <= EMAIL_FRAME) recorded.push(frame);
     if (index === CHOICE_FRAME || index === EMAIL_FRAME) captured.push(frame);
     // The client's next choice waits while the attacker replays, so the client notices nothing.
     if (index === EMAIL_FRAME + 1) await replayAll(relay);
@@ -70,7 +94,17 @@ export async function replayWithinSession(lab: Lab): Promise<ReplayResult> {
   const storedCopies = lab
     .inbox(RECIPIENT)
     .filter((file) => file.text.includes(REPLAYED_EMAIL.content)).length;
-  const succeeded = storedCopies > 1;
+  const linesBefore = lab.serverLines().length;
+  await replayOnNewConnection(lab.port, recorded);
+  await lab.waitForServerLine(
+    (line) => line.startsWith('Handshake with') && line.includes('failed'),
+    1000,
+  );
+  const laterLines = lab.serverLines().slice(linesBefore);
+  const laterCopies =
+    lab.inbox(RECIPIENT).filter((file) => file.text.includes(REPLAYED_EMAIL.content)).length -
+    storedCopies;
+  const succeeded = storedCopies > 1 || laterCopies > 0;
   const lines = [
     `The victim ${SENDER} sends one email to ${RECIPIENT} through the attacker's proxy (${lab.protocol} protocol).`,
     `The attacker replays the encrypted "1" and email frames ${REPLAYS} times, without any key.`,
@@ -85,8 +119,17 @@ export async function replayWithinSession(lab: Lab): Promise<ReplayResult> {
     `${RECIPIENT}'s inbox holds ${storedCopies} cop${storedCopies === 1 ? 'y' : 'ies'} of ${quote(REPLAYED_EMAIL.title)}.`,
   );
   lines.push(
+    `Then, on a new connection, the attacker replays the recorded login, "1" and email: ${laterCopies} more stored.`,
+  );
+  for (const line of laterLines) lines.push(`Server: ${line}`);
+  if (laterLines.some((line) => line.startsWith('Connection Accepted'))) {
+    lines.push(
+      `(The server took the replayed login for ${SENDER}'s, with no freshness check; the rest failed only because it picked a new session key.)`,
+    );
+  }
+  lines.push(
     succeeded
-      ? `RESULT: attack succeeded: one email sent, ${storedCopies} stored.`
+      ? `RESULT: attack succeeded: one email sent, ${storedCopies + laterCopies} stored.`
       : 'RESULT: attack failed: the replayed records were refused and nothing extra was stored.',
   );
   return {
@@ -96,6 +139,7 @@ export async function replayWithinSession(lab: Lab): Promise<ReplayResult> {
     lines,
     acceptedReplays,
     storedCopies,
+    laterCopies,
     victimError: session.error,
   };
 }
