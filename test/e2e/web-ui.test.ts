@@ -106,7 +106,7 @@ describe.skipIf(!haveChromium)('web UI in Chromium', () => {
   });
 
   /** A browser profile of its own that has followed the gateway's printed link. */
-  async function openTab(viewport = WIDE): Promise<Page> {
+  async function openTab(viewport = WIDE, via: RunningGateway = need(gateway)): Promise<Page> {
     const context = await need(browser).newContext({ viewport, colorScheme: 'light' });
     contexts.push(context);
     const page = await context.newPage();
@@ -115,7 +115,7 @@ describe.skipIf(!haveChromium)('web UI in Chromium', () => {
       // A CSP violation is reported on the console: the page must not cause any.
       if (message.type() === 'error') pageErrors.push(message.text());
     });
-    const { base, token } = need(gateway);
+    const { base, token } = via;
     await page.goto(`${base}/?token=${token}`);
     await page.getByRole('heading', { name: 'Sign in', exact: true }).waitFor();
     return page;
@@ -281,6 +281,7 @@ describe.skipIf(!haveChromium)('web UI in Chromium', () => {
         /signs the handshake/,
       );
       // The enhanced protocol against the classic server's port fails with its own words.
+      await dave.getByLabel('Server').fill(`127.0.0.1:${need(server).port}`);
       await dave.getByRole('button', { name: 'Sign in' }).click();
       await dave.getByRole('alert').waitFor();
       const wrongPort = await dave.getByRole('alert').textContent();
@@ -296,6 +297,31 @@ describe.skipIf(!haveChromium)('web UI in Chromium', () => {
         /Enhanced protocol, server verified/,
       );
       await shoot(dave, 'inbox-enhanced');
+
+      // A gateway that can reach its enhanced server recommends it: no server to type.
+      const recommending = await startGatewayProcess([
+        '--keys',
+        need(keys).dir,
+        '--server',
+        `127.0.0.1:${need(server).port}`,
+        '--enhanced-server',
+        `127.0.0.1:${enhanced.port}`,
+      ]);
+      try {
+        const erin = await openTab(WIDE, recommending);
+        await expect(erin.getByRole('radio', { name: 'Enhanced' }).isChecked()).resolves.toBe(true);
+        await expect(erin.locator('#server-hint').textContent()).resolves.toContain(
+          `127.0.0.1:${enhanced.port}, the enhanced server`,
+        );
+        await erin.getByLabel('Username').fill('client3');
+        await erin.getByLabel('Password').fill('password3');
+        await erin.getByRole('button', { name: 'Sign in' }).click();
+        await expect(erin.locator('.account').textContent()).resolves.toMatch(
+          /Enhanced protocol, server verified/,
+        );
+      } finally {
+        await recommending.stop();
+      }
     } finally {
       await enhanced.stop();
     }

@@ -65,7 +65,9 @@ const SIGN_IN_TIMEOUT_MS = 45_000;
 /** The whole state of the mail client and the actions on it; components only display it. */
 export class MailApp {
   phase = $state<Phase>('connecting');
+  /** Where a sign-in without a server goes, per protocol (the enhanced server has its own port). */
   defaultServer = $state('');
+  enhancedServer = $state('');
   protocols = $state<ChannelKind[]>(['classic']);
   pollSeconds = $state(0);
   session = $state<Session | undefined>();
@@ -127,6 +129,13 @@ export class MailApp {
     this.#client.open();
   }
 
+  /** The server a sign-in with an empty server field reaches with this protocol. */
+  serverFor(protocol: ChannelKind): string {
+    return protocol === 'enhanced' && this.enhancedServer !== ''
+      ? this.enhancedServer
+      : this.defaultServer;
+  }
+
   get blocker(): string | undefined {
     return sendBlocker(this.draft);
   }
@@ -162,7 +171,7 @@ export class MailApp {
     } catch (error) {
       return this.#errorText(error, {
         username: form.username,
-        server: form.server || this.defaultServer,
+        server: form.server || this.serverFor(form.protocol),
         protocol: form.protocol,
       });
     }
@@ -332,11 +341,16 @@ export class MailApp {
     switch (event.type) {
       case 'hello':
         this.defaultServer = event.defaultServer;
+        this.enhancedServer = event.enhancedServer ?? '';
         this.protocols = event.protocols.length > 0 ? event.protocols : ['classic'];
         this.pollSeconds = event.pollSeconds;
-        // The gateway lists its protocols in the order it recommends them.
+        // The gateway recommends a protocol (enhanced when it can reach the enhanced server).
         if (!this.#attempted || !this.protocols.includes(this.lastForm.protocol)) {
-          this.lastForm = { ...this.lastForm, protocol: this.protocols[0] ?? 'classic' };
+          const recommended = event.defaultProtocol ?? this.protocols[0] ?? 'classic';
+          this.lastForm = {
+            ...this.lastForm,
+            protocol: this.protocols.includes(recommended) ? recommended : 'classic',
+          };
         }
         if (this.phase !== 'mail') this.phase = 'signIn';
         return;
