@@ -4,6 +4,7 @@
  * policy (with a clock of its own, so no test waits).
  */
 import { randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   deriveTrafficKeys,
@@ -87,6 +88,26 @@ describe('record layer', () => {
       altered[at] = (altered[at] ?? 0) ^ 0x01;
       expectAuthFailure(() => new RecordOpener(direction).open(altered));
     }
+  });
+
+  it('refuses any change to any byte of any record (property)', () => {
+    const direction = keys();
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 600 }),
+        fc.nat(),
+        fc.integer({ min: 1, max: 255 }),
+        (payload, position, mask) => {
+          const record = new RecordSealer(direction).seal(ContentType.data, Buffer.from(payload));
+          const altered = Buffer.from(record);
+          const at = position % altered.length;
+          altered[at] = (altered[at] ?? 0) ^ mask;
+          expectAuthFailure(() => new RecordOpener(direction).open(altered));
+          expect(new RecordOpener(direction).open(record).payload).toEqual(Buffer.from(payload));
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('refuses a record sent back to its sender (each direction has its own key)', () => {
