@@ -30,6 +30,7 @@ describe('load', () => {
       seconds: 4,
     });
     expect(report.error_samples).toEqual([]);
+    expect(report.latency_ms.first_login.count).toBe(8);
     expect(report.latency_ms.login.count).toBeGreaterThan(8);
     expect(report.integrity.sends_completed).toBeGreaterThan(8);
     expect(report.integrity).toMatchObject({ missing: 0, duplicated: 0, damaged: 0 });
