@@ -52,6 +52,7 @@ const digestOf = (text: string): string => createHash('sha256').update(text).dig
  */
 export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const latencies: Record<Operation, number[]> = {
+    first_login: [],
     login: [],
     send: [],
     list: [],
