@@ -52,7 +52,9 @@ async function handleSend({ home, user, channel, log }: SessionContext): Promise
     );
     return;
   }
-  const stored = formatStoredEmail(email, receivedAt);
+  // parseEmail checked that Content Length is the content's length.
+  const contentLength = codePointLength(email.content);
+  const stored = formatStoredEmail(email, receivedAt, contentLength);
   const stem = emailFileStem(email.from, email.title);
   const delivered: string[] = [];
   for (const recipient of new Set(email.to)) {
@@ -73,7 +75,7 @@ async function handleSend({ home, user, channel, log }: SessionContext): Promise
     }
   }
   if (delivered.length > 0) {
-    announce(serverLines.emailSent(email.from, email.to.join(';'), codePointLength(email.content)));
+    announce(serverLines.emailSent(email.from, email.to.join(';'), contentLength));
   }
 }
 

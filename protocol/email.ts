@@ -44,8 +44,14 @@ export function splitRecipients(value: string): string[] {
     .filter((name) => name.length > 0);
 }
 
-/** Returns the first problem with an email's fields, or undefined when it may be sent. */
-export function findEmailProblem(email: Email): EmailError | undefined {
+/**
+ * Returns the first problem with an email's fields, or undefined when it may be sent.
+ * `contentLength` may be passed when it is known, to spare a pass over a long content.
+ */
+export function findEmailProblem(
+  email: Email,
+  contentLength = codePointLength(email.content),
+): EmailError | undefined {
   if (email.from.length === 0 || /[\r\n;]/.test(email.from)) {
     return new EmailError('NO_SENDER', 'the sender is missing or not a username');
   }
@@ -65,7 +71,6 @@ export function findEmailProblem(email: Email): EmailError | undefined {
   if (/[\r\n]/.test(email.title)) {
     return new EmailError('TITLE_HAS_LINE_BREAK', 'the title must be a single line');
   }
-  const contentLength = codePointLength(email.content);
   if (contentLength > MAX_CONTENT_CHARS) {
     return new EmailError(
       'CONTENT_TOO_LONG',
@@ -81,25 +86,29 @@ export function assertValidEmail(email: Email): void {
 }
 
 /** Section D: the email as the client sends it. */
-export function formatEmail(email: Email): string {
+export function formatEmail(email: Email, contentLength = codePointLength(email.content)): string {
   return (
     `From: ${email.from}\n` +
     `To: ${email.to.join(';')}\n` +
     `Title: ${email.title}\n` +
-    `Content Length: ${codePointLength(email.content)}\n` +
+    `Content Length: ${contentLength}\n` +
     `Content:\n` +
     email.content
   );
 }
 
 /** Section F: the email as the server stores it, with the time it was received. */
-export function formatStoredEmail(email: Email, receivedAt: string): string {
+export function formatStoredEmail(
+  email: Email,
+  receivedAt: string,
+  contentLength = codePointLength(email.content),
+): string {
   return (
     `From: ${email.from}\n` +
     `To: ${email.to.join(';')}\n` +
     `Time and Date: ${receivedAt}\n` +
     `Title: ${email.title}\n` +
-    `Content Length: ${codePointLength(email.content)}\n` +
+    `Content Length: ${contentLength}\n` +
     `Content:\n` +
     email.content
   );
@@ -140,9 +149,9 @@ function parseContentLength(value: string): number {
 }
 
 function checkParsed(email: Email, declaredLength: number): void {
-  const problem = findEmailProblem(email);
-  if (problem) throw problem;
   const actual = codePointLength(email.content);
+  const problem = findEmailProblem(email, actual);
+  if (problem) throw problem;
   if (actual !== declaredLength) {
     throw new EmailError(
       'LENGTH_MISMATCH',

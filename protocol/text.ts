@@ -1,7 +1,11 @@
 /** Text rules shared by every end, the browser included: no Node-only imports here. */
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 /** Length in Unicode code points, as Python's len() counts a str. */
 export function codePointLength(text: string): number {
+  // Most text has no surrogate at all, and V8 answers this without a scan for one-byte strings.
+  if (!SURROGATE.test(text)) return text.length;
   let surrogatePairs = 0;
   for (let i = 0; i < text.length; i++) {
     const unit = text.charCodeAt(i);
