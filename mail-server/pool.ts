@@ -192,7 +192,10 @@ export class WorkerPool extends EventEmitter {
       this.#workers.delete(pid);
       if (worker.state === 'starting') this.emit('ready', pid);
       if (!expected) {
-        this.#log.warn({ pid, code, signal, wasBusy }, 'session process died; replacing it');
+        this.#log.warn(
+          { pid, code, signal, wasBusy, state: worker.state, uses: worker.uses },
+          'session process died; replacing it',
+        );
         this.emit('died', pid, wasBusy);
       }
       this.#dispatch();
