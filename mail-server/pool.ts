@@ -29,6 +29,9 @@ interface Waiting {
   preread: Buffer;
 }
 
+/** Children started at once; more wait until these are ready (see #topUp). */
+const MAX_STARTING = 4;
+
 interface Worker {
   child: ChildProcess;
   state: 'starting' | 'idle' | 'busy' | 'retiring';
@@ -141,17 +144,24 @@ export class WorkerPool extends EventEmitter {
     this.#topUp();
   }
 
-  /** Keeps `spare` children idle or starting, plus one starting for each waiting client. */
+  /**
+   * Keeps `spare` children idle or starting, plus one for each waiting client, starting at most
+   * MAX_STARTING at a time: on a burst, children started together all share the CPU and are all
+   * ready late; a few at a time, the first waiting clients are served early.
+   */
   #topUp(): void {
     if (this.#closing) return;
     const { spare, maxSessions } = this.#options;
     let ready = 0;
+    let starting = 0;
     for (const worker of this.#workers.values()) {
-      if (worker.state === 'idle' || worker.state === 'starting') ready++;
+      if (worker.state === 'idle') ready++;
+      if (worker.state === 'starting') starting++;
     }
     const busy = this.#busyCount();
     const wanted = Math.min(spare + this.#queue.length, Math.max(0, maxSessions - busy));
-    for (let i = ready; i < wanted; i++) this.#spawn();
+    const toStart = Math.min(wanted - ready - starting, MAX_STARTING - starting);
+    for (let i = 0; i < toStart; i++) this.#spawn();
   }
 
   #spawn(): void {
@@ -174,7 +184,8 @@ export class WorkerPool extends EventEmitter {
       if (!isFromWorker(message)) return;
       if (message.type === 'ready') {
         worker.state = 'idle';
-        this.emit('ready', pid);
+        // After #dispatch below has started the next ones, so that start() sees them.
+        setImmediate(() => this.emit('ready', pid));
       } else {
         this.#log.debug({ pid }, 'session process is free');
         worker.uses++;
@@ -190,7 +201,7 @@ export class WorkerPool extends EventEmitter {
       const wasBusy = worker.state === 'busy';
       const expected = worker.state === 'retiring' || this.#closing;
       this.#workers.delete(pid);
-      if (worker.state === 'starting') this.emit('ready', pid);
+      if (worker.state === 'starting') setImmediate(() => this.emit('ready', pid));
       if (!expected) {
         this.#log.warn(
           { pid, code, signal, wasBusy, state: worker.state, uses: worker.uses },
