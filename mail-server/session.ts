@@ -4,10 +4,9 @@ import {
   formatStoredEmail,
   formatReceivedTime,
   nowMicros,
-  parseEmail,
+  parseCountedEmail,
 } from '../protocol/email.js';
 import { formatInboxListing } from '../protocol/inbox.js';
-import { codePointLength } from '../protocol/text.js';
 import {
   MENU,
   MenuChoice,
@@ -36,8 +35,9 @@ async function handleSend({ home, user, channel, log }: SessionContext): Promise
   const text = await channel.receive();
   const receivedAt = formatReceivedTime(nowMicros());
   let email;
+  let contentLength;
   try {
-    email = parseEmail(text);
+    ({ email, contentLength } = parseCountedEmail(text));
     if (email.from !== user.name) {
       throw new EmailError(
         'NO_SENDER',
@@ -52,8 +52,6 @@ async function handleSend({ home, user, channel, log }: SessionContext): Promise
     );
     return;
   }
-  // parseEmail checked that Content Length is the content's length.
-  const contentLength = codePointLength(email.content);
   const stored = formatStoredEmail(email, receivedAt, contentLength);
   const stem = emailFileStem(email.from, email.title);
   const delivered: string[] = [];

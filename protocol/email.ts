@@ -148,7 +148,8 @@ function parseContentLength(value: string): number {
   return Number(trimmed);
 }
 
-function checkParsed(email: Email, declaredLength: number): void {
+/** Checks a parsed email; returns its content length (the declared one, now known true). */
+function checkParsed(email: Email, declaredLength: number): number {
   const actual = codePointLength(email.content);
   const problem = findEmailProblem(email, actual);
   if (problem) throw problem;
@@ -158,12 +159,18 @@ function checkParsed(email: Email, declaredLength: number): void {
       `"Content Length" says ${declaredLength} but the content has ${actual} characters`,
     );
   }
+  return actual;
 }
 
 const CONTENT_LABELS = ['Content: ', 'Content:'] as const;
 
 /** Parses a section D email and checks its limits. Throws EmailError. */
 export function parseEmail(text: string): Email {
+  return parseCountedEmail(text).email;
+}
+
+/** As parseEmail, also returning the content's length, so that a 1 MB content is counted once. */
+export function parseCountedEmail(text: string): { email: Email; contentLength: number } {
   const cursor = new HeaderCursor(text);
   const from = cursor.field(['From: ']);
   const to = splitRecipients(cursor.field(['To: ']));
@@ -173,8 +180,7 @@ export function parseEmail(text: string): Email {
   if (contentLine.trim() !== '')
     throw new EmailError('MALFORMED', 'unexpected text after "Content:"');
   const email = { from, to, title, content: cursor.rest() };
-  checkParsed(email, declaredLength);
-  return email;
+  return { email, contentLength: checkParsed(email, declaredLength) };
 }
 
 /**

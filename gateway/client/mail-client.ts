@@ -8,6 +8,7 @@ import {
   type StoredEmail,
 } from '../../protocol/email.js';
 import { ProtocolError } from '../../protocol/errors.js';
+import { codePointLength } from '../../protocol/text.js';
 import { parseInboxListing, type InboxRow } from '../../protocol/inbox.js';
 import {
   INVALID_INDEX_PREFIX,
@@ -75,8 +76,10 @@ export class MailClient {
 
   /** F: sends an email. With a draft, it is checked before anything goes on the wire. */
   send(draft: Draft | Composer): Promise<Email> {
+    // Counted once: a 1,000,000-character content takes milliseconds to count.
+    let contentLength = typeof draft === 'function' ? 0 : codePointLength(draft.content);
     if (typeof draft !== 'function') {
-      const problem = findEmailProblem({ ...draft, from: this.username });
+      const problem = findEmailProblem({ ...draft, from: this.username }, contentLength);
       if (problem) return Promise.reject(problem);
     }
     return this.#exclusive(async () => {
@@ -87,13 +90,14 @@ export class MailClient {
         let problem: EmailError | undefined;
         for (;;) {
           email = { ...(await draft(problem)), from: this.username };
-          problem = findEmailProblem(email);
+          contentLength = codePointLength(email.content);
+          problem = findEmailProblem(email, contentLength);
           if (!problem) break;
         }
       } else {
         email = { ...draft, from: this.username };
       }
-      await this.#channel.send(formatEmail(email));
+      await this.#channel.send(formatEmail(email, contentLength));
       // The classic protocol has no acknowledgement: the next menu says the server is done with it.
       await this.#nextMenu();
       return email;
