@@ -188,7 +188,9 @@ describe('enhanced login refusals', () => {
   });
 
   it('shares the login throttle between session processes (a fresh process per client)', async () => {
-    const { dir, server } = await setup(['--max-use', '1']);
+    // Enough spare processes for every attempt, so that no attempt waits for one to start and
+    // the right password arrives well within the first 1 s lock.
+    const { dir, server } = await setup(['--max-use', '1', '--spare', '8']);
     for (let i = 0; i < 4; i++) {
       expect(
         isProtocolError(
