@@ -1,7 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeKeySetup, serverHome } from './helpers/keys.js';
 import { startMailServer, type RunningServer } from './helpers/server.js';
-import { Browser, gatewayCookie, makeWebRoot, startGatewayProcess } from './helpers/gateway.js';
+import {
+  Browser,
+  gatewayCookie,
+  makeWebRoot,
+  startGatewayProcess,
+  type RunningGateway,
+} from './helpers/gateway.js';
 import WebSocket from 'ws';
 import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -26,18 +32,23 @@ afterAll(async () => {
   keys.cleanup();
 });
 
+/** The built gateway with both default servers: the classic one and `enhancedServer`. */
+function startGateway(enhancedServer: string): Promise<RunningGateway> {
+  return startGatewayProcess([
+    '--keys',
+    keys.dir,
+    '--web-root',
+    webRoot.dir,
+    '--server',
+    `127.0.0.1:${classic.port}`,
+    '--enhanced-server',
+    enhancedServer,
+  ]);
+}
+
 describe('gateway with the enhanced protocol', () => {
   it('offers enhanced by default when the enhanced server answers, and signs in with its identity verified', async () => {
-    const gateway = await startGatewayProcess([
-      '--keys',
-      keys.dir,
-      '--web-root',
-      webRoot.dir,
-      '--server',
-      `127.0.0.1:${classic.port}`,
-      '--enhanced-server',
-      `127.0.0.1:${enhanced.port}`,
-    ]);
+    const gateway = await startGateway(`127.0.0.1:${enhanced.port}`);
     try {
       const cookie = await gatewayCookie(gateway.base, gateway.token);
       const browser = await Browser.open(gateway.base, cookie);
@@ -77,16 +88,7 @@ describe('gateway with the enhanced protocol', () => {
       [`127.0.0.1:${enhanced.port}`, 'enhanced'],
       ['127.0.0.1:1', 'classic'],
     ] as const) {
-      const gateway = await startGatewayProcess([
-        '--keys',
-        keys.dir,
-        '--web-root',
-        webRoot.dir,
-        '--server',
-        `127.0.0.1:${classic.port}`,
-        '--enhanced-server',
-        enhancedServer,
-      ]);
+      const gateway = await startGateway(enhancedServer);
       try {
         const hello = await helloOf(gateway.base, await gatewayCookie(gateway.base, gateway.token));
         expect(hello.type === 'hello' && hello.defaultProtocol).toBe(expected);

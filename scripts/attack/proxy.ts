@@ -144,6 +144,15 @@ export async function startProxy(
       settle();
     });
   });
+  return listenOnLoopback(server, sockets, finished);
+}
+
+/** Listens on a free loopback port; closing destroys every connection the server took. */
+async function listenOnLoopback(
+  server: Server,
+  sockets: Set<Socket>,
+  finished: Promise<void>,
+): Promise<Proxy> {
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   return {
@@ -179,18 +188,5 @@ export async function startFakeServer(
         settle();
       });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return {
-    port: (server.address() as AddressInfo).port,
-    finished,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) =>
-        server.close(() => {
-          resolve();
-        }),
-      );
-    },
-  };
+  return listenOnLoopback(server, sockets, finished);
 }
