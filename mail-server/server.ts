@@ -122,6 +122,11 @@ export class MailServer {
       this.#server.once('error', reject);
       this.#server.listen(this.#options.port, this.#options.host, () => {
         this.#server.off('error', reject);
+        // After listening, errors are failed accepts (EMFILE when out of file descriptors):
+        // that connection is lost, the server goes on.
+        this.#server.on('error', (error) => {
+          this.#log.error({ err: error.message }, 'could not accept a connection');
+        });
         resolve();
       });
     });

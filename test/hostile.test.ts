@@ -5,6 +5,7 @@ import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { makeKeySetup, serverHome } from './helpers/keys.js';
 import { startMailServer, type RunningServer } from './helpers/server.js';
+import { Spawned, distPath } from './helpers/processes.js';
 import { rawSession, signIn } from './helpers/client.js';
 import { encodeFrame } from '../protocol/framing.js';
 import { childPids } from '../scripts/lib/server-process.js';
@@ -101,5 +102,46 @@ describe('hostile clients: the server answers or closes, stays up and serves the
       expect(readdirSync(join(home, user)).filter((name) => name.startsWith('.'))).toEqual([]);
     }
     expect(childPids(server.process.child.pid ?? 0).length).toBeLessThanOrEqual(20);
+  });
+});
+
+describe('out of file descriptors', () => {
+  it('a flood beyond the process file limit drops connections but the server stays up and serves the next client', async () => {
+    const keysForFlood = await makeKeySetup();
+    const script = `ulimit -n 80; exec node ${distPath('mail-server/main.js')} --home ${serverHome(keysForFlood.dir)} --host 127.0.0.1 --port 0 --spare 2`;
+    const flooded = new Spawned('bash', ['-c', script]);
+    try {
+      const listening = await flooded.waitForLine(
+        (line) => line.includes('"msg":"listening"'),
+        20_000,
+        'stderr',
+      );
+      const port = (JSON.parse(listening) as { port: number }).port;
+      const sockets = Array.from({ length: 200 }, () => {
+        const socket = connect({ host: '127.0.0.1', port });
+        socket.on('error', () => undefined);
+        return socket;
+      });
+      await Promise.all(
+        sockets.map(
+          (socket) =>
+            new Promise<void>((resolve) => {
+              socket.once('connect', () => {
+                resolve();
+              });
+              socket.once('error', () => {
+                resolve();
+              });
+            }),
+        ),
+      );
+      for (const socket of sockets) socket.destroy();
+      const client = await signIn(port, keysForFlood.dir, 'client1');
+      await client.terminate();
+      expect(flooded.child.exitCode).toBeNull();
+    } finally {
+      await flooded.stop();
+      keysForFlood.cleanup();
+    }
   });
 });
