@@ -134,6 +134,9 @@ export async function acceptEnhancedLogin(
   const content = clientSignedContent(transcriptHash, auth.username);
   const holds = credentialsHold(home, account, content, auth.signature, auth.password);
   const allowed = await verdict;
+  // Wrong credentials count, whether or not the user was locked; right ones refused under a
+  // lock do not.
+  if (!account || !holds) throttle.failed(auth.username, address);
   if (!account || !holds || !allowed) {
     log.info(
       { peer, user: auth.username.slice(0, 64), throttled: !allowed },

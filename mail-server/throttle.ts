@@ -7,7 +7,7 @@
  * The state lives in the parent process: every client is served by a separate child, so a
  * counter in a child would reset with each connection. Children ask over IPC.
  */
-import type { LoginAttempt, LoginSucceeded, LoginVerdict } from './worker-protocol.js';
+import type { LoginAttempt, LoginOutcome, LoginVerdict } from './worker-protocol.js';
 
 export interface BackoffPolicy {
   /** Failures allowed before the first lock. */
@@ -78,14 +78,6 @@ export class Backoff {
     if (this.#entries.size > MAX_ENTRIES) this.#prune(now);
   }
 
-  /** Takes back one failure counted in advance. */
-  undoFailure(key: string, now: number): void {
-    const entry = this.#entry(key, now);
-    if (!entry) return;
-    entry.failures = Math.max(0, entry.failures - 1);
-    if (entry.failures <= this.#policy.freeFailures) entry.lockedUntil = 0;
-  }
-
   reset(key: string): void {
     this.#entries.delete(key);
   }
@@ -114,25 +106,34 @@ export class LoginThrottle {
   }
 
   /**
-   * Says whether an attempt may succeed. An allowed attempt is counted as a failure at once,
-   * so that many parallel attempts cannot all pass before the first one is reported.
+   * Says whether an attempt may succeed: neither its user nor its address is locked. Only
+   * failures are counted, when they happen (as Dovecot's auth penalty and fail2ban do): counting
+   * attempts in advance would refuse honest logins that arrive together, from one user's
+   * several clients or from many users behind one address (a web gateway, a NAT). A burst of
+   * parallel guesses is bounded by the server's --max-sessions until the first failures lock.
    */
   attempt(user: string, address: string): boolean {
     const now = this.#now();
-    if (this.#users.isLocked(user, now) || this.#addresses.isLocked(address, now)) return false;
-    this.#users.recordFailure(user, now);
-    this.#addresses.recordFailure(address, now);
-    return true;
+    return !this.#users.isLocked(user, now) && !this.#addresses.isLocked(address, now);
   }
 
-  /** A correct login clears the user's failures and takes back the address's advance count. */
-  succeeded(user: string, address: string): void {
+  /** Wrong credentials: one more failure for the user and for the address. */
+  failed(user: string, address: string): void {
+    const now = this.#now();
+    this.#users.recordFailure(user, now);
+    this.#addresses.recordFailure(address, now);
+  }
+
+  /**
+   * A correct login clears the user's failures. The address keeps its count: one account of
+   * the attacker's own must not wipe its guesses at others.
+   */
+  succeeded(user: string): void {
     this.#users.reset(user);
-    this.#addresses.undoFailure(address, this.#now());
   }
 
   /** The parent's answer to a child's IPC message. */
-  handle(message: LoginAttempt | LoginSucceeded): LoginVerdict | undefined {
+  handle(message: LoginAttempt | LoginOutcome): LoginVerdict | undefined {
     if (message.type === 'login-attempt') {
       return {
         type: 'login-verdict',
@@ -140,7 +141,8 @@ export class LoginThrottle {
         allowed: this.attempt(message.user, message.address),
       };
     }
-    this.succeeded(message.user, message.address);
+    if (message.type === 'login-failed') this.failed(message.user, message.address);
+    else this.succeeded(message.user);
     return undefined;
   }
 }
@@ -148,6 +150,7 @@ export class LoginThrottle {
 /** A session child's view of the throttle. */
 export interface ThrottleClient {
   attempt(user: string, address: string): Promise<boolean>;
+  failed(user: string, address: string): void;
   succeeded(user: string, address: string): void;
 }
 
@@ -171,8 +174,11 @@ export function parentThrottle(): ThrottleClient {
     const local = new LoginThrottle();
     return {
       attempt: (user, address) => Promise.resolve(local.attempt(user, address)),
-      succeeded: (user, address) => {
-        local.succeeded(user, address);
+      failed: (user, address) => {
+        local.failed(user, address);
+      },
+      succeeded: (user) => {
+        local.succeeded(user);
       },
     };
   }
@@ -198,8 +204,12 @@ export function parentThrottle(): ThrottleClient {
         const request: LoginAttempt = { type: 'login-attempt', id, user, address };
         send(request);
       }),
+    failed: (user, address) => {
+      const report: LoginOutcome = { type: 'login-failed', user, address };
+      send(report);
+    },
     succeeded: (user, address) => {
-      const report: LoginSucceeded = { type: 'login-succeeded', user, address };
+      const report: LoginOutcome = { type: 'login-succeeded', user, address };
       send(report);
     },
   };

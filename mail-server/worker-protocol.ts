@@ -20,13 +20,17 @@ export type FromWorker = { type: 'ready' } | { type: 'done' };
 
 /**
  * Login throttling (mail-server/throttle.ts): the state is the parent's, shared by all children.
- * A child asks before it checks credentials and reports a success.
+ * A child asks before it checks credentials, then reports the outcome.
  */
 export type LoginAttempt = { type: 'login-attempt'; id: number; user: string; address: string };
-export type LoginSucceeded = { type: 'login-succeeded'; user: string; address: string };
+export type LoginOutcome = {
+  type: 'login-succeeded' | 'login-failed';
+  user: string;
+  address: string;
+};
 export type LoginVerdict = { type: 'login-verdict'; id: number; allowed: boolean };
 
-export function isThrottleRequest(message: unknown): message is LoginAttempt | LoginSucceeded {
+export function isThrottleRequest(message: unknown): message is LoginAttempt | LoginOutcome {
   if (typeof message !== 'object' || message === null) return false;
   const { type, id, user, address } = message as {
     type?: unknown;
@@ -35,7 +39,11 @@ export function isThrottleRequest(message: unknown): message is LoginAttempt | L
     address?: unknown;
   };
   if (typeof user !== 'string' || typeof address !== 'string') return false;
-  return (type === 'login-attempt' && typeof id === 'number') || type === 'login-succeeded';
+  return (
+    (type === 'login-attempt' && typeof id === 'number') ||
+    type === 'login-succeeded' ||
+    type === 'login-failed'
+  );
 }
 
 export function isFromWorker(message: unknown): message is FromWorker {

@@ -179,14 +179,21 @@ describe('login throttle policy', () => {
     };
   }
 
+  /** An attempt that fails: asked, then reported. */
+  const fail = (throttle: LoginThrottle, user: string, address: string): boolean => {
+    const allowed = throttle.attempt(user, address);
+    throttle.failed(user, address);
+    return allowed;
+  };
+
   it('checks a fourth attempt after three failures, then locks the user for 1 s, then 2 s', () => {
     const { throttle, advance } = throttleAt();
-    for (let i = 0; i < 4; i++) expect(throttle.attempt('client2', 'a')).toBe(true);
+    for (let i = 0; i < 4; i++) expect(fail(throttle, 'client2', 'a')).toBe(true);
     expect(throttle.attempt('client2', 'b')).toBe(false);
     advance(999);
     expect(throttle.attempt('client2', 'c')).toBe(false);
     advance(1);
-    expect(throttle.attempt('client2', 'd')).toBe(true);
+    expect(fail(throttle, 'client2', 'd')).toBe(true);
     advance(1999);
     expect(throttle.attempt('client2', 'e')).toBe(false);
     advance(1);
@@ -195,16 +202,25 @@ describe('login throttle policy', () => {
 
   it("clears a user's failures on success, and keeps other users apart", () => {
     const { throttle } = throttleAt();
-    for (let i = 0; i < 3; i++) throttle.attempt('client2', 'a');
+    for (let i = 0; i < 3; i++) fail(throttle, 'client2', 'a');
     expect(throttle.attempt('client1', 'b')).toBe(true);
-    throttle.succeeded('client2', 'a');
-    for (let i = 0; i < 4; i++) expect(throttle.attempt('client2', 'a')).toBe(true);
+    throttle.succeeded('client2');
+    for (let i = 0; i < 4; i++) expect(fail(throttle, 'client2', 'a')).toBe(true);
+    expect(throttle.attempt('client2', 'a')).toBe(false);
   });
 
-  it('locks an address that tries many users', () => {
+  it('locks an address that fails for many users', () => {
     const { throttle } = throttleAt();
-    for (let i = 0; i < 11; i++) expect(throttle.attempt(`user${i}`, '10.0.0.9')).toBe(true);
+    for (let i = 0; i < 11; i++) expect(fail(throttle, `user${i}`, '10.0.0.9')).toBe(true);
     expect(throttle.attempt('user99', '10.0.0.9')).toBe(false);
     expect(throttle.attempt('user99', '10.0.0.10')).toBe(true);
+  });
+
+  it('lets honest logins that arrive together through: many clients of one user, many users of one address', () => {
+    const { throttle } = throttleAt();
+    for (let i = 0; i < 50; i++) expect(throttle.attempt('client1', '10.0.0.1')).toBe(true);
+    for (let i = 0; i < 50; i++) expect(throttle.attempt(`user${i}`, '10.0.0.2')).toBe(true);
+    for (let i = 0; i < 50; i++) throttle.succeeded(`user${i}`);
+    expect(throttle.attempt('client1', '10.0.0.1')).toBe(true);
   });
 });
