@@ -94,17 +94,18 @@ export class WorkerPool extends EventEmitter {
       socket.destroy();
       return;
     }
-    if (this.#queue.length >= this.#options.maxQueue) {
+    this.#queue.push({ socket, preread });
+    this.#log.debug({ ...this.stats, preread: preread.length }, 'connection waits for a session');
+    this.#dispatch();
+    // Only a connection that must wait counts against the queue's limit.
+    if (this.#queue.length > this.#options.maxQueue) {
+      const refused = this.#queue.pop();
       this.#log.warn(
         { queued: this.#queue.length },
         'too many waiting connections; closing a new one',
       );
-      socket.destroy();
-      return;
+      refused?.socket.destroy();
     }
-    this.#queue.push({ socket, preread });
-    this.#log.debug({ ...this.stats, preread: preread.length }, 'connection waits for a session');
-    this.#dispatch();
   }
 
   async close(): Promise<void> {

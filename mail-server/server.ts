@@ -9,6 +9,12 @@ import type { ChannelKind } from './worker-protocol.js';
 import { MAX_FRAME_BYTES } from '../protocol/framing.js';
 import { serverLines } from '../protocol/texts.js';
 
+/**
+ * Connections that may wait in the parent for their login at once. Each costs a socket and
+ * nothing more; the limit only keeps a flood from exhausting file descriptors.
+ */
+const MAX_SCREENING = 10_000;
+
 export interface MailServerOptions {
   home: string;
   host: string;
@@ -87,7 +93,7 @@ export class MailServer {
   }
 
   async #screen(socket: Socket): Promise<void> {
-    if (this.#screening >= this.#options.maxQueue * 10) {
+    if (this.#screening >= MAX_SCREENING) {
       this.#log.warn(
         { screening: this.#screening },
         'too many connections waiting to log in; closing a new one',

@@ -6,6 +6,8 @@ import { makeKeySetup, serverHome } from './helpers/keys.js';
 import { startMailServer, type RunningServer } from './helpers/server.js';
 import { signIn } from './helpers/client.js';
 import { runNode } from './helpers/processes.js';
+import { isProtocolError } from '../protocol/errors.js';
+import type { MailClient } from '../gateway/client/mail-client.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -96,6 +98,37 @@ describe('server options and start-up errors', () => {
     const client3 = await third;
     expect(client3.menu).toContain('Select the operation:');
     await Promise.all([second.terminate(), client3.terminate()]);
+  });
+
+  it('--max-queue: a client that would wait beyond it is refused, and told the server may be busy', async () => {
+    const { dir, server } = await setup([
+      '--max-sessions',
+      '1',
+      '--spare',
+      '1',
+      '--max-queue',
+      '0',
+    ]);
+    const first = await signIn(server.port, dir, 'client1');
+    const refused = await signIn(server.port, dir, 'client2').catch((error: unknown) => error);
+    expect(isProtocolError(refused, 'CONNECTION_CLOSED')).toBe(true);
+    expect((refused as Error).message).toContain('too busy');
+    await server.process.waitForLine(
+      (line) => line.includes('too many waiting connections'),
+      5000,
+      'stderr',
+    );
+    await first.terminate();
+    // Served again once the one session is free (the process reports it free just after).
+    let next: MailClient | undefined;
+    for (let attempt = 0; attempt < 50 && !next; attempt++) {
+      next = await signIn(server.port, dir, 'client2').catch(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return undefined;
+      });
+    }
+    expect(next?.menu).toContain('Select the operation:');
+    await next?.terminate();
   });
 
   it('--idle-timeout ends a silent session; --login-timeout a connection that never logs in', async () => {

@@ -1,7 +1,7 @@
 import type { MessageChannel } from '../../protocol/channel.js';
 import { ClassicChannel, encryptLogin, type LoginCredentials } from '../../protocol/classic.js';
 import { rsaDecrypt, SESSION_KEY_BYTES } from '../../protocol/crypto.js';
-import { ProtocolError } from '../../protocol/errors.js';
+import { isProtocolError, ProtocolError } from '../../protocol/errors.js';
 import type { FramedSocket } from '../../protocol/framing.js';
 import { LOGIN_REJECTED, OK } from '../../protocol/texts.js';
 import type { ClientKeys } from './keys.js';
@@ -16,7 +16,17 @@ export async function classicLogin(
   keys: ClientKeys,
 ): Promise<MessageChannel> {
   await framed.write(encryptLogin(keys.serverPublicKey, credentials));
-  const reply = await framed.read();
+  const reply = await framed.read().catch((error: unknown) => {
+    // The server may close without a word when it is too busy to queue another client.
+    if (isProtocolError(error, 'CONNECTION_CLOSED')) {
+      throw new ProtocolError(
+        'CONNECTION_CLOSED',
+        'the server closed the connection without answering the login (it may be too busy; try again)',
+        { cause: error },
+      );
+    }
+    throw error;
+  });
   if (reply.equals(Buffer.from(LOGIN_REJECTED))) {
     await framed.end();
     throw new ProtocolError('LOGIN_REJECTED', LOGIN_REJECTED, { fatal: true });
