@@ -55,16 +55,74 @@ export const SendRequestSchema = z.object({
 
 export const SignOutRequestSchema = z.object({ type: z.literal('signOut'), id: requestId });
 
+/** The local Sent folder the gateway keeps for the signed-in user (on the client machine). */
+export const ListSentRequestSchema = z.object({ type: z.literal('listSent'), id: requestId });
+export const ReadSentRequestSchema = z.object({
+  type: z.literal('readSent'),
+  id: requestId,
+  sentId: z.string().min(1).max(128),
+});
+
+/**
+ * The first message on every WebSocket, before any request: the per-page secret that the page
+ * fetched from `GET /session` (same origin, no CORS, so no other origin can read it). Without
+ * it, or with a wrong or used one, the gateway closes the socket with WsCloseCode.unauthenticated.
+ */
+export const AuthenticateSchema = z.object({
+  type: z.literal('authenticate'),
+  secret: z.string().min(1).max(128),
+});
+export type Authenticate = z.infer<typeof AuthenticateSchema>;
+
+/** `GET /session`: 200 with this body when the gateway's cookie is good. */
+export interface PageSession {
+  secret: string;
+}
+/**
+ * `GET /session` and other JSON endpoints, 401/403: `cookie` when the browser has no cookie of
+ * this gateway or an old one (the gateway restarted: open the new link it printed).
+ */
+export interface PageSessionRefused {
+  error: 'cookie' | 'origin' | 'host';
+  message: string;
+}
+
+/** Close codes the gateway uses on the WebSocket (4000–4999 are the application's). */
+export const WsCloseCode = {
+  /** No `authenticate` first, or a wrong, expired or already used secret. */
+  unauthenticated: 4401,
+  /** Too many sockets from this browser's address, or too many requests queued on this one. */
+  tooMany: 4429,
+} as const;
+
 export const RequestSchema = z.discriminatedUnion('type', [
   SignInRequestSchema,
   ListInboxRequestSchema,
   ReadRequestSchema,
   SendRequestSchema,
   SignOutRequestSchema,
+  ListSentRequestSchema,
+  ReadSentRequestSchema,
 ]);
 export type Request = z.infer<typeof RequestSchema>;
 export type SignInRequest = z.infer<typeof SignInRequestSchema>;
 export type SendRequest = z.infer<typeof SendRequestSchema>;
+
+/** One email of the local Sent folder; `id` names it for `readSent`. */
+export interface SentItem {
+  id: string;
+  to: string[];
+  title: string;
+  /** When the server took it, as the inbox shows times (YYYY-MM-DD HH:MM:SS.ffffff, local). */
+  sentAt: string;
+  contentLength: number;
+  protocol: ChannelKind;
+  server: string;
+}
+
+export interface SentEmailView extends SentItem {
+  content: string;
+}
 
 /** One row of the inbox, as the protocol lists it (oldest first, 1-based index). */
 export interface InboxItem {
@@ -97,6 +155,7 @@ export type ErrorCode =
   | 'SERVER_IDENTITY'
   | 'INVALID_EMAIL'
   | 'INVALID_INDEX'
+  | 'NOT_FOUND'
   | 'RATE_LIMITED'
   | 'SESSION_ENDED'
   | 'INTERNAL';
@@ -127,8 +186,23 @@ export type Reply =
     }
   | { type: 'inbox'; id: number; items: InboxItem[] }
   | { type: 'email'; id: number; email: EmailView }
-  | { type: 'sent'; id: number; recipients: string[] }
+  | {
+      type: 'sent';
+      id: number;
+      recipients: string[];
+      /** The copy kept in the local Sent folder; absent when it could not be written. */
+      sentId?: string;
+    }
+  | { type: 'sentList'; id: number; items: SentItem[] }
+  | { type: 'sentEmail'; id: number; email: SentEmailView }
   | { type: 'signedOut'; id: number }
-  | { type: 'error'; id: number | null; code: ErrorCode; message: string }
+  | {
+      type: 'error';
+      id: number | null;
+      code: ErrorCode;
+      message: string;
+      /** RATE_LIMITED: how long to wait before trying again. */
+      retryAfterSeconds?: number;
+    }
   | { type: 'newMail'; items: InboxItem[]; total: number }
   | { type: 'sessionEnded'; reason: SessionEndReason; message: string };

@@ -102,6 +102,10 @@ export class BrowserSession {
         this.#touch();
         this.#relay(request);
         return;
+      case 'listSent':
+      case 'readSent':
+        // The local Sent folder is being built; the messages are defined for the UI already.
+        throw new GatewayError('BAD_REQUEST', 'the Sent folder is not available in this gateway');
     }
   }
 

@@ -43,6 +43,8 @@ export function describeError(
       return `The server refused this email: ${message}`;
     case 'INVALID_INDEX':
       return 'That email is no longer in the inbox. The list has been refreshed.';
+    case 'NOT_FOUND':
+      return 'That email is no longer there.';
     case 'NOT_SIGNED_IN':
     case 'SESSION_ENDED':
       return 'The session has ended. Sign in again to go on.';

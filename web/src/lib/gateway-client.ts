@@ -16,6 +16,8 @@ const ANSWER = {
   read: 'email',
   send: 'sent',
   signOut: 'signedOut',
+  listSent: 'sentList',
+  readSent: 'sentEmail',
 } as const satisfies Record<Request['type'], ReplyType>;
 
 export type AnswerTo<T extends Request['type']> = Extract<Reply, { type: (typeof ANSWER)[T] }>;
