@@ -4,17 +4,18 @@
  * only (`import type`), so none of zod reaches the browser bundle.
  */
 import { z } from 'zod';
-import { MAX_CONTENT_CHARS, MAX_TITLE_CHARS } from '../protocol/email.js';
+import { CHANNEL_KINDS } from '../protocol/channel-kinds.js';
+import { MAX_CONTENT_CHARS, MAX_TITLE_CHARS, MAX_USERNAME_CHARS } from '../protocol/limits.js';
 import { codePointLength } from '../protocol/text.js';
 
 /** Largest WebSocket message the gateway takes: a 1,000,000-character email, JSON-escaped. */
 export const MAX_WS_MESSAGE_BYTES = 8 * 1024 * 1024;
 
-export const ChannelKindSchema = z.enum(['classic', 'enhanced']);
+export const ChannelKindSchema = z.enum(CHANNEL_KINDS);
 export type ChannelKind = z.infer<typeof ChannelKindSchema>;
 
 const requestId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-const username = z.string().min(1).max(64);
+const username = z.string().min(1).max(MAX_USERNAME_CHARS);
 
 export const SignInRequestSchema = z.object({
   type: z.literal('signIn'),

@@ -1,122 +1,126 @@
-/** The command line shared by the classic and the enhanced mail server. */
-import { parseArgs } from 'node:util';
-import { HomeError } from './home.js';
-import { createLogger } from './log.js';
+/** The command line of the mail server, for every channel kind. */
+import { Command, Option } from 'commander';
+import { channels, type ChannelKind } from '../protocol/channels.js';
+import { keyFingerprint } from '../protocol/enhanced/fingerprint.js';
+import { integerArgument, LOG_LEVELS, parseCommandLine } from '../protocol/program.js';
+import { isServerError } from './errors.js';
+import { announce, createLogger } from './log.js';
 import { defaultServerOptions, MailServer, type MailServerOptions } from './server.js';
-import type { ChannelKind } from './worker-protocol.js';
 
-export const serverUsage = (
-  command: string,
-  defaultPort: number,
-): string => `Usage: ${command} -- --home DIR [options]
+const seconds = (ms: number): number => ms / 1000;
 
-  --home DIR            the server's folder: server_private.pem, server_public.pem,
-                        <user>_public.pem, user_pass.json and one inbox folder per user
-  --port N              TCP port (default ${defaultPort})
-  --host ADDR           address to listen on (default 0.0.0.0)
-  --max-sessions N      concurrent sessions; more clients wait their turn (default 100)
-  --max-use N           sessions a process serves before it is replaced (default 100;
-                        1 gives every client a fresh process)
-  --spare N             idle session processes kept started ahead (default 4)
-  --max-queue N         clients allowed to wait for a session (default 1000)
-  --idle-timeout SECS   end a session that sends nothing for this long (default 300)
-  --login-timeout SECS  close a new connection that sends no login for this long (default 60);
-                        until it does, a connection waits in the parent, not in a session process
-  --log-level LEVEL     diagnostics on stderr: fatal, error, warn, info, debug (default info)
-  --help                show this text`;
-
-function positiveInteger(
-  name: string,
-  value: string | undefined,
-  fallback: number,
-  min = 1,
-): number {
-  if (value === undefined) return fallback;
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < min) {
-    throw new Error(`--${name} must be an integer of at least ${min}, not "${value}"`);
-  }
-  return number;
+function serverCommand(name: string, kind: ChannelKind): Command {
+  const d = defaultServerOptions;
+  return new Command(name)
+    .description(`The forking mail server of the ${kind} protocol.`)
+    .requiredOption(
+      '--home <dir>',
+      "the server's folder: server_private.pem, server_public.pem, <user>_public.pem, user_pass.json and one inbox folder per user",
+    )
+    .addOption(
+      new Option('--port <n>', 'TCP port; 0 picks a free one')
+        .default(channels[kind].defaultPort)
+        .argParser(integerArgument(0, 65535)),
+    )
+    .addOption(new Option('--host <addr>', 'address to listen on').default(d.host))
+    .addOption(
+      new Option('--max-sessions <n>', 'concurrent sessions; more clients wait their turn')
+        .default(d.maxSessions)
+        .argParser(integerArgument(1)),
+    )
+    .addOption(
+      new Option(
+        '--max-use <n>',
+        'sessions a process serves before it is replaced (1: a fresh process per client)',
+      )
+        .default(d.maxUse)
+        .argParser(integerArgument(1)),
+    )
+    .addOption(
+      new Option('--spare <n>', 'idle session processes kept started ahead')
+        .default(d.spare)
+        .argParser(integerArgument(0)),
+    )
+    .addOption(
+      new Option(
+        '--max-queue <n>',
+        'clients allowed to wait for a session; beyond it new connections are closed',
+      )
+        .default(d.maxQueue)
+        .argParser(integerArgument(0)),
+    )
+    .addOption(
+      new Option(
+        '--idle-timeout <secs>',
+        'end a session that sends no complete message for this long',
+      )
+        .default(seconds(d.idleTimeoutMs))
+        .argParser(integerArgument(1)),
+    )
+    .addOption(
+      new Option(
+        '--login-timeout <secs>',
+        'close a connection that has not completed its login this long after connecting; until its first message it waits in the parent, not in a session process',
+      )
+        .default(seconds(d.loginTimeoutMs))
+        .argParser(integerArgument(1)),
+    )
+    .addOption(
+      new Option('--log-level <level>', 'diagnostics on stderr (JSON lines)')
+        .default(d.logLevel)
+        .choices(LOG_LEVELS),
+    );
 }
 
+interface ParsedOptions {
+  home: string;
+  port: number;
+  host: string;
+  maxSessions: number;
+  maxUse: number;
+  spare: number;
+  maxQueue: number;
+  idleTimeout: number;
+  loginTimeout: number;
+  logLevel: string;
+}
+
+/** Reads the command line; exits 2 with the usage on a mistake, 0 after printing --help. */
 export function parseServerArgs(
   argv: string[],
-  channel: ChannelKind,
-  defaultPort: number,
-): MailServerOptions | undefined {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      home: { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'max-sessions': { type: 'string' },
-      'max-use': { type: 'string' },
-      spare: { type: 'string' },
-      'max-queue': { type: 'string' },
-      'idle-timeout': { type: 'string' },
-      'login-timeout': { type: 'string' },
-      'log-level': { type: 'string' },
-      help: { type: 'boolean' },
-    },
-    strict: true,
-  });
-  if (values.help) return undefined;
-  if (!values.home) throw new Error('--home DIR is required');
+  name: string,
+  kind: ChannelKind,
+): MailServerOptions {
+  const values = parseCommandLine(serverCommand(name, kind), argv).opts<ParsedOptions>();
   return {
+    ...defaultServerOptions,
     home: values.home,
-    host: values.host ?? defaultServerOptions.host,
-    port: positiveInteger('port', values.port, defaultPort, 0),
-    channel,
-    maxSessions: positiveInteger(
-      'max-sessions',
-      values['max-sessions'],
-      defaultServerOptions.maxSessions,
-    ),
-    maxUse: positiveInteger('max-use', values['max-use'], defaultServerOptions.maxUse),
-    spare: positiveInteger('spare', values.spare, defaultServerOptions.spare, 0),
-    maxQueue: positiveInteger('max-queue', values['max-queue'], defaultServerOptions.maxQueue, 0),
-    idleTimeoutMs:
-      positiveInteger(
-        'idle-timeout',
-        values['idle-timeout'],
-        defaultServerOptions.idleTimeoutMs / 1000,
-      ) * 1000,
-    loginTimeoutMs:
-      positiveInteger(
-        'login-timeout',
-        values['login-timeout'],
-        defaultServerOptions.loginTimeoutMs / 1000,
-      ) * 1000,
-    logLevel: values['log-level'] ?? defaultServerOptions.logLevel,
+    host: values.host,
+    port: values.port,
+    channel: kind,
+    maxSessions: values.maxSessions,
+    maxUse: values.maxUse,
+    spare: values.spare,
+    maxQueue: values.maxQueue,
+    idleTimeoutMs: values.idleTimeout * 1000,
+    loginTimeoutMs: values.loginTimeout * 1000,
+    logLevel: values.logLevel,
   };
 }
 
-export async function runServerCli(
-  argv: string[],
-  channel: ChannelKind,
-  defaultPort: number,
-  usage: string,
-): Promise<void> {
-  let options: MailServerOptions | undefined;
-  try {
-    options = parseServerArgs(argv, channel, defaultPort);
-  } catch (error) {
-    process.stderr.write(`${(error as Error).message}\n\n${usage}\n`);
-    process.exit(2);
-  }
-  if (!options) {
-    process.stdout.write(`${usage}\n`);
-    return;
-  }
+export async function runServerCli(argv: string[], name: string, kind: ChannelKind): Promise<void> {
+  const options = parseServerArgs(argv, name, kind);
   const log = createLogger(options.logLevel, { role: 'parent' });
   let server: MailServer;
   try {
     server = new MailServer(options, log);
-    await server.listen();
+    await server.start();
+    const identity = channels[kind].serverIdentityLine;
+    if (identity) announce(identity(keyFingerprint(server.identity)));
   } catch (error) {
-    const message =
-      error instanceof HomeError ? error.message : `cannot start: ${(error as Error).message}`;
+    const message = isServerError(error)
+      ? error.message
+      : `cannot start: ${(error as Error).message}`;
     process.stderr.write(`mail server: ${message}\n`);
     process.exit(1);
   }

@@ -1,11 +1,5 @@
 #!/usr/bin/env node
 /** `npm run server -- --home DIR [...]`: the forking mail server of the classic protocol. */
-import { runServerCli, serverUsage } from './cli.js';
-import { defaultServerOptions } from './server.js';
+import { runServerCli } from './cli.js';
 
-await runServerCli(
-  process.argv.slice(2),
-  'classic',
-  defaultServerOptions.port,
-  serverUsage('npm run server', defaultServerOptions.port),
-);
+await runServerCli(process.argv.slice(2), 'npm run server --', 'classic');

@@ -41,15 +41,30 @@ export function hashPassword(password: string, N = 16384, r = 8, p = 1): string 
   return `scrypt$${N}$${r}$${p}$${salt.toString('base64')}$${hash.toString('base64')}`;
 }
 
-// Stands in for an unknown user, so that an unknown name costs what a known one does.
-const UNKNOWN_USER: PasswordRecord = {
-  kind: 'plain',
-  digest: sha256(randomBytes(16).toString('hex')),
-};
+/**
+ * A record that stands in for an unknown user, so that an unknown name costs what a known one
+ * does: an scrypt record with the parameters of the home's (slowest) scrypt record when it has
+ * any, a plain one otherwise. It matches no password.
+ */
+export function standInRecord(records: Iterable<PasswordRecord>): PasswordRecord {
+  let slowest: Extract<PasswordRecord, { kind: 'scrypt' }> | undefined;
+  for (const record of records) {
+    if (
+      record.kind === 'scrypt' &&
+      (!slowest || record.N * record.r * record.p > slowest.N * slowest.r * slowest.p)
+    )
+      slowest = record;
+  }
+  if (!slowest) return { kind: 'plain', digest: sha256(randomBytes(16).toString('hex')) };
+  return {
+    ...slowest,
+    salt: randomBytes(slowest.salt.length),
+    hash: randomBytes(slowest.hash.length),
+  };
+}
 
-/** Constant-time check of a candidate password; `undefined` is an unknown user and never matches. */
-export function verifyPassword(record: PasswordRecord | undefined, candidate: string): boolean {
-  const target = record ?? UNKNOWN_USER;
+/** Constant-time check of a candidate password against a record. */
+export function verifyPassword(target: PasswordRecord, candidate: string): boolean {
   let matches: boolean;
   if (target.kind === 'plain') {
     matches = timingSafeEqual(sha256(candidate), target.digest);
@@ -62,5 +77,5 @@ export function verifyPassword(record: PasswordRecord | undefined, candidate: st
     });
     matches = timingSafeEqual(derived, target.hash);
   }
-  return matches && record !== undefined;
+  return matches;
 }

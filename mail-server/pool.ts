@@ -1,14 +1,15 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
-import { LoginThrottle } from './throttle.js';
+import type { Logger } from './log.js';
+import type { ThrottleBook } from './throttle.js';
+import { ThrottleDesk } from './throttle-ipc.js';
 import {
   isFromWorker,
   isThrottleRequest,
   type ToWorker,
   type WorkerConfig,
 } from './worker-protocol.js';
-import type { Logger } from './log.js';
 
 export interface PoolOptions {
   workerScript: string;
@@ -21,13 +22,20 @@ export interface PoolOptions {
   spare: number;
   /** Connections allowed to wait for a free session; beyond it they are closed. */
   maxQueue: number;
+  /** Shared by every child: a client's attempts are counted whichever child serves them. */
+  throttle: ThrottleBook;
 }
 
 /** A connection that has sent its first frame and waits for a session process. */
 interface Waiting {
   socket: Socket;
   preread: Buffer;
+  /** When its login must be complete (Date.now() milliseconds). */
+  loginDeadline: number;
 }
+
+/** The least time a session process gives a login, however long it waited for the process. */
+const MIN_LOGIN_MS = 5000;
 
 /** Children started at once; more wait until these are ready (see #topUp). */
 const MAX_STARTING = 4;
@@ -48,8 +56,6 @@ export class WorkerPool extends EventEmitter {
   readonly #log: Logger;
   readonly #workers = new Map<number, Worker>();
   readonly #queue: Waiting[] = [];
-  /** Shared by every child: a client's attempts are counted whichever child serves them. */
-  readonly #throttle = new LoginThrottle();
   #closing = false;
 
   constructor(options: PoolOptions, log: Logger) {
@@ -70,10 +76,6 @@ export class WorkerPool extends EventEmitter {
     };
   }
 
-  pids(): number[] {
-    return [...this.#workers.keys()];
-  }
-
   /** Starts the spare children; resolves when they are ready. */
   async start(): Promise<void> {
     this.#topUp();
@@ -89,12 +91,12 @@ export class WorkerPool extends EventEmitter {
     });
   }
 
-  submit(socket: Socket, preread: Buffer): void {
+  submit(socket: Socket, preread: Buffer, loginDeadline: number): void {
     if (this.#closing) {
       socket.destroy();
       return;
     }
-    this.#queue.push({ socket, preread });
+    this.#queue.push({ socket, preread, loginDeadline });
     this.#log.debug({ ...this.stats, preread: preread.length }, 'connection waits for a session');
     this.#dispatch();
     // Only a connection that must wait counts against the queue's limit.
@@ -176,10 +178,10 @@ export class WorkerPool extends EventEmitter {
     }
     const worker: Worker = { child, state: 'starting', uses: 0 };
     this.#workers.set(pid, worker);
+    const throttle = new ThrottleDesk(this.#options.throttle, child);
     child.on('message', (message: unknown) => {
       if (isThrottleRequest(message)) {
-        const verdict = this.#throttle.handle(message);
-        if (verdict && child.connected) child.send(verdict);
+        throttle.handle(message);
         return;
       }
       if (!isFromWorker(message)) return;
@@ -187,7 +189,7 @@ export class WorkerPool extends EventEmitter {
         worker.state = 'idle';
         // After #dispatch below has started the next ones, so that start() sees them.
         setImmediate(() => this.emit('ready', pid));
-      } else {
+      } else if (message.type === 'done') {
         this.#log.debug({ pid }, 'session process is free');
         worker.uses++;
         if (worker.uses >= this.#options.maxUse) this.#retire(worker);
@@ -199,6 +201,7 @@ export class WorkerPool extends EventEmitter {
       this.#log.error({ pid, err: error.message }, 'session process error');
     });
     child.on('exit', (code, signal) => {
+      throttle.releaseAll();
       const wasBusy = worker.state === 'busy';
       const expected = worker.state === 'retiring' || this.#closing;
       this.#workers.delete(pid);
@@ -214,10 +217,15 @@ export class WorkerPool extends EventEmitter {
     });
   }
 
-  #assign(worker: Worker, { socket, preread }: Waiting): void {
+  #assign(worker: Worker, { socket, preread, loginDeadline }: Waiting): void {
     worker.state = 'busy';
     this.#log.debug({ pid: worker.child.pid }, 'connection handed to a session process');
-    const message: ToWorker = { type: 'session', preread: preread.toString('base64') };
+    const message: ToWorker = {
+      type: 'session',
+      preread: preread.toString('base64'),
+      // At least a moment: a client that waited in the queue for a free process is not its fault.
+      loginDeadlineMs: Math.max(loginDeadline - Date.now(), MIN_LOGIN_MS),
+    };
     worker.child.send(message, socket, (error) => {
       if (error) {
         this.#log.error(

@@ -1,13 +1,19 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { screenConnection } from './screen.js';
 import { fileURLToPath } from 'node:url';
-import { loadServerHome } from './home.js';
-import { announce, type Logger } from './log.js';
-import { removeTempFiles } from './mailstore.js';
-import { WorkerPool } from './pool.js';
-import type { ChannelKind } from './worker-protocol.js';
+import type { ChannelKind } from '../protocol/channel-kinds.js';
 import { MAX_FRAME_BYTES } from '../protocol/framing.js';
 import { serverLines } from '../protocol/texts.js';
+import { peerOf, serveConnection } from './connection.js';
+import { connectionContext } from './context.js';
+import { loadServerHome, type ServerHome } from './home.js';
+import { announce, type Logger } from './log.js';
+import { WorkerPool } from './pool.js';
+import { screenConnection } from './screen.js';
+import type { MailStore } from './store/mail-store.js';
+import { openMailStore, type StoreSpec } from './store/open-store.js';
+import { localThrottle } from './throttle.js';
+import { PersistentThrottle } from './throttle-file.js';
 
 /**
  * Connections that may wait in the parent for their login at once. Each costs a socket and
@@ -20,12 +26,19 @@ export interface MailServerOptions {
   host: string;
   port: number;
   channel: ChannelKind;
+  /**
+   * `fork`: each client is served by a session process of the prefork pool (the
+   * specification's model, and the only one the programs use). `inline`: in this process,
+   * for tests of the session logic.
+   */
+  sessions: 'fork' | 'inline';
+  store: StoreSpec;
   maxSessions: number;
   maxUse: number;
   spare: number;
   maxQueue: number;
   idleTimeoutMs: number;
-  /** How long a new connection may take to send its login before it is closed. */
+  /** How long a new connection may take to complete its login before it is closed. */
   loginTimeoutMs: number;
   logLevel: string;
 }
@@ -34,6 +47,8 @@ export const defaultServerOptions = {
   host: '0.0.0.0',
   port: 13000,
   channel: 'classic',
+  sessions: 'fork',
+  store: 'maildir',
   maxSessions: 100,
   maxUse: 100,
   spare: 4,
@@ -43,27 +58,74 @@ export const defaultServerOptions = {
   logLevel: 'info',
 } as const satisfies Omit<MailServerOptions, 'home'>;
 
+/** Hands a screened connection to whatever serves sessions. */
+type SessionRunner = (socket: Socket, preread: Buffer, loginDeadline: number) => void;
+
 /**
- * The parent process: checks the home, accepts connections and hands each one to a
- * session child of the pool. It never decrypts anything itself.
+ * The parent process: checks the home, accepts connections, screens each until its first
+ * frame, and hands it to a session process of the pool (or serves it in-process). Built by
+ * the constructor without any I/O but reading the home; `start()` opens the store, starts the
+ * session processes and listens.
  */
 export class MailServer {
   readonly #options: MailServerOptions;
   readonly #log: Logger;
-  readonly #pool: WorkerPool;
+  readonly #home: ServerHome;
   readonly #server: Server;
-  readonly #inboxes: string[];
+  readonly #throttle: PersistentThrottle;
+  #store: MailStore | undefined;
+  #pool: WorkerPool | undefined;
+  #run: SessionRunner | undefined;
   #screening = 0;
 
-  /** Throws HomeError when a file of the home is missing or malformed. */
+  /** Throws a HOME_FILE ServerError when a file of the home is missing or malformed. */
   constructor(options: MailServerOptions, log: Logger) {
     this.#options = options;
     this.#log = log;
-    const home = loadServerHome(options.home);
-    this.#inboxes = [...home.users.values()].map((user) => user.inbox);
-    // Temporary files can only be left by a process that died while storing.
-    for (const inbox of this.#inboxes) removeTempFiles(inbox);
-    this.#pool = new WorkerPool(
+    this.#home = loadServerHome(options.home);
+    this.#throttle = new PersistentThrottle(options.home, log);
+    this.#server = createServer((socket) => {
+      void this.#screen(socket);
+    });
+  }
+
+  /** The server's public key, whose fingerprint clients of the enhanced protocol verify. */
+  get identity(): KeyObject {
+    return createPublicKey(this.#home.serverPrivateKey);
+  }
+
+  async start(): Promise<AddressInfo> {
+    const store = openMailStore(this.#options.store, this.#home);
+    this.#store = store;
+    // Unfinished deliveries can only be left by a process that died while storing.
+    const removed = await store.recover();
+    if (removed.length > 0) this.#log.warn({ removed }, 'removed unfinished deliveries');
+    this.#run =
+      this.#options.sessions === 'inline'
+        ? this.#inlineRunner(store)
+        : await this.#forkRunner(store);
+    return this.#listen();
+  }
+
+  #inlineRunner(store: MailStore): SessionRunner {
+    const context = connectionContext({
+      channel: this.#options.channel,
+      home: this.#home,
+      store,
+      throttle: localThrottle(this.#throttle.book),
+      log: this.#log,
+      announce,
+      idleTimeoutMs: this.#options.idleTimeoutMs,
+      maxFrameBytes: MAX_FRAME_BYTES,
+    });
+    return (socket, preread, loginDeadline) => {
+      void serveConnection(socket, preread, loginDeadline - Date.now(), context);
+    };
+  }
+
+  async #forkRunner(store: MailStore): Promise<SessionRunner> {
+    const options = this.#options;
+    const pool = new WorkerPool(
       {
         workerScript: fileURLToPath(new URL('./worker.js', import.meta.url)),
         config: {
@@ -77,19 +139,21 @@ export class MailServer {
         maxUse: options.maxUse,
         spare: Math.min(options.spare, options.maxSessions),
         maxQueue: options.maxQueue,
+        throttle: this.#throttle.book,
       },
-      log,
+      this.#log,
     );
-    this.#pool.on('died', (pid: number) => {
-      for (const inbox of this.#inboxes) {
-        const removed = removeTempFiles(inbox, pid);
+    this.#pool = pool;
+    pool.on('died', (pid: number) => {
+      void store.recover(pid).then((removed) => {
         if (removed.length > 0)
-          this.#log.warn({ pid, inbox, removed }, 'removed what a dead session left unfinished');
-      }
+          this.#log.warn({ pid, removed }, 'removed what a dead session left unfinished');
+      });
     });
-    this.#server = createServer((socket) => {
-      void this.#screen(socket);
-    });
+    await pool.start();
+    return (socket, preread, loginDeadline) => {
+      pool.submit(socket, preread, loginDeadline);
+    };
   }
 
   async #screen(socket: Socket): Promise<void> {
@@ -103,27 +167,21 @@ export class MailServer {
     }
     this.#screening++;
     socket.on('error', () => undefined);
+    const loginDeadline = Date.now() + this.#options.loginTimeoutMs;
     const outcome = await screenConnection(socket, this.#options.loginTimeoutMs);
     this.#screening--;
     if (outcome.kind === 'spoke') {
-      this.#pool.submit(socket, outcome.preread);
+      if (this.#run) this.#run(socket, outcome.preread, loginDeadline);
+      else socket.destroy();
     } else if (outcome.reason !== 'closed') {
       this.#log.info(
-        {
-          peer: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
-          reason: outcome.reason,
-        },
+        { peer: peerOf(socket), reason: outcome.reason },
         'connection closed before login',
       );
     }
   }
 
-  get pool(): WorkerPool {
-    return this.#pool;
-  }
-
-  async listen(): Promise<AddressInfo> {
-    await this.#pool.start();
+  async #listen(): Promise<AddressInfo> {
     await new Promise<void>((resolve, reject) => {
       this.#server.once('error', reject);
       this.#server.listen(this.#options.port, this.#options.host, () => {
@@ -149,6 +207,8 @@ export class MailServer {
     // Stops listening at once. Its callback is not awaited: it waits for the sockets handed
     // to children to be reported closed, which a killed child never does.
     this.#server.close();
-    await this.#pool.close();
+    await this.#pool?.close();
+    this.#throttle.close();
+    await this.#store?.close();
   }
 }

@@ -1,125 +1,95 @@
-import type { MessageChannel } from '../protocol/channel.js';
-import {
-  EmailError,
-  formatStoredEmail,
-  formatReceivedTime,
-  nowMicros,
-  parseCountedEmail,
-} from '../protocol/email.js';
-import { formatInboxListing } from '../protocol/inbox.js';
-import {
-  MENU,
-  MenuChoice,
-  OK,
-  REQUEST_EMAIL_INDEX,
-  SEND_THE_EMAIL,
-  invalidIndexText,
-  serverLines,
-} from '../protocol/texts.js';
+/**
+ * What the server does for each operation of a logged-in session (the protocol's hooks):
+ * checks a sent email against the signed-in user, delivers it through the mail store, and
+ * answers listings and reads from it. It knows accounts and the store, never a folder.
+ */
+import { EmailError } from '../protocol/email.js';
+import type { SessionHooks } from '../protocol/operations/types.js';
+import { serverLines } from '../protocol/texts.js';
 import type { ServerHome, UserAccount } from './home.js';
-import { announce, type Logger } from './log.js';
-import { deliver, emailFileStem, listInbox, readEmailFile } from './mailstore.js';
+import type { Logger } from './log.js';
+import type { MailStore } from './store/mail-store.js';
 
 export interface SessionContext {
   home: ServerHome;
-  user: UserAccount;
-  channel: MessageChannel;
+  store: MailStore;
   log: Logger;
+  announce: (line: string) => void;
 }
 
-type Handler = (context: SessionContext) => Promise<void>;
+/** Unknown recipients are logged as one line, with a few names as examples. */
+const NAMES_LOGGED = 5;
 
-/** F: receive one email, check it, store it in every known recipient's inbox. */
-async function handleSend({ home, user, channel, log }: SessionContext): Promise<void> {
-  await channel.send(SEND_THE_EMAIL);
-  const text = await channel.receive();
-  const receivedAt = formatReceivedTime(nowMicros());
-  let email;
-  let contentLength;
-  try {
-    ({ email, contentLength } = parseCountedEmail(text));
-    if (email.from !== user.name) {
-      throw new EmailError(
-        'NO_SENDER',
-        `"From: ${email.from}" is not the signed-in user ${user.name}`,
+export function sessionHooks(context: SessionContext, user: UserAccount): SessionHooks {
+  const { home, store, log, announce } = context;
+  return {
+    async onEmail(email, contentLength, receivedAt) {
+      if (email.from !== user.name) {
+        this.onRejectedEmail(
+          new EmailError(
+            'NO_SENDER',
+            `"From: ${email.from}" is not the signed-in user ${user.name}`,
+          ),
+        );
+        return;
+      }
+      const recipients = [...new Set(email.to)];
+      const known = recipients.filter((name) => home.users.has(name));
+      const unknown = recipients.filter((name) => !home.users.has(name));
+      if (unknown.length > 0) {
+        log.warn(
+          {
+            user: user.name,
+            unknown: unknown.length,
+            examples: unknown.slice(0, NAMES_LOGGED).map((name) => name.slice(0, 80)),
+          },
+          'unknown recipients skipped',
+        );
+      }
+      const outcomes = await store.deliver({ email, contentLength, receivedAt }, known);
+      let delivered = 0;
+      for (const outcome of outcomes) {
+        if (outcome.status === 'delivered') {
+          delivered++;
+          log.debug({ recipient: outcome.recipient, id: outcome.id }, 'email stored');
+        } else {
+          log.error(
+            { user: user.name, recipient: outcome.recipient, err: outcome.reason },
+            'email could not be stored',
+          );
+        }
+      }
+      if (delivered > 0)
+        announce(serverLines.emailSent(email.from, email.to.join(';'), contentLength));
+    },
+
+    onRejectedEmail(problem) {
+      log.warn(
+        { user: user.name, problem: problem.problem, reason: problem.message },
+        'email rejected, not stored',
       );
-    }
-  } catch (error) {
-    if (!(error instanceof EmailError)) throw error;
-    log.warn(
-      { user: user.name, problem: error.problem, reason: error.message },
-      'email rejected, not stored',
-    );
-    return;
-  }
-  const stored = formatStoredEmail(email, receivedAt, contentLength);
-  const stem = emailFileStem(email.from, email.title);
-  const delivered: string[] = [];
-  for (const recipient of new Set(email.to)) {
-    const account = home.users.get(recipient);
-    if (!account) {
-      log.warn({ user: user.name, recipient: recipient.slice(0, 80) }, 'unknown recipient skipped');
-      continue;
-    }
-    try {
-      const file = deliver(account.inbox, stem, stored);
-      delivered.push(recipient);
-      log.debug({ recipient, file }, 'email stored');
-    } catch (error) {
-      log.error(
-        { user: user.name, recipient, err: (error as Error).message },
-        'email could not be stored',
+    },
+
+    async onList() {
+      const entries = await store.list(user.name);
+      return entries.map((entry, i) => ({ ...entry, index: i + 1 }));
+    },
+
+    async onRead(index) {
+      const text = index >= 1 ? await store.read(user.name, { index }) : undefined;
+      if (text !== undefined) return { text };
+      return { count: (await store.list(user.name)).length };
+    },
+
+    onTerminate() {
+      announce(serverLines.terminating(user.name));
+    },
+
+    onOddReply(expected, received) {
+      log.debug(
+        { user: user.name, expected, received: received.slice(0, 40) },
+        'the client answered something else than the protocol asked for',
       );
-    }
-  }
-  if (delivered.length > 0) {
-    announce(serverLines.emailSent(email.from, email.to.join(';'), contentLength));
-  }
-}
-
-/** G: the listing, then the client's "OK". */
-async function handleInbox({ user, channel, log }: SessionContext): Promise<void> {
-  const rows = listInbox(user.inbox).map((entry, i) => ({ ...entry, index: i + 1 }));
-  await channel.send(formatInboxListing(rows));
-  const reply = await channel.receive();
-  if (reply !== OK)
-    log.debug({ user: user.name }, 'inbox listing answered with something other than OK');
-}
-
-/** H: ask for an index, answer with that email of the listing or a clear message. */
-async function handleView({ user, channel }: SessionContext): Promise<void> {
-  await channel.send(REQUEST_EMAIL_INDEX);
-  const answer = (await channel.receive()).trim();
-  const entries = listInbox(user.inbox);
-  const index = /^\d{1,9}$/.test(answer) ? Number(answer) : NaN;
-  const entry = entries[index - 1];
-  if (!entry) {
-    await channel.send(invalidIndexText(answer.slice(0, 20), entries.length));
-    return;
-  }
-  await channel.send(readEmailFile(user.inbox, entry.file));
-}
-
-const handlers: ReadonlyMap<string, Handler> = new Map([
-  [MenuChoice.send, handleSend],
-  [MenuChoice.inbox, handleInbox],
-  [MenuChoice.view, handleView],
-]);
-
-/**
- * The menu loop (E.4–E.7) over any channel. Returns when the client chooses to terminate
- * (4 or any unknown choice, I); rejects when the connection fails.
- */
-export async function runSession(context: SessionContext): Promise<void> {
-  for (;;) {
-    await context.channel.send(MENU);
-    const choice = (await context.channel.receive()).trim();
-    const handler = handlers.get(choice);
-    if (!handler) {
-      announce(serverLines.terminating(context.user.name));
-      await context.channel.close();
-      return;
-    }
-    await handler(context);
-  }
+    },
+  };
 }

@@ -1,13 +1,25 @@
 /**
- * Login throttling: per user and per client address, a few free failures, then a lock that
- * doubles with each further failure (1 s, 2 s, 4 s, ... up to 15 min). While a key is locked
- * the credentials are still checked (so the answer takes as long) but the result is ignored,
- * and the client gets the same single failure answer as for a wrong password.
+ * Login throttling, after Dovecot's auth penalty and fail2ban, on both protocols. Three keys
+ * are counted for each attempt, each with its own exponential backoff (a few free failures,
+ * then locks of 1 s, 2 s, 4 s, ... up to a ceiling):
  *
- * The state lives in the parent process: every client is served by a separate child, so a
- * counter in a child would reset with each connection. Children ask over IPC.
+ *   user@address  one username from one client address: the guesser's own key; long locks.
+ *   user          one username from anywhere: slows guessers who rotate addresses; short
+ *                 locks, so that nobody can keep the owner out for long; skipped for an
+ *                 address the owner has logged in from before (a known device).
+ *   address       one address, any username: slows guessing across many accounts; generous,
+ *                 since one address may serve many users (a NAT, a web gateway).
+ *
+ * Failures are counted when they happen, so honest logins that arrive together are not
+ * refused. But a key that has failed before admits a bounded number of attempts at once, and a
+ * key past its free failures exactly one: when its lock expires, one guess is checked, not
+ * every guess that was waiting. An attempt that is not admitted is still answered the same
+ * way, after the same work, and counts nothing.
+ *
+ * The state is the parent process's (children serve one client each and would forget);
+ * children ask over IPC (throttle-ipc.ts). It is written to the server's home, so a restart
+ * does not lift a lock.
  */
-import type { LoginAttempt, LoginOutcome, LoginVerdict } from './worker-protocol.js';
 
 export interface BackoffPolicy {
   /** Failures allowed before the first lock. */
@@ -18,199 +30,203 @@ export interface BackoffPolicy {
   forgetAfterMs: number;
 }
 
-export const userPolicy: BackoffPolicy = {
-  freeFailures: 3,
-  baseLockMs: 1000,
-  maxLockMs: 15 * 60_000,
-  forgetAfterMs: 60 * 60_000,
-};
-/** An address may host several users (NAT), so it gets more free failures than one user. */
-export const addressPolicy: BackoffPolicy = {
-  freeFailures: 10,
-  baseLockMs: 1000,
-  maxLockMs: 15 * 60_000,
-  forgetAfterMs: 60 * 60_000,
-};
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 
-/** Entries kept before old ones are pruned, so a flood of made-up usernames cannot exhaust memory. */
+export const throttlePolicies = {
+  userAtAddress: { freeFailures: 3, baseLockMs: 1000, maxLockMs: 15 * MINUTE, forgetAfterMs: HOUR },
+  user: { freeFailures: 10, baseLockMs: 1000, maxLockMs: MINUTE, forgetAfterMs: HOUR },
+  address: {
+    freeFailures: 20,
+    baseLockMs: 1000,
+    maxLockMs: 15 * MINUTE,
+    forgetAfterMs: 15 * MINUTE,
+  },
+} as const satisfies Record<string, BackoffPolicy>;
+
+/** How long an address the user logged in from counts as that user's known device. */
+const KNOWN_DEVICE_MS = 30 * 24 * HOUR;
+/** Entries kept before old ones are pruned, so a flood of made-up names cannot exhaust memory. */
 const MAX_ENTRIES = 10_000;
 
-interface Entry {
+export type KeyKind = keyof typeof throttlePolicies;
+
+export interface ThrottleEntry {
   failures: number;
   lockedUntil: number;
   lastFailure: number;
 }
 
-/** Exponential backoff state for one kind of key (usernames, or addresses). */
-export class Backoff {
-  readonly #policy: BackoffPolicy;
-  readonly #entries = new Map<string, Entry>();
-
-  constructor(policy: BackoffPolicy) {
-    this.#policy = policy;
-  }
-
-  #entry(key: string, now: number): Entry | undefined {
-    const entry = this.#entries.get(key);
-    if (entry && now - entry.lastFailure > this.#policy.forgetAfterMs) {
-      this.#entries.delete(key);
-      return undefined;
-    }
-    return entry;
-  }
-
-  isLocked(key: string, now: number): boolean {
-    const entry = this.#entry(key, now);
-    return entry !== undefined && now < entry.lockedUntil;
-  }
-
-  recordFailure(key: string, now: number): void {
-    const entry = this.#entry(key, now) ?? { failures: 0, lockedUntil: 0, lastFailure: now };
-    entry.failures++;
-    entry.lastFailure = now;
-    const over = entry.failures - this.#policy.freeFailures;
-    if (over > 0) {
-      entry.lockedUntil =
-        now +
-        Math.min(this.#policy.maxLockMs, this.#policy.baseLockMs * 2 ** Math.min(over - 1, 30));
-    }
-    this.#entries.set(key, entry);
-    if (this.#entries.size > MAX_ENTRIES) this.#prune(now);
-  }
-
-  reset(key: string): void {
-    this.#entries.delete(key);
-  }
-
-  #prune(now: number): void {
-    for (const [key, entry] of this.#entries) {
-      if (now >= entry.lockedUntil) this.#entries.delete(key);
-      if (this.#entries.size <= MAX_ENTRIES / 2) return;
-    }
-  }
+/** What the book keeps, and what is written to the server's home. */
+export interface ThrottleSnapshot {
+  entries: Record<string, ThrottleEntry>;
+  knownDevices: Record<string, number>;
 }
 
-/** The parent's throttle: one per server, shared by every session child. */
-export class LoginThrottle {
-  readonly #users: Backoff;
-  readonly #addresses: Backoff;
+export type AttemptOutcome = 'failed' | 'succeeded' | 'abandoned';
+
+export interface Admission {
+  allowed: boolean;
+  /** Why not, for the log: the key that refused. */
+  refusedBy?: KeyKind;
+  /** Settles the attempt: counts a failure, clears on success, or just frees its place. */
+  settle(outcome: AttemptOutcome): void;
+}
+
+const keyOf = (kind: KeyKind, user: string, address: string): string =>
+  kind === 'userAtAddress'
+    ? `ua:${user}@${address}`
+    : kind === 'user'
+      ? `u:${user}`
+      : `a:${address}`;
+
+const lockFor = (policy: BackoffPolicy, failures: number): number => {
+  const over = failures - policy.freeFailures;
+  return over > 0 ? Math.min(policy.maxLockMs, policy.baseLockMs * 2 ** Math.min(over - 1, 30)) : 0;
+};
+
+/** The throttle's state and rules; pure but for the clock, so tests can drive time. */
+export class ThrottleBook {
   readonly #now: () => number;
+  readonly #entries = new Map<string, ThrottleEntry>();
+  readonly #inFlight = new Map<string, number>();
+  readonly #knownDevices = new Map<string, number>();
+  #changed = false;
 
-  constructor(
-    now: () => number = Date.now,
-    policies = { user: userPolicy, address: addressPolicy },
-  ) {
+  constructor(now: () => number = Date.now, snapshot?: ThrottleSnapshot) {
     this.#now = now;
-    this.#users = new Backoff(policies.user);
-    this.#addresses = new Backoff(policies.address);
-  }
-
-  /**
-   * Says whether an attempt may succeed: neither its user nor its address is locked. Only
-   * failures are counted, when they happen (as Dovecot's auth penalty and fail2ban do): counting
-   * attempts in advance would refuse honest logins that arrive together, from one user's
-   * several clients or from many users behind one address (a web gateway, a NAT). A burst of
-   * parallel guesses is bounded by the server's --max-sessions until the first failures lock.
-   */
-  attempt(user: string, address: string): boolean {
-    const now = this.#now();
-    return !this.#users.isLocked(user, now) && !this.#addresses.isLocked(address, now);
-  }
-
-  /** Wrong credentials: one more failure for the user and for the address. */
-  failed(user: string, address: string): void {
-    const now = this.#now();
-    this.#users.recordFailure(user, now);
-    this.#addresses.recordFailure(address, now);
-  }
-
-  /**
-   * A correct login clears the user's failures. The address keeps its count: one account of
-   * the attacker's own must not wipe its guesses at others.
-   */
-  succeeded(user: string): void {
-    this.#users.reset(user);
-  }
-
-  /** The parent's answer to a child's IPC message. */
-  handle(message: LoginAttempt | LoginOutcome): LoginVerdict | undefined {
-    if (message.type === 'login-attempt') {
-      return {
-        type: 'login-verdict',
-        id: message.id,
-        allowed: this.attempt(message.user, message.address),
-      };
+    if (snapshot) {
+      for (const [key, entry] of Object.entries(snapshot.entries)) this.#entries.set(key, entry);
+      for (const [key, until] of Object.entries(snapshot.knownDevices))
+        this.#knownDevices.set(key, until);
     }
-    if (message.type === 'login-failed') this.failed(message.user, message.address);
-    else this.succeeded(message.user);
-    return undefined;
   }
-}
 
-/** A session child's view of the throttle. */
-export interface ThrottleClient {
-  attempt(user: string, address: string): Promise<boolean>;
-  failed(user: string, address: string): void;
-  succeeded(user: string, address: string): void;
-}
+  /** True once since the last call when something worth saving changed. */
+  takeChanged(): boolean {
+    const changed = this.#changed;
+    this.#changed = false;
+    return changed;
+  }
 
-const VERDICT_TIMEOUT_MS = 5000;
+  snapshot(): ThrottleSnapshot {
+    const now = this.#now();
+    const entries: Record<string, ThrottleEntry> = {};
+    for (const [key, entry] of this.#entries) if (this.#live(key, entry, now)) entries[key] = entry;
+    const knownDevices: Record<string, number> = {};
+    for (const [key, until] of this.#knownDevices) if (until > now) knownDevices[key] = until;
+    return { entries, knownDevices };
+  }
 
-function isVerdict(message: unknown): message is LoginVerdict {
-  return (
-    typeof message === 'object' &&
-    message !== null &&
-    (message as { type?: unknown }).type === 'login-verdict'
-  );
-}
-
-/**
- * Asks the parent over IPC. Without a parent (a server run in one process, as in unit tests)
- * it keeps the state itself. With no answer in time it refuses: a throttle fails closed.
- */
-export function parentThrottle(): ThrottleClient {
-  const send = process.send?.bind(process);
-  if (!send) {
-    const local = new LoginThrottle();
+  /** Asks to check one attempt; an admitted attempt holds a place until it is settled. */
+  admit(user: string, address: string): Admission {
+    const now = this.#now();
+    const kinds: KeyKind[] = this.#isKnownDevice(user, address, now)
+      ? ['userAtAddress', 'address']
+      : ['userAtAddress', 'user', 'address'];
+    const keys = kinds.map((kind) => ({ kind, key: keyOf(kind, user, address) }));
+    const refusing = keys.find(({ kind, key }) => !this.#admits(kind, key, now));
+    if (refusing) return { allowed: false, refusedBy: refusing.kind, settle: () => undefined };
+    for (const { key } of keys) this.#inFlight.set(key, (this.#inFlight.get(key) ?? 0) + 1);
+    let settled = false;
     return {
-      attempt: (user, address) => Promise.resolve(local.attempt(user, address)),
-      failed: (user, address) => {
-        local.failed(user, address);
-      },
-      succeeded: (user) => {
-        local.succeeded(user);
+      allowed: true,
+      settle: (outcome) => {
+        if (settled) return;
+        settled = true;
+        for (const { key } of keys) this.#release(key);
+        if (outcome === 'failed') {
+          for (const { kind, key } of keys) this.#fail(kind, key);
+        } else if (outcome === 'succeeded') {
+          // The address keeps its count: one account of a guesser's own must not wipe its guesses at others.
+          this.#entries.delete(keyOf('userAtAddress', user, address));
+          this.#entries.delete(keyOf('user', user, address));
+          this.#knownDevices.set(
+            keyOf('userAtAddress', user, address),
+            this.#now() + KNOWN_DEVICE_MS,
+          );
+          this.#changed = true;
+          this.#prune();
+        }
       },
     };
   }
-  const pending = new Map<number, (allowed: boolean) => void>();
-  let nextId = 1;
-  process.on('message', (message: unknown) => {
-    if (!isVerdict(message)) return;
-    pending.get(message.id)?.(message.allowed);
-    pending.delete(message.id);
-  });
-  return {
-    attempt: (user, address) =>
-      new Promise<boolean>((resolve) => {
-        const id = nextId++;
-        const timer = setTimeout(() => {
-          pending.delete(id);
-          resolve(false);
-        }, VERDICT_TIMEOUT_MS);
-        pending.set(id, (allowed) => {
-          clearTimeout(timer);
-          resolve(allowed);
-        });
-        const request: LoginAttempt = { type: 'login-attempt', id, user, address };
-        send(request);
-      }),
-    failed: (user, address) => {
-      const report: LoginOutcome = { type: 'login-failed', user, address };
-      send(report);
-    },
-    succeeded: (user, address) => {
-      const report: LoginOutcome = { type: 'login-succeeded', user, address };
-      send(report);
-    },
-  };
+
+  /** When a key that refuses now will admit again (0 when it does now); for tests and logs. */
+  lockedFor(kind: KeyKind, user: string, address: string): number {
+    const entry = this.#entries.get(keyOf(kind, user, address));
+    return entry ? Math.max(0, entry.lockedUntil - this.#now()) : 0;
+  }
+
+  #isKnownDevice(user: string, address: string, now: number): boolean {
+    return (this.#knownDevices.get(keyOf('userAtAddress', user, address)) ?? 0) > now;
+  }
+
+  #live(key: string, entry: ThrottleEntry, now: number): boolean {
+    const policy = throttlePolicies[this.#kindOf(key)];
+    return now - entry.lastFailure <= policy.forgetAfterMs;
+  }
+
+  #kindOf(key: string): KeyKind {
+    return key.startsWith('ua:') ? 'userAtAddress' : key.startsWith('u:') ? 'user' : 'address';
+  }
+
+  #admits(kind: KeyKind, key: string, now: number): boolean {
+    let entry = this.#entries.get(key);
+    if (entry && !this.#live(key, entry, now)) {
+      this.#entries.delete(key);
+      entry = undefined;
+    }
+    if (!entry) return true;
+    if (now < entry.lockedUntil) return false;
+    const inFlight = this.#inFlight.get(key) ?? 0;
+    const { freeFailures } = throttlePolicies[kind];
+    // Past the free failures, one attempt at a time; before, no more at once than are left.
+    return entry.failures >= freeFailures
+      ? inFlight === 0
+      : entry.failures + inFlight < freeFailures;
+  }
+
+  #release(key: string): void {
+    const left = (this.#inFlight.get(key) ?? 1) - 1;
+    if (left > 0) this.#inFlight.set(key, left);
+    else this.#inFlight.delete(key);
+  }
+
+  #fail(kind: KeyKind, key: string): void {
+    const now = this.#now();
+    const policy = throttlePolicies[kind];
+    const entry = this.#entries.get(key) ?? { failures: 0, lockedUntil: 0, lastFailure: now };
+    entry.failures++;
+    entry.lastFailure = now;
+    const lock = lockFor(policy, entry.failures);
+    if (lock > 0) entry.lockedUntil = now + lock;
+    this.#entries.set(key, entry);
+    this.#changed = true;
+    this.#prune();
+  }
+
+  #prune(): void {
+    if (this.#entries.size + this.#knownDevices.size <= MAX_ENTRIES) return;
+    const now = this.#now();
+    for (const [key, entry] of this.#entries) {
+      if (now >= entry.lockedUntil && !this.#inFlight.has(key)) this.#entries.delete(key);
+      if (this.#entries.size <= MAX_ENTRIES / 2) break;
+    }
+    // Oldest known devices first (a Map keeps insertion order).
+    for (const key of this.#knownDevices.keys()) {
+      if (this.#entries.size + this.#knownDevices.size <= MAX_ENTRIES) break;
+      this.#knownDevices.delete(key);
+    }
+  }
+}
+
+/** A session's view of the throttle, wherever its state lives (the parent, or this process). */
+export interface LoginThrottle {
+  admit(user: string, address: string): Promise<Admission>;
+}
+
+/** A throttle whose book is in this process (the parent's, or a server run in one process). */
+export function localThrottle(book: ThrottleBook): LoginThrottle {
+  return { admit: (user, address) => Promise.resolve(book.admit(user, address)) };
 }

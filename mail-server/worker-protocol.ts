@@ -1,7 +1,8 @@
-/** Messages between the mail server's parent process and its session children. */
+/** Messages between the mail server's parent process and its session children, and their guards. */
+import { isChannelKind, type ChannelKind } from '../protocol/channel-kinds.js';
+import type { AttemptOutcome, KeyKind } from './throttle.js';
 
-export type ChannelKind = 'classic' | 'enhanced';
-
+/** What a session child needs to know, passed as its one argument (JSON). */
 export interface WorkerConfig {
   home: string;
   channel: ChannelKind;
@@ -14,46 +15,73 @@ export interface WorkerConfig {
  * Parent to child: serve the socket sent with this message, first replaying the bytes the
  * parent read from it while screening (base64); or retire.
  */
-export type ToWorker = { type: 'session'; preread: string } | { type: 'exit' };
-/** Child to parent: ready for a session; finished one. */
-export type FromWorker = { type: 'ready' } | { type: 'done' };
+export type ToWorker =
+  { type: 'session'; preread: string; loginDeadlineMs: number } | { type: 'exit' } | ThrottleAnswer;
+/** Child to parent: ready for a session; finished one; or a throttle question. */
+export type FromWorker = { type: 'ready' } | { type: 'done' } | ThrottleRequest;
 
 /**
- * Login throttling (mail-server/throttle.ts): the state is the parent's, shared by all children.
- * A child asks before it checks credentials, then reports the outcome.
+ * The login throttle (throttle.ts) is the parent's, shared by all children: a child asks to
+ * check an attempt, then settles it with the outcome.
  */
-export type LoginAttempt = { type: 'login-attempt'; id: number; user: string; address: string };
-export type LoginOutcome = {
-  type: 'login-succeeded' | 'login-failed';
-  user: string;
-  address: string;
+export type ThrottleRequest =
+  | { type: 'login-admit'; id: number; user: string; address: string }
+  | { type: 'login-settle'; ticket: number; outcome: AttemptOutcome };
+export type ThrottleAnswer = {
+  type: 'login-admission';
+  id: number;
+  allowed: boolean;
+  refusedBy?: KeyKind;
+  /** Names the admitted attempt when it is settled. */
+  ticket?: number;
 };
-export type LoginVerdict = { type: 'login-verdict'; id: number; allowed: boolean };
 
-export function isThrottleRequest(message: unknown): message is LoginAttempt | LoginOutcome {
-  if (typeof message !== 'object' || message === null) return false;
-  const { type, id, user, address } = message as {
-    type?: unknown;
-    id?: unknown;
-    user?: unknown;
-    address?: unknown;
-  };
-  if (typeof user !== 'string' || typeof address !== 'string') return false;
+type Fields = Record<string, unknown>;
+const isObject = (value: unknown): value is Fields => typeof value === 'object' && value !== null;
+const OUTCOMES: readonly unknown[] = [
+  'failed',
+  'succeeded',
+  'abandoned',
+] satisfies AttemptOutcome[];
+
+export function isThrottleRequest(message: unknown): message is ThrottleRequest {
+  if (!isObject(message)) return false;
+  if (message.type === 'login-admit')
+    return (
+      typeof message.id === 'number' &&
+      typeof message.user === 'string' &&
+      typeof message.address === 'string'
+    );
   return (
-    (type === 'login-attempt' && typeof id === 'number') ||
-    type === 'login-succeeded' ||
-    type === 'login-failed'
+    message.type === 'login-settle' &&
+    typeof message.ticket === 'number' &&
+    OUTCOMES.includes(message.outcome)
   );
 }
 
 export function isFromWorker(message: unknown): message is FromWorker {
-  if (typeof message !== 'object' || message === null) return false;
-  const type = (message as { type?: unknown }).type;
-  return type === 'ready' || type === 'done';
+  return (
+    isObject(message) &&
+    (message.type === 'ready' || message.type === 'done' || isThrottleRequest(message))
+  );
 }
 
 export function isToWorker(message: unknown): message is ToWorker {
-  if (typeof message !== 'object' || message === null) return false;
-  const type = (message as { type?: unknown }).type;
-  return type === 'session' || type === 'exit';
+  if (!isObject(message)) return false;
+  if (message.type === 'session')
+    return typeof message.preread === 'string' && typeof message.loginDeadlineMs === 'number';
+  if (message.type === 'login-admission')
+    return typeof message.id === 'number' && typeof message.allowed === 'boolean';
+  return message.type === 'exit';
+}
+
+export function isWorkerConfig(value: unknown): value is WorkerConfig {
+  if (!isObject(value)) return false;
+  const { home, channel, idleTimeoutMs, maxFrameBytes, logLevel } = value;
+  return (
+    typeof home === 'string' &&
+    isChannelKind(channel) &&
+    [idleTimeoutMs, maxFrameBytes].every((n) => typeof n === 'number') &&
+    typeof logLevel === 'string'
+  );
 }

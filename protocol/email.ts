@@ -1,9 +1,9 @@
 import { ProtocolError } from './errors.js';
+import { MAX_CONTENT_CHARS, MAX_TITLE_CHARS } from './limits.js';
 import { codePointLength } from './text.js';
 
-/** Section D limits, counted in Unicode code points. */
-export const MAX_TITLE_CHARS = 100;
-export const MAX_CONTENT_CHARS = 1_000_000;
+// The browser imports the limits from here (web/src/lib/limits.ts).
+export { MAX_CONTENT_CHARS, MAX_TITLE_CHARS };
 
 export interface Email {
   from: string;
@@ -78,11 +78,6 @@ export function findEmailProblem(
     );
   }
   return undefined;
-}
-
-export function assertValidEmail(email: Email): void {
-  const problem = findEmailProblem(email);
-  if (problem) throw problem;
 }
 
 /** Section D: the email as the client sends it. */

@@ -17,22 +17,26 @@ export type ProtocolErrorCode =
   | 'INVALID_EMAIL'
   | 'INVALID_INDEX'
   | 'CONNECT_FAILED'
+  | 'NOT_A_MAIL_SERVER'
   | 'HANDSHAKE_FAILED'
   | 'RECORD_AUTH_FAILED';
 
 export class ProtocolError extends Error {
   readonly code: ProtocolErrorCode;
   readonly fatal: boolean;
+  /** The few bytes received that the error is about (a frame header that is not one), when known. */
+  readonly received: Buffer | undefined;
 
   constructor(
     code: ProtocolErrorCode,
     message: string,
-    options?: { fatal?: boolean; cause?: unknown },
+    options?: { fatal?: boolean; cause?: unknown; received?: Buffer },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'ProtocolError';
     this.code = code;
     this.fatal = options?.fatal ?? true;
+    this.received = options?.received;
   }
 }
 

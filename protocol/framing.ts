@@ -56,6 +56,7 @@ export class FrameDecoder {
           throw new ProtocolError(
             'FRAME_TOO_LARGE',
             `frame of ${length} bytes exceeds the limit of ${this.#maxFrameBytes} bytes`,
+            { received: Buffer.from(this.#header) },
           );
         }
         this.#bodyLength = Number(length);
@@ -134,10 +135,6 @@ export class FramedSocket {
     });
     if (options.initialData && options.initialData.length > 0) this.#onData(options.initialData);
     socket.resume();
-  }
-
-  get closed(): boolean {
-    return this.#failure !== undefined;
   }
 
   read(): Promise<Buffer> {

@@ -20,22 +20,32 @@ export function codePointLength(text: string): number {
   return text.length - surrogatePairs;
 }
 
-// eslint-disable-next-line no-control-regex
-const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/g;
+/**
+ * What a terminal must never receive from another party: C0 and C1 control characters (escape
+ * sequences start with them) and the bidirectional formatting characters that reorder what is
+ * shown (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C).
+ */
+const UNSAFE_ON_ONE_LINE =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const UNSAFE_IN_TEXT =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
-/** Makes text safe to print on one terminal line: control characters become visible symbols. */
-export function printable(text: string): string {
-  return text.replace(CONTROL_CHARS, (char) => {
-    const code = char.charCodeAt(0);
-    if (code < 0x20) return String.fromCharCode(0x2400 + code);
-    if (code === 0x7f) return '\u2421';
-    return '\ufffd';
-  });
+/** A control character shown as a visible symbol: the Control Pictures block for C0, U+FFFD else. */
+function visible(char: string): string {
+  const code = char.charCodeAt(0);
+  if (code < 0x20) return String.fromCharCode(0x2400 + code);
+  if (code === 0x7f) return '\u2421';
+  return '\ufffd';
 }
 
-export function hasControlChars(text: string): boolean {
-  CONTROL_CHARS.lastIndex = 0;
-  const found = CONTROL_CHARS.test(text);
-  CONTROL_CHARS.lastIndex = 0;
-  return found;
+/** Text from another party, made safe to print on one terminal line: no control or bidi character acts. */
+export function printable(text: string): string {
+  return text.replace(UNSAFE_ON_ONE_LINE, visible);
+}
+
+/** As printable, keeping line breaks and tabs: for an email's content shown in a terminal. */
+export function printableText(text: string): string {
+  return text.replace(UNSAFE_IN_TEXT, visible);
 }

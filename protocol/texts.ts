@@ -3,23 +3,6 @@
  * Both ends import these; nothing else in the tree repeats them.
  */
 
-/** Sent by the server after login and after each sub-protocol (E.4), shown as the sample shows it. */
-export const MENU =
-  'Select the operation:\n' +
-  '    1) Create and send an email\n' +
-  '    2) Display the inbox list\n' +
-  '    3) Display the email contents\n' +
-  '    4) Terminate the connection\n' +
-  '\n' +
-  '    choice: ';
-
-export const MenuChoice = {
-  send: '1',
-  inbox: '2',
-  view: '3',
-  terminate: '4',
-} as const;
-
 /** Sent in clear, as the only frame, when a login is refused (E.2.b). */
 export const LOGIN_REJECTED = 'Invalid username or password';
 /** The acknowledgement the client encrypts after receiving the key (E.3.b) and after an inbox listing (G.2). */

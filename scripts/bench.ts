@@ -3,7 +3,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clientLogins } from '../gateway/client/session.js';
 import { writeKeySetup } from './key-setup.js';
 import { benchProtocol } from './bench/protocol.js';
 import { benchGateway } from './bench/gateway.js';
@@ -11,17 +10,24 @@ import { benchGateway } from './bench/gateway.js';
 const dir = mkdtempSync(join(tmpdir(), 'sealed-mail-bench-'));
 try {
   await writeKeySetup({ out: dir, users: ['client1', 'client2', 'client3', 'client4', 'client5'] });
-  const figures: Record<string, unknown> = { machine: { cpus: (await import('node:os')).cpus().length, node: process.version } };
+  const figures: Record<string, unknown> = {
+    machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+  };
   figures.classic = await benchProtocol(dir, 'classic');
-  if (clientLogins.enhanced) {
+  {
     rmSync(dir, { recursive: true, force: true });
-    await writeKeySetup({ out: dir, users: ['client1', 'client2', 'client3', 'client4', 'client5'] });
+    await writeKeySetup({
+      out: dir,
+      users: ['client1', 'client2', 'client3', 'client4', 'client5'],
+    });
     const enhanced = await benchProtocol(dir, 'enhanced');
     const classic = figures.classic as typeof enhanced;
     figures.enhanced = {
       ...enhanced,
-      login_ratio_to_classic: Math.round((enhanced.login_p50_ms / classic.login_p50_ms) * 100) / 100,
-      send_ratio_to_classic: Math.round((enhanced.send_1M_chars_p50_ms / classic.send_1M_chars_p50_ms) * 100) / 100,
+      login_ratio_to_classic:
+        Math.round((enhanced.login_p50_ms / classic.login_p50_ms) * 100) / 100,
+      send_ratio_to_classic:
+        Math.round((enhanced.send_1M_chars_p50_ms / classic.send_1M_chars_p50_ms) * 100) / 100,
     };
   }
   figures.gateway = await benchGateway();

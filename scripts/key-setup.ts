@@ -2,7 +2,7 @@ import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateRsaKeyPair } from '../protocol/crypto.js';
-import { USERNAME_PATTERN } from '../mail-server/home.js';
+import { USERNAME_PATTERN } from '../protocol/limits.js';
 import { hashPassword } from '../mail-server/passwords.js';
 
 export const DEFAULT_USERS = ['client1', 'client2', 'client3', 'client4', 'client5'] as const;

@@ -117,9 +117,13 @@ describe('pattern leakage to a passive observer', () => {
 });
 
 describe('online password guessing', () => {
-  it('classic: a word list finds the password', async () => {
+  it('classic: the login throttle keeps a word list from finding the password, on the unchanged wire', async () => {
     const result = await guessPasswords(await startLab('classic'));
-    expect(result.found).toBe('password2');
+    expect(result.found).toBeUndefined();
+    expect(result.attempts).toBe(wordList().length);
+    // A throttled guess gets the ordinary refusal: the classic wire is the specification's.
+    expect(result.distinctAnswers).toEqual([LOGIN_REJECTED]);
+    expect(result.throttled).toBeGreaterThan(0);
   });
 
   it('enhanced: even with the stolen private key, the lock keeps the right guess from being tried', async () => {

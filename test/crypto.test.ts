@@ -12,7 +12,7 @@ import {
   rsaEncrypt,
   type PemKeyPair,
 } from '../protocol/crypto.js';
-import { decryptLogin, encryptLogin } from '../protocol/classic.js';
+import { decryptLogin, encryptLogin } from '../protocol/classic/login.js';
 import { isProtocolError } from '../protocol/errors.js';
 
 // node-forge is an independent implementation: what one encrypts, the other must decrypt.

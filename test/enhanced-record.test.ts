@@ -1,7 +1,6 @@
 /**
  * The enhanced protocol's pieces on their own: the record layer against replay, reordering,
- * dropping, altering and reflection; the key schedule; the handshake decoders; the throttle
- * policy (with a clock of its own, so no test waits).
+ * dropping, altering and reflection; the key schedule; the handshake decoders.
  */
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
@@ -22,7 +21,6 @@ import {
 import { RecordOpener, RecordSealer } from '../protocol/enhanced/record.js';
 import { ContentType } from '../protocol/enhanced/suite.js';
 import { isProtocolError } from '../protocol/errors.js';
-import { LoginThrottle } from '../mail-server/throttle.js';
 
 const keys = (): DirectionKeys => ({ key: randomBytes(32), iv: randomBytes(12) });
 const data = (text: string): Buffer => Buffer.from(text);
@@ -165,62 +163,5 @@ describe('handshake messages', () => {
     const auth = { username: 'client1', password: 'pässword1', signature: randomBytes(256) };
     expect(decodeClientAuth(encodeClientAuth(auth))).toEqual(auth);
     expect(() => decodeClientAuth(encodeClientAuth(auth).subarray(0, 20))).toThrow();
-  });
-});
-
-describe('login throttle policy', () => {
-  function throttleAt(): { throttle: LoginThrottle; advance: (ms: number) => void } {
-    let now = 1_000_000;
-    return {
-      throttle: new LoginThrottle(() => now),
-      advance: (ms) => {
-        now += ms;
-      },
-    };
-  }
-
-  /** An attempt that fails: asked, then reported. */
-  const fail = (throttle: LoginThrottle, user: string, address: string): boolean => {
-    const allowed = throttle.attempt(user, address);
-    throttle.failed(user, address);
-    return allowed;
-  };
-
-  it('checks a fourth attempt after three failures, then locks the user for 1 s, then 2 s', () => {
-    const { throttle, advance } = throttleAt();
-    for (let i = 0; i < 4; i++) expect(fail(throttle, 'client2', 'a')).toBe(true);
-    expect(throttle.attempt('client2', 'b')).toBe(false);
-    advance(999);
-    expect(throttle.attempt('client2', 'c')).toBe(false);
-    advance(1);
-    expect(fail(throttle, 'client2', 'd')).toBe(true);
-    advance(1999);
-    expect(throttle.attempt('client2', 'e')).toBe(false);
-    advance(1);
-    expect(throttle.attempt('client2', 'f')).toBe(true);
-  });
-
-  it("clears a user's failures on success, and keeps other users apart", () => {
-    const { throttle } = throttleAt();
-    for (let i = 0; i < 3; i++) fail(throttle, 'client2', 'a');
-    expect(throttle.attempt('client1', 'b')).toBe(true);
-    throttle.succeeded('client2');
-    for (let i = 0; i < 4; i++) expect(fail(throttle, 'client2', 'a')).toBe(true);
-    expect(throttle.attempt('client2', 'a')).toBe(false);
-  });
-
-  it('locks an address that fails for many users', () => {
-    const { throttle } = throttleAt();
-    for (let i = 0; i < 11; i++) expect(fail(throttle, `user${i}`, '10.0.0.9')).toBe(true);
-    expect(throttle.attempt('user99', '10.0.0.9')).toBe(false);
-    expect(throttle.attempt('user99', '10.0.0.10')).toBe(true);
-  });
-
-  it('lets honest logins that arrive together through: many clients of one user, many users of one address', () => {
-    const { throttle } = throttleAt();
-    for (let i = 0; i < 50; i++) expect(throttle.attempt('client1', '10.0.0.1')).toBe(true);
-    for (let i = 0; i < 50; i++) expect(throttle.attempt(`user${i}`, '10.0.0.2')).toBe(true);
-    for (let i = 0; i < 50; i++) throttle.succeeded(`user${i}`);
-    expect(throttle.attempt('client1', '10.0.0.1')).toBe(true);
   });
 });

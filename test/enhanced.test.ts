@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadClientKeys } from '../gateway/client/keys.js';
-import { openSession } from '../gateway/client/session.js';
+import { loadClientKeys } from '../gateway/protocol-client/keys.js';
+import { openSession } from '../gateway/protocol-client/session.js';
 import { parsePublicKey } from '../protocol/crypto.js';
 import { keyFingerprint } from '../protocol/enhanced/fingerprint.js';
 import { isProtocolError } from '../protocol/errors.js';
@@ -99,7 +99,7 @@ describe('enhanced protocol, end to end', () => {
     const client = new Spawned(
       'node',
       [
-        distPath('gateway/cli/main.js'),
+        distPath('gateway/terminal/main.js'),
         '--enhanced',
         '--keys',
         join(dir, 'client1'),

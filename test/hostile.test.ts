@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { makeKeySetup, serverHome } from './helpers/keys.js';
 import { startMailServer, type RunningServer } from './helpers/server.js';
 import { isProtocolError } from '../protocol/errors.js';
-import type { MailClient } from '../gateway/client/mail-client.js';
+import type { MailClient } from '../gateway/protocol-client/mail-client.js';
 import { Spawned, distPath } from './helpers/processes.js';
 import { rawSession, signIn } from './helpers/client.js';
 import { encodeFrame } from '../protocol/framing.js';

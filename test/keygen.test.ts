@@ -6,7 +6,7 @@ import { runNode } from './helpers/processes.js';
 import { startMailServer } from './helpers/server.js';
 import { signIn } from './helpers/client.js';
 import { isProtocolError } from '../protocol/errors.js';
-import { hashPassword, parsePasswordRecord, verifyPassword } from '../mail-server/passwords.js';
+import { hashPassword, parsePasswordRecord, verifyPassword, standInRecord } from '../mail-server/passwords.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -91,7 +91,11 @@ describe('key generator and passwords', () => {
     expect(verifyPassword(hashed, 'Secret')).toBe(false);
     expect(verifyPassword(parsePasswordRecord('plain'), 'plain')).toBe(true);
     expect(verifyPassword(parsePasswordRecord('plain'), 'plain ')).toBe(false);
-    expect(verifyPassword(undefined, '')).toBe(false);
+    // An unknown user is checked against a stand-in that costs what the home's records cost.
+    const standIn = standInRecord([parsePasswordRecord('plain'), hashed]);
+    expect(standIn).toMatchObject({ kind: 'scrypt', N: 1024, r: 8, p: 1 });
+    expect(verifyPassword(standIn, 'secret')).toBe(false);
+    expect(verifyPassword(standInRecord([parsePasswordRecord('plain')]), 'plain')).toBe(false);
     expect(() => parsePasswordRecord('scrypt$3$8$1$c2FsdHNhbHQ=$aGFzaA==')).toThrow(
       /malformed scrypt hash/,
     );

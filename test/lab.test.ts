@@ -61,7 +61,7 @@ describe.skipIf(unavailable !== undefined)(
       );
 
       // Client host 1: the terminal client sends an email across the lab network.
-      const terminal = runOn(client1Host, 'gateway/cli/main.js', ['--server', lab.server.address], {
+      const terminal = runOn(client1Host, 'gateway/terminal/main.js', ['--server', lab.server.address], {
         cwd: join(keys.dir, 'client1'),
         input: 'client1\npassword1\n1\nclient2\nAcross hosts\nN\nSent from another host.\n4\n',
       });

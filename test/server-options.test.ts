@@ -7,7 +7,7 @@ import { startMailServer, type RunningServer } from './helpers/server.js';
 import { signIn } from './helpers/client.js';
 import { runNode } from './helpers/processes.js';
 import { isProtocolError } from '../protocol/errors.js';
-import type { MailClient } from '../gateway/client/mail-client.js';
+import type { MailClient } from '../gateway/protocol-client/mail-client.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -53,7 +53,7 @@ describe('server options and start-up errors', () => {
 
     result = await runNode('mail-server/main.js', ['--port', '0']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('--home DIR is required');
+    expect(result.stderr).toContain("required option '--home <dir>' not specified");
   });
 
   it('--max-use 1 gives every client a fresh process', async () => {

@@ -7,11 +7,12 @@ import { makeKeySetup, inboxOf, serverHome } from './helpers/keys.js';
 import { startMailServer, type RunningServer } from './helpers/server.js';
 import { rawSession, signIn } from './helpers/client.js';
 import { encodeFrameHeader } from '../protocol/framing.js';
-import { loadClientKeys } from '../gateway/client/keys.js';
-import { openSession } from '../gateway/client/session.js';
+import { loadClientKeys } from '../gateway/protocol-client/keys.js';
+import { openSession } from '../gateway/protocol-client/session.js';
 import { formatEmail } from '../protocol/email.js';
 import { isProtocolError } from '../protocol/errors.js';
-import { MENU, SEND_THE_EMAIL } from '../protocol/texts.js';
+import { MENU } from '../protocol/operations/menu.js';
+import { SEND_THE_EMAIL } from '../protocol/texts.js';
 
 let keys: { dir: string; cleanup: () => void };
 let server: RunningServer;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { makeKeySetup, serverHome } from './helpers/keys.js';
 import { startMailServer, type RunningServer } from './helpers/server.js';
 import { runNode } from './helpers/processes.js';
-import { MENU } from '../protocol/texts.js';
+import { MENU } from '../protocol/operations/menu.js';
 
 let keys: { dir: string; cleanup: () => void };
 let server: RunningServer;
@@ -20,7 +20,7 @@ afterAll(async () => {
 
 /** Runs the terminal client as the seed's sample runs it: in the user's key folder, stdin piped. */
 function client(user: string, lines: string[]): Promise<{ code: number | null; stdout: string }> {
-  return runNode('gateway/cli/main.js', ['--port', String(server.port)], {
+  return runNode('gateway/terminal/main.js', ['--port', String(server.port)], {
     cwd: join(keys.dir, user),
     input: `${lines.join('\n')}\n`,
   });
@@ -162,7 +162,7 @@ describe('terminal client, driven through the sample sessions of section IV', ()
   });
 
   it('says clearly when the server cannot be reached', async () => {
-    const { stdout, code } = await runNode('gateway/cli/main.js', ['--port', '1'], {
+    const { stdout, code } = await runNode('gateway/terminal/main.js', ['--port', '1'], {
       cwd: join(keys.dir, 'client1'),
       input: '127.0.0.1\nclient1\npassword1\n',
     });

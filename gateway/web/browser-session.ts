@@ -3,8 +3,8 @@
  * own, relays between the two, and ends the child on sign-out, idle time or a closed tab.
  * It never sees a key: the child reads it.
  */
-import { USERNAME_PATTERN } from '../../mail-server/home.js';
-import { clientLogins } from '../client/session.js';
+import { CHANNEL_KINDS } from '../../protocol/channel-kinds.js';
+import { USERNAME_PATTERN } from '../../protocol/limits.js';
 import type {
   ChannelKind,
   ErrorCode,
@@ -20,9 +20,8 @@ import { parseRequest } from './request-parser.js';
 import { parseServerAddress, type ServerAddress } from './server-address.js';
 import type { ChildExit, SessionChildren, SessionProcess } from './session-process.js';
 
-/** The protocols this gateway can speak: enhanced only once its login is built in. */
-export const availableProtocols = (): ChannelKind[] =>
-  (['classic', 'enhanced'] as const).filter((kind) => clientLogins[kind] !== undefined);
+/** The protocols this gateway can speak. */
+export const availableProtocols = (): ChannelKind[] => [...CHANNEL_KINDS];
 
 export interface BrowserSessionContext {
   config: GatewayConfig;

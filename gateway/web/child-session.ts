@@ -5,9 +5,10 @@
 import type { KeyObject } from 'node:crypto';
 import { isProtocolError } from '../../protocol/errors.js';
 import type { InboxRow } from '../../protocol/inbox.js';
-import { loadClientKeys, type ClientKeys } from '../client/keys.js';
-import type { MailClient, ReadResult } from '../client/mail-client.js';
-import { openSession } from '../client/session.js';
+import type { ClientKeys } from '../../protocol/login.js';
+import { loadClientKeys } from '../protocol-client/keys.js';
+import type { MailClient, ReadResult } from '../protocol-client/mail-client.js';
+import { openSession } from '../protocol-client/session.js';
 import type { EmailView, InboxItem, Reply, SessionEndReason } from '../messages.js';
 import type { ChildSignIn, ParentToChild } from './child-protocol.js';
 import { GatewayError, toGatewayError } from './errors.js';

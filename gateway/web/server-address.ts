@@ -1,3 +1,4 @@
+import { channelKinds } from '../../protocol/channel-kinds.js';
 import { GatewayError } from './errors.js';
 
 export interface ServerAddress {
@@ -5,8 +6,8 @@ export interface ServerAddress {
   port: number;
 }
 
-export const DEFAULT_MAIL_PORT = 13000;
-export const DEFAULT_ENHANCED_PORT = 13001;
+export const DEFAULT_MAIL_PORT: number = channelKinds.classic.defaultPort;
+export const DEFAULT_ENHANCED_PORT: number = channelKinds.enhanced.defaultPort;
 
 const HOSTNAME = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
 const IPV6 = /^[0-9A-Fa-f:.]{2,45}$/;

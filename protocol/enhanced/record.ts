@@ -88,11 +88,6 @@ export class RecordOpener {
     return Number(this.#sequence);
   }
 
-  /** The sequence number the next record must carry. */
-  get expected(): bigint {
-    return this.#sequence;
-  }
-
   /** Throws RECORD_AUTH_FAILED for anything but the next record, whole and unaltered. */
   open(body: Buffer): OpenedRecord {
     const failure = (why: string, cause?: unknown): ProtocolError =>

@@ -1,18 +1,21 @@
 /**
- * Attack 5, online password guessing. The classic server answers every login at once, as often
- * as asked, and says clearly whether it was right: a word list is tried at the speed of the
- * network. Against the enhanced server the attacker is given the victim's private key (a stolen
- * laptop), the strongest position short of knowing the password, and still gets nowhere: after
- * three failures the user is locked for 1 s, 2 s, 4 s, ... and every answer is the same.
+ * Attack 5, online password guessing. The classic login needs nothing but the server's public
+ * key, which anyone has: a word list is tried at the speed of the network, and the classic
+ * protocol says clearly whether each guess was right. Both servers throttle logins
+ * (mail-server/throttle.ts): after three failures the user is locked for 1 s, 2 s, 4 s, ...,
+ * a throttled guess gets the ordinary refusal, and the right guess comes while the user is
+ * locked. Against the enhanced server the attacker is also given the victim's private key (a
+ * stolen laptop), the strongest position short of knowing the password.
  */
 import { generateRsaKeyPair } from '../../protocol/crypto.js';
-import { encryptLogin } from '../../protocol/classic.js';
+import { encryptLogin } from '../../protocol/classic/login.js';
 import { isProtocolError } from '../../protocol/errors.js';
 import { FramedSocket } from '../../protocol/framing.js';
 import { LOGIN_REJECTED } from '../../protocol/texts.js';
-import { connectTcp } from '../../gateway/client/connect.js';
-import { loadClientKeys, type ClientKeys } from '../../gateway/client/keys.js';
-import { enhancedLogin } from '../../gateway/client/enhanced-login.js';
+import { connectTcp } from '../../gateway/protocol-client/connect.js';
+import { loadClientKeys } from '../../gateway/protocol-client/keys.js';
+import { clientEnhancedLogin } from '../../protocol/enhanced/login.js';
+import type { ClientKeys } from '../../protocol/login.js';
 import { parsePrivateKey } from '../../protocol/crypto.js';
 import { passwordOf, type Lab } from './lab.js';
 import { type AttackReport } from './report.js';
@@ -74,7 +77,7 @@ async function enhancedAttempt(
 ): Promise<{ accepted: boolean; answer: string }> {
   const framed = new FramedSocket(await connectTcp({ host: '127.0.0.1', port }));
   try {
-    const channel = await enhancedLogin(framed, { username: VICTIM, password }, keys);
+    const channel = await clientEnhancedLogin(framed, { username: VICTIM, password }, keys);
     channel.destroy();
     return { accepted: true, answer: 'accepted' };
   } catch (error) {
@@ -118,14 +121,15 @@ export async function guessPasswords(lab: Lab): Promise<GuessingResult> {
     answers.add(result.answer);
   }
   const elapsed = performance.now() - started;
-  const throttled = lab.serverLog().filter((line) => line.includes('"throttled":true')).length;
+  const throttled = lab
+    .serverLog()
+    .filter((line) => line.includes('"msg":"login throttled"')).length;
   lines.push(
     `${attempts} attempts in ${(elapsed / 1000).toFixed(2)} s; answers to wrong guesses: ${[...answers].map((answer) => JSON.stringify(answer)).join(', ')}.`,
   );
-  if (lab.protocol === 'enhanced')
-    lines.push(
-      `The server's log shows ${throttled} attempts refused under the lock (the attacker cannot tell which).`,
-    );
+  lines.push(
+    `The server's log shows ${throttled} attempts refused under the lock (the attacker cannot tell which).`,
+  );
   lines.push(
     found !== undefined
       ? `RESULT: attack succeeded: the password of ${VICTIM} is ${JSON.stringify(found)} (found at attempt ${attempts}).`

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClassicChannel } from '../../protocol/classic.js';
+import { ClassicChannel } from '../../protocol/classic/channel.js';
 import {
   generateRsaKeyPair,
   newSessionKey,
@@ -24,7 +24,11 @@ import { serverHandshake } from '../../protocol/enhanced/handshake.js';
 import { newEphemeralKey } from '../../protocol/enhanced/key-schedule.js';
 import type { FramedSocket } from '../../protocol/framing.js';
 import { formatInboxListing } from '../../protocol/inbox.js';
-import { MENU, MenuChoice, OK, REQUEST_EMAIL_INDEX, SEND_THE_EMAIL } from '../../protocol/texts.js';
+import { MENU } from '../../protocol/operations/menu.js';
+import { listInbox } from '../../protocol/operations/list-inbox.js';
+import { sendEmail } from '../../protocol/operations/send-email.js';
+import { viewEmail } from '../../protocol/operations/view-email.js';
+import { OK, REQUEST_EMAIL_INDEX, SEND_THE_EMAIL } from '../../protocol/texts.js';
 import type { Lab } from './lab.js';
 import { startFakeServer, startProxy } from './proxy.js';
 import { attempt, quote, type AttackReport } from './report.js';
@@ -68,10 +72,10 @@ async function fakeClassicServer(
   for (;;) {
     await channel.send(MENU);
     const choice = (await channel.receive()).trim();
-    if (choice === MenuChoice.send) {
+    if (choice === sendEmail.choice) {
       await channel.send(SEND_THE_EMAIL);
       captured.push(await channel.receive());
-    } else if (choice === MenuChoice.inbox) {
+    } else if (choice === listInbox.choice) {
       const receivedAt = formatReceivedTime(nowMicros());
       await channel.send(
         formatInboxListing([
@@ -79,7 +83,7 @@ async function fakeClassicServer(
         ]),
       );
       await channel.receive();
-    } else if (choice === MenuChoice.view) {
+    } else if (choice === viewEmail.choice) {
       await channel.send(REQUEST_EMAIL_INDEX);
       await channel.receive();
       await channel.send(formatStoredEmail(FAKE_EMAIL, formatReceivedTime(nowMicros())));

@@ -7,9 +7,9 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadClientKeys } from '../../gateway/client/keys.js';
-import type { MailClient } from '../../gateway/client/mail-client.js';
-import { openSession } from '../../gateway/client/session.js';
+import { loadClientKeys } from '../../gateway/protocol-client/keys.js';
+import type { MailClient } from '../../gateway/protocol-client/mail-client.js';
+import { openSession } from '../../gateway/protocol-client/session.js';
 import { writeKeySetup } from '../key-setup.js';
 
 export type Protocol = 'classic' | 'enhanced';

@@ -3,7 +3,7 @@
  * sequence number: the attacker, holding no key, sends the client's encrypted "1" and email
  * frames again, and the server stores the email again each time.
  */
-import { connectTcp } from '../../gateway/client/connect.js';
+import { connectTcp } from '../../gateway/protocol-client/connect.js';
 import { FramedSocket } from '../../protocol/framing.js';
 import type { Lab } from './lab.js';
 import { startProxy, type Relay } from './proxy.js';

@@ -1,9 +1,10 @@
 import { join } from 'node:path';
-import { loadClientKeys } from '../../gateway/client/keys.js';
-import type { MailClient } from '../../gateway/client/mail-client.js';
-import { openSession, type ChannelKind } from '../../gateway/client/session.js';
-import { deliver, emailFileStem } from '../../mail-server/mailstore.js';
-import { formatReceivedTime, formatStoredEmail, nowMicros } from '../../protocol/email.js';
+import { loadClientKeys } from '../../gateway/protocol-client/keys.js';
+import type { MailClient } from '../../gateway/protocol-client/mail-client.js';
+import type { ChannelKind } from '../../protocol/channel-kinds.js';
+import { openSession } from '../../gateway/protocol-client/session.js';
+import { MaildirStore } from '../../mail-server/store/maildir-store.js';
+import { formatReceivedTime, nowMicros } from '../../protocol/email.js';
 import { codePointLength } from '../../protocol/text.js';
 import { childPids, residentMiB, spawnMailServer } from '../lib/server-process.js';
 import { percentile, timeEach } from './stats.js';
@@ -72,14 +73,17 @@ export async function benchProtocol(
     await sender.terminate();
 
     // An inbox of 1,000 emails, stored as the server stores them.
-    const inbox = join(dir, 'server', 'client4');
+    const store = new MaildirStore(join(dir, 'server'), ['client4']);
     for (let i = 0; i < 1000; i++) {
-      const title = `email number ${i}`;
-      const text = formatStoredEmail(
-        { from: 'client5', to: ['client4'], title, content: `body ${i}\n`.repeat(20) },
-        formatReceivedTime(nowMicros()),
+      const content = `body ${i}\n`.repeat(20);
+      await store.deliver(
+        {
+          email: { from: 'client5', to: ['client4'], title: `email number ${i}`, content },
+          contentLength: codePointLength(content),
+          receivedAt: formatReceivedTime(nowMicros()),
+        },
+        ['client4'],
       );
-      deliver(inbox, emailFileStem('client5', title), text);
     }
     const lister = await signIn('client4');
     const lists = await timeEach(rounds.lists, async () => {

@@ -13,7 +13,7 @@ const USAGE = `Usage: npm run lab -- up|down|status [options]
 
 Then, for example:
   ip netns exec smlab-server node dist/mail-server/main.js --home keys/demo/server --host 198.18.7.1
-  ip netns exec smlab-client1 node dist/gateway/cli/main.js --keys keys/demo/client1 --server 198.18.7.1`;
+  ip netns exec smlab-client1 node dist/gateway/terminal/main.js --keys keys/demo/client1 --server 198.18.7.1`;
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,

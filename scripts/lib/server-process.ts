@@ -51,7 +51,10 @@ export async function spawnMailServer(options: {
     };
     child.once('exit', failed);
     stderr.on('line', (line) => {
-      if (options.stderr === 'inherit' || (options.stderr === 'warnings' && /"level":[4-6]\d/.test(line))) {
+      if (
+        options.stderr === 'inherit' ||
+        (options.stderr === 'warnings' && /"level":[4-6]\d/.test(line))
+      ) {
         process.stderr.write(`${line}\n`);
       }
       if (!line.includes('"msg":"listening"')) return;

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadClientKeys } from '../../gateway/client/keys.js';
-import type { MailClient } from '../../gateway/client/mail-client.js';
-import { openSession, type ChannelKind } from '../../gateway/client/session.js';
+import { loadClientKeys } from '../../gateway/protocol-client/keys.js';
+import type { MailClient } from '../../gateway/protocol-client/mail-client.js';
+import type { ChannelKind } from '../../protocol/channel-kinds.js';
+import { openSession } from '../../gateway/protocol-client/session.js';
 import { parseStoredEmail } from '../../protocol/email.js';
 import { percentile } from '../bench/stats.js';
 

@@ -1,12 +1,13 @@
-import { loadClientKeys } from '../../gateway/client/keys.js';
-import type { MailClient } from '../../gateway/client/mail-client.js';
-import { openSession, type ChannelKind } from '../../gateway/client/session.js';
+import { loadClientKeys } from '../../gateway/protocol-client/keys.js';
+import type { MailClient } from '../../gateway/protocol-client/mail-client.js';
+import type { ChannelKind } from '../../protocol/channel-kinds.js';
+import { openSession } from '../../gateway/protocol-client/session.js';
 import { join } from 'node:path';
 import { connect } from 'node:net';
-import { classicLogin } from '../../gateway/client/classic-login.js';
+import { clientClassicLogin } from '../../protocol/classic/login.js';
 import type { MessageChannel } from '../../protocol/channel.js';
 import { FramedSocket } from '../../protocol/framing.js';
-import { MENU } from '../../protocol/texts.js';
+import { MENU } from '../../protocol/operations/menu.js';
 
 /** Logs a user of a key setup (see makeKeySetup) in to a server on loopback. */
 export function signIn(
@@ -39,7 +40,7 @@ export async function rawSession(
   const socket = connect({ host: '127.0.0.1', port });
   await new Promise((resolve) => socket.once('connect', resolve));
   const framed = new FramedSocket(socket, { idleTimeoutMs: 20_000 });
-  const channel = await classicLogin(
+  const channel = await clientClassicLogin(
     framed,
     { username, password },
     loadClientKeys(join(keysDir, username), username),

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KeyObject } from 'node:crypto';
 import { parsePrivateKey, parsePublicKey } from '../../protocol/crypto.js';
 import { ProtocolError } from '../../protocol/errors.js';
+import type { ClientKeys } from '../../protocol/login.js';
 
 /**
  * Where a user's key files live on a client machine: in DIR itself (the specification's
@@ -20,15 +20,7 @@ function findFile(dir: string, username: string, name: string): string | undefin
   return undefined;
 }
 
-/** The keys a client needs: the server's public key now, the user's private key only after login. */
-export interface ClientKeys {
-  serverPublicKey: KeyObject;
-  /** Throws MISSING_PRIVATE_KEY or BAD_KEY. */
-  privateKey(): KeyObject;
-  /** Where the server's public key was read from. */
-  serverPublicKeyFile: string;
-}
-
+/** The server's public key now, the user's private key only when the login needs it. */
 export function loadClientKeys(dir: string, username: string): ClientKeys {
   const serverFile = findFile(dir, username, 'server_public.pem');
   if (!serverFile) {
@@ -40,7 +32,6 @@ export function loadClientKeys(dir: string, username: string): ClientKeys {
   const serverPublicKey = parsePublicKey(readFileSync(serverFile), serverFile);
   return {
     serverPublicKey,
-    serverPublicKeyFile: serverFile,
     privateKey() {
       const name = `${username}_private.pem`;
       const file = findFile(dir, username, name);

@@ -1,24 +1,33 @@
+/**
+ * The seed's inbox folders, Maildir-style: one file per email, written whole or not at all,
+ * never overwritten, never read through a symbolic link.
+ */
 import {
   closeSync,
+  constants,
+  fstatSync,
   fsyncSync,
   linkSync,
+  lstatSync,
   openSync,
   readdirSync,
   readFileSync,
   readSync,
-  statSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { formatReceivedTime, receivedTimeSortKey } from '../protocol/email.js';
-import type { InboxRow } from '../protocol/inbox.js';
+import { formatReceivedTime, receivedTimeSortKey } from '../../protocol/email.js';
+import type { InboxRow } from '../../protocol/inbox.js';
 
 /** An email file in an inbox, with what the listing needs from its header. */
 export interface InboxEntry extends Omit<InboxRow, 'index'> {
   file: string;
 }
+
+/** Opening for reading never follows a symbolic link planted in an inbox. */
+const READ_NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
 
 const TEMP_PREFIX = '.tmp.';
 const MAX_NAME_BYTES = 255;
@@ -70,7 +79,7 @@ function fsyncFolder(folder: string): void {
  * unlike rename, never replaces an email already there), then fsync of the folder.
  * Returns the final file name.
  */
-export function deliver(folder: string, stem: string, text: string): string {
+export function writeEmailFile(folder: string, stem: string, text: string): string {
   const temp = join(folder, `${tempFilePrefix(process.pid)}${randomBytes(6).toString('hex')}`);
   const fd = openSync(temp, 'wx', 0o600);
   try {
@@ -117,27 +126,28 @@ export function removeTempFiles(folder: string, pid?: number): string[] {
 }
 
 const HEADER_CHUNK = 4096;
+/** A listing never reads more of one file than this: a header longer than it is not one. */
+const MAX_HEAD_BYTES = 64 * 1024;
 
-/** Reads just enough of a file to hold its first `lines` lines (or the whole file). */
-function readHead(path: string, lines: number): string {
-  const fd = openSync(path, 'r');
-  try {
-    let buffer = Buffer.allocUnsafe(HEADER_CHUNK);
-    let filled = 0;
-    for (;;) {
-      const read = readSync(fd, buffer, filled, buffer.length - filled, filled);
-      filled += read;
-      let newlines = 0;
-      for (let i = 0; i < filled && newlines < lines; i++) if (buffer[i] === 0x0a) newlines++;
-      if (read === 0 || newlines >= lines) return buffer.toString('utf8', 0, filled);
-      if (filled === buffer.length) {
-        const larger = Buffer.allocUnsafe(buffer.length * 2);
-        buffer.copy(larger, 0, 0, filled);
-        buffer = larger;
-      }
+/**
+ * Reads just enough of an open file to hold its first `lines` lines (or the whole file, or
+ * MAX_HEAD_BYTES of it).
+ */
+function readHead(fd: number, lines: number): string {
+  let buffer = Buffer.allocUnsafe(HEADER_CHUNK);
+  let filled = 0;
+  for (;;) {
+    const read = readSync(fd, buffer, filled, buffer.length - filled, filled);
+    filled += read;
+    let newlines = 0;
+    for (let i = 0; i < filled && newlines < lines; i++) if (buffer[i] === 0x0a) newlines++;
+    if (read === 0 || newlines >= lines || filled >= MAX_HEAD_BYTES)
+      return buffer.toString('utf8', 0, filled);
+    if (filled === buffer.length) {
+      const larger = Buffer.allocUnsafe(Math.min(buffer.length * 2, MAX_HEAD_BYTES));
+      buffer.copy(larger, 0, 0, filled);
+      buffer = larger;
     }
-  } finally {
-    closeSync(fd);
   }
 }
 
@@ -148,17 +158,45 @@ function headerValue(lines: readonly string[], labels: readonly string[]): strin
   return undefined;
 }
 
+/**
+ * Opens an email file for reading, or undefined when the name is not a regular file (a
+ * symbolic link, a folder) or is gone.
+ */
+function openEmailFile(folder: string, file: string): number | undefined {
+  let fd: number;
+  try {
+    fd = openSync(join(folder, file), READ_NO_FOLLOW);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP' || code === 'ENOENT' || code === 'EISDIR') return undefined;
+    throw error;
+  }
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    return undefined;
+  }
+  return fd;
+}
+
 /** The listing fields of one email file; a file not in the format still gets a row. */
-function readEntry(folder: string, file: string): InboxEntry {
-  const path = join(folder, file);
-  const lines = readHead(path, 4).split('\n').slice(0, 4);
+function readEntry(folder: string, file: string): InboxEntry | undefined {
+  const fd = openEmailFile(folder, file);
+  if (fd === undefined) return undefined;
+  let head: string;
+  let modified: number;
+  try {
+    head = readHead(fd, 4);
+    modified = fstatSync(fd).mtimeMs;
+  } finally {
+    closeSync(fd);
+  }
+  const lines = head.split('\n').slice(0, 4);
   const from = headerValue(lines, ['From: ']);
   const receivedAt = headerValue(lines, ['Time and Date: ', 'Time and Date Received: '])?.trim();
   const title = headerValue(lines, ['Title: ']);
   if (from !== undefined && receivedAt !== undefined && title !== undefined) {
     return { file, from, receivedAt, title };
   }
-  const modified = statSync(path).mtimeMs;
   const underscore = file.indexOf('_');
   return {
     file,
@@ -171,8 +209,9 @@ function readEntry(folder: string, file: string): InboxEntry {
 /** The inbox (G.1): every email file, oldest first, by the receive time in its header. */
 export function listInbox(folder: string): InboxEntry[] {
   const entries = readdirSync(folder)
-    .filter((name) => name.endsWith('.txt') && !name.startsWith('.'))
-    .map((name) => readEntry(folder, name));
+    .filter(isEmailFileName)
+    .map((name) => readEntry(folder, name))
+    .filter((entry) => entry !== undefined);
   const keyed = entries.map((entry) => ({ entry, key: receivedTimeSortKey(entry.receivedAt) }));
   keyed.sort((a, b) =>
     a.key < b.key
@@ -188,6 +227,33 @@ export function listInbox(folder: string): InboxEntry[] {
   return keyed.map(({ entry }) => entry);
 }
 
-export function readEmailFile(folder: string, file: string): string {
-  return readFileSync(join(folder, file), 'utf8');
+/** An email's file name: `<something>.txt`, no separator, not hidden (temporary files are). */
+export function isEmailFileName(name: string): boolean {
+  return name.endsWith('.txt') && !name.startsWith('.') && !/[/\\\0]/.test(name);
+}
+
+/** An email file's text; undefined when there is no regular file of that name. */
+export function readEmailFile(folder: string, file: string): string | undefined {
+  if (!isEmailFileName(file)) return undefined;
+  const fd = openEmailFile(folder, file);
+  if (fd === undefined) return undefined;
+  try {
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Removes an email file durably; false when there is none of that name. */
+export function removeEmailFile(folder: string, file: string): boolean {
+  if (!isEmailFileName(file)) return false;
+  try {
+    if (!lstatSync(join(folder, file)).isFile()) return false;
+    unlinkSync(join(folder, file));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+  fsyncFolder(folder);
+  return true;
 }

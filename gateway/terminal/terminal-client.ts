@@ -1,19 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { codePointLength } from '../../protocol/text.js';
-import { decodeUtf8 } from '../../protocol/utf8.js';
-import {
-  MAX_CONTENT_CHARS,
-  MAX_TITLE_CHARS,
-  splitRecipients,
-  type EmailError,
-} from '../../protocol/email.js';
-import { isProtocolError } from '../../protocol/errors.js';
-import { clientLines, MenuChoice } from '../../protocol/texts.js';
-import { loadClientKeys } from '../client/keys.js';
-import type { Draft, MailClient, ReadResult } from '../client/mail-client.js';
-import { openSession, type ChannelKind } from '../client/session.js';
+import type { ChannelKind } from '../../protocol/channel-kinds.js';
+import { splitRecipients, type EmailError } from '../../protocol/email.js';
 import { enhancedClientLines } from '../../protocol/enhanced/lines.js';
+import { isProtocolError } from '../../protocol/errors.js';
+import { MAX_CONTENT_CHARS, MAX_TITLE_CHARS } from '../../protocol/limits.js';
+import { listInbox } from '../../protocol/operations/list-inbox.js';
+import { sendEmail } from '../../protocol/operations/send-email.js';
+import { terminate } from '../../protocol/operations/terminate.js';
+import { viewEmail } from '../../protocol/operations/view-email.js';
+import { codePointLength, printable, printableText } from '../../protocol/text.js';
+import { clientLines } from '../../protocol/texts.js';
+import { decodeUtf8 } from '../../protocol/utf8.js';
+import { loadClientKeys } from '../protocol-client/keys.js';
+import type { Draft, MailClient, ReadResult } from '../protocol-client/mail-client.js';
+import { openSession } from '../protocol-client/session.js';
 import type { LineInput } from './line-input.js';
 
 export interface TerminalOptions {
@@ -25,18 +26,25 @@ export interface TerminalOptions {
   server?: string;
   /** The protocol under the session (default classic). */
   channel?: ChannelKind;
+  /** How long to wait for any one answer of the server. */
+  replyTimeoutMs: number;
 }
 
 /** Thrown when input ends in the middle of a question. */
 class InputEnded extends Error {}
 
-/** The sample's display of an email (section IV, client 5). */
+/**
+ * The sample's display of an email (section IV, client 5). Every field came from another
+ * user, so none may act on the terminal: control and bidi characters are shown, not obeyed.
+ */
 function showEmail(result: ReadResult): string {
-  if (result.kind === 'refused' || !result.email) return `${result.text}\n`;
+  if (result.kind === 'refused' || !result.email) return `${printableText(result.text)}\n`;
   const email = result.email;
   return (
-    `\nFrom: ${email.from}\nTo: ${email.to.join(';')}\nTime and Date Received: ${email.receivedAt}\n` +
-    `Title: ${email.title}\nContent Length: ${email.contentLength}\nContents:\n${email.content}\n\n`
+    `\nFrom: ${printable(email.from)}\nTo: ${printable(email.to.join(';'))}\n` +
+    `Time and Date Received: ${printable(email.receivedAt)}\n` +
+    `Title: ${printable(email.title)}\nContent Length: ${email.contentLength}\n` +
+    `Contents:\n${printableText(email.content)}\n\n`
   );
 }
 
@@ -99,14 +107,15 @@ function composer(options: TerminalOptions): (problem?: EmailError) => Promise<D
 async function menuLoop(client: MailClient, options: TerminalOptions): Promise<void> {
   const { write } = options;
   for (;;) {
-    const answer = await options.input.ask(client.menu);
-    const choice = answer?.trim() ?? MenuChoice.terminate;
-    if (choice === MenuChoice.send) {
+    // The menu comes from the server: shown as text, never obeyed as terminal commands.
+    const answer = await options.input.ask(printableText(client.menu));
+    const choice = answer?.trim() ?? terminate.choice;
+    if (choice === sendEmail.choice) {
       await client.send(composer(options));
       write(`${clientLines.sent}\n`);
-    } else if (choice === MenuChoice.inbox) {
-      write(`${(await client.listInbox()).text}\n`);
-    } else if (choice === MenuChoice.view) {
+    } else if (choice === listInbox.choice) {
+      write(`${printableText((await client.listInbox()).text)}\n`);
+    } else if (choice === viewEmail.choice) {
       const result = await client.read(async () => {
         const line = await options.input.ask(clientLines.indexPrompt);
         if (line === null) throw new InputEnded();
@@ -115,11 +124,19 @@ async function menuLoop(client: MailClient, options: TerminalOptions): Promise<v
       write(showEmail(result));
     } else {
       if (answer === null) write('\n');
-      await client.terminate(answer === null ? MenuChoice.terminate : choice);
+      await client.terminate(answer === null ? terminate.choice : choice);
       write(`${clientLines.terminated}\n`);
       return;
     }
   }
+}
+
+/** What the person is told when the session cannot start or goes on no longer. */
+function failureText(error: unknown, replyTimeoutMs: number): string | undefined {
+  if (isProtocolError(error, 'IDLE_TIMEOUT'))
+    return `The server did not answer within ${replyTimeoutMs / 1000} s`;
+  if (isProtocolError(error)) return error.message;
+  return undefined;
 }
 
 /** The terminal client of the sample sessions (section IV). Resolves with the exit code. */
@@ -140,17 +157,17 @@ export async function runTerminalClient(options: TerminalOptions): Promise<numbe
       credentials: { username, password },
       keys: loadClientKeys(options.keysDir, username),
       channel: options.channel ?? 'classic',
+      replyTimeoutMs: options.replyTimeoutMs,
     });
   } catch (error) {
     if (isProtocolError(error, 'LOGIN_REJECTED')) {
       write(`${clientLines.rejected}\n`);
       return 1;
     }
-    if (isProtocolError(error)) {
-      write(`${error.message}\nTerminating.\n`);
-      return 1;
-    }
-    throw error;
+    const text = failureText(error, options.replyTimeoutMs);
+    if (text === undefined) throw error;
+    write(`${printable(text)}\nTerminating.\n`);
+    return 1;
   }
   if (client.serverFingerprint !== undefined) {
     write(
@@ -168,11 +185,10 @@ export async function runTerminalClient(options: TerminalOptions): Promise<numbe
       write('\nInput ended: the connection is closed; nothing unfinished was sent.\n');
       return 1;
     }
-    if (isProtocolError(error)) {
-      client.destroy();
-      write(`\nThe session ended: ${error.message}.\n`);
-      return 1;
-    }
-    throw error;
+    const text = failureText(error, options.replyTimeoutMs);
+    if (text === undefined) throw error;
+    client.destroy();
+    write(`\nThe session ended: ${printable(text)}.\n`);
+    return 1;
   }
 }

@@ -1,25 +1,8 @@
-import type { MessageChannel } from '../../protocol/channel.js';
-import type { LoginCredentials } from '../../protocol/classic.js';
+import { channels, type ChannelKind } from '../../protocol/channels.js';
 import { FramedSocket } from '../../protocol/framing.js';
-import { classicLogin } from './classic-login.js';
+import type { ClientKeys, LoginCredentials } from '../../protocol/login.js';
 import { connectTcp } from './connect.js';
-import { enhancedLogin } from './enhanced-login.js';
-import type { ClientKeys } from './keys.js';
 import { MailClient } from './mail-client.js';
-
-export type ChannelKind = 'classic' | 'enhanced';
-
-/** The client's side of a login, per channel kind: resolves with the channel for the session layer. */
-export type ClientLogin = (
-  framed: FramedSocket,
-  credentials: LoginCredentials,
-  keys: ClientKeys,
-) => Promise<MessageChannel>;
-
-export const clientLogins: Readonly<Record<ChannelKind, ClientLogin | undefined>> = {
-  classic: classicLogin,
-  enhanced: enhancedLogin,
-};
 
 export interface OpenSessionOptions {
   host: string;
@@ -32,11 +15,8 @@ export interface OpenSessionOptions {
   replyTimeoutMs?: number;
 }
 
-/** Connects, logs in and waits for the menu. */
+/** Connects, logs in over the chosen channel kind and waits for the menu. */
 export async function openSession(options: OpenSessionOptions): Promise<MailClient> {
-  const kind = options.channel ?? 'classic';
-  const login = clientLogins[kind];
-  if (!login) throw new Error(`the ${kind} protocol is not available`);
   const socket = await connectTcp({
     host: options.host,
     port: options.port,
@@ -44,6 +24,7 @@ export async function openSession(options: OpenSessionOptions): Promise<MailClie
   });
   const framed = new FramedSocket(socket, { idleTimeoutMs: options.replyTimeoutMs ?? 0 });
   try {
+    const login = channels[options.channel ?? 'classic'].clientLogin;
     const channel = await login(framed, options.credentials, options.keys);
     return await MailClient.start(channel, options.credentials.username);
   } catch (error) {

@@ -1,16 +1,24 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  deliver,
   emailFileStem,
   listInbox,
   readEmailFile,
   removeTempFiles,
   tempFilePrefix,
-} from '../mail-server/mailstore.js';
-import { formatStoredEmail } from '../protocol/email.js';
+  writeEmailFile as deliver,
+} from '../../mail-server/store/maildir-files.js';
+import { formatStoredEmail } from '../../protocol/email.js';
 
 let folder: string;
 beforeEach(() => {
@@ -116,5 +124,28 @@ describe('mail store', () => {
     expect(readdirSync(folder)).toEqual([`${tempFilePrefix(222)}def`]);
     removeTempFiles(folder);
     expect(readdirSync(folder)).toEqual([]);
+  });
+
+  it('never reads through a symbolic link planted in an inbox, nor lists a folder', () => {
+    const outside = join(folder, '..', `secret-${Date.now()}.txt`);
+    writeFileSync(
+      outside,
+      formatStoredEmail(
+        { from: 'root', to: ['x'], title: 'secret', content: 'root:x:0:0' },
+        '2022-01-01 00:00:00',
+      ),
+    );
+    try {
+      symlinkSync(outside, join(folder, 'client1_link.txt'));
+      symlinkSync('/etc/passwd', join(folder, 'client1_passwd.txt'));
+      mkdirSync(join(folder, 'client1_dir.txt'));
+      deliver(folder, 'client1_real', stored('real', '2022-01-01 00:00:00'));
+      expect(listInbox(folder).map((entry) => entry.file)).toEqual(['client1_real.txt']);
+      expect(readEmailFile(folder, 'client1_link.txt')).toBeUndefined();
+      expect(readEmailFile(folder, 'client1_passwd.txt')).toBeUndefined();
+      expect(readEmailFile(folder, '../x.txt')).toBeUndefined();
+    } finally {
+      rmSync(outside, { force: true });
+    }
   });
 });

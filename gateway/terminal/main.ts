@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+/**
+ * `npm run client -- [options]`: the terminal client of the sample sessions.
+ * `npm run client:enhanced` (or --enhanced) speaks the enhanced protocol.
+ */
+import { Command, Option } from 'commander';
+import { channels } from '../../protocol/channels.js';
+import { integerArgument, parseCommandLine } from '../../protocol/program.js';
+import { LineInput } from './line-input.js';
+import { runTerminalClient } from './terminal-client.js';
+
+const command = new Command('npm run client --')
+  .description('The terminal client of the Secure Mail Transfer Protocol.')
+  .option(
+    '--keys <dir>',
+    'where <user>_private.pem and server_public.pem are, directly or in DIR/<user>/ (default: the current folder)',
+  )
+  .addOption(
+    new Option(
+      '--port <n>',
+      `the mail server's port (default ${channels.classic.defaultPort}; ${channels.enhanced.defaultPort} with --enhanced)`,
+    ).argParser(integerArgument(1, 65535)),
+  )
+  .option('--server <host>', 'the mail server; asked for when not given')
+  .option(
+    '--enhanced',
+    'use the enhanced protocol: the server proves its identity, records are authenticated (AES-256-GCM); prints what it verified',
+  )
+  .addOption(
+    new Option('--timeout <secs>', 'how long to wait for any one answer of the server')
+      .default(60)
+      .argParser(integerArgument(1)),
+  );
+
+const values = parseCommandLine(command, process.argv.slice(2)).opts<{
+  keys?: string;
+  port?: number;
+  server?: string;
+  enhanced?: boolean;
+  timeout: number;
+}>();
+const kind = values.enhanced ? 'enhanced' : 'classic';
+const input = new LineInput(process.stdin, process.stdout);
+const code = await runTerminalClient({
+  input,
+  write: (text) => process.stdout.write(text),
+  keysDir: values.keys ?? process.cwd(),
+  port: values.port ?? channels[kind].defaultPort,
+  server: values.server,
+  channel: kind,
+  replyTimeoutMs: values.timeout * 1000,
+});
+input.close();
+process.exitCode = code;

@@ -1,0 +1,60 @@
+/**
+ * Where mail is kept, behind one interface (as Dovecot's mail-storage): the session layer
+ * hands over emails and asks for listings and emails, and never knows whether they live in
+ * folders of files, in memory or in a database. Every implementation passes the same contract
+ * tests (test/mail-server/store-contract.ts).
+ */
+import type { Email } from '../../protocol/email.js';
+
+/** An email as the server received it, to be stored in each recipient's inbox (section F). */
+export interface IncomingEmail {
+  email: Email;
+  /** Its content's length in code points, already counted. */
+  contentLength: number;
+  /** Section F's "Time and Date": when the server received it complete. */
+  receivedAt: string;
+}
+
+/** What happened to one recipient's copy. */
+export type DeliveryOutcome =
+  | { recipient: string; status: 'delivered'; id: string }
+  | { recipient: string; status: 'failed'; reason: string };
+
+/** One row of an inbox listing, oldest first. `id` names the email for as long as it is kept. */
+export interface MailboxEntry {
+  id: string;
+  from: string;
+  receivedAt: string;
+  title: string;
+}
+
+/** An email of an inbox: by its 1-based index in the listing order, or by its id. */
+export type EmailRef = { index: number } | { id: string };
+
+export interface MailStore {
+  /**
+   * Stores the email in the inbox of each recipient (known users only: the caller has checked).
+   * Each copy is stored whole or not at all; a store that can do so stores all or none.
+   */
+  deliver(incoming: IncomingEmail, recipients: readonly string[]): Promise<DeliveryOutcome[]>;
+  /** The user's inbox, oldest first (G.1). */
+  list(user: string): Promise<MailboxEntry[]>;
+  /** The stored text of one email (section F), exactly as stored; undefined when there is none. */
+  read(user: string, ref: EmailRef): Promise<string | undefined>;
+  /** Removes one email for good; false when the user has no email of that id. */
+  remove(user: string, id: string): Promise<boolean>;
+  /**
+   * Clears what a process that died while storing left unfinished: that process's leftovers,
+   * or everything unfinished when no process is named (at start, before any session runs).
+   * Returns a description of each thing removed.
+   */
+  recover(deadProcess?: number): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/** Runs synchronous store work as a promise: a throw becomes a rejection, as an async store's would. */
+export function promised<T>(work: () => T): Promise<T> {
+  return new Promise((resolve) => {
+    resolve(work());
+  });
+}

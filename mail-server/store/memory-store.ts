@@ -1,0 +1,85 @@
+/**
+ * A store in memory: for tests and for a server run in one process. It proves the MailStore
+ * interface is not the Maildir layout by another name.
+ */
+import { formatStoredEmail, receivedTimeSortKey } from '../../protocol/email.js';
+import type {
+  DeliveryOutcome,
+  EmailRef,
+  IncomingEmail,
+  MailboxEntry,
+  MailStore,
+} from './mail-store.js';
+import { promised } from './mail-store.js';
+
+interface Kept extends MailboxEntry {
+  text: string;
+}
+
+/** Oldest first; a stable sort keeps emails of the same time in the order they came. */
+const byReceiveTime = (a: Kept, b: Kept): number => {
+  const [keyA, keyB] = [receivedTimeSortKey(a.receivedAt), receivedTimeSortKey(b.receivedAt)];
+  return keyA < keyB ? -1 : keyA > keyB ? 1 : 0;
+};
+
+export class MemoryStore implements MailStore {
+  readonly #inboxes = new Map<string, Kept[]>();
+  #nextId = 1;
+
+  constructor(users: Iterable<string>) {
+    for (const user of users) this.#inboxes.set(user, []);
+  }
+
+  #inbox(user: string): Kept[] {
+    const inbox = this.#inboxes.get(user);
+    if (!inbox) throw new Error(`no inbox for "${user.slice(0, 64)}"`);
+    return inbox;
+  }
+
+  deliver(incoming: IncomingEmail, recipients: readonly string[]): Promise<DeliveryOutcome[]> {
+    return promised(() => {
+      const { email, contentLength, receivedAt } = incoming;
+      const text = formatStoredEmail(email, receivedAt, contentLength);
+      // All or none: every inbox is found before any is written.
+      const inboxes = recipients.map((recipient) => this.#inbox(recipient));
+      return recipients.map((recipient, i): DeliveryOutcome => {
+        const id = `m${this.#nextId++}`;
+        const inbox = inboxes[i] ?? [];
+        inbox.push({ id, from: email.from, receivedAt, title: email.title, text });
+        inbox.sort(byReceiveTime);
+        return { recipient, status: 'delivered', id };
+      });
+    });
+  }
+
+  list(user: string): Promise<MailboxEntry[]> {
+    return promised(() =>
+      this.#inbox(user).map(({ id, from, receivedAt, title }) => ({ id, from, receivedAt, title })),
+    );
+  }
+
+  read(user: string, ref: EmailRef): Promise<string | undefined> {
+    return promised(() => {
+      const inbox = this.#inbox(user);
+      return ('id' in ref ? inbox.find((entry) => entry.id === ref.id) : inbox[ref.index - 1])
+        ?.text;
+    });
+  }
+
+  remove(user: string, id: string): Promise<boolean> {
+    return promised(() => {
+      const inbox = this.#inbox(user);
+      const at = inbox.findIndex((entry) => entry.id === id);
+      if (at >= 0) inbox.splice(at, 1);
+      return at >= 0;
+    });
+  }
+
+  recover(): Promise<string[]> {
+    return Promise.resolve([]);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,120 @@
+/**
+ * Keeps the login throttle's state in the server's home, so that a restart does not lift a
+ * lock. Written at most once a second while it changes, and at close; atomically (a
+ * temporary file, then rename), never through a symbolic link.
+ */
+import {
+  closeSync,
+  constants,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from './log.js';
+import { ThrottleBook, type ThrottleEntry, type ThrottleSnapshot } from './throttle.js';
+
+export const THROTTLE_FILE = 'login-throttle.json';
+const SAVE_EVERY_MS = 1000;
+
+function isEntry(value: unknown): value is ThrottleEntry {
+  if (typeof value !== 'object' || value === null) return false;
+  const { failures, lockedUntil, lastFailure } = value as Record<string, unknown>;
+  return [failures, lockedUntil, lastFailure].every(
+    (n) => typeof n === 'number' && Number.isFinite(n),
+  );
+}
+
+/** Reads a saved state; anything missing or malformed gives a fresh book (and is logged). */
+function readSnapshot(file: string, log: Logger): ThrottleSnapshot | undefined {
+  let text: string;
+  try {
+    const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      text = readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      log.warn(
+        { file, err: (error as Error).message },
+        'login throttle state not read; starting afresh',
+      );
+    return undefined;
+  }
+  try {
+    const parsed = JSON.parse(text) as { entries?: unknown; knownDevices?: unknown };
+    const entries: Record<string, ThrottleEntry> = {};
+    for (const [key, value] of Object.entries(parsed.entries ?? {}))
+      if (isEntry(value)) entries[key] = value;
+    const knownDevices: Record<string, number> = {};
+    for (const [key, value] of Object.entries(parsed.knownDevices ?? {}))
+      if (typeof value === 'number') knownDevices[key] = value;
+    return { entries, knownDevices };
+  } catch (error) {
+    log.warn(
+      { file, err: (error as Error).message },
+      'login throttle state malformed; starting afresh',
+    );
+    return undefined;
+  }
+}
+
+function writeAtomically(folder: string, name: string, text: string): void {
+  const temp = join(folder, `.${name}.${randomBytes(6).toString('hex')}`);
+  const fd = openSync(
+    temp,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    0o600,
+  );
+  try {
+    const data = Buffer.from(text);
+    let written = 0;
+    while (written < data.length) written += writeSync(fd, data, written);
+    fsyncSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    unlinkSync(temp);
+    throw error;
+  }
+  closeSync(fd);
+  renameSync(temp, join(folder, name));
+}
+
+/** The parent's throttle book, loaded from the home and saved back while the server runs. */
+export class PersistentThrottle {
+  readonly book: ThrottleBook;
+  readonly #home: string;
+  readonly #log: Logger;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(home: string, log: Logger, now: () => number = Date.now) {
+    this.#home = home;
+    this.#log = log;
+    this.book = new ThrottleBook(now, readSnapshot(join(home, THROTTLE_FILE), log));
+    this.#timer = setInterval(() => {
+      this.save();
+    }, SAVE_EVERY_MS);
+    this.#timer.unref();
+  }
+
+  /** Writes the state when it changed since the last write. */
+  save(): void {
+    if (!this.book.takeChanged()) return;
+    try {
+      writeAtomically(this.#home, THROTTLE_FILE, `${JSON.stringify(this.book.snapshot())}\n`);
+    } catch (error) {
+      this.#log.error({ err: (error as Error).message }, 'login throttle state could not be saved');
+    }
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+    this.save();
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * The enhanced login, both sides: the signed handshake (handshake.ts), then the client's
+ * credentials in the first record (its username, its password and its RSA-PSS signature over
+ * the transcript hash and the username), answered by the server's first record: "OK", or
+ * "Invalid username or password" followed by an authenticated close.
+ */
+import type { EnhancedChannel } from './channel.js';
+import { isProtocolError, ProtocolError } from '../errors.js';
+import type { FramedSocket } from '../framing.js';
+import type { ClientKeys, LoginAccount, LoginCredentials, ServerLoginPolicy } from '../login.js';
+import { LOGIN_REJECTED } from '../texts.js';
+import { clientHandshake, serverHandshake } from './handshake.js';
+import { decodeClientAuth, encodeClientAuth } from './messages.js';
+import { LOGIN_ACCEPTED } from './suite.js';
+import { clientSignedContent, pssSign, pssVerify } from './transcript.js';
+
+/**
+ * The client's side. The server's identity is verified by the handshake before anything
+ * secret is sent. Throws HANDSHAKE_FAILED for a server that cannot prove its identity,
+ * LOGIN_REJECTED when the server refuses the credentials.
+ */
+export async function clientEnhancedLogin(
+  framed: FramedSocket,
+  credentials: LoginCredentials,
+  keys: ClientKeys,
+): Promise<EnhancedChannel> {
+  const { channel, transcriptHash } = await clientHandshake(framed, keys.serverPublicKey);
+  const signature = pssSign(
+    keys.privateKey(),
+    clientSignedContent(transcriptHash, credentials.username),
+  );
+  await channel.sendBytes(encodeClientAuth({ ...credentials, signature }));
+  let answer: string;
+  try {
+    answer = await channel.receive();
+  } catch (error) {
+    // A server that closes without an answer refused us; say so the way a refusal is said.
+    if (isProtocolError(error, 'CONNECTION_CLOSED'))
+      throw new ProtocolError('LOGIN_REJECTED', LOGIN_REJECTED, { cause: error });
+    throw error;
+  }
+  if (answer !== LOGIN_ACCEPTED) {
+    await channel.close();
+    throw new ProtocolError('LOGIN_REJECTED', LOGIN_REJECTED);
+  }
+  return channel;
+}
+
+/** Runs a step of the login; a handshake that fails is told to the policy before it is thrown. */
+async function handshakeStep<T, A extends LoginAccount>(
+  policy: ServerLoginPolicy<A>,
+  step: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    // A classic client, a scanner, a garbled hello, a record of another session (a replay):
+    // nothing from it reaches the password check.
+    if (isProtocolError(error, 'HANDSHAKE_FAILED') || isProtocolError(error, 'RECORD_AUTH_FAILED'))
+      policy.events?.handshakeFailed?.(error.message);
+    throw error;
+  }
+}
+
+/**
+ * The server's side: the signed handshake, then the credentials, checked by the policy with
+ * the client's proof of its key. Every refusal gets the same answer. Resolves with undefined
+ * when the login was refused (the channel is closed then).
+ */
+export async function serverEnhancedLogin<A extends LoginAccount>(
+  framed: FramedSocket,
+  policy: ServerLoginPolicy<A>,
+  peer: string,
+): Promise<{ account: A; channel: EnhancedChannel } | undefined> {
+  const { channel, transcriptHash } = await handshakeStep(policy, () =>
+    serverHandshake(framed, policy.serverPrivateKey),
+  );
+  policy.events?.handshake?.();
+  const auth = await handshakeStep(policy, async () =>
+    decodeClientAuth(await channel.receiveBytes()),
+  );
+  const signed = clientSignedContent(transcriptHash, auth.username);
+  const account = await policy.authenticate({
+    username: auth.username,
+    password: auth.password,
+    peer,
+    provesKeyOf: (publicKey) => pssVerify(publicKey, signed, auth.signature),
+  });
+  if (!account) {
+    await channel.send(LOGIN_REJECTED).catch(() => undefined);
+    await channel.close();
+    policy.events?.refused?.(auth.username);
+    return undefined;
+  }
+  await channel.send(LOGIN_ACCEPTED);
+  policy.events?.accepted?.(account);
+  return { account, channel };
+}

@@ -1,0 +1,40 @@
+/**
+ * The session layer (E.4–I): after login, the server sends the menu, the client answers with
+ * a choice, and the two ends run that choice's operation. Each operation is described once, in
+ * its own module of this folder, with both of its sides; the server's handler table, the client
+ * library's methods and the menu text are derived from these descriptions (menu.ts).
+ */
+import type { MessageChannel } from '../channel.js';
+import type { Email, EmailError } from '../email.js';
+import type { InboxRow } from '../inbox.js';
+
+/**
+ * What the server does with each operation (storage and policy), as smtp-server's onData
+ * hooks: the protocol never knows where mail goes.
+ */
+export interface SessionHooks {
+  /** F.3: a well-formed email arrived, received complete at `receivedAt` (section F's time). */
+  onEmail(email: Email, contentLength: number, receivedAt: string): Promise<void>;
+  /** F.3: what arrived is not a section D email within its limits; it is not stored. */
+  onRejectedEmail(problem: EmailError): void;
+  /** G.1: the listing, oldest first, indexed from 1. */
+  onList(): Promise<InboxRow[]>;
+  /** H.3: the stored email at a 1-based index of the listing, or how many there are when none is there. */
+  onRead(index: number): Promise<{ text: string } | { count: number }>;
+  /** I.1: the client ends the session (choice 4 or an unknown choice). */
+  onTerminate(): void;
+  /** The client answered something the protocol did not ask for, that it can go on without. */
+  onOddReply?(expected: string, received: string): void;
+}
+
+/** One menu operation, both sides. `Request` is what the client passes in, `Result` what it gets back. */
+export interface MenuOperation<Request, Result> {
+  /** What the client sends to choose it (E.5). */
+  choice: string;
+  /** Its line in the menu. */
+  label: string;
+  /** The client's side, after the choice was sent; the next menu is read by the caller. */
+  client(channel: MessageChannel, request: Request): Promise<Result>;
+  /** The server's side, after the choice was received; the next menu is sent by the caller. */
+  server(channel: MessageChannel, hooks: SessionHooks): Promise<void>;
+}

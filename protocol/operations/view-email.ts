@@ -1,0 +1,54 @@
+/**
+ * H, viewing an email:
+ *
+ *   server -> client  "the server request email index"
+ *   client -> server  the index, from 1, in the last listing
+ *   server -> client  the stored email (section F), or "Invalid email index: ..." when there is none
+ */
+import { EmailError, parseStoredEmail, type StoredEmail } from '../email.js';
+import { INVALID_INDEX_PREFIX, REQUEST_EMAIL_INDEX, invalidIndexText } from '../texts.js';
+import { expectMessage } from './expect.js';
+import type { MenuOperation } from './types.js';
+
+export type ReadResult =
+  /** `email` is undefined when the text is not in the stored format (another implementation's file, say). */
+  | { kind: 'email'; text: string; email: StoredEmail | undefined }
+  | { kind: 'refused'; text: string };
+
+/** The index, asked for once the server has requested it (the terminal client asks the user then). */
+export type IndexSource = () => Promise<string>;
+
+/** An index as the server takes it: up to nine digits; anything else names no email. */
+export function parseEmailIndex(answer: string): number | undefined {
+  const trimmed = answer.trim();
+  return /^\d{1,9}$/.test(trimmed) ? Number(trimmed) : undefined;
+}
+
+export const viewEmail: MenuOperation<IndexSource, ReadResult> = {
+  choice: '3',
+  label: 'Display the email contents',
+
+  async client(channel, index) {
+    await expectMessage(channel, REQUEST_EMAIL_INDEX);
+    await channel.send(await index());
+    const text = await channel.receive();
+    if (text.startsWith(INVALID_INDEX_PREFIX)) return { kind: 'refused', text };
+    let email: StoredEmail | undefined;
+    try {
+      email = parseStoredEmail(text);
+    } catch (error) {
+      if (!(error instanceof EmailError)) throw error;
+    }
+    return { kind: 'email', text, email };
+  },
+
+  async server(channel, hooks) {
+    await channel.send(REQUEST_EMAIL_INDEX);
+    const answer = await channel.receive();
+    const index = parseEmailIndex(answer);
+    const found = await hooks.onRead(index ?? 0);
+    await channel.send(
+      'text' in found ? found.text : invalidIndexText(answer.trim().slice(0, 20), found.count),
+    );
+  },
+};

@@ -1,0 +1,53 @@
+/**
+ * What every program of the project (servers, clients, gateway, scripts) shares beyond the
+ * wire: how an integer option is read, and where diagnostics go.
+ */
+import { CommanderError, InvalidArgumentError, type Command } from 'commander';
+import { pino, type Logger } from 'pino';
+
+export type { Logger };
+
+/** A commander argument parser for a whole number in [min, max]. */
+export function integerArgument(min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    const number = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(number) || number < min || number > max) {
+      throw new InvalidArgumentError(
+        max === Number.MAX_SAFE_INTEGER
+          ? `expected a whole number of at least ${min}`
+          : `expected a whole number from ${min} to ${max}`,
+      );
+    }
+    return number;
+  };
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug'] as const;
+
+/**
+ * Diagnostics go to stderr as JSON lines; stdout is kept for what the program says to its
+ * user (the specification's lines, a sign-in link). Synchronous, so that a line written just
+ * before a process dies is not lost.
+ */
+export function createLogger(level: string, bindings: Record<string, unknown> = {}): Logger {
+  return pino(
+    { level, base: { pid: process.pid, ...bindings } },
+    pino.destination({ fd: 2, sync: true }),
+  );
+}
+
+/**
+ * Parses a program's command line. `--help` prints the usage (every option with its default)
+ * and exits 0; a mistake prints what is wrong and the usage, and exits 2.
+ */
+export function parseCommandLine(command: Command, argv: readonly string[]): Command {
+  command.exitOverride().showHelpAfterError().allowExcessArguments(false);
+  try {
+    return command.parse(argv, { from: 'user' });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    process.exit(
+      error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : 2,
+    );
+  }
+}

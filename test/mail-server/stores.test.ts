@@ -1,0 +1,22 @@
+/** The mail store contract against each store that needs nothing but this process. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MaildirStore } from '../../mail-server/store/maildir-store.js';
+import { MemoryStore } from '../../mail-server/store/memory-store.js';
+import { CONTRACT_USERS, storeContract } from './store-contract.js';
+
+storeContract('Maildir', () => {
+  const home = mkdtempSync(join(tmpdir(), 'sealed-mail-maildir-'));
+  return Promise.resolve({
+    store: new MaildirStore(home, CONTRACT_USERS),
+    cleanup: () => {
+      rmSync(home, { recursive: true, force: true });
+      return Promise.resolve();
+    },
+  });
+});
+
+storeContract('memory', () =>
+  Promise.resolve({ store: new MemoryStore(CONTRACT_USERS), cleanup: () => Promise.resolve() }),
+);

@@ -1,0 +1,140 @@
+/** The login throttle's rules, with a clock of its own so that no test waits. */
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '../../mail-server/log.js';
+import { ThrottleBook, throttlePolicies } from '../../mail-server/throttle.js';
+import { PersistentThrottle, THROTTLE_FILE } from '../../mail-server/throttle-file.js';
+
+function bookAt(start = 1_000_000): {
+  book: ThrottleBook;
+  advance: (ms: number) => void;
+  now: () => number;
+} {
+  let now = start;
+  return {
+    book: new ThrottleBook(() => now),
+    advance: (ms) => {
+      now += ms;
+    },
+    now: () => now,
+  };
+}
+
+/** One attempt that is checked and fails; returns whether it was admitted. */
+const fail = (book: ThrottleBook, user: string, address: string): boolean => {
+  const admission = book.admit(user, address);
+  admission.settle('failed');
+  return admission.allowed;
+};
+
+describe('login throttle', () => {
+  it('admits three failures of one user from one address, then locks that pair for 1 s, 2 s, 4 s', () => {
+    const { book, advance } = bookAt();
+    for (let i = 0; i < 3; i++) expect(fail(book, 'client2', 'a')).toBe(true);
+    expect(fail(book, 'client2', 'a')).toBe(true); // the first over the free failures: locks 1 s
+    expect(book.admit('client2', 'a').allowed).toBe(false);
+    advance(999);
+    expect(book.admit('client2', 'a').allowed).toBe(false);
+    advance(1);
+    expect(fail(book, 'client2', 'a')).toBe(true);
+    expect(book.lockedFor('userAtAddress', 'client2', 'a')).toBe(2000);
+    advance(2000);
+    expect(fail(book, 'client2', 'a')).toBe(true);
+    expect(book.lockedFor('userAtAddress', 'client2', 'a')).toBe(4000);
+  });
+
+  it('lets exactly one of many parallel guesses through when a lock expires', () => {
+    const { book, advance } = bookAt();
+    for (let i = 0; i < 4; i++) fail(book, 'client2', 'a');
+    advance(1000);
+    const parallel = Array.from({ length: 40 }, () => book.admit('client2', 'a'));
+    expect(parallel.filter((admission) => admission.allowed)).toHaveLength(1);
+    for (const admission of parallel) admission.settle('failed');
+    expect(book.admit('client2', 'a').allowed).toBe(false);
+  });
+
+  it('admits no more parallel attempts than a key has free failures left', () => {
+    const { book } = bookAt();
+    fail(book, 'client2', 'a');
+    const parallel = Array.from({ length: 10 }, () => book.admit('client2', 'a'));
+    expect(parallel.filter((admission) => admission.allowed)).toHaveLength(2);
+  });
+
+  it('does not let a guesser on one address keep the owner out from another for long', () => {
+    const { book, advance } = bookAt();
+    // The guesser hammers client2 from one address for an hour, taking every admitted chance.
+    for (let second = 0; second < 3600; second++) {
+      const admission = book.admit('client2', '203.0.113.9');
+      admission.settle(admission.allowed ? 'failed' : 'abandoned');
+      advance(1000);
+    }
+    // The user-wide lock never exceeds its ceiling: the owner gets in within it.
+    let waited = 0;
+    while (!book.admit('client2', '198.51.100.7').allowed) {
+      advance(1000);
+      waited += 1000;
+    }
+    expect(waited).toBeLessThanOrEqual(throttlePolicies.user.maxLockMs);
+    expect(book.lockedFor('userAtAddress', 'client2', '203.0.113.9')).toBeGreaterThan(60_000);
+  });
+
+  it('slows a guesser who rotates addresses, but not the owner on a known device', () => {
+    const { book, advance } = bookAt();
+    const owner = book.admit('client2', '198.51.100.7');
+    owner.settle('succeeded');
+    for (let i = 0; i < 30; i++) {
+      const admission = book.admit('client2', `203.0.113.${i}`);
+      admission.settle(admission.allowed ? 'failed' : 'abandoned');
+    }
+    expect(book.admit('client2', '203.0.113.200').allowed).toBe(false);
+    expect(book.lockedFor('user', 'client2', '')).toBeGreaterThan(0);
+    const again = book.admit('client2', '198.51.100.7');
+    expect(again.allowed).toBe(true);
+    again.settle('succeeded');
+    advance(1);
+  });
+
+  it('locks an address that fails for many users, and only that address', () => {
+    const { book } = bookAt();
+    for (let i = 0; i < throttlePolicies.address.freeFailures + 1; i++)
+      expect(fail(book, `user${i}`, '10.0.0.9')).toBe(true);
+    expect(book.admit('user99', '10.0.0.9').allowed).toBe(false);
+    expect(book.admit('user99', '10.0.0.10').allowed).toBe(true);
+  });
+
+  it('lets honest logins that arrive together through: many clients of one user, many users of one address', () => {
+    const { book } = bookAt();
+    const one = Array.from({ length: 50 }, () => book.admit('client1', '10.0.0.1'));
+    const many = Array.from({ length: 50 }, (_, i) => book.admit(`user${i}`, '10.0.0.2'));
+    expect([...one, ...many].every((admission) => admission.allowed)).toBe(true);
+    for (const admission of [...one, ...many]) admission.settle('succeeded');
+  });
+
+  it('counts nothing for an attempt that was refused or abandoned', () => {
+    const { book } = bookAt();
+    for (let i = 0; i < 3; i++) fail(book, 'client2', 'a');
+    book.admit('client2', 'a').settle('abandoned');
+    // Still one free failure left: had the abandoned attempt counted, this would lock.
+    expect(fail(book, 'client2', 'a')).toBe(true);
+  });
+
+  it('keeps its locks through a restart, in a file of the home written atomically', () => {
+    const home = mkdtempSync(join(tmpdir(), 'sealed-mail-throttle-'));
+    const log = createLogger('fatal');
+    try {
+      const first = new PersistentThrottle(home, log);
+      for (let i = 0; i < 8; i++) fail(first.book, 'client2', '10.0.0.1');
+      first.close();
+      expect(statSync(join(home, THROTTLE_FILE)).mode & 0o777).toBe(0o600);
+      expect(JSON.parse(readFileSync(join(home, THROTTLE_FILE), 'utf8'))).toHaveProperty('entries');
+      const second = new PersistentThrottle(home, log);
+      expect(second.book.admit('client2', '10.0.0.1').allowed).toBe(false);
+      expect(second.book.lockedFor('userAtAddress', 'client2', '10.0.0.1')).toBeGreaterThan(0);
+      second.close();
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
