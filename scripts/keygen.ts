@@ -11,7 +11,11 @@ const USAGE = `Usage: npm run keygen -- --out DIR [options]
   --passwords p,q,...  their passwords, in the same order (default password1, password2, ...)
   --hash               store scrypt hashes in user_pass.json instead of plain passwords
   --force              replace keys that already exist
-  --help               show this text`;
+  --help               show this text
+
+Folders are made 0700, private keys and user_pass.json 0600, public keys 0644. A symbolic
+link at any folder or file, a folder of another user or one writable by group or others
+(--out included) stops the run before anything is written, with or without --force.`;
 
 const list = (value: string | undefined): string[] | undefined =>
   value?.split(',').map((item) => item.trim());
