@@ -65,7 +65,7 @@ const publicKeyOf =
 /**
  * Every folder and file a setup writes: `out/server/` (the server's home: its key pair, every
  * user's public key, user_pass.json and the inbox folders) and `out/<user>/` (that user's
- * machine: its key pair and server_public.pem).
+ * machine: its key pair, server_public.pem, and a keyring with every user's public key).
  */
 function layoutOf(out: string, users: readonly string[]): Layout {
   const serverHome = join(out, 'server');
@@ -84,7 +84,8 @@ function layoutOf(out: string, users: readonly string[]): Layout {
   ];
   for (const user of users) {
     const machine = join(out, user);
-    folders.push(join(serverHome, user), machine);
+    const keyring = join(machine, 'keyring');
+    folders.push(join(serverHome, user), machine, keyring);
     files.push(
       {
         path: join(serverHome, `${user}_public.pem`),
@@ -102,6 +103,11 @@ function layoutOf(out: string, users: readonly string[]): Layout {
         mode: PUBLIC_MODE,
         content: (material) => material.server.publicPem,
       },
+      ...users.map((correspondent) => ({
+        path: join(keyring, `${correspondent}_public.pem`),
+        mode: PUBLIC_MODE,
+        content: publicKeyOf(correspondent),
+      })),
     );
   }
   // Last, so that a run that fails midway leaves no passwords for keys that were not written.

@@ -6,7 +6,8 @@ import { DEFAULT_USERS, KeySetupError, writeKeySetup } from './key-setup.js';
 const USAGE = `Usage: npm run keygen -- --out DIR [options]
 
   --out DIR            where to write DIR/server/ (the server's home) and DIR/<user>/
-                       (each user's machine: its key pair and server_public.pem)
+                       (each user's machine: its key pair, server_public.pem, and
+                       keyring/<name>_public.pem for every user, itself included)
   --users a,b,...      usernames (default client1,client2,client3,client4,client5)
   --passwords p,q,...  their passwords, in the same order (default password1, password2, ...)
   --hash               store scrypt hashes in user_pass.json instead of plain passwords
