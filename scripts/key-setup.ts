@@ -1,9 +1,16 @@
-import { chmod, mkdir, readdir, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateRsaKeyPair } from '../protocol/crypto.js';
+import { generateRsaKeyPair, type PemKeyPair } from '../protocol/crypto.js';
 import { USERNAME_PATTERN } from '../protocol/limits.js';
 import { hashPassword } from '../mail-server/passwords.js';
+import {
+  ensurePrivateFolder,
+  fileProblem,
+  folderProblem,
+  lstatIfPresent,
+  replaceFile,
+  writeNewFile,
+} from './safe-files.js';
 
 export const DEFAULT_USERS = ['client1', 'client2', 'client3', 'client4', 'client5'] as const;
 
@@ -22,23 +29,98 @@ export const demoPassword = (index: number): string => `password${index}`;
 
 export class KeySetupError extends Error {}
 
-async function writePrivate(file: string, pem: string): Promise<void> {
-  await writeFile(file, pem, { mode: 0o600 });
-  await chmod(file, 0o600);
+const PRIVATE_MODE = 0o600;
+const PUBLIC_MODE = 0o644;
+
+/** What the files are made of, known once the keys are generated. */
+interface Material {
+  server: PemKeyPair;
+  users: ReadonlyMap<string, PemKeyPair>;
+  userPassJson: string;
 }
 
-async function hasKeys(folder: string): Promise<boolean> {
-  if (!existsSync(folder)) return false;
-  return (await readdir(folder)).some((name) => name.endsWith('.pem'));
+interface Destination {
+  path: string;
+  mode: number;
+  content: (material: Material) => string;
 }
+
+interface Layout {
+  /** The folders inside --out, parents before children. */
+  folders: string[];
+  files: Destination[];
+}
+
+const pairOf = (material: Material, user: string): PemKeyPair => {
+  const pair = material.users.get(user);
+  if (!pair) throw new Error(`no key pair for ${user}`);
+  return pair;
+};
+
+const publicKeyOf =
+  (user: string) =>
+  (material: Material): string =>
+    pairOf(material, user).publicPem;
 
 /**
- * Writes `out/server/` (the server's home: its key pair, every user's public key,
- * user_pass.json and the inbox folders) and `out/<user>/` (what that user's machine needs:
- * its key pair and server_public.pem). Returns the passwords it set, by user.
+ * Every folder and file a setup writes: `out/server/` (the server's home: its key pair, every
+ * user's public key, user_pass.json and the inbox folders) and `out/<user>/` (that user's
+ * machine: its key pair, server_public.pem, and a keyring with every user's public key).
  */
-export async function writeKeySetup(options: KeySetupOptions): Promise<Map<string, string>> {
-  const { out, users } = options;
+function layoutOf(out: string, users: readonly string[]): Layout {
+  const serverHome = join(out, 'server');
+  const folders = [serverHome];
+  const files: Destination[] = [
+    {
+      path: join(serverHome, 'server_private.pem'),
+      mode: PRIVATE_MODE,
+      content: (material) => material.server.privatePem,
+    },
+    {
+      path: join(serverHome, 'server_public.pem'),
+      mode: PUBLIC_MODE,
+      content: (material) => material.server.publicPem,
+    },
+  ];
+  for (const user of users) {
+    const machine = join(out, user);
+    const keyring = join(machine, 'keyring');
+    folders.push(join(serverHome, user), machine, keyring);
+    files.push(
+      {
+        path: join(serverHome, `${user}_public.pem`),
+        mode: PUBLIC_MODE,
+        content: publicKeyOf(user),
+      },
+      {
+        path: join(machine, `${user}_private.pem`),
+        mode: PRIVATE_MODE,
+        content: (material) => pairOf(material, user).privatePem,
+      },
+      { path: join(machine, `${user}_public.pem`), mode: PUBLIC_MODE, content: publicKeyOf(user) },
+      {
+        path: join(machine, 'server_public.pem'),
+        mode: PUBLIC_MODE,
+        content: (material) => material.server.publicPem,
+      },
+      ...users.map((correspondent) => ({
+        path: join(keyring, `${correspondent}_public.pem`),
+        mode: PUBLIC_MODE,
+        content: publicKeyOf(correspondent),
+      })),
+    );
+  }
+  // Last, so that a run that fails midway leaves no passwords for keys that were not written.
+  files.push({
+    path: join(serverHome, 'user_pass.json'),
+    mode: PRIVATE_MODE,
+    content: (material) => material.userPassJson,
+  });
+  return { folders, files };
+}
+
+function validateOptions(options: KeySetupOptions): void {
+  const { users } = options;
   if (users.length === 0) throw new KeySetupError('at least one user is needed');
   for (const user of users) {
     if (!USERNAME_PATTERN.test(user) || user === 'server') {
@@ -53,40 +135,118 @@ export async function writeKeySetup(options: KeySetupOptions): Promise<Map<strin
       `${options.passwords.length} passwords given for ${users.length} users`,
     );
   }
-  const serverHome = join(out, 'server');
-  if (!options.force) {
-    for (const folder of [serverHome, ...users.map((user) => join(out, user))]) {
-      if (await hasKeys(folder)) {
-        throw new KeySetupError(`${folder} already holds keys; use --force to replace them`);
-      }
+}
+
+function refusal(problems: readonly string[]): KeySetupError {
+  const [first] = problems;
+  if (problems.length === 1 && first) return new KeySetupError(first);
+  return new KeySetupError(`refusing to write:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+}
+
+/** Refuses, listing them all, existing folders that must not be written into. */
+async function refuseUnsafeFolders(out: string, layout: Layout): Promise<void> {
+  const problems: string[] = [];
+  for (const folder of [out, ...layout.folders]) {
+    const stats = await lstatIfPresent(folder);
+    const problem = stats && folderProblem(folder, stats);
+    if (problem) problems.push(problem);
+  }
+  if (problems.length > 0) throw refusal(problems);
+}
+
+/**
+ * The destinations where a regular file already is. Refuses, listing them all, destinations
+ * that are symbolic links or anything else but a regular file.
+ */
+async function existingDestinations(layout: Layout): Promise<Set<string>> {
+  const existing = new Set<string>();
+  const problems: string[] = [];
+  for (const { path } of layout.files) {
+    const stats = await lstatIfPresent(path);
+    if (!stats) continue;
+    const problem = fileProblem(path, stats);
+    if (problem) problems.push(problem);
+    else existing.add(path);
+  }
+  if (problems.length > 0) throw refusal(problems);
+  return existing;
+}
+
+async function hasKeys(folder: string): Promise<boolean> {
+  if (!(await lstatIfPresent(folder))) return false;
+  return (await readdir(folder)).some((name) => name.endsWith('.pem'));
+}
+
+/** Without --force, a key already in a folder, or a file at a destination, stops the run. */
+async function refuseToOverwrite(
+  out: string,
+  users: readonly string[],
+  existing: ReadonlySet<string>,
+): Promise<void> {
+  for (const folder of [join(out, 'server'), ...users.map((user) => join(out, user))]) {
+    if (await hasKeys(folder)) {
+      throw new KeySetupError(`${folder} already holds keys; use --force to replace them`);
     }
   }
-  const pairs = await Promise.all([generateRsaKeyPair(), ...users.map(() => generateRsaKeyPair())]);
-  const [serverPair, ...userPairs] = pairs;
+  const [existingFile] = existing;
+  if (existingFile !== undefined) {
+    throw new KeySetupError(`${existingFile} already exists; use --force to replace it`);
+  }
+}
 
-  await mkdir(serverHome, { recursive: true, mode: 0o700 });
-  await writePrivate(join(serverHome, 'server_private.pem'), serverPair.privatePem);
-  await writeFile(join(serverHome, 'server_public.pem'), serverPair.publicPem);
-
+/** The passwords by user, and user_pass.json's records (the passwords or their hashes). */
+function choosePasswords(options: KeySetupOptions): {
+  passwords: Map<string, string>;
+  records: Record<string, string>;
+} {
   const passwords = new Map<string, string>();
-  const userPass: Record<string, string> = {};
-  for (const [i, user] of users.entries()) {
-    const pair = userPairs[i];
-    if (!pair) throw new Error('missing key pair');
+  const records: Record<string, string> = {};
+  for (const [i, user] of options.users.entries()) {
     const password = options.passwords?.[i] ?? demoPassword(i + 1);
     passwords.set(user, password);
-    userPass[user] = options.hash ? hashPassword(password) : password;
-    await writeFile(join(serverHome, `${user}_public.pem`), pair.publicPem);
-    await mkdir(join(serverHome, user), { recursive: true, mode: 0o700 });
-
-    const machine = join(out, user);
-    await mkdir(machine, { recursive: true, mode: 0o700 });
-    await writePrivate(join(machine, `${user}_private.pem`), pair.privatePem);
-    await writeFile(join(machine, `${user}_public.pem`), pair.publicPem);
-    await writeFile(join(machine, 'server_public.pem'), serverPair.publicPem);
+    records[user] = options.hash ? hashPassword(password) : password;
   }
-  const passFile = join(serverHome, 'user_pass.json');
-  await writeFile(passFile, `${JSON.stringify(userPass, null, 2)}\n`, { mode: 0o600 });
-  await chmod(passFile, 0o600);
+  return { passwords, records };
+}
+
+async function generateMaterial(
+  users: readonly string[],
+  records: Record<string, string>,
+): Promise<Material> {
+  const [server, userPairs] = await Promise.all([
+    generateRsaKeyPair(),
+    Promise.all(users.map(async (user) => [user, await generateRsaKeyPair()] as const)),
+  ]);
+  return {
+    server,
+    users: new Map(userPairs),
+    userPassJson: `${JSON.stringify(records, null, 2)}\n`,
+  };
+}
+
+/**
+ * Writes the layout (see layoutOf) under `out`. Returns the passwords it set, by user.
+ *
+ * Nothing is written when a folder is a symbolic link, belongs to another user or is writable
+ * by group or others, when a destination is a symbolic link, or (without `force`) when anything
+ * is at a destination. Files are created without following links (see safe-files.ts): one that
+ * was not there at the check must still be absent when it is put in place.
+ */
+export async function writeKeySetup(options: KeySetupOptions): Promise<Map<string, string>> {
+  validateOptions(options);
+  const { out, users } = options;
+  const layout = layoutOf(out, users);
+  await refuseUnsafeFolders(out, layout);
+  const existing = await existingDestinations(layout);
+  if (!options.force) await refuseToOverwrite(out, users, existing);
+
+  const { passwords, records } = choosePasswords(options);
+  const material = await generateMaterial(users, records);
+  await ensurePrivateFolder(out, true);
+  for (const folder of layout.folders) await ensurePrivateFolder(folder);
+  for (const file of layout.files) {
+    const write = existing.has(file.path) ? replaceFile : writeNewFile;
+    await write(file.path, file.content(material), file.mode);
+  }
   return passwords;
 }

@@ -6,12 +6,17 @@ import { DEFAULT_USERS, KeySetupError, writeKeySetup } from './key-setup.js';
 const USAGE = `Usage: npm run keygen -- --out DIR [options]
 
   --out DIR            where to write DIR/server/ (the server's home) and DIR/<user>/
-                       (each user's machine: its key pair and server_public.pem)
+                       (each user's machine: its key pair, server_public.pem, and
+                       keyring/<name>_public.pem for every user, itself included)
   --users a,b,...      usernames (default client1,client2,client3,client4,client5)
   --passwords p,q,...  their passwords, in the same order (default password1, password2, ...)
   --hash               store scrypt hashes in user_pass.json instead of plain passwords
   --force              replace keys that already exist
-  --help               show this text`;
+  --help               show this text
+
+Folders are made 0700, private keys and user_pass.json 0600, public keys 0644. A symbolic
+link at any folder or file, a folder of another user or one writable by group or others
+(--out included) stops the run before anything is written, with or without --force.`;
 
 const list = (value: string | undefined): string[] | undefined =>
   value?.split(',').map((item) => item.trim());

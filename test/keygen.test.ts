@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createPublicKey } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runNode } from './helpers/processes.js';
+import { distPath, runNode, Spawned } from './helpers/processes.js';
 import { startMailServer } from './helpers/server.js';
 import { signIn } from './helpers/client.js';
 import { isProtocolError } from '../protocol/errors.js';
@@ -59,6 +60,39 @@ describe('key generator and passwords', () => {
     expect((await runNode('scripts/keygen.js', ['--out', out, '--users', '../x'])).stderr).toMatch(
       /not a valid username/,
     );
+  });
+
+  it("gives every user a keyring with every user's public key, 0644 in a 0700 folder, whatever the umask", async () => {
+    const out = tempDir();
+    const users = ['alice', 'bob', 'carol'];
+    // The tightest umask: public keys must still come out readable by all.
+    const run = new Spawned('sh', [
+      '-c',
+      'umask 077 && exec node "$0" "$@"',
+      distPath('scripts/keygen.js'),
+      '--out',
+      out,
+      '--users',
+      users.join(','),
+    ]);
+    expect((await run.exited).code).toBe(0);
+    const modeOf = (path: string): number => statSync(path).mode & 0o777;
+    for (const user of users) {
+      const keyring = join(out, user, 'keyring');
+      expect(modeOf(keyring)).toBe(0o700);
+      expect(readdirSync(keyring).sort()).toEqual(users.map((name) => `${name}_public.pem`));
+      for (const name of users) {
+        const file = join(keyring, `${name}_public.pem`);
+        expect(modeOf(file)).toBe(0o644);
+        const publicPem = createPublicKey(
+          readFileSync(join(out, name, `${name}_private.pem`), 'utf8'),
+        ).export({ type: 'spki', format: 'pem' });
+        expect(readFileSync(file, 'utf8')).toBe(publicPem);
+        expect(readFileSync(join(out, 'server', `${name}_public.pem`), 'utf8')).toBe(publicPem);
+      }
+      expect(modeOf(join(out, user, `${user}_private.pem`))).toBe(0o600);
+      expect(modeOf(join(out, user, 'server_public.pem'))).toBe(0o644);
+    }
   });
 
   it('--hash stores scrypt hashes that the server accepts, and nothing else', async () => {
