@@ -22,9 +22,14 @@ function stopReading(socket: Socket): void {
 /**
  * Holds a new connection in the parent until its first whole frame has arrived, as Postfix's
  * postscreen does, so that connections that never speak (or speak too slowly) do not occupy a
- * session process. Every byte read is returned, to be replayed in the session process.
+ * session process. Every byte read is returned, to be replayed where the session is served;
+ * with `handOver`, this process stops reading the socket, which another process will serve.
  */
-export function screenConnection(socket: Socket, timeoutMs: number): Promise<ScreenOutcome> {
+export function screenConnection(
+  socket: Socket,
+  timeoutMs: number,
+  handOver: boolean,
+): Promise<ScreenOutcome> {
   return new Promise((resolve) => {
     const decoder = new FrameDecoder(MAX_FIRST_FRAME_BYTES);
     const chunks: Buffer[] = [];
@@ -55,7 +60,8 @@ export function screenConnection(socket: Socket, timeoutMs: number): Promise<Scr
       ) {
         chunks.push(extra);
       }
-      stopReading(socket);
+      // A socket served in this process reads on; one handed to another must stop here.
+      if (handOver) stopReading(socket);
       finish({ kind: 'spoke', preread: Buffer.concat(chunks) });
     };
     const onClose = (): void => {

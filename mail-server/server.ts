@@ -13,7 +13,7 @@ import { screenConnection } from './screen.js';
 import type { MailStore } from './store/mail-store.js';
 import { openMailStore, type StoreSpec } from './store/open-store.js';
 import { localThrottle } from './throttle.js';
-import { PersistentThrottle } from './throttle-file.js';
+import { PersistentThrottle, throttleFileName } from './throttle-file.js';
 
 /**
  * Connections that may wait in the parent for their login at once. Each costs a socket and
@@ -83,7 +83,7 @@ export class MailServer {
     this.#options = options;
     this.#log = log;
     this.#home = loadServerHome(options.home);
-    this.#throttle = new PersistentThrottle(options.home, log);
+    this.#throttle = new PersistentThrottle(options.home, throttleFileName(options.channel), log);
     this.#server = createServer((socket) => {
       void this.#screen(socket);
     });
@@ -168,7 +168,11 @@ export class MailServer {
     this.#screening++;
     socket.on('error', () => undefined);
     const loginDeadline = Date.now() + this.#options.loginTimeoutMs;
-    const outcome = await screenConnection(socket, this.#options.loginTimeoutMs);
+    const outcome = await screenConnection(
+      socket,
+      this.#options.loginTimeoutMs,
+      this.#options.sessions === 'fork',
+    );
     this.#screening--;
     if (outcome.kind === 'spoke') {
       if (this.#run) this.#run(socket, outcome.preread, loginDeadline);

@@ -18,7 +18,8 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from './log.js';
 import { ThrottleBook, type ThrottleEntry, type ThrottleSnapshot } from './throttle.js';
 
-export const THROTTLE_FILE = 'login-throttle.json';
+/** One file per channel kind: two servers sharing a home (npm start) never overwrite each other's. */
+export const throttleFileName = (kind: string): string => `login-throttle.${kind}.json`;
 const SAVE_EVERY_MS = 1000;
 
 function isEntry(value: unknown): value is ThrottleEntry {
@@ -90,13 +91,15 @@ function writeAtomically(folder: string, name: string, text: string): void {
 export class PersistentThrottle {
   readonly book: ThrottleBook;
   readonly #home: string;
+  readonly #file: string;
   readonly #log: Logger;
   readonly #timer: NodeJS.Timeout;
 
-  constructor(home: string, log: Logger, now: () => number = Date.now) {
+  constructor(home: string, file: string, log: Logger, now: () => number = Date.now) {
     this.#home = home;
+    this.#file = file;
     this.#log = log;
-    this.book = new ThrottleBook(now, readSnapshot(join(home, THROTTLE_FILE), log));
+    this.book = new ThrottleBook(now, readSnapshot(join(home, file), log));
     this.#timer = setInterval(() => {
       this.save();
     }, SAVE_EVERY_MS);
@@ -107,7 +110,7 @@ export class PersistentThrottle {
   save(): void {
     if (!this.book.takeChanged()) return;
     try {
-      writeAtomically(this.#home, THROTTLE_FILE, `${JSON.stringify(this.book.snapshot())}\n`);
+      writeAtomically(this.#home, this.#file, `${JSON.stringify(this.book.snapshot())}\n`);
     } catch (error) {
       this.#log.error({ err: (error as Error).message }, 'login throttle state could not be saved');
     }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../../mail-server/log.js';
 import { ThrottleBook, throttlePolicies } from '../../mail-server/throttle.js';
-import { PersistentThrottle, THROTTLE_FILE } from '../../mail-server/throttle-file.js';
+import { PersistentThrottle, throttleFileName } from '../../mail-server/throttle-file.js';
 
 function bookAt(start = 1_000_000): {
   book: ThrottleBook;
@@ -124,12 +124,13 @@ describe('login throttle', () => {
     const home = mkdtempSync(join(tmpdir(), 'sealed-mail-throttle-'));
     const log = createLogger('fatal');
     try {
-      const first = new PersistentThrottle(home, log);
+      const file = throttleFileName('classic');
+      const first = new PersistentThrottle(home, file, log);
       for (let i = 0; i < 8; i++) fail(first.book, 'client2', '10.0.0.1');
       first.close();
-      expect(statSync(join(home, THROTTLE_FILE)).mode & 0o777).toBe(0o600);
-      expect(JSON.parse(readFileSync(join(home, THROTTLE_FILE), 'utf8'))).toHaveProperty('entries');
-      const second = new PersistentThrottle(home, log);
+      expect(statSync(join(home, file)).mode & 0o777).toBe(0o600);
+      expect(JSON.parse(readFileSync(join(home, file), 'utf8'))).toHaveProperty('entries');
+      const second = new PersistentThrottle(home, file, log);
       expect(second.book.admit('client2', '10.0.0.1').allowed).toBe(false);
       expect(second.book.lockedFor('userAtAddress', 'client2', '10.0.0.1')).toBeGreaterThan(0);
       second.close();

@@ -9,9 +9,9 @@ import {
   receivedTimeSortKey,
   splitRecipients,
   type EmailError,
-} from '../protocol/email.js';
-import { codePointLength } from '../protocol/text.js';
-import { formatInboxListing, parseInboxListing } from '../protocol/inbox.js';
+} from '../../protocol/email.js';
+import { codePointLength } from '../../protocol/text.js';
+import { formatInboxListing, parseInboxListing } from '../../protocol/inbox.js';
 
 const base = {
   from: 'client1',

@@ -10,17 +10,17 @@ import {
   newEphemeralKey,
   sharedSecret,
   type DirectionKeys,
-} from '../protocol/enhanced/key-schedule.js';
+} from '../../protocol/enhanced/key-schedule.js';
 import {
   decodeClientAuth,
   decodeClientHello,
   decodeServerHello,
   encodeClientAuth,
   encodeClientHello,
-} from '../protocol/enhanced/messages.js';
-import { RecordOpener, RecordSealer } from '../protocol/enhanced/record.js';
-import { ContentType } from '../protocol/enhanced/suite.js';
-import { isProtocolError } from '../protocol/errors.js';
+} from '../../protocol/enhanced/messages.js';
+import { RecordOpener, RecordSealer } from '../../protocol/enhanced/record.js';
+import { ContentType } from '../../protocol/enhanced/suite.js';
+import { isProtocolError } from '../../protocol/errors.js';
 
 const keys = (): DirectionKeys => ({ key: randomBytes(32), iv: randomBytes(12) });
 const data = (text: string): Buffer => Buffer.from(text);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { encodeFrame, FrameDecoder, MAX_FRAME_BYTES } from '../protocol/framing.js';
-import { isProtocolError, ProtocolError } from '../protocol/errors.js';
+import { encodeFrame, FrameDecoder, MAX_FRAME_BYTES } from '../../protocol/framing.js';
+import { isProtocolError, ProtocolError } from '../../protocol/errors.js';
 
 function decodeAll(chunks: Buffer[], max?: number): Buffer[] {
   const decoder = new FrameDecoder(max);

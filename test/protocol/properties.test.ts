@@ -6,12 +6,12 @@ import {
   parseEmail,
   parseStoredEmail,
   type Email,
-} from '../protocol/email.js';
-import { formatInboxListing, parseInboxListing } from '../protocol/inbox.js';
-import { codePointLength } from '../protocol/text.js';
-import { decodeUtf8 } from '../protocol/utf8.js';
-import { isProtocolError } from '../protocol/errors.js';
-import { parseRequest } from '../gateway/web/request-parser.js';
+} from '../../protocol/email.js';
+import { formatInboxListing, parseInboxListing } from '../../protocol/inbox.js';
+import { codePointLength } from '../../protocol/text.js';
+import { decodeUtf8 } from '../../protocol/utf8.js';
+import { isProtocolError } from '../../protocol/errors.js';
+import { parseRequest } from '../../gateway/web/request-parser.js';
 
 const name = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,15}$/);
 const title = fc

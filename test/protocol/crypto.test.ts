@@ -11,9 +11,9 @@ import {
   rsaDecrypt,
   rsaEncrypt,
   type PemKeyPair,
-} from '../protocol/crypto.js';
-import { decryptLogin, encryptLogin } from '../protocol/classic/login.js';
-import { isProtocolError } from '../protocol/errors.js';
+} from '../../protocol/crypto.js';
+import { decryptLogin, encryptLogin } from '../../protocol/classic/login.js';
+import { isProtocolError } from '../../protocol/errors.js';
 
 // node-forge is an independent implementation: what one encrypts, the other must decrypt.
 const forgeOaep = { md: forge.md.sha1.create(), mgf1: { md: forge.md.sha1.create() } };
