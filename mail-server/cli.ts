@@ -66,6 +66,22 @@ function serverCommand(name: string, kind: ChannelKind): Command {
         .argParser(integerArgument(1)),
     )
     .addOption(
+      new Option(
+        '--max-pending-per-address <n>',
+        'connections from one client address that have not completed a login; beyond it new ones are closed',
+      )
+        .default(d.maxPendingPerAddress)
+        .argParser(integerArgument(1)),
+    )
+    .addOption(
+      new Option(
+        '--max-logins-per-address <n>',
+        'session processes one client address may hold before its logins complete; its other connections wait in the parent',
+      )
+        .default(d.maxLoginsPerAddress)
+        .argParser(integerArgument(1)),
+    )
+    .addOption(
       new Option('--log-level <level>', 'diagnostics on stderr (JSON lines)')
         .default(d.logLevel)
         .choices(LOG_LEVELS),
@@ -82,6 +98,8 @@ interface ParsedOptions {
   maxQueue: number;
   idleTimeout: number;
   loginTimeout: number;
+  maxPendingPerAddress: number;
+  maxLoginsPerAddress: number;
   logLevel: string;
 }
 
@@ -104,6 +122,8 @@ export function parseServerArgs(
     maxQueue: values.maxQueue,
     idleTimeoutMs: values.idleTimeout * 1000,
     loginTimeoutMs: values.loginTimeout * 1000,
+    maxPendingPerAddress: values.maxPendingPerAddress,
+    maxLoginsPerAddress: values.maxLoginsPerAddress,
     logLevel: values.logLevel,
   };
 }

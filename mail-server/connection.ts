@@ -31,13 +31,15 @@ export const peerOf = (socket: Socket): string =>
 /**
  * Serves one connection. `preread` is what the parent read while screening; the login must
  * be complete within `loginDeadlineMs`, or the connection is closed (a refused login closes
- * it at once). Resolves when the connection is over; rejects only on a bug.
+ * it at once); `onLoggedIn` hears when it is. Resolves when the connection is over; rejects
+ * only on a bug.
  */
 export async function serveConnection(
   socket: Socket,
   preread: Buffer,
   loginDeadlineMs: number,
   context: ConnectionContext,
+  onLoggedIn: () => void = () => undefined,
 ): Promise<void> {
   const { log, announce } = context;
   // Every exchange is a small message followed by a wait for the answer: Nagle's algorithm
@@ -47,6 +49,7 @@ export async function serveConnection(
     idleTimeoutMs: context.idleTimeoutMs,
     maxFrameBytes: context.maxFrameBytes,
     initialData: preread,
+    endWaitsForPeer: false,
   });
   const peer = peerOf(socket);
   const login = { expired: false };
@@ -63,6 +66,7 @@ export async function serveConnection(
     const loggedIn = await channels[context.channel].serverLogin(framed, policy, peer);
     clearTimeout(deadline);
     if (!loggedIn) return;
+    onLoggedIn();
     const user = loggedIn.account;
     log.info({ peer, user: user.name }, 'session started');
     const channel = withRecordSummary(loggedIn.channel, user.name, announce);
@@ -81,6 +85,8 @@ export async function serveConnection(
     if (announcedUser !== undefined) announce(serverLines.terminating(announcedUser));
   } finally {
     clearTimeout(deadline);
-    framed.destroy();
+    // An orderly end (terminate, a refused login) finishes in the background: the process is
+    // free for its next client at once.
+    framed.release();
   }
 }

@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
 import type { Logger } from './log.js';
+import type { PendingLogins } from './pending-logins.js';
 import type { ThrottleBook } from './throttle.js';
 import { ThrottleDesk } from './throttle-ipc.js';
 import {
@@ -24,6 +25,8 @@ export interface PoolOptions {
   maxQueue: number;
   /** Shared by every child: a client's attempts are counted whichever child serves them. */
   throttle: ThrottleBook;
+  /** Connections not logged in yet, per address: how many may hold a process at once. */
+  pendingLogins: PendingLogins;
 }
 
 /** A connection that has sent its first frame and waits for a session process. */
@@ -32,6 +35,9 @@ interface Waiting {
   preread: Buffer;
   /** When its login must be complete (Date.now() milliseconds). */
   loginDeadline: number;
+  address: string;
+  /** Closes it when its login deadline passes while it waits. */
+  expiry: NodeJS.Timeout;
 }
 
 /** The least time a session process gives a login, however long it waited for the process. */
@@ -44,6 +50,8 @@ interface Worker {
   child: ChildProcess;
   state: 'starting' | 'idle' | 'busy' | 'retiring';
   uses: number;
+  /** The address of the client it serves, while that client has not logged in. */
+  loggingIn: string | undefined;
 }
 
 /**
@@ -91,12 +99,29 @@ export class WorkerPool extends EventEmitter {
     });
   }
 
-  submit(socket: Socket, preread: Buffer, loginDeadline: number): void {
+  /** A connection that has spoken, from `address`, whose login must be complete by `loginDeadline`. */
+  submit(socket: Socket, preread: Buffer, loginDeadline: number, address: string): void {
     if (this.#closing) {
-      socket.destroy();
+      this.#drop({ socket, address });
       return;
     }
-    this.#queue.push({ socket, preread, loginDeadline });
+    const waiting: Waiting = {
+      socket,
+      preread,
+      loginDeadline,
+      address,
+      expiry: setTimeout(() => {
+        const at = this.#queue.indexOf(waiting);
+        if (at < 0) return;
+        this.#queue.splice(at, 1);
+        this.#log.info(
+          { address },
+          'connection closed: no session process before its login deadline',
+        );
+        this.#drop(waiting);
+      }, loginDeadline - Date.now()),
+    };
+    this.#queue.push(waiting);
     this.#log.debug({ ...this.stats, preread: preread.length }, 'connection waits for a session');
     this.#dispatch();
     // Only a connection that must wait counts against the queue's limit.
@@ -106,13 +131,20 @@ export class WorkerPool extends EventEmitter {
         { queued: this.#queue.length },
         'too many waiting connections; closing a new one',
       );
-      refused?.socket.destroy();
+      if (refused) this.#drop(refused);
     }
+  }
+
+  /** Closes a connection that never reached a session process. */
+  #drop(waiting: Pick<Waiting, 'socket' | 'address'> & { expiry?: NodeJS.Timeout }): void {
+    clearTimeout(waiting.expiry);
+    waiting.socket.destroy();
+    this.#options.pendingLogins.settled(waiting.address, false);
   }
 
   async close(): Promise<void> {
     this.#closing = true;
-    for (const { socket } of this.#queue.splice(0)) socket.destroy();
+    for (const waiting of this.#queue.splice(0)) this.#drop(waiting);
     const exits = [...this.#workers.values()].map(
       (worker) =>
         new Promise<void>((resolve) => {
@@ -135,16 +167,43 @@ export class WorkerPool extends EventEmitter {
     return count;
   }
 
+  /**
+   * Hands waiting connections to idle processes, oldest first, skipping those whose address
+   * already holds as many processes in login as it may.
+   */
   #dispatch(): void {
-    while (this.#queue.length > 0) {
-      const worker = [...this.#workers.values()].find((candidate) => candidate.state === 'idle');
-      if (!worker) break;
-      const waiting = this.#queue.shift();
+    const { pendingLogins } = this.#options;
+    for (let at = 0; at < this.#queue.length;) {
+      const waiting = this.#queue[at];
       if (!waiting) break;
-      if (waiting.socket.destroyed) continue;
+      if (waiting.socket.destroyed) {
+        this.#queue.splice(at, 1);
+        this.#drop(waiting);
+        continue;
+      }
+      if (!pendingLogins.mayEnterProcess(waiting.address)) {
+        at++;
+        continue;
+      }
+      const worker = this.#idleWorker();
+      if (!worker) break;
+      this.#queue.splice(at, 1);
+      clearTimeout(waiting.expiry);
       this.#assign(worker, waiting);
     }
     this.#topUp();
+  }
+
+  #idleWorker(): Worker | undefined {
+    for (const worker of this.#workers.values()) if (worker.state === 'idle') return worker;
+    return undefined;
+  }
+
+  /** The client of a worker logged in, or its session ended before it did. */
+  #loginSettled(worker: Worker): void {
+    if (worker.loggingIn === undefined) return;
+    this.#options.pendingLogins.settled(worker.loggingIn, true);
+    worker.loggingIn = undefined;
   }
 
   /**
@@ -176,7 +235,7 @@ export class WorkerPool extends EventEmitter {
       this.#log.error('a session process could not be started');
       return;
     }
-    const worker: Worker = { child, state: 'starting', uses: 0 };
+    const worker: Worker = { child, state: 'starting', uses: 0, loggingIn: undefined };
     this.#workers.set(pid, worker);
     const throttle = new ThrottleDesk(this.#options.throttle, child);
     child.on('message', (message: unknown) => {
@@ -185,12 +244,15 @@ export class WorkerPool extends EventEmitter {
         return;
       }
       if (!isFromWorker(message)) return;
-      if (message.type === 'ready') {
+      if (message.type === 'logged-in') {
+        this.#loginSettled(worker);
+      } else if (message.type === 'ready') {
         worker.state = 'idle';
         // After #dispatch below has started the next ones, so that start() sees them.
         setImmediate(() => this.emit('ready', pid));
       } else if (message.type === 'done') {
         this.#log.debug({ pid }, 'session process is free');
+        this.#loginSettled(worker);
         worker.uses++;
         if (worker.uses >= this.#options.maxUse) this.#retire(worker);
         else worker.state = 'idle';
@@ -202,6 +264,7 @@ export class WorkerPool extends EventEmitter {
     });
     child.on('exit', (code, signal) => {
       throttle.releaseAll();
+      this.#loginSettled(worker);
       const wasBusy = worker.state === 'busy';
       const expected = worker.state === 'retiring' || this.#closing;
       this.#workers.delete(pid);
@@ -217,8 +280,10 @@ export class WorkerPool extends EventEmitter {
     });
   }
 
-  #assign(worker: Worker, { socket, preread, loginDeadline }: Waiting): void {
+  #assign(worker: Worker, { socket, preread, loginDeadline, address }: Waiting): void {
     worker.state = 'busy';
+    worker.loggingIn = address;
+    this.#options.pendingLogins.enteredProcess(address);
     this.#log.debug({ pid: worker.child.pid }, 'connection handed to a session process');
     const message: ToWorker = {
       type: 'session',

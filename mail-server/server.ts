@@ -13,6 +13,7 @@ import { screenConnection } from './screen.js';
 import type { MailStore } from './store/mail-store.js';
 import { openMailStore, type StoreSpec } from './store/open-store.js';
 import { localThrottle } from './throttle.js';
+import { PendingLogins } from './pending-logins.js';
 import { PersistentThrottle, throttleFileName } from './throttle-file.js';
 
 /**
@@ -40,6 +41,10 @@ export interface MailServerOptions {
   idleTimeoutMs: number;
   /** How long a new connection may take to complete its login before it is closed. */
   loginTimeoutMs: number;
+  /** Connections from one address that have not completed a login; beyond it new ones are closed. */
+  maxPendingPerAddress: number;
+  /** Session processes one address may hold with a login in progress; its other connections wait. */
+  maxLoginsPerAddress: number;
   logLevel: string;
 }
 
@@ -55,11 +60,18 @@ export const defaultServerOptions = {
   maxQueue: 1000,
   idleTimeoutMs: 300_000,
   loginTimeoutMs: 60_000,
+  maxPendingPerAddress: 512,
+  maxLoginsPerAddress: 8,
   logLevel: 'info',
 } as const satisfies Omit<MailServerOptions, 'home'>;
 
 /** Hands a screened connection to whatever serves sessions. */
-type SessionRunner = (socket: Socket, preread: Buffer, loginDeadline: number) => void;
+type SessionRunner = (
+  socket: Socket,
+  preread: Buffer,
+  loginDeadline: number,
+  address: string,
+) => void;
 
 /**
  * The parent process: checks the home, accepts connections, screens each until its first
@@ -73,6 +85,7 @@ export class MailServer {
   readonly #home: ServerHome;
   readonly #server: Server;
   readonly #throttle: PersistentThrottle;
+  readonly #pendingLogins: PendingLogins;
   #store: MailStore | undefined;
   #pool: WorkerPool | undefined;
   #run: SessionRunner | undefined;
@@ -84,6 +97,10 @@ export class MailServer {
     this.#log = log;
     this.#home = loadServerHome(options.home);
     this.#throttle = new PersistentThrottle(options.home, throttleFileName(options.channel), log);
+    this.#pendingLogins = new PendingLogins({
+      maxPerAddress: options.maxPendingPerAddress,
+      maxInProcessPerAddress: options.maxLoginsPerAddress,
+    });
     this.#server = createServer((socket) => {
       void this.#screen(socket);
     });
@@ -118,8 +135,15 @@ export class MailServer {
       idleTimeoutMs: this.#options.idleTimeoutMs,
       maxFrameBytes: MAX_FRAME_BYTES,
     });
-    return (socket, preread, loginDeadline) => {
-      void serveConnection(socket, preread, loginDeadline - Date.now(), context);
+    return (socket, preread, loginDeadline, address) => {
+      let settled = false;
+      const settle = (): void => {
+        if (!settled) this.#pendingLogins.settled(address, false);
+        settled = true;
+      };
+      void serveConnection(socket, preread, loginDeadline - Date.now(), context, settle).finally(
+        settle,
+      );
     };
   }
 
@@ -140,6 +164,7 @@ export class MailServer {
         spare: Math.min(options.spare, options.maxSessions),
         maxQueue: options.maxQueue,
         throttle: this.#throttle.book,
+        pendingLogins: this.#pendingLogins,
       },
       this.#log,
     );
@@ -151,8 +176,8 @@ export class MailServer {
       });
     });
     await pool.start();
-    return (socket, preread, loginDeadline) => {
-      pool.submit(socket, preread, loginDeadline);
+    return (socket, preread, loginDeadline, address) => {
+      pool.submit(socket, preread, loginDeadline, address);
     };
   }
 
@@ -161,6 +186,15 @@ export class MailServer {
       this.#log.warn(
         { screening: this.#screening },
         'too many connections waiting to log in; closing a new one',
+      );
+      socket.destroy();
+      return;
+    }
+    const address = socket.remoteAddress ?? '?';
+    if (!this.#pendingLogins.admit(address)) {
+      this.#log.warn(
+        { address },
+        'too many connections from one address without a login; closing a new one',
       );
       socket.destroy();
       return;
@@ -174,10 +208,13 @@ export class MailServer {
       this.#options.sessions === 'fork',
     );
     this.#screening--;
-    if (outcome.kind === 'spoke') {
-      if (this.#run) this.#run(socket, outcome.preread, loginDeadline);
-      else socket.destroy();
-    } else if (outcome.reason !== 'closed') {
+    if (outcome.kind === 'spoke' && this.#run) {
+      this.#run(socket, outcome.preread, loginDeadline, address);
+      return;
+    }
+    socket.destroy();
+    this.#pendingLogins.settled(address, false);
+    if (outcome.kind === 'dropped' && outcome.reason !== 'closed') {
       this.#log.info(
         { peer: peerOf(socket), reason: outcome.reason },
         'connection closed before login',

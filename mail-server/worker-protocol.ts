@@ -17,8 +17,9 @@ export interface WorkerConfig {
  */
 export type ToWorker =
   { type: 'session'; preread: string; loginDeadlineMs: number } | { type: 'exit' } | ThrottleAnswer;
-/** Child to parent: ready for a session; finished one; or a throttle question. */
-export type FromWorker = { type: 'ready' } | { type: 'done' } | ThrottleRequest;
+/** Child to parent: ready for a session; its client logged in; finished one; or a throttle question. */
+export type FromWorker =
+  { type: 'ready' } | { type: 'logged-in' } | { type: 'done' } | ThrottleRequest;
 
 /**
  * The login throttle (throttle.ts) is the parent's, shared by all children: a child asks to
@@ -62,7 +63,10 @@ export function isThrottleRequest(message: unknown): message is ThrottleRequest 
 export function isFromWorker(message: unknown): message is FromWorker {
   return (
     isObject(message) &&
-    (message.type === 'ready' || message.type === 'done' || isThrottleRequest(message))
+    (message.type === 'ready' ||
+      message.type === 'logged-in' ||
+      message.type === 'done' ||
+      isThrottleRequest(message))
   );
 }
 

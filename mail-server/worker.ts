@@ -50,7 +50,9 @@ function onSession(message: Extract<ToWorker, { type: 'session' }>, handle: unkn
     return;
   }
   const preread = Buffer.from(message.preread, 'base64');
-  serveConnection(handle, preread, message.loginDeadlineMs, context).then(
+  serveConnection(handle, preread, message.loginDeadlineMs, context, () => {
+    tell({ type: 'logged-in' });
+  }).then(
     () => {
       tell({ type: 'done' });
     },

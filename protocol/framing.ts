@@ -92,6 +92,11 @@ export interface FramedSocketOptions {
   idleTimeoutMs?: number;
   /** Bytes already read from the socket elsewhere (by the parent process), taken first. */
   initialData?: Buffer;
+  /**
+   * Whether `end()` waits for the peer to close its side too (a client: it then knows the
+   * server is done) or only until our end is sent (a server: its process is free at once).
+   */
+  endWaitsForPeer?: boolean;
 }
 
 type Waiter = { resolve: (frame: Buffer) => void; reject: (error: Error) => void };
@@ -105,9 +110,12 @@ export class FramedSocket {
   #waiter: Waiter | undefined;
   #failure: ProtocolError | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #ending = false;
+  readonly #endWaitsForPeer: boolean;
 
   constructor(socket: Socket, options: FramedSocketOptions = {}) {
     this.socket = socket;
+    this.#endWaitsForPeer = options.endWaitsForPeer ?? true;
     this.#decoder = new FrameDecoder(options.maxFrameBytes);
     this.#idleTimeoutMs = options.idleTimeoutMs ?? 0;
     socket.on('data', (chunk: Buffer) => {
@@ -183,20 +191,28 @@ export class FramedSocket {
     });
   }
 
-  /** Half-closes after pending writes are flushed, then lets the socket close. */
+  /**
+   * Half-closes once pending writes are flushed; resolves when the peer has closed too, or
+   * (see endWaitsForPeer) when our end is sent. The socket is destroyed when the peer closes,
+   * or 2 s later: a peer that never closes must not hold it, nor keep the caller waiting.
+   */
   end(): Promise<void> {
+    this.#ending = true;
     return new Promise((resolve) => {
       if (this.socket.destroyed) {
         resolve();
         return;
       }
-      this.socket.once('close', () => {
-        resolve();
-      });
+      if (!this.#endWaitsForPeer) this.socket.once('finish', resolve);
+      this.socket.once('close', resolve);
       this.socket.end();
-      // A peer that never closes its side must not keep us waiting.
       setTimeout(() => this.socket.destroy(), 2000).unref();
     });
+  }
+
+  /** Closes at once, unless an orderly end is under way (then it finishes on its own). */
+  release(): void {
+    if (!this.#ending) this.socket.destroy();
   }
 
   destroy(): void {

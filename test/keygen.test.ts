@@ -7,7 +7,12 @@ import { distPath, runNode, Spawned } from './helpers/processes.js';
 import { startMailServer } from './helpers/server.js';
 import { signIn } from './helpers/client.js';
 import { isProtocolError } from '../protocol/errors.js';
-import { hashPassword, parsePasswordRecord, verifyPassword, standInRecord } from '../mail-server/passwords.js';
+import {
+  hashPassword,
+  parsePasswordRecord,
+  verifyPassword,
+  standInRecord,
+} from '../mail-server/passwords.js';
 
 const dirs: string[] = [];
 afterEach(() => {

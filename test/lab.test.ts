@@ -61,10 +61,15 @@ describe.skipIf(unavailable !== undefined)(
       );
 
       // Client host 1: the terminal client sends an email across the lab network.
-      const terminal = runOn(client1Host, 'gateway/terminal/main.js', ['--server', lab.server.address], {
-        cwd: join(keys.dir, 'client1'),
-        input: 'client1\npassword1\n1\nclient2\nAcross hosts\nN\nSent from another host.\n4\n',
-      });
+      const terminal = runOn(
+        client1Host,
+        'gateway/terminal/main.js',
+        ['--server', lab.server.address],
+        {
+          cwd: join(keys.dir, 'client1'),
+          input: 'client1\npassword1\n1\nclient2\nAcross hosts\nN\nSent from another host.\n4\n',
+        },
+      );
       expect((await terminal.exited).code).toBe(0);
       expect(terminal.stdout).toContain('The message is sent to the server.');
       const session = await server.waitForLine(

@@ -18,7 +18,9 @@ class MemoryEnd implements MessageChannel {
     const next = this.#inbox.shift();
     if (next !== undefined) return Promise.resolve(next);
     if (this.#closed)
-      return Promise.reject(new ProtocolError('CONNECTION_CLOSED', 'the peer closed the connection'));
+      return Promise.reject(
+        new ProtocolError('CONNECTION_CLOSED', 'the peer closed the connection'),
+      );
     return new Promise((resolve, reject) => {
       this.#waiter = { resolve, reject };
     });

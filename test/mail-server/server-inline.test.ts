@@ -3,16 +3,21 @@
  * both channel kinds over real loopback sockets, the throttle and the login deadline, without
  * starting a process.
  */
-import type { AddressInfo } from 'node:net';
-import { connect } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadClientKeys } from '../../gateway/protocol-client/keys.js';
 import { openSession } from '../../gateway/protocol-client/session.js';
+import { serveConnection } from '../../mail-server/connection.js';
+import { connectionContext } from '../../mail-server/context.js';
+import { loadServerHome } from '../../mail-server/home.js';
 import { createLogger } from '../../mail-server/log.js';
+import { MemoryStore } from '../../mail-server/store/memory-store.js';
+import { localThrottle, ThrottleBook } from '../../mail-server/throttle.js';
 import { defaultServerOptions, MailServer } from '../../mail-server/server.js';
 import type { ChannelKind } from '../../protocol/channel-kinds.js';
 import { isProtocolError } from '../../protocol/errors.js';
-import { encodeFrame } from '../../protocol/framing.js';
+import { encodeFrame, MAX_FRAME_BYTES } from '../../protocol/framing.js';
 import { makeKeySetup, serverHome } from '../helpers/keys.js';
 import { join } from 'node:path';
 
@@ -103,6 +108,43 @@ describe.each(['classic', 'enhanced'] as const)('the %s server in one process', 
       expect(closed).toBe(true);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('a refused login', () => {
+  it('frees its session at once, while the client that never closes is still connected', async () => {
+    const keysOfServer = await makeKeySetup(['client1', 'client2']);
+    const home = loadServerHome(serverHome(keysOfServer.dir));
+    const context = connectionContext({
+      channel: 'classic',
+      home,
+      store: new MemoryStore(home.users.keys()),
+      throttle: localThrottle(new ThrottleBook()),
+      log: createLogger('fatal'),
+      announce: () => undefined,
+      idleTimeoutMs: 60_000,
+      maxFrameBytes: MAX_FRAME_BYTES,
+    });
+    const accepted = new Promise<Socket>((resolve) => {
+      const listener = createServer((socket) => {
+        listener.close();
+        resolve(socket);
+      }).listen(0, '127.0.0.1', () => {
+        const { port } = listener.address() as AddressInfo;
+        const client = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+        client.on('error', () => undefined);
+        client.resume();
+      });
+    });
+    const socket = await accepted;
+    try {
+      await serveConnection(socket, encodeFrame(randomBytes(256)), 10_000, context);
+      // Served and over, yet the socket lingers for the peer to read the refusal and close.
+      expect(socket.destroyed).toBe(false);
+    } finally {
+      socket.destroy();
+      keysOfServer.cleanup();
     }
   });
 });

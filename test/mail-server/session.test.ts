@@ -30,7 +30,12 @@ async function session(user: string, store: MemoryStore) {
   const { client, server } = channelPair();
   const account = home.users.get(user);
   if (!account) throw new Error(`no account ${user}`);
-  const context = { home, store, log: createLogger('fatal'), announce: (line: string) => lines.push(line) };
+  const context = {
+    home,
+    store,
+    log: createLogger('fatal'),
+    announce: (line: string) => lines.push(line),
+  };
   const served = serveMenu(server, sessionHooks(context, account));
   const mail = await MailClient.start(client, user);
   return { mail, lines, served };
@@ -47,14 +52,20 @@ describe('session layer, in process', () => {
         '\n' +
         '    choice: ',
     );
-    expect(menuText([sendEmail])).toBe('Select the operation:\n    1) Create and send an email\n\n    choice: ');
+    expect(menuText([sendEmail])).toBe(
+      'Select the operation:\n    1) Create and send an email\n\n    choice: ',
+    );
   });
 
   it('sends, lists and reads through the store, and prints the specification lines', async () => {
     const store = new MemoryStore(home.users.keys());
     const one = await session('client1', store);
     expect(one.mail.menu).toBe(MENU);
-    await one.mail.send({ to: ['client2', 'ghost', 'client2'], title: 'Test', content: 'Welcome to CMPT 361 class.' });
+    await one.mail.send({
+      to: ['client2', 'ghost', 'client2'],
+      title: 'Test',
+      content: 'Welcome to CMPT 361 class.',
+    });
     await one.mail.terminate();
     await one.served;
     expect(one.lines).toEqual([
@@ -68,9 +79,14 @@ describe('session layer, in process', () => {
     const { rows } = await two.mail.listInbox();
     expect(rows.map((row) => [row.index, row.from, row.title])).toEqual([[1, 'client1', 'Test']]);
     const read = await two.mail.read(1);
-    expect(read.kind === 'email' ? read.email?.content : undefined).toBe('Welcome to CMPT 361 class.');
+    expect(read.kind === 'email' ? read.email?.content : undefined).toBe(
+      'Welcome to CMPT 361 class.',
+    );
     const missing = await two.mail.read(7);
-    expect(missing).toEqual({ kind: 'refused', text: 'Invalid email index: 7. Choose a number from 1 to 1.' });
+    expect(missing).toEqual({
+      kind: 'refused',
+      text: 'Invalid email index: 7. Choose a number from 1 to 1.',
+    });
     const notNumber = await two.mail.read(async () => Promise.resolve('abc'));
     expect(notNumber.text).toBe('Invalid email index: abc. Choose a number from 1 to 1.');
     await two.mail.terminate();
@@ -85,7 +101,10 @@ describe('session layer, in process', () => {
     const lines: string[] = [];
     const served = serveMenu(
       server,
-      sessionHooks({ home, store, log: createLogger('fatal'), announce: (line) => lines.push(line) }, account),
+      sessionHooks(
+        { home, store, log: createLogger('fatal'), announce: (line) => lines.push(line) },
+        account,
+      ),
     );
     expect(await client.receive()).toBe(MENU);
     for (const email of [
