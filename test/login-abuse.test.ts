@@ -54,8 +54,12 @@ async function stalled(port: number, bytes: Buffer): Promise<Socket> {
 const closedByServer = (socket: Socket): Promise<void> =>
   new Promise((resolve) => {
     if (socket.destroyed || socket.readableEnded) resolve();
-    socket.once('end', () => resolve());
-    socket.once('close', () => resolve());
+    socket.once('end', () => {
+      resolve();
+    });
+    socket.once('close', () => {
+      resolve();
+    });
     socket.resume();
   });
 

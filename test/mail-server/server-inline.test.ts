@@ -45,7 +45,7 @@ async function inlineServer(channel: ChannelKind, loginTimeoutMs = 60_000) {
     },
     createLogger('fatal'),
   );
-  const { port } = (await server.start()) as AddressInfo;
+  const { port } = await server.start();
   return { server, port };
 }
 
@@ -102,7 +102,9 @@ describe.each(['classic', 'enhanced'] as const)('the %s server in one process', 
       socket.write(encodeFrame(Buffer.alloc(channel === 'classic' ? 256 : 66, 1)).subarray(0, 20));
       socket.write(encodeFrame(Buffer.alloc(1)));
       const closed = await new Promise<boolean>((resolve) => {
-        socket.once('close', () => resolve(true));
+        socket.once('close', () => {
+          resolve(true);
+        });
         socket.resume();
       });
       expect(closed).toBe(true);
