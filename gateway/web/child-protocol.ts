@@ -4,7 +4,7 @@
  */
 import type { ChannelKind, Reply, Request } from '../messages.js';
 
-type SessionRequest = Extract<Request, { type: 'listInbox' | 'read' | 'send' }>;
+export type SessionRequest = Extract<Request, { type: 'listInbox' | 'read' | 'send' }>;
 
 export interface ChildSignIn {
   type: 'signIn';

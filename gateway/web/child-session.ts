@@ -10,13 +10,16 @@ import type { MailClient, ReadResult } from '../client/mail-client.js';
 import { openSession } from '../client/session.js';
 import type { EmailView, InboxItem, Reply, SessionEndReason } from '../messages.js';
 import type { ChildSignIn, ParentToChild } from './child-protocol.js';
-import { GatewayError, toGatewayError } from './errors.js';
+import { GatewayError, sessionFailure, signInFailure } from './errors.js';
+import { formatServerAddress } from './server-address.js';
 
 export interface ChildIo {
   /** Resolves once the message is handed to the IPC channel. */
   reply(message: Reply): Promise<void>;
   /** Ends the child; called once, after the last reply. */
   exit(code: number): void;
+  /** The gateway's log (stderr): details the browser is not shown. */
+  warn(details: Record<string, unknown>, message: string): void;
 }
 
 /** Errors after which the TCP session is known to be gone because of the server or the network. */
@@ -122,6 +125,7 @@ export class ChildSession {
       return;
     }
     this.#signingIn = true;
+    const server = formatServerAddress({ host: message.host, port: message.port });
     try {
       const keys = eagerKeys(loadClientKeys(message.keysDir, message.username));
       this.#client = await openSession({
@@ -134,7 +138,12 @@ export class ChildSession {
         replyTimeoutMs: message.replyTimeoutMs,
       });
     } catch (error) {
-      const failure = toGatewayError(error, 'signIn');
+      const failure = signInFailure(error, { username: message.username, server });
+      if (failure.code !== 'WRONG_CREDENTIALS')
+        this.#io.warn(
+          { username: message.username, server, error: String(error) },
+          'sign-in failed',
+        );
       this.#ending = true;
       await this.#io.reply({
         type: 'error',
@@ -151,9 +160,7 @@ export class ChildSession {
       type: 'signedIn',
       id: message.id,
       username: message.username,
-      server: message.host.includes(':')
-        ? `[${message.host}]:${message.port}`
-        : `${message.host}:${message.port}`,
+      server,
       protocol: message.protocol,
     };
     const fingerprint = this.#client.serverFingerprint;
@@ -173,7 +180,8 @@ export class ChildSession {
     try {
       reply = await operation(client);
     } catch (error) {
-      const failure = toGatewayError(error, 'session');
+      const failure = sessionFailure(error);
+      if (failure.code === 'INTERNAL') this.#io.warn({ error: String(error) }, 'request failed');
       await this.#io.reply({
         type: 'error',
         id,
