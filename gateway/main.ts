@@ -4,7 +4,12 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { defaultGatewayOptions, DEFAULT_WEB_ROOT, type GatewayOptions } from './web/config.js';
+import {
+  defaultDataDir,
+  defaultGatewayOptions,
+  DEFAULT_WEB_ROOT,
+  type GatewayOptions,
+} from './web/config.js';
 import { buildGateway } from './web/app.js';
 import { GatewayError } from './web/errors.js';
 import {
@@ -26,6 +31,8 @@ const USAGE = `Usage: npm run gateway -- --keys DIR [options]
   --poll SECS            check the inbox for new mail this often; 0 never (default ${defaultGatewayOptions.pollSeconds})
   --idle-timeout SECS    sign out a browser session idle this long (default ${defaultGatewayOptions.idleTimeoutSeconds})
   --web-root DIR         the built UI (default web/dist)
+  --data DIR             where the local Sent folders are kept, DIR/<user>/sent/
+                         (default: .gateway-data in the --keys folder)
   --allow-host NAME      another name this gateway may be reached by (repeatable)
   --sign-in-limit N      wrong passwords a username may have in a row before each further one
                          makes it wait: 1 s, then twice as long each time, at most ${defaultGatewayOptions.signInBackoff.maxLockMs / 60_000} min
@@ -74,6 +81,7 @@ function parseCli(argv: string[]): Cli | undefined {
       poll: { type: 'string' },
       'idle-timeout': { type: 'string' },
       'web-root': { type: 'string' },
+      data: { type: 'string' },
       'allow-host': { type: 'string', multiple: true },
       'sign-in-limit': { type: 'string' },
       'max-sessions': { type: 'string' },
@@ -119,6 +127,7 @@ function parseCli(argv: string[]): Cli | undefined {
         1,
       ),
       allowedHosts: [listen.host, ...(values['allow-host'] ?? [])],
+      dataDir: values.data === undefined ? defaultDataDir(keysDir) : resolve(values.data),
       signInBackoff: {
         ...defaultGatewayOptions.signInBackoff,
         freeFailures: integer(
@@ -188,6 +197,7 @@ logger.info(
   {
     port,
     defaultServer: formatServerAddress(gateway.config.defaultServer),
+    dataDir: gateway.config.dataDir,
   },
   'listening',
 );

@@ -96,12 +96,10 @@ export class BrowserSession {
       case 'listInbox':
       case 'read':
       case 'send':
-        this.#relaySessionRequest(request);
-        return;
       case 'listSent':
       case 'readSent':
-        // The local Sent folder is being built; the messages are defined for the UI already.
-        throw new GatewayError('BAD_REQUEST', 'the Sent folder is not available in this gateway');
+        this.#relaySessionRequest(request);
+        return;
     }
   }
 
@@ -178,6 +176,7 @@ export class BrowserSession {
       password: request.password,
       protocol: request.protocol,
       keysDir: config.keysDir,
+      dataDir: config.dataDir,
       pollMs: config.pollSeconds * 1000,
       connectTimeoutMs: config.connectTimeoutMs,
       replyTimeoutMs: config.replyTimeoutMs,

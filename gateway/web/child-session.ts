@@ -3,14 +3,24 @@
  * login, the private key) and answers the main process with the browser's Reply messages.
  */
 import type { KeyObject } from 'node:crypto';
+import { nowMicros } from '../../protocol/email.js';
 import { isProtocolError } from '../../protocol/errors.js';
 import type { InboxRow } from '../../protocol/inbox.js';
 import { loadClientKeys, type ClientKeys } from '../client/keys.js';
 import type { MailClient, ReadResult } from '../client/mail-client.js';
 import { openSession } from '../client/session.js';
-import type { EmailView, InboxItem, Reply, SessionEndReason } from '../messages.js';
+import type {
+  ChannelKind,
+  EmailView,
+  InboxItem,
+  Reply,
+  SendRequest,
+  SessionEndReason,
+} from '../messages.js';
 import type { ChildSignIn, ParentToChild } from './child-protocol.js';
 import { GatewayError, sessionFailure, signInFailure } from './errors.js';
+import { UnsafeFolderError } from './private-files.js';
+import { SENT_ID_PATTERN, SentFolder } from './sent-folder.js';
 import { formatServerAddress } from './server-address.js';
 
 export interface ChildIo {
@@ -20,6 +30,14 @@ export interface ChildIo {
   exit(code: number): void;
   /** The gateway's log (stderr): details the browser is not shown. */
   warn(details: Record<string, unknown>, message: string): void;
+}
+
+/** Who is signed in, where, and where their Sent folder is. */
+interface Account {
+  username: string;
+  protocol: ChannelKind;
+  server: string;
+  sent: SentFolder;
 }
 
 /** Errors after which the TCP session is known to be gone because of the server or the network. */
@@ -67,6 +85,7 @@ function eagerKeys(keys: ClientKeys): ClientKeys {
 export class ChildSession {
   readonly #io: ChildIo;
   #client: MailClient | undefined;
+  #account: Account | undefined;
   #signingIn = false;
   #ending = false;
   /** How many emails the browser (or the last background check) has seen; -1 before any listing. */
@@ -98,7 +117,25 @@ export class ChildSession {
       case 'send':
         return this.#run(message.id, async (client) => {
           await client.send({ to: message.to, title: message.title, content: message.content });
-          return { type: 'sent', id: message.id, recipients: message.to };
+          return {
+            type: 'sent',
+            id: message.id,
+            recipients: message.to,
+            ...this.#keepCopy(message),
+          };
+        });
+      case 'listSent':
+        return this.#run(message.id, (_client, account) => {
+          const items = this.#useSentFolder(() => account.sent.list());
+          return Promise.resolve({ type: 'sentList', id: message.id, items });
+        });
+      case 'readSent':
+        return this.#run(message.id, (_client, account) => {
+          if (!SENT_ID_PATTERN.test(message.sentId))
+            throw new GatewayError('BAD_REQUEST', 'that is not the id of a sent email');
+          const email = this.#useSentFolder(() => account.sent.read(message.sentId));
+          if (!email) throw new GatewayError('NOT_FOUND', 'there is no sent email of that id');
+          return Promise.resolve({ type: 'sentEmail', id: message.id, email });
         });
       case 'signOut':
         return this.#signOut(message.id);
@@ -156,6 +193,12 @@ export class ChildSession {
     } finally {
       this.#signingIn = false;
     }
+    this.#account = {
+      username: message.username,
+      protocol: message.protocol,
+      server,
+      sent: new SentFolder(message.dataDir, message.username),
+    };
     const reply: Reply = {
       type: 'signedIn',
       id: message.id,
@@ -170,15 +213,19 @@ export class ChildSession {
     this.#schedulePoll();
   }
 
-  async #run(id: number, operation: (client: MailClient) => Promise<Reply>): Promise<void> {
+  async #run(
+    id: number,
+    operation: (client: MailClient, account: Account) => Promise<Reply>,
+  ): Promise<void> {
     const client = this.#client;
-    if (!client) {
+    const account = this.#account;
+    if (!client || !account) {
       await this.#io.reply({ type: 'error', id, code: 'NOT_SIGNED_IN', message: 'sign in first' });
       return;
     }
     let reply: Reply;
     try {
-      reply = await operation(client);
+      reply = await operation(client, account);
     } catch (error) {
       const failure = sessionFailure(error);
       if (failure.code === 'INTERNAL') this.#io.warn({ error: String(error) }, 'request failed');
@@ -192,6 +239,49 @@ export class ChildSession {
       return;
     }
     await this.#io.reply(reply);
+  }
+
+  /**
+   * A copy of a sent email in the local Sent folder. The email has gone already: a copy that
+   * cannot be written is reported beside the `sent` reply, never as a failed send.
+   */
+  #keepCopy(request: SendRequest): { sentId: string } | { sentCopyProblem: string } {
+    const account = this.#account;
+    if (!account) return { sentCopyProblem: 'no one is signed in' };
+    try {
+      const sentId = this.#useSentFolder(() =>
+        account.sent.keep({
+          from: account.username,
+          to: request.to,
+          title: request.title,
+          content: request.content,
+          sentAtMicros: nowMicros(),
+          protocol: account.protocol,
+          server: account.server,
+        }),
+      );
+      return { sentId };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return { sentCopyProblem: `no copy was kept: ${message}` };
+    }
+  }
+
+  /** Runs an operation on the Sent folder; a failure says what is wrong without a path of this machine. */
+  #useSentFolder<T>(operation: () => T): T {
+    try {
+      return operation();
+    } catch (error) {
+      if (error instanceof GatewayError) throw error;
+      this.#io.warn({ error: String(error) }, 'the Sent folder failed');
+      const problem =
+        error instanceof UnsafeFolderError
+          ? `${error.message} (in the gateway's data folder)`
+          : 'it could not be read or written';
+      throw new GatewayError('INTERNAL', `the local Sent folder cannot be used: ${problem}`, {
+        cause: error,
+      });
+    }
   }
 
   async #signOut(id: number | null): Promise<void> {

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ServerAddress } from './server-address.js';
@@ -20,6 +21,8 @@ export interface GatewayOptions {
   token?: string;
   /** Names besides localhost, 127.0.0.1 and [::1] that the Host header may carry. */
   allowedHosts?: readonly string[];
+  /** Where the local Sent folders are kept: DATA/<user>/sent/. */
+  dataDir?: string;
   /** Wrong passwords per username before each further one makes that username wait. */
   signInBackoff?: SignInBackoffPolicy;
   maxSessions?: number;
@@ -90,6 +93,9 @@ export const defaultGatewayOptions = {
   childGraceMs: 3000,
 } as const;
 
+/** Next to the keys it serves: each key setup keeps its own Sent folders. */
+export const defaultDataDir = (keysDir: string): string => join(keysDir, '.gateway-data');
+
 export function resolveConfig(options: GatewayOptions, token: string): GatewayConfig {
   return {
     keysDir: options.keysDir,
@@ -103,6 +109,7 @@ export function resolveConfig(options: GatewayOptions, token: string): GatewayCo
     idleTimeoutSeconds: options.idleTimeoutSeconds ?? defaultGatewayOptions.idleTimeoutSeconds,
     token,
     allowedHosts: options.allowedHosts ?? [],
+    dataDir: options.dataDir ?? defaultDataDir(options.keysDir),
     signInBackoff: options.signInBackoff ?? defaultGatewayOptions.signInBackoff,
     maxSessions: options.maxSessions ?? defaultGatewayOptions.maxSessions,
     maxSocketsPerAddress:
