@@ -44,7 +44,8 @@ describe('the gateway WebSocket against pages of other origins', () => {
       childScript: distPath('gateway/web/session-child.js'),
       spareChildren: 0,
       defaultServer: { host: '127.0.0.1', port: server.port },
-      authTimeoutMs: 300,
+      authTimeoutMs: 1500,
+      maxPageSecrets: 8,
       now: () => clock,
     });
     await gateway.app.listen({ host: '127.0.0.1', port: 0 });
@@ -200,7 +201,7 @@ describe('the gateway WebSocket against pages of other origins', () => {
 
   it('keeps a bounded number of unused secrets; the newest still work', async () => {
     const secrets: string[] = [];
-    for (let i = 0; i < 300; i++) secrets.push(await pageSecret(base, cookie));
+    for (let i = 0; i < 10; i++) secrets.push(await pageSecret(base, cookie));
     const oldest = await Browser.connect(base, { cookie, origin: base });
     oldest.socket.send(authenticate(secrets[0] ?? ''));
     expect((await oldest.closed).code).toBe(WsCloseCode.unauthenticated);
