@@ -115,13 +115,13 @@ export class ChildSession {
           return { type: 'email', id: message.id, email: toEmailView(message.index, result) };
         });
       case 'send':
-        return this.#run(message.id, async (client) => {
+        return this.#run(message.id, async (client, account) => {
           await client.send({ to: message.to, title: message.title, content: message.content });
           return {
             type: 'sent',
             id: message.id,
             recipients: message.to,
-            ...this.#keepCopy(message),
+            ...this.#keepCopy(account, message),
           };
         });
       case 'listSent':
@@ -245,9 +245,10 @@ export class ChildSession {
    * A copy of a sent email in the local Sent folder. The email has gone already: a copy that
    * cannot be written is reported beside the `sent` reply, never as a failed send.
    */
-  #keepCopy(request: SendRequest): { sentId: string } | { sentCopyProblem: string } {
-    const account = this.#account;
-    if (!account) return { sentCopyProblem: 'no one is signed in' };
+  #keepCopy(
+    account: Account,
+    request: SendRequest,
+  ): { sentId: string } | { sentCopyProblem: string } {
     try {
       const sentId = this.#useSentFolder(() =>
         account.sent.keep({

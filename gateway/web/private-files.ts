@@ -22,14 +22,11 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 
-/** A folder that is not safe to keep private files in; `folder` is relative to the data root. */
+/** A folder that is not safe to keep private files in, named as the browser may be told. */
 export class UnsafeFolderError extends Error {
-  readonly folder: string;
-
-  constructor(folder: string, problem: string) {
-    super(`${folder} ${problem}`);
+  constructor(shownAs: string, problem: string) {
+    super(`${shownAs} ${problem}`);
     this.name = 'UnsafeFolderError';
-    this.folder = folder;
   }
 }
 
