@@ -4,7 +4,12 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { defaultGatewayOptions, DEFAULT_WEB_ROOT, type GatewayOptions } from './web/config.js';
+import {
+  defaultDataDir,
+  defaultGatewayOptions,
+  DEFAULT_WEB_ROOT,
+  type GatewayOptions,
+} from './web/config.js';
 import { buildGateway } from './web/app.js';
 import { GatewayError } from './web/errors.js';
 import {
@@ -26,9 +31,15 @@ const USAGE = `Usage: npm run gateway -- --keys DIR [options]
   --poll SECS            check the inbox for new mail this often; 0 never (default ${defaultGatewayOptions.pollSeconds})
   --idle-timeout SECS    sign out a browser session idle this long (default ${defaultGatewayOptions.idleTimeoutSeconds})
   --web-root DIR         the built UI (default web/dist)
+  --data DIR             where the local Sent folders are kept, DIR/<user>/sent/
+                         (default: .gateway-data in the --keys folder)
   --allow-host NAME      another name this gateway may be reached by (repeatable)
-  --sign-in-limit N      sign-in attempts allowed per minute (default ${defaultGatewayOptions.signInLimit.max})
+  --sign-in-limit N      wrong passwords a username may have in a row before each further one
+                         makes it wait: 1 s, then twice as long each time, at most ${defaultGatewayOptions.signInBackoff.maxLockMs / 60_000} min
+                         (default ${defaultGatewayOptions.signInBackoff.freeFailures})
   --max-sessions N       signed-in browser sessions at a time (default ${defaultGatewayOptions.maxSessions})
+  --max-sockets-per-address N
+                         browser connections (tabs) at a time from one address (default ${defaultGatewayOptions.maxSocketsPerAddress})
   --spare N              session processes started ahead of sign-ins (default ${defaultGatewayOptions.spareChildren})
   --log-level LEVEL      diagnostics on stderr: fatal, error, warn, info, debug (default warn)
   --help                 show this text`;
@@ -70,9 +81,11 @@ function parseCli(argv: string[]): Cli | undefined {
       poll: { type: 'string' },
       'idle-timeout': { type: 'string' },
       'web-root': { type: 'string' },
+      data: { type: 'string' },
       'allow-host': { type: 'string', multiple: true },
       'sign-in-limit': { type: 'string' },
       'max-sessions': { type: 'string' },
+      'max-sockets-per-address': { type: 'string' },
       spare: { type: 'string' },
       'log-level': { type: 'string' },
       help: { type: 'boolean' },
@@ -114,14 +127,15 @@ function parseCli(argv: string[]): Cli | undefined {
         1,
       ),
       allowedHosts: [listen.host, ...(values['allow-host'] ?? [])],
-      signInLimit: {
-        max: integer(
+      dataDir: values.data === undefined ? defaultDataDir(keysDir) : resolve(values.data),
+      signInBackoff: {
+        ...defaultGatewayOptions.signInBackoff,
+        freeFailures: integer(
           'sign-in-limit',
           values['sign-in-limit'],
-          defaultGatewayOptions.signInLimit.max,
-          1,
+          defaultGatewayOptions.signInBackoff.freeFailures,
+          0,
         ),
-        windowMs: 60_000,
       },
       maxSessions: integer(
         'max-sessions',
@@ -129,9 +143,13 @@ function parseCli(argv: string[]): Cli | undefined {
         defaultGatewayOptions.maxSessions,
         1,
       ),
+      maxSocketsPerAddress: integer(
+        'max-sockets-per-address',
+        values['max-sockets-per-address'],
+        defaultGatewayOptions.maxSocketsPerAddress,
+        1,
+      ),
       spareChildren: integer('spare', values.spare, defaultGatewayOptions.spareChildren, 0),
-      // Cookies are not told apart by port: two gateways on one machine keep their own.
-      cookieName: `${defaultGatewayOptions.cookieName}_${listen.port}`,
     },
   };
 }
@@ -176,7 +194,11 @@ if (
   );
 }
 logger.info(
-  { port, defaultServer: formatServerAddress(gateway.config.defaultServer) },
+  {
+    port,
+    defaultServer: formatServerAddress(gateway.config.defaultServer),
+    dataDir: gateway.config.dataDir,
+  },
   'listening',
 );
 process.stdout.write(`Sealed Mail gateway: open ${url}\n`);

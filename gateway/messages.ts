@@ -193,6 +193,8 @@ export type Reply =
       recipients: string[];
       /** The copy kept in the local Sent folder; absent when it could not be written. */
       sentId?: string;
+      /** Why no copy was kept (when sentId is absent): the email was sent all the same. */
+      sentCopyProblem?: string;
     }
   | { type: 'sentList'; id: number; items: SentItem[] }
   | { type: 'sentEmail'; id: number; email: SentEmailView }

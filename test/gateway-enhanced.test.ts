@@ -5,6 +5,7 @@ import {
   Browser,
   gatewayCookie,
   makeWebRoot,
+  pageSecret,
   startGatewayProcess,
   type RunningGateway,
 } from './helpers/gateway.js';
@@ -100,10 +101,14 @@ describe('gateway with the enhanced protocol', () => {
   });
 });
 
-/** The hello a fresh socket receives. */
+/** The hello a fresh socket receives once it has presented its page secret. */
 async function helloOf(base: string, cookie: string): Promise<Reply> {
+  const secret = await pageSecret(base, cookie);
   const socket = new WebSocket(`${base.replace('http:', 'ws:')}/ws`, {
     headers: { cookie, origin: base },
+  });
+  socket.once('open', () => {
+    socket.send(JSON.stringify({ type: 'authenticate', secret }));
   });
   const hello = await new Promise<Reply>((resolve, reject) => {
     socket.once('message', (data: Buffer) => {

@@ -1,18 +1,19 @@
 /**
- * The gateway's HTTP side and its WebSocket guards, in-process (supertest, and `ws` against
- * an ephemeral port). No mail server is needed: sign-ins here fail before reaching one.
+ * The gateway's HTTP side, its own pages and its WebSocket guards, in-process (supertest, and
+ * `ws` against an ephemeral port). No mail server is needed: sign-ins here fail before reaching
+ * one, or reach services that are not mail servers.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { MAX_WS_MESSAGE_BYTES } from '../gateway/messages.js';
 import { buildGateway, type Gateway } from '../gateway/web/app.js';
 import type { GatewayOptions } from '../gateway/web/config.js';
-import { Browser, makeWebRoot } from './helpers/gateway.js';
+import { Browser, makeWebRoot, pageSecret, upgradeStatus as statusOf } from './helpers/gateway.js';
 import { makeKeySetup } from './helpers/keys.js';
 import { distPath } from './helpers/processes.js';
 
@@ -28,22 +29,31 @@ async function started(
   return { gateway, base: `http://127.0.0.1:${port}` };
 }
 
-/** The refused upgrade's HTTP status, or 101 when the socket opened. */
-function upgradeStatus(base: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`${base.replace('http:', 'ws:')}/ws`, { headers });
-    socket.once('unexpected-response', (_request, response) => {
-      resolve(response.statusCode ?? 0);
-      socket.terminate();
-    });
-    socket.once('open', () => {
-      resolve(101);
-      socket.close();
-    });
-    socket.once('error', (error) => {
-      if (!/Unexpected server response/.test(error.message)) reject(error);
-    });
+const upgradeStatus = (base: string, headers: Record<string, string>): Promise<number> =>
+  statusOf(`${base.replace('http:', 'ws:')}/ws`, headers);
+
+/** A TCP service on loopback that is not a mail server: it answers every connection with `answer`. */
+async function foreignService(
+  answer: (socket: Socket) => void,
+): Promise<{ port: number; close: () => Promise<void> }> {
+  const connections = new Set<Socket>();
+  const server: Server = createServer((socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+    socket.on('error', () => undefined);
+    answer(socket);
   });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise((resolve) => {
+        for (const socket of connections) socket.destroy();
+        server.close(() => {
+          resolve();
+        });
+      }),
+  };
 }
 
 describe('gateway over HTTP', () => {
@@ -59,7 +69,6 @@ describe('gateway over HTTP', () => {
     ({ gateway, base } = await started({
       keysDir: keys.dir,
       webRoot: web.dir,
-      signInLimit: { max: 3, windowMs: 60_000 },
     }));
     const exchange = await request(gateway.app.server)
       .get(`/?token=${TOKEN}`)
@@ -84,7 +93,7 @@ describe('gateway over HTTP', () => {
     expect(setCookie).toMatch(/SameSite=Strict/);
     // The cookie holds a secret of its own, not the token of the URL.
     expect(setCookie).not.toContain(TOKEN);
-    expect(cookie).toMatch(/^sealed_mail_gateway=/);
+    expect(cookie).toMatch(new RegExp(`^sealed_mail_gateway_${new URL(base).port}=`));
   });
 
   it('refuses a wrong token and sets no cookie', async () => {
@@ -163,19 +172,19 @@ describe('gateway over HTTP', () => {
     ).toBe(403);
     expect(await upgradeStatus(base, { cookie })).toBe(403);
     expect(await upgradeStatus(base, { origin: base })).toBe(401);
-    expect(await upgradeStatus(base, { origin: base, cookie: 'sealed_mail_gateway=forged' })).toBe(
-      401,
-    );
+    const forged = `${cookie.split('=')[0] ?? ''}=forged`;
+    expect(await upgradeStatus(base, { origin: base, cookie: forged })).toBe(401);
     expect(await upgradeStatus(base, { cookie, origin: base, host: 'evil.example' })).toBe(403);
     expect(await upgradeStatus(base, { cookie, origin: base })).toBe(101);
   });
 
-  it('says hello with the default server, the protocols and the poll interval', async () => {
-    const browser = await Browser.open(base, cookie);
-    browser.replies.length = 0;
-    await browser.close();
+  it('says hello, after the page secret, with the default server, the protocols and the poll interval', async () => {
+    const secret = await pageSecret(base, cookie);
     const socket = new WebSocket(`${base.replace('http:', 'ws:')}/ws`, {
       headers: { cookie, origin: base },
+    });
+    socket.once('open', () => {
+      socket.send(JSON.stringify({ type: 'authenticate', secret }));
     });
     const hello = await new Promise<unknown>((resolve) =>
       socket.once('message', (data: Buffer) => {
@@ -259,31 +268,118 @@ describe('gateway over HTTP', () => {
     await browser.close();
   });
 
-  it('tells a missing key and an unreachable server apart, and rate-limits sign-ins', async () => {
+  it('says which user has no key on this machine, without a path of the machine', async () => {
     const browser = await Browser.open(base, cookie);
-    expect(await browser.signIn('client9', 'password9', '127.0.0.1:1')).toMatchObject({
-      type: 'error',
-      code: 'MISSING_KEY',
-    });
-    expect(await browser.signIn('client1', 'password1', '127.0.0.1:1')).toMatchObject({
-      type: 'error',
-      code: 'SERVER_UNREACHABLE',
-    });
-    expect(await browser.signIn('client2', 'password2', '127.0.0.1:1')).toMatchObject({
-      type: 'error',
-      code: 'SERVER_UNREACHABLE',
-    });
-    // The limit (3 a minute here) holds across sockets: a new tab does not reset it.
-    const other = await Browser.open(base, cookie);
-    expect(await other.signIn('client1', 'password1', '127.0.0.1:1')).toMatchObject({
-      type: 'error',
-      code: 'RATE_LIMITED',
-    });
-    await other.close();
+    const reply = await browser.signIn('client9', 'password9', '127.0.0.1:1');
+    expect(reply).toMatchObject({ type: 'error', code: 'MISSING_KEY' });
+    const { message } = reply as { message: string };
+    expect(message).toMatch(/no key for "client9"/);
+    expect(message).toContain('client9_private.pem');
+    expect(message).not.toContain(keys.dir);
+    expect(message).not.toContain(tmpdir());
     await browser.close();
   });
 
-  it('serves a plain page, with no script, when the UI is not built', async () => {
+  it('says only that a foreign service is not a mail server, never what it answered', async () => {
+    // An HTTP server, and a service that greets first with a banner (as SMTP and SSH do).
+    const http = await foreignService((socket) => {
+      socket.once('data', () => {
+        socket.end(
+          'HTTP/1.1 400 Bad Request\r\nServer: secret-banner/9.9\r\nContent-Length: 11\r\n\r\nBad Request',
+        );
+      });
+    });
+    const banner = await foreignService((socket) => {
+      socket.write('220 mail.internal.example ESMTP secret-banner 9.9\r\n');
+    });
+    const closed = await foreignService(() => undefined);
+    await closed.close();
+    const browser = await Browser.open(base, cookie);
+    try {
+      for (const protocol of ['classic', 'enhanced'] as const) {
+        for (const service of [http, banner]) {
+          const server = `127.0.0.1:${service.port}`;
+          const reply = await browser.request({
+            type: 'signIn',
+            server,
+            username: 'client1',
+            password: 'password1',
+            protocol,
+          });
+          // Nothing of what the service sent, not even a frame length made of its bytes.
+          expect(reply, protocol).toEqual({
+            type: 'error',
+            id: expect.any(Number) as number,
+            code: 'SERVER_UNREACHABLE',
+            message: `${server} did not answer as a mail server`,
+          });
+        }
+      }
+      expect(await browser.signIn('client1', 'password1', `127.0.0.1:${closed.port}`)).toEqual(
+        expect.objectContaining({
+          code: 'SERVER_UNREACHABLE',
+          message: `127.0.0.1:${closed.port} refused the connection`,
+        }),
+      );
+    } finally {
+      await browser.close();
+      await http.close();
+      await banner.close();
+    }
+  });
+
+  it('serves its own pages styled and script-free, each saying what to do next', async () => {
+    const host = new URL(base).host;
+    const pages = [
+      {
+        what: 'no cookie',
+        path: '/',
+        headers: { Host: host },
+        status: 401,
+        next: /link the gateway printed/,
+      },
+      {
+        what: 'a wrong token',
+        path: '/?token=old',
+        headers: { Host: host },
+        status: 401,
+        next: /link the gateway printed/,
+      },
+      {
+        what: 'a foreign Host',
+        path: '/',
+        headers: { Host: 'evil.example', Cookie: cookie },
+        status: 403,
+        next: /--allow-host/,
+      },
+      {
+        what: 'no such page',
+        path: '/nothing',
+        headers: { Host: host, Cookie: cookie },
+        status: 404,
+        next: /href="\/"/,
+      },
+    ];
+    for (const { what, path, headers, status, next } of pages) {
+      const page = await request(gateway.app.server).get(path).set(headers);
+      expect(page.status, what).toBe(status);
+      expect(page.headers['content-type'], what).toMatch(/^text\/html/);
+      expect(page.text, what).toContain('<link rel="stylesheet" href="/_gateway/page.css">');
+      expect(page.text, what).toMatch(/<h2>What to do<\/h2>/);
+      expect(page.text, what).toMatch(next);
+      expect(page.text, what).not.toMatch(/<script|<style|\sstyle=|\son[a-z]+=/i);
+      expect(page.headers['content-security-policy'], what).toContain("style-src 'self'");
+    }
+    // The stylesheet is served to a page that has no cookie (the 401 page itself), light and dark.
+    const stylesheet = await request(gateway.app.server)
+      .get('/_gateway/page.css')
+      .set('Host', host);
+    expect(stylesheet.status).toBe(200);
+    expect(stylesheet.headers['content-type']).toMatch(/^text\/css/);
+    expect(stylesheet.text).toContain('@media (prefers-color-scheme: dark)');
+  });
+
+  it('serves a styled page, with no script, when the UI is not built', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'sealed-mail-noui-'));
     const bare = await buildGateway({
       keysDir: keys.dir,
@@ -293,7 +389,7 @@ describe('gateway over HTTP', () => {
       spareChildren: 0,
     });
     try {
-      await bare.app.ready();
+      await bare.app.listen({ host: '127.0.0.1', port: 0 });
       const exchange = await request(bare.app.server)
         .get(`/?token=${TOKEN}`)
         .set('Host', 'localhost');
@@ -304,6 +400,8 @@ describe('gateway over HTTP', () => {
         .set('Cookie', bareCookie);
       expect(page.status).toBe(503);
       expect(page.text).toContain('not built');
+      expect(page.text).toContain('npm run build');
+      expect(page.text).toContain('<link rel="stylesheet" href="/_gateway/page.css">');
       expect(page.text).not.toContain('<script');
       expect(page.headers['content-security-policy']).toContain("script-src 'self'");
     } finally {

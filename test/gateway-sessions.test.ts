@@ -85,6 +85,7 @@ describe('gateway sessions', () => {
       type: 'sent',
       id: sent.type === 'sent' ? sent.id : -1,
       recipients: ['client2', 'client3'],
+      sentId: expect.stringMatching(/^\d{8}-\d{6}-\d{6}-[0-9a-f]{8}$/) as string,
     });
     expect(await alice.request({ type: 'signOut' })).toMatchObject({ type: 'signedOut' });
 

@@ -4,6 +4,8 @@ import {
   GatewayClient,
   GatewayError,
   gatewaySocketUrl,
+  type CloseCause,
+  type FetchLike,
   type GatewayEvent,
   type SocketLike,
 } from '../web/src/lib/gateway-client.js';
@@ -15,14 +17,14 @@ class FakeSocket implements SocketLike {
   sent: Record<string, unknown>[] = [];
   onopen: ((event: unknown) => void) | null = null;
   onmessage: ((event: { data: unknown }) => void) | null = null;
-  onclose: ((event: unknown) => void) | null = null;
+  onclose: ((event: { code?: number }) => void) | null = null;
   onerror: ((event: unknown) => void) | null = null;
   send(data: string): void {
     this.sent.push(JSON.parse(data) as Record<string, unknown>);
   }
-  close(): void {
+  close(code = 1005): void {
     this.readyState = 3;
-    this.onclose?.({});
+    this.onclose?.({ code });
   }
   open(): void {
     this.readyState = 1;
@@ -33,28 +35,85 @@ class FakeSocket implements SocketLike {
   }
 }
 
-function setup(): {
+/** What `GET /session` answers, as a fake fetch; `calls` records each request. */
+function fakeFetch(answer: () => Promise<{ status: number; body: unknown }>): {
+  fetch: FetchLike;
+  calls: { url: string; init: unknown }[];
+} {
+  const calls: { url: string; init: unknown }[] = [];
+  return {
+    calls,
+    fetch: async (url, init) => {
+      calls.push({ url, init });
+      const { status, body } = await answer();
+      return { status, json: () => Promise.resolve(body) };
+    },
+  };
+}
+
+const secretAnswer =
+  (secret = 'page-secret') =>
+  () =>
+    Promise.resolve({ status: 200, body: { secret } });
+
+/** A client whose open() has fetched a secret and whose socket is open. */
+async function setup(): Promise<{
   client: GatewayClient;
   socket: FakeSocket;
   events: GatewayEvent[];
-  closes: number[];
-} {
+  closes: CloseCause[];
+}> {
   const socket = new FakeSocket();
   const events: GatewayEvent[] = [];
-  const closes: number[] = [];
+  const closes: CloseCause[] = [];
+  let connected!: () => void;
+  const connecting = new Promise<void>((resolve) => {
+    connected = resolve;
+  });
   const client = new GatewayClient({
-    connect: () => socket,
+    connect: () => {
+      connected();
+      return socket;
+    },
     onEvent: (event) => events.push(event),
-    onClose: () => closes.push(1),
+    onClose: (cause) => closes.push(cause),
+    fetch: fakeFetch(secretAnswer()).fetch,
   });
   client.open();
+  await connecting;
   socket.open();
+  socket.sent.length = 0;
   return { client, socket, events, closes };
+}
+
+/** open() against a /session that answers `answer`: whether a socket was made, and the close causes. */
+async function openAgainst(
+  answer: () => Promise<{ status: number; body: unknown }>,
+): Promise<{ connected: boolean; closes: CloseCause[] }> {
+  let connected = false;
+  const closes: CloseCause[] = [];
+  const closed = new Promise<void>((resolve) => {
+    const client = new GatewayClient({
+      connect: () => {
+        connected = true;
+        return new FakeSocket();
+      },
+      onEvent: () => undefined,
+      onClose: (cause) => {
+        closes.push(cause);
+        resolve();
+      },
+      fetch: fakeFetch(answer).fetch,
+    });
+    client.open();
+  });
+  await closed;
+  return { connected, closes };
 }
 
 describe('web UI gateway client', () => {
   it('numbers requests and pairs replies by id, in any order', async () => {
-    const { client, socket } = setup();
+    const { client, socket } = await setup();
     const list = client.request({ type: 'listInbox' });
     const read = client.request({ type: 'read', index: 2 });
     expect(socket.sent).toEqual([
@@ -78,7 +137,7 @@ describe('web UI gateway client', () => {
   });
 
   it('turns an error reply into a GatewayError with its code', async () => {
-    const { client, socket } = setup();
+    const { client, socket } = await setup();
     const signIn = client.request({
       type: 'signIn',
       server: '',
@@ -97,8 +156,8 @@ describe('web UI gateway client', () => {
     expect((error as GatewayError).code).toBe('WRONG_CREDENTIALS');
   });
 
-  it('hands events to the UI and ignores garbage', () => {
-    const { socket, events } = setup();
+  it('hands events to the UI and ignores garbage', async () => {
+    const { socket, events } = await setup();
     socket.onmessage?.({ data: 'not json' });
     socket.onmessage?.({ data: 42 });
     socket.reply({
@@ -112,20 +171,20 @@ describe('web UI gateway client', () => {
   });
 
   it('fails waiting requests when the socket closes, and refuses new ones', async () => {
-    const { client, socket, closes } = setup();
+    const { client, socket, closes } = await setup();
     const pending = client.request({ type: 'listInbox' });
     socket.close();
     await expect(pending).rejects.toMatchObject({ code: 'DISCONNECTED' });
     await expect(client.request({ type: 'listInbox' })).rejects.toMatchObject({
       code: 'DISCONNECTED',
     });
-    expect(closes).toEqual([1]);
+    expect(closes).toEqual(['network']);
   });
 
   it('fails a request that gets no answer in time, and ignores a late answer', async () => {
+    const { client, socket } = await setup();
     vi.useFakeTimers();
     try {
-      const { client, socket } = setup();
       const pending = client.request({ type: 'listInbox' }, 5000);
       const outcome = pending.catch((error: unknown) => error);
       vi.advanceTimersByTime(5000);
@@ -137,10 +196,132 @@ describe('web UI gateway client', () => {
   });
 
   it('rejects a reply of the wrong type', async () => {
-    const { client, socket } = setup();
+    const { client, socket } = await setup();
     const pending = client.request({ type: 'signOut' });
     socket.reply({ type: 'inbox', id: 1, items: [] });
     await expect(pending).rejects.toMatchObject({ code: 'INTERNAL' });
+  });
+
+  it('fetches a page secret, then connects and presents it before any request', async () => {
+    const socket = new FakeSocket();
+    const opens: string[] = [];
+    const { fetch, calls } = fakeFetch(secretAnswer('s3cret'));
+    let connected!: () => void;
+    const connecting = new Promise<void>((resolve) => {
+      connected = resolve;
+    });
+    const client = new GatewayClient({
+      connect: () => {
+        connected();
+        return socket;
+      },
+      onEvent: () => undefined,
+      onOpen: () => {
+        opens.push(JSON.stringify(socket.sent));
+      },
+      onClose: () => undefined,
+      fetch,
+    });
+    client.open();
+    // A second open() while the first is under way makes no second request.
+    client.open();
+    await connecting;
+    expect(calls).toEqual([
+      { url: '/session', init: { credentials: 'same-origin', cache: 'no-store' } },
+    ]);
+    socket.open();
+    // onOpen comes after the secret has been sent.
+    expect(opens).toEqual([JSON.stringify([{ type: 'authenticate', secret: 's3cret' }])]);
+    void client.request({ type: 'listInbox' });
+    expect(socket.sent).toEqual([
+      { type: 'authenticate', secret: 's3cret' },
+      { type: 'listInbox', id: 1 },
+    ]);
+  });
+
+  it('does not connect when GET /session refuses, and says why', async () => {
+    const cases: [() => Promise<{ status: number; body: unknown }>, CloseCause][] = [
+      [
+        () => Promise.resolve({ status: 401, body: { error: 'cookie', message: 'm' } }),
+        'staleCookie',
+      ],
+      [() => Promise.resolve({ status: 403, body: { error: 'origin', message: 'm' } }), 'refused'],
+      [() => Promise.resolve({ status: 403, body: { error: 'host', message: 'm' } }), 'refused'],
+      [() => Promise.reject(new TypeError('Failed to fetch')), 'network'],
+      [() => Promise.resolve({ status: 502, body: undefined }), 'network'],
+      [() => Promise.resolve({ status: 200, body: { nothing: true } }), 'network'],
+    ];
+    for (const [answer, cause] of cases) {
+      expect(await openAgainst(answer), cause).toEqual({ connected: false, closes: [cause] });
+    }
+  });
+
+  it('reports a socket the gateway closes with 4401 or 4429 as refused, other closes as network', async () => {
+    for (const [code, cause] of [
+      [4401, 'refused'],
+      [4429, 'refused'],
+      [1006, 'network'],
+      [1001, 'network'],
+    ] as const) {
+      const { socket, closes } = await setup();
+      socket.close(code);
+      expect(closes, String(code)).toEqual([cause]);
+    }
+  });
+
+  it('fetches a new secret for each connection, and gives up a connection being made on close()', async () => {
+    const { fetch, calls } = fakeFetch(secretAnswer());
+    const sockets: FakeSocket[] = [];
+    const closes: CloseCause[] = [];
+    let connected!: () => void;
+    let connecting = new Promise<void>((resolve) => {
+      connected = resolve;
+    });
+    const client = new GatewayClient({
+      connect: () => {
+        const socket = new FakeSocket();
+        sockets.push(socket);
+        connected();
+        return socket;
+      },
+      onEvent: () => undefined,
+      onClose: (cause) => closes.push(cause),
+      fetch,
+    });
+    client.open();
+    await connecting;
+    sockets[0]?.open();
+    sockets[0]?.close(1006);
+    connecting = new Promise<void>((resolve) => {
+      connected = resolve;
+    });
+    client.open();
+    await connecting;
+    expect(calls.length).toBe(2);
+    expect(closes).toEqual(['network']);
+
+    // close() while the secret is on its way: no socket is opened and nothing is reported.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const slow = new GatewayClient({
+      connect: () => {
+        throw new Error('must not connect');
+      },
+      onEvent: () => undefined,
+      onClose: (cause) => closes.push(cause),
+      fetch: fakeFetch(async () => {
+        await held;
+        return { status: 200, body: { secret: 'late' } };
+      }).fetch,
+    });
+    slow.open();
+    slow.close();
+    release();
+    // Every promise job runs before the next turn of the event loop: by then it has all settled.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(closes).toEqual(['network']);
   });
 
   it('connects to /ws on the page origin', () => {

@@ -13,12 +13,13 @@ import type {
   SessionEndReason,
   SignInRequest,
 } from '../messages.js';
+import type { SessionRequest } from './child-protocol.js';
 import type { GatewayConfig } from './config.js';
 import { GatewayError } from './errors.js';
-import type { SlidingWindowLimiter } from './rate-limit.js';
 import { parseRequest } from './request-parser.js';
 import { parseServerAddress, type ServerAddress } from './server-address.js';
 import type { ChildExit, SessionChildren, SessionProcess } from './session-process.js';
+import type { SignInAttempt, SignInOutcome, SignInThrottle } from './sign-in-throttle.js';
 
 /** The protocols this gateway can speak. */
 export const availableProtocols = (): ChannelKind[] => [...CHANNEL_KINDS];
@@ -26,7 +27,7 @@ export const availableProtocols = (): ChannelKind[] => [...CHANNEL_KINDS];
 export interface BrowserSessionContext {
   config: GatewayConfig;
   children: SessionChildren;
-  signInLimiter: SlidingWindowLimiter;
+  signInThrottle: SignInThrottle;
   /** Sends to this browser (dropped when its socket is closed). */
   send(reply: Reply): void;
 }
@@ -37,6 +38,8 @@ export class BrowserSession {
   readonly #context: BrowserSessionContext;
   #state: State = 'signedOut';
   #child: SessionProcess | undefined;
+  /** The sign-in under way, to be counted by the throttle when its answer comes. */
+  #signInAttempt: SignInAttempt | undefined;
   /** Requests relayed to the child and not answered yet, so that a dying child can answer them. */
   readonly #pending = new Set<number>();
   #idleTimer: NodeJS.Timeout | undefined;
@@ -70,7 +73,7 @@ export class BrowserSession {
       this.#dispatch(request);
     } catch (error) {
       if (!(error instanceof GatewayError)) throw error;
-      this.#error(request.id, error.code, error.message);
+      this.#error(request.id, error.code, error.message, error.retryAfterSeconds);
     }
   }
 
@@ -92,25 +95,35 @@ export class BrowserSession {
       case 'listInbox':
       case 'read':
       case 'send':
-        if (this.#state !== 'signedIn' || !this.#child) {
-          throw new GatewayError(
-            'NOT_SIGNED_IN',
-            this.#state === 'signingIn' ? 'the sign-in is not finished yet' : 'sign in first',
-          );
-        }
-        this.#touch();
-        this.#relay(request);
-        return;
       case 'listSent':
       case 'readSent':
-        // The local Sent folder is being built; the messages are defined for the UI already.
-        throw new GatewayError('BAD_REQUEST', 'the Sent folder is not available in this gateway');
+        this.#relaySessionRequest(request);
+        return;
     }
+  }
+
+  #relaySessionRequest(request: SessionRequest): void {
+    if (this.#state !== 'signedIn' || !this.#child) {
+      throw new GatewayError(
+        'NOT_SIGNED_IN',
+        this.#state === 'signingIn' ? 'the sign-in is not finished yet' : 'sign in first',
+      );
+    }
+    const { maxQueuedRequests } = this.#context.config;
+    if (this.#pending.size >= maxQueuedRequests) {
+      throw new GatewayError(
+        'RATE_LIMITED',
+        `${maxQueuedRequests} requests are waiting for their answers already`,
+        { retryAfterSeconds: 1 },
+      );
+    }
+    this.#touch();
+    this.#relay(request);
   }
 
   #signIn(request: SignInRequest): void {
     if (this.#state !== 'signedOut') throw new GatewayError('ALREADY_SIGNED_IN', 'sign out first');
-    const { config, children, signInLimiter } = this.#context;
+    const { config, children, signInThrottle } = this.#context;
     if (!USERNAME_PATTERN.test(request.username)) {
       throw new GatewayError(
         'BAD_REQUEST',
@@ -128,19 +141,22 @@ export class BrowserSession {
       request.protocol === 'enhanced' ? config.defaultEnhancedServer : config.defaultServer;
     const server: ServerAddress =
       request.server.trim() === '' ? defaults : parseServerAddress(request.server, defaults.port);
-    const waitMs = signInLimiter.take();
-    if (waitMs > 0) {
-      throw new GatewayError(
-        'RATE_LIMITED',
-        `too many sign-in attempts; try again in ${Math.ceil(waitMs / 1000)} s`,
-      );
-    }
     if (children.count >= config.maxSessions) {
       throw new GatewayError(
         'RATE_LIMITED',
         `the gateway already serves ${config.maxSessions} sessions`,
       );
     }
+    const verdict = signInThrottle.begin(request.username);
+    if (!verdict.allowed) {
+      const seconds = Math.ceil(verdict.waitMs / 1000);
+      throw new GatewayError(
+        'RATE_LIMITED',
+        `too many sign-in attempts for ${request.username}; try again in ${seconds} s`,
+        { retryAfterSeconds: seconds },
+      );
+    }
+    this.#signInAttempt = verdict.attempt;
     const child = children.start((reply) => {
       this.#onChildReply(child, reply);
     });
@@ -159,6 +175,7 @@ export class BrowserSession {
       password: request.password,
       protocol: request.protocol,
       keysDir: config.keysDir,
+      dataDir: config.dataDir,
       pollMs: config.pollSeconds * 1000,
       connectTimeoutMs: config.connectTimeoutMs,
       replyTimeoutMs: config.replyTimeoutMs,
@@ -197,12 +214,18 @@ export class BrowserSession {
     if ('id' in reply && reply.id !== null) this.#pending.delete(reply.id);
     switch (reply.type) {
       case 'signedIn':
+        this.#endSignInAttempt('succeeded');
         this.#state = 'signedIn';
         this.#touch();
         break;
       case 'error':
         // A refused sign-in: the child is leaving; the browser may try again at once.
-        if (this.#state === 'signingIn') this.#detach();
+        if (this.#state === 'signingIn') {
+          this.#endSignInAttempt(
+            reply.code === 'WRONG_CREDENTIALS' ? 'wrongPassword' : 'otherFailure',
+          );
+          this.#detach();
+        }
         break;
       case 'signedOut':
       case 'sessionEnded':
@@ -257,8 +280,15 @@ export class BrowserSession {
     void child?.end(this.#context.config.childGraceMs);
   }
 
+  #endSignInAttempt(outcome: SignInOutcome): void {
+    this.#signInAttempt?.end(outcome);
+    this.#signInAttempt = undefined;
+  }
+
   /** Back to signed out; requests still in flight are answered as ended. */
   #forget(): void {
+    // A sign-in given up (cancelled, or its child died) never answered the browser: no failure to count.
+    this.#endSignInAttempt('otherFailure');
     clearTimeout(this.#idleTimer);
     this.#child = undefined;
     this.#state = 'signedOut';
@@ -267,7 +297,11 @@ export class BrowserSession {
     this.#pending.clear();
   }
 
-  #error(id: number | null, code: ErrorCode, message: string): void {
-    this.#context.send({ type: 'error', id, code, message });
+  #error(id: number | null, code: ErrorCode, message: string, retryAfterSeconds?: number): void {
+    this.#context.send(
+      retryAfterSeconds === undefined
+        ? { type: 'error', id, code, message }
+        : { type: 'error', id, code, message, retryAfterSeconds },
+    );
   }
 }

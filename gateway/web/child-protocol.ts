@@ -4,7 +4,10 @@
  */
 import type { ChannelKind, Reply, Request } from '../messages.js';
 
-type SessionRequest = Extract<Request, { type: 'listInbox' | 'read' | 'send' }>;
+export type SessionRequest = Extract<
+  Request,
+  { type: 'listInbox' | 'read' | 'send' | 'listSent' | 'readSent' }
+>;
 
 export interface ChildSignIn {
   type: 'signIn';
@@ -16,6 +19,8 @@ export interface ChildSignIn {
   protocol: ChannelKind;
   /** Where the child looks for the user's keys (DIR or DIR/<user>/). */
   keysDir: string;
+  /** Where the user's local Sent folder is: DATA/<user>/sent/. */
+  dataDir: string;
   /** Background inbox check; 0 turns it off. */
   pollMs: number;
   connectTimeoutMs: number;

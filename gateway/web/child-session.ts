@@ -3,21 +3,42 @@
  * login, the private key) and answers the main process with the browser's Reply messages.
  */
 import type { KeyObject } from 'node:crypto';
+import { nowMicros } from '../../protocol/email.js';
 import { isProtocolError } from '../../protocol/errors.js';
 import type { InboxRow } from '../../protocol/inbox.js';
 import type { ClientKeys } from '../../protocol/login.js';
 import { loadClientKeys } from '../protocol-client/keys.js';
 import type { MailClient, ReadResult } from '../protocol-client/mail-client.js';
 import { openSession } from '../protocol-client/session.js';
-import type { EmailView, InboxItem, Reply, SessionEndReason } from '../messages.js';
+import type {
+  ChannelKind,
+  EmailView,
+  InboxItem,
+  Reply,
+  SendRequest,
+  SessionEndReason,
+} from '../messages.js';
 import type { ChildSignIn, ParentToChild } from './child-protocol.js';
-import { GatewayError, toGatewayError } from './errors.js';
+import { GatewayError, sessionFailure, signInFailure } from './errors.js';
+import { UnsafeFolderError } from './private-files.js';
+import { SENT_ID_PATTERN, SentFolder } from './sent-folder.js';
+import { formatServerAddress } from './server-address.js';
 
 export interface ChildIo {
   /** Resolves once the message is handed to the IPC channel. */
   reply(message: Reply): Promise<void>;
   /** Ends the child; called once, after the last reply. */
   exit(code: number): void;
+  /** The gateway's log (stderr): details the browser is not shown. */
+  warn(details: Record<string, unknown>, message: string): void;
+}
+
+/** Who is signed in, where, and where their Sent folder is. */
+interface Account {
+  username: string;
+  protocol: ChannelKind;
+  server: string;
+  sent: SentFolder;
 }
 
 /** Errors after which the TCP session is known to be gone because of the server or the network. */
@@ -65,6 +86,7 @@ function eagerKeys(keys: ClientKeys): ClientKeys {
 export class ChildSession {
   readonly #io: ChildIo;
   #client: MailClient | undefined;
+  #account: Account | undefined;
   #signingIn = false;
   #ending = false;
   /** How many emails the browser (or the last background check) has seen; -1 before any listing. */
@@ -94,9 +116,27 @@ export class ChildSession {
           return { type: 'email', id: message.id, email: toEmailView(message.index, result) };
         });
       case 'send':
-        return this.#run(message.id, async (client) => {
+        return this.#run(message.id, async (client, account) => {
           await client.send({ to: message.to, title: message.title, content: message.content });
-          return { type: 'sent', id: message.id, recipients: message.to };
+          return {
+            type: 'sent',
+            id: message.id,
+            recipients: message.to,
+            ...this.#keepCopy(account, message),
+          };
+        });
+      case 'listSent':
+        return this.#run(message.id, (_client, account) => {
+          const items = this.#useSentFolder(() => account.sent.list());
+          return Promise.resolve({ type: 'sentList', id: message.id, items });
+        });
+      case 'readSent':
+        return this.#run(message.id, (_client, account) => {
+          if (!SENT_ID_PATTERN.test(message.sentId))
+            throw new GatewayError('BAD_REQUEST', 'that is not the id of a sent email');
+          const email = this.#useSentFolder(() => account.sent.read(message.sentId));
+          if (!email) throw new GatewayError('NOT_FOUND', 'there is no sent email of that id');
+          return Promise.resolve({ type: 'sentEmail', id: message.id, email });
         });
       case 'signOut':
         return this.#signOut(message.id);
@@ -123,6 +163,7 @@ export class ChildSession {
       return;
     }
     this.#signingIn = true;
+    const server = formatServerAddress({ host: message.host, port: message.port });
     try {
       const keys = eagerKeys(loadClientKeys(message.keysDir, message.username));
       this.#client = await openSession({
@@ -135,7 +176,12 @@ export class ChildSession {
         replyTimeoutMs: message.replyTimeoutMs,
       });
     } catch (error) {
-      const failure = toGatewayError(error, 'signIn');
+      const failure = signInFailure(error, { username: message.username, server });
+      if (failure.code !== 'WRONG_CREDENTIALS')
+        this.#io.warn(
+          { username: message.username, server, error: String(error) },
+          'sign-in failed',
+        );
       this.#ending = true;
       await this.#io.reply({
         type: 'error',
@@ -148,13 +194,17 @@ export class ChildSession {
     } finally {
       this.#signingIn = false;
     }
+    this.#account = {
+      username: message.username,
+      protocol: message.protocol,
+      server,
+      sent: new SentFolder(message.dataDir, message.username),
+    };
     const reply: Reply = {
       type: 'signedIn',
       id: message.id,
       username: message.username,
-      server: message.host.includes(':')
-        ? `[${message.host}]:${message.port}`
-        : `${message.host}:${message.port}`,
+      server,
       protocol: message.protocol,
     };
     const fingerprint = this.#client.serverFingerprint;
@@ -164,17 +214,22 @@ export class ChildSession {
     this.#schedulePoll();
   }
 
-  async #run(id: number, operation: (client: MailClient) => Promise<Reply>): Promise<void> {
+  async #run(
+    id: number,
+    operation: (client: MailClient, account: Account) => Promise<Reply>,
+  ): Promise<void> {
     const client = this.#client;
-    if (!client) {
+    const account = this.#account;
+    if (!client || !account) {
       await this.#io.reply({ type: 'error', id, code: 'NOT_SIGNED_IN', message: 'sign in first' });
       return;
     }
     let reply: Reply;
     try {
-      reply = await operation(client);
+      reply = await operation(client, account);
     } catch (error) {
-      const failure = toGatewayError(error, 'session');
+      const failure = sessionFailure(error);
+      if (failure.code === 'INTERNAL') this.#io.warn({ error: String(error) }, 'request failed');
       await this.#io.reply({
         type: 'error',
         id,
@@ -185,6 +240,50 @@ export class ChildSession {
       return;
     }
     await this.#io.reply(reply);
+  }
+
+  /**
+   * A copy of a sent email in the local Sent folder. The email has gone already: a copy that
+   * cannot be written is reported beside the `sent` reply, never as a failed send.
+   */
+  #keepCopy(
+    account: Account,
+    request: SendRequest,
+  ): { sentId: string } | { sentCopyProblem: string } {
+    try {
+      const sentId = this.#useSentFolder(() =>
+        account.sent.keep({
+          from: account.username,
+          to: request.to,
+          title: request.title,
+          content: request.content,
+          sentAtMicros: nowMicros(),
+          protocol: account.protocol,
+          server: account.server,
+        }),
+      );
+      return { sentId };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return { sentCopyProblem: `no copy was kept: ${message}` };
+    }
+  }
+
+  /** Runs an operation on the Sent folder; a failure says what is wrong without a path of this machine. */
+  #useSentFolder<T>(operation: () => T): T {
+    try {
+      return operation();
+    } catch (error) {
+      if (error instanceof GatewayError) throw error;
+      this.#io.warn({ error: String(error) }, 'the Sent folder failed');
+      const problem =
+        error instanceof UnsafeFolderError
+          ? `${error.message} (in the gateway's data folder)`
+          : 'it could not be read or written';
+      throw new GatewayError('INTERNAL', `the local Sent folder cannot be used: ${problem}`, {
+        cause: error,
+      });
+    }
   }
 
   async #signOut(id: number | null): Promise<void> {

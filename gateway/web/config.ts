@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ServerAddress } from './server-address.js';
@@ -20,11 +21,24 @@ export interface GatewayOptions {
   token?: string;
   /** Names besides localhost, 127.0.0.1 and [::1] that the Host header may carry. */
   allowedHosts?: readonly string[];
-  /** Sign-in attempts allowed per window, over all browser sessions. */
-  signInLimit?: { max: number; windowMs: number };
+  /** Where the local Sent folders are kept: DATA/<user>/sent/. */
+  dataDir?: string;
+  /** Wrong passwords per username before each further one makes that username wait. */
+  signInBackoff?: SignInBackoffPolicy;
   maxSessions?: number;
+  /** WebSockets open at a time from one client address. */
+  maxSocketsPerAddress?: number;
+  /** Requests of one socket relayed to its session child and not answered yet. */
+  maxQueuedRequests?: number;
+  /** A socket that has not presented its page secret by then is closed. */
+  authTimeoutMs?: number;
+  /** How long a page secret from GET /session may wait for its socket. */
+  pageSecretTtlMs?: number;
+  /** Page secrets handed out and not used yet; beyond it the oldest is dropped. */
+  maxPageSecrets?: number;
   /** Session children started ahead of sign-ins (0 forks at each sign-in). */
   spareChildren?: number;
+  /** The cookie's name, before the port it is made for: `<cookieName>_<port>`. */
   cookieName?: string;
   /** The compiled session child entry (tests running TypeScript point it at dist/). */
   childScript?: string;
@@ -33,6 +47,19 @@ export interface GatewayOptions {
   /** How long a child gets to end its protocol session before it is killed. */
   childGraceMs?: number;
   logger?: FastifyBaseLogger;
+  /** The clock of the sign-in limiter and of page secrets. */
+  now?: () => number;
+}
+
+export interface SignInBackoffPolicy {
+  /** Wrong passwords in a row before the first wait. */
+  freeFailures: number;
+  /** The first wait; each further wrong password doubles it... */
+  baseLockMs: number;
+  /** ...up to this. */
+  maxLockMs: number;
+  /** A username with no wrong password for this long starts afresh. */
+  forgetAfterMs: number;
 }
 
 export type GatewayConfig = Required<Omit<GatewayOptions, 'logger'>> & {
@@ -47,14 +74,27 @@ export const defaultGatewayOptions = {
   defaultEnhancedServer: { host: '127.0.0.1', port: DEFAULT_ENHANCED_PORT },
   pollSeconds: 10,
   idleTimeoutSeconds: 15 * 60,
-  signInLimit: { max: 10, windowMs: 60_000 },
+  signInBackoff: {
+    freeFailures: 3,
+    baseLockMs: 1000,
+    maxLockMs: 5 * 60_000,
+    forgetAfterMs: 30 * 60_000,
+  },
   maxSessions: 32,
+  maxSocketsPerAddress: 16,
+  maxQueuedRequests: 32,
+  authTimeoutMs: 5000,
+  pageSecretTtlMs: 60_000,
+  maxPageSecrets: 256,
   spareChildren: 1,
   cookieName: 'sealed_mail_gateway',
   connectTimeoutMs: 10_000,
   replyTimeoutMs: 60_000,
   childGraceMs: 3000,
 } as const;
+
+/** Next to the keys it serves: each key setup keeps its own Sent folders. */
+export const defaultDataDir = (keysDir: string): string => join(keysDir, '.gateway-data');
 
 export function resolveConfig(options: GatewayOptions, token: string): GatewayConfig {
   return {
@@ -69,8 +109,15 @@ export function resolveConfig(options: GatewayOptions, token: string): GatewayCo
     idleTimeoutSeconds: options.idleTimeoutSeconds ?? defaultGatewayOptions.idleTimeoutSeconds,
     token,
     allowedHosts: options.allowedHosts ?? [],
-    signInLimit: options.signInLimit ?? defaultGatewayOptions.signInLimit,
+    dataDir: options.dataDir ?? defaultDataDir(options.keysDir),
+    signInBackoff: options.signInBackoff ?? defaultGatewayOptions.signInBackoff,
     maxSessions: options.maxSessions ?? defaultGatewayOptions.maxSessions,
+    maxSocketsPerAddress:
+      options.maxSocketsPerAddress ?? defaultGatewayOptions.maxSocketsPerAddress,
+    maxQueuedRequests: options.maxQueuedRequests ?? defaultGatewayOptions.maxQueuedRequests,
+    authTimeoutMs: options.authTimeoutMs ?? defaultGatewayOptions.authTimeoutMs,
+    pageSecretTtlMs: options.pageSecretTtlMs ?? defaultGatewayOptions.pageSecretTtlMs,
+    maxPageSecrets: options.maxPageSecrets ?? defaultGatewayOptions.maxPageSecrets,
     spareChildren: options.spareChildren ?? defaultGatewayOptions.spareChildren,
     cookieName: options.cookieName ?? defaultGatewayOptions.cookieName,
     childScript: options.childScript ?? DEFAULT_CHILD_SCRIPT,
@@ -78,5 +125,6 @@ export function resolveConfig(options: GatewayOptions, token: string): GatewayCo
     replyTimeoutMs: options.replyTimeoutMs ?? defaultGatewayOptions.replyTimeoutMs,
     childGraceMs: options.childGraceMs ?? defaultGatewayOptions.childGraceMs,
     logger: options.logger,
+    now: options.now ?? Date.now,
   };
 }

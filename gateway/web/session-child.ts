@@ -3,6 +3,7 @@
  * The entry of a session child, forked by the gateway once per signed-in browser session.
  * Only this process reads the user's private key and holds the session key.
  */
+import { pino } from 'pino';
 import type { Reply } from '../messages.js';
 import type { ChildToParent, ParentToChild } from './child-protocol.js';
 import { ChildSession } from './child-session.js';
@@ -12,6 +13,11 @@ if (!send) {
   process.stderr.write('session-child: this process is started by the gateway, over IPC\n');
   process.exit(2);
 }
+
+const log = pino(
+  { level: 'warn', base: { pid: process.pid, role: 'session-child' } },
+  pino.destination({ fd: 2, sync: true }),
+);
 
 const session = new ChildSession({
   reply: (message: Reply) =>
@@ -26,6 +32,9 @@ const session = new ChildSession({
     }),
   exit: (code) => {
     process.exit(code);
+  },
+  warn: (details, message) => {
+    log.warn(details, message);
   },
 });
 

@@ -58,6 +58,36 @@ export async function gatewayCookie(base: string, token: string): Promise<string
   return setCookie.split(';')[0] ?? '';
 }
 
+/** What the UI's `fetch('/session')` gets: the per-page secret, presented first on the socket. */
+export async function pageSecret(base: string, cookie: string): Promise<string> {
+  const response = await fetch(`${base}/session`, {
+    headers: { cookie, 'sec-fetch-site': 'same-origin' },
+  });
+  const text = await response.text();
+  const secret = response.status === 200 ? (JSON.parse(text) as { secret?: unknown }).secret : '';
+  if (typeof secret !== 'string' || secret === '')
+    throw new Error(`GET /session failed: ${response.status} ${text.slice(0, 200)}`);
+  return secret;
+}
+
+/** The refused upgrade's HTTP status, or 101 when the socket opened. */
+export function upgradeStatus(url: string, headers: Record<string, string>): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url, { headers });
+    socket.once('unexpected-response', (_request, response) => {
+      resolve(response.statusCode ?? 0);
+      socket.terminate();
+    });
+    socket.once('open', () => {
+      resolve(101);
+      socket.terminate();
+    });
+    socket.once('error', (error) => {
+      if (!/Unexpected server response/.test(error.message)) reject(error);
+    });
+  });
+}
+
 type Outgoing = Request extends infer R
   ? R extends { id: number }
     ? Omit<R, 'id'>
@@ -70,6 +100,7 @@ export class Browser {
   readonly replies: Reply[] = [];
   #nextId = 1;
   readonly #waiters = new Set<() => void>();
+  #closeCode: number | undefined;
   readonly closed: Promise<{ code: number }>;
 
   private constructor(socket: WebSocket) {
@@ -80,15 +111,33 @@ export class Browser {
     });
     this.closed = new Promise((resolve) =>
       socket.once('close', (code: number) => {
+        this.#closeCode = code;
+        for (const waiter of [...this.#waiters]) waiter();
         resolve({ code });
       }),
     );
   }
 
-  /** Opens the socket and waits for the gateway's hello. */
+  /**
+   * Opens a tab's socket as the UI does: fetches a page secret from `GET /session`, opens the
+   * socket, presents the secret first and waits for the gateway's hello.
+   */
   static async open(base: string, cookie: string, origin = base): Promise<Browser> {
-    const socket = new WebSocket(`${base.replace('http:', 'ws:')}/ws`, {
-      headers: { cookie, origin },
+    const secret = await pageSecret(base, cookie);
+    const browser = await Browser.connect(base, { cookie, origin });
+    browser.socket.send(JSON.stringify({ type: 'authenticate', secret }));
+    await browser.next((reply) => reply.type === 'hello');
+    return browser;
+  }
+
+  /** Opens a socket and sends nothing: what a page without the secret can do. */
+  static async connect(
+    base: string,
+    headers: Record<string, string>,
+    path = '/ws',
+  ): Promise<Browser> {
+    const socket = new WebSocket(`${base.replace('http:', 'ws:')}${path}`, {
+      headers,
       maxPayload: 64 * 1024 * 1024,
     });
     const browser = new Browser(socket);
@@ -98,22 +147,32 @@ export class Browser {
       });
       socket.once('error', reject);
     });
-    await browser.next((reply) => reply.type === 'hello');
     return browser;
   }
 
-  /** Resolves with the first reply (received so far or later) that the predicate accepts, and consumes it. */
+  /**
+   * Resolves with the first reply (received so far or later) that the predicate accepts, and
+   * consumes it; rejects when the socket closes without one.
+   */
   next<T extends Reply = Reply>(
     predicate: (reply: Reply) => boolean,
     timeoutMs = 20_000,
   ): Promise<T> {
     return new Promise((resolve, reject) => {
-      const check = (): boolean => {
-        const index = this.replies.findIndex(predicate);
-        if (index < 0) return false;
-        const [found] = this.replies.splice(index, 1);
+      const finish = (): void => {
         clearTimeout(timer);
         this.#waiters.delete(check);
+      };
+      const check = (): boolean => {
+        const index = this.replies.findIndex(predicate);
+        if (index < 0) {
+          if (this.#closeCode === undefined) return false;
+          finish();
+          reject(new Error(`the socket closed (${this.#closeCode}) without a matching reply`));
+          return true;
+        }
+        const [found] = this.replies.splice(index, 1);
+        finish();
         resolve(found as T);
         return true;
       };

@@ -1,4 +1,11 @@
-import type { Reply, Request } from '../../../gateway/messages.js';
+import type {
+  Authenticate,
+  PageSession,
+  PageSessionRefused,
+  Reply,
+  Request,
+  WsCloseCode,
+} from '../../../gateway/messages.js';
 import type { ClientErrorCode } from './errors.js';
 
 /** A request as the UI writes it: the client adds the id. */
@@ -43,9 +50,34 @@ export interface SocketLike {
   close(code?: number, reason?: string): void;
   onopen: Handler<unknown> | null;
   onmessage: Handler<{ data: unknown }> | null;
-  onclose: Handler<unknown> | null;
+  onclose: Handler<{ code?: number }> | null;
   onerror: Handler<unknown> | null;
 }
+
+/** The part of `fetch` this client uses (a fake one stands in for it in tests). */
+export type FetchLike = (
+  url: string,
+  init: { credentials: 'same-origin'; cache: 'no-store' },
+) => Promise<{ status: number; json(): Promise<unknown> }>;
+
+/**
+ * Why the connection to the gateway ended, or could not be made:
+ * - `staleCookie`: `GET /session` said 401: this browser has no cookie of the running gateway
+ *   (it restarted, or this tab was not opened from its link). Reconnecting will not help: open
+ *   the link the gateway printed in its terminal.
+ * - `refused`: the gateway refused this page: `GET /session` said 403, or it closed the socket
+ *   with 4401 (page secret) or 4429 (too many sockets from this browser).
+ * - `network`: anything else, the gateway being down included; reconnecting may help.
+ */
+export type CloseCause = 'network' | 'staleCookie' | 'refused';
+
+/** Where the page secret is fetched: the gateway's `GET /session`, on this page's origin. */
+export const PAGE_SESSION_PATH = '/session';
+
+/** The close codes with which the gateway refuses a socket (WsCloseCode). */
+const REFUSED_CLOSE_CODES: ReadonlySet<number> = new Set<
+  (typeof WsCloseCode)[keyof typeof WsCloseCode]
+>([4401, 4429]);
 
 const OPEN = 1;
 /** Longer than any answer takes: a 1,000,000-character send over a slow link included. */
@@ -60,23 +92,47 @@ interface Pending {
 export interface GatewayClientOptions {
   connect: () => SocketLike;
   onEvent: (event: GatewayEvent) => void;
+  /** The socket is open and has presented its page secret: requests may be sent. */
   onOpen?: () => void;
-  /** The socket closed; every request still waiting has been rejected with DISCONNECTED. */
-  onClose: () => void;
+  /**
+   * The connection ended, or could not be made (then no socket was opened); every request
+   * still waiting has been rejected with DISCONNECTED.
+   */
+  onClose: (cause: CloseCause) => void;
+  /** Fetches `GET /session`; the page's own `fetch` by default. */
+  fetch?: FetchLike;
 }
 
+type SecretOutcome = { secret: string } | { cause: CloseCause };
+
+const isPageSession = (body: unknown): body is PageSession =>
+  typeof body === 'object' &&
+  body !== null &&
+  typeof (body as Partial<PageSession>).secret === 'string';
+
+const saysStaleCookie = (body: unknown): boolean =>
+  typeof body === 'object' &&
+  body !== null &&
+  (body as Partial<PageSessionRefused>).error === 'cookie';
+
 /**
- * The browser's end of the gateway socket: numbers requests, pairs each reply with its
- * request by id, turns error replies into GatewayError, and hands events to the UI.
+ * The browser's end of the gateway socket: fetches a page secret and presents it first,
+ * numbers requests, pairs each reply with its request by id, turns error replies into
+ * GatewayError, and hands events to the UI.
  */
 export class GatewayClient {
   readonly #options: GatewayClientOptions;
+  readonly #fetch: FetchLike;
   readonly #pending = new Map<number, Pending>();
   #socket: SocketLike | undefined;
+  /** Counts calls of open() and close(): a secret that arrives after either is not used. */
+  #generation = 0;
+  #opening = false;
   #nextId = 1;
 
   constructor(options: GatewayClientOptions) {
     this.#options = options;
+    this.#fetch = options.fetch ?? ((url, init) => fetch(url, init));
   }
 
   get isOpen(): boolean {
@@ -88,29 +144,72 @@ export class GatewayClient {
     return this.#socket?.bufferedAmount ?? 0;
   }
 
+  /**
+   * Connects: fetches a page secret from `GET /session`, then opens the socket and sends the
+   * secret as its first message. Returns at once; onOpen or onClose tells how it went.
+   */
   open(): void {
-    if (this.#socket) return;
-    const socket = this.#options.connect();
+    if (this.#socket || this.#opening) return;
+    this.#opening = true;
+    const generation = ++this.#generation;
+    void this.#fetchSecret().then((outcome) => {
+      if (generation !== this.#generation) return;
+      this.#opening = false;
+      if ('cause' in outcome) this.#options.onClose(outcome.cause);
+      else this.#connect(outcome.secret);
+    });
+  }
+
+  /** Closes the socket; a connection still being made is given up, and reports nothing. */
+  close(): void {
+    this.#generation++;
+    this.#opening = false;
+    this.#socket?.close(1000, 'closing');
+  }
+
+  async #fetchSecret(): Promise<SecretOutcome> {
+    try {
+      const response = await this.#fetch(PAGE_SESSION_PATH, {
+        credentials: 'same-origin',
+        cache: 'no-store',
+      });
+      const body = await response.json().catch(() => undefined);
+      if (response.status === 200 && isPageSession(body)) return { secret: body.secret };
+      if (response.status === 401 && saysStaleCookie(body)) return { cause: 'staleCookie' };
+      if (response.status === 401 || response.status === 403) return { cause: 'refused' };
+      return { cause: 'network' };
+    } catch {
+      return { cause: 'network' };
+    }
+  }
+
+  #connect(secret: string): void {
+    let socket: SocketLike;
+    try {
+      socket = this.#options.connect();
+    } catch {
+      this.#options.onClose('network');
+      return;
+    }
     this.#socket = socket;
-    socket.onopen = () => this.#options.onOpen?.();
+    socket.onopen = () => {
+      socket.send(JSON.stringify({ type: 'authenticate', secret } satisfies Authenticate));
+      this.#options.onOpen?.();
+    };
     socket.onmessage = (event) => {
       this.#receive(event.data);
     };
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       if (this.#socket !== socket) return;
       this.#socket = undefined;
       this.#failAll(new GatewayError('DISCONNECTED', 'the connection to the gateway closed'));
-      this.#options.onClose();
+      this.#options.onClose(
+        event.code !== undefined && REFUSED_CLOSE_CODES.has(event.code) ? 'refused' : 'network',
+      );
     };
     socket.onerror = () => {
       // A close event always follows; that is where the failure is handled.
     };
-  }
-
-  close(): void {
-    const socket = this.#socket;
-    if (!socket) return;
-    socket.close(1000, 'closing');
   }
 
   /** Sends a request; a reply that never comes fails it with TIMEOUT rather than leave the UI waiting. */

@@ -1,0 +1,91 @@
+/**
+ * The checks every request goes through before its route: the Host allow-list, the start-up
+ * token traded for the cookie, the cookie itself, and no WebSocket upgrade anywhere but the
+ * socket's own route. Then the security headers on every response.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { PageSessionRefused } from '../messages.js';
+import { pages, sendPage, type GatewayPage } from './pages.js';
+import { secretsEqual, securityHeaders, type HostAllowList } from './security.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * `public`: no Host or cookie check (the pages' stylesheet, which holds nothing secret).
+     * `api`: refusals are JSON (`PageSessionRefused`) rather than pages.
+     */
+    access?: 'public' | 'api';
+  }
+}
+
+export interface AccessOptions {
+  hosts: HostAllowList;
+  /** The start-up token of the printed link. */
+  token: string;
+  /** What the cookie holds: a secret of its own, so the token in the URL authorises nothing. */
+  cookieSecret: string;
+  cookieBaseName: string;
+  /** The one route where a WebSocket upgrade is taken. */
+  socketPath: string;
+}
+
+/**
+ * Browsers send a cookie to every port of a host, so each gateway names its cookie after the
+ * port it serves: two gateways on one machine keep their own.
+ */
+export const cookieNameFor = (baseName: string, request: FastifyRequest): string =>
+  `${baseName}_${String(request.socket.localPort)}`;
+
+export function registerAccessChecks(app: FastifyInstance, options: AccessOptions): void {
+  const { hosts, token, cookieSecret, cookieBaseName, socketPath } = options;
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    reply.headers(
+      securityHeaders(hosts.allows(request.headers.host) ? request.headers.host : undefined),
+    );
+    const type = String(reply.getHeader('content-type') ?? '');
+    if (type.startsWith('text/html') || type.startsWith('application/json'))
+      reply.header('cache-control', 'no-store');
+    return payload;
+  });
+
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const { access } = request.routeOptions.config;
+    if (access === 'public') return undefined;
+    const refuse = (
+      page: GatewayPage,
+      error: PageSessionRefused['error'],
+      message: string,
+    ): FastifyReply =>
+      access === 'api'
+        ? reply.code(page.status).send({ error, message } satisfies PageSessionRefused)
+        : sendPage(reply, page);
+
+    // DNS rebinding: a foreign name that resolves to 127.0.0.1 still says its own name here.
+    if (!hosts.allows(request.headers.host))
+      return refuse(pages.foreignHost, 'host', 'this gateway answers only to localhost names');
+    const url = new URL(request.url, 'http://gateway.invalid');
+    if (request.method === 'GET' && url.pathname === '/' && url.searchParams.has('token')) {
+      if (!secretsEqual(url.searchParams.get('token') ?? '', token))
+        return sendPage(reply, pages.wrongToken);
+      reply.setCookie(cookieNameFor(cookieBaseName, request), cookieSecret, {
+        httpOnly: true,
+        sameSite: 'strict',
+        path: '/',
+      });
+      return reply.redirect('/', 303);
+    }
+    // An upgrade is taken on the socket's route only, where its own checks run.
+    if (request.ws && request.routeOptions.url !== socketPath)
+      return sendPage(reply, pages.notFound);
+    const cookie = request.cookies[cookieNameFor(cookieBaseName, request)];
+    if (cookie === undefined || !secretsEqual(cookie, cookieSecret)) {
+      return refuse(
+        pages.signInLinkNeeded,
+        'cookie',
+        'this browser has no cookie of this gateway, or one of an earlier start: open the link the gateway printed in its terminal',
+      );
+    }
+    return undefined;
+  });
+}

@@ -1,0 +1,190 @@
+/**
+ * The local Sent folder of one user, as a desktop mail client keeps one: DATA/<user>/sent/,
+ * one file per email sent through the gateway, `<id>.txt`. A file is a short header of the
+ * gateway's, a blank line, then the email as the mail server stores it (section F), with the
+ * time it was sent:
+ *
+ *   Sealed-Mail-Sent: 1
+ *   Protocol: classic
+ *   Server: 127.0.0.1:13000
+ *
+ *   From: client1
+ *   To: client2;client3
+ *   Time and Date: 2026-11-26 12:44:25.123456
+ *   Title: Lunch
+ *   Content Length: 23
+ *   Content:
+ *   At noon? ...
+ *
+ * The id is the UTC send time and a random part (`20261126-124425-123456-9f3a1c2b`): names sort
+ * by time, and an id that matches the pattern cannot name any other path.
+ */
+import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  formatReceivedTime,
+  formatStoredEmail,
+  parseStoredEmail,
+  splitRecipients,
+} from '../../protocol/email.js';
+import { codePointLength } from '../../protocol/text.js';
+import {
+  ChannelKindSchema,
+  type ChannelKind,
+  type SentEmailView,
+  type SentItem,
+} from '../messages.js';
+import { privateFolder, readPrivateFile, writeNewFile } from './private-files.js';
+
+export const SENT_ID_PATTERN = /^\d{8}-\d{6}-\d{6}-[0-9a-f]{8}$/;
+/** The newest emails a listing returns. */
+export const MAX_SENT_LISTED = 10_000;
+
+const HEADER_MARK = 'Sealed-Mail-Sent: 1';
+/** Enough for the gateway's header and the email's header lines (100 recipients, a 100-character title). */
+const HEAD_BYTES = 12 * 1024;
+/** A 1,000,000-character content of 4-byte characters, and its headers. */
+const MAX_FILE_BYTES = 4_000_000 + HEAD_BYTES;
+
+export interface SentCopy {
+  from: string;
+  to: string[];
+  title: string;
+  content: string;
+  sentAtMicros: number;
+  protocol: ChannelKind;
+  server: string;
+}
+
+const pad = (value: number, width: number): string => String(value).padStart(width, '0');
+
+function newSentId(epochMicros: number): string {
+  const date = new Date(Math.floor(epochMicros / 1000));
+  const day = `${pad(date.getUTCFullYear(), 4)}${pad(date.getUTCMonth() + 1, 2)}${pad(date.getUTCDate(), 2)}`;
+  const time = `${pad(date.getUTCHours(), 2)}${pad(date.getUTCMinutes(), 2)}${pad(date.getUTCSeconds(), 2)}`;
+  return `${day}-${time}-${pad(epochMicros % 1_000_000, 6)}-${randomBytes(4).toString('hex')}`;
+}
+
+const fieldOf = (line: string | undefined, label: string): string | undefined =>
+  line?.startsWith(label) ? line.slice(label.length) : undefined;
+
+/** The gateway's header; undefined when the text does not start with one. */
+function parseHeader(
+  text: string,
+): { protocol: ChannelKind; server: string; rest: string } | undefined {
+  const end = text.indexOf('\n\n');
+  if (end < 0) return undefined;
+  const [mark, protocolLine, serverLine, ...extra] = text.slice(0, end).split('\n');
+  const protocol = ChannelKindSchema.safeParse(fieldOf(protocolLine, 'Protocol: '));
+  const server = fieldOf(serverLine, 'Server: ');
+  if (mark !== HEADER_MARK || !protocol.success || server === undefined || extra.length > 0)
+    return undefined;
+  return { protocol: protocol.data, server, rest: text.slice(end + 2) };
+}
+
+/** A listing row from the first lines of a file, without reading its content. */
+function parseItem(id: string, head: string): SentItem | undefined {
+  const header = parseHeader(head);
+  if (!header) return undefined;
+  const [from, to, sentAt, title, length] = header.rest.split('\n', 5);
+  const fields = {
+    from: fieldOf(from, 'From: '),
+    to: fieldOf(to, 'To: '),
+    sentAt: fieldOf(sentAt, 'Time and Date: '),
+    title: fieldOf(title, 'Title: '),
+    contentLength: fieldOf(length, 'Content Length: '),
+  };
+  if (
+    fields.from === undefined ||
+    fields.to === undefined ||
+    fields.sentAt === undefined ||
+    fields.title === undefined ||
+    fields.contentLength === undefined ||
+    !/^\d{1,7}$/.test(fields.contentLength)
+  )
+    return undefined;
+  return {
+    id,
+    to: splitRecipients(fields.to),
+    title: fields.title,
+    sentAt: fields.sentAt,
+    contentLength: Number(fields.contentLength),
+    protocol: header.protocol,
+    server: header.server,
+  };
+}
+
+export class SentFolder {
+  readonly #dataDir: string;
+  readonly #username: string;
+
+  /** `username` has passed the username pattern: it is one path segment. */
+  constructor(dataDir: string, username: string) {
+    this.#dataDir = dataDir;
+    this.#username = username;
+  }
+
+  /** Keeps a copy of a sent email; returns its id. */
+  keep(copy: SentCopy): string {
+    const folder = this.#folder(true);
+    if (folder === undefined) throw new Error('the Sent folder could not be made');
+    const id = newSentId(copy.sentAtMicros);
+    const email = { from: copy.from, to: copy.to, title: copy.title, content: copy.content };
+    const text =
+      `${HEADER_MARK}\nProtocol: ${copy.protocol}\nServer: ${copy.server}\n\n` +
+      formatStoredEmail(
+        email,
+        formatReceivedTime(copy.sentAtMicros),
+        codePointLength(copy.content),
+      );
+    writeNewFile(folder, `${id}.txt`, Buffer.from(text, 'utf8'));
+    return id;
+  }
+
+  /** The newest MAX_SENT_LISTED emails, oldest first (as the inbox lists). */
+  list(): SentItem[] {
+    const folder = this.#folder(false);
+    if (folder === undefined) return [];
+    const ids = readdirSync(folder)
+      .filter((name) => name.endsWith('.txt'))
+      .map((name) => name.slice(0, -'.txt'.length))
+      .filter((id) => SENT_ID_PATTERN.test(id))
+      .sort()
+      .slice(-MAX_SENT_LISTED);
+    return ids.flatMap((id) => {
+      const head = readPrivateFile(join(folder, `${id}.txt`), HEAD_BYTES, { whole: false });
+      const item = head && parseItem(id, head.toString('utf8'));
+      return item ? [item] : [];
+    });
+  }
+
+  /** One email whole; undefined when there is none of that id. `id` must match SENT_ID_PATTERN. */
+  read(id: string): SentEmailView | undefined {
+    if (!SENT_ID_PATTERN.test(id)) return undefined;
+    const folder = this.#folder(false);
+    if (folder === undefined) return undefined;
+    const data = readPrivateFile(join(folder, `${id}.txt`), MAX_FILE_BYTES, { whole: true });
+    if (!data) return undefined;
+    const header = parseHeader(data.toString('utf8'));
+    if (!header) return undefined;
+    const email = parseStoredEmail(header.rest);
+    return {
+      id,
+      to: email.to,
+      title: email.title,
+      sentAt: email.receivedAt,
+      contentLength: email.contentLength,
+      protocol: header.protocol,
+      server: header.server,
+      content: email.content,
+    };
+  }
+
+  #folder(create: boolean): string | undefined {
+    return privateFolder(this.#dataDir, [this.#username, 'sent'], {
+      create,
+      shownRoot: 'the data folder',
+    });
+  }
+}
