@@ -49,6 +49,12 @@ export interface MailStore {
    * Returns a description of each thing removed.
    */
   recover(deadProcess?: number): Promise<string[]>;
+  /**
+   * Calls `listener` whenever the user's inbox may have changed (an email delivered or removed,
+   * by this process or another); returns the function that stops it. A listener may be called
+   * when nothing changed; it is never left uncalled when something did.
+   */
+  watch(user: string, listener: () => void): () => void;
   close(): Promise<void>;
 }
 

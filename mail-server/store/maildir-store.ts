@@ -1,7 +1,12 @@
 /**
  * The seed's layout (B.4, F.3): one folder per user in the server's home, one
- * `<sender>_<title>.txt` file per email. An email's id is its file name.
+ * `<sender>_<title>.txt` file per email.
+ *
+ * An email's id is a digest of its file name and its receive time: a name can be used again
+ * (a later email of the same sender and title, once the first is deleted), the pair cannot,
+ * so an id never names another email than the one it was listed for.
  */
+import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatStoredEmail } from '../../protocol/email.js';
@@ -14,6 +19,7 @@ import {
   removeTempFiles,
   writeEmailFile,
 } from './maildir-files.js';
+import { watchFolder } from './folder-watch.js';
 import type {
   DeliveryOutcome,
   EmailRef,
@@ -22,6 +28,9 @@ import type {
   MailStore,
 } from './mail-store.js';
 import { promised } from './mail-store.js';
+
+export const emailId = (file: string, receivedAt: string): string =>
+  createHash('sha256').update(`${file}\0${receivedAt}`).digest('base64url').slice(0, 22);
 
 const folderError = (folder: string, problem: string): ServerError =>
   new ServerError('INBOX_FOLDER', `${folder}: ${problem}`);
@@ -65,11 +74,8 @@ export class MaildirStore implements MailStore {
       const folders = recipients.map((recipient) => this.#folder(recipient));
       return recipients.map((recipient, i): DeliveryOutcome => {
         try {
-          return {
-            recipient,
-            status: 'delivered',
-            id: writeEmailFile(folders[i] ?? '', stem, text),
-          };
+          const file = writeEmailFile(folders[i] ?? '', stem, text);
+          return { recipient, status: 'delivered', id: emailId(file, receivedAt) };
         } catch (error) {
           return { recipient, status: 'failed', reason: (error as Error).message };
         }
@@ -78,28 +84,40 @@ export class MaildirStore implements MailStore {
   }
 
   list(user: string): Promise<MailboxEntry[]> {
-    return promised(() => this.#entries(user));
+    return promised(() =>
+      this.#entries(user).map(({ id, from, receivedAt, title }) => ({ id, from, receivedAt, title })),
+    );
   }
 
-  #entries(user: string): MailboxEntry[] {
-    return listInbox(this.#folder(user)).map(({ file, from, receivedAt, title }) => ({
-      id: file,
-      from,
-      receivedAt,
-      title,
+  #entries(user: string): (MailboxEntry & { file: string })[] {
+    return listInbox(this.#folder(user)).map((entry) => ({
+      ...entry,
+      id: emailId(entry.file, entry.receivedAt),
     }));
+  }
+
+  #file(user: string, ref: EmailRef): string | undefined {
+    const entries = this.#entries(user);
+    return ('id' in ref ? entries.find((entry) => entry.id === ref.id) : entries[ref.index - 1])
+      ?.file;
   }
 
   read(user: string, ref: EmailRef): Promise<string | undefined> {
     return promised(() => {
-      const folder = this.#folder(user);
-      const file = 'id' in ref ? ref.id : this.#entries(user)[ref.index - 1]?.id;
-      return file === undefined ? undefined : readEmailFile(folder, file);
+      const file = this.#file(user, ref);
+      return file === undefined ? undefined : readEmailFile(this.#folder(user), file);
     });
   }
 
   remove(user: string, id: string): Promise<boolean> {
-    return promised(() => removeEmailFile(this.#folder(user), id));
+    return promised(() => {
+      const file = this.#file(user, { id });
+      return file !== undefined && removeEmailFile(this.#folder(user), file);
+    });
+  }
+
+  watch(user: string, listener: () => void): () => void {
+    return watchFolder(this.#folder(user), listener);
   }
 
   recover(deadProcess?: number): Promise<string[]> {

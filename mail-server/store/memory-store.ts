@@ -24,6 +24,7 @@ const byReceiveTime = (a: Kept, b: Kept): number => {
 
 export class MemoryStore implements MailStore {
   readonly #inboxes = new Map<string, Kept[]>();
+  readonly #watchers = new Map<string, Set<() => void>>();
   #nextId = 1;
 
   constructor(users: Iterable<string>) {
@@ -47,6 +48,7 @@ export class MemoryStore implements MailStore {
         const inbox = inboxes[i] ?? [];
         inbox.push({ id, from: email.from, receivedAt, title: email.title, text });
         inbox.sort(byReceiveTime);
+        this.#changed(recipient);
         return { recipient, status: 'delivered', id };
       });
     });
@@ -70,9 +72,25 @@ export class MemoryStore implements MailStore {
     return promised(() => {
       const inbox = this.#inbox(user);
       const at = inbox.findIndex((entry) => entry.id === id);
-      if (at >= 0) inbox.splice(at, 1);
-      return at >= 0;
+      if (at < 0) return false;
+      inbox.splice(at, 1);
+      this.#changed(user);
+      return true;
     });
+  }
+
+  watch(user: string, listener: () => void): () => void {
+    this.#inbox(user);
+    const listeners = this.#watchers.get(user) ?? new Set();
+    this.#watchers.set(user, listeners);
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+    };
+  }
+
+  #changed(user: string): void {
+    for (const listener of this.#watchers.get(user) ?? []) queueMicrotask(listener);
   }
 
   recover(): Promise<string[]> {

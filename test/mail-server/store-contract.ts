@@ -130,5 +130,40 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
         await expect(store.list('nobody')).rejects.toThrow();
       }),
     );
+
+    it(
+      'tells a watcher of a delivery and a removal, and stops telling once it stops watching',
+      withStore(async (store) => {
+        let changes = 0;
+        let wake: () => void = () => undefined;
+        const changed = (): Promise<void> =>
+          new Promise((resolve) => {
+            wake = resolve;
+          });
+        const stop = store.watch('client2', () => {
+          changes++;
+          wake();
+        });
+        let next = changed();
+        await store.deliver(incoming('watched', '2022-01-01 00:00:00'), ['client2']);
+        await next;
+        const [entry] = await store.list('client2');
+        next = changed();
+        await store.remove('client2', entry?.id ?? '');
+        await next;
+        stop();
+        const seen = changes;
+        await store.deliver(incoming('unwatched', '2022-01-01 00:00:01'), ['client2']);
+        // Another watcher, to know the store has had its chance to call the stopped one.
+        await new Promise<void>((resolve) => {
+          const other = store.watch('client2', () => {
+            other();
+            resolve();
+          });
+          void store.deliver(incoming('third', '2022-01-01 00:00:02'), ['client2']);
+        });
+        expect(changes).toBe(seen);
+      }),
+    );
   });
 }
