@@ -9,15 +9,15 @@ import {
   defaultGatewayOptions,
   DEFAULT_WEB_ROOT,
   type GatewayOptions,
-} from './web/config.js';
-import { buildGateway } from './web/app.js';
-import { GatewayError } from './web/errors.js';
+} from './web-bridge/config.js';
+import { buildGateway } from './web-bridge/app.js';
+import { GatewayError } from './web-bridge/errors.js';
 import {
   DEFAULT_ENHANCED_PORT,
   formatServerAddress,
   parseServerAddress,
   type ServerAddress,
-} from './web/server-address.js';
+} from './web-bridge/server-address.js';
 
 const USAGE = `Usage: npm run gateway -- --keys DIR [options]
 

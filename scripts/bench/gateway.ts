@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import { loadClientKeys } from '../../gateway/protocol-client/keys.js';
 import { openSession } from '../../gateway/protocol-client/session.js';
 import type { Reply } from '../../gateway/messages.js';
-import { buildGateway } from '../../gateway/web/app.js';
+import { buildGateway } from '../../gateway/web-bridge/app.js';
 import { codePointLength } from '../../protocol/text.js';
 import { writeKeySetup } from '../key-setup.js';
 import { residentMiB, spawnMailServer } from '../lib/server-process.js';

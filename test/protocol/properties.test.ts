@@ -11,7 +11,7 @@ import { formatInboxListing, parseInboxListing } from '../../protocol/inbox.js';
 import { codePointLength } from '../../protocol/text.js';
 import { decodeUtf8 } from '../../protocol/utf8.js';
 import { isProtocolError } from '../../protocol/errors.js';
-import { parseRequest } from '../../gateway/web/request-parser.js';
+import { parseRequest } from '../../gateway/web-bridge/request-parser.js';
 
 const name = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,15}$/);
 const title = fc

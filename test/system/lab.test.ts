@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { makeKeySetup, serverHome } from './helpers/keys.js';
-import { Spawned, distPath } from './helpers/processes.js';
-import { Browser, gatewayCookie } from './helpers/gateway.js';
+import { makeKeySetup, serverHome } from '../helpers/keys.js';
+import { Spawned, distPath } from '../helpers/processes.js';
+import { Browser, gatewayCookie } from '../helpers/gateway.js';
 import {
   describeLab,
   labDown,
@@ -10,8 +10,8 @@ import {
   labUp,
   onHost,
   type Lab,
-} from '../scripts/lab/network.js';
-import type { Reply } from '../gateway/messages.js';
+} from '../../scripts/lab/network.js';
+import type { Reply } from '../../gateway/messages.js';
 
 const unavailable = labUnavailableReason();
 const lab: Lab = describeLab(`sml${process.pid % 100000}`, 2);

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeKeySetup, serverHome } from './helpers/keys.js';
-import { startMailServer, type RunningServer } from './helpers/server.js';
-import { runLoad } from '../scripts/load/run-load.js';
-import { runNode } from './helpers/processes.js';
+import { makeKeySetup, serverHome } from '../helpers/keys.js';
+import { startMailServer, type RunningServer } from '../helpers/server.js';
+import { runLoad } from '../../scripts/load/run-load.js';
+import { runNode } from '../helpers/processes.js';
 
 let keys: { dir: string; cleanup: () => void };
 let server: RunningServer;

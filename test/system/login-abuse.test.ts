@@ -8,14 +8,14 @@ import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadClientKeys } from '../gateway/protocol-client/keys.js';
-import { encryptLogin } from '../protocol/classic/login.js';
-import { encodeClientHello } from '../protocol/enhanced/messages.js';
-import { newEphemeralKey } from '../protocol/enhanced/key-schedule.js';
-import { encodeFrame } from '../protocol/framing.js';
-import { signIn } from './helpers/client.js';
-import { makeKeySetup, serverHome } from './helpers/keys.js';
-import { startMailServer, type RunningServer } from './helpers/server.js';
+import { loadClientKeys } from '../../gateway/protocol-client/keys.js';
+import { encryptLogin } from '../../protocol/classic/login.js';
+import { encodeClientHello } from '../../protocol/enhanced/messages.js';
+import { newEphemeralKey } from '../../protocol/enhanced/key-schedule.js';
+import { encodeFrame } from '../../protocol/framing.js';
+import { signIn } from '../helpers/client.js';
+import { makeKeySetup, serverHome } from '../helpers/keys.js';
+import { startMailServer, type RunningServer } from '../helpers/server.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -5,17 +5,17 @@
  * the server stored on disk.
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { guessPasswords, wordList } from '../scripts/attack/guessing.js';
+import { guessPasswords, wordList } from '../../scripts/attack/guessing.js';
 import {
   FAKE_EMAIL,
   impersonateServer,
   SECRET_EMAIL as SALARIES,
-} from '../scripts/attack/impersonation.js';
-import { Lab, removeKeyTemplate, type Protocol } from '../scripts/attack/lab.js';
-import { ACTUAL, observePatterns } from '../scripts/attack/patterns.js';
-import { REPLAYED_EMAIL, REPLAYS, replayWithinSession } from '../scripts/attack/replay.js';
-import { cutAndPaste, HARMLESS_EMAIL, SECRET_EMAIL as MERGER } from '../scripts/attack/splice.js';
-import { LOGIN_REJECTED } from '../protocol/texts.js';
+} from '../../scripts/attack/impersonation.js';
+import { Lab, removeKeyTemplate, type Protocol } from '../../scripts/attack/lab.js';
+import { ACTUAL, observePatterns } from '../../scripts/attack/patterns.js';
+import { REPLAYED_EMAIL, REPLAYS, replayWithinSession } from '../../scripts/attack/replay.js';
+import { cutAndPaste, HARMLESS_EMAIL, SECRET_EMAIL as MERGER } from '../../scripts/attack/splice.js';
+import { LOGIN_REJECTED } from '../../protocol/texts.js';
 
 let lab: Lab | undefined;
 async function startLab(protocol: Protocol): Promise<Lab> {

@@ -2,12 +2,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:net';
-import { makeKeySetup, serverHome } from './helpers/keys.js';
-import { startMailServer, type RunningServer } from './helpers/server.js';
-import { signIn } from './helpers/client.js';
-import { runNode } from './helpers/processes.js';
-import { isProtocolError } from '../protocol/errors.js';
-import type { MailClient } from '../gateway/protocol-client/mail-client.js';
+import { makeKeySetup, serverHome } from '../helpers/keys.js';
+import { startMailServer, type RunningServer } from '../helpers/server.js';
+import { signIn } from '../helpers/client.js';
+import { runNode } from '../helpers/processes.js';
+import { isProtocolError } from '../../protocol/errors.js';
+import type { MailClient } from '../../gateway/protocol-client/mail-client.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

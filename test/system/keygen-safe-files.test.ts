@@ -19,7 +19,7 @@ import {
   replaceFile,
   UnsafePathError,
   writeNewFile,
-} from '../scripts/safe-files.js';
+} from '../../scripts/safe-files.js';
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -10,15 +10,15 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { MAX_WS_MESSAGE_BYTES } from '../gateway/messages.js';
-import { buildGateway, type Gateway } from '../gateway/web/app.js';
-import type { GatewayOptions } from '../gateway/web/config.js';
-import { Browser, makeWebRoot, pageSecret, upgradeStatus as statusOf } from './helpers/gateway.js';
-import { makeKeySetup } from './helpers/keys.js';
-import { distPath } from './helpers/processes.js';
+import { MAX_WS_MESSAGE_BYTES } from '../../gateway/messages.js';
+import { buildGateway, type Gateway } from '../../gateway/web-bridge/app.js';
+import type { GatewayOptions } from '../../gateway/web-bridge/config.js';
+import { Browser, makeWebRoot, pageSecret, upgradeStatus as statusOf } from '../helpers/gateway.js';
+import { makeKeySetup } from '../helpers/keys.js';
+import { distPath } from '../helpers/processes.js';
 
 const TOKEN = 'test-token-0123456789';
-const childScript = distPath('gateway/web/session-child.js');
+const childScript = distPath('gateway/web-bridge/session-child.js');
 
 async function started(
   options: Partial<GatewayOptions> & { keysDir: string },

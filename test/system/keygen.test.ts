@@ -3,16 +3,16 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { createPublicKey } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { distPath, runNode, Spawned } from './helpers/processes.js';
-import { startMailServer } from './helpers/server.js';
-import { signIn } from './helpers/client.js';
-import { isProtocolError } from '../protocol/errors.js';
+import { distPath, runNode, Spawned } from '../helpers/processes.js';
+import { startMailServer } from '../helpers/server.js';
+import { signIn } from '../helpers/client.js';
+import { isProtocolError } from '../../protocol/errors.js';
 import {
   hashPassword,
   parsePasswordRecord,
   verifyPassword,
   standInRecord,
-} from '../mail-server/passwords.js';
+} from '../../mail-server/passwords.js';
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeKeySetup, serverHome } from './helpers/keys.js';
-import { startMailServer, type RunningServer } from './helpers/server.js';
+import { makeKeySetup, serverHome } from '../helpers/keys.js';
+import { startMailServer, type RunningServer } from '../helpers/server.js';
 import {
   Browser,
   gatewayCookie,
@@ -8,13 +8,13 @@ import {
   pageSecret,
   startGatewayProcess,
   type RunningGateway,
-} from './helpers/gateway.js';
+} from '../helpers/gateway.js';
 import WebSocket from 'ws';
 import { createPublicKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { keyFingerprint } from '../protocol/enhanced/fingerprint.js';
-import type { Reply } from '../gateway/messages.js';
+import { keyFingerprint } from '../../protocol/enhanced/fingerprint.js';
+import type { Reply } from '../../gateway/messages.js';
 
 let keys: { dir: string; cleanup: () => void };
 let webRoot: { dir: string; cleanup: () => void };

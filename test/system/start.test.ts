@@ -3,8 +3,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Browser, descendantsOf, eventually, gatewayCookie, isAlive } from './helpers/gateway.js';
-import { Spawned, distPath } from './helpers/processes.js';
+import { Browser, descendantsOf, eventually, gatewayCookie, isAlive } from '../helpers/gateway.js';
+import { Spawned, distPath } from '../helpers/processes.js';
 
 describe('npm start', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sealed-mail-start-'));

@@ -6,18 +6,18 @@
  */
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { WsCloseCode, type Reply } from '../gateway/messages.js';
-import { buildGateway, type Gateway } from '../gateway/web/app.js';
+import { WsCloseCode, type Reply } from '../../gateway/messages.js';
+import { buildGateway, type Gateway } from '../../gateway/web-bridge/app.js';
 import {
   Browser,
   gatewayCookie,
   makeWebRoot,
   startGatewayProcess,
   type RunningGateway,
-} from './helpers/gateway.js';
-import { makeKeySetup, serverHome } from './helpers/keys.js';
-import { distPath } from './helpers/processes.js';
-import { startMailServer, type RunningServer } from './helpers/server.js';
+} from '../helpers/gateway.js';
+import { makeKeySetup, serverHome } from '../helpers/keys.js';
+import { distPath } from '../helpers/processes.js';
+import { startMailServer, type RunningServer } from '../helpers/server.js';
 
 type ErrorReply = Extract<Reply, { type: 'error' }>;
 
@@ -45,7 +45,7 @@ describe('gateway limits', () => {
     gateway = await buildGateway({
       keysDir: keys.dir,
       webRoot: web.dir,
-      childScript: distPath('gateway/web/session-child.js'),
+      childScript: distPath('gateway/web-bridge/session-child.js'),
       // A session process started ahead: each of the many sign-ins here takes one.
       spareChildren: 1,
       defaultServer: { host: '127.0.0.1', port: server.port },

@@ -3,7 +3,7 @@
  * one session child per signed-in browser, against a real mail server.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { EmailView, InboxItem, Reply } from '../gateway/messages.js';
+import type { EmailView, InboxItem, Reply } from '../../gateway/messages.js';
 import {
   Browser,
   descendantsOf,
@@ -14,9 +14,9 @@ import {
   makeWebRoot,
   startGatewayProcess,
   type RunningGateway,
-} from './helpers/gateway.js';
-import { makeKeySetup, serverHome } from './helpers/keys.js';
-import { startMailServer, type RunningServer } from './helpers/server.js';
+} from '../helpers/gateway.js';
+import { makeKeySetup, serverHome } from '../helpers/keys.js';
+import { startMailServer, type RunningServer } from '../helpers/server.js';
 
 type Of<K extends Reply['type']> = Extract<Reply, { type: K }>;
 

@@ -8,12 +8,12 @@
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WsCloseCode } from '../gateway/messages.js';
-import { buildGateway, type Gateway } from '../gateway/web/app.js';
-import { Browser, makeWebRoot, pageSecret, upgradeStatus } from './helpers/gateway.js';
-import { makeKeySetup, serverHome } from './helpers/keys.js';
-import { distPath } from './helpers/processes.js';
-import { startMailServer, type RunningServer } from './helpers/server.js';
+import { WsCloseCode } from '../../gateway/messages.js';
+import { buildGateway, type Gateway } from '../../gateway/web-bridge/app.js';
+import { Browser, makeWebRoot, pageSecret, upgradeStatus } from '../helpers/gateway.js';
+import { makeKeySetup, serverHome } from '../helpers/keys.js';
+import { distPath } from '../helpers/processes.js';
+import { startMailServer, type RunningServer } from '../helpers/server.js';
 
 const TOKEN = 'origin-test-token-0123456789';
 const SECRET_TTL_MS = 60_000;
@@ -41,7 +41,7 @@ describe('the gateway WebSocket against pages of other origins', () => {
       keysDir: keys.dir,
       webRoot: web.dir,
       token: TOKEN,
-      childScript: distPath('gateway/web/session-child.js'),
+      childScript: distPath('gateway/web-bridge/session-child.js'),
       spareChildren: 0,
       defaultServer: { host: '127.0.0.1', port: server.port },
       authTimeoutMs: 1500,

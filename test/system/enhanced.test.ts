@@ -5,15 +5,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadClientKeys } from '../gateway/protocol-client/keys.js';
-import { openSession } from '../gateway/protocol-client/session.js';
-import { parsePublicKey } from '../protocol/crypto.js';
-import { keyFingerprint } from '../protocol/enhanced/fingerprint.js';
-import { isProtocolError } from '../protocol/errors.js';
-import { signIn } from './helpers/client.js';
-import { inboxOf, makeKeySetup, serverHome } from './helpers/keys.js';
-import { distPath, Spawned } from './helpers/processes.js';
-import { startMailServer, type RunningServer } from './helpers/server.js';
+import { loadClientKeys } from '../../gateway/protocol-client/keys.js';
+import { openSession } from '../../gateway/protocol-client/session.js';
+import { parsePublicKey } from '../../protocol/crypto.js';
+import { keyFingerprint } from '../../protocol/enhanced/fingerprint.js';
+import { isProtocolError } from '../../protocol/errors.js';
+import { signIn } from '../helpers/client.js';
+import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
+import { distPath, Spawned } from '../helpers/processes.js';
+import { startMailServer, type RunningServer } from '../helpers/server.js';
 
 const ENHANCED = 'mail-server/main-enhanced.js';
 const cleanups: (() => Promise<void> | void)[] = [];

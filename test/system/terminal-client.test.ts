@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { makeKeySetup, serverHome } from './helpers/keys.js';
-import { startMailServer, type RunningServer } from './helpers/server.js';
-import { runNode } from './helpers/processes.js';
-import { MENU } from '../protocol/operations/menu.js';
+import { makeKeySetup, serverHome } from '../helpers/keys.js';
+import { startMailServer, type RunningServer } from '../helpers/server.js';
+import { runNode } from '../helpers/processes.js';
+import { MENU } from '../../protocol/operations/menu.js';
 
 let keys: { dir: string; cleanup: () => void };
 let server: RunningServer;

@@ -3,12 +3,12 @@ import { existsSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSyn
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { makeKeySetup, inboxOf, serverHome } from './helpers/keys.js';
-import { startMailServer, type RunningServer } from './helpers/server.js';
-import { rawSession, signIn } from './helpers/client.js';
-import { formatEmail, parseStoredEmail } from '../protocol/email.js';
-import { SEND_THE_EMAIL } from '../protocol/texts.js';
-import { childPids } from '../scripts/lib/server-process.js';
+import { makeKeySetup, inboxOf, serverHome } from '../helpers/keys.js';
+import { startMailServer, type RunningServer } from '../helpers/server.js';
+import { rawSession, signIn } from '../helpers/client.js';
+import { formatEmail, parseStoredEmail } from '../../protocol/email.js';
+import { SEND_THE_EMAIL } from '../../protocol/texts.js';
+import { childPids } from '../../scripts/lib/server-process.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

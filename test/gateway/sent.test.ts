@@ -16,16 +16,16 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Reply, SentItem } from '../gateway/messages.js';
+import type { Reply, SentItem } from '../../gateway/messages.js';
 import {
   Browser,
   gatewayCookie,
   makeWebRoot,
   startGatewayProcess,
   type RunningGateway,
-} from './helpers/gateway.js';
-import { makeKeySetup, serverHome } from './helpers/keys.js';
-import { startMailServer, type RunningServer } from './helpers/server.js';
+} from '../helpers/gateway.js';
+import { makeKeySetup, serverHome } from '../helpers/keys.js';
+import { startMailServer, type RunningServer } from '../helpers/server.js';
 
 type Of<K extends Reply['type']> = Extract<Reply, { type: K }>;
 

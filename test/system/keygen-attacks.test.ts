@@ -23,7 +23,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runNode } from './helpers/processes.js';
+import { runNode } from '../helpers/processes.js';
 
 const dirs: string[] = [];
 afterEach(() => {
