@@ -3,7 +3,7 @@ import type { Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
 import type { Logger } from './log.js';
 import type { PendingLogins } from './pending-logins.js';
-import type { ThrottleBook } from './throttle.js';
+import type { LoginThrottle } from './throttle.js';
 import { ThrottleDesk } from './throttle-ipc.js';
 import {
   isFromWorker,
@@ -24,7 +24,7 @@ export interface PoolOptions {
   /** Connections allowed to wait for a free session; beyond it they are closed. */
   maxQueue: number;
   /** Shared by every child: a client's attempts are counted whichever child serves them. */
-  throttle: ThrottleBook;
+  throttle: LoginThrottle;
   /** Connections not logged in yet, per address: how many may hold a process at once. */
   pendingLogins: PendingLogins;
 }
@@ -240,7 +240,7 @@ export class WorkerPool extends EventEmitter {
     const throttle = new ThrottleDesk(this.#options.throttle, child);
     child.on('message', (message: unknown) => {
       if (isThrottleRequest(message)) {
-        throttle.handle(message);
+        void throttle.handle(message);
         return;
       }
       if (!isFromWorker(message)) return;

@@ -163,7 +163,7 @@ export class MailServer {
         maxUse: options.maxUse,
         spare: Math.min(options.spare, options.maxSessions),
         maxQueue: options.maxQueue,
-        throttle: this.#throttle.book,
+        throttle: localThrottle(this.#throttle.book),
         pendingLogins: this.#pendingLogins,
       },
       this.#log,

@@ -3,7 +3,7 @@
  * a child asks and waits. A child that dies frees the places its attempts held.
  */
 import type { ChildProcess } from 'node:child_process';
-import type { Admission, LoginThrottle, ThrottleBook } from './throttle.js';
+import type { Admission, LoginThrottle } from './throttle.js';
 import type { ThrottleAnswer, ThrottleRequest, ToWorker } from './worker-protocol.js';
 
 /** With no answer in time, an attempt is refused: a throttle fails closed. */
@@ -11,23 +11,28 @@ const ANSWER_TIMEOUT_MS = 5000;
 
 /** The parent's side, one per child process. */
 export class ThrottleDesk {
-  readonly #book: ThrottleBook;
+  readonly #throttle: LoginThrottle;
   readonly #child: ChildProcess;
   readonly #open = new Map<number, Admission>();
   #nextTicket = 1;
+  #gone = false;
 
-  constructor(book: ThrottleBook, child: ChildProcess) {
-    this.#book = book;
+  constructor(throttle: LoginThrottle, child: ChildProcess) {
+    this.#throttle = throttle;
     this.#child = child;
   }
 
-  handle(request: ThrottleRequest): void {
+  async handle(request: ThrottleRequest): Promise<void> {
     if (request.type === 'login-settle') {
       this.#open.get(request.ticket)?.settle(request.outcome);
       this.#open.delete(request.ticket);
       return;
     }
-    const admission = this.#book.admit(request.user, request.address);
+    const admission = await this.#throttle.admit(request.user, request.address);
+    if (this.#gone) {
+      admission.settle('abandoned');
+      return;
+    }
     const answer: ThrottleAnswer = {
       type: 'login-admission',
       id: request.id,
@@ -44,6 +49,7 @@ export class ThrottleDesk {
 
   /** The child is gone: its unsettled attempts count nothing and free their places. */
   releaseAll(): void {
+    this.#gone = true;
     for (const admission of this.#open.values()) admission.settle('abandoned');
     this.#open.clear();
   }
