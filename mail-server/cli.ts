@@ -8,6 +8,7 @@ import { announce, createLogger } from './log.js';
 import { defaultServerOptions, MailServer, type MailServerOptions } from './server.js';
 
 const seconds = (ms: number): number => ms / 1000;
+const MIB = 1024 * 1024;
 
 function serverCommand(name: string, kind: ChannelKind): Command {
   const d = defaultServerOptions;
@@ -82,6 +83,14 @@ function serverCommand(name: string, kind: ChannelKind): Command {
         .argParser(integerArgument(1)),
     )
     .addOption(
+      new Option(
+        '--inbox-quota-mb <n>',
+        'megabytes of stored mail each inbox may hold; a copy beyond it is refused (and reported on the enhanced protocol)',
+      )
+        .default(d.inboxQuotaBytes / MIB)
+        .argParser(integerArgument(1)),
+    )
+    .addOption(
       new Option('--log-level <level>', 'diagnostics on stderr (JSON lines)')
         .default(d.logLevel)
         .choices(LOG_LEVELS),
@@ -100,6 +109,7 @@ interface ParsedOptions {
   loginTimeout: number;
   maxPendingPerAddress: number;
   maxLoginsPerAddress: number;
+  inboxQuotaMb: number;
   logLevel: string;
 }
 
@@ -124,6 +134,7 @@ export function parseServerArgs(
     loginTimeoutMs: values.loginTimeout * 1000,
     maxPendingPerAddress: values.maxPendingPerAddress,
     maxLoginsPerAddress: values.maxLoginsPerAddress,
+    inboxQuotaBytes: values.inboxQuotaMb * MIB,
     logLevel: values.logLevel,
   };
 }

@@ -16,14 +16,25 @@ export interface ContextParts {
   announce: (line: string) => void;
   idleTimeoutMs: number;
   maxFrameBytes: number;
+  maxInboxBytes: number;
 }
+
+/** A wait for new mail ends this long before the idle timeout would end the session. */
+const WAIT_MARGIN_MS = 5000;
 
 export function connectionContext(parts: ContextParts): ConnectionContext {
   const { channel, home, store, throttle, log, announce, idleTimeoutMs, maxFrameBytes } = parts;
   return {
     channel,
     login: loginContext(home, throttle, log, announce),
-    session: { home, store, log, announce },
+    session: {
+      home,
+      store,
+      log,
+      announce,
+      maxInboxBytes: parts.maxInboxBytes,
+      maxWaitMs: Math.max(1000, idleTimeoutMs - WAIT_MARGIN_MS),
+    },
     log,
     announce,
     idleTimeoutMs,

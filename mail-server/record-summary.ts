@@ -29,13 +29,32 @@ class SummarisedChannel implements MessageChannel {
     return this.#records();
   }
 
+  get version(): number | undefined {
+    return this.#inner.version;
+  }
+
   send(text: string): Promise<void> {
     return this.#inner.send(text);
   }
 
-  async receive(): Promise<string> {
+  sendBytes(payload: Buffer): Promise<void> {
+    if (!this.#inner.sendBytes) return Promise.reject(new Error('the channel carries text only'));
+    return this.#inner.sendBytes(payload);
+  }
+
+  receive(): Promise<string> {
+    return this.#announcingFailure(() => this.#inner.receive());
+  }
+
+  receiveBytes(): Promise<Buffer> {
+    const inner = this.#inner;
+    if (!inner.receiveBytes) return Promise.reject(new Error('the channel carries text only'));
+    return this.#announcingFailure(() => inner.receiveBytes?.() ?? Promise.reject(new Error()));
+  }
+
+  async #announcingFailure<T>(receive: () => Promise<T>): Promise<T> {
     try {
-      return await this.#inner.receive();
+      return await receive();
     } catch (error) {
       if (isProtocolError(error, 'RECORD_AUTH_FAILED'))
         this.#announce(enhancedServerLines.recordFailed(this.#user, error.message));

@@ -45,6 +45,8 @@ export interface MailServerOptions {
   maxPendingPerAddress: number;
   /** Session processes one address may hold with a login in progress; its other connections wait. */
   maxLoginsPerAddress: number;
+  /** Bytes of stored mail each inbox may hold. */
+  inboxQuotaBytes: number;
   logLevel: string;
 }
 
@@ -62,6 +64,7 @@ export const defaultServerOptions = {
   loginTimeoutMs: 60_000,
   maxPendingPerAddress: 512,
   maxLoginsPerAddress: 8,
+  inboxQuotaBytes: 256 * 1024 * 1024,
   logLevel: 'info',
 } as const satisfies Omit<MailServerOptions, 'home'>;
 
@@ -134,6 +137,7 @@ export class MailServer {
       announce,
       idleTimeoutMs: this.#options.idleTimeoutMs,
       maxFrameBytes: MAX_FRAME_BYTES,
+      maxInboxBytes: this.#options.inboxQuotaBytes,
     });
     return (socket, preread, loginDeadline, address) => {
       let settled = false;
@@ -157,6 +161,7 @@ export class MailServer {
           channel: options.channel,
           idleTimeoutMs: options.idleTimeoutMs,
           maxFrameBytes: MAX_FRAME_BYTES,
+          maxInboxBytes: options.inboxQuotaBytes,
           logLevel: options.logLevel,
         },
         maxSessions: options.maxSessions,

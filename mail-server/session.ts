@@ -1,37 +1,66 @@
 /**
  * What the server does for each operation of a logged-in session (the protocol's hooks):
- * checks a sent email against the signed-in user, delivers it through the mail store, and
- * answers listings and reads from it. It knows accounts and the store, never a folder.
+ * checks a sent email against the signed-in user, delivers it through the mail store and says
+ * what became of each copy, and answers listings, reads, deletions and waits from the store.
+ * It knows accounts and the store, never a folder.
  */
 import { EmailError } from '../protocol/email.js';
+import type { DeliveryReport, RecipientDelivery } from '../protocol/operations/delivery-report.js';
 import type { SessionHooks } from '../protocol/operations/types.js';
 import { serverLines } from '../protocol/texts.js';
 import type { ServerHome, UserAccount } from './home.js';
 import type { Logger } from './log.js';
-import type { MailStore } from './store/mail-store.js';
+import type { DeliveryOutcome, MailStore } from './store/mail-store.js';
 
 export interface SessionContext {
   home: ServerHome;
   store: MailStore;
   log: Logger;
   announce: (line: string) => void;
+  /** Bytes of stored mail an inbox may hold; a copy beyond it is refused. */
+  maxInboxBytes: number;
+  /** The longest a client may wait for new mail before it is woken anyway. */
+  maxWaitMs: number;
 }
 
 /** Unknown recipients are logged as one line, with a few names as examples. */
 const NAMES_LOGGED = 5;
 
+const QUOTA_REASON = 'the recipient’s inbox is full';
+
+function recipientDelivery(outcome: DeliveryOutcome): RecipientDelivery {
+  switch (outcome.status) {
+    case 'delivered':
+      return { name: outcome.recipient, status: 'delivered', reason: '' };
+    case 'overQuota':
+      return { name: outcome.recipient, status: 'refused', reason: QUOTA_REASON };
+    case 'failed':
+      return {
+        name: outcome.recipient,
+        status: 'refused',
+        reason: 'the server could not store it',
+      };
+  }
+}
+
 export function sessionHooks(context: SessionContext, user: UserAccount): SessionHooks {
   const { home, store, log, announce } = context;
+  const rejected = (problem: EmailError): DeliveryReport => {
+    log.warn(
+      { user: user.name, problem: problem.problem, reason: problem.message },
+      'email rejected, not stored',
+    );
+    return { accepted: false, reason: problem.message, recipients: [] };
+  };
   return {
     async onEmail(email, contentLength, receivedAt) {
       if (email.from !== user.name) {
-        this.onRejectedEmail(
+        return rejected(
           new EmailError(
             'NO_SENDER',
             `"From: ${email.from}" is not the signed-in user ${user.name}`,
           ),
         );
-        return;
       }
       const recipients = [...new Set(email.to)];
       const known = recipients.filter((name) => home.users.has(name));
@@ -46,40 +75,57 @@ export function sessionHooks(context: SessionContext, user: UserAccount): Sessio
           'unknown recipients skipped',
         );
       }
-      const outcomes = await store.deliver({ email, contentLength, receivedAt }, known);
-      let delivered = 0;
+      const outcomes = await store.deliver({ email, contentLength, receivedAt }, known, {
+        maxInboxBytes: context.maxInboxBytes,
+      });
+      const byName = new Map(
+        outcomes.map((outcome) => [outcome.recipient, recipientDelivery(outcome)]),
+      );
       for (const outcome of outcomes) {
-        if (outcome.status === 'delivered') {
-          delivered++;
+        if (outcome.status === 'delivered')
           log.debug({ recipient: outcome.recipient, id: outcome.id }, 'email stored');
-        } else {
+        else if (outcome.status === 'overQuota')
+          log.warn({ user: user.name, recipient: outcome.recipient }, 'email refused: inbox full');
+        else
           log.error(
             { user: user.name, recipient: outcome.recipient, err: outcome.reason },
             'email could not be stored',
           );
-        }
       }
-      if (delivered > 0)
+      if (outcomes.some((outcome) => outcome.status === 'delivered'))
         announce(serverLines.emailSent(email.from, email.to.join(';'), contentLength));
+      return {
+        accepted: true,
+        reason: '',
+        recipients: recipients.map(
+          (name): RecipientDelivery =>
+            byName.get(name) ?? { name, status: 'unknownUser', reason: '' },
+        ),
+      };
     },
 
-    onRejectedEmail(problem) {
-      log.warn(
-        { user: user.name, problem: problem.problem, reason: problem.message },
-        'email rejected, not stored',
-      );
-    },
+    onRejectedEmail: rejected,
 
     async onList() {
       const entries = await store.list(user.name);
       return entries.map((entry, i) => ({ ...entry, index: i + 1 }));
     },
 
-    async onRead(index) {
-      const text = index >= 1 ? await store.read(user.name, { index }) : undefined;
+    async onRead(ref) {
+      const text = 'id' in ref || ref.index >= 1 ? await store.read(user.name, ref) : undefined;
       if (text !== undefined) return { text };
       return { count: (await store.list(user.name)).length };
     },
+
+    async onDelete(id) {
+      const deleted = await store.remove(user.name, id);
+      log.info({ user: user.name, id: id.slice(0, 64), deleted }, 'delete');
+      return deleted;
+    },
+
+    watchInbox: (listener) => store.watch(user.name, listener),
+
+    maxWaitMs: context.maxWaitMs,
 
     onTerminate() {
       announce(serverLines.terminating(user.name));

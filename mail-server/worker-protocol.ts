@@ -8,6 +8,7 @@ export interface WorkerConfig {
   channel: ChannelKind;
   idleTimeoutMs: number;
   maxFrameBytes: number;
+  maxInboxBytes: number;
   logLevel: string;
 }
 
@@ -81,11 +82,11 @@ export function isToWorker(message: unknown): message is ToWorker {
 
 export function isWorkerConfig(value: unknown): value is WorkerConfig {
   if (!isObject(value)) return false;
-  const { home, channel, idleTimeoutMs, maxFrameBytes, logLevel } = value;
+  const { home, channel, idleTimeoutMs, maxFrameBytes, maxInboxBytes, logLevel } = value;
   return (
     typeof home === 'string' &&
     isChannelKind(channel) &&
-    [idleTimeoutMs, maxFrameBytes].every((n) => typeof n === 'number') &&
+    [idleTimeoutMs, maxFrameBytes, maxInboxBytes].every((n) => typeof n === 'number') &&
     typeof logLevel === 'string'
   );
 }

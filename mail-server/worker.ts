@@ -41,6 +41,7 @@ const context = connectionContext({
   announce,
   idleTimeoutMs: config.idleTimeoutMs,
   maxFrameBytes: config.maxFrameBytes,
+  maxInboxBytes: config.maxInboxBytes,
 });
 
 function onSession(message: Extract<ToWorker, { type: 'session' }>, handle: unknown): void {

@@ -14,4 +14,9 @@ export interface MessageChannel {
   readonly serverFingerprint?: string;
   /** Set by channels that authenticate records: how many were sent and received, each one verified. */
   readonly records?: { sent: number; received: number };
+  /** Set by channels that negotiate a session version (the enhanced channel): the one chosen. */
+  readonly version?: number;
+  /** Set by channels that carry binary messages as well as text (the enhanced channel). */
+  sendBytes?(payload: Buffer): Promise<void>;
+  receiveBytes?(): Promise<Buffer>;
 }

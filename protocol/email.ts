@@ -1,5 +1,10 @@
 import { ProtocolError } from './errors.js';
-import { MAX_CONTENT_CHARS, MAX_TITLE_CHARS } from './limits.js';
+import {
+  MAX_CONTENT_CHARS,
+  MAX_RECIPIENTS,
+  MAX_TITLE_CHARS,
+  MAX_USERNAME_CHARS,
+} from './limits.js';
 import { codePointLength } from './text.js';
 
 // The browser imports the limits from here (web/src/lib/limits.ts).
@@ -22,6 +27,7 @@ export type EmailProblemCode =
   | 'NO_SENDER'
   | 'NO_RECIPIENTS'
   | 'BAD_RECIPIENT'
+  | 'TOO_MANY_RECIPIENTS'
   | 'TITLE_TOO_LONG'
   | 'TITLE_HAS_LINE_BREAK'
   | 'CONTENT_TOO_LONG'
@@ -56,9 +62,23 @@ export function findEmailProblem(
     return new EmailError('NO_SENDER', 'the sender is missing or not a username');
   }
   if (email.to.length === 0) return new EmailError('NO_RECIPIENTS', 'the email has no recipient');
+  if (email.to.length > MAX_RECIPIENTS) {
+    return new EmailError(
+      'TOO_MANY_RECIPIENTS',
+      `the email has ${email.to.length} recipients; the limit is ${MAX_RECIPIENTS}`,
+    );
+  }
   for (const name of email.to) {
-    if (name.length === 0 || /[\r\n;]/.test(name) || name !== name.trim()) {
-      return new EmailError('BAD_RECIPIENT', `"${name}" is not a valid recipient name`);
+    if (
+      name.length === 0 ||
+      name.length > MAX_USERNAME_CHARS ||
+      /[\r\n;]/.test(name) ||
+      name !== name.trim()
+    ) {
+      return new EmailError(
+        'BAD_RECIPIENT',
+        `"${name.slice(0, 80)}" is not a valid recipient name`,
+      );
     }
   }
   const titleLength = codePointLength(email.title);

@@ -14,6 +14,7 @@ export type ProtocolErrorCode =
   | 'LOGIN_TOO_LONG'
   | 'MISSING_PRIVATE_KEY'
   | 'UNEXPECTED_MESSAGE'
+  | 'NOT_SUPPORTED'
   | 'INVALID_EMAIL'
   | 'INVALID_INDEX'
   | 'CONNECT_FAILED'

@@ -7,6 +7,8 @@ export interface InboxRow {
   from: string;
   receivedAt: string;
   title: string;
+  /** The email's id, on sessions that list ids (the enhanced protocol from session version 2). */
+  id?: string;
 }
 
 const HEADERS = ['Index', 'From', 'DateTime', 'Title'] as const;

@@ -20,11 +20,17 @@ export interface ClientKeys {
   privateKey(): KeyObject;
 }
 
+export interface ClientLoginOptions {
+  /** On channels that negotiate a session version: the highest to offer (default: the latest). */
+  version?: number;
+}
+
 /** The client's side of a login: resolves with the channel for the session layer. */
 export type ClientLogin = (
   framed: FramedSocket,
   credentials: LoginCredentials,
   keys: ClientKeys,
+  options?: ClientLoginOptions,
 ) => Promise<MessageChannel>;
 
 /** What the server knows of an account: enough to encrypt to it and to check its signatures. */

@@ -1,14 +1,51 @@
 import type { MessageChannel } from '../../protocol/channel.js';
 import { findEmailProblem, type Email, type EmailError } from '../../protocol/email.js';
 import { ProtocolError } from '../../protocol/errors.js';
-import { listInbox, type InboxListing } from '../../protocol/operations/list-inbox.js';
-import { sendEmail } from '../../protocol/operations/send-email.js';
+import { deleteEmail } from '../../protocol/operations/delete-email.js';
+import type { DeliveryReport } from '../../protocol/operations/delivery-report.js';
+import {
+  listInbox,
+  listInboxWithIds,
+  type InboxListing,
+} from '../../protocol/operations/list-inbox.js';
+import { operationsOf } from '../../protocol/operations/menu.js';
+import {
+  sendEmail,
+  sendEmailReported,
+  type EmailSource,
+} from '../../protocol/operations/send-email.js';
 import { terminate } from '../../protocol/operations/terminate.js';
 import type { MenuOperation } from '../../protocol/operations/types.js';
-import { viewEmail, type ReadResult } from '../../protocol/operations/view-email.js';
+import {
+  emailIdAnswer,
+  viewEmail,
+  viewEmailById,
+  type ReadResult,
+} from '../../protocol/operations/view-email.js';
+import {
+  waitForMail,
+  type WaitOutcome,
+  type WaitRequest,
+} from '../../protocol/operations/wait-for-mail.js';
 import { codePointLength } from '../../protocol/text.js';
 
-export type { InboxListing, ReadResult };
+export type { DeliveryReport, InboxListing, ReadResult, WaitOutcome };
+
+/** A sent email, with what became of each copy when the session reports it. */
+export interface SendResult {
+  email: Email;
+  /** On sessions with delivery reports (the enhanced protocol from session version 2). */
+  report?: DeliveryReport;
+}
+
+/** What a session can do beyond the specification's four operations. */
+export interface Capabilities {
+  deliveryReports: boolean;
+  /** The listing carries ids; emails can be read and deleted by id. */
+  emailIds: boolean;
+  delete: boolean;
+  waitForMail: boolean;
+}
 
 /** What a user writes: the sender is always the signed-in user. */
 export type Draft = Omit<Email, 'from'>;
@@ -54,14 +91,37 @@ export class MailClient {
     return this.#menu;
   }
 
+  /** The session version the channel negotiated, on channels that negotiate one. */
+  get version(): number | undefined {
+    return this.#channel.version;
+  }
+
+  get capabilities(): Capabilities {
+    const offered = this.#operations;
+    return {
+      deliveryReports: offered.includes(sendEmailReported),
+      emailIds: offered.includes(listInboxWithIds),
+      delete: offered.includes(deleteEmail),
+      waitForMail: offered.includes(waitForMail),
+    };
+  }
+
+  get #operations(): readonly unknown[] {
+    return operationsOf(this.#channel);
+  }
+
   get ended(): boolean {
     return this.#ended;
   }
 
-  /** F: sends an email. A draft is checked before anything goes on the wire. */
-  send(draft: Draft | Composer): Promise<Email> {
+  /**
+   * F: sends an email, and returns the delivery report when the session has them. A draft is
+   * checked before anything goes on the wire.
+   */
+  send(draft: Draft | Composer): Promise<SendResult> {
+    let source: EmailSource;
     if (typeof draft === 'function') {
-      return this.#run(sendEmail, async () => {
+      source = async () => {
         let problem: EmailError | undefined;
         for (;;) {
           const email = { ...(await draft(problem)), from: this.username };
@@ -69,27 +129,61 @@ export class MailClient {
           problem = findEmailProblem(email, contentLength);
           if (!problem) return { email, contentLength };
         }
-      });
+      };
+    } else {
+      // Counted once: a 1,000,000-character content takes milliseconds to count.
+      const email = { ...draft, from: this.username };
+      const contentLength = codePointLength(email.content);
+      const problem = findEmailProblem(email, contentLength);
+      if (problem) return Promise.reject(problem);
+      source = () => Promise.resolve({ email, contentLength });
     }
-    // Counted once: a 1,000,000-character content takes milliseconds to count.
-    const email = { ...draft, from: this.username };
-    const contentLength = codePointLength(email.content);
-    const problem = findEmailProblem(email, contentLength);
-    if (problem) return Promise.reject(problem);
-    return this.#run(sendEmail, () => Promise.resolve({ email, contentLength }));
+    return this.capabilities.deliveryReports
+      ? this.#run(sendEmailReported, source)
+      : this.#run(sendEmail, source);
   }
 
-  /** G: the inbox listing, as text and as rows. */
+  /** G: the inbox listing, as text and as rows (with ids when the session lists them). */
   listInbox(): Promise<InboxListing> {
-    return this.#run(listInbox, undefined);
+    return this.#run(this.capabilities.emailIds ? listInboxWithIds : listInbox, undefined);
   }
 
-  /** H: one email by its index in the last listing, or an index asked for when the server requests it. */
-  read(index: number | (() => Promise<string>)): Promise<ReadResult> {
-    return this.#run(
-      viewEmail,
-      typeof index === 'number' ? () => Promise.resolve(String(index)) : index,
-    );
+  /**
+   * H: one email: by its index in the last listing, by its id (sessions with ids), or by an
+   * index asked for when the server requests it.
+   */
+  async read(ref: number | { id: string } | (() => Promise<string>)): Promise<ReadResult> {
+    if (typeof ref === 'object') {
+      this.#require('emailIds', 'reading by id');
+      return this.#run(viewEmailById, () => Promise.resolve(emailIdAnswer(ref.id)));
+    }
+    const answer = typeof ref === 'number' ? () => Promise.resolve(String(ref)) : ref;
+    return this.#run(this.capabilities.emailIds ? viewEmailById : viewEmail, answer);
+  }
+
+  /** Deletes an email by id for good; false when the inbox has no email of that id. */
+  async delete(id: string): Promise<boolean> {
+    this.#require('delete', 'deleting');
+    return (await this.#run(deleteEmail, id)).deleted;
+  }
+
+  /**
+   * Waits until new mail is delivered, the server's timeout, or `signal` aborts; while it
+   * waits, other calls queue behind it (abort it to go on at once).
+   */
+  async waitForMail(request: WaitRequest): Promise<WaitOutcome> {
+    this.#require('waitForMail', 'waiting for new mail');
+    return this.#run(waitForMail, request);
+  }
+
+  #require(capability: keyof Capabilities, what: string): void {
+    if (!this.capabilities[capability]) {
+      throw new ProtocolError(
+        'NOT_SUPPORTED',
+        `${what} needs the enhanced protocol, session version 2 or later`,
+        { fatal: false },
+      );
+    }
   }
 
   /** I: choice 4 (or any other choice the server does not know) ends the session. */

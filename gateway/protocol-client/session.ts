@@ -13,6 +13,8 @@ export interface OpenSessionOptions {
   connectTimeoutMs?: number;
   /** How long to wait for any one answer of the server; 0 waits for ever. */
   replyTimeoutMs?: number;
+  /** On the enhanced channel: the highest session version to offer (default: the latest). */
+  version?: number;
 }
 
 /** Connects, logs in over the chosen channel kind and waits for the menu. */
@@ -25,7 +27,9 @@ export async function openSession(options: OpenSessionOptions): Promise<MailClie
   const framed = new FramedSocket(socket, { idleTimeoutMs: options.replyTimeoutMs ?? 0 });
   try {
     const login = channels[options.channel ?? 'classic'].clientLogin;
-    const channel = await login(framed, options.credentials, options.keys);
+    const channel = await login(framed, options.credentials, options.keys, {
+      version: options.version,
+    });
     return await MailClient.start(channel, options.credentials.username);
   } catch (error) {
     framed.destroy();

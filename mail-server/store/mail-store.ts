@@ -5,6 +5,7 @@
  * tests (test/mail-server/store-contract.ts).
  */
 import type { Email } from '../../protocol/email.js';
+import type { EmailRef } from '../../protocol/operations/types.js';
 
 /** An email as the server received it, to be stored in each recipient's inbox (section F). */
 export interface IncomingEmail {
@@ -18,7 +19,13 @@ export interface IncomingEmail {
 /** What happened to one recipient's copy. */
 export type DeliveryOutcome =
   | { recipient: string; status: 'delivered'; id: string }
+  | { recipient: string; status: 'overQuota' }
   | { recipient: string; status: 'failed'; reason: string };
+
+export interface DeliveryLimits {
+  /** A copy that would take an inbox beyond this many bytes (of stored text) is refused. */
+  maxInboxBytes?: number;
+}
 
 /** One row of an inbox listing, oldest first. `id` names the email for as long as it is kept. */
 export interface MailboxEntry {
@@ -28,15 +35,18 @@ export interface MailboxEntry {
   title: string;
 }
 
-/** An email of an inbox: by its 1-based index in the listing order, or by its id. */
-export type EmailRef = { index: number } | { id: string };
+export type { EmailRef } from '../../protocol/operations/types.js';
 
 export interface MailStore {
   /**
    * Stores the email in the inbox of each recipient (known users only: the caller has checked).
    * Each copy is stored whole or not at all; a store that can do so stores all or none.
    */
-  deliver(incoming: IncomingEmail, recipients: readonly string[]): Promise<DeliveryOutcome[]>;
+  deliver(
+    incoming: IncomingEmail,
+    recipients: readonly string[],
+    limits?: DeliveryLimits,
+  ): Promise<DeliveryOutcome[]>;
   /** The user's inbox, oldest first (G.1). */
   list(user: string): Promise<MailboxEntry[]>;
   /** The stored text of one email (section F), exactly as stored; undefined when there is none. */

@@ -257,3 +257,14 @@ export function removeEmailFile(folder: string, file: string): boolean {
   fsyncFolder(folder);
   return true;
 }
+
+/** Bytes of the email files of a folder (what a quota counts). */
+export function folderEmailBytes(folder: string): number {
+  let total = 0;
+  for (const name of readdirSync(folder)) {
+    if (!isEmailFileName(name)) continue;
+    const stats = lstatSync(join(folder, name), { throwIfNoEntry: false });
+    if (stats?.isFile()) total += stats.size;
+  }
+  return total;
+}

@@ -13,6 +13,7 @@ import { formatStoredEmail } from '../../protocol/email.js';
 import { ServerError } from '../errors.js';
 import {
   emailFileStem,
+  folderEmailBytes,
   listInbox,
   readEmailFile,
   removeEmailFile,
@@ -21,6 +22,7 @@ import {
 } from './maildir-files.js';
 import { watchFolder } from './folder-watch.js';
 import type {
+  DeliveryLimits,
   DeliveryOutcome,
   EmailRef,
   IncomingEmail,
@@ -66,15 +68,24 @@ export class MaildirStore implements MailStore {
     return join(this.#home, user);
   }
 
-  deliver(incoming: IncomingEmail, recipients: readonly string[]): Promise<DeliveryOutcome[]> {
+  deliver(
+    incoming: IncomingEmail,
+    recipients: readonly string[],
+    limits: DeliveryLimits = {},
+  ): Promise<DeliveryOutcome[]> {
     return promised(() => {
       const { email, contentLength, receivedAt } = incoming;
       const text = formatStoredEmail(email, receivedAt, contentLength);
+      const bytes = Buffer.byteLength(text);
       const stem = emailFileStem(email.from, email.title);
       const folders = recipients.map((recipient) => this.#folder(recipient));
       return recipients.map((recipient, i): DeliveryOutcome => {
+        const folder = folders[i] ?? '';
+        const { maxInboxBytes } = limits;
         try {
-          const file = writeEmailFile(folders[i] ?? '', stem, text);
+          if (maxInboxBytes !== undefined && folderEmailBytes(folder) + bytes > maxInboxBytes)
+            return { recipient, status: 'overQuota' };
+          const file = writeEmailFile(folder, stem, text);
           return { recipient, status: 'delivered', id: emailId(file, receivedAt) };
         } catch (error) {
           return { recipient, status: 'failed', reason: (error as Error).message };
@@ -85,7 +96,12 @@ export class MaildirStore implements MailStore {
 
   list(user: string): Promise<MailboxEntry[]> {
     return promised(() =>
-      this.#entries(user).map(({ id, from, receivedAt, title }) => ({ id, from, receivedAt, title })),
+      this.#entries(user).map(({ id, from, receivedAt, title }) => ({
+        id,
+        from,
+        receivedAt,
+        title,
+      })),
     );
   }
 

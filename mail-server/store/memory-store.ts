@@ -4,6 +4,7 @@
  */
 import { formatStoredEmail, receivedTimeSortKey } from '../../protocol/email.js';
 import type {
+  DeliveryLimits,
   DeliveryOutcome,
   EmailRef,
   IncomingEmail,
@@ -37,15 +38,23 @@ export class MemoryStore implements MailStore {
     return inbox;
   }
 
-  deliver(incoming: IncomingEmail, recipients: readonly string[]): Promise<DeliveryOutcome[]> {
+  deliver(
+    incoming: IncomingEmail,
+    recipients: readonly string[],
+    limits: DeliveryLimits = {},
+  ): Promise<DeliveryOutcome[]> {
     return promised(() => {
       const { email, contentLength, receivedAt } = incoming;
       const text = formatStoredEmail(email, receivedAt, contentLength);
+      const bytes = Buffer.byteLength(text);
       // All or none: every inbox is found before any is written.
       const inboxes = recipients.map((recipient) => this.#inbox(recipient));
       return recipients.map((recipient, i): DeliveryOutcome => {
-        const id = `m${this.#nextId++}`;
         const inbox = inboxes[i] ?? [];
+        const used = inbox.reduce((sum, kept) => sum + Buffer.byteLength(kept.text), 0);
+        if (limits.maxInboxBytes !== undefined && used + bytes > limits.maxInboxBytes)
+          return { recipient, status: 'overQuota' };
+        const id = `m${this.#nextId++}`;
         inbox.push({ id, from: email.from, receivedAt, title: email.title, text });
         inbox.sort(byReceiveTime);
         this.#changed(recipient);

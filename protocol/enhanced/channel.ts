@@ -25,13 +25,17 @@ export class EnhancedChannel implements MessageChannel {
   readonly #verifiedServerKey: KeyObject | undefined;
   #failure: ProtocolError | undefined;
   #closeSent = false;
+  /** The session version the handshake chose (suite.ts SessionVersion). */
+  readonly version: number;
 
   constructor(
     framed: FramedSocket,
     keys: { send: DirectionKeys; receive: DirectionKeys },
+    version: number,
     verifiedServerKey?: KeyObject,
   ) {
     this.#framed = framed;
+    this.version = version;
     this.#sealer = new RecordSealer(keys.send);
     this.#opener = new RecordOpener(keys.receive);
     this.#verifiedServerKey = verifiedServerKey;

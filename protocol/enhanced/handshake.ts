@@ -24,7 +24,7 @@ import {
   encodeServerHelloUnsigned,
   type ClientHello,
 } from './messages.js';
-import { RANDOM_BYTES } from './suite.js';
+import { LATEST_VERSION, RANDOM_BYTES } from './suite.js';
 import { pssSign, pssVerify, serverSignedContent, sha256 } from './transcript.js';
 
 export interface HandshakeResult {
@@ -37,13 +37,18 @@ export interface ServerHandshakeResult extends HandshakeResult {
   clientHello: ClientHello;
 }
 
-/** The client's side. Throws HANDSHAKE_FAILED when the server cannot prove it holds the server's key. */
+/**
+ * The client's side, offering session versions up to `version`. Throws HANDSHAKE_FAILED when
+ * the server cannot prove it holds the server's key, or chooses a version not offered.
+ */
 export async function clientHandshake(
   framed: FramedSocket,
   serverPublicKey: KeyObject,
+  version: number = LATEST_VERSION,
 ): Promise<HandshakeResult> {
   const ephemeral = newEphemeralKey();
   const clientHello = encodeClientHello({
+    version,
     random: randomBytes(RANDOM_BYTES),
     ephemeralPublic: ephemeral.publicRaw,
   });
@@ -65,6 +70,12 @@ export async function clientHandshake(
         'it is not the server it claims to be, or the handshake was altered',
     );
   }
+  if (serverHello.version > version) {
+    throw new ProtocolError(
+      'HANDSHAKE_FAILED',
+      `the server chose session version ${serverHello.version}, above the ${version} offered`,
+    );
+  }
   const transcriptHash = sha256(clientHello, serverHelloFrame);
   const keys = deriveTrafficKeys(
     sharedSecret(ephemeral, serverHello.ephemeralPublic),
@@ -73,21 +84,30 @@ export async function clientHandshake(
   const channel = new EnhancedChannel(
     framed,
     { send: keys.clientToServer, receive: keys.serverToClient },
+    serverHello.version,
     serverPublicKey,
   );
   return { channel, transcriptHash };
 }
 
-/** The server's side: answers a ClientHello with a signed ServerHello and derives the keys. */
+/**
+ * The server's side: answers a ClientHello with a signed ServerHello, choosing the lower of
+ * the client's version and `version`, and derives the keys.
+ */
 export async function serverHandshake(
   framed: FramedSocket,
   serverPrivateKey: KeyObject,
+  version: number = LATEST_VERSION,
 ): Promise<ServerHandshakeResult> {
   const clientHelloFrame = await framed.read();
   const clientHello = decodeClientHello(clientHelloFrame);
   const ephemeral = newEphemeralKey();
   const secret = sharedSecret(ephemeral, clientHello.ephemeralPublic);
-  const unsigned = { random: randomBytes(RANDOM_BYTES), ephemeralPublic: ephemeral.publicRaw };
+  const unsigned = {
+    version: Math.min(clientHello.version, version),
+    random: randomBytes(RANDOM_BYTES),
+    ephemeralPublic: ephemeral.publicRaw,
+  };
   const signature = pssSign(
     serverPrivateKey,
     serverSignedContent(clientHelloFrame, encodeServerHelloUnsigned(unsigned)),
@@ -96,9 +116,10 @@ export async function serverHandshake(
   await framed.write(serverHelloFrame);
   const transcriptHash = sha256(clientHelloFrame, serverHelloFrame);
   const keys = deriveTrafficKeys(secret, transcriptHash);
-  const channel = new EnhancedChannel(framed, {
-    send: keys.serverToClient,
-    receive: keys.clientToServer,
-  });
+  const channel = new EnhancedChannel(
+    framed,
+    { send: keys.serverToClient, receive: keys.clientToServer },
+    unsigned.version,
+  );
   return { channel, transcriptHash, clientHello };
 }

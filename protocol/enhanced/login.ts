@@ -7,7 +7,13 @@
 import type { EnhancedChannel } from './channel.js';
 import { isProtocolError, ProtocolError } from '../errors.js';
 import type { FramedSocket } from '../framing.js';
-import type { ClientKeys, LoginAccount, LoginCredentials, ServerLoginPolicy } from '../login.js';
+import type {
+  ClientKeys,
+  ClientLoginOptions,
+  LoginAccount,
+  LoginCredentials,
+  ServerLoginPolicy,
+} from '../login.js';
 import { LOGIN_REJECTED } from '../texts.js';
 import { clientHandshake, serverHandshake } from './handshake.js';
 import { decodeClientAuth, encodeClientAuth } from './messages.js';
@@ -23,8 +29,13 @@ export async function clientEnhancedLogin(
   framed: FramedSocket,
   credentials: LoginCredentials,
   keys: ClientKeys,
+  options: ClientLoginOptions = {},
 ): Promise<EnhancedChannel> {
-  const { channel, transcriptHash } = await clientHandshake(framed, keys.serverPublicKey);
+  const { channel, transcriptHash } = await clientHandshake(
+    framed,
+    keys.serverPublicKey,
+    options.version,
+  );
   const signature = pssSign(
     keys.privateKey(),
     clientSignedContent(transcriptHash, credentials.username),

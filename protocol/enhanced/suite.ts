@@ -1,8 +1,20 @@
 /**
- * The enhanced protocol's fixed parameters: one suite, no negotiation (a choice of suites is
- * what a downgrade attack needs). Changing any of these makes a new protocol version.
+ * The enhanced protocol's fixed parameters: one suite, no negotiation of cryptography (a
+ * choice of suites is what a downgrade attack needs). What is negotiated is the session
+ * version, the operations a session offers: each hello carries the highest version its sender
+ * speaks, the ServerHello the one chosen (the lower of the two), under the server's signature
+ * over the whole transcript, so a changed offer is found out like any other change.
  */
-export const PROTOCOL_VERSION = 1;
+export const SessionVersion = {
+  /** The specification's four operations over authenticated records. */
+  original: 1,
+  /** Adds delivery reports, email ids in the listing, delete, and waiting for new mail. */
+  mailbox: 2,
+} as const;
+export type SessionVersionNumber = (typeof SessionVersion)[keyof typeof SessionVersion];
+
+/** The highest session version this program speaks. */
+export const LATEST_VERSION: SessionVersionNumber = SessionVersion.mailbox;
 
 /** Handshake message types, the first byte of each handshake frame. */
 export const HandshakeType = {

@@ -3,9 +3,16 @@
  *
  *   server -> client  the listing (protocol/inbox.ts), or "Your inbox is empty."
  *   client -> server  "OK"
+ *
+ * From session version 2 the listing is a typed message with each email's id:
+ *
+ *   type (1) | count (u32) | count x [ index (u32) | id | from | receivedAt | title ]
+ *   (the four texts: u16 length + UTF-8)
  */
 import { formatInboxListing, parseInboxListing, type InboxRow } from '../inbox.js';
+import { MAX_TITLE_CHARS, MAX_USERNAME_CHARS } from '../limits.js';
 import { OK } from '../texts.js';
+import { message, receiveMessage, sendMessage } from './typed-channel.js';
 import type { MenuOperation } from './types.js';
 
 export interface InboxListing {
@@ -25,6 +32,51 @@ export const listInbox: MenuOperation<void, InboxListing> = {
 
   async server(channel, hooks) {
     await channel.send(formatInboxListing(await hooks.onList()));
+    const reply = await channel.receive();
+    if (reply !== OK) hooks.onOddReply?.(OK, reply);
+  },
+};
+
+/** Index and four text lengths, at the least. */
+const MIN_ROW_BYTES = 4 + 4 * 2;
+// Generous bounds: a stored file written by another program may carry longer fields.
+const MAX_ID_BYTES = 256;
+const MAX_FROM_BYTES = MAX_USERNAME_CHARS * 4 * 4;
+const MAX_TIME_BYTES = 64;
+const MAX_TITLE_BYTES = MAX_TITLE_CHARS * 4 * 16;
+
+/** Session version 2: the listing with ids. The text is laid out as the classic one. */
+export const listInboxWithIds: MenuOperation<void, InboxListing> = {
+  ...listInbox,
+
+  async client(channel) {
+    const reader = await receiveMessage(channel, 'inboxListing');
+    const rows: InboxRow[] = [];
+    const count = reader.count('emails', MIN_ROW_BYTES, 'u32');
+    for (let i = 0; i < count; i++) {
+      const index = reader.u32('index');
+      const id = reader.text('id', MAX_ID_BYTES);
+      const from = reader.text('from', MAX_FROM_BYTES);
+      const receivedAt = reader.text('receivedAt', MAX_TIME_BYTES);
+      rows.push({ index, id, from, receivedAt, title: reader.text('title', MAX_TITLE_BYTES) });
+    }
+    reader.end();
+    await channel.send(OK);
+    return { text: formatInboxListing(rows), rows };
+  },
+
+  async server(channel, hooks) {
+    const rows = await hooks.onList();
+    const writer = message('inboxListing').u32(rows.length);
+    for (const row of rows) {
+      writer
+        .u32(row.index)
+        .text(row.id ?? '')
+        .text(row.from)
+        .text(row.receivedAt)
+        .text(row.title);
+    }
+    await sendMessage(channel, writer);
     const reply = await channel.receive();
     if (reply !== OK) hooks.onOddReply?.(OK, reply);
   },

@@ -2,16 +2,41 @@
  * The menu (E.4) and the server's loop over it (E.4–E.7), derived from the operations.
  */
 import type { MessageChannel } from '../channel.js';
-import { listInbox } from './list-inbox.js';
-import { sendEmail } from './send-email.js';
+import { SessionVersion } from '../enhanced/suite.js';
+import { deleteEmail } from './delete-email.js';
+import { listInbox, listInboxWithIds } from './list-inbox.js';
+import { sendEmail, sendEmailReported } from './send-email.js';
 import { terminate } from './terminate.js';
 import type { MenuOperation, SessionHooks } from './types.js';
-import { viewEmail } from './view-email.js';
-
-/** The operations of the classic protocol, in menu order. */
-export const classicOperations = [sendEmail, listInbox, viewEmail, terminate] as const;
+import { viewEmail, viewEmailById } from './view-email.js';
+import { waitForMail } from './wait-for-mail.js';
 
 type AnyOperation = MenuOperation<never, unknown>;
+
+/** The operations of the classic protocol (and of session version 1), in menu order. */
+export const classicOperations: readonly AnyOperation[] = [
+  sendEmail,
+  listInbox,
+  viewEmail,
+  terminate,
+];
+
+/** Session version 2: the same choices, with reports and ids, and two more. */
+export const mailboxOperations: readonly AnyOperation[] = [
+  sendEmailReported,
+  listInboxWithIds,
+  viewEmailById,
+  terminate,
+  deleteEmail,
+  waitForMail,
+];
+
+/** The operations a channel's session offers: by the version it negotiated, if any. */
+export function operationsOf(channel: MessageChannel): readonly AnyOperation[] {
+  return (channel.version ?? SessionVersion.original) >= SessionVersion.mailbox
+    ? mailboxOperations
+    : classicOperations;
+}
 
 /** The menu text for a list of operations, laid out as the sample session shows it. */
 export function menuText(operations: readonly AnyOperation[]): string {
@@ -30,7 +55,7 @@ export const MENU = menuText(classicOperations);
 export async function serveMenu(
   channel: MessageChannel,
   hooks: SessionHooks,
-  operations: readonly AnyOperation[] = classicOperations,
+  operations: readonly AnyOperation[] = operationsOf(channel),
 ): Promise<void> {
   const menu = menuText(operations);
   const byChoice = new Map(operations.map((operation) => [operation.choice, operation]));

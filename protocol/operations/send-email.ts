@@ -3,8 +3,10 @@
  *
  *   server -> client  "Send the email"
  *   client -> server  the email (section D)
+ *   server -> client  from session version 2: the delivery report (delivery-report.ts)
  *
- * The classic protocol has no acknowledgement: the next menu says the server is done with it.
+ * Without a report (the classic protocol), nothing acknowledges the email: the next menu says
+ * the server is done with it.
  */
 import {
   EmailError,
@@ -15,13 +17,37 @@ import {
   type Email,
 } from '../email.js';
 import { SEND_THE_EMAIL } from '../texts.js';
+import {
+  decodeDeliveryReport,
+  encodeDeliveryReport,
+  type DeliveryReport,
+} from './delivery-report.js';
 import { expectMessage } from './expect.js';
-import type { MenuOperation } from './types.js';
+import { receiveMessage, sendMessage } from './typed-channel.js';
+import type { MenuOperation, SessionHooks } from './types.js';
 
 /** The email, asked for once the server has said "Send the email" (the terminal client asks the user then). */
 export type EmailSource = () => Promise<{ email: Email; contentLength: number }>;
 
-export const sendEmail: MenuOperation<EmailSource, Email> = {
+/** The server's part up to the report: receive, check, hand over to the hooks. */
+async function receiveEmail(
+  channel: Parameters<MenuOperation<never, unknown>['server']>[0],
+  hooks: SessionHooks,
+): Promise<DeliveryReport> {
+  await channel.send(SEND_THE_EMAIL);
+  const text = await channel.receive();
+  const receivedAt = formatReceivedTime(nowMicros());
+  let parsed;
+  try {
+    parsed = parseCountedEmail(text);
+  } catch (error) {
+    if (!(error instanceof EmailError)) throw error;
+    return hooks.onRejectedEmail(error);
+  }
+  return hooks.onEmail(parsed.email, parsed.contentLength, receivedAt);
+}
+
+export const sendEmail: MenuOperation<EmailSource, { email: Email }> = {
   choice: '1',
   label: 'Create and send an email',
 
@@ -29,21 +55,27 @@ export const sendEmail: MenuOperation<EmailSource, Email> = {
     await expectMessage(channel, SEND_THE_EMAIL);
     const { email, contentLength } = await source();
     await channel.send(formatEmail(email, contentLength));
-    return email;
+    return { email };
   },
 
   async server(channel, hooks) {
-    await channel.send(SEND_THE_EMAIL);
-    const text = await channel.receive();
-    const receivedAt = formatReceivedTime(nowMicros());
-    let parsed;
-    try {
-      parsed = parseCountedEmail(text);
-    } catch (error) {
-      if (!(error instanceof EmailError)) throw error;
-      hooks.onRejectedEmail(error);
-      return;
-    }
-    await hooks.onEmail(parsed.email, parsed.contentLength, receivedAt);
+    await receiveEmail(channel, hooks);
+  },
+};
+
+/** Session version 2: the same exchange, answered by the delivery report. */
+export const sendEmailReported: MenuOperation<
+  EmailSource,
+  { email: Email; report: DeliveryReport }
+> = {
+  ...sendEmail,
+
+  async client(channel, source) {
+    const { email } = await sendEmail.client(channel, source);
+    return { email, report: decodeDeliveryReport(await receiveMessage(channel, 'deliveryReport')) };
+  },
+
+  async server(channel, hooks) {
+    await sendMessage(channel, encodeDeliveryReport(await receiveEmail(channel, hooks)));
   },
 };

@@ -7,20 +7,33 @@
 import type { MessageChannel } from '../channel.js';
 import type { Email, EmailError } from '../email.js';
 import type { InboxRow } from '../inbox.js';
+import type { DeliveryReport } from './delivery-report.js';
+
+/** An email of the user's inbox: by its 1-based index in the listing, or by its id. */
+export type EmailRef = { index: number } | { id: string };
 
 /**
  * What the server does with each operation (storage and policy), as smtp-server's onData
  * hooks: the protocol never knows where mail goes.
  */
 export interface SessionHooks {
-  /** F.3: a well-formed email arrived, received complete at `receivedAt` (section F's time). */
-  onEmail(email: Email, contentLength: number, receivedAt: string): Promise<void>;
+  /**
+   * F.3: a well-formed email arrived, received complete at `receivedAt` (section F's time).
+   * The report is sent on sessions that have delivery reports, and kept to the server otherwise.
+   */
+  onEmail(email: Email, contentLength: number, receivedAt: string): Promise<DeliveryReport>;
   /** F.3: what arrived is not a section D email within its limits; it is not stored. */
-  onRejectedEmail(problem: EmailError): void;
-  /** G.1: the listing, oldest first, indexed from 1. */
+  onRejectedEmail(problem: EmailError): DeliveryReport;
+  /** G.1: the listing, oldest first, indexed from 1, with each email's id. */
   onList(): Promise<InboxRow[]>;
-  /** H.3: the stored email at a 1-based index of the listing, or how many there are when none is there. */
-  onRead(index: number): Promise<{ text: string } | { count: number }>;
+  /** H.3: the stored email, or how many emails there are when there is no such one. */
+  onRead(ref: EmailRef): Promise<{ text: string } | { count: number }>;
+  /** Removes an email of the user's inbox for good; false when there was none of that id. */
+  onDelete(id: string): Promise<boolean>;
+  /** Calls `listener` when the user's inbox may have changed; returns the function that stops it. */
+  watchInbox(listener: () => void): () => void;
+  /** The longest a client may wait for new mail before the server wakes it (below the idle timeout). */
+  readonly maxWaitMs: number;
   /** I.1: the client ends the session (choice 4 or an unknown choice). */
   onTerminate(): void;
   /** The client answered something the protocol did not ask for, that it can go on without. */

@@ -4,11 +4,14 @@
  *   server -> client  "the server request email index"
  *   client -> server  the index, from 1, in the last listing
  *   server -> client  the stored email (section F), or "Invalid email index: ..." when there is none
+ *
+ * From session version 2 the client may answer "id:" and an email's id instead of an index,
+ * so that an email is read as listed even when the listing has changed since.
  */
 import { EmailError, parseStoredEmail, type StoredEmail } from '../email.js';
 import { INVALID_INDEX_PREFIX, REQUEST_EMAIL_INDEX, invalidIndexText } from '../texts.js';
 import { expectMessage } from './expect.js';
-import type { MenuOperation } from './types.js';
+import type { EmailRef, MenuOperation } from './types.js';
 
 export type ReadResult =
   /** `email` is undefined when the text is not in the stored format (another implementation's file, say). */
@@ -24,31 +27,47 @@ export function parseEmailIndex(answer: string): number | undefined {
   return /^\d{1,9}$/.test(trimmed) ? Number(trimmed) : undefined;
 }
 
-export const viewEmail: MenuOperation<IndexSource, ReadResult> = {
-  choice: '3',
-  label: 'Display the email contents',
+const ID_PREFIX = 'id:';
 
-  async client(channel, index) {
-    await expectMessage(channel, REQUEST_EMAIL_INDEX);
-    await channel.send(await index());
-    const text = await channel.receive();
-    if (text.startsWith(INVALID_INDEX_PREFIX)) return { kind: 'refused', text };
-    let email: StoredEmail | undefined;
-    try {
-      email = parseStoredEmail(text);
-    } catch (error) {
-      if (!(error instanceof EmailError)) throw error;
-    }
-    return { kind: 'email', text, email };
-  },
+/** How a client names an email by id in its answer (session version 2). */
+export const emailIdAnswer = (id: string): string => `${ID_PREFIX}${id}`;
 
-  async server(channel, hooks) {
-    await channel.send(REQUEST_EMAIL_INDEX);
-    const answer = await channel.receive();
-    const index = parseEmailIndex(answer);
-    const found = await hooks.onRead(index ?? 0);
-    await channel.send(
-      'text' in found ? found.text : invalidIndexText(answer.trim().slice(0, 20), found.count),
-    );
-  },
-};
+function parseEmailRef(answer: string, acceptsIds: boolean): EmailRef {
+  const trimmed = answer.trim();
+  if (acceptsIds && trimmed.startsWith(ID_PREFIX)) return { id: trimmed.slice(ID_PREFIX.length) };
+  return { index: parseEmailIndex(trimmed) ?? 0 };
+}
+
+/** The operation, on sessions that take ids (version 2) or do not (the classic protocol and version 1). */
+function viewEmailOperation(acceptsIds: boolean): MenuOperation<IndexSource, ReadResult> {
+  return {
+    choice: '3',
+    label: 'Display the email contents',
+
+    async client(channel, index) {
+      await expectMessage(channel, REQUEST_EMAIL_INDEX);
+      await channel.send(await index());
+      const text = await channel.receive();
+      if (text.startsWith(INVALID_INDEX_PREFIX)) return { kind: 'refused', text };
+      let email: StoredEmail | undefined;
+      try {
+        email = parseStoredEmail(text);
+      } catch (error) {
+        if (!(error instanceof EmailError)) throw error;
+      }
+      return { kind: 'email', text, email };
+    },
+
+    async server(channel, hooks) {
+      await channel.send(REQUEST_EMAIL_INDEX);
+      const answer = await channel.receive();
+      const found = await hooks.onRead(parseEmailRef(answer, acceptsIds));
+      await channel.send(
+        'text' in found ? found.text : invalidIndexText(answer.trim().slice(0, 20), found.count),
+      );
+    },
+  };
+}
+
+export const viewEmail = viewEmailOperation(false);
+export const viewEmailById = viewEmailOperation(true);

@@ -127,6 +127,7 @@ describe('a refused login', () => {
       announce: () => undefined,
       idleTimeoutMs: 60_000,
       maxFrameBytes: MAX_FRAME_BYTES,
+      maxInboxBytes: 1024 * 1024,
     });
     const accepted = new Promise<Socket>((resolve) => {
       const listener = createServer((socket) => {

@@ -35,6 +35,8 @@ async function session(user: string, store: MemoryStore) {
     store,
     log: createLogger('fatal'),
     announce: (line: string) => lines.push(line),
+    maxInboxBytes: 1024 * 1024,
+    maxWaitMs: 60_000,
   };
   const served = serveMenu(server, sessionHooks(context, account));
   const mail = await MailClient.start(client, user);
@@ -102,7 +104,14 @@ describe('session layer, in process', () => {
     const served = serveMenu(
       server,
       sessionHooks(
-        { home, store, log: createLogger('fatal'), announce: (line) => lines.push(line) },
+        {
+          home,
+          store,
+          log: createLogger('fatal'),
+          announce: (line) => lines.push(line),
+          maxInboxBytes: 1024 * 1024,
+          maxWaitMs: 60_000,
+        },
         account,
       ),
     );

@@ -154,9 +154,12 @@ describe('key schedule', () => {
 
 describe('handshake messages', () => {
   it('round-trip, and refuse truncated or padded frames', () => {
-    const hello = { random: randomBytes(32), ephemeralPublic: randomBytes(32) };
+    const hello = { version: 2, random: randomBytes(32), ephemeralPublic: randomBytes(32) };
     const frame = encodeClientHello(hello);
     expect(decodeClientHello(frame)).toEqual(hello);
+    expect(() => decodeClientHello(Buffer.from([frame[0] ?? 0, 0, ...frame.subarray(2)]))).toThrow(
+      /version 0/,
+    );
     expect(() => decodeClientHello(frame.subarray(0, 65))).toThrow();
     expect(() => decodeClientHello(Buffer.concat([frame, Buffer.alloc(1)]))).toThrow();
     expect(() => decodeServerHello(frame)).toThrow();

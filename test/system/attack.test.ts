@@ -14,7 +14,11 @@ import {
 import { Lab, removeKeyTemplate, type Protocol } from '../../scripts/attack/lab.js';
 import { ACTUAL, observePatterns } from '../../scripts/attack/patterns.js';
 import { REPLAYED_EMAIL, REPLAYS, replayWithinSession } from '../../scripts/attack/replay.js';
-import { cutAndPaste, HARMLESS_EMAIL, SECRET_EMAIL as MERGER } from '../../scripts/attack/splice.js';
+import {
+  cutAndPaste,
+  HARMLESS_EMAIL,
+  SECRET_EMAIL as MERGER,
+} from '../../scripts/attack/splice.js';
 import { LOGIN_REJECTED } from '../../protocol/texts.js';
 
 let lab: Lab | undefined;

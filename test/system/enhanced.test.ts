@@ -88,9 +88,10 @@ describe('enhanced protocol, end to end', () => {
         ),
       ),
     ).toBe(true);
-    // From client1: credentials, "1", the email, "4". To it: OK, 2 menus, "Send the email", the close record.
+    // From client1: credentials, "1", the email, "4". To it: OK, 2 menus, "Send the email", the
+    // delivery report, the close record.
     expect(lines).toContain(
-      'Session with client1: 4 records received and 5 records sent, every one authenticated (AES-256-GCM)',
+      'Session with client1: 4 records received and 6 records sent, every one authenticated (AES-256-GCM)',
     );
   });
 

@@ -65,7 +65,11 @@ const closedByServer = (socket: Socket): Promise<void> =>
 
 const hello = (): Buffer =>
   encodeFrame(
-    encodeClientHello({ random: randomBytes(32), ephemeralPublic: newEphemeralKey().publicRaw }),
+    encodeClientHello({
+      version: 2,
+      random: randomBytes(32),
+      ephemeralPublic: newEphemeralKey().publicRaw,
+    }),
   );
 
 describe('logins that are never finished', () => {

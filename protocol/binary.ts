@@ -1,0 +1,117 @@
+/**
+ * Binary messages, field by field: fixed-size integers (big-endian) and u16-length-prefixed
+ * byte strings. The reader checks every length against what is left before it reads a byte,
+ * and counts against the room they need before anything is allocated for them.
+ */
+import { ProtocolError, type ProtocolErrorCode } from './errors.js';
+import { decodeUtf8, encodeUtf8 } from './utf8.js';
+
+export class FieldWriter {
+  readonly #parts: Buffer[] = [];
+
+  u8(value: number): this {
+    this.#parts.push(Buffer.from([value]));
+    return this;
+  }
+
+  u16(value: number): this {
+    const field = Buffer.allocUnsafe(2);
+    field.writeUInt16BE(value);
+    this.#parts.push(field);
+    return this;
+  }
+
+  u32(value: number): this {
+    const field = Buffer.allocUnsafe(4);
+    field.writeUInt32BE(value);
+    this.#parts.push(field);
+    return this;
+  }
+
+  /** A byte string of at most 65,535 bytes, after its u16 length. */
+  bytes(value: Buffer): this {
+    if (value.length > 0xffff) throw new RangeError(`a field of ${value.length} bytes is too long`);
+    return this.u16(value.length).raw(value);
+  }
+
+  /** UTF-8 text of at most 65,535 bytes, after its u16 length. */
+  text(value: string): this {
+    return this.bytes(encodeUtf8(value));
+  }
+
+  raw(value: Buffer): this {
+    this.#parts.push(value);
+    return this;
+  }
+
+  done(): Buffer {
+    return Buffer.concat(this.#parts);
+  }
+}
+
+export class FieldReader {
+  readonly #bytes: Buffer;
+  readonly #what: string;
+  readonly #code: ProtocolErrorCode;
+  #offset = 0;
+
+  /** `what` names the message in errors, which carry `code`. */
+  constructor(bytes: Buffer, what: string, code: ProtocolErrorCode) {
+    this.#bytes = bytes;
+    this.#what = what;
+    this.#code = code;
+  }
+
+  fail(problem: string): ProtocolError {
+    return new ProtocolError(this.#code, `${this.#what}: ${problem}`);
+  }
+
+  get remaining(): number {
+    return this.#bytes.length - this.#offset;
+  }
+
+  #take(length: number, name: string): Buffer {
+    if (length > this.remaining) throw this.fail(`the ${name} (${length} bytes) does not fit`);
+    const value = this.#bytes.subarray(this.#offset, this.#offset + length);
+    this.#offset += length;
+    return value;
+  }
+
+  u8(name: string): number {
+    return this.#take(1, name).readUInt8();
+  }
+
+  u16(name: string): number {
+    return this.#take(2, name).readUInt16BE();
+  }
+
+  u32(name: string): number {
+    return this.#take(4, name).readUInt32BE();
+  }
+
+  bytes(name: string, max = 0xffff): Buffer {
+    const length = this.u16(`${name} length`);
+    if (length > max)
+      throw this.fail(`the ${name} has ${length} bytes; at most ${max} are allowed`);
+    return this.#take(length, name);
+  }
+
+  text(name: string, max = 0xffff): string {
+    return decodeUtf8(this.bytes(name, max));
+  }
+
+  /**
+   * A count of items that each take at least `minBytes`: refused when they could not all fit
+   * in what is left, so a forged count never makes the reader allocate or loop for nothing.
+   */
+  count(name: string, minBytes: number, width: 'u16' | 'u32' = 'u16'): number {
+    const count = width === 'u16' ? this.u16(name) : this.u32(name);
+    if (count * minBytes > this.remaining)
+      throw this.fail(`${count} ${name} cannot fit in ${this.remaining} bytes`);
+    return count;
+  }
+
+  end(): void {
+    if (this.remaining !== 0) throw this.fail(`${this.remaining} bytes left over`);
+  }
+}

@@ -1,0 +1,18 @@
+/**
+ * The binary messages of the operations added in session version 2 (protocol/enhanced/
+ * suite.ts SessionVersion.mailbox): each is one record whose first byte is its type, then its
+ * fields (protocol/binary.ts). Text messages (the menu, the email, fixed texts) have no type
+ * byte: every message comes where the exchange says it does, so there is nothing to confuse.
+ */
+export const MessageType = {
+  deliveryReport: 0x31,
+  inboxListing: 0x32,
+  deleteRequest: 0x33,
+  deleteResult: 0x34,
+  waitRequest: 0x35,
+  wakeUp: 0x36,
+  waitDone: 0x37,
+  waitEnded: 0x38,
+} as const;
+
+export type MessageTypeName = keyof typeof MessageType;
