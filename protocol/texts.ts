@@ -17,6 +17,9 @@ export const invalidIndexText = (index: string, count: number): string =>
     ? `Invalid email index: ${index}. Your inbox is empty.`
     : `Invalid email index: ${index}. Choose a number from 1 to ${count}.`;
 export const INVALID_INDEX_PREFIX = 'Invalid email index:';
+/** Sent instead of an email asked for by an id the inbox has no email of (session version 2). */
+export const noSuchEmailText = (answer: string): string =>
+  `${INVALID_INDEX_PREFIX} ${answer}. There is no such email in your inbox.`;
 /** Sent instead of a listing when the inbox holds no email (G.1 is silent on this). */
 export const EMPTY_INBOX = 'Your inbox is empty.';
 

@@ -9,7 +9,12 @@
  * so that an email is read as listed even when the listing has changed since.
  */
 import { EmailError, parseStoredEmail, type StoredEmail } from '../email.js';
-import { INVALID_INDEX_PREFIX, REQUEST_EMAIL_INDEX, invalidIndexText } from '../texts.js';
+import {
+  INVALID_INDEX_PREFIX,
+  REQUEST_EMAIL_INDEX,
+  invalidIndexText,
+  noSuchEmailText,
+} from '../texts.js';
 import { expectMessage } from './expect.js';
 import type { EmailRef, MenuOperation } from './types.js';
 
@@ -61,9 +66,15 @@ function viewEmailOperation(acceptsIds: boolean): MenuOperation<IndexSource, Rea
     async server(channel, hooks) {
       await channel.send(REQUEST_EMAIL_INDEX);
       const answer = await channel.receive();
-      const found = await hooks.onRead(parseEmailRef(answer, acceptsIds));
+      const ref = parseEmailRef(answer, acceptsIds);
+      const found = await hooks.onRead(ref);
+      const shown = answer.trim().slice(0, 'id' in ref ? 80 : 20);
       await channel.send(
-        'text' in found ? found.text : invalidIndexText(answer.trim().slice(0, 20), found.count),
+        'text' in found
+          ? found.text
+          : 'id' in ref
+            ? noSuchEmailText(shown)
+            : invalidIndexText(shown, found.count),
       );
     },
   };

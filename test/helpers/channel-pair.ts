@@ -1,36 +1,64 @@
-/** Two ends of a message channel in memory: the session layer tested without sockets. */
+/**
+ * Two ends of a message channel in memory: the session layer tested without sockets. With a
+ * version, the pair behaves as an enhanced channel of that session version (binary messages
+ * as well as text).
+ */
 import type { MessageChannel } from '../../protocol/channel.js';
 import { ProtocolError } from '../../protocol/errors.js';
 
+type Message = string | Buffer;
+
 class MemoryEnd implements MessageChannel {
-  readonly #inbox: string[] = [];
-  #waiter: { resolve: (text: string) => void; reject: (error: Error) => void } | undefined;
+  readonly #inbox: Message[] = [];
+  #waiter: { resolve: (message: Message) => void; reject: (error: Error) => void } | undefined;
   #closed = false;
   peer: MemoryEnd | undefined;
+  readonly version: number | undefined;
 
-  send(text: string): Promise<void> {
+  constructor(version: number | undefined) {
+    this.version = version;
+  }
+
+  #post(message: Message): Promise<void> {
     if (this.#closed) return Promise.reject(new ProtocolError('CONNECTION_CLOSED', 'closed'));
-    this.peer?.deliver(text);
+    this.peer?.deliver(message);
     return Promise.resolve();
   }
 
-  receive(): Promise<string> {
+  #next(): Promise<Message> {
     const next = this.#inbox.shift();
     if (next !== undefined) return Promise.resolve(next);
     if (this.#closed)
-      return Promise.reject(
-        new ProtocolError('CONNECTION_CLOSED', 'the peer closed the connection'),
-      );
+      return Promise.reject(new ProtocolError('CONNECTION_CLOSED', 'the peer closed the connection'));
     return new Promise((resolve, reject) => {
       this.#waiter = { resolve, reject };
     });
   }
 
-  deliver(text: string): void {
+  send(text: string): Promise<void> {
+    return this.#post(text);
+  }
+
+  async receive(): Promise<string> {
+    const message = await this.#next();
+    if (typeof message !== 'string') throw new Error('a binary message where text was expected');
+    return message;
+  }
+
+  sendBytes(payload: Buffer): Promise<void> {
+    return this.#post(Buffer.from(payload));
+  }
+
+  async receiveBytes(): Promise<Buffer> {
+    const message = await this.#next();
+    return typeof message === 'string' ? Buffer.from(message) : message;
+  }
+
+  deliver(message: Message): void {
     const waiter = this.#waiter;
     this.#waiter = undefined;
-    if (waiter) waiter.resolve(text);
-    else this.#inbox.push(text);
+    if (waiter) waiter.resolve(message);
+    else this.#inbox.push(message);
   }
 
   end(): void {
@@ -51,9 +79,10 @@ class MemoryEnd implements MessageChannel {
   }
 }
 
-export function channelPair(): { client: MessageChannel; server: MessageChannel } {
-  const client = new MemoryEnd();
-  const server = new MemoryEnd();
+/** A channel pair; `version` makes it an enhanced channel of that session version. */
+export function channelPair(version?: number): { client: MessageChannel; server: MessageChannel } {
+  const client = new MemoryEnd(version);
+  const server = new MemoryEnd(version);
   client.peer = server;
   server.peer = client;
   return { client, server };
