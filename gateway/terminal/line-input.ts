@@ -52,6 +52,28 @@ export class LineInput {
     });
   }
 
+  /**
+   * The next line, without a prompt; undefined when `signal` aborts first (the line, if one
+   * comes later, is kept for the next question).
+   */
+  next(signal: AbortSignal): Promise<string | null | undefined> {
+    const line = this.#lines.shift();
+    if (line !== undefined) return Promise.resolve(line);
+    if (this.#ended) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      const waiter = (answer: string | null): void => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(answer);
+      };
+      const onAbort = (): void => {
+        if (this.#waiter === waiter) this.#waiter = undefined;
+        resolve(undefined);
+      };
+      this.#waiter = waiter;
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
   /** As `ask`, without echoing what is typed on a terminal. */
   async askHidden(prompt: string): Promise<string | null> {
     if (!this.#isTerminal) return this.ask(prompt);

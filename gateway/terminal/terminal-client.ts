@@ -2,15 +2,19 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { ChannelKind } from '../../protocol/channel-kinds.js';
 import { splitRecipients, type EmailError } from '../../protocol/email.js';
-import { enhancedClientLines } from '../../protocol/enhanced/lines.js';
+import { enhancedClientLines, mailboxClientLines } from '../../protocol/enhanced/lines.js';
 import { isProtocolError } from '../../protocol/errors.js';
 import { MAX_CONTENT_CHARS, MAX_TITLE_CHARS } from '../../protocol/limits.js';
+import type { InboxRow } from '../../protocol/inbox.js';
+import { deleteEmail } from '../../protocol/operations/delete-email.js';
+import type { DeliveryReport } from '../../protocol/operations/delivery-report.js';
 import { listInbox } from '../../protocol/operations/list-inbox.js';
 import { sendEmail } from '../../protocol/operations/send-email.js';
 import { terminate } from '../../protocol/operations/terminate.js';
-import { viewEmail } from '../../protocol/operations/view-email.js';
+import { parseEmailIndex, viewEmail } from '../../protocol/operations/view-email.js';
+import { waitForMail } from '../../protocol/operations/wait-for-mail.js';
 import { codePointLength, printable, printableText } from '../../protocol/text.js';
-import { clientLines } from '../../protocol/texts.js';
+import { clientLines, invalidIndexText } from '../../protocol/texts.js';
 import { decodeUtf8 } from '../../protocol/utf8.js';
 import { loadClientKeys } from '../protocol-client/keys.js';
 import type { Draft, MailClient, ReadResult } from '../protocol-client/mail-client.js';
@@ -104,17 +108,87 @@ function composer(options: TerminalOptions): (problem?: EmailError) => Promise<D
   };
 }
 
+/** The delivery report of session version 2, a line per recipient. */
+function showReport(report: DeliveryReport): string {
+  if (!report.accepted) return `${mailboxClientLines.refused(printable(report.reason))}\n`;
+  return report.recipients
+    .map((recipient) => {
+      const name = printable(recipient.name);
+      if (recipient.status === 'delivered') return `${mailboxClientLines.delivered(name)}\n`;
+      if (recipient.status === 'unknownUser') return `${mailboxClientLines.unknownUser(name)}\n`;
+      return `${mailboxClientLines.refusedFor(name, printable(recipient.reason))}\n`;
+    })
+    .join('');
+}
+
+/** Deletes by the index of the last listing (listed now when there was none), sending the email's id. */
+async function deleteByIndex(
+  client: MailClient,
+  options: TerminalOptions,
+  listed: InboxRow[] | undefined,
+): Promise<void> {
+  const rows = listed ?? (await client.listInbox()).rows;
+  const answer = await options.input.ask(mailboxClientLines.deletePrompt);
+  if (answer === null) throw new InputEnded();
+  const index = parseEmailIndex(answer);
+  const row = rows.find((candidate) => candidate.index === index);
+  if (index === undefined || row?.id === undefined) {
+    options.write(`${invalidIndexText(printable(answer.trim().slice(0, 20)), rows.length)}\n`);
+    return;
+  }
+  const deleted = await client.delete(row.id);
+  options.write(
+    `${deleted ? mailboxClientLines.deleted(index) : mailboxClientLines.notThere(index)}\n`,
+  );
+}
+
+/** Waits for new mail until it comes or the user presses Enter, waking up as often as the server asks. */
+async function waitForNewMail(client: MailClient, options: TerminalOptions): Promise<void> {
+  options.write(`${mailboxClientLines.waiting}\n`);
+  const stop = new AbortController();
+  const pressed = options.input.next(stop.signal).then((line) => {
+    if (line !== undefined) stop.abort();
+    return line;
+  });
+  try {
+    for (;;) {
+      const outcome = await client.waitForMail({ timeoutSeconds: 3600, signal: stop.signal });
+      if (outcome === 'newMail') {
+        options.write(`${mailboxClientLines.newMail}\n`);
+        return;
+      }
+      if (outcome === 'cancelled') {
+        if ((await pressed) === null) throw new InputEnded();
+        options.write(`${mailboxClientLines.stoppedWaiting}\n`);
+        return;
+      }
+    }
+  } finally {
+    stop.abort();
+  }
+}
+
 async function menuLoop(client: MailClient, options: TerminalOptions): Promise<void> {
   const { write } = options;
+  const { delete: deletes, waitForMail: waits } = client.capabilities;
+  let listed: InboxRow[] | undefined;
   for (;;) {
     // The menu comes from the server: shown as text, never obeyed as terminal commands.
     const answer = await options.input.ask(printableText(client.menu));
     const choice = answer?.trim() ?? terminate.choice;
     if (choice === sendEmail.choice) {
-      await client.send(composer(options));
+      const { report } = await client.send(composer(options));
       write(`${clientLines.sent}\n`);
+      if (report) write(showReport(report));
     } else if (choice === listInbox.choice) {
-      write(`${printableText((await client.listInbox()).text)}\n`);
+      const listing = await client.listInbox();
+      listed = listing.rows;
+      write(`${printableText(listing.text)}\n`);
+    } else if (deletes && choice === deleteEmail.choice) {
+      await deleteByIndex(client, options, listed);
+      listed = undefined;
+    } else if (waits && choice === waitForMail.choice) {
+      await waitForNewMail(client, options);
     } else if (choice === viewEmail.choice) {
       const result = await client.read(async () => {
         const line = await options.input.ask(clientLines.indexPrompt);
@@ -174,6 +248,7 @@ export async function runTerminalClient(options: TerminalOptions): Promise<numbe
       `${enhancedClientLines.serverVerified(client.serverFingerprint)}\n${enhancedClientLines.keyExchange}\n`,
     );
   }
+  if (client.version !== undefined) write(`${enhancedClientLines.sessionVersion(client.version)}\n`);
   try {
     await menuLoop(client, options);
     const records = client.records;

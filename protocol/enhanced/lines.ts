@@ -23,4 +23,19 @@ export const enhancedClientLines = {
     'Key exchange: ephemeral X25519, keys from HKDF-SHA256 over the transcript; records are AES-256-GCM with sequence numbers',
   records: (sent: number, received: number) =>
     `${sent} records sent and ${received} records received, every one authenticated`,
+  sessionVersion: (version: number) => `Session version ${version}`,
+} as const;
+
+/** What the terminal client says of the operations of session version 2. */
+export const mailboxClientLines = {
+  refused: (reason: string) => `The server refused the email: ${reason}.`,
+  delivered: (name: string) => `  ${name}: delivered`,
+  unknownUser: (name: string) => `  ${name}: no such user`,
+  refusedFor: (name: string, reason: string) => `  ${name}: refused (${reason})`,
+  deletePrompt: 'Enter the email index you wish to delete: ',
+  deleted: (index: number) => `Email ${index} is deleted.`,
+  notThere: (index: number) => `Email ${index} was no longer in your inbox.`,
+  waiting: 'Waiting for new mail; press Enter to stop.',
+  newMail: 'New mail has arrived.',
+  stoppedWaiting: 'Stopped waiting.',
 } as const;
