@@ -29,10 +29,21 @@ export const SignInRequestSchema = z.object({
 
 export const ListInboxRequestSchema = z.object({ type: z.literal('listInbox'), id: requestId });
 
+const emailId = z.string().min(1).max(128);
+
 export const ReadRequestSchema = z.object({
   type: z.literal('read'),
   id: requestId,
   index: z.number().int().positive().max(1_000_000_000),
+  /** When the session lists ids: the email is read by its id, whatever its index is now. */
+  emailId: emailId.optional(),
+});
+
+/** Deletes an email from the inbox on the server, for good (sessions with `capabilities.delete`). */
+export const DeleteRequestSchema = z.object({
+  type: z.literal('delete'),
+  id: requestId,
+  emailId,
 });
 
 export const SendRequestSchema = z.object({
@@ -104,6 +115,7 @@ export const RequestSchema = z.discriminatedUnion('type', [
   SignOutRequestSchema,
   ListSentRequestSchema,
   ReadSentRequestSchema,
+  DeleteRequestSchema,
 ]);
 export type Request = z.infer<typeof RequestSchema>;
 export type SignInRequest = z.infer<typeof SignInRequestSchema>;
@@ -131,6 +143,34 @@ export interface InboxItem {
   from: string;
   receivedAt: string;
   title: string;
+  /** The email's id on the server, on sessions that list ids (`capabilities.emailIds`). */
+  id?: string;
+}
+
+/** What a signed-in session can do beyond the protocol's four operations. */
+export interface SessionCapabilities {
+  /** `sent` replies carry what became of each recipient's copy. */
+  deliveryReports: boolean;
+  /** Inbox items carry ids; emails are read and deleted by id. */
+  emailIds: boolean;
+  delete: boolean;
+  /** New mail is pushed by the server the moment it lands, not found by a periodic check. */
+  pushedMail: boolean;
+}
+
+/** What became of one recipient's copy of a sent email. */
+export interface RecipientDelivery {
+  name: string;
+  status: 'delivered' | 'unknownUser' | 'refused';
+  /** Why a copy was refused (a full inbox, say); empty otherwise. */
+  reason: string;
+}
+
+export interface DeliveryReport {
+  /** False when the server refused the email as a whole (`reason` says why): nothing was stored. */
+  accepted: boolean;
+  reason: string;
+  recipients: RecipientDelivery[];
 }
 
 /** An email as stored by the server; `raw` is the text exactly as the server sent it. */
@@ -157,6 +197,7 @@ export type ErrorCode =
   | 'INVALID_EMAIL'
   | 'INVALID_INDEX'
   | 'NOT_FOUND'
+  | 'NOT_SUPPORTED'
   | 'RATE_LIMITED'
   | 'SESSION_ENDED'
   | 'INTERNAL';
@@ -184,6 +225,7 @@ export type Reply =
       protocol: ChannelKind;
       /** Enhanced protocol: the SHA-256 fingerprint of the server key whose signature was verified. */
       serverFingerprint?: string;
+      capabilities: SessionCapabilities;
     }
   | { type: 'inbox'; id: number; items: InboxItem[] }
   | { type: 'email'; id: number; email: EmailView }
@@ -195,7 +237,13 @@ export type Reply =
       sentId?: string;
       /** Why no copy was kept (when sentId is absent): the email was sent all the same. */
       sentCopyProblem?: string;
+      /**
+       * What became of each recipient's copy, on sessions with delivery reports. Without one
+       * (the classic protocol) only this is known: the server took the email.
+       */
+      delivery?: DeliveryReport;
     }
+  | { type: 'deleted'; id: number; emailId: string }
   | { type: 'sentList'; id: number; items: SentItem[] }
   | { type: 'sentEmail'; id: number; email: SentEmailView }
   | { type: 'signedOut'; id: number }

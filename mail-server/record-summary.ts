@@ -5,7 +5,7 @@
  */
 import type { MessageChannel } from '../protocol/channel.js';
 import { enhancedServerLines } from '../protocol/enhanced/lines.js';
-import { isProtocolError } from '../protocol/errors.js';
+import { isProtocolError, type ProtocolError } from '../protocol/errors.js';
 
 class SummarisedChannel implements MessageChannel {
   readonly #inner: MessageChannel;
@@ -31,6 +31,10 @@ class SummarisedChannel implements MessageChannel {
 
   get version(): number | undefined {
     return this.#inner.version;
+  }
+
+  get ended(): Promise<ProtocolError> {
+    return this.#inner.ended;
   }
 
   send(text: string): Promise<void> {

@@ -1,3 +1,5 @@
+import type { ProtocolError } from './errors.js';
+
 /**
  * A message channel: what the session layer (the menu and its sub-protocols) runs over.
  * The classic channel is AES-256-ECB over frames; the enhanced one is AES-256-GCM records.
@@ -10,6 +12,8 @@ export interface MessageChannel {
   close(): Promise<void>;
   /** Drops the connection at once. */
   destroy(): void;
+  /** Settles with the reason when the connection ends, however it ends. */
+  readonly ended: Promise<ProtocolError>;
   /** Set by channels that authenticate the server: the SHA-256 fingerprint of its verified key. */
   readonly serverFingerprint?: string;
   /** Set by channels that authenticate records: how many were sent and received, each one verified. */

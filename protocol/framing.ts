@@ -111,6 +111,14 @@ export class FramedSocket {
   #failure: ProtocolError | undefined;
   #timer: NodeJS.Timeout | undefined;
   #ending = false;
+  #announceEnd: (error: ProtocolError) => void = () => undefined;
+  /**
+   * Settles with the reason when the connection ends, whoever ended it, whether or not a read
+   * was waiting: a client learns at once that its server went away.
+   */
+  readonly ended: Promise<ProtocolError> = new Promise((resolve) => {
+    this.#announceEnd = resolve;
+  });
   readonly #endWaitsForPeer: boolean;
 
   constructor(socket: Socket, options: FramedSocketOptions = {}) {
@@ -249,6 +257,7 @@ export class FramedSocket {
   #fail(error: ProtocolError): void {
     if (this.#failure) return;
     this.#failure = error;
+    this.#announceEnd(error);
     const waiter = this.#waiter;
     if (waiter) {
       this.#clearWaiter();

@@ -114,6 +114,11 @@ export class MailClient {
     return this.#ended;
   }
 
+  /** Settles with the reason when the connection ends, however it ends (the server gone, say). */
+  get connectionEnded(): Promise<ProtocolError> {
+    return this.#channel.ended;
+  }
+
   /**
    * F: sends an email, and returns the delivery report when the session has them. A draft is
    * checked before anything goes on the wire.

@@ -248,7 +248,8 @@ export async function runTerminalClient(options: TerminalOptions): Promise<numbe
       `${enhancedClientLines.serverVerified(client.serverFingerprint)}\n${enhancedClientLines.keyExchange}\n`,
     );
   }
-  if (client.version !== undefined) write(`${enhancedClientLines.sessionVersion(client.version)}\n`);
+  if (client.version !== undefined)
+    write(`${enhancedClientLines.sessionVersion(client.version)}\n`);
   try {
     await menuLoop(client, options);
     const records = client.records;

@@ -97,6 +97,7 @@ export class BrowserSession {
       case 'send':
       case 'listSent':
       case 'readSent':
+      case 'delete':
         this.#relaySessionRequest(request);
         return;
     }

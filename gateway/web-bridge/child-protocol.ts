@@ -6,7 +6,7 @@ import type { ChannelKind, Reply, Request } from '../messages.js';
 
 export type SessionRequest = Extract<
   Request,
-  { type: 'listInbox' | 'read' | 'send' | 'listSent' | 'readSent' }
+  { type: 'listInbox' | 'read' | 'send' | 'listSent' | 'readSent' | 'delete' }
 >;
 
 export interface ChildSignIn {

@@ -19,6 +19,7 @@ import type {
   SessionEndReason,
 } from '../messages.js';
 import type { ChildSignIn, ParentToChild } from './child-protocol.js';
+import { NewMailWatch } from './new-mail.js';
 import { GatewayError, sessionFailure, signInFailure } from './errors.js';
 import { UnsafeFolderError } from './private-files.js';
 import { SENT_ID_PATTERN, SentFolder } from './sent-folder.js';
@@ -49,6 +50,7 @@ const toItem = (row: InboxRow): InboxItem => ({
   from: row.from,
   receivedAt: row.receivedAt,
   title: row.title,
+  ...(row.id === undefined ? {} : { id: row.id }),
 });
 
 function toEmailView(index: number, result: Extract<ReadResult, { kind: 'email' }>): EmailView {
@@ -89,10 +91,7 @@ export class ChildSession {
   #account: Account | undefined;
   #signingIn = false;
   #ending = false;
-  /** How many emails the browser (or the last background check) has seen; -1 before any listing. */
-  #knownCount = -1;
-  #pollMs = 0;
-  #pollTimer: NodeJS.Timeout | undefined;
+  #newMail: NewMailWatch | undefined;
 
   constructor(io: ChildIo) {
     this.#io = io;
@@ -106,22 +105,39 @@ export class ChildSession {
       case 'listInbox':
         return this.#run(message.id, async (client) => {
           const { rows } = await client.listInbox();
-          this.#knownCount = rows.length;
+          this.#newMail?.seen(rows);
           return { type: 'inbox', id: message.id, items: rows.map(toItem) };
         });
       case 'read':
         return this.#run(message.id, async (client) => {
-          const result = await client.read(message.index);
+          const byId = message.emailId !== undefined && client.capabilities.emailIds;
+          const result = await client.read(byId ? { id: message.emailId ?? '' } : message.index);
           if (result.kind === 'refused') throw new GatewayError('INVALID_INDEX', result.text);
           return { type: 'email', id: message.id, email: toEmailView(message.index, result) };
         });
+      case 'delete':
+        return this.#run(message.id, async (client) => {
+          if (!client.capabilities.delete)
+            throw new GatewayError(
+              'NOT_SUPPORTED',
+              'this session cannot delete: deleting needs the enhanced protocol',
+            );
+          if (!(await client.delete(message.emailId)))
+            throw new GatewayError('NOT_FOUND', 'that email is no longer in the inbox');
+          return { type: 'deleted', id: message.id, emailId: message.emailId };
+        });
       case 'send':
         return this.#run(message.id, async (client, account) => {
-          await client.send({ to: message.to, title: message.title, content: message.content });
+          const { report } = await client.send({
+            to: message.to,
+            title: message.title,
+            content: message.content,
+          });
           return {
             type: 'sent',
             id: message.id,
             recipients: message.to,
+            ...(report ? { delivery: report } : {}),
             ...this.#keepCopy(account, message),
           };
         });
@@ -147,7 +163,7 @@ export class ChildSession {
   async abandon(): Promise<void> {
     if (this.#ending) return;
     this.#ending = true;
-    this.#stopPolling();
+    this.#newMail?.stop();
     await this.#terminate();
     this.#io.exit(0);
   }
@@ -200,18 +216,26 @@ export class ChildSession {
       server,
       sent: new SentFolder(message.dataDir, message.username),
     };
-    const reply: Reply = {
+    const client = this.#client;
+    const newMail = new NewMailWatch(client, message.pollMs, {
+      found: (rows, total) => this.#io.reply({ type: 'newMail', items: rows.map(toItem), total }),
+      failed: (error) => this.#endAfterFailure(error),
+    });
+    this.#newMail = newMail;
+    const { deliveryReports, emailIds, delete: deletes } = client.capabilities;
+    const fingerprint = client.serverFingerprint;
+    await this.#io.reply({
       type: 'signedIn',
       id: message.id,
       username: message.username,
       server,
       protocol: message.protocol,
-    };
-    const fingerprint = this.#client.serverFingerprint;
-    if (fingerprint !== undefined) reply.serverFingerprint = fingerprint;
-    await this.#io.reply(reply);
-    this.#pollMs = message.pollMs;
-    this.#schedulePoll();
+      ...(fingerprint === undefined ? {} : { serverFingerprint: fingerprint }),
+      capabilities: { deliveryReports, emailIds, delete: deletes, pushedMail: newMail.pushed },
+    });
+    // A server that goes away is told to the browser at once, not at its next request.
+    void client.connectionEnded.then((reason) => this.#endAfterFailure(reason));
+    newMail.start();
   }
 
   async #run(
@@ -226,7 +250,10 @@ export class ChildSession {
     }
     let reply: Reply;
     try {
-      reply = await operation(client, account);
+      const watch = this.#newMail;
+      reply = watch
+        ? await watch.around(() => operation(client, account))
+        : await operation(client, account);
     } catch (error) {
       const failure = sessionFailure(error);
       if (failure.code === 'INTERNAL') this.#io.warn({ error: String(error) }, 'request failed');
@@ -288,7 +315,7 @@ export class ChildSession {
 
   async #signOut(id: number | null): Promise<void> {
     this.#ending = true;
-    this.#stopPolling();
+    this.#newMail?.stop();
     await this.#terminate();
     if (id !== null) await this.#io.reply({ type: 'signedOut', id });
     this.#io.exit(0);
@@ -298,7 +325,7 @@ export class ChildSession {
   async #endAfterFailure(error: unknown): Promise<void> {
     if (this.#ending) return;
     this.#ending = true;
-    this.#stopPolling();
+    this.#newMail?.stop();
     this.#client?.destroy();
     const lost = isProtocolError(error) && CONNECTION_LOST.has(error.code);
     const reason: SessionEndReason = lost ? 'serverClosed' : 'error';
@@ -318,44 +345,5 @@ export class ChildSession {
     } catch {
       client.destroy();
     }
-  }
-
-  #schedulePoll(): void {
-    if (this.#pollMs <= 0 || this.#ending) return;
-    this.#pollTimer = setTimeout(() => {
-      void this.#poll();
-    }, this.#pollMs);
-  }
-
-  #stopPolling(): void {
-    clearTimeout(this.#pollTimer);
-    this.#pollTimer = undefined;
-  }
-
-  /** The background inbox check: new rows (the inbox only grows) become a newMail event. */
-  async #poll(): Promise<void> {
-    const client = this.#client;
-    if (!client || this.#ending) return;
-    let rows: InboxRow[];
-    try {
-      ({ rows } = await client.listInbox());
-    } catch (error) {
-      if (client.ended) await this.#endAfterFailure(error);
-      else this.#schedulePoll();
-      return;
-    }
-    // A sign-out may have come in while the listing was on the wire.
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
-    if (this.#ending) return;
-    const known = this.#knownCount;
-    this.#knownCount = rows.length;
-    if (known >= 0 && rows.length > known) {
-      await this.#io.reply({
-        type: 'newMail',
-        items: rows.filter((row) => row.index > known).map(toItem),
-        total: rows.length,
-      });
-    }
-    this.#schedulePoll();
   }
 }

@@ -1,4 +1,5 @@
 import type { MessageChannel } from '../channel.js';
+import type { ProtocolError } from '../errors.js';
 import { aesEcbDecrypt, aesEcbEncrypt } from '../crypto.js';
 import type { FramedSocket } from '../framing.js';
 import { decodeUtf8, encodeUtf8 } from '../utf8.js';
@@ -28,5 +29,9 @@ export class ClassicChannel implements MessageChannel {
 
   destroy(): void {
     this.#framed.destroy();
+  }
+
+  get ended(): Promise<ProtocolError> {
+    return this.#framed.ended;
   }
 }

@@ -99,4 +99,8 @@ export class EnhancedChannel implements MessageChannel {
   destroy(): void {
     this.#framed.destroy();
   }
+
+  get ended(): Promise<ProtocolError> {
+    return this.#framed.ended;
+  }
 }

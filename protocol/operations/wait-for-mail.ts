@@ -3,10 +3,14 @@
  * something is delivered to the inbox, or when the wait times out, and the client can end the
  * wait at any moment to do something else.
  *
- *   client -> server  wait request: type (1) | timeout in seconds (u16)
+ *   client -> server  wait request: type (1) | timeout in seconds (u16) | newest id (u16 + UTF-8)
  *   server -> client  at most one wake-up: type (1) | reason (1): 0 new mail, 1 timed out
  *   client -> server  wait done: type (1)           (after a wake-up, or at any moment before)
  *   server -> client  wait ended: type (1)
+ *
+ * "Newest id" is the id of the newest email the client knows of (empty for none): when the
+ * inbox's newest is another, mail came while the client was not waiting, and the server wakes
+ * it at once.
  *
  * The wait always ends with the client's "done" and the server's "ended", so the two can
  * never cross: a wake-up sent while the client's "done" is on its way is read and dropped by
@@ -30,15 +34,23 @@ export type WaitOutcome = 'newMail' | 'timedOut' | 'cancelled';
 export interface WaitRequest {
   /** Seconds the server may wait before it wakes the client anyway (it may shorten it). */
   timeoutSeconds: number;
+  /** The id of the newest email the client knows of; omitted when it knows none. */
+  newestKnownId?: string;
   /** Ends the wait early. */
   signal?: AbortSignal;
 }
 
 const MAX_TIMEOUT_SECONDS = 0xffff;
+const MAX_ID_BYTES = 256;
 
 async function clientWait(channel: MessageChannel, request: WaitRequest): Promise<WaitOutcome> {
   const timeout = Math.max(1, Math.min(MAX_TIMEOUT_SECONDS, Math.round(request.timeoutSeconds)));
-  await sendMessage(channel, message('waitRequest').u16(timeout));
+  await sendMessage(
+    channel,
+    message('waitRequest')
+      .u16(timeout)
+      .text(request.newestKnownId ?? ''),
+  );
   let outcome: WaitOutcome = 'cancelled';
   const done = { sent: false };
   const sendDone = async (): Promise<void> => {
@@ -84,6 +96,7 @@ export const waitForMail: MenuOperation<WaitRequest, WaitOutcome> = {
   async server(channel, hooks) {
     const request = await receiveMessage(channel, 'waitRequest');
     const timeoutMs = Math.min(request.u16('timeout') * 1000, hooks.maxWaitMs);
+    const newestKnownId = request.text('newest id', MAX_ID_BYTES);
     request.end();
     const done = receiveMessage(channel, 'waitDone');
     let stopWatching: () => void = () => undefined;
@@ -96,6 +109,10 @@ export const waitForMail: MenuOperation<WaitRequest, WaitOutcome> = {
       timer = setTimeout(() => {
         resolve(WakeReason.timedOut);
       }, timeoutMs);
+      // Watching first, then looking: mail that lands in between is seen by one or the other.
+      void hooks.onList().then((rows) => {
+        if ((rows.at(-1)?.id ?? '') !== newestKnownId) resolve(WakeReason.newMail);
+      });
     });
     try {
       const first = await Promise.race([woken, done.then(() => undefined)]);

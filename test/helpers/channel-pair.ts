@@ -14,6 +14,10 @@ class MemoryEnd implements MessageChannel {
   #closed = false;
   peer: MemoryEnd | undefined;
   readonly version: number | undefined;
+  #announceEnd: (error: ProtocolError) => void = () => undefined;
+  readonly ended: Promise<ProtocolError> = new Promise((resolve) => {
+    this.#announceEnd = resolve;
+  });
 
   constructor(version: number | undefined) {
     this.version = version;
@@ -29,7 +33,9 @@ class MemoryEnd implements MessageChannel {
     const next = this.#inbox.shift();
     if (next !== undefined) return Promise.resolve(next);
     if (this.#closed)
-      return Promise.reject(new ProtocolError('CONNECTION_CLOSED', 'the peer closed the connection'));
+      return Promise.reject(
+        new ProtocolError('CONNECTION_CLOSED', 'the peer closed the connection'),
+      );
     return new Promise((resolve, reject) => {
       this.#waiter = { resolve, reject };
     });
@@ -63,6 +69,7 @@ class MemoryEnd implements MessageChannel {
 
   end(): void {
     this.#closed = true;
+    this.#announceEnd(new ProtocolError('CONNECTION_CLOSED', 'the connection was closed'));
     const waiter = this.#waiter;
     this.#waiter = undefined;
     waiter?.reject(new ProtocolError('CONNECTION_CLOSED', 'the peer closed the connection'));

@@ -25,6 +25,7 @@ const ANSWER = {
   signOut: 'signedOut',
   listSent: 'sentList',
   readSent: 'sentEmail',
+  delete: 'deleted',
 } as const satisfies Record<Request['type'], ReplyType>;
 
 export type AnswerTo<T extends Request['type']> = Extract<Reply, { type: (typeof ANSWER)[T] }>;
