@@ -2,6 +2,7 @@ import type { ChannelKind, InboxItem } from '../../../gateway/messages.js';
 import { ComposerState } from './composer-state.svelte.js';
 import { GatewayConnection } from './connection.svelte.js';
 import { describeError, describeSessionEnd, type ErrorContext } from './errors.js';
+import { plural } from './format.js';
 import { GatewayError, gatewaySocketUrl, type GatewayEvent } from './gateway-client.js';
 import { InboxState } from './inbox-state.svelte.js';
 import { Notices } from './notices.svelte.js';
@@ -126,6 +127,15 @@ export class MailApp {
     this.connection.start();
   }
 
+  /** What the status bar says when no notice is shown. */
+  get statusLine(): string {
+    const seconds = this.connection.hello?.pollSeconds ?? 0;
+    if (this.sessionLost) return 'Signed out';
+    return seconds > 0
+      ? `New mail is checked every ${plural(seconds, 'second')} · press ? for shortcuts`
+      : 'New mail shows when you check (u) · press ? for shortcuts';
+  }
+
   /** The server a sign-in with an empty server field reaches with this protocol. */
   serverFor(protocol: ChannelKind | undefined): string {
     const hello = this.connection.hello;
@@ -203,6 +213,7 @@ export class MailApp {
   /** From the "signed out" banner over a kept draft: on to the sign-in page. */
   signInAgain(): void {
     this.composer.save();
+    this.ended = this.sessionLost;
     this.sessionLost = undefined;
     this.session = undefined;
     this.phase = this.connection.isOpen ? 'signIn' : 'offline';

@@ -92,7 +92,7 @@ export class ComposerState {
     this.signedIn = true;
     this.contacts = addContacts(this.#load('contacts', isStringArray) ?? [], [account.username]);
     this.drafts = this.#loadDrafts();
-    const reopen = this.#deps.session.getItem(accountKey(account, 'composing'));
+    const reopen = readJson(this.#deps.session, accountKey(account, 'composing'));
     const draft =
       carried && (sameUser || this.drafts.length === 0)
         ? carried

@@ -27,13 +27,31 @@ export function sortChoice(order: SortOrder): (typeof SORT_CHOICES)[number] | un
   );
 }
 
-/** Clicking the current key flips its direction; a new key starts with its natural direction. */
-export function nextSort(current: SortOrder, key: SortKey): SortOrder {
-  if (current.key === key) return { key, direction: current.direction === 'asc' ? 'desc' : 'asc' };
-  return { key, direction: key === 'date' ? 'desc' : 'asc' };
+const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
+
+/**
+ * A key that orders as the collator does (case ignored, numbers by value), for text of ASCII
+ * letters, digits and spaces: comparing keys is several times faster than the collator, which
+ * keeps sorting 10,000 rows under a frame or two. Other text (or a locale that orders ASCII
+ * letters its own way) goes through the collator.
+ */
+function asciiSortKey(text: string): string | undefined {
+  // Numbers of ten digits or more (leading zeros aside) are left to the collator.
+  if (!ASCII_ORDER_AGREES || !/^[A-Za-z0-9 ]*$/.test(text) || /(?:^|\D)0*[1-9]\d{9}/.test(text))
+    return undefined;
+  return text.toLowerCase().replace(/\d+/g, (run) => {
+    const digits = run.replace(/^0+(?=\d)/, '');
+    // The length first, so that a longer number sorts after a shorter one.
+    return `${digits.length}${digits}`;
+  });
 }
 
-const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
+/** Whether this browser's collator orders space, digits and ASCII letters as the keys assume. */
+const ASCII_ORDER_AGREES = ((): boolean => {
+  const probe = ' 0123456789abcdefghijklmnopqrstuvwxyz'.split('');
+  const sorted = [...probe].sort((a, b) => collator.compare(a, b));
+  return sorted.join('') === probe.join('') && collator.compare('a10', 'a9') > 0;
+})();
 
 /**
  * Sorts a copy of the list. Dates compare as the protocol's "YYYY-MM-DD HH:MM:SS[.ffffff]" text
@@ -52,9 +70,19 @@ export function sortInbox(items: readonly InboxItem[], order: SortOrder): InboxI
     return keyed.map(({ item }) => item);
   }
   const field = order.key;
-  return [...items].sort(
-    (a, b) => sign * (collator.compare(a[field], b[field]) || a.index - b.index),
-  );
+  const keyed = items.map((item) => ({ item, text: item[field], key: asciiSortKey(item[field]) }));
+  keyed.sort((a, b) => {
+    const order =
+      a.key !== undefined && b.key !== undefined
+        ? a.key < b.key
+          ? -1
+          : a.key > b.key
+            ? 1
+            : 0
+        : collator.compare(a.text, b.text);
+    return sign * (order || a.item.index - b.item.index);
+  });
+  return keyed.map(({ item }) => item);
 }
 
 /** Pads a missing fraction so "…:35" and "…:35.5" compare in time order. */
