@@ -89,7 +89,7 @@ describe('web UI search', () => {
     const body = `${'x'.repeat(100)} Shall we try the pineapple pizza?\nSee you.`;
     expect(matchItem(lunch, parseQuery('pineapple'))).toBeUndefined();
     const match = matchItem(lunch, parseQuery('pineapple'), body);
-    expect(match?.snippet?.text).toMatch(/^…x+ Shall we try the pineapple pizza\? See you\.$/);
+    expect(match?.snippet?.text).toBe('…we try the pineapple pizza? See you.');
     const range = match?.snippet?.ranges[0];
     expect(range && match.snippet?.text.slice(range.start, range.end)).toBe('pineapple');
   });

@@ -1,4 +1,5 @@
 import type { ChannelKind, InboxItem } from '../../../gateway/messages.js';
+import { isDraftEmpty } from './compose.js';
 import { ComposerState } from './composer-state.svelte.js';
 import { GatewayConnection } from './connection.svelte.js';
 import { describeError, describeSessionEnd, type ErrorContext } from './errors.js';
@@ -107,6 +108,10 @@ export class MailApp {
         this.#handleFailure(error, false);
         return describe(error);
       },
+      onSent: () => {
+        this.sent.invalidate();
+        if (this.folder === 'sent') void this.sent.load();
+      },
     });
     const marker = parseMarker(readJson(env.session, MARKER_KEY));
     this.keptFrom = marker;
@@ -149,11 +154,11 @@ export class MailApp {
     return this.connection.client;
   }
 
-  /** Saved drafts of the account that was signed in before the page loaded. */
+  /** An unsent email waits: on screen from the session that ended, or saved before a reload. */
   get draftsKept(): boolean {
     const from = this.keptFrom;
     return (
-      (this.composer.open && this.composer.draft.content + this.composer.draft.title !== '') ||
+      (this.composer.open && !isDraftEmpty(this.composer.draft)) ||
       (from !== undefined && this.composer.hasDraftsOf(accountOf(from.username, from.server)))
     );
   }

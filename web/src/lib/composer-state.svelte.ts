@@ -38,6 +38,8 @@ export interface ComposerDeps {
   local: KeyValueStore;
   /** A failed send: the caller decides whether the session is over. */
   onFailure: (error: unknown) => string;
+  /** The server took an email. */
+  onSent: () => void;
 }
 
 const SAVE_DELAY_MS = 400;
@@ -300,6 +302,7 @@ export class ComposerState {
       }
       this.save();
       this.learn(sent.recipients);
+      this.#deps.onSent();
       // The classic protocol reports no delivery: the server took it, no more is known.
       notices.notify('success', `Handed to the server for ${sent.recipients.join(', ')}.`);
     } catch (error) {

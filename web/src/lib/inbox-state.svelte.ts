@@ -112,10 +112,6 @@ export class InboxState {
     return this.items.find((item) => item.index === index);
   }
 
-  isUnread(item: InboxItem): boolean {
-    return !this.read.has(markOf(item));
-  }
-
   markRead(items: readonly InboxItem[], read: boolean): void {
     const keys = items.map(markOf);
     this.#setMarks('read', read ? withMarks(this.read, keys) : withoutMarks(this.read, keys));

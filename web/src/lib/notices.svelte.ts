@@ -66,10 +66,6 @@ export class Notices {
     this.list = this.list.filter((notice) => notice.id !== id);
   }
 
-  dismissWhere(test: (notice: Notice) => boolean): void {
-    for (const notice of this.list.filter(test)) this.dismiss(notice.id);
-  }
-
   /** The pointer or the focus is on the notice: it stays. */
   hold(id: number): void {
     this.#timers.get(id)?.pause();

@@ -88,7 +88,7 @@ function contains(text: string, word: string): boolean {
 /** The date part of the protocol's time ("2026-11-20 09:00:00.5" → "2026-11-20"). */
 const day = (receivedAt: string): string => receivedAt.slice(0, 10);
 
-const SNIPPET_BEFORE = 30;
+const SNIPPET_BEFORE = 12;
 const SNIPPET_LENGTH = 120;
 
 /**
@@ -124,8 +124,11 @@ export function matchItem(
 }
 
 function snippet(body: string, words: readonly string[]): { text: string; ranges: TextRange[] } {
-  const first = findRanges(body, words, 1)[0];
-  const start = Math.max(0, (first?.start ?? 0) - SNIPPET_BEFORE);
+  const at = findRanges(body, words, 1)[0]?.start ?? 0;
+  let start = Math.max(0, at - SNIPPET_BEFORE);
+  // Start at a word, not inside one.
+  const space = body.slice(start, at).search(/\s/);
+  if (start > 0 && space >= 0) start += space + 1;
   const piece = body.slice(start, start + SNIPPET_LENGTH).replace(/\s+/g, ' ');
   const text = `${start > 0 ? '…' : ''}${piece}`;
   return { text, ranges: findRanges(text, words) };

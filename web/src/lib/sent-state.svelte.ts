@@ -26,6 +26,11 @@ export class SentState {
     this.open = undefined;
   }
 
+  /** A send went out: a list already shown is fetched again when next opened. */
+  invalidate(): void {
+    if (this.status === 'ready') this.status = 'idle';
+  }
+
   async load(): Promise<void> {
     if (this.status === 'loading' || this.status === 'unavailable') return;
     this.status = 'loading';
