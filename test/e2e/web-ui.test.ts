@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { formatStoredEmail } from '../../protocol/email.js';
 import {
   Browser as GatewaySocket,
@@ -123,6 +123,11 @@ describe.skipIf(!haveChromium)('web UI in Chromium', () => {
     await server?.stop();
     keys?.cleanup();
     if (files !== undefined) rmSync(files, { recursive: true, force: true });
+  });
+
+  beforeEach(() => {
+    // A page answers within a second when the machine is idle; a loaded two-core one may take longer.
+    vi.setConfig({ expect: { poll: { timeout: 10_000 } } });
   });
 
   afterEach(async ({ task }) => {

@@ -43,6 +43,9 @@ export interface ComposerDeps {
 }
 
 const SAVE_DELAY_MS = 400;
+/** A draft this long is saved after a longer pause: writing it takes a while. */
+const LONG_DRAFT = 100_000;
+const LONG_SAVE_DELAY_MS = 2000;
 
 /**
  * Writing email: the draft being edited, the saved drafts, contacts, sending with a few seconds
@@ -171,9 +174,10 @@ export class ComposerState {
   /** Saves after a short pause in typing (a 1,000,000-character draft is not written per key). */
   saveSoon(): void {
     clearTimeout(this.#saveTimer);
+    const delay = this.draft.content.length > LONG_DRAFT ? LONG_SAVE_DELAY_MS : SAVE_DELAY_MS;
     this.#saveTimer = setTimeout(() => {
       this.save();
-    }, SAVE_DELAY_MS);
+    }, delay);
   }
 
   /** Writes the drafts of this user to storage now; false when the browser refused them. */
