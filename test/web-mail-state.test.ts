@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { InboxItem } from '../gateway/messages.js';
 import { findOffsets, locate } from '../web/src/lib/find.js';
+import { listingWithNew, newMailNotice } from '../web/src/lib/new-mail.js';
 import { splitIntoChunks } from '../web/src/lib/chunks.js';
 import { markOf, pruneMarks, withMarks, withoutMarks } from '../web/src/lib/marks.js';
 import {
@@ -150,5 +151,24 @@ describe('web UI find in an email', () => {
     expect(locate(chunks, text.length)).toBeUndefined();
     expect(findOffsets(text, '')).toEqual([]);
     expect(findOffsets('a.b', '.')).toEqual([1]);
+  });
+});
+
+describe('web UI new mail', () => {
+  it('names the sender and title of one new email and offers to open it', () => {
+    expect(newMailNotice([lunch])).toEqual({
+      text: 'New email from client1: Lunch on Friday',
+      open: 1,
+    });
+    expect(newMailNotice([{ ...lunch, title: '' }]).text).toBe(
+      'New email from client1: (no title)',
+    );
+    expect(newMailNotice([lunch, budget])).toEqual({ text: '2 new emails' });
+  });
+
+  it('adds only the rows not listed yet, or takes a whole listing as it is', () => {
+    expect(listingWithNew([lunch], [lunch, budget], 2)).toEqual([lunch, budget]);
+    expect(listingWithNew([lunch], [budget], 2)).toEqual([lunch, budget]);
+    expect(listingWithNew([lunch, budget], [budget], 3)).toEqual([lunch, budget]);
   });
 });

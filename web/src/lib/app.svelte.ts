@@ -1,14 +1,15 @@
-import type { ChannelKind, InboxItem } from '../../../gateway/messages.js';
+import type { ChannelKind } from '../../../gateway/messages.js';
+import { browserEnvironment, type AppEnvironment } from './browser-environment.js';
 import { isDraftEmpty } from './compose.js';
 import { ComposerState } from './composer-state.svelte.js';
 import { GatewayConnection } from './connection.svelte.js';
 import { describeError, describeSessionEnd, type ErrorContext } from './errors.js';
 import { plural } from './format.js';
-import { GatewayError, gatewaySocketUrl, type GatewayEvent } from './gateway-client.js';
+import { GatewayError, type GatewayEvent } from './gateway-client.js';
 import { InboxState } from './inbox-state.svelte.js';
 import { Notices } from './notices.svelte.js';
 import { adviseProtocol, rememberEnhanced, type ProtocolAdvice } from './protocol-memory.js';
-import { replyDraft, type ReplyKind } from './quote.js';
+import { MailboxState } from './mailbox-state.svelte.js';
 import { ReaderState } from './reader-state.svelte.js';
 import { SentState } from './sent-state.svelte.js';
 import { endedByPageLoad, parseMarker, type SessionMarker } from './session-marker.js';
@@ -17,15 +18,12 @@ import {
   accountOf,
   deviceKey,
   isStringArray,
-  MemoryStore,
   readJson,
   removeKey,
   writeJson,
-  type KeyValueStore,
 } from './storage.js';
 
 export type Phase = 'connecting' | 'offline' | 'signIn' | 'mail';
-export type Folder = 'inbox' | 'drafts' | 'sent';
 
 export interface Session {
   username: string;
@@ -39,14 +37,6 @@ export interface SignInForm {
   username: string;
   password: string;
   protocol: ChannelKind;
-}
-
-export interface AppEnvironment {
-  connect: () => WebSocket;
-  local: KeyValueStore;
-  session: KeyValueStore;
-  /** The Navigation Timing type of this page load ('reload', 'navigate', …). */
-  navigation: string;
 }
 
 const SIGN_IN_TIMEOUT_MS = 45_000;
@@ -67,7 +57,6 @@ export class MailApp {
     protocol: 'classic',
   });
   advice = $state.raw<ProtocolAdvice>({ preselect: 'classic' });
-  folder = $state<Folder>('inbox');
   helpOpen = $state(false);
   settingsOpen = $state(false);
 
@@ -78,6 +67,7 @@ export class MailApp {
   readonly reader = new ReaderState();
   readonly composer: ComposerState;
   readonly sent: SentState;
+  readonly mailbox: MailboxState;
   /** The account whose drafts are kept from before a reload, to say so at sign-in. */
   readonly keptFrom: SessionMarker | undefined;
   readonly #env: AppEnvironment;
@@ -110,8 +100,23 @@ export class MailApp {
       },
       onSent: () => {
         this.sent.invalidate();
-        if (this.folder === 'sent') void this.sent.load();
+        if (this.mailbox.folder === 'sent') void this.sent.load();
       },
+    });
+    this.mailbox = new MailboxState({
+      client: this.connection.client,
+      inbox: this.inbox,
+      reader: this.reader,
+      composer: this.composer,
+      sent: this.sent,
+      notices: this.notices,
+      settings: this.settings,
+      isActive: () => this.phase === 'mail' && this.sessionLost === undefined,
+      username: () => this.session?.username,
+      onFailure: (error, notify) => {
+        this.#handleFailure(error, notify);
+      },
+      describe,
     });
     const marker = parseMarker(readJson(env.session, MARKER_KEY));
     this.keptFrom = marker;
@@ -188,13 +193,13 @@ export class MailApp {
       const account = accountOf(reply.username, reply.server);
       this.ended = undefined;
       this.sessionLost = undefined;
-      this.folder = 'inbox';
+      this.mailbox.folder = 'inbox';
       this.reader.close();
       this.inbox.reset(account);
       this.sent.reset();
       this.composer.attach(account);
       this.phase = 'mail';
-      void this.refresh();
+      void this.mailbox.refresh();
       return undefined;
     } catch (error) {
       return this.errorText(error, {
@@ -224,107 +229,6 @@ export class MailApp {
     this.phase = this.connection.isOpen ? 'signIn' : 'offline';
   }
 
-  // ---- mail ----
-
-  /** Lists the inbox again; `announce` says the result aloud (the u key and the button). */
-  async refresh(announce = false): Promise<void> {
-    if (this.phase !== 'mail' || this.inbox.refreshing || this.sessionLost) return;
-    this.inbox.refreshing = true;
-    try {
-      const reply = await this.client.request({ type: 'listInbox' });
-      const added = this.#applyListing(reply.items);
-      if (announce && added === 0)
-        this.notices.say(`Inbox checked: ${this.inbox.countText}, nothing new`);
-    } catch (error) {
-      this.#handleFailure(error);
-    } finally {
-      this.inbox.refreshing = false;
-    }
-  }
-
-  /** Opens an email; `focus` moves the keyboard focus to it (it was opened with the keyboard). */
-  async read(index: number, focus = false): Promise<void> {
-    const item = this.inbox.find(index);
-    this.inbox.selected = index;
-    this.folder = 'inbox';
-    if (this.composer.open) this.composer.close();
-    if (this.reader.open?.index === index && this.reader.open.email) {
-      if (focus) this.reader.focusWhenShown = true;
-      return;
-    }
-    this.reader.begin(index, focus);
-    if (item) this.inbox.markRead([item], true);
-    try {
-      const reply = await this.client.request({ type: 'read', index });
-      if (!this.reader.isOpen(index)) return;
-      this.reader.open = { index, email: reply.email };
-      if (item) this.inbox.remember(item, reply.email.content);
-      this.composer.learn([reply.email.from, ...reply.email.to]);
-    } catch (error) {
-      if (error instanceof GatewayError && error.code === 'INVALID_INDEX') {
-        this.reader.open = { index, error: describeError('INVALID_INDEX', error.message) };
-        void this.refresh();
-        return;
-      }
-      if (this.reader.isOpen(index)) this.reader.open = { index, error: this.errorText(error) };
-      this.#handleFailure(error, false);
-    }
-  }
-
-  /** j/k: moves the selection; an open email follows it, as in a mail client's reading pane. */
-  move(delta: number): void {
-    const next = this.inbox.stepFrom(delta);
-    if (next === undefined) return;
-    this.inbox.selected = next;
-    if (this.reader.open && !this.composer.open) void this.read(next);
-  }
-
-  /** The email the keys act on: the open one, else the selected one. */
-  get current(): InboxItem | undefined {
-    const index = this.reader.open?.index ?? this.inbox.selected;
-    return index === undefined ? undefined : this.inbox.find(index);
-  }
-
-  /** Hides an email on this device only; it stays on the server. */
-  hide(item: InboxItem | undefined = this.current): void {
-    if (!item) return;
-    const next = this.inbox.stepFrom(1);
-    this.inbox.setHidden([item], true);
-    if (this.reader.isOpen(item.index)) this.reader.close();
-    this.inbox.selected = next === item.index ? undefined : next;
-    this.notices.notify('info', 'Hidden on this device. It is still on the server.', {
-      action: {
-        kind: 'undo',
-        label: 'Undo',
-        run: () => {
-          this.inbox.setHidden([item], false);
-        },
-      },
-    });
-  }
-
-  markUnread(item: InboxItem | undefined = this.current): void {
-    if (!item) return;
-    this.inbox.markRead([item], false);
-    if (this.reader.isOpen(item.index)) this.reader.close();
-    this.notices.say('Marked as unread');
-  }
-
-  reply(kind: ReplyKind): void {
-    const email = this.reader.open?.email;
-    if (!email || !this.session) return;
-    const { draft, shortened } = replyDraft(kind, email, this.session.username);
-    this.composer.start(draft);
-    if (shortened)
-      this.composer.note = 'The quoted email was shortened to fit the 1,000,000-character limit.';
-  }
-
-  showFolder(folder: Folder): void {
-    this.folder = folder;
-    if (this.composer.open) this.composer.close();
-    if (folder === 'sent') void this.sent.load();
-  }
-
   // ---- events ----
 
   #onEvent(event: GatewayEvent): void {
@@ -347,63 +251,12 @@ export class MailApp {
         return;
       }
       case 'newMail':
-        this.#onNewMail(event.items, event.total);
+        this.mailbox.receive(event.items, event.total);
         return;
       case 'sessionEnded':
         this.#endSession(describeSessionEnd(event.reason, event.message));
         return;
     }
-  }
-
-  #onNewMail(items: InboxItem[], total: number): void {
-    if (this.phase !== 'mail' || this.sessionLost) return;
-    const known = new Set(this.inbox.items.map((item) => item.index));
-    const merged =
-      items.length === total
-        ? items
-        : [...this.inbox.items, ...items.filter((item) => !known.has(item.index))];
-    this.#applyListing(merged, true);
-    if (this.inbox.items.length !== total) void this.refresh();
-  }
-
-  /** Folds a listing in and tells of new mail; returns how many emails are new. */
-  #applyListing(items: InboxItem[], live = this.inbox.loaded): number {
-    const added = this.inbox.apply(items);
-    this.inbox.loaded = true;
-    this.composer.learn(items.map((item) => item.from));
-    if (!live || added.length === 0) return added.length;
-    const newest = added[added.length - 1];
-    const text =
-      added.length === 1 && newest
-        ? `New email from ${newest.from}: ${newest.title === '' ? '(no title)' : newest.title}`
-        : `${added.length} new emails`;
-    const open = newest && added.length === 1 ? newest.index : undefined;
-    this.notices.notify('info', text, {
-      ...(open === undefined
-        ? {}
-        : {
-            action: { kind: 'open' as const, label: 'Open', run: () => void this.read(open, true) },
-          }),
-    });
-    this.#notifyDesktop(text, open);
-    return added.length;
-  }
-
-  /** A desktop notification, only while the tab is in the background and when allowed. */
-  #notifyDesktop(text: string, open: number | undefined): void {
-    if (
-      !this.settings.value.desktopNotifications ||
-      typeof Notification === 'undefined' ||
-      Notification.permission !== 'granted' ||
-      document.visibilityState !== 'hidden'
-    )
-      return;
-    const notification = new Notification('Sealed Mail', { body: text, tag: 'new-mail' });
-    notification.onclick = () => {
-      window.focus();
-      if (open !== undefined) void this.read(open, true);
-      notification.close();
-    };
   }
 
   /** The session is over: a draft being written stays on screen; otherwise, the sign-in page. */
@@ -451,26 +304,5 @@ export class MailApp {
       });
     }
     return describeError('INTERNAL', error instanceof Error ? error.message : String(error));
-  }
-}
-
-function browserEnvironment(): AppEnvironment {
-  const navigation = performance.getEntriesByType('navigation')[0];
-  return {
-    connect: () => new WebSocket(gatewaySocketUrl(location)),
-    local: storageOr(() => localStorage),
-    session: storageOr(() => sessionStorage),
-    navigation: navigation instanceof PerformanceNavigationTiming ? navigation.type : 'navigate',
-  };
-}
-
-/** The browser's storage, or memory when it is disabled (the page still works, forgetting on reload). */
-function storageOr(get: () => Storage): KeyValueStore {
-  try {
-    const store = get();
-    store.getItem('sealed-mail:probe');
-    return store;
-  } catch {
-    return new MemoryStore();
   }
 }
