@@ -4,7 +4,8 @@ import {
   DEFAULT_SORT,
   countLabel,
   mergeInbox,
-  nextSort,
+  SORT_CHOICES,
+  sortChoice,
   sortInbox,
   step,
 } from '../web/src/lib/inbox.js';
@@ -15,7 +16,7 @@ import {
   parseReceivedAt,
   shortDate,
 } from '../web/src/lib/format.js';
-import { shortcutFor } from '../web/src/lib/shortcuts.js';
+import { SHORTCUTS, shortcutFor } from '../web/src/lib/shortcuts.js';
 import { splitIntoChunks } from '../web/src/lib/chunks.js';
 import fc from 'fast-check';
 
@@ -62,13 +63,26 @@ describe('web UI inbox sorting', () => {
     expect(inbox).toEqual(copy);
   });
 
-  it('flips the direction on the same key, starts a new key in its natural direction', () => {
-    expect(nextSort(DEFAULT_SORT, 'date')).toEqual({ key: 'date', direction: 'asc' });
-    expect(nextSort(DEFAULT_SORT, 'from')).toEqual({ key: 'from', direction: 'asc' });
-    expect(nextSort({ key: 'title', direction: 'asc' }, 'date')).toEqual({
-      key: 'date',
-      direction: 'desc',
-    });
+  it('sorts senders and titles exactly as the collator does, quickly for plain ASCII text', () => {
+    const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
+    const text = fc.string({ unit: fc.constantFrom(...'aAbBzZ09 1_é-'.split('')), maxLength: 8 });
+    fc.assert(
+      fc.property(fc.array(text, { maxLength: 30 }), fc.boolean(), (titles, ascending) => {
+        const items = titles.map((title, i) => item(i + 1, 'x', '2026-01-01 00:00:00', title));
+        const direction = ascending ? 'asc' : 'desc';
+        const sign = ascending ? 1 : -1;
+        const expected = [...items].sort(
+          (a, b) => sign * (collator.compare(a.title, b.title) || a.index - b.index),
+        );
+        expect(sortInbox(items, { key: 'title', direction })).toEqual(expected);
+      }),
+    );
+  });
+
+  it('names every order of the sort menu once', () => {
+    expect(sortChoice(DEFAULT_SORT)?.label).toBe('Newest first');
+    expect(new Set(SORT_CHOICES.map((choice) => `${choice.key}-${choice.direction}`)).size).toBe(6);
+    for (const choice of SORT_CHOICES) expect(sortChoice(choice)).toBe(choice);
   });
 
   it('reports what a fresh listing adds', () => {
@@ -147,11 +161,50 @@ describe('web UI keyboard shortcuts', () => {
       ...more,
     });
 
-  it('maps c, j, k, Enter, Esc, r and ?', () => {
-    expect([key('c'), key('j'), key('k'), key('Enter'), key('Escape'), key('r'), key('?')]).toEqual(
-      ['compose', 'next', 'previous', 'open', 'close', 'refresh', 'help'],
-    );
+  it('maps the keys Gmail users know; refresh is u, r replies', () => {
+    const keys = [
+      'c',
+      'j',
+      'k',
+      'Enter',
+      'o',
+      'Escape',
+      'r',
+      'a',
+      'f',
+      'e',
+      'U',
+      '/',
+      'u',
+      'n',
+      'z',
+      '?',
+    ];
+    expect(keys.map((k) => key(k))).toEqual([
+      'compose',
+      'next',
+      'previous',
+      'open',
+      'open',
+      'close',
+      'reply',
+      'replyAll',
+      'forward',
+      'hide',
+      'markUnread',
+      'search',
+      'refresh',
+      'openAnnounced',
+      'undo',
+      'help',
+    ]);
     expect(key('x')).toBeUndefined();
+    expect(key('constructor')).toBeUndefined();
+  });
+
+  it('lists every action once in the help', () => {
+    const actions = SHORTCUTS.map((shortcut) => shortcut.action);
+    expect(new Set(actions).size).toBe(actions.length);
   });
 
   it('leaves typing alone: only Esc works in a text field; nothing works with Ctrl, Cmd or Alt', () => {

@@ -8,3 +8,9 @@ if (!target) throw new Error('the page has no #app element');
 const app = new MailApp();
 mount(App, { target, props: { app } });
 app.start();
+
+// Leaving with an email not yet sent asks first; what was typed is saved either way.
+addEventListener('beforeunload', (event) => {
+  app.composer.save();
+  if (app.composer.hasUnsentWork) event.preventDefault();
+});

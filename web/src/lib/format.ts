@@ -55,6 +55,11 @@ export function formatNumber(value: number): string {
   return numberFormat.format(value);
 }
 
+/** "1 character", "2 characters", "1,000,000 characters". */
+export function plural(count: number, noun: string, nouns = `${noun}s`): string {
+  return `${numberFormat.format(count)} ${count === 1 ? noun : nouns}`;
+}
+
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;

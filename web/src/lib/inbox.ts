@@ -1,4 +1,5 @@
 import type { InboxItem } from '../../../gateway/messages.js';
+import { plural } from './format.js';
 
 export type SortKey = 'date' | 'from' | 'title';
 export type SortDirection = 'asc' | 'desc';
@@ -10,19 +11,47 @@ export interface SortOrder {
 /** The protocol's order (by receive time) with the newest first. */
 export const DEFAULT_SORT: SortOrder = { key: 'date', direction: 'desc' };
 
-export const SORT_LABELS: Record<SortKey, string> = {
-  date: 'Date',
-  from: 'Sender',
-  title: 'Title',
-};
+/** The sort menu's choices, in its order. */
+export const SORT_CHOICES: readonly (SortOrder & { value: string; label: string })[] = [
+  { value: 'date-desc', key: 'date', direction: 'desc', label: 'Newest first' },
+  { value: 'date-asc', key: 'date', direction: 'asc', label: 'Oldest first' },
+  { value: 'from-asc', key: 'from', direction: 'asc', label: 'Sender A–Z' },
+  { value: 'from-desc', key: 'from', direction: 'desc', label: 'Sender Z–A' },
+  { value: 'title-asc', key: 'title', direction: 'asc', label: 'Title A–Z' },
+  { value: 'title-desc', key: 'title', direction: 'desc', label: 'Title Z–A' },
+];
 
-/** Clicking the current key flips its direction; a new key starts with its natural direction. */
-export function nextSort(current: SortOrder, key: SortKey): SortOrder {
-  if (current.key === key) return { key, direction: current.direction === 'asc' ? 'desc' : 'asc' };
-  return { key, direction: key === 'date' ? 'desc' : 'asc' };
+export function sortChoice(order: SortOrder): (typeof SORT_CHOICES)[number] | undefined {
+  return SORT_CHOICES.find(
+    (choice) => choice.key === order.key && choice.direction === order.direction,
+  );
 }
 
 const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: true });
+
+/**
+ * A key that orders as the collator does (case ignored, numbers by value), for text of ASCII
+ * letters, digits and spaces: comparing keys is several times faster than the collator, which
+ * keeps sorting 10,000 rows under a frame or two. Other text (or a locale that orders ASCII
+ * letters its own way) goes through the collator.
+ */
+function asciiSortKey(text: string): string | undefined {
+  // Numbers of ten digits or more (leading zeros aside) are left to the collator.
+  if (!ASCII_ORDER_AGREES || !/^[A-Za-z0-9 ]*$/.test(text) || /(?:^|\D)0*[1-9]\d{9}/.test(text))
+    return undefined;
+  return text.toLowerCase().replace(/\d+/g, (run) => {
+    const digits = run.replace(/^0+(?=\d)/, '');
+    // The length first, so that a longer number sorts after a shorter one.
+    return `${digits.length}${digits}`;
+  });
+}
+
+/** Whether this browser's collator orders space, digits and ASCII letters as the keys assume. */
+const ASCII_ORDER_AGREES = ((): boolean => {
+  const probe = ' 0123456789abcdefghijklmnopqrstuvwxyz'.split('');
+  const sorted = [...probe].sort((a, b) => collator.compare(a, b));
+  return sorted.join('') === probe.join('') && collator.compare('a10', 'a9') > 0;
+})();
 
 /**
  * Sorts a copy of the list. Dates compare as the protocol's "YYYY-MM-DD HH:MM:SS[.ffffff]" text
@@ -31,17 +60,29 @@ const collator = new Intl.Collator(undefined, { sensitivity: 'base', numeric: tr
  */
 export function sortInbox(items: readonly InboxItem[], order: SortOrder): InboxItem[] {
   const sign = order.direction === 'asc' ? 1 : -1;
-  const compareKey = (a: InboxItem, b: InboxItem): number => {
-    switch (order.key) {
-      case 'date':
-        return dateKey(a.receivedAt).localeCompare(dateKey(b.receivedAt));
-      case 'from':
-        return collator.compare(a.from, b.from);
-      case 'title':
-        return collator.compare(a.title, b.title);
-    }
-  };
-  return [...items].sort((a, b) => sign * (compareKey(a, b) || a.index - b.index));
+  if (order.key === 'date') {
+    // Keys made once, not in every comparison: 10,000 rows sort within a frame or two.
+    const keyed = items.map((item) => ({ item, key: dateKey(item.receivedAt) }));
+    keyed.sort(
+      (a, b) =>
+        sign * ((a.key < b.key ? -1 : a.key > b.key ? 1 : 0) || a.item.index - b.item.index),
+    );
+    return keyed.map(({ item }) => item);
+  }
+  const field = order.key;
+  const keyed = items.map((item) => ({ item, text: item[field], key: asciiSortKey(item[field]) }));
+  keyed.sort((a, b) => {
+    const order =
+      a.key !== undefined && b.key !== undefined
+        ? a.key < b.key
+          ? -1
+          : a.key > b.key
+            ? 1
+            : 0
+        : collator.compare(a.text, b.text);
+    return sign * (order || a.item.index - b.item.index);
+  });
+  return keyed.map(({ item }) => item);
 }
 
 /** Pads a missing fraction so "…:35" and "…:35.5" compare in time order. */
@@ -81,5 +122,5 @@ export function step(
 
 /** "1 email", "12 emails". */
 export function countLabel(count: number): string {
-  return `${new Intl.NumberFormat('en-US').format(count)} ${count === 1 ? 'email' : 'emails'}`;
+  return plural(count, 'email');
 }

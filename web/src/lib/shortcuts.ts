@@ -1,15 +1,56 @@
 export type ShortcutAction =
-  'compose' | 'next' | 'previous' | 'open' | 'close' | 'refresh' | 'help';
+  | 'compose'
+  | 'next'
+  | 'previous'
+  | 'open'
+  | 'close'
+  | 'refresh'
+  | 'reply'
+  | 'replyAll'
+  | 'forward'
+  | 'hide'
+  | 'markUnread'
+  | 'search'
+  | 'openAnnounced'
+  | 'undo'
+  | 'help';
 
+/** The keyboard map, as Gmail users know it; the help dialog lists it in this order. */
 export const SHORTCUTS: readonly { keys: string[]; action: ShortcutAction; label: string }[] = [
   { keys: ['c'], action: 'compose', label: 'Write a new email' },
   { keys: ['j', '↓'], action: 'next', label: 'Next email' },
   { keys: ['k', '↑'], action: 'previous', label: 'Previous email' },
-  { keys: ['Enter'], action: 'open', label: 'Open the selected email' },
+  { keys: ['Enter', 'o'], action: 'open', label: 'Open the selected email' },
   { keys: ['Esc'], action: 'close', label: 'Close the email or the composer' },
-  { keys: ['r'], action: 'refresh', label: 'Refresh the inbox' },
+  { keys: ['r'], action: 'reply', label: 'Reply' },
+  { keys: ['a'], action: 'replyAll', label: 'Reply to all' },
+  { keys: ['f'], action: 'forward', label: 'Forward' },
+  { keys: ['e'], action: 'hide', label: 'Hide the email on this device' },
+  { keys: ['Shift', 'U'], action: 'markUnread', label: 'Mark as unread' },
+  { keys: ['/'], action: 'search', label: 'Search' },
+  { keys: ['u'], action: 'refresh', label: 'Check for new mail' },
+  { keys: ['n'], action: 'openAnnounced', label: 'Open the email a notification announces' },
+  { keys: ['z'], action: 'undo', label: 'Undo (sending, hiding)' },
   { keys: ['?'], action: 'help', label: 'Show these shortcuts' },
 ];
+
+const BY_KEY: Readonly<Record<string, ShortcutAction>> = {
+  c: 'compose',
+  j: 'next',
+  k: 'previous',
+  Enter: 'open',
+  o: 'open',
+  r: 'reply',
+  a: 'replyAll',
+  f: 'forward',
+  e: 'hide',
+  U: 'markUnread',
+  '/': 'search',
+  u: 'refresh',
+  n: 'openAnnounced',
+  z: 'undo',
+  '?': 'help',
+};
 
 export interface KeyInput {
   key: string;
@@ -28,20 +69,5 @@ export function shortcutFor(input: KeyInput): ShortcutAction | undefined {
   if (input.ctrlKey || input.metaKey || input.altKey) return undefined;
   if (input.key === 'Escape') return 'close';
   if (input.inTextField) return undefined;
-  switch (input.key) {
-    case 'c':
-      return 'compose';
-    case 'j':
-      return 'next';
-    case 'k':
-      return 'previous';
-    case 'Enter':
-      return 'open';
-    case 'r':
-      return 'refresh';
-    case '?':
-      return 'help';
-    default:
-      return undefined;
-  }
+  return Object.hasOwn(BY_KEY, input.key) ? BY_KEY[input.key] : undefined;
 }

@@ -1,0 +1,352 @@
+import { finalRecipients, isDraftEmpty, sendBlocker, type Draft } from './compose.js';
+import { addContacts, unknownRecipients } from './contacts.js';
+import {
+  draftsAfterRemove,
+  draftsAfterSave,
+  newSavedDraft,
+  parseDrafts,
+  sortDrafts,
+  type SavedDraft,
+} from './drafts.js';
+import type { GatewayClient } from './gateway-client.js';
+import type { Notices } from './notices.svelte.js';
+import type { SettingsState } from './settings.svelte.js';
+import {
+  accountKey,
+  isStringArray,
+  readJson,
+  removeKey,
+  writeJson,
+  type Account,
+  type KeyValueStore,
+} from './storage.js';
+import { PausableTimer } from './timers.js';
+
+export interface Sending {
+  bytes: number;
+  /** 0 to 1: the share handed to the network; 1 while the server stores it. */
+  progress: number;
+}
+
+export interface ComposerDeps {
+  client: GatewayClient;
+  notices: Notices;
+  settings: SettingsState;
+  /** Per tab: drafts survive a reload. */
+  session: KeyValueStore;
+  /** Per device: contacts, and drafts when the settings say so. */
+  local: KeyValueStore;
+  /** A failed send: the caller decides whether the session is over. */
+  onFailure: (error: unknown) => string;
+  /** The server took an email. */
+  onSent: () => void;
+}
+
+const SAVE_DELAY_MS = 400;
+/** A draft this long is saved after a longer pause: writing it takes a while. */
+const LONG_DRAFT = 100_000;
+const LONG_SAVE_DELAY_MS = 2000;
+
+/**
+ * Writing email: the draft being edited, the saved drafts, contacts, sending with a few seconds
+ * to undo, and what a send reports. Drafts are saved per user in the tab's session storage
+ * (and in local storage when the settings ask for it).
+ */
+export class ComposerState {
+  open = $state(false);
+  draft = $state<SavedDraft>(newSavedDraft());
+  drafts = $state.raw<SavedDraft[]>([]);
+  contacts = $state.raw<string[]>([]);
+  sending = $state.raw<Sending | undefined>();
+  /** An email waiting out the undo time before it goes to the gateway. */
+  held = $state.raw<SavedDraft | undefined>();
+  error = $state<string | undefined>();
+  /** Recipients never seen on this device, waiting for the person to confirm them. */
+  unconfirmed = $state.raw<string[] | undefined>();
+  /** Something to say about the draft (a quote shortened to fit). */
+  note = $state<string | undefined>();
+  signedIn = $state(false);
+  /** Copies text still only in the content box into the draft (set by the box while it is shown). */
+  syncEditor: (() => void) | undefined;
+
+  readonly blocker = $derived(
+    this.signedIn ? sendBlocker(this.draft) : 'You are signed out: sign in again to send.',
+  );
+  readonly hasUnsentWork = $derived(
+    (this.open && !isDraftEmpty(this.draft)) ||
+      this.held !== undefined ||
+      this.sending !== undefined,
+  );
+
+  readonly #deps: ComposerDeps;
+  #account: Account | undefined;
+  #saveTimer: ReturnType<typeof setTimeout> | undefined;
+  #holdTimer: PausableTimer | undefined;
+  #holdNotice: number | undefined;
+
+  constructor(deps: ComposerDeps) {
+    this.#deps = deps;
+  }
+
+  /** A session began: this user's drafts and contacts; the draft being written carries over. */
+  attach(account: Account): void {
+    const carried =
+      this.open && !isDraftEmpty(this.draft) ? $state.snapshot(this.draft) : undefined;
+    const sameUser = this.#account?.username === account.username;
+    this.#account = account;
+    this.signedIn = true;
+    this.contacts = addContacts(this.#load('contacts', isStringArray) ?? [], [account.username]);
+    this.drafts = this.#loadDrafts();
+    const reopen = readJson(this.#deps.session, accountKey(account, 'composing'));
+    const draft =
+      carried && (sameUser || this.drafts.length === 0)
+        ? carried
+        : this.drafts.find((entry) => entry.id === reopen);
+    if (draft) {
+      this.draft = draft;
+      this.open = true;
+      this.save();
+    } else {
+      this.open = false;
+    }
+  }
+
+  /** The session ended: the draft on screen stays (and stays saved); nothing can be sent. */
+  detach(): void {
+    this.signedIn = false;
+    this.sending = undefined;
+    this.unconfirmed = undefined;
+  }
+
+  /** Signed out on purpose: the composer closes; saved drafts stay in this tab. */
+  leave(): void {
+    this.save();
+    this.detach();
+    this.open = false;
+    this.#account = undefined;
+    this.drafts = [];
+  }
+
+  /** Saved drafts of an account, before signing in (to say they are kept). */
+  hasDraftsOf(account: Account): boolean {
+    return this.#loadDrafts(account).length > 0;
+  }
+
+  start(prefill?: Partial<Draft>): void {
+    if (!prefill && this.open) return;
+    this.save();
+    this.draft = newSavedDraft(prefill);
+    this.#opened();
+  }
+
+  edit(id: string): void {
+    const draft = this.drafts.find((entry) => entry.id === id);
+    if (!draft) return;
+    this.save();
+    this.draft = draft;
+    this.#opened();
+  }
+
+  #opened(): void {
+    this.error = undefined;
+    this.unconfirmed = undefined;
+    this.note = undefined;
+    this.open = true;
+    this.save();
+  }
+
+  close(): void {
+    // Saved while open (into the list), then again closed (no longer the one to reopen).
+    this.save();
+    this.open = false;
+    this.save();
+  }
+
+  discard(): void {
+    this.drafts = draftsAfterRemove(this.drafts, this.draft.id);
+    this.draft = newSavedDraft();
+    this.open = false;
+    this.error = undefined;
+    this.unconfirmed = undefined;
+    this.save();
+  }
+
+  /** Saves after a short pause in typing (a 1,000,000-character draft is not written per key). */
+  saveSoon(): void {
+    clearTimeout(this.#saveTimer);
+    const delay = this.draft.content.length > LONG_DRAFT ? LONG_SAVE_DELAY_MS : SAVE_DELAY_MS;
+    this.#saveTimer = setTimeout(() => {
+      this.save();
+    }, delay);
+  }
+
+  /** Writes the drafts of this user to storage now; false when the browser refused them. */
+  save(): boolean {
+    this.syncEditor?.();
+    clearTimeout(this.#saveTimer);
+    const account = this.#account;
+    if (!account) return true;
+    if (this.open) {
+      this.draft.updatedAt = Date.now();
+      this.drafts = draftsAfterSave(this.drafts, $state.snapshot(this.draft));
+    }
+    const key = accountKey(account, 'drafts');
+    const { session, local, settings } = this.#deps;
+    const composing = accountKey(account, 'composing');
+    if (this.open) writeJson(session, composing, this.draft.id);
+    else removeKey(session, composing);
+    const kept = writeJson(session, key, this.drafts);
+    if (settings.value.keepDraftsOnDevice) writeJson(local, key, this.drafts);
+    else removeKey(local, key);
+    return kept;
+  }
+
+  /** Send pressed: checks, asks about names never seen, then holds the email for the undo time. */
+  send(): void {
+    this.syncEditor?.();
+    if (this.sending || this.held || this.blocker !== undefined) return;
+    this.draft.to = finalRecipients(this.draft);
+    this.draft.pending = '';
+    const unknown = unknownRecipients(this.draft.to, this.contacts);
+    if (unknown.length > 0) {
+      this.unconfirmed = unknown;
+      return;
+    }
+    this.#go();
+  }
+
+  /** The person confirmed names never seen: they become contacts, and the email goes. */
+  confirmUnknown(): void {
+    if (!this.unconfirmed) return;
+    this.learn(this.unconfirmed);
+    this.unconfirmed = undefined;
+    this.#go();
+  }
+
+  #go(): void {
+    this.error = undefined;
+    const draft = $state.snapshot(this.draft);
+    this.save();
+    const seconds = this.#deps.settings.value.undoSeconds;
+    if (seconds === 0) {
+      void this.#transmit(draft);
+      return;
+    }
+    this.held = draft;
+    this.open = false;
+    this.draft = newSavedDraft();
+    this.save();
+    this.#holdNotice = this.#deps.notices.notify(
+      'info',
+      `Sending to ${draft.to.join(', ')} in ${seconds} s.`,
+      {
+        sticky: true,
+        action: {
+          kind: 'undo',
+          label: 'Undo',
+          run: () => {
+            this.undo();
+          },
+        },
+      },
+    );
+    this.#holdTimer = new PausableTimer(seconds * 1000, () => {
+      this.#releaseHeld();
+    });
+  }
+
+  undo(): void {
+    const held = this.held;
+    if (!held) return;
+    this.#holdTimer?.cancel();
+    this.#dismissHoldNotice();
+    this.held = undefined;
+    if (this.open && !isDraftEmpty(this.draft)) this.save();
+    this.draft = held;
+    this.open = true;
+    this.save();
+    this.#deps.notices.notify('info', 'Sending undone. The email is back in the composer.');
+  }
+
+  #releaseHeld(): void {
+    const held = this.held;
+    this.#dismissHoldNotice();
+    if (!held) return;
+    this.held = undefined;
+    void this.#transmit(held);
+  }
+
+  #dismissHoldNotice(): void {
+    if (this.#holdNotice !== undefined) this.#deps.notices.dismiss(this.#holdNotice);
+    this.#holdNotice = undefined;
+  }
+
+  async #transmit(draft: SavedDraft): Promise<void> {
+    const { client, notices } = this.#deps;
+    const { to, title, content } = draft;
+    const bytes = new TextEncoder().encode(content).byteLength;
+    this.sending = { bytes, progress: 0 };
+    const reply = client.request({ type: 'send', to, title, content });
+    const watch = (): void => {
+      if (!this.sending) return;
+      const buffered = client.bufferedAmount;
+      this.sending = {
+        bytes,
+        progress: bytes === 0 ? 1 : Math.min(1, Math.max(0, 1 - buffered / bytes)),
+      };
+      if (buffered > 0) requestAnimationFrame(watch);
+    };
+    requestAnimationFrame(watch);
+    try {
+      const sent = await reply;
+      this.drafts = draftsAfterRemove(this.drafts, draft.id);
+      if (this.draft.id === draft.id) {
+        this.draft = newSavedDraft();
+        this.open = false;
+      }
+      this.save();
+      this.learn(sent.recipients);
+      this.#deps.onSent();
+      // The classic protocol reports no delivery: the server took it, no more is known.
+      notices.notify('success', `Handed to the server for ${sent.recipients.join(', ')}.`);
+    } catch (error) {
+      const text = this.#deps.onFailure(error);
+      if (this.open && this.draft.id !== draft.id && !isDraftEmpty(this.draft)) {
+        this.drafts = draftsAfterSave(this.drafts, draft);
+        this.save();
+        notices.notify('error', `Not sent: ${text} The email is in Drafts.`);
+      } else {
+        this.draft = draft;
+        this.open = true;
+        this.error = text;
+        this.save();
+      }
+    } finally {
+      this.sending = undefined;
+    }
+  }
+
+  /** Names seen in mail become contacts (kept per user on this device). */
+  learn(names: Iterable<string>): void {
+    const next = addContacts(this.contacts, names);
+    if (next.length === this.contacts.length) return;
+    this.contacts = next;
+    if (this.#account) writeJson(this.#deps.local, accountKey(this.#account, 'contacts'), next);
+  }
+
+  readonly sortedDrafts = $derived(sortDrafts(this.drafts));
+
+  #loadDrafts(account: Account | undefined = this.#account): SavedDraft[] {
+    if (!account) return [];
+    const key = accountKey(account, 'drafts');
+    const inTab = parseDrafts(readJson(this.#deps.session, key));
+    if (inTab.length > 0 || !this.#deps.settings.value.keepDraftsOnDevice) return inTab;
+    return parseDrafts(readJson(this.#deps.local, key));
+  }
+
+  #load<T>(what: string, guard: (value: unknown) => value is T): T | undefined {
+    if (!this.#account) return undefined;
+    const value = readJson(this.#deps.local, accountKey(this.#account, what));
+    return guard(value) ? value : undefined;
+  }
+}

@@ -1,0 +1,87 @@
+import type { EmailView } from '../../../gateway/messages.js';
+import { emptyDraft, type Draft } from './compose.js';
+import { MAX_CONTENT_CHARS, MAX_TITLE_CHARS, codePointLength } from './limits.js';
+import { addRecipients } from './recipients.js';
+
+export type ReplyKind = 'reply' | 'replyAll' | 'forward';
+
+const PREFIX = { reply: 'Re', replyAll: 'Re', forward: 'Fwd' } as const satisfies Record<
+  ReplyKind,
+  string
+>;
+const ALREADY = { Re: /^re:/i, Fwd: /^(fwd?|fw):/i } as const;
+
+/** "Re: " or "Fwd: " once, never twice, and the whole within the title limit. */
+export function prefixedTitle(prefix: 'Re' | 'Fwd', title: string): string {
+  const full = ALREADY[prefix].test(title.trim()) ? title : `${prefix}: ${title}`;
+  return firstCodePoints(full, MAX_TITLE_CHARS);
+}
+
+/** The first `count` characters, counted in code points as the server counts them. */
+function firstCodePoints(text: string, count: number): string {
+  let end = 0;
+  for (let seen = 0; seen < count && end < text.length; seen++)
+    end += (text.codePointAt(end) ?? 0) > 0xffff ? 2 : 1;
+  return text.slice(0, end);
+}
+
+/** Each line of the text behind "> ", as mail clients quote. */
+export function quoteLines(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => (line === '' || line.startsWith('>') ? `>${line}` : `> ${line}`))
+    .join('\n');
+}
+
+/** "2026-11-20 09:00:00.000001" → "2026-11-20 09:00": the protocol's own time, to the minute. */
+function shortTime(receivedAt: string): string {
+  return receivedAt.slice(0, 16);
+}
+
+export interface ReplyDraft {
+  draft: Partial<Draft>;
+  /** The quote was cut so the content stays within the limit. */
+  shortened: boolean;
+}
+
+/**
+ * The draft of a reply, a reply to all or a forward: recipients, title and the original quoted
+ * under an attribution line; the cursor's place (the empty lines) comes first.
+ */
+export function replyDraft(kind: ReplyKind, email: EmailView, me: string): ReplyDraft {
+  const title = prefixedTitle(PREFIX[kind], email.title);
+  const head =
+    kind === 'forward'
+      ? [
+          '---------- Forwarded email ----------',
+          `From: ${email.from}`,
+          `To: ${email.to.join(', ')}`,
+          `Date: ${email.receivedAt}`,
+          `Title: ${email.title}`,
+          '',
+        ].join('\n')
+      : `On ${shortTime(email.receivedAt)}, ${email.from} wrote:`;
+  const intro = `\n\n${head}\n`;
+  const { text, shortened } = fitQuote(intro, quoteLines(email.content));
+  const to =
+    kind === 'forward'
+      ? []
+      : kind === 'reply'
+        ? [email.from]
+        : addRecipients(
+            [email.from],
+            email.to.filter((name) => name !== me),
+          );
+  return { draft: { ...emptyDraft(), to, title, content: `${intro}${text}` }, shortened };
+}
+
+const CUT_NOTE = '\n> […]';
+
+/** The quote, cut at a line end if the content would pass the limit. */
+function fitQuote(intro: string, quote: string): { text: string; shortened: boolean } {
+  const room = MAX_CONTENT_CHARS - codePointLength(intro);
+  if (codePointLength(quote) <= room) return { text: quote, shortened: false };
+  const keep = firstCodePoints(quote, room - CUT_NOTE.length);
+  const lineEnd = keep.lastIndexOf('\n');
+  return { text: `${lineEnd > 0 ? keep.slice(0, lineEnd) : keep}${CUT_NOTE}`, shortened: true };
+}

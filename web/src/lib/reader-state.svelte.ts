@@ -1,0 +1,32 @@
+import type { EmailView } from '../../../gateway/messages.js';
+
+export interface OpenEmail {
+  index: number;
+  email?: EmailView;
+  error?: string;
+}
+
+/** The email in the reading pane, and how it is shown. */
+export class ReaderState {
+  open = $state.raw<OpenEmail | undefined>();
+  /** The text exactly as the server stored it, instead of the message. */
+  showOriginal = $state(false);
+  /** Focus the email once it is shown (it was opened from the keyboard). */
+  focusWhenShown = $state(false);
+
+  /** Starts showing an email; each email opens as the message, not the original. */
+  begin(index: number, focus: boolean): void {
+    this.open = { index };
+    this.showOriginal = false;
+    this.focusWhenShown = focus;
+  }
+
+  isOpen(index: number): boolean {
+    return this.open?.index === index;
+  }
+
+  close(): void {
+    this.open = undefined;
+    this.showOriginal = false;
+  }
+}

@@ -1,0 +1,72 @@
+import type { SentEmailView, SentItem } from '../../../gateway/messages.js';
+import { GatewayError, type GatewayClient } from './gateway-client.js';
+
+export type SentStatus = 'idle' | 'loading' | 'ready' | 'unavailable' | 'error';
+
+/**
+ * The Sent folder the gateway keeps on this computer (the protocol has none). A gateway that
+ * keeps none refuses the request (BAD_REQUEST): the view says so instead of failing.
+ */
+export class SentState {
+  status = $state<SentStatus>('idle');
+  items = $state.raw<SentItem[]>([]);
+  open = $state.raw<{ id: string; email?: SentEmailView; error?: string } | undefined>();
+  error = $state<string | undefined>();
+  readonly #client: GatewayClient;
+  readonly #describe: (error: unknown) => string;
+
+  constructor(client: GatewayClient, describe: (error: unknown) => string) {
+    this.#client = client;
+    this.#describe = describe;
+  }
+
+  reset(): void {
+    this.status = 'idle';
+    this.items = [];
+    this.open = undefined;
+  }
+
+  /** A send went out: a list already shown is fetched again when next opened. */
+  invalidate(): void {
+    if (this.status === 'ready') this.status = 'idle';
+  }
+
+  async load(): Promise<void> {
+    if (this.status === 'loading' || this.status === 'unavailable') return;
+    this.status = 'loading';
+    try {
+      const reply = await this.#client.request({ type: 'listSent' });
+      this.items = [...reply.items].sort((a, b) => (a.sentAt < b.sentAt ? 1 : -1));
+      this.status = 'ready';
+    } catch (error) {
+      if (isUnavailable(error)) {
+        this.status = 'unavailable';
+        return;
+      }
+      this.error = this.#describe(error);
+      this.status = 'error';
+    }
+  }
+
+  async read(id: string): Promise<void> {
+    this.open = { id };
+    try {
+      const reply = await this.#client.request({ type: 'readSent', sentId: id });
+      if (this.#isOpen(id)) this.open = { id, email: reply.email };
+    } catch (error) {
+      if (this.#isOpen(id)) this.open = { id, error: this.#describe(error) };
+    }
+  }
+
+  #isOpen(id: string): boolean {
+    return this.open?.id === id;
+  }
+
+  close(): void {
+    this.open = undefined;
+  }
+}
+
+export function isUnavailable(error: unknown): boolean {
+  return error instanceof GatewayError && error.code === 'BAD_REQUEST';
+}

@@ -1,0 +1,35 @@
+import type { ChannelKind } from '../../../gateway/messages.js';
+
+/**
+ * A note in the tab's session storage while it is signed in. The gateway ends a session when
+ * its page goes away, so a note found when the page loads means the page was reloaded (or
+ * restored) while signed in: the person is told so, and the sign-in form is filled in again.
+ */
+export interface SessionMarker {
+  username: string;
+  /** The server field as the person filled it (empty for the gateway's default). */
+  typedServer: string;
+  protocol: ChannelKind;
+  /** The server the gateway signed in to (host:port), which names the user's stored drafts. */
+  server: string;
+}
+
+export function parseMarker(value: unknown): SessionMarker | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const marker = value as Record<string, unknown>;
+  const { username, typedServer, protocol, server } = marker;
+  if (
+    typeof username !== 'string' ||
+    typeof typedServer !== 'string' ||
+    typeof server !== 'string' ||
+    (protocol !== 'classic' && protocol !== 'enhanced')
+  )
+    return undefined;
+  return { username, typedServer, protocol, server };
+}
+
+/** Why the session is gone, after the page came back; `navigation` is the Navigation Timing type. */
+export function endedByPageLoad(marker: SessionMarker, navigation: string): string {
+  const how = navigation === 'reload' ? 'The page was reloaded' : 'The page was closed or left';
+  return `${how}, which ended your session as ${marker.username}: the gateway signs a session out when its page goes away.`;
+}
