@@ -6,7 +6,9 @@
  * - refused: the gateway closed the socket on purpose (too many pages, for one); it is not
  *   retried by itself, so a page cannot hammer it: the person reconnects when ready.
  */
-export type CloseCause = 'network' | 'staleCookie' | 'refused';
+import type { CloseCause } from './gateway-client.js';
+
+export type { CloseCause };
 
 export type GatewayState = 'connecting' | 'open' | 'retrying' | 'staleCookie' | 'refused';
 

@@ -33,8 +33,8 @@ export class GatewayConnection {
         if (event.type === 'hello') this.hello = event;
         options.onEvent(event);
       },
-      onClose: (cause?: CloseCause) => {
-        this.#closed(cause ?? 'network');
+      onClose: (cause: CloseCause) => {
+        this.#closed(cause);
         options.onLost();
       },
     });

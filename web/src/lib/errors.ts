@@ -45,6 +45,8 @@ export function describeError(
       return 'That email is no longer in the inbox. The list has been refreshed.';
     case 'NOT_FOUND':
       return 'That email is no longer there.';
+    case 'NOT_SUPPORTED':
+      return 'This session cannot do that: it needs the enhanced protocol.';
     case 'NOT_SIGNED_IN':
     case 'SESSION_ENDED':
       return 'The session has ended. Sign in again to go on.';

@@ -1,0 +1,291 @@
+/**
+ * Attacks on the running programs that must fail: escape sequences aimed at terminals, parallel
+ * guesses when a lock expires, a restart that would lift a lock, usernames told apart by
+ * timing, emails meant to flood logs and inboxes, and servers that answer the classic client
+ * in ways it must not misread.
+ */
+import { once } from 'node:events';
+import { readdirSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { loadClientKeys } from '../../gateway/protocol-client/keys.js';
+import { clientClassicLogin } from '../../protocol/classic/login.js';
+import { isProtocolError } from '../../protocol/errors.js';
+import { FramedSocket } from '../../protocol/framing.js';
+import { connectTcp } from '../../gateway/protocol-client/connect.js';
+import { signIn } from '../helpers/client.js';
+import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
+import { runNode } from '../helpers/processes.js';
+import { startMailServer } from '../helpers/server.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setup(args: string[] = [], users = ['client1', 'client2', 'client3']) {
+  const keys = await makeKeySetup(users);
+  cleanups.push(keys.cleanup);
+  const server = await startMailServer(serverHome(keys.dir), args);
+  cleanups.push(() => server.stop());
+  return { dir: keys.dir, server };
+}
+
+const ESC = '\u001b';
+
+/** A server on loopback that does what the test says with each connection. */
+async function fakeServer(onConnection: Parameters<typeof createServer>[1]): Promise<number> {
+  const server: Server = createServer(onConnection);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  cleanups.push(() => {
+    server.close();
+  });
+  return (server.address() as AddressInfo).port;
+}
+
+function terminalClient(port: number, cwd: string, lines: string[], extra: string[] = []) {
+  return runNode('gateway/terminal/main.js', ['--port', String(port), ...extra], {
+    cwd,
+    input: `${lines.join('\n')}\n`,
+  });
+}
+
+describe('escape sequences never reach a terminal', () => {
+  it('an email full of them is stored byte for byte but shown inert, on the server console and in the client', async () => {
+    const { dir, server } = await setup();
+    const title = `Invoice ${ESC}[2J${ESC}]0;owned\u0007\u202Egnp.exe`;
+    const content = `${ESC}[1A${ESC}[2KFrom: client1\r\nTitle: forged\n\u009b31m red`;
+    const sender = await signIn(server.port, dir, 'client3');
+    await sender.send({ to: ['client2', `${ESC}[31mghost`], title, content });
+    await sender.terminate();
+    // Stored exactly as sent.
+    const [file] = readdirSync(inboxOf(dir, 'client2'));
+    expect(file).toBeDefined();
+    // The server console: the recipient name's escape is shown, not obeyed.
+    const line = await server.process.waitForLine((text) =>
+      text.startsWith('An email from client3'),
+    );
+    expect(line).not.toContain(ESC);
+    expect(line).toContain('␛[31mghost');
+    // The terminal client: listing and display show the sequences as symbols.
+    const { stdout } = await terminalClient(server.port, join(dir, 'client2'), [
+      '127.0.0.1',
+      'client2',
+      'password2',
+      '2',
+      '3',
+      '1',
+      '4',
+    ]);
+    expect(stdout).not.toContain(ESC);
+    expect(stdout).not.toContain('\u009b');
+    expect(stdout).not.toContain('\u202E');
+    expect(stdout).not.toContain('\r');
+    expect(stdout).toContain('Title: Invoice ␛[2J␛]0;owned␇');
+    expect(stdout).toContain('␛[1A␛[2KFrom: client1␍\nTitle: forged');
+    const reader = await signIn(server.port, dir, 'client2');
+    const read = await reader.read(1);
+    expect(read.kind === 'email' ? read.email?.content : undefined).toBe(content);
+    await reader.terminate();
+  });
+});
+
+describe('the login throttle against real servers', () => {
+  it('lets exactly one of 40 parallel guesses through when a lock expires', async () => {
+    const { dir, server } = await setup(['--spare', '10', '--max-sessions', '50']);
+    const keys = loadClientKeys(join(dir, 'client2'), 'client2');
+    const guess = async (password: string): Promise<void> => {
+      const framed = new FramedSocket(await connectTcp({ host: '127.0.0.1', port: server.port }));
+      await clientClassicLogin(framed, { username: 'client2', password }, keys).then(
+        () => undefined,
+        () => undefined,
+      );
+      framed.destroy();
+    };
+    // Four failures lock client2 from this address for a second.
+    for (let i = 0; i < 4; i++) await guess(`wrong${i}`);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const checkedBefore = server.process.stderrLines.filter((line) =>
+      line.includes('"msg":"login refused"'),
+    ).length;
+    await Promise.all(Array.from({ length: 40 }, (_, i) => guess(`parallel${i}`)));
+    const checked =
+      server.process.stderrLines.filter((line) => line.includes('"msg":"login refused"')).length -
+      checkedBefore;
+    const throttled = server.process.stderrLines.filter((line) =>
+      line.includes('"msg":"login throttled"'),
+    ).length;
+    expect(checked).toBe(1);
+    expect(throttled).toBeGreaterThanOrEqual(39);
+  });
+
+  it('keeps a lock through a restart of the server', async () => {
+    const keys = await makeKeySetup(['client1', 'client2']);
+    cleanups.push(keys.cleanup);
+    const home = serverHome(keys.dir);
+    let server = await startMailServer(home);
+    const wrong = (i: number) =>
+      expect(signIn(server.port, keys.dir, 'client2', `wrong${i}`)).rejects.toSatisfy((error) =>
+        isProtocolError(error, 'LOGIN_REJECTED'),
+      );
+    // Four failures lock client2 from here for 1 s; each failure after a lock doubles it: 2, 4, 8 s.
+    for (let i = 0; i < 4; i++) await wrong(i);
+    for (const lockMs of [1000, 2000, 4000]) {
+      await new Promise((resolve) => setTimeout(resolve, lockMs + 100));
+      await wrong(lockMs);
+    }
+    await server.stop();
+    server = await startMailServer(home);
+    cleanups.push(() => server.stop());
+    // Still locked: the right password is refused like a wrong one, and the log says why.
+    await expect(signIn(server.port, keys.dir, 'client2')).rejects.toSatisfy((error) =>
+      isProtocolError(error, 'LOGIN_REJECTED'),
+    );
+    await server.process.waitForLine(
+      (line) => line.includes('"msg":"login throttled"'),
+      5000,
+      'stderr',
+    );
+  });
+});
+
+describe('usernames cannot be told apart by timing', () => {
+  it('with hashed passwords, an unknown user costs what a known user with a wrong password costs', async () => {
+    const keys = await makeKeySetup(['client1', 'client2']);
+    cleanups.push(keys.cleanup);
+    await runNode('scripts/keygen.js', [
+      '--out',
+      keys.dir,
+      '--users',
+      'client1,client2',
+      '--hash',
+      '--force',
+    ]);
+    const server = await startMailServer(serverHome(keys.dir), ['--spare', '2']);
+    cleanups.push(() => server.stop());
+    const serverKeys = loadClientKeys(join(keys.dir, 'client1'), 'client1');
+    const attempt = async (username: string): Promise<number> => {
+      const framed = new FramedSocket(await connectTcp({ host: '127.0.0.1', port: server.port }));
+      const started = performance.now();
+      await clientClassicLogin(framed, { username, password: 'not-it' }, serverKeys).catch(
+        () => undefined,
+      );
+      const elapsed = performance.now() - started;
+      framed.destroy();
+      return elapsed;
+    };
+    const known: number[] = [];
+    const unknown: number[] = [];
+    // Interleaved, so that the machine's load falls on both alike.
+    for (let i = 0; i < 30; i++) {
+      known.push(await attempt('client1'));
+      unknown.push(await attempt(`nobody${i}`));
+    }
+    const median = (values: number[]): number => [...values].sort((a, b) => a - b)[15] ?? 0;
+    const ratio = median(unknown) / median(known);
+    expect(ratio).toBeGreaterThan(0.8);
+    expect(ratio).toBeLessThan(1.25);
+  });
+});
+
+describe('emails meant to flood', () => {
+  it('refuses an email to 300,000 names with one log line, and stores nothing', async () => {
+    const { dir, server } = await setup();
+    const names = Array.from({ length: 300_000 }, (_, i) => `u${i}`).join(';');
+    const raw = `From: client1\nTo: client2;${names}\nTitle: flood\nContent Length: 1\nContent:\nx`;
+    const client = await signIn(server.port, dir, 'client1');
+    // Past the client library's own checks, as an attacker's client would send it.
+    const { framed, channel } = await (
+      await import('../helpers/client.js')
+    ).rawSession(server.port, dir, 'client1');
+    await channel.send('1');
+    await channel.receive();
+    await channel.send(raw);
+    await channel.receive();
+    framed.destroy();
+    await client.terminate();
+    const line = await server.process.waitForLine(
+      (text) => text.includes('email rejected'),
+      5000,
+      'stderr',
+    );
+    expect(line).toContain('TOO_MANY_RECIPIENTS');
+    expect(line.length).toBeLessThan(1000);
+    expect(readdirSync(inboxOf(dir, 'client2'))).toEqual([]);
+  });
+
+  it('refuses a copy that would take an inbox past its quota, and stores it for the others', async () => {
+    const { dir, server } = await setup(['--inbox-quota-mb', '1']);
+    const sender = await signIn(server.port, dir, 'client1');
+    const big = 'x'.repeat(600_000);
+    await sender.send({ to: ['client2'], title: 'one', content: big });
+    await sender.send({ to: ['client2', 'client3'], title: 'two', content: big });
+    await sender.terminate();
+    expect(readdirSync(inboxOf(dir, 'client2'))).toEqual(['client1_one.txt']);
+    expect(readdirSync(inboxOf(dir, 'client3'))).toEqual(['client1_two.txt']);
+    await server.process.waitForLine(
+      (line) => line.includes('email refused: inbox full'),
+      5000,
+      'stderr',
+    );
+  });
+});
+
+describe('the classic client reads its server right', () => {
+  it('takes an unframed "Invalid username or password" as the refusal it is', async () => {
+    const { dir } = await setup();
+    const port = await fakeServer((socket) => {
+      socket.once('data', () => socket.end('Invalid username or password'));
+    });
+    const { stdout, code } = await terminalClient(port, join(dir, 'client1'), [
+      '127.0.0.1',
+      'client1',
+      'password1',
+    ]);
+    expect(stdout).toContain('Invalid username or password.\nTerminating.\n');
+    expect(code).toBe(1);
+  });
+
+  it('says what a server of another protocol sent, and stops waiting for one that never answers', async () => {
+    const { dir } = await setup();
+    const http = await fakeServer((socket) => {
+      socket.once('data', () => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    });
+    const other = await terminalClient(http, join(dir, 'client1'), [
+      '127.0.0.1',
+      'client1',
+      'password1',
+    ]);
+    expect(other.stdout).toContain('did not answer the login as a mail server of this protocol');
+    expect(other.stdout).toContain('"HTTP/1.1…"');
+    const silent = await fakeServer(() => undefined);
+    const started = Date.now();
+    const mute = await terminalClient(
+      silent,
+      join(dir, 'client1'),
+      ['127.0.0.1', 'client1', 'password1'],
+      ['--timeout', '1'],
+    );
+    expect(mute.stdout).toContain('The server did not answer within 1 s');
+    expect(mute.code).toBe(1);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  });
+
+  it('prints the end of a session whose client leaves between the key and its "OK"', async () => {
+    const { dir, server } = await setup();
+    const keys = loadClientKeys(join(dir, 'client1'), 'client1');
+    const framed = new FramedSocket(await connectTcp({ host: '127.0.0.1', port: server.port }));
+    const { encryptLogin } = await import('../../protocol/classic/login.js');
+    await framed.write(
+      encryptLogin(keys.serverPublicKey, { username: 'client1', password: 'password1' }),
+    );
+    await framed.read();
+    framed.destroy();
+    await server.process.waitForLine(
+      (line) => line === 'Connection Accepted and Symmetric Key Generated for client: client1',
+    );
+    await server.process.waitForLine((line) => line === 'Terminating connection with client1.');
+  });
+});
