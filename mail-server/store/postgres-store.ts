@@ -138,9 +138,10 @@ export class PostgresStore implements MailStore {
       };
     }
     // In binary: a megabyte body arrives as its bytes, not as hexadecimal text to decode.
-    const result: pg.QueryResult<{ body: Buffer }> = await this.#connection.run(
-      'reading an email',
-      (client) => client.query({ ...query, binary: true }),
+    // (node-postgres takes `binary` per query; its type declarations omit it.)
+    const binary: pg.QueryConfig & { binary: boolean } = { ...query, binary: true };
+    const result = await this.#connection.run('reading an email', (client) =>
+      client.query<{ body: Buffer }>(binary),
     );
     return result.rows[0]?.body.toString('utf8');
   }
