@@ -31,8 +31,11 @@ import {
 
 /** Longer than any check of a login takes, shorter than a guesser would wait for. */
 const ATTEMPT_LEASE_MS = 30_000;
-/** Under the session process's own wait for an answer (throttle-ipc.ts), so it hears ours. */
-const ADMIT_WAIT_MS = 4000;
+/**
+ * Logins wait out a database restart as other work does; under the session process's own
+ * wait for an answer (throttle-ipc.ts), so that it hears ours.
+ */
+const ADMIT_WAIT_MS = 30_000;
 /** A settlement is not waited for by anyone: it may wait out a longer restart. */
 const SETTLE_WAIT_MS = 30_000;
 const SWEEP_EVERY_MS = 60_000;

@@ -148,12 +148,19 @@ export class PostgresConnection {
   async #once<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.#pool.connect();
     let broken: Error | undefined;
+    // The pool stops listening to a connection it lends: one the server ends between two
+    // queries (a restart) must not become an unhandled 'error' that ends this process.
+    const lost = (error: Error): void => {
+      broken = error;
+    };
+    client.on('error', lost);
     try {
       return await work(client);
     } catch (error) {
       if (isConnectionFailure(error)) broken = error as Error;
       throw error;
     } finally {
+      client.off('error', lost);
       // A connection that failed is not given to the next piece of work.
       client.release(broken);
     }
