@@ -18,6 +18,7 @@ import type {
 } from './mail-store.js';
 import { PostgresConnection } from './postgres-connection.js';
 import { INBOX_CHANNEL, InboxChangeListener } from './postgres-listener.js';
+import { titleFromColumn, titleToColumn } from './postgres-title.js';
 
 export interface PostgresStoreOptions {
   /** Pool connections of this process (the change listener is one more, while anyone watches). */
@@ -78,7 +79,7 @@ export class PostgresStore implements MailStore {
             receivedTimeSortKey(receivedAt),
             receivedAt,
             email.from,
-            Buffer.from(email.title, 'utf8'),
+            titleToColumn(email.title),
             body,
           ],
         );
@@ -107,7 +108,7 @@ export class PostgresStore implements MailStore {
   async list(user: string): Promise<MailboxEntry[]> {
     const owner = this.#owner(user);
     const result = await this.#connection.run('listing an inbox', (client) =>
-      client.query<[string, string, string, Buffer]>({
+      client.query<[string, string, string, string]>({
         text: `SELECT id, sender, received_at, title FROM emails WHERE owner = $1 ${INBOX_ORDER}`,
         values: [owner],
         rowMode: 'array',
@@ -117,7 +118,7 @@ export class PostgresStore implements MailStore {
       id,
       from,
       receivedAt,
-      title: title.toString('utf8'),
+      title: titleFromColumn(title),
     }));
   }
 

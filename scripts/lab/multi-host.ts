@@ -178,7 +178,7 @@ async function storedCopies(running: RunningLab, title: string): Promise<number>
   await client.connect();
   try {
     const { rows } = await client.query<{ n: number }>(
-      "SELECT count(*)::int AS n FROM emails WHERE title = convert_to($1, 'UTF8')",
+      "SELECT count(*)::int AS n FROM emails WHERE title = $1",
       [title],
     );
     return rows[0]?.n ?? 0;

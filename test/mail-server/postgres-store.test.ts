@@ -111,7 +111,7 @@ describe.skipIf(postgresUnavailable !== undefined)(
         try {
           const maildir = new MaildirStore(home, users);
           const odd = incoming(
-            'NUL \u0000, tab \t, bidi \u202e, emoji 😀',
+            'NUL \u0000 and a written \\0, back\\slash, tab \t, bidi \u202e, emoji 😀',
             '2024-05-01 10:00:00.000001',
             'CR\r\nLF\nNUL\u0000 and é😀\n'.repeat(1000),
           );

@@ -137,7 +137,7 @@ describe.skipIf(postgresUnavailable !== undefined)(
 
       const stored = (): Promise<number> =>
         adminQuery(
-          "SELECT count(*)::int AS n FROM emails WHERE title = convert_to('million', 'UTF8')",
+          "SELECT count(*)::int AS n FROM emails WHERE title = 'million'",
           database.name,
         ).then(({ rows }) => Number(rows[0]?.n));
       expect(await stored()).toBe(0);
