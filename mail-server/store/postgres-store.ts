@@ -107,19 +107,27 @@ export class PostgresStore implements MailStore {
 
   async list(user: string): Promise<MailboxEntry[]> {
     const owner = this.#owner(user);
+    // One text per row, split here: half the work of four columns for node-postgres. Only
+    // the title, last, may hold a tab.
     const result = await this.#connection.run('listing an inbox', (client) =>
-      client.query<[string, string, string, string]>({
-        text: `SELECT id, sender, received_at, title FROM emails WHERE owner = $1 ${INBOX_ORDER}`,
+      client.query<[string]>({
+        text: `SELECT id || E'\\t' || sender || E'\\t' || received_at || E'\\t' || title
+               FROM emails WHERE owner = $1 ${INBOX_ORDER}`,
         values: [owner],
         rowMode: 'array',
       }),
     );
-    return result.rows.map(([id, from, receivedAt, title]) => ({
-      id,
-      from,
-      receivedAt,
-      title: titleFromColumn(title),
-    }));
+    return result.rows.map(([row]) => {
+      const afterId = row.indexOf('\t');
+      const afterSender = row.indexOf('\t', afterId + 1);
+      const afterTime = row.indexOf('\t', afterSender + 1);
+      return {
+        id: row.slice(0, afterId),
+        from: row.slice(afterId + 1, afterSender),
+        receivedAt: row.slice(afterSender + 1, afterTime),
+        title: titleFromColumn(row.slice(afterTime + 1)),
+      };
+    });
   }
 
   async read(user: string, ref: EmailRef): Promise<string | undefined> {
