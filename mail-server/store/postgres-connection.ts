@@ -21,6 +21,7 @@ export interface ConnectionOptions {
 /** A pool connection kept idle this long is closed: idle session processes hold none. */
 const IDLE_CLOSE_MS = 10_000;
 const CONNECT_TIMEOUT_MS = 5000;
+export const KEEPALIVE_MS = 10_000;
 const FIRST_PAUSE_MS = 50;
 const LONGEST_PAUSE_MS = 1000;
 
@@ -85,7 +86,9 @@ export class PostgresConnection {
       max: options.maxConnections,
       idleTimeoutMillis: IDLE_CLOSE_MS,
       connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      // A database host that vanishes without a word is noticed in seconds, not hours.
       keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_MS,
       application_name: 'sealed-mail',
     });
     // An idle connection the server ends (a restart) is reported here; the pool drops it.

@@ -7,6 +7,7 @@
  */
 import pg from 'pg';
 import type { Logger } from '../log.js';
+import { KEEPALIVE_MS } from './postgres-connection.js';
 
 export const INBOX_CHANNEL = 'sealed_mail_inbox';
 
@@ -44,7 +45,11 @@ export class InboxChangeListener {
   }
 
   #connect(): void {
-    const client = new pg.Client({ connectionString: this.#url, keepAlive: true });
+    const client = new pg.Client({
+      connectionString: this.#url,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_MS,
+    });
     this.#client = client;
     client.on('notification', (message) => {
       if (message.channel !== INBOX_CHANNEL || message.payload === undefined) return;
