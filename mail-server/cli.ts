@@ -1,14 +1,23 @@
 /** The command line of the mail server, for every channel kind. */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { channels, type ChannelKind } from '../protocol/channels.js';
 import { keyFingerprint } from '../protocol/enhanced/fingerprint.js';
 import { integerArgument, LOG_LEVELS, parseCommandLine } from '../protocol/program.js';
 import { isServerError } from './errors.js';
 import { announce, createLogger } from './log.js';
 import { defaultServerOptions, MailServer, type MailServerOptions } from './server.js';
+import { parseStoreSpec, type StoreSpec } from './store/open-store.js';
 
 const seconds = (ms: number): number => ms / 1000;
 const MIB = 1024 * 1024;
+
+function storeArgument(value: string): StoreSpec {
+  try {
+    return parseStoreSpec(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
 
 function serverCommand(name: string, kind: ChannelKind): Command {
   const d = defaultServerOptions;
@@ -91,6 +100,14 @@ function serverCommand(name: string, kind: ChannelKind): Command {
         .argParser(integerArgument(1)),
     )
     .addOption(
+      new Option(
+        '--store <store>',
+        'where mail and the login throttle are kept: "maildir" (inbox folders in the home) or a PostgreSQL URL, postgres://user@host:port/database, that several hosts may share',
+      )
+        .default(d.store)
+        .argParser(storeArgument),
+    )
+    .addOption(
       new Option('--log-level <level>', 'diagnostics on stderr (JSON lines)')
         .default(d.logLevel)
         .choices(LOG_LEVELS),
@@ -110,6 +127,7 @@ interface ParsedOptions {
   maxPendingPerAddress: number;
   maxLoginsPerAddress: number;
   inboxQuotaMb: number;
+  store: StoreSpec;
   logLevel: string;
 }
 
@@ -135,6 +153,7 @@ export function parseServerArgs(
     maxPendingPerAddress: values.maxPendingPerAddress,
     maxLoginsPerAddress: values.maxLoginsPerAddress,
     inboxQuotaBytes: values.inboxQuotaMb * MIB,
+    store: values.store,
     logLevel: values.logLevel,
   };
 }

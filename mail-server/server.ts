@@ -11,10 +11,14 @@ import { announce, type Logger } from './log.js';
 import { WorkerPool } from './pool.js';
 import { screenConnection } from './screen.js';
 import type { MailStore } from './store/mail-store.js';
-import { openMailStore, type StoreSpec } from './store/open-store.js';
-import { localThrottle } from './throttle.js';
+import {
+  openMailStore,
+  prepareMailStore,
+  storeSpecForChildren,
+  type StoreSpec,
+} from './store/open-store.js';
 import { PendingLogins } from './pending-logins.js';
-import { PersistentThrottle, throttleFileName } from './throttle-file.js';
+import { openThrottleStorage, type ThrottleStorage } from './throttle-storage.js';
 
 /**
  * Connections that may wait in the parent for their login at once. Each costs a socket and
@@ -87,7 +91,7 @@ export class MailServer {
   readonly #log: Logger;
   readonly #home: ServerHome;
   readonly #server: Server;
-  readonly #throttle: PersistentThrottle;
+  readonly #throttle: ThrottleStorage;
   readonly #pendingLogins: PendingLogins;
   #store: MailStore | undefined;
   #pool: WorkerPool | undefined;
@@ -99,7 +103,7 @@ export class MailServer {
     this.#options = options;
     this.#log = log;
     this.#home = loadServerHome(options.home);
-    this.#throttle = new PersistentThrottle(options.home, throttleFileName(options.channel), log);
+    this.#throttle = openThrottleStorage(options.store, options.home, options.channel, log);
     this.#pendingLogins = new PendingLogins({
       maxPerAddress: options.maxPendingPerAddress,
       maxInProcessPerAddress: options.maxLoginsPerAddress,
@@ -115,7 +119,8 @@ export class MailServer {
   }
 
   async start(): Promise<AddressInfo> {
-    const store = openMailStore(this.#options.store, this.#home);
+    await prepareMailStore(this.#options.store, this.#log);
+    const store = openMailStore(this.#options.store, this.#home, this.#log);
     this.#store = store;
     // Unfinished deliveries can only be left by a process that died while storing.
     const removed = await store.recover();
@@ -132,7 +137,7 @@ export class MailServer {
       channel: this.#options.channel,
       home: this.#home,
       store,
-      throttle: localThrottle(this.#throttle.book),
+      throttle: this.#throttle.throttle,
       log: this.#log,
       announce,
       idleTimeoutMs: this.#options.idleTimeoutMs,
@@ -159,6 +164,7 @@ export class MailServer {
         config: {
           home: options.home,
           channel: options.channel,
+          store: storeSpecForChildren(options.store),
           idleTimeoutMs: options.idleTimeoutMs,
           maxFrameBytes: MAX_FRAME_BYTES,
           maxInboxBytes: options.inboxQuotaBytes,
@@ -168,7 +174,7 @@ export class MailServer {
         maxUse: options.maxUse,
         spare: Math.min(options.spare, options.maxSessions),
         maxQueue: options.maxQueue,
-        throttle: localThrottle(this.#throttle.book),
+        throttle: this.#throttle.throttle,
         pendingLogins: this.#pendingLogins,
       },
       this.#log,
@@ -254,7 +260,7 @@ export class MailServer {
     // to children to be reported closed, which a killed child never does.
     this.#server.close();
     await this.#pool?.close();
-    this.#throttle.close();
+    await this.#throttle.close();
     await this.#store?.close();
   }
 }

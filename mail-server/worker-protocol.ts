@@ -1,11 +1,13 @@
 /** Messages between the mail server's parent process and its session children, and their guards. */
 import { isChannelKind, type ChannelKind } from '../protocol/channel-kinds.js';
+import { isPostgresUrl, type StoreSpec } from './store/open-store.js';
 import type { AttemptOutcome, KeyKind } from './throttle.js';
 
 /** What a session child needs to know, passed as its one argument (JSON). */
 export interface WorkerConfig {
   home: string;
   channel: ChannelKind;
+  store: StoreSpec;
   idleTimeoutMs: number;
   maxFrameBytes: number;
   maxInboxBytes: number;
@@ -82,10 +84,11 @@ export function isToWorker(message: unknown): message is ToWorker {
 
 export function isWorkerConfig(value: unknown): value is WorkerConfig {
   if (!isObject(value)) return false;
-  const { home, channel, idleTimeoutMs, maxFrameBytes, maxInboxBytes, logLevel } = value;
+  const { home, channel, store, idleTimeoutMs, maxFrameBytes, maxInboxBytes, logLevel } = value;
   return (
     typeof home === 'string' &&
     isChannelKind(channel) &&
+    (store === 'maildir' || (typeof store === 'string' && isPostgresUrl(store))) &&
     [idleTimeoutMs, maxFrameBytes, maxInboxBytes].every((n) => typeof n === 'number') &&
     typeof logLevel === 'string'
   );

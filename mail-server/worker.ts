@@ -35,7 +35,7 @@ const throttleAnswers: ((answer: ThrottleAnswer) => void)[] = [];
 const context = connectionContext({
   channel: config.channel,
   home,
-  store: openMailStore('maildir', home),
+  store: openMailStore(config.store, home, log),
   throttle: parentThrottle(tell, (listener) => throttleAnswers.push(listener)),
   log,
   announce,

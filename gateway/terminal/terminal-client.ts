@@ -18,6 +18,7 @@ import { clientLines, invalidIndexText } from '../../protocol/texts.js';
 import { decodeUtf8 } from '../../protocol/utf8.js';
 import { loadClientKeys } from '../protocol-client/keys.js';
 import type { Draft, MailClient, ReadResult } from '../protocol-client/mail-client.js';
+import { describeChoice } from '../protocol-client/server-list.js';
 import { openSession } from '../protocol-client/session.js';
 import type { LineInput } from './line-input.js';
 
@@ -232,6 +233,9 @@ export async function runTerminalClient(options: TerminalOptions): Promise<numbe
       keys: loadClientKeys(options.keysDir, username),
       channel: options.channel ?? 'classic',
       replyTimeoutMs: options.replyTimeoutMs,
+      onServer: (choice) => {
+        write(`${describeChoice(choice)}\n`);
+      },
     });
   } catch (error) {
     if (isProtocolError(error, 'LOGIN_REJECTED')) {

@@ -36,13 +36,13 @@ function recordedMenu(relay: Relay, protocol: Lab['protocol']): Buffer | undefin
 }
 
 export async function suppressEmail(lab: Lab): Promise<SuppressionResult> {
-  let dropped = false;
+  const attacker = { dropped: false };
   const proxy = await startProxy(lab.port, async (frame, index, relay) => {
     if (index !== EMAIL_FRAME) return frame;
     const menu = recordedMenu(relay, lab.protocol);
     if (!menu) return frame;
     // The email never reaches the server; the client gets an old frame in the server's name.
-    dropped = true;
+    attacker.dropped = true;
     await relay.client.write(menu);
     return undefined;
   });
@@ -61,7 +61,7 @@ export async function suppressEmail(lab: Lab): Promise<SuppressionResult> {
     .inbox(RECIPIENT)
     .filter((file) => file.text.includes(SUPPRESSED_EMAIL.content)).length;
   const victimBelievesSent = sent.error === undefined;
-  const succeeded = dropped && victimBelievesSent && storedCopies === 0;
+  const succeeded = attacker.dropped && victimBelievesSent && storedCopies === 0;
   const lines = [
     `The victim ${SENDER} sends ${quote(SUPPRESSED_EMAIL.title)} to ${RECIPIENT} through the attacker's proxy (${lab.protocol} protocol).`,
     `The attacker drops the email and answers with the menu frame it recorded after the login.`,

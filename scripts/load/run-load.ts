@@ -12,7 +12,10 @@ export interface LoadOptions {
   /** A key setup made by writeKeySetup; the server must serve `dir/server`. */
   dir: string;
   users: readonly string[];
-  port: number;
+  /** The mail-server hosts' ports on loopback; client i starts with host i mod their number. */
+  ports: readonly number[];
+  /** The stored texts of a user's emails; by default, the files of the Maildir inbox. */
+  storedTexts?: (user: string) => Promise<string[]>;
   channel: ChannelKind;
   clients: number;
   seconds: number;
@@ -45,6 +48,17 @@ export interface LoadReport {
 }
 
 const digestOf = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** Every host, starting with client `id`'s own: the others are its fallbacks. */
+const serverList = (ports: readonly number[], id: number): string =>
+  ports.map((_, i) => `127.0.0.1:${ports[(id + i) % ports.length] ?? 0}`).join(',');
+
+function maildirTexts(dir: string, user: string): string[] {
+  const folder = join(dir, 'server', user);
+  return readdirSync(folder)
+    .filter((file) => file.endsWith('.txt'))
+    .map((file) => readFileSync(join(folder, file), 'utf8'));
+}
 
 /**
  * N concurrent protocol clients, each signing in, sending, listing and reading in a loop for
@@ -79,8 +93,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       try {
         client = await timed(round === 0 ? 'first_login' : 'login', () =>
           openSession({
-            host: '127.0.0.1',
-            port: options.port,
+            host: serverList(options.ports, id),
+            port: 0,
             channel: options.channel,
             credentials: { username: user, password: `password${options.users.indexOf(user) + 1}` },
             keys,
@@ -118,12 +132,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     damaged: 0,
   };
   const inboxes = new Map<string, Map<string, string[]>>();
+  const storedTexts =
+    options.storedTexts ?? ((user) => Promise.resolve(maildirTexts(options.dir, user)));
   for (const user of options.users) {
     const byTitle = new Map<string, string[]>();
-    const folder = join(options.dir, 'server', user);
-    for (const file of readdirSync(folder)) {
-      if (!file.endsWith('.txt')) continue;
-      const text = readFileSync(join(folder, file), 'utf8');
+    for (const text of await storedTexts(user)) {
       try {
         const email = parseStoredEmail(text);
         byTitle.set(email.title, [...(byTitle.get(email.title) ?? []), digestOf(email.content)]);

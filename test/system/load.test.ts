@@ -24,7 +24,7 @@ describe('load', () => {
     const report = await runLoad({
       dir: keys.dir,
       users,
-      port: server.port,
+      ports: [server.port],
       channel: 'classic',
       clients: 8,
       seconds: 4,
