@@ -65,7 +65,7 @@ export const defaultServerOptions = {
   channel: 'classic',
   sessions: 'fork',
   store: 'maildir',
-  maxSessions: 100,
+  maxSessions: 250,
   maxUse: 100,
   clientsPerProcess: 1,
   spare: 4,

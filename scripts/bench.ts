@@ -1,27 +1,44 @@
 #!/usr/bin/env node
-/** `npm run bench`: real servers on loopback, figures printed as JSON. */
+/** `npm run bench [-- --only PART,...]`: real servers on loopback, figures printed as JSON. */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { writeKeySetup } from './key-setup.js';
 import { benchProtocol } from './bench/protocol.js';
 import { benchGateway } from './bench/gateway.js';
+import { benchInbox } from './bench/inbox.js';
+import { benchSessionProcess } from './bench/session-process.js';
 
+const PARTS = ['protocol', 'inbox', 'session-process', 'gateway'] as const;
+type Part = (typeof PARTS)[number];
+const isPart = (name: string): name is Part => (PARTS as readonly string[]).includes(name);
+
+const { values } = parseArgs({ options: { only: { type: 'string' } } });
+const wanted = values.only?.split(',') ?? [...PARTS];
+const unknown = wanted.filter((name) => !isPart(name));
+if (unknown.length > 0) {
+  process.stderr.write(`bench: unknown part ${unknown.join(', ')} (parts: ${PARTS.join(', ')})\n`);
+  process.exit(2);
+}
+const runs = (part: Part): boolean => wanted.includes(part);
+
+const USERS = ['client1', 'client2', 'client3', 'client4', 'client5'];
 const dir = mkdtempSync(join(tmpdir(), 'sealed-mail-bench-'));
+/** A fresh key setup for each part, so that none sees another's mail. */
+const freshSetup = async (): Promise<string> => {
+  rmSync(dir, { recursive: true, force: true });
+  await writeKeySetup({ out: dir, users: USERS });
+  return dir;
+};
 try {
-  await writeKeySetup({ out: dir, users: ['client1', 'client2', 'client3', 'client4', 'client5'] });
   const figures: Record<string, unknown> = {
-    machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+    machine: { cpus: cpus().length, node: process.version },
   };
-  figures.classic = await benchProtocol(dir, 'classic');
-  {
-    rmSync(dir, { recursive: true, force: true });
-    await writeKeySetup({
-      out: dir,
-      users: ['client1', 'client2', 'client3', 'client4', 'client5'],
-    });
-    const enhanced = await benchProtocol(dir, 'enhanced');
-    const classic = figures.classic as typeof enhanced;
+  if (runs('protocol')) {
+    const classic = await benchProtocol(await freshSetup(), 'classic');
+    const enhanced = await benchProtocol(await freshSetup(), 'enhanced');
+    figures.classic = classic;
     figures.enhanced = {
       ...enhanced,
       login_ratio_to_classic:
@@ -30,7 +47,10 @@ try {
         Math.round((enhanced.send_1M_chars_p50_ms / classic.send_1M_chars_p50_ms) * 100) / 100,
     };
   }
-  figures.gateway = await benchGateway();
+  if (runs('inbox')) figures.inbox = await benchInbox(await freshSetup());
+  if (runs('session-process'))
+    figures.session_process = await benchSessionProcess(await freshSetup());
+  if (runs('gateway')) figures.gateway = await benchGateway();
   process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });

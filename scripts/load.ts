@@ -1,28 +1,33 @@
 #!/usr/bin/env node
-/** `npm run load -- [--clients N] [--seconds S] [--enhanced] [--max-sessions M]`: a load test on loopback. */
+/** `npm run load -- [options]`: a burst of clients, then a steady state, against a real server on loopback. */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeKeySetup } from './key-setup.js';
 import { runLoad } from './load/run-load.js';
-import { childPids, residentMiB, spawnMailServer } from './lib/server-process.js';
+import { childPids, proportionalMiB, spawnMailServer } from './lib/server-process.js';
 
 const USAGE = `Usage: npm run load -- [options]
 
-  --clients N        concurrent protocol clients (default 50)
-  --seconds S        how long they run (default 20)
-  --enhanced         use the enhanced protocol
-  --max-sessions M   the server's --max-sessions (default: the number of clients)
-  --users U          how many users the clients share (default 10)
-  --help             show this text`;
+  --clients N          concurrent protocol clients (default 50)
+  --seconds S          how long the steady state lasts (default 20)
+  --enhanced           use the enhanced protocol
+  --reconnect          each round is a new session (log in, send, list, read, quit) instead of
+                       one session per client held for the whole run
+  --users U            how many users the clients share (default 10)
+  --max-sessions M     the server's --max-sessions (default: the server's own)
+  --server-args "..."  more flags for the server, e.g. "--clients-per-process 16"
+  --help               show this text`;
 
 const { values } = parseArgs({
   options: {
     clients: { type: 'string' },
     seconds: { type: 'string' },
     enhanced: { type: 'boolean' },
+    reconnect: { type: 'boolean' },
     'max-sessions': { type: 'string' },
+    'server-args': { type: 'string' },
     users: { type: 'string' },
     help: { type: 'boolean' },
   },
@@ -33,14 +38,24 @@ if (values.help) {
 }
 const clients = Number(values.clients ?? 50);
 const seconds = Number(values.seconds ?? 20);
-const maxSessions = Number(values['max-sessions'] ?? clients);
 const userCount = Number(values.users ?? 10);
-for (const [name, value] of Object.entries({ clients, seconds, maxSessions, userCount })) {
+const maxSessions =
+  values['max-sessions'] === undefined ? undefined : Number(values['max-sessions']);
+for (const [name, value] of Object.entries({
+  clients,
+  seconds,
+  userCount,
+  maxSessions: maxSessions ?? 1,
+})) {
   if (!Number.isInteger(value) || value < 1) {
     process.stderr.write(`${name} must be a positive integer\n\n${USAGE}\n`);
     process.exit(2);
   }
 }
+const serverArgs = [
+  ...(maxSessions === undefined ? [] : ['--max-sessions', String(maxSessions)]),
+  ...(values['server-args']?.split(/\s+/).filter((arg) => arg !== '') ?? []),
+];
 
 const dir = mkdtempSync(join(tmpdir(), 'sealed-mail-load-'));
 const users = Array.from({ length: userCount }, (_, i) => `client${i + 1}`);
@@ -48,20 +63,19 @@ await writeKeySetup({ out: dir, users });
 const server = await spawnMailServer({
   home: join(dir, 'server'),
   enhanced: values.enhanced ?? false,
-  args: ['--max-sessions', String(maxSessions)],
+  args: serverArgs,
   stderr: process.env.LOAD_DEBUG ? 'inherit' : 'warnings',
 });
-let peakChildren = 0;
-let peakRss = 0;
-const sampler = setInterval(() => {
-  const pids = childPids(server.child.pid ?? 0);
-  peakChildren = Math.max(peakChildren, pids.length);
-  const total = pids.reduce(
-    (sum, pid) => sum + (residentMiB(pid) ?? 0),
-    residentMiB(server.child.pid ?? 0) ?? 0,
-  );
-  peakRss = Math.max(peakRss, total);
-}, 500);
+
+/** The server's processes and their memory, as the kernel shares it out (PSS). */
+function serverMemory(): { session_processes: number; total_pss_mib: number } {
+  const parent = server.child.pid ?? 0;
+  const pids = childPids(parent);
+  const total = [parent, ...pids].reduce((sum, pid) => sum + (proportionalMiB(pid) ?? 0), 0);
+  return { session_processes: pids.length, total_pss_mib: Math.round(total) };
+}
+
+let memory: ReturnType<typeof serverMemory> | undefined;
 try {
   const report = await runLoad({
     dir,
@@ -70,23 +84,24 @@ try {
     channel: values.enhanced ? 'enhanced' : 'classic',
     clients,
     seconds,
+    reconnect: values.reconnect ?? false,
+    onSteadyState: () => {
+      memory = serverMemory();
+    },
   });
-  clearInterval(sampler);
   const output = {
     protocol: values.enhanced ? 'enhanced' : 'classic',
-    max_sessions: maxSessions,
-    peak_session_processes: peakChildren,
-    peak_server_rss_mib: Math.round(peakRss),
+    server_args: serverArgs,
     ...report,
+    memory_after_burst: memory,
   };
   process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
-  const integrity = report.integrity;
+  const { integrity } = report;
   process.exitCode =
     report.errors === 0 && integrity.missing + integrity.duplicated + integrity.damaged === 0
       ? 0
       : 1;
 } finally {
-  clearInterval(sampler);
   await server.stop();
   rmSync(dir, { recursive: true, force: true });
 }

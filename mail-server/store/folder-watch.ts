@@ -35,7 +35,9 @@ function start(folder: string, notify: () => void): () => void {
       last = now;
     }, POLL_MS);
     timer.unref();
-    return () => { clearInterval(timer); };
+    return () => {
+      clearInterval(timer);
+    };
   }
 }
 

@@ -84,6 +84,16 @@ export function residentMiB(pid: number): number | undefined {
   }
 }
 
+/** Proportional set size of a process (its own pages, and its share of pages shared with others), in MiB. */
+export function proportionalMiB(pid: number): number | undefined {
+  try {
+    const match = /^Pss:\s+(\d+) kB/m.exec(readProc(`/proc/${pid}/smaps_rollup`));
+    return match ? Math.round((Number(match[1]) / 1024) * 10) / 10 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The direct children of a process, from /proc. */
 export function childPids(parent: number): number[] {
   const pids: number[] = [];
