@@ -35,9 +35,7 @@ function start(folder: string, notify: () => void): () => void {
       last = now;
     }, POLL_MS);
     timer.unref();
-    return () => {
-      clearInterval(timer);
-    };
+    return () => { clearInterval(timer); };
   }
 }
 
