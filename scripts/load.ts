@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeKeySetup } from './key-setup.js';
 import { runLoad } from './load/run-load.js';
-import { childPids, proportionalMiB, spawnMailServer } from './lib/server-process.js';
+import { childPids, cpuMs, proportionalMiB, spawnMailServer } from './lib/server-process.js';
 
 const USAGE = `Usage: npm run load -- [options]
 
@@ -17,7 +17,7 @@ const USAGE = `Usage: npm run load -- [options]
                        one session per client held for the whole run
   --users U            how many users the clients share (default 10)
   --max-sessions M     the server's --max-sessions (default: the server's own)
-  --server-args "..."  more flags for the server, e.g. "--clients-per-process 16"
+  --server-args="..."  more flags for the server, e.g. --server-args="--clients-per-process 16"
   --help               show this text`;
 
 const { values } = parseArgs({
@@ -75,7 +75,17 @@ function serverMemory(): { session_processes: number; total_pss_mib: number } {
   return { session_processes: pids.length, total_pss_mib: Math.round(total) };
 }
 
+/** CPU seconds used so far by this process (the clients) and by the server's processes alive now. */
+function cpuSeconds(): { clients: number; server: number } {
+  const parent = server.child.pid ?? 0;
+  const own = process.cpuUsage();
+  const serverMs = [parent, ...childPids(parent)].reduce((sum, pid) => sum + (cpuMs(pid) ?? 0), 0);
+  return { clients: (own.user + own.system) / 1e6, server: serverMs / 1000 };
+}
+
 let memory: ReturnType<typeof serverMemory> | undefined;
+let cpuAtStart: ReturnType<typeof cpuSeconds> | undefined;
+let steadyCpu: { clients: number; server: number } | undefined;
 try {
   const report = await runLoad({
     dir,
@@ -85,8 +95,19 @@ try {
     clients,
     seconds,
     reconnect: values.reconnect ?? false,
-    onSteadyState: () => {
-      memory = serverMemory();
+    onSteadyState: (phase) => {
+      if (phase === 'start') {
+        memory = serverMemory();
+        cpuAtStart = cpuSeconds();
+        return;
+      }
+      const now = cpuSeconds();
+      const round = (seconds: number): number => Math.round(seconds * 10) / 10;
+      if (cpuAtStart)
+        steadyCpu = {
+          clients: round(now.clients - cpuAtStart.clients),
+          server: round(now.server - cpuAtStart.server),
+        };
     },
   });
   const output = {
@@ -94,6 +115,8 @@ try {
     server_args: serverArgs,
     ...report,
     memory_after_burst: memory,
+    /** CPU seconds spent during the steady state, by the clients (this process) and the server. */
+    steady_cpu_seconds: steadyCpu,
   };
   process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
   const { integrity } = report;

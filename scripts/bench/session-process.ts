@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findSessionImage, type SessionImageKind } from '../../mail-server/session-image.js';
 import { MAX_FRAME_BYTES } from '../../protocol/framing.js';
-import { childPids, proportionalMiB, spawnMailServer } from '../lib/server-process.js';
+import { childPids, cpuMs, proportionalMiB, spawnMailServer } from '../lib/server-process.js';
 import { percentile } from './stats.js';
 
 export interface SessionProcessFigures {
@@ -29,13 +29,6 @@ export interface SessionProcessFigures {
 const ROUNDS = 20;
 const IDLE_PROCESSES = 20;
 const BARE_CHILD = "process.on('message', () => process.exit(0)); process.send({ type: 'ready' });";
-
-/** User and system CPU of a process so far, in ms (from /proc; clock ticks of 10 ms). */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 /** Private memory of a process (pages no other process shares), in MiB. */
 function privateMiB(pid: number): number {
@@ -57,7 +50,7 @@ async function timeStart(start: () => ChildProcess): Promise<{ readyMs: number; 
     });
   });
   const readyMs = performance.now() - begun;
-  const cpu = cpuMs(child.pid ?? 0);
+  const cpu = cpuMs(child.pid ?? 0) ?? NaN;
   child.send({ type: 'exit' });
   await once(child, 'exit');
   return { readyMs, cpuMs: cpu };

@@ -94,6 +94,17 @@ export function proportionalMiB(pid: number): number | undefined {
   }
 }
 
+/** User and system CPU a process has used so far, in ms (from /proc, in clock ticks of 10 ms). */
+export function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = readProc(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The direct children of a process, from /proc. */
 export function childPids(parent: number): number[] {
   const pids: number[] = [];

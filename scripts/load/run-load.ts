@@ -24,8 +24,11 @@ export interface LoadOptions {
   reconnect?: boolean;
   /** How long a client waits for any one answer before it gives up (default 30 s). */
   replyTimeoutMs?: number;
-  /** Called when the steady state begins: every client of the burst logged in or gave up. */
-  onSteadyState?: () => void;
+  /**
+   * Called when the steady state begins (every client of the burst logged in or gave up) and
+   * when it ends.
+   */
+  onSteadyState?: (phase: 'start' | 'end') => void;
 }
 
 type Operation = 'login' | 'send' | 'list' | 'read' | 'quit';
@@ -122,7 +125,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     endBurst = () => {
       steadyStart = performance.now();
       steadyEnd = steadyStart + options.seconds * 1000;
-      options.onSteadyState?.();
+      options.onSteadyState?.('start');
+      setTimeout(() => options.onSteadyState?.('end'), options.seconds * 1000);
       resolve();
     };
   });
