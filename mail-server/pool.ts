@@ -17,8 +17,6 @@ import {
 export interface PoolOptions {
   /** How a session process is started (session-image.ts). */
   image: SessionImage;
-  /** Node options for each session process (memory settings). */
-  execArgv: readonly string[];
   config: WorkerConfig;
   /** Sessions served at once; further connections wait in the queue. */
   maxSessions: number;
@@ -313,8 +311,8 @@ export class WorkerPool extends EventEmitter {
   }
 
   #spawn(): void {
-    const { image, execArgv, config } = this.#options;
-    const child = image.start(JSON.stringify(config), execArgv);
+    const { image, config } = this.#options;
+    const child = image.start(JSON.stringify(config));
     const pid = child.pid;
     if (pid === undefined) {
       this.#log.error('a session process could not be started');
@@ -417,6 +415,7 @@ export class WorkerPool extends EventEmitter {
   #retire(worker: Worker): void {
     worker.state = 'retiring';
     const message: ToWorker = { type: 'exit' };
-    worker.child.send(message);
+    // A child already gone (the server stopping, a crash) has nothing left to be told.
+    if (worker.child.connected) worker.child.send(message, () => undefined);
   }
 }

@@ -81,9 +81,6 @@ export const defaultServerOptions = {
   logLevel: 'info',
 } as const satisfies Omit<MailServerOptions, 'home'>;
 
-/** Node options of every session process. */
-const SESSION_EXEC_ARGV: readonly string[] = [];
-
 /** Hands a screened connection to whatever serves sessions. */
 type SessionRunner = (
   socket: Socket,
@@ -177,7 +174,6 @@ export class MailServer {
     const pool = new WorkerPool(
       {
         image,
-        execArgv: SESSION_EXEC_ARGV,
         config: {
           home: options.home,
           channel: options.channel,

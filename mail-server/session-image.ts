@@ -25,7 +25,7 @@ export interface SessionImage {
   kind: SessionImageKind;
   file: string;
   /** Starts a session process with its configuration (JSON) and an IPC channel. */
-  start: (config: string, execArgv: readonly string[]) => ChildProcess;
+  start: (config: string) => ChildProcess;
 }
 
 /** The wanted image when its file exists, else the compiled modules. */
@@ -40,10 +40,6 @@ export function findSessionImage(
   return {
     kind,
     file,
-    start: (config, execArgv) =>
-      fork(file, [config], {
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-        execArgv: [...execArgv],
-      }),
+    start: (config) => fork(file, [config], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
   };
 }

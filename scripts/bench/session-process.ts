@@ -76,7 +76,7 @@ export async function benchSessionProcess(
   const bare: { readyMs: number; cpuMs: number }[] = [];
   try {
     for (let i = 0; i < ROUNDS; i++) {
-      starts.push(await timeStart(() => session.start(config, [])));
+      starts.push(await timeStart(() => session.start(config)));
       bare.push(
         await timeStart(() =>
           fork(bareScript, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
