@@ -157,23 +157,7 @@ export class WorkerPool extends EventEmitter {
       this.#drop({ socket, address });
       return;
     }
-    const waiting: Waiting = {
-      socket,
-      preread,
-      loginDeadline,
-      address,
-      expiry: setTimeout(() => {
-        const at = this.#queue.indexOf(waiting);
-        if (at < 0) return;
-        this.#queue.splice(at, 1);
-        this.#log.info(
-          { address },
-          'connection closed: no session process before its login deadline',
-        );
-        this.#drop(waiting);
-      }, loginDeadline - Date.now()),
-    };
-    this.#queue.push(waiting);
+    this.#enqueue({ socket, preread, loginDeadline, address }, 'last');
     this.#log.debug({ ...this.stats, preread: preread.length }, 'connection waits for a session');
     this.#dispatch();
     // Only a connection that must wait counts against the queue's limit.
@@ -185,6 +169,25 @@ export class WorkerPool extends EventEmitter {
       );
       if (refused) this.#drop(refused);
     }
+  }
+
+  /** Puts a connection in the queue, closed if its login deadline passes while it waits. */
+  #enqueue(connection: Omit<Waiting, 'expiry'>, place: 'first' | 'last'): void {
+    const waiting: Waiting = {
+      ...connection,
+      expiry: setTimeout(() => {
+        const at = this.#queue.indexOf(waiting);
+        if (at < 0) return;
+        this.#queue.splice(at, 1);
+        this.#log.info(
+          { address: connection.address },
+          'connection closed: no session process before its login deadline',
+        );
+        this.#drop(waiting);
+      }, connection.loginDeadline - Date.now()),
+    };
+    if (place === 'first') this.#queue.unshift(waiting);
+    else this.#queue.push(waiting);
   }
 
   /** Closes a connection that never reached a session process. */
@@ -216,7 +219,7 @@ export class WorkerPool extends EventEmitter {
 
   /** Sessions a worker can start now: none unless ready, bounded by its use count too. */
   #freeSlots(worker: Worker): number {
-    if (worker.state !== 'ready') return 0;
+    if (worker.state !== 'ready' || !worker.child.connected) return 0;
     const { clientsPerProcess, maxUse } = this.#options;
     return Math.max(0, Math.min(clientsPerProcess - worker.sessions.size, maxUse - worker.uses));
   }

@@ -82,6 +82,11 @@ describe('clients per session process', () => {
     process.kill(pid, 'SIGKILL');
     expect(await lists(first)).toBe(false);
     expect(await lists(second)).toBe(false);
+    await server.process.waitForLine(
+      (line) => line.includes('"msg":"session process died; replacing it"'),
+      5000,
+      'stderr',
+    );
     const later = await signIn(server.port, dir, 'client3');
     expect(await lists(later)).toBe(true);
     await later.terminate();
