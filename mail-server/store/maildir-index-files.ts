@@ -38,7 +38,7 @@ export interface JournalMark {
 
 export interface Snapshot {
   journal: JournalMark;
-  rows: InboxEntry[];
+  rows: readonly InboxEntry[];
 }
 
 export type JournalEvent = { kind: 'added'; entry: InboxEntry } | { kind: 'removed'; file: string };

@@ -71,7 +71,7 @@ export class InboxIndex {
   readonly #inbox: string;
   readonly #files: ReturnType<typeof indexFiles>;
   readonly #rows = new Map<string, InboxEntry>();
-  #sorted: InboxEntry[] | undefined;
+  #sorted: readonly InboxEntry[] | undefined;
   /** The snapshot the rows were last loaded from. */
   #snapshot: { ino: number; size: number; mtimeMs: number } | undefined;
   /** How far the journal has been applied, and events applied since the snapshot. */
@@ -85,8 +85,8 @@ export class InboxIndex {
     this.#files = indexFiles(indexFolder, name);
   }
 
-  /** The inbox, oldest first (G.1), checked against the folder. */
-  entries(): InboxEntry[] {
+  /** The inbox, oldest first (G.1), checked against the folder; the same array while unchanged. */
+  entries(): readonly InboxEntry[] {
     const stamp = folderStamp(this.#inbox);
     const checked = this.#checked;
     if (
