@@ -7,6 +7,7 @@ import { isServerError } from './errors.js';
 import { announce, createLogger } from './log.js';
 import { defaultServerOptions, MailServer, type MailServerOptions } from './server.js';
 import { parseStoreSpec, type StoreSpec } from './store/open-store.js';
+import { SESSION_IMAGES, type SessionImageKind } from './session-image.js';
 
 const seconds = (ms: number): number => ms / 1000;
 const MIB = 1024 * 1024;
@@ -17,6 +18,10 @@ function storeArgument(value: string): StoreSpec {
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
   }
+}
+
+function poolOption(flags: string, description: string, fallback: number, min: number): Option {
+  return new Option(flags, description).default(fallback).argParser(integerArgument(min));
 }
 
 function serverCommand(name: string, kind: ChannelKind): Command {
@@ -50,6 +55,46 @@ function serverCommand(name: string, kind: ChannelKind): Command {
       new Option('--spare <n>', 'idle session processes kept started ahead')
         .default(d.spare)
         .argParser(integerArgument(0)),
+    )
+    .addOption(
+      poolOption(
+        '--max-spare <n>',
+        'idle session processes beyond this many are retired at once',
+        d.maxSpare,
+        0,
+      ),
+    )
+    .addOption(
+      poolOption(
+        '--max-idle <secs>',
+        'an idle session process beyond --spare is retired after this long',
+        seconds(d.maxIdleMs),
+        1,
+      ),
+    )
+    .addOption(
+      poolOption(
+        '--max-starting <n>',
+        'session processes started at once while spares are short: 1, then twice as many each time one is ready, up to this',
+        d.maxStarting,
+        1,
+      ),
+    )
+    .addOption(
+      poolOption(
+        '--clients-per-process <n>',
+        'clients one session process serves at once; above 1 is the high-performance mode (docs/SECURITY.md): a crash ends all its sessions, their keys share one address space',
+        d.clientsPerProcess,
+        1,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--session-image <kind>',
+        'how session processes start: bundle (one file) or modules (the compiled modules)',
+      )
+        .default(d.sessionImage)
+        .choices(SESSION_IMAGES),
     )
     .addOption(
       new Option(
@@ -121,6 +166,11 @@ interface ParsedOptions {
   maxSessions: number;
   maxUse: number;
   spare: number;
+  maxSpare: number;
+  maxIdle: number;
+  maxStarting: number;
+  clientsPerProcess: number;
+  sessionImage: SessionImageKind;
   maxQueue: number;
   idleTimeout: number;
   loginTimeout: number;
@@ -147,6 +197,11 @@ export function parseServerArgs(
     maxSessions: values.maxSessions,
     maxUse: values.maxUse,
     spare: values.spare,
+    maxSpare: values.maxSpare,
+    maxIdleMs: values.maxIdle * 1000,
+    maxStarting: values.maxStarting,
+    clientsPerProcess: values.clientsPerProcess,
+    sessionImage: values.sessionImage,
     maxQueue: values.maxQueue,
     idleTimeoutMs: values.idleTimeout * 1000,
     loginTimeoutMs: values.loginTimeout * 1000,

@@ -4,8 +4,6 @@ import type { Logger } from '../log.js';
 import type { MailStore } from './mail-store.js';
 import { MaildirStore } from './maildir-store.js';
 import { MemoryStore } from './memory-store.js';
-import { migrate } from './postgres-migrations.js';
-import { defaultPostgresStoreOptions, PostgresStore } from './postgres-store.js';
 
 export type PostgresUrl = `postgres://${string}` | `postgresql://${string}`;
 
@@ -27,17 +25,28 @@ export function parseStoreSpec(text: string): StoreSpec {
 /** Readies the store before any session runs: PostgreSQL's schema is brought up to date. */
 export async function prepareMailStore(spec: StoreSpec, log?: Logger): Promise<void> {
   if (!isPostgresUrl(spec)) return;
+  const { migrate } = await import('./postgres-migrations.js');
   const { applied, version } = await migrate(spec);
   if (applied.length > 0) log?.info({ applied, version }, 'mail store schema brought up to date');
 }
 
-export function openMailStore(spec: StoreSpec, home: ServerHome, log?: Logger): MailStore {
+/**
+ * Opens the store. The PostgreSQL store (and node-postgres) is loaded only when it is the one
+ * configured: a session process of a Maildir server starts without it.
+ */
+export async function openMailStore(
+  spec: StoreSpec,
+  home: ServerHome,
+  log?: Logger,
+): Promise<MailStore> {
   const users = home.users.keys();
-  if (isPostgresUrl(spec))
+  if (isPostgresUrl(spec)) {
+    const { defaultPostgresStoreOptions, PostgresStore } = await import('./postgres-store.js');
     return new PostgresStore(spec, users, {
       ...defaultPostgresStoreOptions,
       ...(log ? { log } : {}),
     });
+  }
   return spec === 'memory' ? new MemoryStore(users) : new MaildirStore(home.dir, users);
 }
 

@@ -75,7 +75,7 @@ export async function benchProtocol(
     await sender.terminate();
 
     // An inbox of 1,000 emails, stored as the server stores them.
-    const inbox = openMailStore(store, loadServerHome(join(dir, 'server')));
+    const inbox = await openMailStore(store, loadServerHome(join(dir, 'server')));
     for (let i = 0; i < 1000; i++) {
       const content = `body ${i}\n`.repeat(20);
       await inbox.deliver(
