@@ -24,10 +24,12 @@ const USAGE = `Usage: npm run gateway -- --keys DIR [options]
   --keys DIR             the users' keys: <user>_private.pem and server_public.pem in DIR,
                          or one sub-folder per user (DIR/<user>/), as the key generator writes
   --listen HOST:PORT     where the browser connects (default 127.0.0.1:8080; port 0 picks one)
-  --server HOST[:PORT]   the mail server used when a sign-in names none (default 127.0.0.1:13000)
+  --server HOST[:PORT]   the mail server used when a sign-in names none (default 127.0.0.1:13000);
+                         several hosts of one site, HOST[:PORT],HOST[:PORT], are tried in turn
+                         until one answers
   --enhanced-server HOST[:PORT]
-                         the enhanced mail server used when an enhanced sign-in names none
-                         (default: the --server host, port 13001)
+                         the enhanced mail server (or servers) used when an enhanced sign-in
+                         names none (default: the --server hosts, port 13001)
   --poll SECS            check the inbox for new mail this often; 0 never (default ${defaultGatewayOptions.pollSeconds})
   --idle-timeout SECS    sign out a browser session idle this long (default ${defaultGatewayOptions.idleTimeoutSeconds})
   --web-root DIR         the built UI (default web/dist)
@@ -62,6 +64,16 @@ function address(name: string, value: string, defaultPort: number): ServerAddres
     if (error instanceof GatewayError) throw new UsageError(`--${name}: ${error.message}`);
     throw error;
   }
+}
+
+/** One address, or several separated by commas. */
+function addresses(name: string, value: string, defaultPort: number): ServerAddress[] {
+  const items = value
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
+  if (items.length === 0) throw new UsageError(`--${name} names no server`);
+  return items.map((item) => address(name, item, defaultPort));
 }
 
 interface Cli {
@@ -102,15 +114,15 @@ function parseCli(argv: string[]): Cli | undefined {
   const anyPort = listenText.endsWith(':0');
   const listen = address('listen', anyPort ? listenText.slice(0, -2) : listenText, 8080);
   if (anyPort) listen.port = 0;
-  const defaultServer =
-    values.server === undefined
-      ? defaultGatewayOptions.defaultServer
-      : address('server', values.server, 13000);
-  const defaultEnhancedServer = address(
-    'enhanced-server',
-    values['enhanced-server'] ?? defaultServer.host,
-    DEFAULT_ENHANCED_PORT,
-  );
+  const [defaultServer = defaultGatewayOptions.defaultServer, ...fallbackServers] =
+    values.server === undefined ? [] : addresses('server', values.server, 13000);
+  const [defaultEnhancedServer, ...fallbackEnhancedServers] =
+    values['enhanced-server'] === undefined
+      ? [defaultServer, ...fallbackServers].map(({ host }) => ({
+          host,
+          port: DEFAULT_ENHANCED_PORT,
+        }))
+      : addresses('enhanced-server', values['enhanced-server'], DEFAULT_ENHANCED_PORT);
   return {
     listen,
     logLevel: values['log-level'] ?? 'warn',
@@ -118,6 +130,8 @@ function parseCli(argv: string[]): Cli | undefined {
       keysDir,
       defaultServer,
       defaultEnhancedServer,
+      fallbackServers,
+      fallbackEnhancedServers,
       webRoot: values['web-root'] === undefined ? DEFAULT_WEB_ROOT : resolve(values['web-root']),
       pollSeconds: integer('poll', values.poll, defaultGatewayOptions.pollSeconds, 0),
       idleTimeoutSeconds: integer(

@@ -1,14 +1,28 @@
 /** The command line of the mail server, for every channel kind. */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { channels, type ChannelKind } from '../protocol/channels.js';
 import { keyFingerprint } from '../protocol/enhanced/fingerprint.js';
 import { integerArgument, LOG_LEVELS, parseCommandLine } from '../protocol/program.js';
 import { isServerError } from './errors.js';
 import { announce, createLogger } from './log.js';
 import { defaultServerOptions, MailServer, type MailServerOptions } from './server.js';
+import { parseStoreSpec, type StoreSpec } from './store/open-store.js';
+import { SESSION_IMAGES, type SessionImageKind } from './session-image.js';
 
 const seconds = (ms: number): number => ms / 1000;
 const MIB = 1024 * 1024;
+
+function storeArgument(value: string): StoreSpec {
+  try {
+    return parseStoreSpec(value);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+function poolOption(flags: string, description: string, fallback: number, min: number): Option {
+  return new Option(flags, description).default(fallback).argParser(integerArgument(min));
+}
 
 function serverCommand(name: string, kind: ChannelKind): Command {
   const d = defaultServerOptions;
@@ -41,6 +55,46 @@ function serverCommand(name: string, kind: ChannelKind): Command {
       new Option('--spare <n>', 'idle session processes kept started ahead')
         .default(d.spare)
         .argParser(integerArgument(0)),
+    )
+    .addOption(
+      poolOption(
+        '--max-spare <n>',
+        'idle session processes beyond this many are retired at once',
+        d.maxSpare,
+        0,
+      ),
+    )
+    .addOption(
+      poolOption(
+        '--max-idle <secs>',
+        'an idle session process beyond --spare is retired after this long',
+        seconds(d.maxIdleMs),
+        1,
+      ),
+    )
+    .addOption(
+      poolOption(
+        '--max-starting <n>',
+        'session processes started at once while spares are short: 1, then twice as many each time one is ready, up to this',
+        d.maxStarting,
+        1,
+      ),
+    )
+    .addOption(
+      poolOption(
+        '--clients-per-process <n>',
+        'clients one session process serves at once; above 1 is the high-performance mode (docs/SECURITY.md): a crash ends all its sessions, their keys share one address space',
+        d.clientsPerProcess,
+        1,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--session-image <kind>',
+        'how session processes start: bundle (one file) or modules (the compiled modules)',
+      )
+        .default(d.sessionImage)
+        .choices(SESSION_IMAGES),
     )
     .addOption(
       new Option(
@@ -91,6 +145,14 @@ function serverCommand(name: string, kind: ChannelKind): Command {
         .argParser(integerArgument(1)),
     )
     .addOption(
+      new Option(
+        '--store <store>',
+        'where mail and the login throttle are kept: "maildir" (inbox folders in the home) or a PostgreSQL URL, postgres://user@host:port/database, that several hosts may share',
+      )
+        .default(d.store)
+        .argParser(storeArgument),
+    )
+    .addOption(
       new Option('--log-level <level>', 'diagnostics on stderr (JSON lines)')
         .default(d.logLevel)
         .choices(LOG_LEVELS),
@@ -104,12 +166,18 @@ interface ParsedOptions {
   maxSessions: number;
   maxUse: number;
   spare: number;
+  maxSpare: number;
+  maxIdle: number;
+  maxStarting: number;
+  clientsPerProcess: number;
+  sessionImage: SessionImageKind;
   maxQueue: number;
   idleTimeout: number;
   loginTimeout: number;
   maxPendingPerAddress: number;
   maxLoginsPerAddress: number;
   inboxQuotaMb: number;
+  store: StoreSpec;
   logLevel: string;
 }
 
@@ -129,12 +197,18 @@ export function parseServerArgs(
     maxSessions: values.maxSessions,
     maxUse: values.maxUse,
     spare: values.spare,
+    maxSpare: values.maxSpare,
+    maxIdleMs: values.maxIdle * 1000,
+    maxStarting: values.maxStarting,
+    clientsPerProcess: values.clientsPerProcess,
+    sessionImage: values.sessionImage,
     maxQueue: values.maxQueue,
     idleTimeoutMs: values.idleTimeout * 1000,
     loginTimeoutMs: values.loginTimeout * 1000,
     maxPendingPerAddress: values.maxPendingPerAddress,
     maxLoginsPerAddress: values.maxLoginsPerAddress,
     inboxQuotaBytes: values.inboxQuotaMb * MIB,
+    store: values.store,
     logLevel: values.logLevel,
   };
 }

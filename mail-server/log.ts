@@ -1,11 +1,20 @@
-import { printable } from '../protocol/text.js';
+export { createLogger } from '../protocol/program.js';
+export { announce } from './announce.js';
 
-export { createLogger, type Logger } from '../protocol/program.js';
+/** A log call: fields and a message, or a message alone (as pino takes them). */
+export interface LogFn {
+  (fields: object, message?: string): void;
+  (message: string): void;
+}
 
 /**
- * One of the specification's server lines (E.2, F.3, I.1) on stdout. Its parts come from
- * clients (usernames, recipients), so no control or bidi character reaches the console.
+ * What the mail server logs through: pino's logger (createLogger) in the parent, or the
+ * session process's own light one (session-log.ts), which writes the same JSON lines.
  */
-export function announce(line: string): void {
-  process.stdout.write(`${printable(line)}\n`);
+export interface Logger {
+  fatal: LogFn;
+  error: LogFn;
+  warn: LogFn;
+  info: LogFn;
+  debug: LogFn;
 }

@@ -1,6 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import type { ChannelKind } from '../protocol/channel-kinds.js';
 import { MAX_FRAME_BYTES } from '../protocol/framing.js';
 import { serverLines } from '../protocol/texts.js';
@@ -10,11 +9,16 @@ import { loadServerHome, type ServerHome } from './home.js';
 import { announce, type Logger } from './log.js';
 import { WorkerPool } from './pool.js';
 import { screenConnection } from './screen.js';
+import { findSessionImage, type SessionImageKind } from './session-image.js';
 import type { MailStore } from './store/mail-store.js';
-import { openMailStore, type StoreSpec } from './store/open-store.js';
-import { localThrottle } from './throttle.js';
+import {
+  openMailStore,
+  prepareMailStore,
+  storeSpecForChildren,
+  type StoreSpec,
+} from './store/open-store.js';
 import { PendingLogins } from './pending-logins.js';
-import { PersistentThrottle, throttleFileName } from './throttle-file.js';
+import { openThrottleStorage, type ThrottleStorage } from './throttle-storage.js';
 
 /**
  * Connections that may wait in the parent for their login at once. Each costs a socket and
@@ -36,7 +40,18 @@ export interface MailServerOptions {
   store: StoreSpec;
   maxSessions: number;
   maxUse: number;
+  /** Sessions one session process serves at once (1: every client in its own process). */
+  clientsPerProcess: number;
+  /** Free session slots kept started ahead. */
   spare: number;
+  /** Idle session processes beyond this many are retired at once. */
+  maxSpare: number;
+  /** Idle session processes beyond the spares are retired after this long. */
+  maxIdleMs: number;
+  /** Session processes started at once, at most, while spares are short. */
+  maxStarting: number;
+  /** How session processes are started (session-image.ts). */
+  sessionImage: SessionImageKind;
   maxQueue: number;
   idleTimeoutMs: number;
   /** How long a new connection may take to complete its login before it is closed. */
@@ -56,9 +71,14 @@ export const defaultServerOptions = {
   channel: 'classic',
   sessions: 'fork',
   store: 'maildir',
-  maxSessions: 100,
+  maxSessions: 250,
   maxUse: 100,
+  clientsPerProcess: 1,
   spare: 4,
+  maxSpare: 32,
+  maxIdleMs: 60_000,
+  maxStarting: 4,
+  sessionImage: 'bundle',
   maxQueue: 1000,
   idleTimeoutMs: 300_000,
   loginTimeoutMs: 60_000,
@@ -87,7 +107,7 @@ export class MailServer {
   readonly #log: Logger;
   readonly #home: ServerHome;
   readonly #server: Server;
-  readonly #throttle: PersistentThrottle;
+  readonly #throttle: ThrottleStorage;
   readonly #pendingLogins: PendingLogins;
   #store: MailStore | undefined;
   #pool: WorkerPool | undefined;
@@ -99,7 +119,7 @@ export class MailServer {
     this.#options = options;
     this.#log = log;
     this.#home = loadServerHome(options.home);
-    this.#throttle = new PersistentThrottle(options.home, throttleFileName(options.channel), log);
+    this.#throttle = openThrottleStorage(options.store, options.home, options.channel, log);
     this.#pendingLogins = new PendingLogins({
       maxPerAddress: options.maxPendingPerAddress,
       maxInProcessPerAddress: options.maxLoginsPerAddress,
@@ -115,7 +135,8 @@ export class MailServer {
   }
 
   async start(): Promise<AddressInfo> {
-    const store = openMailStore(this.#options.store, this.#home);
+    await prepareMailStore(this.#options.store, this.#log);
+    const store = await openMailStore(this.#options.store, this.#home, this.#log);
     this.#store = store;
     // Unfinished deliveries can only be left by a process that died while storing.
     const removed = await store.recover();
@@ -132,7 +153,7 @@ export class MailServer {
       channel: this.#options.channel,
       home: this.#home,
       store,
-      throttle: localThrottle(this.#throttle.book),
+      throttle: this.#throttle.throttle,
       log: this.#log,
       announce,
       idleTimeoutMs: this.#options.idleTimeoutMs,
@@ -153,12 +174,19 @@ export class MailServer {
 
   async #forkRunner(store: MailStore): Promise<SessionRunner> {
     const options = this.#options;
+    const image = findSessionImage(options.sessionImage);
+    if (image.kind !== options.sessionImage)
+      this.#log.warn(
+        { wanted: options.sessionImage, found: image.kind, file: image.file },
+        'session processes start from another image: the build did not make the one wanted',
+      );
     const pool = new WorkerPool(
       {
-        workerScript: fileURLToPath(new URL('./worker.js', import.meta.url)),
+        image,
         config: {
           home: options.home,
           channel: options.channel,
+          store: storeSpecForChildren(options.store),
           idleTimeoutMs: options.idleTimeoutMs,
           maxFrameBytes: MAX_FRAME_BYTES,
           maxInboxBytes: options.inboxQuotaBytes,
@@ -166,9 +194,13 @@ export class MailServer {
         },
         maxSessions: options.maxSessions,
         maxUse: options.maxUse,
+        clientsPerProcess: options.clientsPerProcess,
         spare: Math.min(options.spare, options.maxSessions),
+        maxSpare: options.maxSpare,
+        maxIdleMs: options.maxIdleMs,
+        maxStarting: options.maxStarting,
         maxQueue: options.maxQueue,
-        throttle: localThrottle(this.#throttle.book),
+        throttle: this.#throttle.throttle,
         pendingLogins: this.#pendingLogins,
       },
       this.#log,
@@ -254,7 +286,7 @@ export class MailServer {
     // to children to be reported closed, which a killed child never does.
     this.#server.close();
     await this.#pool?.close();
-    this.#throttle.close();
+    await this.#throttle.close();
     await this.#store?.close();
   }
 }

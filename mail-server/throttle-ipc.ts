@@ -6,8 +6,11 @@ import type { ChildProcess } from 'node:child_process';
 import type { Admission, LoginThrottle } from './throttle.js';
 import type { ThrottleAnswer, ThrottleRequest, ToWorker } from './worker-protocol.js';
 
-/** With no answer in time, an attempt is refused: a throttle fails closed. */
-const ANSWER_TIMEOUT_MS = 5000;
+/**
+ * With no answer in time, an attempt is refused: a throttle fails closed. Long enough for a
+ * throttle kept in a database to wait out its restart (throttle-postgres.ts waits 30 s).
+ */
+const ANSWER_TIMEOUT_MS = 35_000;
 
 /** The parent's side, one per child process. */
 export class ThrottleDesk {

@@ -18,7 +18,8 @@
  *
  * The state is the parent process's (children serve one client each and would forget);
  * children ask over IPC (throttle-ipc.ts). It is written to the server's home, so a restart
- * does not lift a lock.
+ * does not lift a lock; with the PostgreSQL store it is kept in the database instead, so
+ * that every host counts the same guesses (throttle-postgres.ts).
  */
 
 export interface BackoffPolicy {
@@ -45,7 +46,7 @@ export const throttlePolicies = {
 } as const satisfies Record<string, BackoffPolicy>;
 
 /** How long an address the user logged in from counts as that user's known device. */
-const KNOWN_DEVICE_MS = 30 * 24 * HOUR;
+export const KNOWN_DEVICE_MS = 30 * 24 * HOUR;
 /** Entries kept before old ones are pruned, so a flood of made-up names cannot exhaust memory. */
 const MAX_ENTRIES = 10_000;
 
@@ -73,7 +74,7 @@ export interface Admission {
   settle(outcome: AttemptOutcome): void;
 }
 
-const keyOf = (kind: KeyKind, user: string, address: string): string =>
+export const keyOf = (kind: KeyKind, user: string, address: string): string =>
   kind === 'userAtAddress'
     ? `ua:${user}@${address}`
     : kind === 'user'
@@ -84,6 +85,56 @@ const lockFor = (policy: BackoffPolicy, failures: number): number => {
   const over = failures - policy.freeFailures;
   return over > 0 ? Math.min(policy.maxLockMs, policy.baseLockMs * 2 ** Math.min(over - 1, 30)) : 0;
 };
+
+/*
+ * The rules, apart from where the state is kept: the book below keeps it in this process,
+ * throttle-postgres.ts in the database that several hosts share.
+ */
+
+/** The keys an attempt counts under: from a known device, not the user's own key. */
+export function attemptKeys(
+  user: string,
+  address: string,
+  knownDevice: boolean,
+): { kind: KeyKind; key: string }[] {
+  const kinds: KeyKind[] = knownDevice
+    ? ['userAtAddress', 'address']
+    : ['userAtAddress', 'user', 'address'];
+  return kinds.map((kind) => ({ kind, key: keyOf(kind, user, address) }));
+}
+
+/** Whether an entry still counts: a key with no failure for a while starts afresh. */
+export const entryIsLive = (kind: KeyKind, entry: ThrottleEntry, now: number): boolean =>
+  now - entry.lastFailure <= throttlePolicies[kind].forgetAfterMs;
+
+/** Whether a key with this (live) entry and these attempts in flight admits one more now. */
+export function keyAdmits(
+  kind: KeyKind,
+  entry: ThrottleEntry | undefined,
+  inFlight: number,
+  now: number,
+): boolean {
+  if (!entry) return true;
+  if (now < entry.lockedUntil) return false;
+  const { freeFailures } = throttlePolicies[kind];
+  // Past the free failures, one attempt at a time; before, no more at once than are left.
+  return entry.failures >= freeFailures ? inFlight === 0 : entry.failures + inFlight < freeFailures;
+}
+
+/** A key's (live) entry after one more failure now. */
+export function withFailure(
+  kind: KeyKind,
+  entry: ThrottleEntry | undefined,
+  now: number,
+): ThrottleEntry {
+  const failures = (entry?.failures ?? 0) + 1;
+  const lock = lockFor(throttlePolicies[kind], failures);
+  return {
+    failures,
+    lastFailure: now,
+    lockedUntil: lock > 0 ? now + lock : (entry?.lockedUntil ?? 0),
+  };
+}
 
 /** The throttle's state and rules; pure but for the clock, so tests can drive time. */
 export class ThrottleBook {
@@ -121,10 +172,7 @@ export class ThrottleBook {
   /** Asks to check one attempt; an admitted attempt holds a place until it is settled. */
   admit(user: string, address: string): Admission {
     const now = this.#now();
-    const kinds: KeyKind[] = this.#isKnownDevice(user, address, now)
-      ? ['userAtAddress', 'address']
-      : ['userAtAddress', 'user', 'address'];
-    const keys = kinds.map((kind) => ({ kind, key: keyOf(kind, user, address) }));
+    const keys = attemptKeys(user, address, this.#isKnownDevice(user, address, now));
     const refusing = keys.find(({ kind, key }) => !this.#admits(kind, key, now));
     if (refusing) return { allowed: false, refusedBy: refusing.kind, settle: () => undefined };
     for (const { key } of keys) this.#inFlight.set(key, (this.#inFlight.get(key) ?? 0) + 1);
@@ -163,8 +211,7 @@ export class ThrottleBook {
   }
 
   #live(key: string, entry: ThrottleEntry, now: number): boolean {
-    const policy = throttlePolicies[this.#kindOf(key)];
-    return now - entry.lastFailure <= policy.forgetAfterMs;
+    return entryIsLive(this.#kindOf(key), entry, now);
   }
 
   #kindOf(key: string): KeyKind {
@@ -177,14 +224,7 @@ export class ThrottleBook {
       this.#entries.delete(key);
       entry = undefined;
     }
-    if (!entry) return true;
-    if (now < entry.lockedUntil) return false;
-    const inFlight = this.#inFlight.get(key) ?? 0;
-    const { freeFailures } = throttlePolicies[kind];
-    // Past the free failures, one attempt at a time; before, no more at once than are left.
-    return entry.failures >= freeFailures
-      ? inFlight === 0
-      : entry.failures + inFlight < freeFailures;
+    return keyAdmits(kind, entry, this.#inFlight.get(key) ?? 0, now);
   }
 
   #release(key: string): void {
@@ -194,14 +234,7 @@ export class ThrottleBook {
   }
 
   #fail(kind: KeyKind, key: string): void {
-    const now = this.#now();
-    const policy = throttlePolicies[kind];
-    const entry = this.#entries.get(key) ?? { failures: 0, lockedUntil: 0, lastFailure: now };
-    entry.failures++;
-    entry.lastFailure = now;
-    const lock = lockFor(policy, entry.failures);
-    if (lock > 0) entry.lockedUntil = now + lock;
-    this.#entries.set(key, entry);
+    this.#entries.set(key, withFailure(kind, this.#entries.get(key), this.#now()));
     this.#changed = true;
     this.#prune();
   }

@@ -1,11 +1,13 @@
 /** Messages between the mail server's parent process and its session children, and their guards. */
 import { isChannelKind, type ChannelKind } from '../protocol/channel-kinds.js';
+import { isPostgresUrl, type StoreSpec } from './store/open-store.js';
 import type { AttemptOutcome, KeyKind } from './throttle.js';
 
 /** What a session child needs to know, passed as its one argument (JSON). */
 export interface WorkerConfig {
   home: string;
   channel: ChannelKind;
+  store: StoreSpec;
   idleTimeoutMs: number;
   maxFrameBytes: number;
   maxInboxBytes: number;
@@ -14,13 +16,26 @@ export interface WorkerConfig {
 
 /**
  * Parent to child: serve the socket sent with this message, first replaying the bytes the
- * parent read from it while screening (base64); or retire.
+ * parent read from it while screening (base64). `connection` names it in the child's answers,
+ * since a child may serve several at once.
  */
-export type ToWorker =
-  { type: 'session'; preread: string; loginDeadlineMs: number } | { type: 'exit' } | ThrottleAnswer;
-/** Child to parent: ready for a session; its client logged in; finished one; or a throttle question. */
+export interface SessionRequest {
+  type: 'session';
+  connection: number;
+  preread: string;
+  loginDeadlineMs: number;
+}
+/** Parent to child: a session to serve; retire; or a throttle answer. */
+export type ToWorker = SessionRequest | { type: 'exit' } | ThrottleAnswer;
+/**
+ * Child to parent: ready for sessions; a connection's client logged in; a connection is over;
+ * or a throttle question.
+ */
 export type FromWorker =
-  { type: 'ready' } | { type: 'logged-in' } | { type: 'done' } | ThrottleRequest;
+  | { type: 'ready' }
+  | { type: 'logged-in'; connection: number }
+  | { type: 'done'; connection: number }
+  | ThrottleRequest;
 
 /**
  * The login throttle (throttle.ts) is the parent's, shared by all children: a child asks to
@@ -62,19 +77,20 @@ export function isThrottleRequest(message: unknown): message is ThrottleRequest 
 }
 
 export function isFromWorker(message: unknown): message is FromWorker {
-  return (
-    isObject(message) &&
-    (message.type === 'ready' ||
-      message.type === 'logged-in' ||
-      message.type === 'done' ||
-      isThrottleRequest(message))
-  );
+  if (!isObject(message)) return false;
+  if (message.type === 'logged-in' || message.type === 'done')
+    return typeof message.connection === 'number';
+  return message.type === 'ready' || isThrottleRequest(message);
 }
 
 export function isToWorker(message: unknown): message is ToWorker {
   if (!isObject(message)) return false;
   if (message.type === 'session')
-    return typeof message.preread === 'string' && typeof message.loginDeadlineMs === 'number';
+    return (
+      typeof message.connection === 'number' &&
+      typeof message.preread === 'string' &&
+      typeof message.loginDeadlineMs === 'number'
+    );
   if (message.type === 'login-admission')
     return typeof message.id === 'number' && typeof message.allowed === 'boolean';
   return message.type === 'exit';
@@ -82,10 +98,11 @@ export function isToWorker(message: unknown): message is ToWorker {
 
 export function isWorkerConfig(value: unknown): value is WorkerConfig {
   if (!isObject(value)) return false;
-  const { home, channel, idleTimeoutMs, maxFrameBytes, maxInboxBytes, logLevel } = value;
+  const { home, channel, store, idleTimeoutMs, maxFrameBytes, maxInboxBytes, logLevel } = value;
   return (
     typeof home === 'string' &&
     isChannelKind(channel) &&
+    (store === 'maildir' || (typeof store === 'string' && isPostgresUrl(store))) &&
     [idleTimeoutMs, maxFrameBytes, maxInboxBytes].every((n) => typeof n === 'number') &&
     typeof logLevel === 'string'
   );

@@ -1,27 +1,58 @@
 #!/usr/bin/env node
-/** `npm run bench`: real servers on loopback, figures printed as JSON. */
+/**
+ * `npm run bench [-- --only PART,... --postgres [URL]]`: real servers on loopback, figures
+ * printed as JSON; with --postgres, the PostgreSQL store's too (on a throwaway cluster when no
+ * URL is given).
+ */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeKeySetup } from './key-setup.js';
 import { benchProtocol } from './bench/protocol.js';
 import { benchGateway } from './bench/gateway.js';
+import { benchPostgres } from './bench/postgres.js';
+import { benchInbox } from './bench/inbox.js';
+import { benchSessionProcess } from './bench/session-process.js';
+import { openPostgresTarget, postgresOption } from './lib/postgres-target.js';
+import { Command, Option } from 'commander';
+import { parseCommandLine } from '../protocol/program.js';
 
+const PARTS = ['protocol', 'inbox', 'session-process', 'gateway'] as const;
+type Part = (typeof PARTS)[number];
+const isPart = (name: string): name is Part => (PARTS as readonly string[]).includes(name);
+
+const values = parseCommandLine(
+  new Command('npm run bench --')
+    .description('Runs real servers and clients on loopback and prints the figures as JSON.')
+    .addOption(new Option('--only <parts>', `the parts to run, of: ${PARTS.join(', ')}`))
+    .addOption(postgresOption()),
+  process.argv.slice(2),
+).opts<{ only?: string; postgres?: string | true }>();
+const wanted = values.only?.split(',') ?? [...PARTS];
+const unknown = wanted.filter((name) => !isPart(name));
+if (unknown.length > 0) {
+  process.stderr.write(`bench: unknown part ${unknown.join(', ')} (parts: ${PARTS.join(', ')})\n`);
+  process.exit(2);
+}
+const runs = (part: Part): boolean => wanted.includes(part);
+const postgres = await openPostgresTarget(values.postgres);
+
+const USERS = ['client1', 'client2', 'client3', 'client4', 'client5'];
 const dir = mkdtempSync(join(tmpdir(), 'sealed-mail-bench-'));
+/** A fresh key setup for each part, so that none sees another's mail. */
+const freshSetup = async (): Promise<string> => {
+  rmSync(dir, { recursive: true, force: true });
+  await writeKeySetup({ out: dir, users: USERS });
+  return dir;
+};
 try {
-  await writeKeySetup({ out: dir, users: ['client1', 'client2', 'client3', 'client4', 'client5'] });
   const figures: Record<string, unknown> = {
-    machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
+    machine: { cpus: cpus().length, node: process.version },
   };
-  figures.classic = await benchProtocol(dir, 'classic');
-  {
-    rmSync(dir, { recursive: true, force: true });
-    await writeKeySetup({
-      out: dir,
-      users: ['client1', 'client2', 'client3', 'client4', 'client5'],
-    });
-    const enhanced = await benchProtocol(dir, 'enhanced');
-    const classic = figures.classic as typeof enhanced;
+  if (runs('protocol')) {
+    const classic = await benchProtocol(await freshSetup(), 'classic');
+    const enhanced = await benchProtocol(await freshSetup(), 'enhanced');
+    figures.classic = classic;
     figures.enhanced = {
       ...enhanced,
       login_ratio_to_classic:
@@ -30,8 +61,27 @@ try {
         Math.round((enhanced.send_1M_chars_p50_ms / classic.send_1M_chars_p50_ms) * 100) / 100,
     };
   }
-  figures.gateway = await benchGateway();
+  if (runs('inbox')) figures.inbox = await benchInbox(await freshSetup());
+  if (runs('session-process'))
+    figures.session_process = await benchSessionProcess(await freshSetup());
+  if (runs('gateway')) figures.gateway = await benchGateway();
+  if (postgres && runs('protocol')) {
+    const onPostgres = await benchPostgres(await freshSetup(), postgres.url);
+    const maildir = figures.classic as typeof onPostgres;
+    const ratio = (a: number, b: number): number => Math.round((a / b) * 100) / 100;
+    figures.postgres = {
+      database: postgres.description,
+      ...onPostgres,
+      send_ratio_to_maildir: ratio(onPostgres.send_1M_chars_p50_ms, maildir.send_1M_chars_p50_ms),
+      list_ratio_to_maildir: ratio(
+        onPostgres.list_1000_emails_p50_ms,
+        maildir.list_1000_emails_p50_ms,
+      ),
+      read_ratio_to_maildir: ratio(onPostgres.read_1M_chars_p50_ms, maildir.read_1M_chars_p50_ms),
+    };
+  }
   process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
+  await postgres?.release();
 }

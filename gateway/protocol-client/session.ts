@@ -3,8 +3,13 @@ import { FramedSocket } from '../../protocol/framing.js';
 import type { ClientKeys, LoginCredentials } from '../../protocol/login.js';
 import { connectTcp } from './connect.js';
 import { MailClient } from './mail-client.js';
+import { parseServerList, tryInTurn, type ServerChoice } from './server-list.js';
 
 export interface OpenSessionOptions {
+  /**
+   * The server's host; or several servers of one site, `HOST[:PORT],HOST[:PORT]`, tried in
+   * turn until one answers (server-list.ts). A server without a port is on `port`.
+   */
   host: string;
   port: number;
   credentials: LoginCredentials;
@@ -15,15 +20,26 @@ export interface OpenSessionOptions {
   replyTimeoutMs?: number;
   /** On the enhanced channel: the highest session version to offer (default: the latest). */
   version?: number;
+  /** Told which server the session uses, when several were named. */
+  onServer?: (choice: ServerChoice) => void;
 }
 
 /** Connects, logs in over the chosen channel kind and waits for the menu. */
 export async function openSession(options: OpenSessionOptions): Promise<MailClient> {
-  const socket = await connectTcp({
-    host: options.host,
-    port: options.port,
-    connectTimeoutMs: options.connectTimeoutMs,
-  });
+  const servers = parseServerList(options.host, options.port);
+  const { result, choice } = await tryInTurn(servers, (server) =>
+    openSessionAt(server.host, server.port, options),
+  );
+  if (servers.length > 1) options.onServer?.(choice);
+  return result;
+}
+
+async function openSessionAt(
+  host: string,
+  port: number,
+  options: OpenSessionOptions,
+): Promise<MailClient> {
+  const socket = await connectTcp({ host, port, connectTimeoutMs: options.connectTimeoutMs });
   const framed = new FramedSocket(socket, { idleTimeoutMs: options.replyTimeoutMs ?? 0 });
   try {
     const login = channels[options.channel ?? 'classic'].clientLogin;

@@ -21,7 +21,10 @@ const command = new Command('npm run client --')
       `the mail server's port (default ${channels.classic.defaultPort}; ${channels.enhanced.defaultPort} with --enhanced)`,
     ).argParser(integerArgument(1, 65535)),
   )
-  .option('--server <host>', 'the mail server; asked for when not given')
+  .option(
+    '--server <host>',
+    'the mail server; asked for when not given. Several hosts of one site, HOST[:PORT],HOST[:PORT], are tried in turn until one answers',
+  )
   .option(
     '--enhanced',
     'use the enhanced protocol: the server proves its identity, records are authenticated (AES-256-GCM); prints what it verified',

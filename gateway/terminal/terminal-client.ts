@@ -24,6 +24,7 @@ import { Keyring } from '../protocol-client/keyring.js';
 import { keyringFolder, loadClientKeys } from '../protocol-client/keys.js';
 import type { Draft, MailClient, ReadResult } from '../protocol-client/mail-client.js';
 import { SealedMail } from '../protocol-client/sealed-mail.js';
+import { describeChoice } from '../protocol-client/server-list.js';
 import { openSession } from '../protocol-client/session.js';
 import type { LineInput } from './line-input.js';
 import { sendSealed, showKeys, showSealedEmail } from './sealed.js';
@@ -259,6 +260,9 @@ export async function runTerminalClient(options: TerminalOptions): Promise<numbe
       keys,
       channel: options.channel ?? 'classic',
       replyTimeoutMs: options.replyTimeoutMs,
+      onServer: (choice) => {
+        write(`${describeChoice(choice)}\n`);
+      },
     });
   } catch (error) {
     if (isProtocolError(error, 'LOGIN_REJECTED')) {

@@ -16,7 +16,7 @@ import { PageSecrets } from './page-secrets.js';
 import { pages, registerPageStylesheet, sendPage } from './pages.js';
 import { reachabilityProbe } from './probe.js';
 import { HostAllowList, newSecret } from './security.js';
-import { formatServerAddress } from './server-address.js';
+import { formatServerList } from '../protocol-client/server-list.js';
 import { registerSessionRoute } from './session-route.js';
 import { SessionChildren } from './session-process.js';
 import { SignInThrottle } from './sign-in-throttle.js';
@@ -83,8 +83,11 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       const protocols = availableProtocols();
       send({
         type: 'hello',
-        defaultServer: formatServerAddress(config.defaultServer),
-        enhancedServer: formatServerAddress(config.defaultEnhancedServer),
+        defaultServer: formatServerList([config.defaultServer, ...config.fallbackServers]),
+        enhancedServer: formatServerList([
+          config.defaultEnhancedServer,
+          ...config.fallbackEnhancedServers,
+        ]),
         protocols,
         defaultProtocol: reachable && protocols.includes('enhanced') ? 'enhanced' : 'classic',
         pollSeconds: config.pollSeconds,

@@ -17,6 +17,7 @@ import type { SessionRequest } from './child-protocol.js';
 import type { GatewayConfig } from './config.js';
 import { GatewayError } from './errors.js';
 import { parseRequest } from './request-parser.js';
+import { formatServerList } from '../protocol-client/server-list.js';
 import { parseServerAddress, type ServerAddress } from './server-address.js';
 import type { ChildExit, SessionChildren, SessionProcess } from './session-process.js';
 import type { SignInAttempt, SignInOutcome, SignInThrottle } from './sign-in-throttle.js';
@@ -140,8 +141,15 @@ export class BrowserSession {
     // Each protocol has its own port: no negotiation on one port, so no downgrade.
     const defaults =
       request.protocol === 'enhanced' ? config.defaultEnhancedServer : config.defaultServer;
-    const server: ServerAddress =
-      request.server.trim() === '' ? defaults : parseServerAddress(request.server, defaults.port);
+    const named = request.server.trim() !== '';
+    const server: ServerAddress = named
+      ? parseServerAddress(request.server, defaults.port)
+      : defaults;
+    const fallbacks = named
+      ? []
+      : request.protocol === 'enhanced'
+        ? config.fallbackEnhancedServers
+        : config.fallbackServers;
     if (children.count >= config.maxSessions) {
       throw new GatewayError(
         'RATE_LIMITED',
@@ -170,7 +178,7 @@ export class BrowserSession {
     this.#relay({
       type: 'signIn',
       id: request.id,
-      host: server.host,
+      host: fallbacks.length === 0 ? server.host : formatServerList([server, ...fallbacks]),
       port: server.port,
       username: request.username,
       password: request.password,

@@ -12,6 +12,7 @@ import { Keyring, type KeyringEntry } from '../protocol-client/keyring.js';
 import { keyringFolder, loadClientKeys } from '../protocol-client/keys.js';
 import type { MailClient, ReadResult } from '../protocol-client/mail-client.js';
 import { SealedMail, type OpenedEmail } from '../protocol-client/sealed-mail.js';
+import { describeServers, formatServer } from '../protocol-client/server-list.js';
 import { openSession } from '../protocol-client/session.js';
 import type {
   ChannelKind,
@@ -26,7 +27,6 @@ import { NewMailWatch } from './new-mail.js';
 import { GatewayError, sessionFailure, signInFailure } from './errors.js';
 import { UnsafeFolderError } from './private-files.js';
 import { SENT_ID_PATTERN, SentFolder } from './sent-folder.js';
-import { formatServerAddress } from './server-address.js';
 
 export interface ChildIo {
   /** Resolves once the message is handed to the IPC channel. */
@@ -231,7 +231,7 @@ export class ChildSession {
       return;
     }
     this.#signingIn = true;
-    const server = formatServerAddress({ host: message.host, port: message.port });
+    let server = describeServers(message.host, message.port);
     let keys: ClientKeys;
     try {
       keys = eagerKeys(loadClientKeys(message.keysDir, message.username));
@@ -243,6 +243,9 @@ export class ChildSession {
         channel: message.protocol,
         connectTimeoutMs: message.connectTimeoutMs,
         replyTimeoutMs: message.replyTimeoutMs,
+        onServer: (choice) => {
+          server = formatServer(choice.server);
+        },
       });
     } catch (error) {
       const failure = signInFailure(error, { username: message.username, server });

@@ -11,6 +11,10 @@ export interface GatewayOptions {
   defaultServer?: ServerAddress;
   /** Used when an enhanced sign-in names no server; also its port when a server names none. */
   defaultEnhancedServer?: ServerAddress;
+  /** Other hosts serving the same users as `defaultServer`, tried in turn when it does not answer. */
+  fallbackServers?: readonly ServerAddress[];
+  /** The same for `defaultEnhancedServer`. */
+  fallbackEnhancedServers?: readonly ServerAddress[];
   /** The built UI (index.html and its assets). */
   webRoot?: string;
   /** The background inbox check, in seconds; 0 turns it off. */
@@ -104,6 +108,8 @@ export function resolveConfig(options: GatewayOptions, token: string): GatewayCo
       host: (options.defaultServer ?? defaultGatewayOptions.defaultServer).host,
       port: DEFAULT_ENHANCED_PORT,
     },
+    fallbackServers: options.fallbackServers ?? [],
+    fallbackEnhancedServers: options.fallbackEnhancedServers ?? [],
     webRoot: options.webRoot ?? DEFAULT_WEB_ROOT,
     pollSeconds: options.pollSeconds ?? defaultGatewayOptions.pollSeconds,
     idleTimeoutSeconds: options.idleTimeoutSeconds ?? defaultGatewayOptions.idleTimeoutSeconds,

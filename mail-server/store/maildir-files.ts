@@ -17,14 +17,31 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { formatReceivedTime, receivedTimeSortKey } from '../../protocol/email.js';
+import { createHash, randomBytes } from 'node:crypto';
+import { formatReceivedTime } from '../../protocol/email.js';
 import type { InboxRow } from '../../protocol/inbox.js';
 
-/** An email file in an inbox, with what the listing needs from its header. */
+/** An email file in an inbox, with what the listing needs from its header, and its id. */
 export interface InboxEntry extends Omit<InboxRow, 'index'> {
   file: string;
+  id: string;
 }
+
+/**
+ * An email's id: a digest of its file name and its receive time. A name can be used again (a
+ * later email of the same sender and title, once the first is deleted), the pair cannot, so
+ * an id never names another email than the one it was listed for.
+ */
+export const emailId = (file: string, receivedAt: string): string =>
+  createHash('sha256').update(`${file}\0${receivedAt}`).digest('base64url').slice(0, 22);
+
+/** An entry with its id. */
+export const inboxEntry = (
+  file: string,
+  from: string,
+  receivedAt: string,
+  title: string,
+): InboxEntry => ({ file, from, receivedAt, title, id: emailId(file, receivedAt) });
 
 /** Opening for reading never follows a symbolic link planted in an inbox. */
 const READ_NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
@@ -178,8 +195,11 @@ function openEmailFile(folder: string, file: string): number | undefined {
   return fd;
 }
 
-/** The listing fields of one email file; a file not in the format still gets a row. */
-function readEntry(folder: string, file: string): InboxEntry | undefined {
+/**
+ * The listing fields of one email file, from its first lines; a file not in the format still
+ * gets a row. Undefined when the name is not a regular file.
+ */
+export function readInboxEntry(folder: string, file: string): InboxEntry | undefined {
   const fd = openEmailFile(folder, file);
   if (fd === undefined) return undefined;
   let head: string;
@@ -195,36 +215,15 @@ function readEntry(folder: string, file: string): InboxEntry | undefined {
   const receivedAt = headerValue(lines, ['Time and Date: ', 'Time and Date Received: '])?.trim();
   const title = headerValue(lines, ['Title: ']);
   if (from !== undefined && receivedAt !== undefined && title !== undefined) {
-    return { file, from, receivedAt, title };
+    return inboxEntry(file, from, receivedAt, title);
   }
   const underscore = file.indexOf('_');
-  return {
+  return inboxEntry(
     file,
-    from: from ?? (underscore > 0 ? file.slice(0, underscore) : '?'),
-    receivedAt: receivedAt ?? formatReceivedTime(Math.floor(modified * 1000)),
-    title: title ?? file.replace(/\.txt$/, ''),
-  };
-}
-
-/** The inbox (G.1): every email file, oldest first, by the receive time in its header. */
-export function listInbox(folder: string): InboxEntry[] {
-  const entries = readdirSync(folder)
-    .filter(isEmailFileName)
-    .map((name) => readEntry(folder, name))
-    .filter((entry) => entry !== undefined);
-  const keyed = entries.map((entry) => ({ entry, key: receivedTimeSortKey(entry.receivedAt) }));
-  keyed.sort((a, b) =>
-    a.key < b.key
-      ? -1
-      : a.key > b.key
-        ? 1
-        : a.entry.file < b.entry.file
-          ? -1
-          : a.entry.file > b.entry.file
-            ? 1
-            : 0,
+    from ?? (underscore > 0 ? file.slice(0, underscore) : '?'),
+    receivedAt ?? formatReceivedTime(Math.floor(modified * 1000)),
+    title ?? file.replace(/\.txt$/, ''),
   );
-  return keyed.map(({ entry }) => entry);
 }
 
 /** An email's file name: `<something>.txt`, no separator, not hidden (temporary files are). */

@@ -1,12 +1,8 @@
 /**
  * The seed's layout (B.4, F.3): one folder per user in the server's home, one
- * `<sender>_<title>.txt` file per email.
- *
- * An email's id is a digest of its file name and its receive time: a name can be used again
- * (a later email of the same sender and title, once the first is deleted), the pair cannot,
- * so an id never names another email than the one it was listed for.
+ * `<sender>_<title>.txt` file per email (maildir-files.ts), and beside them an index of each
+ * inbox so that a listing opens no email (maildir-index.ts). An email's id is emailId.
  */
-import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatStoredEmail } from '../../protocol/email.js';
@@ -14,13 +10,15 @@ import { ServerError } from '../errors.js';
 import {
   emailFileStem,
   folderEmailBytes,
-  listInbox,
+  inboxEntry,
   readEmailFile,
   removeEmailFile,
   removeTempFiles,
   writeEmailFile,
+  type InboxEntry,
 } from './maildir-files.js';
 import { watchFolder } from './folder-watch.js';
+import { InboxIndex } from './maildir-index.js';
 import type {
   DeliveryLimits,
   DeliveryOutcome,
@@ -31,14 +29,16 @@ import type {
 } from './mail-store.js';
 import { promised } from './mail-store.js';
 
-export const emailId = (file: string, receivedAt: string): string =>
-  createHash('sha256').update(`${file}\0${receivedAt}`).digest('base64url').slice(0, 22);
+export { emailId } from './maildir-files.js';
 
 const folderError = (folder: string, problem: string): ServerError =>
   new ServerError('INBOX_FOLDER', `${folder}: ${problem}`);
 
-/** Creates a user's inbox folder when missing; refuses anything at its place that is not a real folder. */
-function ensureInboxFolder(folder: string): void {
+/** The home's folder of inbox indexes (maildir-index.ts); a user name never starts with a dot. */
+const INDEX_FOLDER = '.index';
+
+/** Creates a folder when missing (an inbox, the indexes); refuses anything at its place that is not a real folder. */
+function ensurePrivateFolder(folder: string): void {
   let stats;
   try {
     stats = lstatSync(folder);
@@ -51,15 +51,32 @@ function ensureInboxFolder(folder: string): void {
   if (!stats.isDirectory()) throw folderError(folder, 'exists but is not a folder');
 }
 
+interface Listing {
+  entries: readonly InboxEntry[];
+  listing: MailboxEntry[];
+}
+
 export class MaildirStore implements MailStore {
   readonly #home: string;
   readonly #users: ReadonlySet<string>;
+  readonly #indexes = new Map<string, InboxIndex>();
+  readonly #listings = new Map<string, Listing>();
 
   /** The inboxes of `users` in `home`, created when missing. Throws an INBOX_FOLDER ServerError. */
   constructor(home: string, users: Iterable<string>) {
     this.#home = home;
     this.#users = new Set(users);
-    for (const user of this.#users) ensureInboxFolder(this.#folder(user));
+    for (const user of this.#users) ensurePrivateFolder(this.#folder(user));
+    ensurePrivateFolder(join(home, INDEX_FOLDER));
+  }
+
+  #index(user: string): InboxIndex {
+    let index = this.#indexes.get(user);
+    if (!index) {
+      index = new InboxIndex(this.#folder(user), join(this.#home, INDEX_FOLDER), user);
+      this.#indexes.set(user, index);
+    }
+    return index;
   }
 
   #folder(user: string): string {
@@ -86,7 +103,9 @@ export class MaildirStore implements MailStore {
           if (maxInboxBytes !== undefined && folderEmailBytes(folder) + bytes > maxInboxBytes)
             return { recipient, status: 'overQuota' };
           const file = writeEmailFile(folder, stem, text);
-          return { recipient, status: 'delivered', id: emailId(file, receivedAt) };
+          const entry = inboxEntry(file, email.from, receivedAt, email.title);
+          this.#index(recipient).added(entry);
+          return { recipient, status: 'delivered', id: entry.id };
         } catch (error) {
           return { recipient, status: 'failed', reason: (error as Error).message };
         }
@@ -95,27 +114,29 @@ export class MaildirStore implements MailStore {
   }
 
   list(user: string): Promise<MailboxEntry[]> {
-    return promised(() =>
-      this.#entries(user).map(({ id, from, receivedAt, title }) => ({
-        id,
-        from,
-        receivedAt,
-        title,
-      })),
-    );
+    return promised(() => this.#listing(user).listing);
   }
 
-  #entries(user: string): (MailboxEntry & { file: string })[] {
-    return listInbox(this.#folder(user)).map((entry) => ({
-      ...entry,
-      id: emailId(entry.file, entry.receivedAt),
+  /** The inbox's entries and its listing: the same arrays while the inbox is unchanged. */
+  #listing(user: string): Listing {
+    const entries = this.#index(user).entries();
+    const cached = this.#listings.get(user);
+    if (cached?.entries === entries) return cached;
+    const listing = entries.map(({ id, from, receivedAt, title }) => ({
+      id,
+      from,
+      receivedAt,
+      title,
     }));
+    const fresh = { entries, listing };
+    this.#listings.set(user, fresh);
+    return fresh;
   }
 
   #file(user: string, ref: EmailRef): string | undefined {
-    const entries = this.#entries(user);
-    return ('id' in ref ? entries.find((entry) => entry.id === ref.id) : entries[ref.index - 1])
-      ?.file;
+    if (!('id' in ref)) return this.#index(user).entries()[ref.index - 1]?.file;
+    const { entries, listing } = this.#listing(user);
+    return entries[listing.findIndex((entry) => entry.id === ref.id)]?.file;
   }
 
   read(user: string, ref: EmailRef): Promise<string | undefined> {
@@ -128,7 +149,9 @@ export class MaildirStore implements MailStore {
   remove(user: string, id: string): Promise<boolean> {
     return promised(() => {
       const file = this.#file(user, { id });
-      return file !== undefined && removeEmailFile(this.#folder(user), file);
+      if (file === undefined || !removeEmailFile(this.#folder(user), file)) return false;
+      this.#index(user).removed(file);
+      return true;
     });
   }
 
@@ -137,11 +160,14 @@ export class MaildirStore implements MailStore {
   }
 
   recover(deadProcess?: number): Promise<string[]> {
+    const folders = [
+      ...[...this.#users].map((user) => this.#folder(user)),
+      join(this.#home, INDEX_FOLDER),
+    ];
     return promised(() =>
-      [...this.#users].flatMap((user) => {
-        const folder = this.#folder(user);
-        return removeTempFiles(folder, deadProcess).map((name) => join(folder, name));
-      }),
+      folders.flatMap((folder) =>
+        removeTempFiles(folder, deadProcess).map((name) => join(folder, name)),
+      ),
     );
   }
 

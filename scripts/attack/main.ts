@@ -14,6 +14,7 @@ const USAGE = `Usage: npm run attack -- <name|all> [--enhanced]
   splice          ECB blocks pasted between emails redirect a confidential email
   patterns        a passive observer learns the user's operations from equal ciphertext
   guessing        online password guessing against the login
+  suppression     the attacker drops an email and makes the client believe it was sent
 
   --enhanced      attack the enhanced protocol instead of the classic one
   --json          print the results as JSON`;

@@ -1,6 +1,13 @@
 import type { Protocol } from './lab.js';
 
-export const ATTACKS = ['impersonation', 'replay', 'splice', 'patterns', 'guessing'] as const;
+export const ATTACKS = [
+  'impersonation',
+  'replay',
+  'splice',
+  'patterns',
+  'guessing',
+  'suppression',
+] as const;
 export type AttackName = (typeof ATTACKS)[number];
 
 /** What an attack achieved, for a person (lines) and for a test (the fields of each result). */

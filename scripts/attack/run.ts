@@ -5,6 +5,7 @@ import { observePatterns } from './patterns.js';
 import { replayWithinSession } from './replay.js';
 import type { AttackName, AttackReport } from './report.js';
 import { cutAndPaste } from './splice.js';
+import { suppressEmail } from './suppression.js';
 
 const attacks: Record<AttackName, (lab: Lab) => Promise<AttackReport>> = {
   impersonation: impersonateServer,
@@ -12,6 +13,7 @@ const attacks: Record<AttackName, (lab: Lab) => Promise<AttackReport>> = {
   splice: cutAndPaste,
   patterns: observePatterns,
   guessing: guessPasswords,
+  suppression: suppressEmail,
 };
 
 /** Runs one attack in a lab of its own (fresh keys, a fresh server), then cleans up. */

@@ -3,7 +3,8 @@ import { loadClientKeys } from '../../gateway/protocol-client/keys.js';
 import type { MailClient } from '../../gateway/protocol-client/mail-client.js';
 import type { ChannelKind } from '../../protocol/channel-kinds.js';
 import { openSession } from '../../gateway/protocol-client/session.js';
-import { MaildirStore } from '../../mail-server/store/maildir-store.js';
+import { loadServerHome } from '../../mail-server/home.js';
+import { openMailStore, type StoreSpec } from '../../mail-server/store/open-store.js';
 import { formatReceivedTime, nowMicros } from '../../protocol/email.js';
 import { codePointLength } from '../../protocol/text.js';
 import { childPids, residentMiB, spawnMailServer } from '../lib/server-process.js';
@@ -43,11 +44,12 @@ export async function benchProtocol(
   dir: string,
   channel: ChannelKind,
   rounds = { logins: 200, sends: 20, lists: 20, reads: 20 },
+  store: StoreSpec = 'maildir',
 ): Promise<ProtocolFigures> {
   const server = await spawnMailServer({
     home: join(dir, 'server'),
     enhanced: channel === 'enhanced',
-    args: ['--spare', '4'],
+    args: ['--spare', '4', '--store', store],
   });
   const signIn = (user: string): Promise<MailClient> =>
     openSession({
@@ -73,10 +75,10 @@ export async function benchProtocol(
     await sender.terminate();
 
     // An inbox of 1,000 emails, stored as the server stores them.
-    const store = new MaildirStore(join(dir, 'server'), ['client4']);
+    const inbox = await openMailStore(store, loadServerHome(join(dir, 'server')));
     for (let i = 0; i < 1000; i++) {
       const content = `body ${i}\n`.repeat(20);
-      await store.deliver(
+      await inbox.deliver(
         {
           email: { from: 'client5', to: ['client4'], title: `email number ${i}`, content },
           contentLength: codePointLength(content),
@@ -85,6 +87,7 @@ export async function benchProtocol(
         ['client4'],
       );
     }
+    await inbox.close();
     const lister = await signIn('client4');
     const lists = await timeEach(rounds.lists, async () => {
       const { rows } = await lister.listInbox();

@@ -2,47 +2,152 @@
 /**
  * `npm run lab -- up|down|status [--clients N] [--id ID]`: the lab network of several hosts
  * (network namespaces) on this machine. Run programs on a host with `ip netns exec ID-HOST ...`.
+ * `npm run lab -- multi-host up|check`: the layout of a database host, two mail-server hosts
+ * and client hosts, running; `check` tours it and exits 0 when all went well.
  */
-import { parseArgs } from 'node:util';
+import { Command, Option } from 'commander';
+import { integerArgument } from '../../protocol/program.js';
+import { postgresUnavailableReason } from '../lib/postgres-cluster.js';
+import {
+  checkMultiHostLab,
+  describeMultiHostLab,
+  LAB_USERS,
+  startMultiHostLab,
+  type RunningLab,
+} from './multi-host.js';
 import { describeLab, labDown, labUnavailableReason, labUp } from './network.js';
 
-const USAGE = `Usage: npm run lab -- up|down|status [options]
+const clientsOption = (): Option =>
+  new Option('--clients <n>', 'client hosts').default(3).argParser(integerArgument(1, 50));
 
-  --clients N   client hosts (default 3)
-  --id ID       names the namespaces ID-server, ID-client1, ... (default smlab)
-
-Then, for example:
-  ip netns exec smlab-server node dist/mail-server/main.js --home keys/demo/server --host 198.18.7.1
-  ip netns exec smlab-client1 node dist/gateway/terminal/main.js --keys keys/demo/client1 --server 198.18.7.1`;
-
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: { clients: { type: 'string' }, id: { type: 'string' }, help: { type: 'boolean' } },
-});
-const command = positionals[0];
-if (values.help || !command || !['up', 'down', 'status'].includes(command)) {
-  process.stdout.write(`${USAGE}\n`);
-  process.exit(values.help ? 0 : 2);
+function refuse(reason: string | undefined): void {
+  if (reason === undefined) return;
+  process.stderr.write(`lab: ${reason}\n`);
+  process.exit(1);
 }
-const lab = describeLab(values.id ?? 'smlab', Number(values.clients ?? 3));
-if (command === 'status') {
-  process.stdout.write(`${JSON.stringify(lab, null, 2)}\n`);
-} else if (command === 'down') {
-  labDown(lab);
-  process.stdout.write(`lab ${lab.id} removed\n`);
-} else {
-  const reason = labUnavailableReason();
-  if (reason) {
-    process.stderr.write(`lab: ${reason}\n`);
-    process.exit(1);
-  }
-  labUp(lab);
+
+function singleServerCommand(name: string, description: string): Command {
+  return new Command(name)
+    .description(description)
+    .addOption(clientsOption())
+    .addOption(
+      new Option('--id <id>', 'names the namespaces ID-server, ID-client1, ...').default('smlab'),
+    );
+}
+
+function printRunning(running: RunningLab): void {
+  const { lab } = running;
+  const line = (role: string, host: { namespace: string; address: string }): string =>
+    `  ${role.padEnd(12)} ${host.namespace.padEnd(16)} ${host.address}`;
   process.stdout.write(
     [
-      `lab ${lab.id} is up:`,
-      `  server   ${lab.server.namespace} ${lab.server.address}`,
-      ...lab.clients.map((host) => `  client   ${host.namespace} ${host.address}`),
+      `multi-host lab ${lab.id} is up:`,
+      line('database', lab.database),
+      ...lab.mailServers.map((host) => line('mail server', host)),
+      ...lab.clients.map((host) => line('client', host)),
       `  this machine ${lab.hostAddress}`,
-    ].join('\n') + '\n',
+      `store: ${running.storeUrl} (password ${running.password})`,
+      `users: ${LAB_USERS.map((user, i) => `${user}/password${i + 1}`).join(', ')}; keys in ${running.keys}`,
+      'a client, for example:',
+      `  ip netns exec ${lab.clients[0]?.namespace ?? ''} node dist/gateway/terminal/main.js --keys ${running.keys}/client1 --server ${running.serverList}`,
+      'Ctrl-C stops it all.',
+      '',
+    ].join('\n'),
   );
 }
+
+function multiHostCommand(): Command {
+  const options = (command: Command): Command =>
+    command
+      .addOption(clientsOption().default(2))
+      .addOption(
+        new Option('--id <id>', 'names the namespaces ID-db, ID-mail1, ID-mail2, ...').default(
+          'smmh',
+        ),
+      );
+  const start = async (values: { clients: number; id: string }): Promise<RunningLab> => {
+    refuse(labUnavailableReason());
+    refuse(postgresUnavailableReason());
+    return startMultiHostLab(describeMultiHostLab(values.id, values.clients));
+  };
+  const multi = new Command('multi-host').description(
+    'a database host (PostgreSQL), two mail-server hosts sharing it, and client hosts',
+  );
+  multi.addCommand(
+    options(new Command('up'))
+      .description('start it all and keep it running until Ctrl-C')
+      .action(async (values: { clients: number; id: string }) => {
+        const running = await start(values);
+        printRunning(running);
+        const stop = (): void => {
+          void running.stop().then(() => process.exit(0));
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      }),
+  );
+  multi.addCommand(
+    options(new Command('check'))
+      .description('start it all, run the scripted check, stop it all; exit 0 when all passed')
+      .action(async (values: { clients: number; id: string }) => {
+        const running = await start({ ...values, clients: Math.max(values.clients, 2) });
+        let passed = false;
+        try {
+          passed = await checkMultiHostLab(running, (step) => {
+            process.stdout.write(
+              `${step.passed ? 'ok  ' : 'FAIL'} ${step.name}${step.detail ? ` (${step.detail})` : ''}\n`,
+            );
+          });
+        } finally {
+          await running.stop();
+        }
+        process.stdout.write(passed ? 'multi-host check passed\n' : 'multi-host check FAILED\n');
+        process.exitCode = passed ? 0 : 1;
+      }),
+  );
+  return multi;
+}
+
+const program = new Command('npm run lab --').description(
+  'A lab of several hosts on this machine, each a network namespace (needs root and iproute2).',
+);
+program.addCommand(
+  singleServerCommand('up', 'make a server host and client hosts').action(
+    (values: { clients: number; id: string }) => {
+      refuse(labUnavailableReason());
+      const lab = describeLab(values.id, values.clients);
+      labUp(lab);
+      process.stdout.write(
+        [
+          `lab ${lab.id} is up:`,
+          `  server   ${lab.server.namespace} ${lab.server.address}`,
+          ...lab.clients.map((host) => `  client   ${host.namespace} ${host.address}`),
+          `  this machine ${lab.hostAddress}`,
+          'Then, for example:',
+          `  ip netns exec ${lab.server.namespace} node dist/mail-server/main.js --home keys/demo/server --host ${lab.server.address}`,
+          `  ip netns exec ${lab.clients[0]?.namespace ?? ''} node dist/gateway/terminal/main.js --keys keys/demo/client1 --server ${lab.server.address}`,
+        ].join('\n') + '\n',
+      );
+    },
+  ),
+);
+program.addCommand(
+  singleServerCommand('down', 'remove the lab').action(
+    (values: { clients: number; id: string }) => {
+      const lab = describeLab(values.id, values.clients);
+      labDown(lab);
+      process.stdout.write(`lab ${lab.id} removed\n`);
+    },
+  ),
+);
+program.addCommand(
+  singleServerCommand('status', 'describe the lab (as JSON)').action(
+    (values: { clients: number; id: string }) => {
+      process.stdout.write(`${JSON.stringify(describeLab(values.id, values.clients), null, 2)}\n`);
+    },
+  ),
+);
+program.addCommand(multiHostCommand());
+
+program.showHelpAfterError();
+await program.parseAsync(process.argv.slice(2), { from: 'user' });

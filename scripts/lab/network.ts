@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 
 /**
- * A small lab network on this machine: one server host and several client hosts, each a
- * network namespace with its own address, joined by veth pairs to a bridge in a "switch"
- * namespace. The host itself is joined too, so tests can reach the lab hosts. Addresses are
+ * A small lab network on this machine: hosts (a server host and several client hosts, or the
+ * multi-host layout of multi-host.ts), each a network namespace with its own address, joined
+ * by veth pairs to a bridge in a "switch" namespace. The host itself is joined too, so tests can reach the lab hosts. Addresses are
  * from 198.18.0.0/15, the range set aside for network testing (RFC 2544): no real network.
  */
 export interface LabHost {
@@ -12,30 +12,43 @@ export interface LabHost {
   address: string;
 }
 
-export interface Lab {
+/** Any layout of lab hosts. */
+export interface LabNetwork {
   id: string;
-  server: LabHost;
-  clients: LabHost[];
+  /** Every host of the layout, each a namespace. */
+  hosts: LabHost[];
   /** The address of this machine on the lab network. */
   hostAddress: string;
 }
 
+export interface Lab extends LabNetwork {
+  server: LabHost;
+  clients: LabHost[];
+}
+
 const SUBNET = '198.18.7';
+
+/** A host of a lab: its namespace is `ID-NAME`, its address `SUBNET.OCTET`. */
+export const labHost = (id: string, subnet: string, name: string, octet: number): LabHost => ({
+  name,
+  namespace: `${id}-${name}`,
+  address: `${subnet}.${octet}`,
+});
 
 function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
 
 export function describeLab(id: string, clients: number): Lab {
-  const host = (name: string, octet: number): LabHost => ({
-    name,
-    namespace: `${id}-${name}`,
-    address: `${SUBNET}.${octet}`,
-  });
+  const server = labHost(id, SUBNET, 'server', 1);
+  const clientHosts = Array.from({ length: clients }, (_, i) =>
+    labHost(id, SUBNET, `client${i + 1}`, 11 + i),
+  );
   return {
     id,
-    server: host('server', 1),
-    clients: Array.from({ length: clients }, (_, i) => host(`client${i + 1}`, 11 + i)),
+    server,
+    clients: clientHosts,
+    hosts: [server, ...clientHosts],
     hostAddress: `${SUBNET}.254`,
   };
 }
@@ -59,18 +72,17 @@ export function labUnavailableReason(): string | undefined {
 }
 
 /** Short interface names (at most 15 bytes): a tag per host. */
-const ifname = (lab: Lab, index: number, side: 'a' | 'b'): string =>
+const ifname = (lab: LabNetwork, index: number, side: 'a' | 'b'): string =>
   `sm${lab.id.slice(-6)}${index}${side}`.slice(0, 15);
 
-export function labUp(lab: Lab): void {
+export function labUp(lab: LabNetwork): void {
   labDown(lab);
   const switchNs = `${lab.id}-switch`;
   ip('netns', 'add', switchNs);
   ip('-n', switchNs, 'link', 'add', 'br0', 'type', 'bridge');
   ip('-n', switchNs, 'link', 'set', 'br0', 'up');
   ip('-n', switchNs, 'link', 'set', 'lo', 'up');
-  const hosts = [lab.server, ...lab.clients];
-  hosts.forEach((host, index) => {
+  lab.hosts.forEach((host, index) => {
     const inner = ifname(lab, index, 'a');
     const outer = ifname(lab, index, 'b');
     ip('netns', 'add', host.namespace);
@@ -94,12 +106,8 @@ export function labUp(lab: Lab): void {
   ip('-n', switchNs, 'link', 'set', outer, 'up');
 }
 
-export function labDown(lab: Lab): void {
-  for (const namespace of [
-    `${lab.id}-switch`,
-    lab.server.namespace,
-    ...lab.clients.map((host) => host.namespace),
-  ]) {
+export function labDown(lab: LabNetwork): void {
+  for (const namespace of [`${lab.id}-switch`, ...lab.hosts.map((host) => host.namespace)]) {
     try {
       ip('netns', 'del', namespace);
     } catch {

@@ -84,6 +84,27 @@ export function residentMiB(pid: number): number | undefined {
   }
 }
 
+/** Proportional set size of a process (its own pages, and its share of pages shared with others), in MiB. */
+export function proportionalMiB(pid: number): number | undefined {
+  try {
+    const match = /^Pss:\s+(\d+) kB/m.exec(readProc(`/proc/${pid}/smaps_rollup`));
+    return match ? Math.round((Number(match[1]) / 1024) * 10) / 10 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** User and system CPU a process has used so far, in ms (from /proc, in clock ticks of 10 ms). */
+export function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = readProc(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The direct children of a process, from /proc. */
 export function childPids(parent: number): number[] {
   const pids: number[] = [];

@@ -1,167 +1,218 @@
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadClientKeys } from '../../gateway/protocol-client/keys.js';
 import type { MailClient } from '../../gateway/protocol-client/mail-client.js';
 import type { ChannelKind } from '../../protocol/channel-kinds.js';
 import { openSession } from '../../gateway/protocol-client/session.js';
-import { parseStoredEmail } from '../../protocol/email.js';
 import { percentile } from '../bench/stats.js';
+import { checkInboxes, maildirTexts, type IntegrityReport, type SentEmail } from './integrity.js';
 
 export interface LoadOptions {
   /** A key setup made by writeKeySetup; the server must serve `dir/server`. */
   dir: string;
   users: readonly string[];
-  port: number;
+  /** The mail-server hosts' ports on loopback; client i starts with host i mod their number. */
+  ports: readonly number[];
+  /** The stored texts of a user's emails; by default, the files of the Maildir inbox. */
+  storedTexts?: (user: string) => Promise<string[]>;
   channel: ChannelKind;
   clients: number;
+  /** How long the steady state lasts, after the burst of logins. */
   seconds: number;
+  /**
+   * false (the default): each client logs in once, all at the same moment, then loops send /
+   * list / read(1) on that session. true: each round is a new session (log in, send, list,
+   * read the newest, quit), so that sessions queue and change processes all the time.
+   */
+  reconnect?: boolean;
+  /** How long a client waits for any one answer before it gives up (default 30 s). */
+  replyTimeoutMs?: number;
+  /**
+   * Called when the steady state begins (every client of the burst logged in or gave up) and
+   * when it ends.
+   */
+  onSteadyState?: (phase: 'start' | 'end') => void;
 }
 
-/** first_login: each client's first login, when the whole crowd arrives at once. */
-type Operation = 'first_login' | 'login' | 'send' | 'list' | 'read' | 'quit';
+type Operation = 'login' | 'send' | 'list' | 'read' | 'quit';
 
-interface SentEmail {
-  title: string;
-  recipient: string;
-  digest: string;
+interface Summary {
+  count: number;
+  p50: number;
+  p99: number;
 }
 
 export interface LoadReport {
   clients: number;
-  seconds: number;
-  operations: number;
-  operations_per_second: number;
+  mode: 'sessions' | 'reconnect';
+  /** Each client's first login, all arriving at once: ms after the burst began. */
+  burst: { logged_in: number; failed: number; first_ms: number; p50_ms: number; last_ms: number };
+  /** After the burst: every operation that completed, per second of the steady state. */
+  steady: { seconds: number; operations: number; operations_per_second: number };
+  latency_ms: Record<Operation, Summary>;
   errors: number;
   error_samples: string[];
-  latency_ms: Record<Operation, { count: number; p50: number; p99: number }>;
-  integrity: {
-    sends_completed: number;
-    stored_once_and_whole: number;
-    missing: number;
-    duplicated: number;
-    damaged: number;
-  };
+  integrity: IntegrityReport;
 }
 
 const digestOf = (text: string): string => createHash('sha256').update(text).digest('hex');
+const round = (ms: number): number => Math.round(ms * 10) / 10;
+
+/** Every host, starting with client `id`'s own: the others are its fallbacks. */
+const serverList = (ports: readonly number[], id: number): string =>
+  ports.map((_, i) => `127.0.0.1:${ports[(id + i) % ports.length] ?? 0}`).join(',');
 
 /**
- * N concurrent protocol clients, each signing in, sending, listing and reading in a loop for
- * the given time, then a check of every inbox: each email whose send completed must be stored
- * exactly once and whole.
+ * N concurrent protocol clients against a real server: a burst of logins, a steady state of
+ * operations for the given time, then a check of every inbox: each email whose send completed
+ * must be stored exactly once and whole.
  */
 export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const latencies: Record<Operation, number[]> = {
-    first_login: [],
     login: [],
     send: [],
     list: [],
     read: [],
     quit: [],
   };
+  const firstLogins: number[] = [];
   const sent: SentEmail[] = [];
   const errors: string[] = [];
-  const deadline = Date.now() + options.seconds * 1000;
+  const replyTimeoutMs = options.replyTimeoutMs ?? 30_000;
+  let steadyStart = 0;
+  let steadyEnd = 0;
+  let steadyOperations = 0;
   const timed = async <T>(operation: Operation, run: () => Promise<T>): Promise<T> => {
     const start = performance.now();
     const result = await run();
-    latencies[operation].push(performance.now() - start);
+    const end = performance.now();
+    latencies[operation].push(end - start);
+    if (end >= steadyStart && end <= steadyEnd) steadyOperations++;
     return result;
   };
 
-  const worker = async (id: number): Promise<void> => {
-    const user = options.users[id % options.users.length] ?? 'client1';
-    const keys = loadClientKeys(join(options.dir, user), user);
-    let round = 0;
-    while (Date.now() < deadline) {
+  const burstStart = performance.now();
+  const signIn = (user: string, id: number): Promise<MailClient> =>
+    openSession({
+      host: serverList(options.ports, id),
+      port: 0,
+      channel: options.channel,
+      credentials: { username: user, password: `password${options.users.indexOf(user) + 1}` },
+      keys: loadClientKeys(join(options.dir, user), user),
+      replyTimeoutMs,
+      connectTimeoutMs: replyTimeoutMs,
+    });
+  const logIn = async (user: string, id: number, first: boolean): Promise<MailClient> => {
+    const client = await timed('login', () => signIn(user, id));
+    if (first) firstLogins.push(performance.now() - burstStart);
+    return client;
+  };
+
+  /** One send, list and read on a session; `newest` reads the last row, else row 1. */
+  const operate = async (
+    client: MailClient,
+    id: number,
+    round: number,
+    newest: boolean,
+  ): Promise<void> => {
+    const recipient = options.users[(id + round + 1) % options.users.length] ?? 'client1';
+    const title = `load ${id}-${round}`;
+    const content = `client ${id} round ${round}\n${'x'.repeat((id * 7919 + round * 104729) % 5000)}`;
+    await timed('send', () => client.send({ to: [recipient], title, content }));
+    sent.push({ title, recipient, digest: digestOf(content) });
+    const { rows } = await timed('list', () => client.listInbox());
+    if (rows.length > 0)
+      await timed('read', () => client.read(newest ? (rows.at(-1)?.index ?? 1) : 1));
+  };
+
+  // In session mode, the steady state starts once every client has logged in or given up.
+  let arrived = 0;
+  let endBurst: () => void = () => undefined;
+  const burstOver = new Promise<void>((resolve) => {
+    endBurst = () => {
+      steadyStart = performance.now();
+      steadyEnd = steadyStart + options.seconds * 1000;
+      options.onSteadyState?.('start');
+      setTimeout(() => options.onSteadyState?.('end'), options.seconds * 1000);
+      resolve();
+    };
+  });
+  const arrive = (): void => {
+    if (++arrived === options.clients) endBurst();
+  };
+
+  const sessionClient = async (id: number, user: string): Promise<void> => {
+    let client: MailClient | undefined;
+    try {
+      client = await logIn(user, id, true).finally(arrive);
+      await burstOver;
+      for (let round = 0; performance.now() < steadyEnd; round++)
+        await operate(client, id, round, false);
+      const active = client;
+      await timed('quit', () => active.terminate());
+    } catch (error) {
+      client?.destroy();
+      errors.push(`client ${id}: ${(error as Error).message}`);
+    }
+  };
+
+  const reconnectingClient = async (id: number, user: string): Promise<void> => {
+    for (let round = 0; performance.now() < steadyEnd; round++) {
       let client: MailClient | undefined;
       try {
-        client = await timed(round === 0 ? 'first_login' : 'login', () =>
-          openSession({
-            host: '127.0.0.1',
-            port: options.port,
-            channel: options.channel,
-            credentials: { username: user, password: `password${options.users.indexOf(user) + 1}` },
-            keys,
-            replyTimeoutMs: 120_000,
-            connectTimeoutMs: 120_000,
-          }),
-        );
-        const recipient = options.users[(id + round + 1) % options.users.length] ?? 'client1';
-        const title = `load ${id}-${round}`;
-        const content = `client ${id} round ${round}\n${'x'.repeat((id * 7919 + round * 104729) % 5000)}`;
+        client = await logIn(user, id, round === 0);
+        await operate(client, id, round, true);
         const active = client;
-        await timed('send', () => active.send({ to: [recipient], title, content }));
-        sent.push({ title, recipient, digest: digestOf(content) });
-        const { rows } = await timed('list', () => active.listInbox());
-        if (rows.length > 0)
-          await timed('read', () => active.read(rows[rows.length - 1]?.index ?? 1));
         await timed('quit', () => active.terminate());
       } catch (error) {
         client?.destroy();
         errors.push(`client ${id}: ${(error as Error).message}`);
       }
-      round++;
     }
   };
 
-  const started = performance.now();
-  await Promise.all(Array.from({ length: options.clients }, (_, id) => worker(id)));
-  const elapsed = (performance.now() - started) / 1000;
+  if (options.reconnect) endBurst();
+  const client = options.reconnect ? reconnectingClient : sessionClient;
+  await Promise.all(
+    Array.from({ length: options.clients }, (_, id) =>
+      client(id, options.users[id % options.users.length] ?? 'client1'),
+    ),
+  );
+  const elapsed = (Math.min(performance.now(), steadyEnd) - steadyStart) / 1000;
 
-  const integrity = {
-    sends_completed: sent.length,
-    stored_once_and_whole: 0,
-    missing: 0,
-    duplicated: 0,
-    damaged: 0,
-  };
-  const inboxes = new Map<string, Map<string, string[]>>();
-  for (const user of options.users) {
-    const byTitle = new Map<string, string[]>();
-    const folder = join(options.dir, 'server', user);
-    for (const file of readdirSync(folder)) {
-      if (!file.endsWith('.txt')) continue;
-      const text = readFileSync(join(folder, file), 'utf8');
-      try {
-        const email = parseStoredEmail(text);
-        byTitle.set(email.title, [...(byTitle.get(email.title) ?? []), digestOf(email.content)]);
-      } catch {
-        integrity.damaged++;
-      }
-    }
-    inboxes.set(user, byTitle);
-  }
-  for (const email of sent) {
-    const copies = inboxes.get(email.recipient)?.get(email.title) ?? [];
-    if (copies.length === 0) integrity.missing++;
-    else if (copies.length > 1) integrity.duplicated++;
-    else if (copies[0] !== email.digest) integrity.damaged++;
-    else integrity.stored_once_and_whole++;
-  }
-
-  const operations = Object.values(latencies).reduce((sum, list) => sum + list.length, 0);
-  const summary = (list: number[]): { count: number; p50: number; p99: number } => ({
+  const summary = (list: number[]): Summary => ({
     count: list.length,
     p50: percentile(list, 50),
     p99: percentile(list, 99),
   });
   return {
     clients: options.clients,
-    seconds: Math.round(elapsed * 10) / 10,
-    operations,
-    operations_per_second: Math.round(operations / elapsed),
-    errors: errors.length,
-    error_samples: errors.slice(0, 5),
+    mode: options.reconnect ? 'reconnect' : 'sessions',
+    burst: {
+      logged_in: firstLogins.length,
+      failed: options.clients - firstLogins.length,
+      first_ms: round(Math.min(...firstLogins)),
+      p50_ms: round(percentile(firstLogins, 50)),
+      last_ms: round(Math.max(...firstLogins)),
+    },
+    steady: {
+      seconds: round(elapsed),
+      operations: steadyOperations,
+      operations_per_second: Math.round(steadyOperations / elapsed),
+    },
     latency_ms: {
-      first_login: summary(latencies.first_login),
       login: summary(latencies.login),
       send: summary(latencies.send),
       list: summary(latencies.list),
       read: summary(latencies.read),
       quit: summary(latencies.quit),
     },
-    integrity,
+    errors: errors.length,
+    error_samples: errors.slice(0, 5),
+    integrity: await checkInboxes(
+      options.users,
+      sent,
+      options.storedTexts ?? ((user) => Promise.resolve(maildirTexts(options.dir, user))),
+    ),
   };
 }

@@ -12,21 +12,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   emailFileStem,
-  listInbox,
   readEmailFile,
   removeTempFiles,
   tempFilePrefix,
   writeEmailFile as deliver,
 } from '../../mail-server/store/maildir-files.js';
+import { InboxIndex } from '../../mail-server/store/maildir-index.js';
 import { formatStoredEmail } from '../../protocol/email.js';
 
 let folder: string;
+let indexFolder: string;
 beforeEach(() => {
   folder = mkdtempSync(join(tmpdir(), 'sealed-mail-store-'));
+  indexFolder = mkdtempSync(join(tmpdir(), 'sealed-mail-index-'));
 });
 afterEach(() => {
   rmSync(folder, { recursive: true, force: true });
+  rmSync(indexFolder, { recursive: true, force: true });
 });
+
+/** The listing as a process that has never seen the folder makes it. */
+const listInbox = (inbox: string): ReturnType<InboxIndex['entries']> =>
+  new InboxIndex(inbox, indexFolder, 'user').entries();
 
 const stored = (title: string, receivedAt: string, from = 'client1'): string =>
   formatStoredEmail({ from, to: ['client2'], title, content: 'hi' }, receivedAt);

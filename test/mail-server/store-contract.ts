@@ -165,5 +165,23 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
         expect(changes).toBe(seen);
       }),
     );
+
+    it(
+      'refuses a copy that would take an inbox past its quota, and stores it for the others',
+      withStore(async (store) => {
+        await store.deliver(incoming('first', '2022-01-01 00:00:01', 'x'.repeat(600)), ['client2']);
+        const outcomes = await store.deliver(
+          incoming('second', '2022-01-01 00:00:02', 'y'.repeat(600)),
+          ['client2', 'client3'],
+          { maxInboxBytes: 1000 },
+        );
+        expect(outcomes.map((outcome) => [outcome.recipient, outcome.status])).toEqual([
+          ['client2', 'overQuota'],
+          ['client3', 'delivered'],
+        ]);
+        expect((await store.list('client2')).map((entry) => entry.title)).toEqual(['first']);
+        expect((await store.list('client3')).map((entry) => entry.title)).toEqual(['second']);
+      }),
+    );
   });
 }

@@ -6,6 +6,7 @@
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { guessPasswords, wordList } from '../../scripts/attack/guessing.js';
+import { suppressEmail } from '../../scripts/attack/suppression.js';
 import {
   FAKE_EMAIL,
   impersonateServer,
@@ -136,5 +137,21 @@ describe('online password guessing', () => {
     expect(result.attempts).toBe(wordList().length);
     expect(result.distinctAnswers).toEqual([LOGIN_REJECTED]);
     expect(result.throttled).toBeGreaterThan(0);
+  });
+});
+
+describe('suppression of a sent email', () => {
+  it('classic: the victim believes the email was sent; nothing arrived', async () => {
+    const result = await suppressEmail(await startLab('classic'));
+    expect(result.victimBelievesSent).toBe(true);
+    expect(result.storedCopies).toBe(0);
+    expect(result.succeeded).toBe(true);
+  });
+
+  it('enhanced: the replayed frame fails authentication and the victim is told', async () => {
+    const result = await suppressEmail(await startLab('enhanced'));
+    expect(result.victimBelievesSent).toBe(false);
+    expect(result.victimError).toMatch(/RECORD_AUTH_FAILED/);
+    expect(result.succeeded).toBe(false);
   });
 });

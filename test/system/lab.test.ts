@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { makeKeySetup, serverHome } from '../helpers/keys.js';
-import { Spawned, distPath } from '../helpers/processes.js';
+import { Spawned, distPath, runNode } from '../helpers/processes.js';
+import { postgresUnavailable } from '../helpers/postgres.js';
 import { Browser, gatewayCookie } from '../helpers/gateway.js';
 import {
   describeLab,
@@ -115,6 +116,25 @@ describe.skipIf(unavailable !== undefined)(
         10_000,
         'stderr',
       );
+    });
+  },
+);
+
+const multiHostUnavailable = unavailable ?? postgresUnavailable;
+
+describe.skipIf(multiHostUnavailable !== undefined)(
+  `the multi-host lab${multiHostUnavailable ? `: skipped, ${multiHostUnavailable}` : ''}`,
+  () => {
+    it('runs its scripted check: a database host, two mail-server hosts, clients, one host killed', async () => {
+      const result = await runNode('scripts/lab/main.js', [
+        'multi-host',
+        'check',
+        '--id',
+        `mh${process.pid % 10000}`,
+      ]);
+      expect(result.stdout).toContain('multi-host check passed');
+      expect(result.stdout).not.toContain('FAIL');
+      expect(result.code).toBe(0);
     });
   },
 );

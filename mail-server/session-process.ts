@@ -1,0 +1,91 @@
+/**
+ * A session process: serves clients on sockets the parent hands over, one at a time (the
+ * default) or several at once (--clients-per-process), so that a crash or a hang in one session
+ * cannot touch the clients of other processes. The connection code is connection.ts.
+ *
+ * Importing this module does no I/O; startSessionProcess does the work.
+ */
+import { Socket } from 'node:net';
+import { serveConnection } from './connection.js';
+import { connectionContext } from './context.js';
+import type { ConnectionContext } from './connection.js';
+import { loadServerHome } from './home.js';
+import { announce } from './announce.js';
+import type { Logger } from './log.js';
+import { createSessionLogger } from './session-log.js';
+import { openMailStore } from './store/open-store.js';
+import { parentThrottle } from './throttle-ipc.js';
+import {
+  isToWorker,
+  isWorkerConfig,
+  type FromWorker,
+  type SessionRequest,
+  type ThrottleAnswer,
+} from './worker-protocol.js';
+
+function tell(message: FromWorker): void {
+  process.send?.(message);
+}
+
+function serveSession(
+  request: SessionRequest,
+  handle: unknown,
+  context: ConnectionContext,
+  log: Logger,
+): void {
+  const { connection } = request;
+  if (!(handle instanceof Socket)) {
+    log.error('session message arrived without a socket');
+    tell({ type: 'done', connection });
+    return;
+  }
+  const preread = Buffer.from(request.preread, 'base64');
+  serveConnection(handle, preread, request.loginDeadlineMs, context, () => {
+    tell({ type: 'logged-in', connection });
+  }).then(
+    () => {
+      tell({ type: 'done', connection });
+    },
+    (error: unknown) => {
+      log.fatal({ err: error }, 'session failed');
+      process.exit(1);
+    },
+  );
+}
+
+/** Runs this process as a session process, with the configuration the parent passed (JSON). */
+export async function startSessionProcess(configArgument: string | undefined): Promise<void> {
+  const config: unknown = JSON.parse(configArgument ?? 'null');
+  if (!isWorkerConfig(config) || !process.send) {
+    process.stderr.write(
+      'worker: this process is started by the mail server, with its configuration\n',
+    );
+    process.exit(2);
+  }
+  const log = createSessionLogger(config.logLevel, { role: 'session' });
+  const home = loadServerHome(config.home);
+  const throttleAnswers: ((answer: ThrottleAnswer) => void)[] = [];
+  const context = connectionContext({
+    channel: config.channel,
+    home,
+    store: await openMailStore(config.store, home, log),
+    throttle: parentThrottle(tell, (listener) => throttleAnswers.push(listener)),
+    log,
+    announce,
+    idleTimeoutMs: config.idleTimeoutMs,
+    maxFrameBytes: config.maxFrameBytes,
+    maxInboxBytes: config.maxInboxBytes,
+  });
+
+  process.on('message', (message: unknown, handle: unknown) => {
+    if (!isToWorker(message)) return;
+    if (message.type === 'exit') process.exit(0);
+    else if (message.type === 'login-admission')
+      for (const listener of throttleAnswers) listener(message);
+    else serveSession(message, handle, context, log);
+  });
+
+  // The parent is gone (even by kill -9): no one will hand out sessions or reap us.
+  process.on('disconnect', () => process.exit(0));
+  tell({ type: 'ready' });
+}

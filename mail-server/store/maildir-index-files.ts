@@ -1,0 +1,231 @@
+/**
+ * The files of an inbox's index (maildir-index.ts), kept in the home's `.index/` folder so that
+ * an inbox folder holds nothing but emails:
+ *
+ *   <user>.index    a snapshot, replaced whole (temporary file, rename):
+ *                   {"version":2,"journal":{"ino":I,"size":S},"rows":[[file,from,receivedAt,title,id],…]}
+ *                   `journal` is how much of which journal file the rows already include.
+ *   <user>.journal  what happened since, one line per event, appended with O_APPEND (one
+ *                   write each, so that lines of several processes never mix):
+ *                   +[file,from,receivedAt,title,id]   an email delivered
+ *                   -"file"                          an email removed
+ *
+ * Neither is ever trusted over the inbox folder: a reader checks the rows against the folder's
+ * file names (maildir-index.ts). A line cut short by a crash, or anything unreadable, is
+ * skipped; what it described is found again in the folder.
+ */
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  readSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { tempFilePrefix, type InboxEntry } from './maildir-files.js';
+
+const SNAPSHOT_VERSION = 2;
+
+/** Which journal file (inode) and how many of its bytes a snapshot includes. */
+export interface JournalMark {
+  ino: number;
+  size: number;
+}
+
+export interface Snapshot {
+  journal: JournalMark;
+  rows: readonly InboxEntry[];
+}
+
+export type JournalEvent = { kind: 'added'; entry: InboxEntry } | { kind: 'removed'; file: string };
+
+export const indexFiles = (
+  folder: string,
+  user: string,
+): { snapshot: string; journal: string; folder: string } => ({
+  folder,
+  snapshot: join(folder, `${user}.index`),
+  journal: join(folder, `${user}.journal`),
+});
+
+const READ_NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
+const APPEND_NO_FOLLOW =
+  constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
+
+type Row = [string, string, string, string, string];
+
+const isRow = (value: unknown): value is Row =>
+  Array.isArray(value) && value.length === 5 && value.every((part) => typeof part === 'string');
+
+const entryOf = ([file, from, receivedAt, title, id]: Row): InboxEntry => ({
+  file,
+  from,
+  receivedAt,
+  title,
+  id,
+});
+
+const rowOf = (entry: InboxEntry): Row => [
+  entry.file,
+  entry.from,
+  entry.receivedAt,
+  entry.title,
+  entry.id,
+];
+
+/** A file's identity and size, or undefined when there is no regular file. */
+export function fileMark(path: string): { ino: number; size: number; mtimeMs: number } | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, READ_NO_FOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    const stats = fstatSync(fd);
+    return stats.isFile()
+      ? { ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs }
+      : undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Bytes of a regular file from `offset`, with the file's inode; undefined when there is none. */
+function readFrom(path: string, offset: number): { ino: number; data: Buffer } | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, READ_NO_FOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) return undefined;
+    const data = Buffer.allocUnsafe(Math.max(0, stats.size - offset));
+    let filled = 0;
+    while (filled < data.length) {
+      const read = readSync(fd, data, filled, data.length - filled, offset + filled);
+      if (read === 0) break;
+      filled += read;
+    }
+    return { ino: stats.ino, data: data.subarray(0, filled) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The snapshot, or undefined when it is missing, of another version or unreadable. */
+export function readSnapshot(path: string): Snapshot | undefined {
+  const file = readFrom(path, 0);
+  if (!file) return undefined;
+  try {
+    const parsed = JSON.parse(file.data.toString('utf8')) as {
+      version?: unknown;
+      journal?: { ino?: unknown; size?: unknown };
+      rows?: unknown;
+    };
+    const { ino, size } = parsed.journal ?? {};
+    if (
+      parsed.version !== SNAPSHOT_VERSION ||
+      typeof ino !== 'number' ||
+      typeof size !== 'number' ||
+      !Array.isArray(parsed.rows) ||
+      !parsed.rows.every(isRow)
+    )
+      return undefined;
+    return { journal: { ino, size }, rows: parsed.rows.map(entryOf) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Replaces the snapshot whole: a temporary file in the same folder, then rename. */
+export function writeSnapshot(folder: string, path: string, snapshot: Snapshot): void {
+  const temp = join(folder, `${tempFilePrefix(process.pid)}${randomBytes(6).toString('hex')}`);
+  const text = JSON.stringify({
+    version: SNAPSHOT_VERSION,
+    journal: snapshot.journal,
+    rows: snapshot.rows.map(rowOf),
+  });
+  const fd = openSync(temp, 'wx', 0o600);
+  try {
+    const data = Buffer.from(text, 'utf8');
+    let written = 0;
+    while (written < data.length) written += writeSync(fd, data, written);
+  } catch (error) {
+    closeSync(fd);
+    unlinkSync(temp);
+    throw error;
+  }
+  closeSync(fd);
+  try {
+    renameSync(temp, path);
+  } catch (error) {
+    unlinkSync(temp);
+    throw error;
+  }
+}
+
+function eventLine(event: JournalEvent): string {
+  return event.kind === 'added'
+    ? `+${JSON.stringify(rowOf(event.entry))}\n`
+    : `-${JSON.stringify(event.file)}\n`;
+}
+
+function parseEvent(line: string): JournalEvent | undefined {
+  try {
+    const value: unknown = JSON.parse(line.slice(1));
+    if (line.startsWith('+') && isRow(value)) return { kind: 'added', entry: entryOf(value) };
+    if (line.startsWith('-') && typeof value === 'string') return { kind: 'removed', file: value };
+  } catch {
+    // A line cut short or mixed with another: what it said is found again in the folder.
+  }
+  return undefined;
+}
+
+/** Appends one event as a single write. */
+export function appendEvent(path: string, event: JournalEvent): void {
+  const fd = openSync(path, APPEND_NO_FOLLOW, 0o600);
+  try {
+    const data = Buffer.from(eventLine(event), 'utf8');
+    // One write: O_APPEND places it whole at the end, after any other process's line.
+    writeSync(fd, data);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The journal's events from byte `offset` on (only whole lines), the journal's inode, and the
+ * offset just past the last whole line.
+ */
+export function readJournal(
+  path: string,
+  offset: number,
+): { ino: number; events: JournalEvent[]; end: number } | undefined {
+  const file = readFrom(path, offset);
+  if (!file) return undefined;
+  const lastNewline = file.data.lastIndexOf(0x0a);
+  const whole = lastNewline < 0 ? '' : file.data.toString('utf8', 0, lastNewline);
+  const events = whole === '' ? [] : whole.split('\n').map(parseEvent);
+  return {
+    ino: file.ino,
+    events: events.filter((event) => event !== undefined),
+    end: offset + lastNewline + 1,
+  };
+}
+
+/** Starts the journal anew (an empty file renamed over it); returns its inode. */
+export function restartJournal(folder: string, path: string): number {
+  const temp = join(folder, `${tempFilePrefix(process.pid)}${randomBytes(6).toString('hex')}`);
+  const fd = openSync(temp, 'wx', 0o600);
+  const { ino } = fstatSync(fd);
+  closeSync(fd);
+  renameSync(temp, path);
+  return ino;
+}

@@ -1,0 +1,202 @@
+/**
+ * An inbox's listing without opening every email (as Dovecot's index and cache): the listing
+ * fields of each email file are kept in a snapshot and a journal (maildir-index-files.ts), and
+ * in this process's memory between calls.
+ *
+ * The folder stays the truth. Each listing checks the rows against the folder's file names:
+ * a file no row names (added by another program, or by a process that died between its link
+ * and its journal line) has its header read; a row whose file is gone is dropped. Any process
+ * can deliver while others list, with no lock: a line lost or a snapshot written late costs a
+ * header read, never a wrong listing. The check itself is skipped when the folder has not
+ * changed since the last one (its modification time, once it is old enough to be trusted).
+ * A file replaced in place under the same name by another program is not noticed until the
+ * folder changes otherwise; the server itself never does that.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { receivedTimeSortKey } from '../../protocol/email.js';
+import { isEmailFileName, readInboxEntry, type InboxEntry } from './maildir-files.js';
+import {
+  appendEvent,
+  fileMark,
+  indexFiles,
+  readJournal,
+  readSnapshot,
+  restartJournal,
+  writeSnapshot,
+  type JournalEvent,
+} from './maildir-index-files.js';
+
+/**
+ * A folder's modification time is trusted to tell "unchanged" only once it is this much older
+ * than the check that saw it: the kernel stamps changes with a coarse clock, so two changes
+ * within one tick share a stamp.
+ */
+const SETTLED_MS = 1000;
+/** Journal events beyond the snapshot after which a listing writes a new snapshot. */
+const SNAPSHOT_AFTER_EVENTS = 512;
+/** A journal larger than this is started anew when a snapshot is written. */
+const JOURNAL_RESTART_BYTES = 1024 * 1024;
+
+interface FolderStamp {
+  ino: bigint;
+  mtimeNs: bigint;
+}
+
+function folderStamp(folder: string): FolderStamp {
+  const stats = statSync(folder, { bigint: true });
+  return { ino: stats.ino, mtimeNs: stats.mtimeNs };
+}
+
+/** Oldest first, by the receive time in the header, then by file name. */
+function sortEntries(entries: Iterable<InboxEntry>): InboxEntry[] {
+  const keyed = [...entries].map((entry) => ({
+    entry,
+    key: receivedTimeSortKey(entry.receivedAt),
+  }));
+  keyed.sort((a, b) =>
+    a.key < b.key
+      ? -1
+      : a.key > b.key
+        ? 1
+        : a.entry.file < b.entry.file
+          ? -1
+          : a.entry.file > b.entry.file
+            ? 1
+            : 0,
+  );
+  return keyed.map(({ entry }) => entry);
+}
+
+export class InboxIndex {
+  readonly #inbox: string;
+  readonly #files: ReturnType<typeof indexFiles>;
+  readonly #rows = new Map<string, InboxEntry>();
+  #sorted: readonly InboxEntry[] | undefined;
+  /** The snapshot the rows were last loaded from. */
+  #snapshot: { ino: number; size: number; mtimeMs: number } | undefined;
+  /** How far the journal has been applied, and events applied since the snapshot. */
+  #journal = { ino: 0, offset: 0, eventsSinceSnapshot: 0 };
+  /** The folder as the last check against its file names saw it, and when. */
+  #checked: { stamp: FolderStamp; atMs: number } | undefined;
+
+  /** The index of `inbox`, its files in `indexFolder` under `name`. */
+  constructor(inbox: string, indexFolder: string, name: string) {
+    this.#inbox = inbox;
+    this.#files = indexFiles(indexFolder, name);
+  }
+
+  /** The inbox, oldest first (G.1), checked against the folder; the same array while unchanged. */
+  entries(): readonly InboxEntry[] {
+    const stamp = folderStamp(this.#inbox);
+    const checked = this.#checked;
+    if (
+      checked &&
+      this.#sorted &&
+      checked.stamp.ino === stamp.ino &&
+      checked.stamp.mtimeNs === stamp.mtimeNs &&
+      checked.atMs - Number(stamp.mtimeNs / 1_000_000n) > SETTLED_MS
+    )
+      return this.#sorted;
+    this.#load();
+    const headsRead = this.#reconcile(readdirSync(this.#inbox).filter(isEmailFileName));
+    this.#checked = { stamp, atMs: Date.now() };
+    this.#sorted ??= sortEntries(this.#rows.values());
+    if (headsRead > 0 || this.#journal.eventsSinceSnapshot > SNAPSHOT_AFTER_EVENTS)
+      this.#saveSnapshot();
+    return this.#sorted;
+  }
+
+  /** An email was delivered into the inbox (its file is linked). */
+  added(entry: InboxEntry): void {
+    this.#record({ kind: 'added', entry });
+  }
+
+  /** An email was removed from the inbox (its file is gone). */
+  removed(file: string): void {
+    this.#record({ kind: 'removed', file });
+  }
+
+  #record(event: JournalEvent): void {
+    this.#apply(event);
+    try {
+      appendEvent(this.#files.journal, event);
+    } catch {
+      // The index is a cache: without the line, the next listing finds the change in the folder.
+    }
+  }
+
+  #apply(event: JournalEvent): void {
+    if (event.kind === 'added') this.#rows.set(event.entry.file, event.entry);
+    else this.#rows.delete(event.file);
+    this.#sorted = undefined;
+  }
+
+  /** Takes in a snapshot written by another process since, then the journal's new lines. */
+  #load(): void {
+    const mark = fileMark(this.#files.snapshot);
+    const known = this.#snapshot;
+    if (
+      mark &&
+      (mark.ino !== known?.ino || mark.size !== known.size || mark.mtimeMs !== known.mtimeMs)
+    ) {
+      const snapshot = readSnapshot(this.#files.snapshot);
+      if (snapshot) {
+        this.#rows.clear();
+        for (const row of snapshot.rows) this.#rows.set(row.file, row);
+        // Written in listing order: kept as it is until something changes.
+        this.#sorted = snapshot.rows;
+        this.#journal = {
+          ino: snapshot.journal.ino,
+          offset: snapshot.journal.size,
+          eventsSinceSnapshot: 0,
+        };
+      }
+      this.#snapshot = mark;
+    }
+    let journal = readJournal(this.#files.journal, this.#journal.offset);
+    // Another journal than the one read so far (started anew): all of it is new.
+    if (journal && journal.ino !== this.#journal.ino && this.#journal.offset > 0)
+      journal = readJournal(this.#files.journal, 0);
+    if (!journal) return;
+    for (const event of journal.events) this.#apply(event);
+    this.#journal = {
+      ino: journal.ino,
+      offset: journal.end,
+      eventsSinceSnapshot: this.#journal.eventsSinceSnapshot + journal.events.length,
+    };
+  }
+
+  /** Makes the rows name exactly the folder's email files; returns how many headers were read. */
+  #reconcile(names: readonly string[]): number {
+    const present = new Set(names);
+    for (const file of this.#rows.keys()) {
+      if (present.has(file)) continue;
+      this.#rows.delete(file);
+      this.#sorted = undefined;
+    }
+    let headsRead = 0;
+    for (const name of names) {
+      if (this.#rows.has(name)) continue;
+      const entry = readInboxEntry(this.#inbox, name);
+      headsRead++;
+      if (!entry) continue;
+      this.#rows.set(name, entry);
+      this.#sorted = undefined;
+    }
+    return headsRead;
+  }
+
+  #saveSnapshot(): void {
+    const { folder, snapshot, journal } = this.#files;
+    try {
+      let mark = { ino: this.#journal.ino, size: this.#journal.offset };
+      if (this.#journal.offset > JOURNAL_RESTART_BYTES)
+        mark = { ino: restartJournal(folder, journal), size: 0 };
+      writeSnapshot(folder, snapshot, { journal: mark, rows: this.#sorted ?? [] });
+      this.#journal = { ino: mark.ino, offset: mark.size, eventsSinceSnapshot: 0 };
+      this.#snapshot = fileMark(snapshot);
+    } catch {
+      // The index is a cache: the next listing reads again what this one could not keep.
+    }
+  }
+}

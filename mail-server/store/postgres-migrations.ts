@@ -1,0 +1,83 @@
+/**
+ * Brings a PostgreSQL database to the schema this server knows (migrations/), at its start.
+ * Several hosts may start at once: each takes the same transaction-level advisory lock first,
+ * so the steps run once, on one host, while the others wait and then find nothing to do. The
+ * whole run is one transaction (PostgreSQL's DDL is transactional): a failed step leaves the
+ * database as it was.
+ */
+import pg from 'pg';
+import { ServerError } from '../errors.js';
+import { migrations as knownMigrations, type Migration } from './migrations/index.js';
+import { describePostgresUrl } from './postgres-connection.js';
+
+/** The advisory lock's key: any constant that no other program on the database uses. */
+const MIGRATION_LOCK = 5_146_307_270_001n;
+
+export interface MigrationResult {
+  /** Versions applied by this run (empty when the database was up to date). */
+  applied: number[];
+  /** The schema's version now. */
+  version: number;
+}
+
+export async function migrate(
+  url: string,
+  migrations: readonly Migration[] = knownMigrations,
+): Promise<MigrationResult> {
+  const client = new pg.Client({ connectionString: url, application_name: 'sealed-mail' });
+  // A connection that fails later is reported by the query that fails.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new ServerError(
+      'STORE_UNAVAILABLE',
+      `cannot reach the mail store (PostgreSQL ${describePostgresUrl(url)}): ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK.toString()]);
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version    integer PRIMARY KEY,
+      name       text NOT NULL,
+      applied_at timestamptz NOT NULL DEFAULT now()
+    )`);
+    const done = new Set(
+      (await client.query<{ version: number }>('SELECT version FROM schema_migrations')).rows.map(
+        (row) => row.version,
+      ),
+    );
+    const newest = Math.max(0, ...migrations.map((step) => step.version));
+    const ahead = [...done].filter((version) => version > newest);
+    if (ahead.length > 0) {
+      throw new ServerError(
+        'STORE_UNAVAILABLE',
+        `the mail store (PostgreSQL ${describePostgresUrl(url)}) has schema version ${Math.max(...ahead)}, newer than this server's ${newest}: run a newer server`,
+      );
+    }
+    const applied: number[] = [];
+    for (const step of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (done.has(step.version)) continue;
+      await client.query(step.sql);
+      await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+        step.version,
+        step.name,
+      ]);
+      applied.push(step.version);
+    }
+    await client.query('COMMIT');
+    return { applied, version: newest };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    if (error instanceof ServerError) throw error;
+    throw new ServerError(
+      'STORE_UNAVAILABLE',
+      `the mail store's schema (PostgreSQL ${describePostgresUrl(url)}) could not be brought up to date: ${(error as Error).message}`,
+      { cause: error },
+    );
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

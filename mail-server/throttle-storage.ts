@@ -1,0 +1,36 @@
+/**
+ * Where the parent keeps the login throttle: with the Maildir store, in a file of the server's
+ * home (throttle-file.ts); with the PostgreSQL store, in the database every host shares
+ * (throttle-postgres.ts).
+ */
+import type { ChannelKind } from '../protocol/channel-kinds.js';
+import type { Logger } from './log.js';
+import { isPostgresUrl, type StoreSpec } from './store/open-store.js';
+import { localThrottle, type LoginThrottle } from './throttle.js';
+import { PersistentThrottle, throttleFileName } from './throttle-file.js';
+import { PostgresThrottle } from './throttle-postgres.js';
+
+export interface ThrottleStorage {
+  readonly throttle: LoginThrottle;
+  close(): Promise<void>;
+}
+
+export function openThrottleStorage(
+  store: StoreSpec,
+  home: string,
+  channel: ChannelKind,
+  log: Logger,
+): ThrottleStorage {
+  if (isPostgresUrl(store)) {
+    const shared = new PostgresThrottle(store, log);
+    return { throttle: shared, close: () => shared.close() };
+  }
+  const file = new PersistentThrottle(home, throttleFileName(channel), log);
+  return {
+    throttle: localThrottle(file.book),
+    close: () => {
+      file.close();
+      return Promise.resolve();
+    },
+  };
+}

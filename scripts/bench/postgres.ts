@@ -1,0 +1,112 @@
+/**
+ * The PostgreSQL store's figures: the protocol figures of bench/protocol.ts on it (to set
+ * beside the Maildir store's), and an inbox of 100,000 emails listed through the store and
+ * through a session.
+ */
+import { join } from 'node:path';
+import pg from 'pg';
+import { loadClientKeys } from '../../gateway/protocol-client/keys.js';
+import { openSession } from '../../gateway/protocol-client/session.js';
+import type { PostgresUrl } from '../../mail-server/store/open-store.js';
+import { migrate } from '../../mail-server/store/postgres-migrations.js';
+import { PostgresStore } from '../../mail-server/store/postgres-store.js';
+import { spawnMailServer } from '../lib/server-process.js';
+import { benchProtocol, type ProtocolFigures } from './protocol.js';
+import { percentile, timeEach } from './stats.js';
+
+const BIG_INBOX = 100_000;
+
+export interface PostgresFigures extends ProtocolFigures {
+  list_100k_emails_store_p50_ms: number;
+  list_100k_emails_store_p90_ms: number;
+  list_100k_emails_session_p50_ms: number;
+  read_index_100000_of_100k_p50_ms: number;
+}
+
+/** Fills client4's inbox with BIG_INBOX emails of the server's format, in one statement. */
+async function fillBigInbox(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(`
+      INSERT INTO emails (owner, delivery, received_key, received_at, sender, title, body)
+      SELECT 'client4', gen_random_uuid(), at, at, 'client5', title,
+             convert_to(format(E'From: client5\\nTo: client4\\nTime and Date: %s\\nTitle: %s\\nContent Length: %s\\nContent:\\n%s',
+                               at, title, length(content), content), 'UTF8')
+        FROM generate_series(1, ${BIG_INBOX}) AS i,
+             LATERAL (SELECT to_char(timestamp '2026-01-01' + i * interval '1 second',
+                                     'YYYY-MM-DD HH24:MI:SS.US') AS at,
+                             'email number ' || i AS title,
+                             repeat('body ' || i || E'\\n', 20) AS content) AS email`);
+    // What autovacuum does soon after on a live database: index-only scans can skip the table.
+    await client.query('VACUUM ANALYZE emails');
+  } finally {
+    await client.end();
+  }
+}
+
+async function newDatabase(adminUrl: string, name: string): Promise<PostgresUrl> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+    await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+  } finally {
+    await client.end();
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString() as PostgresUrl;
+}
+
+/**
+ * `adminUrl` names a database of a PostgreSQL server where databases may be made; the bench
+ * makes (and replaces) `sealed_mail_bench` and `sealed_mail_bench_100k` beside it.
+ */
+export async function benchPostgres(dir: string, adminUrl: string): Promise<PostgresFigures> {
+  const protocol = await benchProtocol(
+    dir,
+    'classic',
+    undefined,
+    await newDatabase(adminUrl, 'sealed_mail_bench'),
+  );
+
+  const url = await newDatabase(adminUrl, 'sealed_mail_bench_100k');
+  await migrate(url);
+  await fillBigInbox(url);
+  const store = new PostgresStore(url, ['client4']);
+  const expectAll = (count: number): void => {
+    if (count !== BIG_INBOX) throw new Error(`listed ${count} emails, not ${BIG_INBOX}`);
+  };
+  const storeLists = await timeEach(20, async () => {
+    expectAll((await store.list('client4')).length);
+  });
+  const reads = await timeEach(20, async () => {
+    if ((await store.read('client4', { index: BIG_INBOX })) === undefined)
+      throw new Error('the last email was not read');
+  });
+  await store.close();
+
+  const server = await spawnMailServer({ home: join(dir, 'server'), args: ['--store', url] });
+  try {
+    const session = await openSession({
+      host: '127.0.0.1',
+      port: server.port,
+      credentials: { username: 'client4', password: 'password4' },
+      keys: loadClientKeys(join(dir, 'client4'), 'client4'),
+    });
+    const sessionLists = await timeEach(5, async () => {
+      expectAll((await session.listInbox()).rows.length);
+    });
+    await session.terminate();
+    return {
+      ...protocol,
+      list_100k_emails_store_p50_ms: percentile(storeLists, 50),
+      list_100k_emails_store_p90_ms: percentile(storeLists, 90),
+      list_100k_emails_session_p50_ms: percentile(sessionLists, 50),
+      read_index_100000_of_100k_p50_ms: percentile(reads, 50),
+    };
+  } finally {
+    await server.stop();
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * The Maildir store's index: a cache of the listing that the folder always overrules, whoever
+ * changed the folder (another program, another server process, a process that died between
+ * its link and its journal line), and however its own files were left.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { emailId, MaildirStore } from '../../mail-server/store/maildir-store.js';
+import { writeEmailFile } from '../../mail-server/store/maildir-files.js';
+import type { MailboxEntry } from '../../mail-server/store/mail-store.js';
+import { formatStoredEmail } from '../../protocol/email.js';
+import { distPath } from '../helpers/processes.js';
+
+const USERS = ['client1', 'client2'];
+let home: string;
+beforeEach(() => {
+  home = mkdtempSync(join(tmpdir(), 'sealed-mail-index-'));
+});
+afterEach(() => {
+  rmSync(home, { recursive: true, force: true });
+});
+
+const inbox = (): string => join(home, 'client2');
+const indexFile = (name: string): string => join(home, '.index', name);
+
+const stored = (title: string, receivedAt: string): string =>
+  formatStoredEmail(
+    { from: 'client1', to: ['client2'], title, content: `body of ${title}` },
+    receivedAt,
+  );
+
+const at = (second: number): string => `2024-01-01 00:00:${String(second).padStart(2, '0')}.000000`;
+
+async function deliver(store: MaildirStore, title: string, second: number): Promise<void> {
+  const content = `body of ${title}`;
+  const [outcome] = await store.deliver(
+    {
+      email: { from: 'client1', to: ['client2'], title, content },
+      contentLength: content.length,
+      receivedAt: at(second),
+    },
+    ['client2'],
+  );
+  expect(outcome?.status).toBe('delivered');
+}
+
+const titles = (listing: MailboxEntry[]): string[] => listing.map((entry) => entry.title);
+
+/** What a process that has never seen the inbox or its index lists: the files themselves. */
+async function listedFromFiles(): Promise<MailboxEntry[]> {
+  rmSync(join(home, '.index'), { recursive: true, force: true });
+  const fresh = new MaildirStore(home, USERS);
+  return fresh.list('client2');
+}
+
+describe('Maildir index', () => {
+  it('keeps the inbox folder to emails, and lists a later process from the index', async () => {
+    const store = new MaildirStore(home, USERS);
+    for (let i = 0; i < 5; i++) await deliver(store, `email ${i}`, i);
+    expect(titles(await store.list('client2'))).toEqual([
+      'email 0',
+      'email 1',
+      'email 2',
+      'email 3',
+      'email 4',
+    ]);
+    expect(readdirSync(inbox()).every((name) => name.endsWith('.txt'))).toBe(true);
+
+    const later = new MaildirStore(home, USERS);
+    const listing = await later.list('client2');
+    expect(listing).toEqual(await store.list('client2'));
+    for (const entry of listing)
+      expect(entry.id).toBe(emailId(`client1_${entry.title}.txt`, entry.receivedAt));
+  });
+
+  it('builds a missing index from the files, and the same listing as the files give', async () => {
+    mkdirSync(inbox());
+    for (let i = 0; i < 4; i++)
+      writeEmailFile(inbox(), `client1_old ${i}`, stored(`old ${i}`, at(10 - i)));
+    const store = new MaildirStore(home, USERS);
+    expect(titles(await store.list('client2'))).toEqual(['old 3', 'old 2', 'old 1', 'old 0']);
+    expect(readdirSync(join(home, '.index'))).toContain('client2.index');
+    expect(await new MaildirStore(home, USERS).list('client2')).toEqual(await listedFromFiles());
+  });
+
+  it('sees files that another program added or removed behind its back', async () => {
+    const store = new MaildirStore(home, USERS);
+    await deliver(store, 'kept', 1);
+    await deliver(store, 'removed elsewhere', 2);
+    expect(titles(await store.list('client2'))).toHaveLength(2);
+    unlinkSync(join(inbox(), 'client1_removed elsewhere.txt'));
+    writeFileSync(join(inbox(), 'client1_added elsewhere.txt'), stored('added elsewhere', at(3)));
+    expect(titles(await store.list('client2'))).toEqual(['kept', 'added elsewhere']);
+    expect(await store.read('client2', { index: 2 })).toBe(stored('added elsewhere', at(3)));
+    expect(await new MaildirStore(home, USERS).list('client2')).toEqual(await listedFromFiles());
+  });
+
+  it('lists an email whose process died between linking its file and writing its journal line', async () => {
+    const store = new MaildirStore(home, USERS);
+    await deliver(store, 'first', 1);
+    await store.list('client2');
+    // The file is linked as a delivery links it; the index never hears of it.
+    writeEmailFile(inbox(), 'client1_orphan', stored('orphan', at(2)));
+    expect(titles(await store.list('client2'))).toEqual(['first', 'orphan']);
+    expect(titles(await new MaildirStore(home, USERS).list('client2'))).toEqual([
+      'first',
+      'orphan',
+    ]);
+  });
+
+  it('skips journal lines cut short, garbage and rows whose file is gone; a broken snapshot is rebuilt', async () => {
+    const store = new MaildirStore(home, USERS);
+    await deliver(store, 'real', 1);
+    appendFileSync(
+      indexFile('client2.journal'),
+      '+["client1_ghost.txt","client1","2024-01-01 00:00:05","ghost","x"]\n',
+    );
+    appendFileSync(indexFile('client2.journal'), 'nonsense\n+["cut short');
+    expect(titles(await new MaildirStore(home, USERS).list('client2'))).toEqual(['real']);
+
+    writeFileSync(indexFile('client2.index'), '{"version":2,"rows":');
+    await deliver(store, 'after', 2);
+    expect(titles(await new MaildirStore(home, USERS).list('client2'))).toEqual(['real', 'after']);
+  });
+
+  it('forgets a removed email, and a file of the same name delivered later is a new email', async () => {
+    const store = new MaildirStore(home, USERS);
+    await deliver(store, 'same', 1);
+    const [first] = await store.list('client2');
+    expect(await store.remove('client2', first?.id ?? '')).toBe(true);
+    await deliver(store, 'same', 2);
+    const listing = await new MaildirStore(home, USERS).list('client2');
+    expect(listing.map((entry) => entry.receivedAt)).toEqual([at(2)]);
+    expect(listing[0]?.id).not.toBe(first?.id);
+    expect(await store.read('client2', { id: first?.id ?? '' })).toBeUndefined();
+  });
+
+  it('stays exact under concurrent deliveries from several processes', async () => {
+    const store = new MaildirStore(home, USERS);
+    await deliver(store, 'before', 0);
+    await store.list('client2');
+    const storeModule = distPath('mail-server/store/maildir-store.js');
+    const deliverer = (process: number): Promise<unknown> =>
+      promisify(execFile)('node', [
+        '--input-type=module',
+        '-e',
+        `const { MaildirStore } = await import(${JSON.stringify(storeModule)});
+         const store = new MaildirStore(${JSON.stringify(home)}, ['client1', 'client2']);
+         for (let i = 0; i < 25; i++) {
+           const title = 'p${process} ' + i;
+           await store.deliver({ email: { from: 'client1', to: ['client2'], title, content: title },
+             contentLength: title.length, receivedAt: '2024-01-02 00:00:' + String(i).padStart(2, '0') + '.00000${process}' }, ['client2']);
+           if (i % 5 === 0) await store.list('client2');
+         }`,
+      ]);
+    // Four processes deliver while this one lists.
+    const running = Promise.all([0, 1, 2, 3].map(deliverer));
+    const finished = { now: false };
+    void running.finally(() => {
+      finished.now = true;
+    });
+    let listings = 0;
+    while (!finished.now) {
+      await store.list('client2');
+      listings++;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await running;
+    expect(listings).toBeGreaterThan(0);
+    const files = readdirSync(inbox()).filter((name) => name.endsWith('.txt'));
+    expect(files).toHaveLength(101);
+    const fromFiles = await listedFromFiles();
+    expect(await store.list('client2')).toEqual(fromFiles);
+    expect(fromFiles).toHaveLength(101);
+  });
+});

@@ -1,0 +1,230 @@
+/**
+ * The PostgreSQL store: the contract every store passes, then what only a shared database
+ * gives: all-or-none delivery, the Maildir store's bytes, one order and prompt news for
+ * every host, and a clear error when the database is gone.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isServerError } from '../../mail-server/errors.js';
+import type { IncomingEmail } from '../../mail-server/store/mail-store.js';
+import { MaildirStore } from '../../mail-server/store/maildir-store.js';
+import { PostgresStore } from '../../mail-server/store/postgres-store.js';
+import { codePointLength } from '../../protocol/text.js';
+import {
+  adminQuery,
+  freshDatabase,
+  postgresUnavailable,
+  skippedBecause,
+} from '../helpers/postgres.js';
+import { CONTRACT_USERS, storeContract } from './store-contract.js';
+
+const users = [...CONTRACT_USERS];
+
+function incoming(title: string, receivedAt: string, content = `body of ${title}`): IncomingEmail {
+  return {
+    email: { from: 'client1', to: ['client2', 'client3'], title, content },
+    contentLength: codePointLength(content),
+    receivedAt,
+  };
+}
+
+/** Resolves at the listener's next call. */
+function nextChange(
+  store: PostgresStore,
+  user: string,
+): { changed: Promise<void>; stop: () => void } {
+  let stop: () => void = () => undefined;
+  const changed = new Promise<void>((resolve) => {
+    stop = store.watch(user, resolve);
+  });
+  return { changed, stop };
+}
+
+describe.skipIf(postgresUnavailable !== undefined)(
+  `PostgreSQL store${skippedBecause(postgresUnavailable)}`,
+  () => {
+    let database: Awaited<ReturnType<typeof freshDatabase>>;
+    beforeAll(async () => {
+      database = await freshDatabase({ migrated: true });
+    });
+    afterAll(async () => {
+      await database.drop();
+    });
+
+    storeContract('PostgreSQL', () =>
+      Promise.resolve({
+        store: new PostgresStore(database.url, users),
+        cleanup: () => adminQuery('TRUNCATE emails', database.name).then(() => undefined),
+      }),
+    );
+
+    const withStores =
+      (test: (a: PostgresStore, b: PostgresStore) => Promise<void>): (() => Promise<void>) =>
+      async () => {
+        // Two stores on one database: what two hosts have.
+        const a = new PostgresStore(database.url, users);
+        const b = new PostgresStore(database.url, users);
+        try {
+          await test(a, b);
+        } finally {
+          await Promise.all([a.close(), b.close()]);
+          await adminQuery('TRUNCATE emails', database.name);
+        }
+      };
+
+    it(
+      'stores in every inbox or in none: a copy that fails undoes the others',
+      withStores(async (store) => {
+        await adminQuery(
+          `CREATE FUNCTION refuse_client3() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN IF NEW.owner = 'client3' THEN RAISE EXCEPTION 'inbox of client3 is full'; END IF;
+             RETURN NEW; END $$;
+           CREATE TRIGGER refuse_client3 BEFORE INSERT ON emails
+             FOR EACH ROW EXECUTE FUNCTION refuse_client3();`,
+          database.name,
+        );
+        try {
+          const outcomes = await store.deliver(incoming('all or none', '2024-05-01 10:00:00'), [
+            'client2',
+            'client3',
+          ]);
+          expect(outcomes.map((outcome) => outcome.status)).toEqual(['failed', 'failed']);
+          expect(outcomes[0]?.status === 'failed' && outcomes[0].reason).toContain(
+            'client3 is full',
+          );
+          expect(await store.list('client2')).toEqual([]);
+        } finally {
+          await adminQuery(
+            'DROP TRIGGER refuse_client3 ON emails; DROP FUNCTION refuse_client3();',
+            database.name,
+          );
+        }
+      }),
+    );
+
+    it(
+      'keeps the bytes the Maildir store writes, whatever the title and content hold',
+      withStores(async (store) => {
+        const home = mkdtempSync(join(tmpdir(), 'sealed-mail-bytes-'));
+        try {
+          const maildir = new MaildirStore(home, users);
+          const odd = incoming(
+            'NUL \u0000 and a written \\0, back\\slash, tab \t, bidi \u202e, emoji 😀',
+            '2024-05-01 10:00:00.000001',
+            'CR\r\nLF\nNUL\u0000 and é😀\n'.repeat(1000),
+          );
+          await maildir.deliver(odd, ['client2']);
+          await store.deliver(odd, ['client2']);
+          const file = readdirSync(join(home, 'client2')).find((name) => name.endsWith('.txt'));
+          const fileBytes = readFileSync(join(home, 'client2', file ?? ''));
+          const { rows } = await adminQuery(`SELECT body FROM emails`, database.name);
+          expect(Buffer.compare((rows[0] as { body: Buffer }).body, fileBytes)).toBe(0);
+          expect(await store.read('client2', { index: 1 })).toBe(
+            await maildir.read('client2', { index: 1 }),
+          );
+          const [fromPostgres] = await store.list('client2');
+          const [fromMaildir] = await maildir.list('client2');
+          expect({ ...fromPostgres, id: '' }).toEqual({ ...fromMaildir, id: '' });
+        } finally {
+          rmSync(home, { recursive: true, force: true });
+        }
+      }),
+    );
+
+    it(
+      'gives every host the same listing, in receive order, with the same ids',
+      withStores(async (a, b) => {
+        await a.deliver(incoming('b at noon', '2024-05-01 12:00:00'), ['client2']);
+        await b.deliver(incoming('a at nine', '2024-05-01 09:00:00'), ['client2']);
+        await b.deliver(incoming('b at noon too', '2024-05-01 12:00:00'), ['client2']);
+        await a.deliver(incoming('a at ten', '2024-05-01 10:00:00.5'), ['client2']);
+        const onA = await a.list('client2');
+        expect(onA.map((entry) => entry.title)).toEqual([
+          'a at nine',
+          'a at ten',
+          'b at noon',
+          'b at noon too',
+        ]);
+        expect(await b.list('client2')).toEqual(onA);
+        for (const [i, entry] of onA.entries()) {
+          expect(await b.read('client2', { id: entry.id })).toBe(
+            await a.read('client2', { index: i + 1 }),
+          );
+        }
+      }),
+    );
+
+    it(
+      'tells a watcher on one host at once of a delivery or a removal by another',
+      withStores(async (a, b) => {
+        // The first call says the watch is live (anything may have changed before it).
+        const ready = nextChange(a, 'client3');
+        await ready.changed;
+        ready.stop();
+        const delivered = nextChange(a, 'client3');
+        await b.deliver(incoming('from host b', '2024-05-01 10:00:00'), ['client3']);
+        await delivered.changed;
+        delivered.stop();
+        const [entry] = await a.list('client3');
+        const removed = nextChange(a, 'client3');
+        expect(await b.remove('client3', entry?.id ?? '')).toBe(true);
+        await removed.changed;
+        removed.stop();
+        expect(await a.list('client3')).toEqual([]);
+      }),
+    );
+
+    it(
+      'never gives a removed email’s id to another',
+      withStores(async (store) => {
+        const [first] = await store.deliver(incoming('one', '2024-05-01 10:00:00'), ['client2']);
+        const firstId = first?.status === 'delivered' ? first.id : '';
+        expect(await store.remove('client2', firstId)).toBe(true);
+        const [second] = await store.deliver(incoming('one', '2024-05-01 10:00:00'), ['client2']);
+        expect(second).toMatchObject({ status: 'delivered' });
+        expect(second?.status === 'delivered' && second.id).not.toBe(firstId);
+        expect(await store.read('client2', { id: firstId })).toBeUndefined();
+        expect(await store.read('client2', { id: '99999999999999999999' })).toBeUndefined();
+        expect(await store.remove('client2', '-1')).toBe(false);
+      }),
+    );
+  },
+);
+
+describe('PostgreSQL store with no database to reach', () => {
+  // A port nothing listens on: connections are refused at once.
+  const url = 'postgres://nobody@127.0.0.1:1/none';
+
+  it('fails a listing with an error that names the database, after its wait', async () => {
+    const store = new PostgresStore(url, users, { maxConnections: 1, waitMs: 200 });
+    try {
+      const failure = await store.list('client2').catch((error: unknown) => error);
+      expect(isServerError(failure, 'STORE_UNAVAILABLE')).toBe(true);
+      expect((failure as Error).message).toMatch(
+        /\(PostgreSQL nobody@127\.0\.0\.1:1\/none\) did not answer within 200 ms/,
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('reports a delivery as failed for every recipient, with the reason', async () => {
+    const store = new PostgresStore(url, users, { maxConnections: 1, waitMs: 200 });
+    try {
+      const outcomes = await store.deliver(incoming('lost', '2024-05-01 10:00:00'), [
+        'client2',
+        'client3',
+      ]);
+      expect(outcomes.map((outcome) => [outcome.recipient, outcome.status])).toEqual([
+        ['client2', 'failed'],
+        ['client3', 'failed'],
+      ]);
+      for (const outcome of outcomes)
+        expect(outcome.status === 'failed' && outcome.reason).toMatch(/did not answer/);
+    } finally {
+      await store.close();
+    }
+  });
+});
