@@ -5,7 +5,7 @@
  */
 import { pino } from 'pino';
 import type { Reply } from '../messages.js';
-import type { ChildToParent, ParentToChild } from './child-protocol.js';
+import { parseParentToChild, type ChildToParent } from './child-protocol.js';
 import { ChildSession } from './child-session.js';
 
 const send = process.send?.bind(process);
@@ -39,7 +39,10 @@ const session = new ChildSession({
 });
 
 process.on('message', (message) => {
-  void session.handle(message as ParentToChild);
+  const request = parseParentToChild(message);
+  if (request) void session.handle(request);
+  else
+    log.warn({ type: typeof message }, "an IPC message that is not one of the gateway's, ignored");
 });
 send({ type: 'ready' } satisfies ChildToParent);
 // The gateway died or dropped us: nobody is left to relay to.
