@@ -3,7 +3,7 @@
  * The entry of a session child, forked by the gateway once per signed-in browser session.
  * Only this process reads the user's private key and holds the session key.
  */
-import { pino } from 'pino';
+import { createLogger } from '../../protocol/program.js';
 import type { Reply } from '../messages.js';
 import { parseParentToChild, type ChildToParent } from './child-protocol.js';
 import { ChildSession } from './child-session.js';
@@ -14,10 +14,7 @@ if (!send) {
   process.exit(2);
 }
 
-const log = pino(
-  { level: 'warn', base: { pid: process.pid, role: 'session-child' } },
-  pino.destination({ fd: 2, sync: true }),
-);
+const log = createLogger('warn', { role: 'session-child' });
 
 const session = new ChildSession({
   reply: (message: Reply) =>
