@@ -46,3 +46,17 @@ export class ProtocolError extends Error {
 export function isProtocolError(error: unknown, code?: ProtocolErrorCode): error is ProtocolError {
   return error instanceof ProtocolError && (code === undefined || error.code === code);
 }
+
+/**
+ * The codes that mean the connection itself went away (closed, cut in the middle of a frame,
+ * silent for too long), as opposed to a peer that answered wrongly: the one list every end
+ * uses to tell "the server is gone" from "the server misbehaved".
+ */
+const CONNECTION_LOST: ReadonlySet<ProtocolErrorCode> = new Set<ProtocolErrorCode>([
+  'CONNECTION_CLOSED',
+  'TRUNCATED_FRAME',
+  'IDLE_TIMEOUT',
+]);
+
+export const isConnectionLost = (error: unknown): boolean =>
+  isProtocolError(error) && CONNECTION_LOST.has(error.code);

@@ -11,17 +11,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
+import { Command, Option } from 'commander';
+import { integerArgument, parseCommandLine } from '../protocol/program.js';
 import { childPids } from './lib/server-process.js';
 import { DEFAULT_USERS, KeySetupError, writeKeySetup } from './key-setup.js';
-
-const USAGE = `Usage: npm start -- [options]
-
-  --keys DIR           the demo key setup (default keys/demo; made when missing)
-  --server-port N      the mail server's port (default 13000; 0 picks a free one)
-  --enhanced-port N    the enhanced mail server's port (default 13001; 0 picks a free one)
-  --listen HOST:PORT   the gateway's address (default 127.0.0.1:8080)
-  --help               show this text`;
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const dist = (path: string): string => fileURLToPath(new URL(`../${path}`, import.meta.url));
@@ -99,27 +92,30 @@ function demoUsers(home: string): string[] {
   }
 }
 
-let values;
-try {
-  ({ values } = parseArgs({
-    options: {
-      keys: { type: 'string' },
-      'server-port': { type: 'string' },
-      'enhanced-port': { type: 'string' },
-      listen: { type: 'string' },
-      help: { type: 'boolean' },
-    },
-  }));
-} catch (error) {
-  process.stderr.write(`${(error as Error).message}\n\n${USAGE}\n`);
-  process.exit(2);
-}
-if (values.help) {
-  process.stdout.write(`${USAGE}\n`);
-  process.exit(0);
-}
+const command = new Command('start')
+  .description(
+    'The demo: the classic and enhanced mail servers and the web gateway, on the demo keys.',
+  )
+  .option('--keys <dir>', 'the demo key setup (made when missing)', 'keys/demo')
+  .addOption(
+    new Option('--server-port <n>', "the mail server's port; 0 picks a free one")
+      .default(13000)
+      .argParser(integerArgument(0, 65535)),
+  )
+  .addOption(
+    new Option('--enhanced-port <n>', "the enhanced mail server's port; 0 picks a free one")
+      .default(13001)
+      .argParser(integerArgument(0, 65535)),
+  )
+  .option('--listen <host:port>', "the gateway's address", '127.0.0.1:8080');
+const values = parseCommandLine(command, process.argv.slice(2)).opts<{
+  keys: string;
+  serverPort: number;
+  enhancedPort: number;
+  listen: string;
+}>();
 
-const keys = resolve(repoRoot, values.keys ?? 'keys/demo');
+const keys = resolve(repoRoot, values.keys);
 const home = resolve(keys, 'server');
 if (!existsSync(resolve(home, 'server_private.pem'))) {
   try {
@@ -151,7 +147,7 @@ try {
   const { line: listening } = await startPart(
     'mail server',
     dist('mail-server/main.js'),
-    ['--home', home, '--port', values['server-port'] ?? '13000', '--host', '127.0.0.1'],
+    ['--home', home, '--port', String(values.serverPort), '--host', '127.0.0.1'],
     (line) => line.includes('"msg":"listening"'),
     // The specification's lines are the demo's story; the JSON diagnostics are not.
     (line, stream) => stream === 'stdout' || !line.startsWith('{'),
@@ -160,7 +156,7 @@ try {
   const { line: enhancedListening } = await startPart(
     'enhanced server',
     dist('mail-server/main-enhanced.js'),
-    ['--home', home, '--port', values['enhanced-port'] ?? '13001', '--host', '127.0.0.1'],
+    ['--home', home, '--port', String(values.enhancedPort), '--host', '127.0.0.1'],
     (line) => line.includes('"msg":"listening"'),
     (line, stream) => stream === 'stdout' || !line.startsWith('{'),
   );
@@ -172,7 +168,7 @@ try {
       '--keys',
       keys,
       '--listen',
-      values.listen ?? '127.0.0.1:8080',
+      values.listen,
       '--server',
       `127.0.0.1:${serverPort}`,
       '--enhanced-server',

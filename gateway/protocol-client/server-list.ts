@@ -4,7 +4,7 @@
  * given; the next one is tried when one does not answer (refused, unreachable, silent, or
  * gone before the menu), never when one answers (a refused login is the answer of them all).
  */
-import { isProtocolError, ProtocolError } from '../../protocol/errors.js';
+import { isConnectionLost, isProtocolError, ProtocolError } from '../../protocol/errors.js';
 
 export interface ServerAddress {
   host: string;
@@ -78,15 +78,8 @@ export function describeChoice({ server, passedOver }: ServerChoice): string {
 }
 
 /** Errors that say a server did not answer (so another may), not that it answered no. */
-const NO_ANSWER = [
-  'CONNECT_FAILED',
-  'CONNECTION_CLOSED',
-  'TRUNCATED_FRAME',
-  'IDLE_TIMEOUT',
-] as const;
-
 export const isNoAnswer = (error: unknown): boolean =>
-  NO_ANSWER.some((code) => isProtocolError(error, code));
+  isProtocolError(error, 'CONNECT_FAILED') || isConnectionLost(error);
 
 /**
  * Runs `attempt` against each server in turn until one answers. With one server its error is

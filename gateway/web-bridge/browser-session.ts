@@ -50,10 +50,6 @@ export class BrowserSession {
     this.#context = context;
   }
 
-  get childPid(): number | undefined {
-    return this.#child?.pid;
-  }
-
   onMessage(data: Buffer, isBinary: boolean): void {
     if (this.#closed) return;
     const parsed = parseRequest(data, isBinary);

@@ -5,7 +5,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { nowMicros } from '../../protocol/email.js';
-import { isProtocolError } from '../../protocol/errors.js';
+import { isConnectionLost } from '../../protocol/errors.js';
 import type { InboxRow } from '../../protocol/inbox.js';
 import type { ClientKeys } from '../../protocol/login.js';
 import { Keyring, type KeyringEntry } from '../protocol-client/keyring.js';
@@ -46,8 +46,6 @@ interface Account {
   sealed: SealedMail;
 }
 
-/** Errors after which the TCP session is known to be gone because of the server or the network. */
-const CONNECTION_LOST = new Set(['CONNECTION_CLOSED', 'TRUNCATED_FRAME', 'IDLE_TIMEOUT']);
 
 const toItem = (row: InboxRow): InboxItem => ({
   index: row.index,
@@ -404,7 +402,7 @@ export class ChildSession {
     this.#ending = true;
     this.#newMail?.stop();
     this.#client?.destroy();
-    const lost = isProtocolError(error) && CONNECTION_LOST.has(error.code);
+    const lost = isConnectionLost(error);
     const reason: SessionEndReason = lost ? 'serverClosed' : 'error';
     const message = lost
       ? 'The connection to the mail server was lost.'

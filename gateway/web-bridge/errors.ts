@@ -1,5 +1,5 @@
 import type { ErrorCode } from '../messages.js';
-import { isProtocolError } from '../../protocol/errors.js';
+import { isConnectionLost, isProtocolError } from '../../protocol/errors.js';
 
 /** An error the gateway reports to the browser as `{type: 'error', code, message}`. */
 export class GatewayError extends Error {
@@ -18,14 +18,6 @@ export class GatewayError extends Error {
     this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }
-
-/** Protocol errors that mean the TCP session to the mail server is gone. */
-const SESSION_LOST = new Set([
-  'CONNECTION_CLOSED',
-  'TRUNCATED_FRAME',
-  'IDLE_TIMEOUT',
-  'FRAME_TOO_LARGE',
-]);
 
 export interface SignInContext {
   username: string;
@@ -123,7 +115,7 @@ export function sessionFailure(error: unknown): GatewayError {
     default:
       return new GatewayError(
         'SESSION_ENDED',
-        SESSION_LOST.has(error.code)
+        isConnectionLost(error)
           ? `the connection to the mail server was lost (${error.message})`
           : `the session with the mail server broke: ${error.message}`,
         options,

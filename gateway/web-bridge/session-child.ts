@@ -3,9 +3,9 @@
  * The entry of a session child, forked by the gateway once per signed-in browser session.
  * Only this process reads the user's private key and holds the session key.
  */
-import { pino } from 'pino';
+import { createLogger } from '../../protocol/program.js';
 import type { Reply } from '../messages.js';
-import type { ChildToParent, ParentToChild } from './child-protocol.js';
+import { parseParentToChild, type ChildToParent } from './child-protocol.js';
 import { ChildSession } from './child-session.js';
 
 const send = process.send?.bind(process);
@@ -14,10 +14,7 @@ if (!send) {
   process.exit(2);
 }
 
-const log = pino(
-  { level: 'warn', base: { pid: process.pid, role: 'session-child' } },
-  pino.destination({ fd: 2, sync: true }),
-);
+const log = createLogger('warn', { role: 'session-child' });
 
 const session = new ChildSession({
   reply: (message: Reply) =>
@@ -39,7 +36,10 @@ const session = new ChildSession({
 });
 
 process.on('message', (message) => {
-  void session.handle(message as ParentToChild);
+  const request = parseParentToChild(message);
+  if (request) void session.handle(request);
+  else
+    log.warn({ type: typeof message }, "an IPC message that is not one of the gateway's, ignored");
 });
 send({ type: 'ready' } satisfies ChildToParent);
 // The gateway died or dropped us: nobody is left to relay to.

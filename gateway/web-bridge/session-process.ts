@@ -4,7 +4,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import type { Reply } from '../messages.js';
-import type { ChildToParent, ParentToChild } from './child-protocol.js';
+import { isChildToParent, type ParentToChild } from './child-protocol.js';
 
 export interface ChildExit {
   code: number | null;
@@ -29,7 +29,12 @@ export class SessionProcess {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'json',
     });
-    this.#child.on('message', (message: ChildToParent) => {
+    this.#child.on('message', (message: unknown) => {
+      // A child that sends anything else has gone wrong: it is not listened to again.
+      if (!isChildToParent(message)) {
+        this.kill();
+        return;
+      }
       if (message.type === 'ready') {
         this.#ready = true;
         const queued = this.#queue;

@@ -9,8 +9,9 @@ const app = new MailApp();
 mount(App, { target, props: { app } });
 app.start();
 
-// Leaving with an email not yet sent asks first; what was typed is saved either way.
+// Leaving with an email not yet sent, or a delete still held for Undo, asks first. What was
+// typed is saved either way; a held delete is not sent (the email stays on the server).
 addEventListener('beforeunload', (event) => {
   app.composer.save();
-  if (app.composer.hasUnsentWork) event.preventDefault();
+  if (app.asksBeforeLeaving) event.preventDefault();
 });

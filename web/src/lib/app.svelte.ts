@@ -1,27 +1,21 @@
-import type { ChannelKind } from '../../../gateway/messages.js';
+import type { ChannelKind, SessionCapabilities } from '../../../gateway/messages.js';
 import { browserEnvironment, type AppEnvironment } from './browser-environment.js';
 import { isDraftEmpty } from './compose.js';
 import { ComposerState } from './composer-state.svelte.js';
 import { GatewayConnection } from './connection.svelte.js';
+import type { SendOutcome } from './delivery.js';
 import { describeError, describeSessionEnd, type ErrorContext } from './errors.js';
-import { plural } from './format.js';
 import { GatewayError, type GatewayEvent } from './gateway-client.js';
 import { InboxState } from './inbox-state.svelte.js';
 import { Notices } from './notices.svelte.js';
 import { adviseProtocol, rememberEnhanced, type ProtocolAdvice } from './protocol-memory.js';
 import { MailboxState } from './mailbox-state.svelte.js';
+import { newMailCadence, newMailStatus } from './new-mail.js';
 import { ReaderState } from './reader-state.svelte.js';
 import { SentState } from './sent-state.svelte.js';
 import { endedByPageLoad, parseMarker, type SessionMarker } from './session-marker.js';
 import { SettingsState } from './settings.svelte.js';
-import {
-  accountOf,
-  deviceKey,
-  isStringArray,
-  readJson,
-  removeKey,
-  writeJson,
-} from './storage.js';
+import { accountOf, deviceKey, isStringArray, readJson, removeKey, writeJson } from './storage.js';
 
 export type Phase = 'connecting' | 'offline' | 'signIn' | 'mail';
 
@@ -30,6 +24,7 @@ export interface Session {
   server: string;
   protocol: ChannelKind;
   serverFingerprint?: string;
+  capabilities: SessionCapabilities;
 }
 
 export interface SignInForm {
@@ -59,6 +54,8 @@ export class MailApp {
   advice = $state.raw<ProtocolAdvice>({ preselect: 'classic' });
   helpOpen = $state(false);
   settingsOpen = $state(false);
+  /** What became of a send, shown in full (from its notice's Details). */
+  outcomeShown = $state.raw<SendOutcome | undefined>();
 
   readonly notices = new Notices();
   readonly connection: GatewayConnection;
@@ -72,6 +69,8 @@ export class MailApp {
   readonly keptFrom: SessionMarker | undefined;
   readonly #env: AppEnvironment;
   #attempted = false;
+  /** The page is leaving on purpose (for a restarted gateway's link): nothing to ask. */
+  #leaving = false;
 
   constructor(env: AppEnvironment = browserEnvironment()) {
     this.#env = env;
@@ -87,7 +86,7 @@ export class MailApp {
     });
     const describe = (error: unknown): string => this.errorText(error);
     this.inbox = new InboxState(env.local);
-    this.sent = new SentState(this.connection.client, describe);
+    this.sent = new SentState(this.connection.client, describe, env.local);
     this.composer = new ComposerState({
       client: this.connection.client,
       notices: this.notices,
@@ -98,9 +97,14 @@ export class MailApp {
         this.#handleFailure(error, false);
         return describe(error);
       },
-      onSent: () => {
+      onSent: (reply, outcome) => {
+        if (reply.sentId !== undefined && outcome.recipients)
+          this.sent.keepReport(reply.sentId, outcome.recipients);
         this.sent.invalidate();
         if (this.mailbox.folder === 'sent') void this.sent.load();
+      },
+      showOutcome: (outcome) => {
+        this.outcomeShown = outcome;
       },
     });
     this.mailbox = new MailboxState({
@@ -113,6 +117,7 @@ export class MailApp {
       settings: this.settings,
       isActive: () => this.phase === 'mail' && this.sessionLost === undefined,
       username: () => this.session?.username,
+      capabilities: () => this.session?.capabilities,
       onFailure: (error, notify) => {
         this.#handleFailure(error, notify);
       },
@@ -137,13 +142,47 @@ export class MailApp {
     this.connection.start();
   }
 
+  /** How new mail reaches this page: pushed by the server, or checked every few seconds. */
+  get newMailCadence(): string {
+    return newMailCadence(this.#mailPushed, this.#pollSeconds);
+  }
+
   /** What the status bar says when no notice is shown. */
   get statusLine(): string {
-    const seconds = this.connection.hello?.pollSeconds ?? 0;
     if (this.sessionLost) return 'Signed out';
-    return seconds > 0
-      ? `New mail is checked every ${plural(seconds, 'second')} · press ? for shortcuts`
-      : 'New mail shows when you check (u) · press ? for shortcuts';
+    return `${newMailStatus(this.#mailPushed, this.#pollSeconds)} · press ? for shortcuts`;
+  }
+
+  get #mailPushed(): boolean {
+    return this.session?.capabilities.pushedMail === true;
+  }
+
+  get #pollSeconds(): number {
+    return this.connection.hello?.pollSeconds ?? 0;
+  }
+
+  /** Whether leaving the page would lose something: an unsent email, or a held delete. */
+  get asksBeforeLeaving(): boolean {
+    return !this.#leaving && (this.composer.hasUnsentWork || this.mailbox.deletes.size > 0);
+  }
+
+  /**
+   * Opens a restarted gateway's new link in this tab. Drafts are saved first, and a note says
+   * why the session ended, so the sign-in that follows tells so and reopens the email.
+   */
+  openNewLink(url: string): void {
+    this.composer.save();
+    const session = this.session;
+    if (session)
+      writeJson(this.#env.session, MARKER_KEY, {
+        username: session.username,
+        typedServer: this.lastForm.server,
+        protocol: session.protocol,
+        server: session.server,
+        endedBy: 'gatewayRestart',
+      } satisfies SessionMarker);
+    this.#leaving = true;
+    this.#env.navigate(url);
   }
 
   /** The server a sign-in with an empty server field reaches with this protocol. */
@@ -180,6 +219,7 @@ export class MailApp {
         username: reply.username,
         server: reply.server,
         protocol: reply.protocol,
+        capabilities: reply.capabilities,
         ...(reply.serverFingerprint === undefined
           ? {}
           : { serverFingerprint: reply.serverFingerprint }),
@@ -196,8 +236,8 @@ export class MailApp {
       this.mailbox.folder = 'inbox';
       this.reader.close();
       this.inbox.reset(account);
-      this.sent.reset();
-      this.composer.attach(account);
+      this.sent.reset(account);
+      this.composer.attach(account, reply.capabilities.deliveryReports);
       this.phase = 'mail';
       void this.mailbox.refresh();
       return undefined;
@@ -210,7 +250,9 @@ export class MailApp {
     }
   }
 
+  /** Held deletes go first: signing out is no reason to cancel them (a reload is: see main.ts). */
   async signOut(): Promise<void> {
+    await this.mailbox.deletes.flush();
     try {
       await this.client.request({ type: 'signOut' });
     } catch {
@@ -262,6 +304,8 @@ export class MailApp {
   /** The session is over: a draft being written stays on screen; otherwise, the sign-in page. */
   #endSession(message: string): void {
     removeKey(this.#env.session, MARKER_KEY);
+    this.mailbox.deletes.drop();
+    this.outcomeShown = undefined;
     this.composer.detach();
     if (this.phase === 'mail' && this.session && this.composer.hasUnsentWork) {
       this.sessionLost = message;

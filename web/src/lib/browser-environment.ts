@@ -8,6 +8,8 @@ export interface AppEnvironment {
   session: KeyValueStore;
   /** The Navigation Timing type of this page load ('reload', 'navigate', …). */
   navigation: string;
+  /** Opens a page of this origin in this tab (its session storage stays). */
+  navigate: (url: string) => void;
 }
 
 export function browserEnvironment(): AppEnvironment {
@@ -17,6 +19,9 @@ export function browserEnvironment(): AppEnvironment {
     local: storageOr(() => localStorage),
     session: storageOr(() => sessionStorage),
     navigation: navigation instanceof PerformanceNavigationTiming ? navigation.type : 'navigate',
+    navigate: (url) => {
+      location.assign(url);
+    },
   };
 }
 

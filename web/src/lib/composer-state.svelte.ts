@@ -1,5 +1,6 @@
 import { finalRecipients, isDraftEmpty, sendBlocker, type Draft } from './compose.js';
 import { addContacts, unknownRecipients } from './contacts.js';
+import { sendOutcome, type SendOutcome, type SentReply } from './delivery.js';
 import {
   draftsAfterRemove,
   draftsAfterSave,
@@ -9,7 +10,7 @@ import {
   type SavedDraft,
 } from './drafts.js';
 import type { GatewayClient } from './gateway-client.js';
-import type { Notices } from './notices.svelte.js';
+import type { NoticeAction, Notices } from './notices.svelte.js';
 import type { SettingsState } from './settings.svelte.js';
 import {
   accountKey,
@@ -38,8 +39,10 @@ export interface ComposerDeps {
   local: KeyValueStore;
   /** A failed send: the caller decides whether the session is over. */
   onFailure: (error: unknown) => string;
-  /** The server took an email. */
-  onSent: () => void;
+  /** The server answered a send (it may have refused the email: see the outcome). */
+  onSent: (reply: SentReply, outcome: SendOutcome) => void;
+  /** Shows what became of a send in full (the notice's Details). */
+  showOutcome: (outcome: SendOutcome) => void;
 }
 
 const SAVE_DELAY_MS = 400;
@@ -66,6 +69,8 @@ export class ComposerState {
   /** Something to say about the draft (a quote shortened to fit). */
   note = $state<string | undefined>();
   signedIn = $state(false);
+  /** The session reports what became of each recipient's copy (the enhanced protocol). */
+  deliveryReports = $state(false);
   /** Copies text still only in the content box into the draft (set by the box while it is shown). */
   syncEditor: (() => void) | undefined;
 
@@ -89,12 +94,13 @@ export class ComposerState {
   }
 
   /** A session began: this user's drafts and contacts; the draft being written carries over. */
-  attach(account: Account): void {
+  attach(account: Account, deliveryReports: boolean): void {
     const carried =
       this.open && !isDraftEmpty(this.draft) ? $state.snapshot(this.draft) : undefined;
     const sameUser = this.#account?.username === account.username;
     this.#account = account;
     this.signedIn = true;
+    this.deliveryReports = deliveryReports;
     this.contacts = addContacts(this.#load('contacts', isStringArray) ?? [], [account.username]);
     this.drafts = this.#loadDrafts();
     const reopen = readJson(this.#deps.session, accountKey(account, 'composing'));
@@ -282,7 +288,7 @@ export class ComposerState {
   }
 
   async #transmit(draft: SavedDraft): Promise<void> {
-    const { client, notices } = this.#deps;
+    const { client } = this.#deps;
     const { to, title, content } = draft;
     const bytes = new TextEncoder().encode(content).byteLength;
     this.sending = { bytes, progress: 0 };
@@ -299,36 +305,69 @@ export class ComposerState {
     requestAnimationFrame(watch);
     try {
       const sent = await reply;
-      this.drafts = draftsAfterRemove(this.drafts, draft.id);
-      if (this.draft.id === draft.id) {
-        this.draft = newSavedDraft();
-        this.open = false;
-      }
-      this.save();
-      this.learn(sent.recipients);
-      this.#deps.onSent();
-      // The classic protocol reports no delivery: the server took it, no more is known.
-      notices.notify('success', `Handed to the server for ${sent.recipients.join(', ')}.`);
+      const outcome = sendOutcome(sent, title);
+      this.#deps.onSent(sent, outcome);
+      // Refused as a whole, it reached no one: the email comes back as after a failed send.
+      if (outcome.refusal !== undefined) this.#giveBack(draft, outcome.summary);
+      else this.#sent(draft, sent, outcome);
     } catch (error) {
-      const text = this.#deps.onFailure(error);
-      if (this.open && this.draft.id !== draft.id && !isDraftEmpty(this.draft)) {
-        this.drafts = draftsAfterSave(this.drafts, draft);
-        this.save();
-        notices.notify('error', `Not sent: ${text} The email is in Drafts.`);
-      } else {
-        this.draft = draft;
-        this.open = true;
-        this.error = text;
-        this.save();
-      }
+      this.#giveBack(draft, this.#deps.onFailure(error));
     } finally {
       this.sending = undefined;
     }
   }
 
+  #sent(draft: SavedDraft, sent: SentReply, outcome: SendOutcome): void {
+    this.drafts = draftsAfterRemove(this.drafts, draft.id);
+    if (this.draft.id === draft.id) {
+      this.draft = newSavedDraft();
+      this.open = false;
+    }
+    this.save();
+    const unknown = outcome.recipients
+      ?.filter((recipient) => recipient.status === 'unknownUser')
+      .map((recipient) => recipient.name);
+    this.learn(sent.recipients.filter((name) => !unknown?.includes(name)));
+    if (unknown) this.#forget(unknown);
+    const details: NoticeAction = {
+      kind: 'open',
+      label: 'Details',
+      run: () => {
+        this.#deps.showOutcome(outcome);
+      },
+    };
+    this.#deps.notices.notify(
+      outcome.tone,
+      outcome.summary,
+      outcome.hasDetails ? { action: details } : {},
+    );
+  }
+
+  /** A send that failed: the email is back in the composer, or in Drafts if another is open. */
+  #giveBack(draft: SavedDraft, problem: string): void {
+    if (this.open && this.draft.id !== draft.id && !isDraftEmpty(this.draft)) {
+      this.drafts = draftsAfterSave(this.drafts, draft);
+      this.save();
+      this.#deps.notices.notify('error', `Not sent: ${problem} The email is in Drafts.`);
+    } else {
+      this.draft = draft;
+      this.open = true;
+      this.error = problem;
+      this.save();
+    }
+  }
+
   /** Names seen in mail become contacts (kept per user on this device). */
   learn(names: Iterable<string>): void {
-    const next = addContacts(this.contacts, names);
+    this.#setContacts(addContacts(this.contacts, names));
+  }
+
+  /** The server said it has no such user: the name is no contact. */
+  #forget(names: readonly string[]): void {
+    this.#setContacts(this.contacts.filter((name) => !names.includes(name)));
+  }
+
+  #setContacts(next: string[]): void {
     if (next.length === this.contacts.length) return;
     this.contacts = next;
     if (this.#account) writeJson(this.#deps.local, accountKey(this.#account, 'contacts'), next);

@@ -1,5 +1,13 @@
 import type { InboxItem } from '../../../gateway/messages.js';
-import { DEFAULT_SORT, countLabel, mergeInbox, sortInbox, step, type SortOrder } from './inbox.js';
+import {
+  DEFAULT_SORT,
+  countLabel,
+  mergeInbox,
+  refOf,
+  sortInbox,
+  step,
+  type SortOrder,
+} from './inbox.js';
 import { markOf, pruneMarks, withMarks, withoutMarks } from './marks.js';
 import { isEmptyQuery, matchItem, parseQuery, type ItemMatch } from './search.js';
 import {
@@ -13,6 +21,9 @@ import {
 
 export interface InboxRow {
   item: InboxItem;
+  /** What names the email in this page (refOf). */
+  ref: string;
+  /** Its read and hidden mark (markOf). */
   key: string;
   unread: boolean;
   /** Where the search matched; undefined when there is no search. */
@@ -22,10 +33,12 @@ export interface InboxRow {
 /**
  * The inbox as listed, and what this device adds to it: read and hidden marks (kept per user),
  * the sort, the search and the selection. Text of emails opened in this session is kept for
- * the search.
+ * the search. Emails whose delete is held for its undo time are left out of everything shown.
  */
 export class InboxState {
   items = $state.raw<InboxItem[]>([]);
+  /** Emails (by ref) whose delete is held: out of the list until it is undone or done. */
+  deleting = $state.raw<ReadonlySet<string>>(new Set());
   loaded = $state(false);
   refreshing = $state(false);
   sort = $state<SortOrder>(DEFAULT_SORT);
@@ -33,22 +46,29 @@ export class InboxState {
   read = $state.raw<ReadonlySet<string>>(new Set());
   hidden = $state.raw<ReadonlySet<string>>(new Set());
   showHidden = $state(false);
-  selected = $state<number | undefined>();
+  /** The selected email's ref. */
+  selected = $state<string | undefined>();
   /** Texts of emails opened in this session, by mark, for the search. */
   bodies = $state.raw<ReadonlyMap<string, string>>(new Map());
 
-  readonly sorted = $derived(sortInbox(this.items, this.sort));
+  /** The listed emails but those whose delete is held. */
+  readonly present = $derived(
+    this.deleting.size === 0
+      ? this.items
+      : this.items.filter((item) => !this.deleting.has(refOf(item))),
+  );
+  readonly sorted = $derived(sortInbox(this.present, this.sort));
   readonly rows = $derived(this.#rows());
   readonly unreadCount = $derived(
-    this.items.reduce((count, item) => {
+    this.present.reduce((count, item) => {
       const key = markOf(item);
       return count + (this.read.has(key) || this.hidden.has(key) ? 0 : 1);
     }, 0),
   );
   readonly hiddenCount = $derived(
-    this.items.filter((item) => this.hidden.has(markOf(item))).length,
+    this.present.filter((item) => this.hidden.has(markOf(item))).length,
   );
-  readonly countText = $derived(countLabel(this.items.length));
+  readonly countText = $derived(countLabel(this.present.length));
 
   #store: KeyValueStore;
   #account: Account | undefined;
@@ -61,6 +81,7 @@ export class InboxState {
   reset(account: Account): void {
     this.#account = account;
     this.items = [];
+    this.deleting = new Set();
     this.loaded = false;
     this.selected = undefined;
     this.query = '';
@@ -73,6 +94,7 @@ export class InboxState {
   clear(): void {
     this.#account = undefined;
     this.items = [];
+    this.deleting = new Set();
     this.loaded = false;
     this.bodies = new Map();
   }
@@ -84,7 +106,7 @@ export class InboxState {
     for (const item of this.sorted) {
       const key = markOf(item);
       if (!this.showHidden && this.hidden.has(key)) continue;
-      const row: InboxRow = { item, key, unread: !this.read.has(key) };
+      const row: InboxRow = { item, ref: refOf(item), key, unread: !this.read.has(key) };
       if (searching) {
         const match = matchItem(item, query, this.bodies.get(key));
         if (!match) continue;
@@ -99,7 +121,7 @@ export class InboxState {
   apply(fresh: readonly InboxItem[]): InboxItem[] {
     const { items, added } = mergeInbox(this.items, fresh);
     this.items = items;
-    if (this.selected !== undefined && !items.some((item) => item.index === this.selected))
+    if (this.selected !== undefined && !items.some((item) => refOf(item) === this.selected))
       this.selected = undefined;
     if (this.loaded) return added;
     // The first full listing of a session: marks of emails no longer there are dropped.
@@ -108,8 +130,27 @@ export class InboxState {
     return added;
   }
 
-  find(index: number): InboxItem | undefined {
-    return this.items.find((item) => item.index === index);
+  find(ref: string): InboxItem | undefined {
+    return this.items.find((item) => refOf(item) === ref);
+  }
+
+  /** A held delete starts (the row leaves the list) or is undone (it is back). */
+  setDeleting(ref: string, deleting: boolean): void {
+    const next = new Set(this.deleting);
+    if (deleting) next.add(ref);
+    else next.delete(ref);
+    this.deleting = next;
+  }
+
+  /** The server deleted the email: it leaves the listing, and its marks go with it. */
+  removeDeleted(item: InboxItem): void {
+    const ref = refOf(item);
+    this.items = this.items.filter((entry) => refOf(entry) !== ref);
+    this.setDeleting(ref, false);
+    if (this.selected === ref) this.selected = undefined;
+    const key = [markOf(item)];
+    this.#setMarks('read', withoutMarks(this.read, key));
+    this.#setMarks('hidden', withoutMarks(this.hidden, key));
   }
 
   markRead(items: readonly InboxItem[], read: boolean): void {
@@ -136,7 +177,7 @@ export class InboxState {
   }
 
   /** The email j/k (or the arrows) move to, among the rows shown. */
-  stepFrom(delta: number): number | undefined {
+  stepFrom(delta: number): string | undefined {
     return step(
       this.rows.map((row) => row.item),
       this.selected,

@@ -1,4 +1,4 @@
-import type { InboxItem } from '../../../gateway/messages.js';
+import type { EmailView, InboxItem } from '../../../gateway/messages.js';
 import { plural } from './format.js';
 
 export type SortKey = 'date' | 'from' | 'title';
@@ -107,17 +107,44 @@ export function identity(item: InboxItem): string {
   return `${item.receivedAt}\u0000${item.from}\u0000${item.title}`;
 }
 
+/**
+ * What names an email in this page: its id on sessions that list ids, else its index (the
+ * classic protocol cannot delete, so there an index never shifts). An index can shift under a
+ * delete or a delivery; an id cannot.
+ */
+export function refOf(item: InboxItem): string {
+  return item.id ?? `index-${item.index}`;
+}
+
+/** The row's element id (for aria-activedescendant): one token, whatever the id holds. */
+export function rowElementId(ref: string): string {
+  return `mail-${encodeURIComponent(ref)}`;
+}
+
+/**
+ * Whether an email read by index is the one listed there. Without ids a delete made elsewhere
+ * can shift the indexes: the wrong email is then not shown as this one. An email the gateway
+ * could not parse (no sender) is shown as it came.
+ */
+export function isListedEmail(
+  item: InboxItem,
+  email: Pick<EmailView, 'from' | 'receivedAt' | 'title'>,
+): boolean {
+  if (email.from === '' && email.receivedAt === '') return true;
+  return identity(item) === identity({ ...item, ...email });
+}
+
 /** The row to move to with j/k (or the arrow keys), clamped to the list. */
 export function step(
   list: readonly InboxItem[],
-  currentIndex: number | undefined,
+  current: string | undefined,
   delta: number,
-): number | undefined {
-  if (list.length === 0) return undefined;
-  const position = list.findIndex((item) => item.index === currentIndex);
-  if (position === -1) return list[delta > 0 ? 0 : list.length - 1]?.index;
-  const next = Math.min(list.length - 1, Math.max(0, position + delta));
-  return list[next]?.index;
+): string | undefined {
+  const edge = list[delta > 0 ? 0 : list.length - 1];
+  const position = current === undefined ? -1 : list.findIndex((item) => refOf(item) === current);
+  if (position === -1) return edge && refOf(edge);
+  const next = list[Math.min(list.length - 1, Math.max(0, position + delta))];
+  return next && refOf(next);
 }
 
 /** "1 email", "12 emails". */

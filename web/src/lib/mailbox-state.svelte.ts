@@ -1,7 +1,9 @@
-import type { InboxItem } from '../../../gateway/messages.js';
+import type { InboxItem, SessionCapabilities } from '../../../gateway/messages.js';
 import type { ComposerState } from './composer-state.svelte.js';
 import { describeError } from './errors.js';
 import { GatewayError, type GatewayClient } from './gateway-client.js';
+import { HeldDeletes } from './held-deletes.js';
+import { isListedEmail, refOf } from './inbox.js';
 import type { InboxState } from './inbox-state.svelte.js';
 import { listingWithNew, newMailNotice } from './new-mail.js';
 import type { Notices } from './notices.svelte.js';
@@ -23,18 +25,28 @@ export interface MailboxDeps {
   /** Signed in, with a live session. */
   isActive: () => boolean;
   username: () => string | undefined;
+  /** What the session can do beyond the protocol's four operations (none when signed out). */
+  capabilities: () => SessionCapabilities | undefined;
   /** A failed request: a lost session ends the view; anything else becomes a notice (if asked). */
   onFailure: (error: unknown, notify: boolean) => void;
   describe: (error: unknown) => string;
 }
 
-/** What the person does in the signed-in view: folders, listing, reading, marks, replies. */
+const titleOf = (item: InboxItem): string => (item.title === '' ? '(no title)' : item.title);
+
+/**
+ * What the person does in the signed-in view: folders, listing, reading, marks, deletes,
+ * replies. Emails are named by their ref (refOf): read by id where the session lists ids, so
+ * an index shifted by a delete or a delivery never opens another email.
+ */
 export class MailboxState {
   folder = $state<Folder>('inbox');
   readonly #deps: MailboxDeps;
+  readonly deletes: HeldDeletes;
 
   constructor(deps: MailboxDeps) {
     this.#deps = deps;
+    this.deletes = this.#heldDeletes();
   }
 
   /** Lists the inbox again; `announce` says the result aloud (the u key and the button). */
@@ -62,31 +74,45 @@ export class MailboxState {
   }
 
   /** Opens an email; `focus` moves the keyboard focus to it (it was opened with the keyboard). */
-  async read(index: number, focus = false): Promise<void> {
+  async read(ref: string, focus = false): Promise<void> {
     const { client, inbox, reader, composer, onFailure, describe } = this.#deps;
-    const item = inbox.find(index);
-    inbox.selected = index;
+    const item = inbox.find(ref);
+    inbox.selected = ref;
     this.folder = 'inbox';
     if (composer.open) composer.close();
-    if (reader.open?.index === index && reader.open.email) {
+    if (reader.open?.ref === ref && reader.open.email) {
       if (focus) reader.focusWhenShown = true;
       return;
     }
-    reader.begin(index, focus);
-    if (item) inbox.markRead([item], true);
+    if (!item) return;
+    reader.begin(ref, focus);
+    inbox.markRead([item], true);
     try {
-      const reply = await client.request({ type: 'read', index });
-      if (!reader.isOpen(index)) return;
-      reader.open = { index, email: reply.email };
-      if (item) inbox.remember(item, reply.email.content);
-      composer.learn([reply.email.from, ...reply.email.to]);
-    } catch (error) {
-      if (error instanceof GatewayError && error.code === 'INVALID_INDEX') {
-        reader.open = { index, error: describeError('INVALID_INDEX', error.message) };
+      const reply = await client.request({
+        type: 'read',
+        index: item.index,
+        ...(item.id === undefined ? {} : { emailId: item.id }),
+      });
+      if (!reader.isOpen(ref)) return;
+      if (item.id === undefined && !isListedEmail(item, reply.email)) {
+        reader.open = {
+          ref,
+          error:
+            'The inbox changed on the server while this page showed it, so that place now holds another email. The list has been refreshed: open the email again.',
+        };
         void this.refresh();
         return;
       }
-      if (reader.isOpen(index)) reader.open = { index, error: describe(error) };
+      reader.open = { ref, email: reply.email };
+      inbox.remember(item, reply.email.content);
+      composer.learn([reply.email.from, ...reply.email.to]);
+    } catch (error) {
+      if (error instanceof GatewayError && error.code === 'INVALID_INDEX') {
+        reader.open = { ref, error: describeError('INVALID_INDEX', error.message) };
+        void this.refresh();
+        return;
+      }
+      if (reader.isOpen(ref)) reader.open = { ref, error: describe(error) };
       onFailure(error, false);
     }
   }
@@ -103,19 +129,34 @@ export class MailboxState {
   /** The email the keys act on: the open one, else the selected one. */
   get current(): InboxItem | undefined {
     const { inbox, reader } = this.#deps;
-    const index = reader.open?.index ?? inbox.selected;
-    return index === undefined ? undefined : inbox.find(index);
+    const ref = reader.open?.ref ?? inbox.selected;
+    return ref === undefined ? undefined : inbox.find(ref);
+  }
+
+  /** Whether emails can be deleted on the server in this session. */
+  get canDelete(): boolean {
+    return this.#deps.capabilities()?.delete === true;
+  }
+
+  /** The email leaves the list and the reader; the selection moves to the next one. */
+  #setAside(item: InboxItem): void {
+    const { inbox, reader } = this.#deps;
+    const ref = refOf(item);
+    const next = inbox.stepFrom(1);
+    if (reader.isOpen(ref)) reader.close();
+    inbox.selected = next === ref ? undefined : next;
   }
 
   /** Hides an email on this device only; it stays on the server. */
   hide(item: InboxItem | undefined = this.current): void {
-    const { inbox, reader, notices } = this.#deps;
+    const { inbox, notices } = this.#deps;
     if (!item) return;
-    const next = inbox.stepFrom(1);
+    this.#setAside(item);
     inbox.setHidden([item], true);
-    if (reader.isOpen(item.index)) reader.close();
-    inbox.selected = next === item.index ? undefined : next;
-    notices.notify('info', 'Hidden on this device. It is still on the server.', {
+    const where = this.canDelete
+      ? 'It is still on the server (# deletes it there).'
+      : 'It is still on the server: the classic protocol cannot delete.';
+    notices.notify('info', `Hidden on this device. ${where}`, {
       action: {
         kind: 'undo',
         label: 'Undo',
@@ -126,11 +167,62 @@ export class MailboxState {
     });
   }
 
+  /**
+   * Deletes an email on the server, held for the undo time first (the row leaves the list at
+   * once). Without delete in the session, says so: hiding is what this device can do.
+   */
+  delete(item: InboxItem | undefined = this.current): void {
+    const { notices, settings } = this.#deps;
+    if (!item) return;
+    if (!this.canDelete || item.id === undefined) {
+      notices.notify(
+        'info',
+        'The classic protocol cannot delete email: its server has no such operation. Press e to hide it on this device instead.',
+      );
+      return;
+    }
+    const seconds = settings.value.undoSeconds;
+    this.#setAside(item);
+    this.deletes.hold(item, seconds);
+    if (seconds === 0) notices.notify('success', `Deleted from the server: “${titleOf(item)}”.`);
+  }
+
+  #heldDeletes(): HeldDeletes {
+    const { client, inbox, notices, onFailure, describe } = this.#deps;
+    return new HeldDeletes({
+      show: (item, seconds, undo, gone) =>
+        notices.notify('info', `Deleting “${titleOf(item)}” from the server in ${seconds} s.`, {
+          durationMs: seconds * 1000,
+          action: { kind: 'undo', label: 'Undo', run: undo },
+          onGone: gone,
+        }),
+      withdraw: (noticeId) => {
+        notices.withdraw(noticeId);
+      },
+      remove: (emailId) => client.request({ type: 'delete', emailId }),
+      hold: (ref, held) => {
+        inbox.setDeleting(ref, held);
+      },
+      deleted: (item) => {
+        inbox.removeDeleted(item);
+        notices.say(`Deleted from the server: “${titleOf(item)}”.`);
+      },
+      failed: (item, error) => {
+        onFailure(error, false);
+        if (!this.#deps.isActive()) return;
+        notices.notify(
+          'error',
+          `Not deleted: ${describe(error)} “${titleOf(item)}” is back in the inbox.`,
+        );
+      },
+    });
+  }
+
   markUnread(item: InboxItem | undefined = this.current): void {
     const { inbox, reader, notices } = this.#deps;
     if (!item) return;
     inbox.markRead([item], false);
-    if (reader.isOpen(item.index)) reader.close();
+    if (reader.isOpen(refOf(item))) reader.close();
     notices.say('Marked as unread');
   }
 
@@ -172,7 +264,7 @@ export class MailboxState {
   }
 
   /** A desktop notification, only while the tab is in the background and when allowed. */
-  #notifyDesktop(text: string, open: number | undefined): void {
+  #notifyDesktop(text: string, open: string | undefined): void {
     if (
       !this.#deps.settings.value.desktopNotifications ||
       typeof Notification === 'undefined' ||

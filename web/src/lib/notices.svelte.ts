@@ -14,13 +14,23 @@ export interface Notice {
   action?: NoticeAction;
 }
 
+export interface NoticeOptions {
+  action?: NoticeAction;
+  /** Stays until dismissed or done (errors always do). */
+  sticky?: boolean;
+  /** How long it shows (while neither the pointer nor the focus is on it); 7 s by default. */
+  durationMs?: number;
+  /** The notice went away (its time, Dismiss, newer notices) without its action being run. */
+  onGone?: () => void;
+}
+
 const NOTICE_MS = 7000;
 const MAX_SHOWN = 3;
 
 /**
  * Notifications: shown in their own landmark, which never covers a control; each waits while
- * the pointer or the focus is on it; errors and notices with an action stay until dismissed
- * or done. Every notice is also said by the polite live region.
+ * the pointer or the focus is on it; errors and sticky ones stay until dismissed or done.
+ * Every notice is also said by the polite live region.
  */
 export class Notices {
   list = $state.raw<Notice[]>([]);
@@ -28,22 +38,20 @@ export class Notices {
   announcement = $state('');
   #nextId = 0;
   readonly #timers = new Map<number, PausableTimer>();
+  readonly #onGone = new Map<number, () => void>();
 
-  notify(
-    tone: Notice['tone'],
-    text: string,
-    options: { action?: NoticeAction; sticky?: boolean } = {},
-  ): number {
+  notify(tone: Notice['tone'], text: string, options: NoticeOptions = {}): number {
     const notice: Notice = { id: ++this.#nextId, tone, text };
     if (options.action) notice.action = options.action;
+    if (options.onGone) this.#onGone.set(notice.id, options.onGone);
     const dropped = this.list.slice(0, Math.max(0, this.list.length - (MAX_SHOWN - 1)));
-    for (const old of dropped) this.#timers.get(old.id)?.cancel();
     this.list = [...this.list.slice(-(MAX_SHOWN - 1)), notice];
+    for (const old of dropped) this.#gone(old.id);
     this.say(text);
     if (tone !== 'error' && options.sticky !== true) {
       this.#timers.set(
         notice.id,
-        new PausableTimer(NOTICE_MS, () => {
+        new PausableTimer(options.durationMs ?? NOTICE_MS, () => {
           this.dismiss(notice.id);
         }),
       );
@@ -61,9 +69,22 @@ export class Notices {
   }
 
   dismiss(id: number): void {
+    this.list = this.list.filter((notice) => notice.id !== id);
+    this.#gone(id);
+  }
+
+  /** Takes a notice away without telling its owner (who has settled it already). */
+  withdraw(id: number): void {
+    this.#onGone.delete(id);
+    this.dismiss(id);
+  }
+
+  #gone(id: number): void {
     this.#timers.get(id)?.cancel();
     this.#timers.delete(id);
-    this.list = this.list.filter((notice) => notice.id !== id);
+    const onGone = this.#onGone.get(id);
+    this.#onGone.delete(id);
+    onGone?.();
   }
 
   /** The pointer or the focus is on the notice: it stays. */
@@ -79,7 +100,7 @@ export class Notices {
   runAction(kind: NoticeAction['kind']): boolean {
     const notice = this.list.findLast((entry) => entry.action?.kind === kind);
     if (!notice?.action) return false;
-    this.dismiss(notice.id);
+    this.withdraw(notice.id);
     notice.action.run();
     return true;
   }

@@ -1,7 +1,8 @@
 import type { EmailView } from '../../../gateway/messages.js';
 
 export interface OpenEmail {
-  index: number;
+  /** The email's ref in the inbox (refOf). */
+  ref: string;
   email?: EmailView;
   error?: string;
 }
@@ -15,14 +16,14 @@ export class ReaderState {
   focusWhenShown = $state(false);
 
   /** Starts showing an email; each email opens as the message, not the original. */
-  begin(index: number, focus: boolean): void {
-    this.open = { index };
+  begin(ref: string, focus: boolean): void {
+    this.open = { ref };
     this.showOriginal = false;
     this.focusWhenShown = focus;
   }
 
-  isOpen(index: number): boolean {
-    return this.open?.index === index;
+  isOpen(ref: string): boolean {
+    return this.open?.ref === ref;
   }
 
   close(): void {

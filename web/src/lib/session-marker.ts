@@ -12,12 +12,14 @@ export interface SessionMarker {
   protocol: ChannelKind;
   /** The server the gateway signed in to (host:port), which names the user's stored drafts. */
   server: string;
+  /** Set when the page left on purpose for the new link of a restarted gateway. */
+  endedBy?: 'gatewayRestart';
 }
 
 export function parseMarker(value: unknown): SessionMarker | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const marker = value as Record<string, unknown>;
-  const { username, typedServer, protocol, server } = marker;
+  const { username, typedServer, protocol, server, endedBy } = marker;
   if (
     typeof username !== 'string' ||
     typeof typedServer !== 'string' ||
@@ -25,11 +27,19 @@ export function parseMarker(value: unknown): SessionMarker | undefined {
     (protocol !== 'classic' && protocol !== 'enhanced')
   )
     return undefined;
-  return { username, typedServer, protocol, server };
+  return {
+    username,
+    typedServer,
+    protocol,
+    server,
+    ...(endedBy === 'gatewayRestart' ? { endedBy } : {}),
+  };
 }
 
 /** Why the session is gone, after the page came back; `navigation` is the Navigation Timing type. */
 export function endedByPageLoad(marker: SessionMarker, navigation: string): string {
+  if (marker.endedBy === 'gatewayRestart')
+    return `The gateway was restarted, which ended your session as ${marker.username}. Sign in again to go on.`;
   const how = navigation === 'reload' ? 'The page was reloaded' : 'The page was closed or left';
   return `${how}, which ended your session as ${marker.username}: the gateway signs a session out when its page goes away.`;
 }

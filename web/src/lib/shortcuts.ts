@@ -9,6 +9,7 @@ export type ShortcutAction =
   | 'replyAll'
   | 'forward'
   | 'hide'
+  | 'delete'
   | 'markUnread'
   | 'search'
   | 'openAnnounced'
@@ -25,12 +26,21 @@ export const SHORTCUTS: readonly { keys: string[]; action: ShortcutAction; label
   { keys: ['r'], action: 'reply', label: 'Reply' },
   { keys: ['a'], action: 'replyAll', label: 'Reply to all' },
   { keys: ['f'], action: 'forward', label: 'Forward' },
-  { keys: ['e'], action: 'hide', label: 'Hide the email on this device' },
+  { keys: ['e'], action: 'hide', label: 'Hide the email on this device (it stays on the server)' },
+  {
+    keys: ['#', 'Delete'],
+    action: 'delete',
+    label: 'Delete the email from the server (the enhanced protocol only)',
+  },
   { keys: ['Shift', 'U'], action: 'markUnread', label: 'Mark as unread' },
   { keys: ['/'], action: 'search', label: 'Search' },
   { keys: ['u'], action: 'refresh', label: 'Check for new mail' },
-  { keys: ['n'], action: 'openAnnounced', label: 'Open the email a notification announces' },
-  { keys: ['z'], action: 'undo', label: 'Undo (sending, hiding)' },
+  {
+    keys: ['n'],
+    action: 'openAnnounced',
+    label: 'Open what a notification announces (an email, a delivery report)',
+  },
+  { keys: ['z'], action: 'undo', label: 'Undo (sending, hiding, deleting)' },
   { keys: ['?'], action: 'help', label: 'Show these shortcuts' },
 ];
 
@@ -44,6 +54,8 @@ const BY_KEY: Readonly<Record<string, ShortcutAction>> = {
   a: 'replyAll',
   f: 'forward',
   e: 'hide',
+  '#': 'delete',
+  Delete: 'delete',
   U: 'markUnread',
   '/': 'search',
   u: 'refresh',

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_CONTENT_CHARS, MAX_TITLE_CHARS } from '../protocol/email.js';
-import { codePointLength } from '../protocol/text.js';
-import * as webLimits from '../web/src/lib/limits.js';
+import { MAX_CONTENT_CHARS, MAX_TITLE_CHARS } from '../../protocol/email.js';
+import { codePointLength } from '../../protocol/text.js';
+import * as webLimits from '../../web/src/lib/limits.js';
 import {
   countChars,
   decodeTextFile,
@@ -12,7 +12,7 @@ import {
   isDraftEmpty,
   sendBlocker,
   type Draft,
-} from '../web/src/lib/compose.js';
+} from '../../web/src/lib/compose.js';
 
 const draft = (fields: Partial<Draft>): Draft => ({ ...emptyDraft(), ...fields });
 

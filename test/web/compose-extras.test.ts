@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import type { EmailView } from '../gateway/messages.js';
-import { emptyDraft } from '../web/src/lib/compose.js';
-import { addContacts, suggestContacts, unknownRecipients } from '../web/src/lib/contacts.js';
+import type { EmailView } from '../../gateway/messages.js';
+import { emptyDraft } from '../../web/src/lib/compose.js';
+import { addContacts, suggestContacts, unknownRecipients } from '../../web/src/lib/contacts.js';
 import {
   draftsAfterRemove,
   draftsAfterSave,
   newSavedDraft,
   parseDrafts,
   sortDrafts,
-} from '../web/src/lib/drafts.js';
-import { codePointLength } from '../web/src/lib/limits.js';
-import { prefixedTitle, quoteLines, replyDraft } from '../web/src/lib/quote.js';
+} from '../../web/src/lib/drafts.js';
+import { codePointLength } from '../../web/src/lib/limits.js';
+import { prefixedTitle, quoteLines, replyDraft } from '../../web/src/lib/quote.js';
 
 const email = (fields: Partial<EmailView> = {}): EmailView => ({
   index: 1,

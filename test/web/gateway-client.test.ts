@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { Reply } from '../gateway/messages.js';
+import type { Reply } from '../../gateway/messages.js';
 import {
   GatewayClient,
   GatewayError,
@@ -8,8 +8,8 @@ import {
   type FetchLike,
   type GatewayEvent,
   type SocketLike,
-} from '../web/src/lib/gateway-client.js';
-import { describeError } from '../web/src/lib/errors.js';
+} from '../../web/src/lib/gateway-client.js';
+import { describeError } from '../../web/src/lib/errors.js';
 
 class FakeSocket implements SocketLike {
   readyState = 0;

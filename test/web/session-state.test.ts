@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { newGatewayLink, planAfterClose } from '../web/src/lib/connection-plan.js';
-import { adviseProtocol, rememberEnhanced } from '../web/src/lib/protocol-memory.js';
-import { endedByPageLoad, parseMarker } from '../web/src/lib/session-marker.js';
-import { DEFAULT_SETTINGS, parseSettings } from '../web/src/lib/settings.js';
+import { newGatewayLink, planAfterClose } from '../../web/src/lib/connection-plan.js';
+import { adviseProtocol, rememberEnhanced } from '../../web/src/lib/protocol-memory.js';
+import { endedByPageLoad, parseMarker } from '../../web/src/lib/session-marker.js';
+import { DEFAULT_SETTINGS, parseSettings } from '../../web/src/lib/settings.js';
 import {
   MemoryStore,
   accountKey,
@@ -10,8 +10,8 @@ import {
   readJson,
   writeJson,
   type KeyValueStore,
-} from '../web/src/lib/storage.js';
-import { PausableTimer } from '../web/src/lib/timers.js';
+} from '../../web/src/lib/storage.js';
+import { PausableTimer } from '../../web/src/lib/timers.js';
 
 describe('web UI protocol memory', () => {
   const reachable = {
@@ -87,6 +87,16 @@ describe('web UI page reload', () => {
       'The page was reloaded, which ended your session as client7: the gateway signs a session out when its page goes away.',
     );
     expect(endedByPageLoad(parsed, 'back_forward')).toMatch(/^The page was closed or left/);
+  });
+
+  it('says the gateway restarted when the page left for its new link', () => {
+    const left = parseMarker({ ...marker, endedBy: 'gatewayRestart' });
+    expect(left?.endedBy).toBe('gatewayRestart');
+    if (!left) throw new Error('no marker');
+    expect(endedByPageLoad(left, 'navigate')).toBe(
+      'The gateway was restarted, which ended your session as client7. Sign in again to go on.',
+    );
+    expect(parseMarker({ ...marker, endedBy: 'other' })).toEqual(marker);
   });
 });
 

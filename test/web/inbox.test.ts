@@ -1,23 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import type { InboxItem } from '../gateway/messages.js';
+import type { InboxItem } from '../../gateway/messages.js';
 import {
   DEFAULT_SORT,
   countLabel,
+  isListedEmail,
   mergeInbox,
+  refOf,
+  rowElementId,
   SORT_CHOICES,
   sortChoice,
   sortInbox,
   step,
-} from '../web/src/lib/inbox.js';
+} from '../../web/src/lib/inbox.js';
 import {
   hueClass,
   initials,
   longDateText,
   parseReceivedAt,
   shortDate,
-} from '../web/src/lib/format.js';
-import { SHORTCUTS, shortcutFor } from '../web/src/lib/shortcuts.js';
-import { splitIntoChunks } from '../web/src/lib/chunks.js';
+} from '../../web/src/lib/format.js';
+import { SHORTCUTS, shortcutFor } from '../../web/src/lib/shortcuts.js';
+import { splitIntoChunks } from '../../web/src/lib/chunks.js';
 import fc from 'fast-check';
 
 const item = (index: number, from: string, receivedAt: string, title: string): InboxItem => ({
@@ -95,12 +98,38 @@ describe('web UI inbox sorting', () => {
 
   it('moves with j/k within the list and starts at an end', () => {
     const sorted = sortInbox(inbox, DEFAULT_SORT);
-    expect(step(sorted, undefined, 1)).toBe(4);
-    expect(step(sorted, undefined, -1)).toBe(1);
-    expect(step(sorted, 4, 1)).toBe(3);
-    expect(step(sorted, 1, 1)).toBe(1);
-    expect(step(sorted, 4, -1)).toBe(4);
+    expect(step(sorted, undefined, 1)).toBe('index-4');
+    expect(step(sorted, undefined, -1)).toBe('index-1');
+    expect(step(sorted, 'index-4', 1)).toBe('index-3');
+    expect(step(sorted, 'index-1', 1)).toBe('index-1');
+    expect(step(sorted, 'index-4', -1)).toBe('index-4');
+    expect(step(sorted, 'gone', 1)).toBe('index-4');
     expect(step([], undefined, 1)).toBeUndefined();
+  });
+
+  it('names an email by its id where the session lists ids, else by its index', () => {
+    expect(refOf(item(3, 'a', 'b', 'c'))).toBe('index-3');
+    const withId = { ...item(3, 'a', 'b', 'c'), id: 'Zq4-_x' };
+    expect(refOf(withId)).toBe('Zq4-_x');
+    expect(refOf({ ...withId, index: 2 })).toBe('Zq4-_x');
+    expect(step([withId], undefined, 1)).toBe('Zq4-_x');
+    expect(rowElementId('Zq4-_x')).toBe('mail-Zq4-_x');
+    expect(rowElementId('a b#c')).toBe('mail-a%20b%23c');
+  });
+
+  it('tells when an email read by index is not the one listed there (the indexes shifted)', () => {
+    const listed = item(2, 'client1', '2026-11-21 10:30:00.5', 'alpha');
+    expect(
+      isListedEmail(listed, { from: 'client1', receivedAt: listed.receivedAt, title: 'alpha' }),
+    ).toBe(true);
+    expect(
+      isListedEmail(listed, { from: 'client3', receivedAt: listed.receivedAt, title: 'alpha' }),
+    ).toBe(false);
+    expect(
+      isListedEmail(listed, { from: 'client1', receivedAt: listed.receivedAt, title: 'beta' }),
+    ).toBe(false);
+    // An email the gateway could not parse comes without headers: it is shown as it is.
+    expect(isListedEmail(listed, { from: '', receivedAt: '', title: '' })).toBe(true);
   });
 
   it('counts emails in words', () => {
@@ -173,6 +202,8 @@ describe('web UI keyboard shortcuts', () => {
       'a',
       'f',
       'e',
+      '#',
+      'Delete',
       'U',
       '/',
       'u',
@@ -191,6 +222,8 @@ describe('web UI keyboard shortcuts', () => {
       'replyAll',
       'forward',
       'hide',
+      'delete',
+      'delete',
       'markUnread',
       'search',
       'refresh',
@@ -211,6 +244,8 @@ describe('web UI keyboard shortcuts', () => {
     expect(key('c', { inTextField: true })).toBeUndefined();
     expect(key('Enter', { inTextField: true })).toBeUndefined();
     expect(key('Escape', { inTextField: true })).toBe('close');
+    expect(key('Delete', { inTextField: true })).toBeUndefined();
+    expect(key('#', { inTextField: true })).toBeUndefined();
     expect(key('r', { ctrlKey: true })).toBeUndefined();
     expect(key('c', { metaKey: true })).toBeUndefined();
     expect(key('j', { altKey: true })).toBeUndefined();

@@ -7,7 +7,7 @@ import {
   removeRecipient,
   splitAll,
   splitTyped,
-} from '../web/src/lib/recipients.js';
+} from '../../web/src/lib/recipients.js';
 
 describe('web UI recipient chips', () => {
   it('turns everything before the last separator into names and keeps the rest typed', () => {

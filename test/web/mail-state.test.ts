@@ -1,17 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import type { InboxItem } from '../gateway/messages.js';
-import { findOffsets, locate } from '../web/src/lib/find.js';
-import { listingWithNew, newMailNotice } from '../web/src/lib/new-mail.js';
-import { splitIntoChunks } from '../web/src/lib/chunks.js';
-import { markOf, pruneMarks, withMarks, withoutMarks } from '../web/src/lib/marks.js';
+import type { InboxItem } from '../../gateway/messages.js';
+import { findOffsets, locate } from '../../web/src/lib/find.js';
+import {
+  listingWithNew,
+  newMailCadence,
+  newMailNotice,
+  newMailStatus,
+} from '../../web/src/lib/new-mail.js';
+import { splitIntoChunks } from '../../web/src/lib/chunks.js';
+import { markOf, pruneMarks, withMarks, withoutMarks } from '../../web/src/lib/marks.js';
 import {
   findRanges,
   isEmptyQuery,
   matchItem,
   parseQuery,
   segments,
-} from '../web/src/lib/search.js';
-import { rowWindow, scrollToShow } from '../web/src/lib/virtual-window.js';
+} from '../../web/src/lib/search.js';
+import { rowWindow, scrollToShow } from '../../web/src/lib/virtual-window.js';
 
 const item = (index: number, from: string, receivedAt: string, title: string): InboxItem => ({
   index,
@@ -158,8 +163,9 @@ describe('web UI new mail', () => {
   it('names the sender and title of one new email and offers to open it', () => {
     expect(newMailNotice([lunch])).toEqual({
       text: 'New email from client1: Lunch on Friday',
-      open: 1,
+      open: 'index-1',
     });
+    expect(newMailNotice([{ ...lunch, id: 'abc' }]).open).toBe('abc');
     expect(newMailNotice([{ ...lunch, title: '' }]).text).toBe(
       'New email from client1: (no title)',
     );
@@ -170,5 +176,23 @@ describe('web UI new mail', () => {
     expect(listingWithNew([lunch], [lunch, budget], 2)).toEqual([lunch, budget]);
     expect(listingWithNew([lunch], [budget], 2)).toEqual([lunch, budget]);
     expect(listingWithNew([lunch, budget], [budget], 3)).toEqual([lunch, budget]);
+  });
+
+  it('matches rows by id where the session lists ids: a delete renumbers, an id stays', () => {
+    const first = { ...lunch, id: 'first' };
+    // Email 2 of 3 was deleted here: the third is still shown as index 3, the server says 2.
+    const third = { ...budget, index: 3, id: 'third' };
+    const fresh = { ...item(3, 'client3', '2026-12-02 10:00:00', 'Fresh'), id: 'fresh' };
+    expect(listingWithNew([first, third], [fresh], 3)).toEqual([first, third, fresh]);
+    expect(listingWithNew([first, third], [{ ...third, index: 2 }], 3)).toEqual([first, third]);
+  });
+
+  it('says how new mail arrives: pushed, checked every few seconds, or on request', () => {
+    expect(newMailCadence(true, 10)).toMatch(/^New mail is pushed: the server tells the gateway/);
+    expect(newMailCadence(false, 10)).toMatch(/checks for new mail every 10 seconds/);
+    expect(newMailCadence(false, 0)).toMatch(/does not check for new mail by itself/);
+    expect(newMailStatus(true, 1)).toBe('New mail shows as it arrives');
+    expect(newMailStatus(false, 1)).toBe('New mail is checked every 1 second');
+    expect(newMailStatus(false, 0)).toBe('New mail shows when you check (u)');
   });
 });

@@ -1,0 +1,204 @@
+/** The command line of the web gateway. */
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { integerArgument, LOG_LEVELS, parseCommandLine } from '../../protocol/program.js';
+import {
+  defaultDataDir,
+  defaultGatewayOptions,
+  DEFAULT_WEB_ROOT,
+  type GatewayOptions,
+} from './config.js';
+import { GatewayError } from './errors.js';
+import {
+  DEFAULT_ENHANCED_PORT as ENHANCED_PORT,
+  DEFAULT_MAIL_PORT as CLASSIC_PORT,
+  parseServerAddress,
+  type ServerAddress,
+} from './server-address.js';
+
+const DEFAULT_LISTEN_PORT = 8080;
+
+function addressArgument(defaultPort: number) {
+  return (value: string): ServerAddress => {
+    try {
+      return parseServerAddress(value, defaultPort);
+    } catch (error) {
+      if (error instanceof GatewayError) throw new InvalidArgumentError(error.message);
+      throw error;
+    }
+  };
+}
+
+/** One address, or several separated by commas, tried in turn. */
+function addressListArgument(defaultPort: number) {
+  const one = addressArgument(defaultPort);
+  return (value: string): ServerAddress[] => {
+    const items = value
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+    if (items.length === 0) throw new InvalidArgumentError('names no server');
+    return items.map(one);
+  };
+}
+
+/** HOST:PORT to listen on; port 0 (any free port) is fine here, though never a mail server's. */
+function listenArgument(value: string): ServerAddress {
+  const anyPort = value.endsWith(':0');
+  const address = addressArgument(DEFAULT_LISTEN_PORT)(anyPort ? value.slice(0, -2) : value);
+  return anyPort ? { ...address, port: 0 } : address;
+}
+
+function keysArgument(value: string): string {
+  const folder = resolve(value);
+  if (!existsSync(folder) || !statSync(folder).isDirectory())
+    throw new InvalidArgumentError(`${folder} is not a folder`);
+  return folder;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function gatewayCommand(): Command {
+  const d = defaultGatewayOptions;
+  return new Command('gateway')
+    .description('The local web gateway between a browser and the mail server.')
+    .requiredOption(
+      '--keys <dir>',
+      "the users' keys: <user>_private.pem and server_public.pem in DIR, or one sub-folder per user (DIR/<user>/), as the key generator writes",
+      keysArgument,
+    )
+    .addOption(
+      new Option('--listen <host:port>', 'where the browser connects; port 0 picks one')
+        .default(
+          { host: '127.0.0.1', port: DEFAULT_LISTEN_PORT },
+          `127.0.0.1:${DEFAULT_LISTEN_PORT}`,
+        )
+        .argParser(listenArgument),
+    )
+    .addOption(
+      new Option(
+        '--server <host[:port],...>',
+        'the mail server used when a sign-in names none; several hosts of one site are tried in turn until one answers',
+      )
+        .default([d.defaultServer], `127.0.0.1:${CLASSIC_PORT}`)
+        .argParser(addressListArgument(CLASSIC_PORT)),
+    )
+    .addOption(
+      new Option(
+        '--enhanced-server <host[:port],...>',
+        'the enhanced mail server (or servers) used when an enhanced sign-in names none',
+      )
+        .default(undefined, `the --server hosts, port ${ENHANCED_PORT}`)
+        .argParser(addressListArgument(ENHANCED_PORT)),
+    )
+    .addOption(
+      new Option(
+        '--poll <secs>',
+        'check the inbox for new mail this often where the server cannot push it; 0 never',
+      )
+        .default(d.pollSeconds)
+        .argParser(integerArgument(0)),
+    )
+    .addOption(
+      new Option('--idle-timeout <secs>', 'sign out a browser session idle this long')
+        .default(d.idleTimeoutSeconds)
+        .argParser(integerArgument(1)),
+    )
+    .addOption(new Option('--web-root <dir>', 'the built UI').default(DEFAULT_WEB_ROOT, 'web/dist'))
+    .addOption(
+      new Option('--data <dir>', 'where the local Sent folders are kept, DIR/<user>/sent/').default(
+        undefined,
+        '.gateway-data in the --keys folder',
+      ),
+    )
+    .addOption(
+      new Option('--allow-host <name>', 'another name this gateway may be reached by (repeatable)')
+        .default([], 'none')
+        .argParser(collect),
+    )
+    .addOption(
+      new Option(
+        '--sign-in-limit <n>',
+        `wrong passwords a username may have in a row before each further one makes it wait: 1 s, then twice as long each time, at most ${d.signInBackoff.maxLockMs / 60_000} min`,
+      )
+        .default(d.signInBackoff.freeFailures)
+        .argParser(integerArgument(0)),
+    )
+    .addOption(
+      new Option('--max-sessions <n>', 'signed-in browser sessions at a time')
+        .default(d.maxSessions)
+        .argParser(integerArgument(1)),
+    )
+    .addOption(
+      new Option(
+        '--max-sockets-per-address <n>',
+        'browser connections (tabs) at a time from one address',
+      )
+        .default(d.maxSocketsPerAddress)
+        .argParser(integerArgument(1)),
+    )
+    .addOption(
+      new Option('--spare <n>', 'session processes started ahead of sign-ins')
+        .default(d.spareChildren)
+        .argParser(integerArgument(0)),
+    )
+    .addOption(
+      new Option('--log-level <level>', 'diagnostics on stderr (JSON lines)')
+        .default('warn')
+        .choices(LOG_LEVELS),
+    );
+}
+
+interface ParsedOptions {
+  keys: string;
+  listen: ServerAddress;
+  server: ServerAddress[];
+  enhancedServer?: ServerAddress[];
+  poll: number;
+  idleTimeout: number;
+  webRoot: string;
+  data?: string;
+  allowHost: string[];
+  signInLimit: number;
+  maxSessions: number;
+  maxSocketsPerAddress: number;
+  spare: number;
+  logLevel: string;
+}
+
+export interface GatewayCommandLine {
+  listen: ServerAddress;
+  logLevel: string;
+  options: GatewayOptions;
+}
+
+/** Reads the command line; exits 2 with the usage on a mistake, 0 after printing --help. */
+export function parseGatewayArgs(argv: readonly string[]): GatewayCommandLine {
+  const values = parseCommandLine(gatewayCommand(), argv).opts<ParsedOptions>();
+  const [defaultServer = defaultGatewayOptions.defaultServer, ...fallbackServers] = values.server;
+  // The enhanced servers are the classic ones' hosts on the enhanced port unless named.
+  const enhanced =
+    values.enhancedServer ?? values.server.map(({ host }) => ({ host, port: ENHANCED_PORT }));
+  const [defaultEnhancedServer, ...fallbackEnhancedServers] = enhanced;
+  return {
+    listen: values.listen,
+    logLevel: values.logLevel,
+    options: {
+      keysDir: values.keys,
+      defaultServer,
+      defaultEnhancedServer,
+      fallbackServers,
+      fallbackEnhancedServers,
+      webRoot: resolve(values.webRoot),
+      pollSeconds: values.poll,
+      idleTimeoutSeconds: values.idleTimeout,
+      allowedHosts: [values.listen.host, ...values.allowHost],
+      dataDir: values.data === undefined ? defaultDataDir(values.keys) : resolve(values.data),
+      signInBackoff: { ...defaultGatewayOptions.signInBackoff, freeFailures: values.signInLimit },
+      maxSessions: values.maxSessions,
+      maxSocketsPerAddress: values.maxSocketsPerAddress,
+      spareChildren: values.spare,
+    },
+  };
+}
