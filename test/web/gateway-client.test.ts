@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { Reply } from '../../gateway/messages.js';
 import {
   GatewayClient,
-  GatewayError,
+  GatewayRequestError,
   gatewaySocketUrl,
   type CloseCause,
   type FetchLike,
@@ -136,7 +136,7 @@ describe('web UI gateway client', () => {
     await expect(list).resolves.toEqual({ type: 'inbox', id: 1, items: [] });
   });
 
-  it('turns an error reply into a GatewayError with its code', async () => {
+  it('turns an error reply into a GatewayRequestError with its code', async () => {
     const { client, socket } = await setup();
     const signIn = client.request({
       type: 'signIn',
@@ -152,8 +152,8 @@ describe('web UI gateway client', () => {
       message: 'Invalid username or password',
     });
     const error = await signIn.catch((caught: unknown) => caught);
-    expect(error).toBeInstanceOf(GatewayError);
-    expect((error as GatewayError).code).toBe('WRONG_CREDENTIALS');
+    expect(error).toBeInstanceOf(GatewayRequestError);
+    expect((error as GatewayRequestError).code).toBe('WRONG_CREDENTIALS');
   });
 
   it('hands events to the UI and ignores garbage', async () => {

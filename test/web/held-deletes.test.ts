@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { InboxItem } from '../../gateway/messages.js';
-import { GatewayError } from '../../web/src/lib/gateway-client.js';
+import { GatewayRequestError } from '../../web/src/lib/gateway-client.js';
 import { HeldDeletes, type HeldDeleteEvents } from '../../web/src/lib/held-deletes.js';
 
 const email = (id: string | undefined, index = 1): InboxItem => ({
@@ -73,12 +73,14 @@ describe('web UI held deletes', () => {
   });
 
   it('takes NOT_FOUND for done (it was deleted already); another error brings the row back', async () => {
-    const gone = page(() => Promise.reject(new GatewayError('NOT_FOUND', 'no longer there')));
+    const gone = page(() =>
+      Promise.reject(new GatewayRequestError('NOT_FOUND', 'no longer there')),
+    );
     new HeldDeletes(gone.events).hold(email('a1'), 0);
     await vi.advanceTimersByTimeAsync(0);
     expect(gone.log).toEqual(['out a1', 'delete a1', 'deleted Email 1']);
 
-    const broken = page(() => Promise.reject(new GatewayError('INTERNAL', 'disk')));
+    const broken = page(() => Promise.reject(new GatewayRequestError('INTERNAL', 'disk')));
     new HeldDeletes(broken.events).hold(email('a1'), 0);
     await vi.advanceTimersByTimeAsync(0);
     expect(broken.log).toEqual(['out a1', 'delete a1', 'back a1', 'failed Email 1: disk']);

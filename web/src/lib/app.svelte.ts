@@ -5,7 +5,7 @@ import { ComposerState } from './composer-state.svelte.js';
 import { GatewayConnection } from './connection.svelte.js';
 import type { SendOutcome } from './delivery.js';
 import { describeError, describeSessionEnd, type ErrorContext } from './errors.js';
-import { GatewayError, type GatewayEvent } from './gateway-client.js';
+import { GatewayRequestError, type GatewayEvent } from './gateway-client.js';
 import { InboxState } from './inbox-state.svelte.js';
 import { Notices } from './notices.svelte.js';
 import { adviseProtocol, rememberEnhanced, type ProtocolAdvice } from './protocol-memory.js';
@@ -330,18 +330,18 @@ export class MailApp {
   /** A failed request: a lost session ends the view; anything else becomes a notice. */
   #handleFailure(error: unknown, notify = true): void {
     if (
-      error instanceof GatewayError &&
+      error instanceof GatewayRequestError &&
       (error.code === 'NOT_SIGNED_IN' || error.code === 'SESSION_ENDED')
     ) {
       this.#endSession(describeError(error.code, error.message));
       return;
     }
-    if (error instanceof GatewayError && error.code === 'DISCONNECTED') return;
+    if (error instanceof GatewayRequestError && error.code === 'DISCONNECTED') return;
     if (notify) this.notices.notify('error', this.errorText(error));
   }
 
   errorText(error: unknown, context: ErrorContext = {}): string {
-    if (error instanceof GatewayError) {
+    if (error instanceof GatewayRequestError) {
       return describeError(error.code, error.message, {
         ...context,
         server: context.server ?? this.session?.server ?? this.serverFor('classic'),

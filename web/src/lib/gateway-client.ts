@@ -31,11 +31,15 @@ const ANSWER = {
 export type AnswerTo<T extends Request['type']> = Extract<Reply, { type: (typeof ANSWER)[T] }>;
 export type GatewayEvent = Extract<Reply, { type: 'hello' | 'newMail' | 'sessionEnded' }>;
 
-export class GatewayError extends Error {
+/**
+ * A request the gateway refused or could not answer, in the browser (the gateway's own
+ * GatewayError, in gateway/web-bridge/errors.ts, is what it sends as a reply's error).
+ */
+export class GatewayRequestError extends Error {
   readonly code: ClientErrorCode;
   constructor(code: ClientErrorCode, message: string) {
     super(message);
-    this.name = 'GatewayError';
+    this.name = 'GatewayRequestError';
     this.code = code;
   }
 }
@@ -87,7 +91,7 @@ const DEFAULT_TIMEOUT_MS = 120_000;
 interface Pending {
   expect: ReplyType;
   resolve: (reply: Reply) => void;
-  reject: (error: GatewayError) => void;
+  reject: (error: GatewayRequestError) => void;
 }
 
 export interface GatewayClientOptions {
@@ -119,7 +123,7 @@ const saysStaleCookie = (body: unknown): boolean =>
 /**
  * The browser's end of the gateway socket: fetches a page secret and presents it first,
  * numbers requests, pairs each reply with its request by id, turns error replies into
- * GatewayError, and hands events to the UI.
+ * GatewayRequestError, and hands events to the UI.
  */
 export class GatewayClient {
   readonly #options: GatewayClientOptions;
@@ -203,7 +207,9 @@ export class GatewayClient {
     socket.onclose = (event) => {
       if (this.#socket !== socket) return;
       this.#socket = undefined;
-      this.#failAll(new GatewayError('DISCONNECTED', 'the connection to the gateway closed'));
+      this.#failAll(
+        new GatewayRequestError('DISCONNECTED', 'the connection to the gateway closed'),
+      );
       this.#options.onClose(
         event.code !== undefined && REFUSED_CLOSE_CODES.has(event.code) ? 'refused' : 'network',
       );
@@ -220,7 +226,9 @@ export class GatewayClient {
   ): Promise<AnswerTo<T['type']>> {
     const socket = this.#socket;
     if (!socket || socket.readyState !== OPEN) {
-      return Promise.reject(new GatewayError('DISCONNECTED', 'not connected to the gateway'));
+      return Promise.reject(
+        new GatewayRequestError('DISCONNECTED', 'not connected to the gateway'),
+      );
     }
     const id = this.#nextId++;
     const expect = ANSWER[message.type];
@@ -228,7 +236,10 @@ export class GatewayClient {
       const timer = setTimeout(() => {
         if (!this.#pending.delete(id)) return;
         reject(
-          new GatewayError('TIMEOUT', `no answer to ${message.type} within ${timeoutMs / 1000} s`),
+          new GatewayRequestError(
+            'TIMEOUT',
+            `no answer to ${message.type} within ${timeoutMs / 1000} s`,
+          ),
         );
       }, timeoutMs);
       const settle =
@@ -248,7 +259,7 @@ export class GatewayClient {
         clearTimeout(timer);
         this.#pending.delete(id);
         reject(
-          new GatewayError(
+          new GatewayRequestError(
             'DISCONNECTED',
             error instanceof Error ? error.message : 'the message could not be sent',
           ),
@@ -272,7 +283,7 @@ export class GatewayClient {
         this.#options.onEvent(reply);
         return;
       case 'error': {
-        const error = new GatewayError(reply.code, reply.message);
+        const error = new GatewayRequestError(reply.code, reply.message);
         if (reply.id === null) {
           // An error about no request in particular: every waiting request fails with it.
           this.#failAll(error);
@@ -291,13 +302,13 @@ export class GatewayClient {
         if (pending.expect === reply.type) pending.resolve(reply);
         else
           pending.reject(
-            new GatewayError('INTERNAL', `expected ${pending.expect}, got ${reply.type}`),
+            new GatewayRequestError('INTERNAL', `expected ${pending.expect}, got ${reply.type}`),
           );
       }
     }
   }
 
-  #failAll(error: GatewayError): void {
+  #failAll(error: GatewayRequestError): void {
     const waiting = [...this.#pending.values()];
     this.#pending.clear();
     for (const pending of waiting) pending.reject(error);

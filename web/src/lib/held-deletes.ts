@@ -1,5 +1,5 @@
 import type { InboxItem } from '../../../gateway/messages.js';
-import { GatewayError } from './gateway-client.js';
+import { GatewayRequestError } from './gateway-client.js';
 import { refOf } from './inbox.js';
 
 /** What holding a delete does to the page; the mailbox supplies it. */
@@ -115,7 +115,7 @@ export class HeldDeletes {
         this.#events.deleted(item);
       },
       (error: unknown) => {
-        if (error instanceof GatewayError && error.code === 'NOT_FOUND') {
+        if (error instanceof GatewayRequestError && error.code === 'NOT_FOUND') {
           this.#events.deleted(item);
           return;
         }

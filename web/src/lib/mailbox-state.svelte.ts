@@ -1,7 +1,7 @@
 import type { InboxItem, SessionCapabilities } from '../../../gateway/messages.js';
 import type { ComposerState } from './composer-state.svelte.js';
 import { describeError } from './errors.js';
-import { GatewayError, type GatewayClient } from './gateway-client.js';
+import { GatewayRequestError, type GatewayClient } from './gateway-client.js';
 import { HeldDeletes } from './held-deletes.js';
 import { isListedEmail, refOf } from './inbox.js';
 import type { InboxState } from './inbox-state.svelte.js';
@@ -107,7 +107,7 @@ export class MailboxState {
       inbox.remember(item, reply.email.content);
       composer.learn([reply.email.from, ...reply.email.to]);
     } catch (error) {
-      if (error instanceof GatewayError && error.code === 'INVALID_INDEX') {
+      if (error instanceof GatewayRequestError && error.code === 'INVALID_INDEX') {
         reader.open = { ref, error: describeError('INVALID_INDEX', error.message) };
         void this.refresh();
         return;

@@ -1,6 +1,6 @@
 import type { RecipientDelivery, SentEmailView, SentItem } from '../../../gateway/messages.js';
 import { parseReports, withReport, type KeptReports } from './delivery.js';
-import { GatewayError, type GatewayClient } from './gateway-client.js';
+import { GatewayRequestError, type GatewayClient } from './gateway-client.js';
 import { accountKey, readJson, writeJson, type Account, type KeyValueStore } from './storage.js';
 
 export type SentStatus = 'idle' | 'loading' | 'ready' | 'unavailable' | 'error';
@@ -91,5 +91,5 @@ export class SentState {
 }
 
 export function isUnavailable(error: unknown): boolean {
-  return error instanceof GatewayError && error.code === 'BAD_REQUEST';
+  return error instanceof GatewayRequestError && error.code === 'BAD_REQUEST';
 }
