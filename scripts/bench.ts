@@ -13,11 +13,12 @@ import { benchGateway } from './bench/gateway.js';
 import { benchPostgres } from './bench/postgres.js';
 import { benchInbox } from './bench/inbox.js';
 import { benchSessionProcess } from './bench/session-process.js';
+import { benchSealed } from './bench/sealed.js';
 import { openPostgresTarget, postgresOption } from './lib/postgres-target.js';
 import { Command, Option } from 'commander';
 import { parseCommandLine } from '../protocol/program.js';
 
-const PARTS = ['protocol', 'inbox', 'session-process', 'gateway'] as const;
+const PARTS = ['protocol', 'inbox', 'session-process', 'gateway', 'sealed'] as const;
 type Part = (typeof PARTS)[number];
 const isPart = (name: string): name is Part => (PARTS as readonly string[]).includes(name);
 
@@ -65,6 +66,7 @@ try {
   if (runs('session-process'))
     figures.session_process = await benchSessionProcess(await freshSetup());
   if (runs('gateway')) figures.gateway = await benchGateway();
+  if (runs('sealed')) figures.sealed = await benchSealed(await freshSetup());
   if (postgres && runs('protocol')) {
     const onPostgres = await benchPostgres(await freshSetup(), postgres.url);
     const maildir = figures.classic as typeof onPostgres;
