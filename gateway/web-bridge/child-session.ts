@@ -42,7 +42,6 @@ interface Account {
   sent: SentFolder;
 }
 
-
 const toItem = (row: InboxRow): InboxItem => ({
   index: row.index,
   from: row.from,
