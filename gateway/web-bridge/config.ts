@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyBaseLogger } from 'fastify';
@@ -73,7 +74,15 @@ export type GatewayConfig = Required<Omit<GatewayOptions, 'logger' | 'servers'>>
 };
 
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../../web/dist', import.meta.url));
-const DEFAULT_CHILD_SCRIPT = fileURLToPath(new URL('./session-child.js', import.meta.url));
+/**
+ * The session child, bundled into one file by the build (scripts/build-session.ts): a process
+ * started for each sign-in starts quicker without module resolution; the compiled module when
+ * the bundle is missing.
+ */
+const CHILD_BUNDLE = fileURLToPath(new URL('./session-child.cjs', import.meta.url));
+const DEFAULT_CHILD_SCRIPT = existsSync(CHILD_BUNDLE)
+  ? CHILD_BUNDLE
+  : fileURLToPath(new URL('./session-child.js', import.meta.url));
 
 export const defaultGatewayOptions = {
   classicServers: [{ host: '127.0.0.1', port: defaultPortOf('classic') }] as ServerList,
