@@ -33,7 +33,7 @@ if (
 logger.info(
   {
     port,
-    defaultServer: formatServerAddress(gateway.config.defaultServer),
+    defaultServer: formatServerAddress(gateway.config.servers.classic[0]),
     dataDir: gateway.config.dataDir,
   },
   'listening',

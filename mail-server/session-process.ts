@@ -12,7 +12,7 @@ import type { ConnectionContext } from './connection.js';
 import { loadServerHome } from './home.js';
 import { announce } from './announce.js';
 import type { Logger } from './log.js';
-import { createSessionLogger } from './session-log.js';
+import { createLightLogger } from '../protocol/light-log.js';
 import { openMailStore } from './store/open-store.js';
 import { parentThrottle } from './throttle-ipc.js';
 import {
@@ -62,7 +62,7 @@ export async function startSessionProcess(configArgument: string | undefined): P
     );
     process.exit(2);
   }
-  const log = createSessionLogger(config.logLevel, { role: 'session' });
+  const log = createLightLogger(config.logLevel, { role: 'session' });
   const home = loadServerHome(config.home);
   const throttleAnswers: ((answer: ThrottleAnswer) => void)[] = [];
   const context = connectionContext({

@@ -6,20 +6,35 @@
  * Each kind has a port of its own: there is no negotiation between kinds on one port, which is
  * what a downgrade attack would need.
  */
+export interface ChannelKindFacts {
+  defaultPort: number;
+  title: string;
+  /** Whether the client verifies the server's key before it sends anything secret. */
+  verifiesServer: boolean;
+  /** What a person is told it protects, and what not (the sign-in form shows both). */
+  protects: string;
+  doesNot: string;
+}
+
 export const channelKinds = {
   classic: {
     defaultPort: 13000,
     title: 'Classic',
-    description:
-      'The specification’s protocol: RSA-OAEP login, one AES-256-ECB session key, no server authentication.',
+    verifiesServer: false,
+    protects:
+      'your password and emails from someone who only listens (RSA sign-in, AES-256 in ECB mode).',
+    doesNot: 'against an impostor server (never verified), nor replayed or altered messages.',
   },
   enhanced: {
     defaultPort: 13001,
     title: 'Enhanced',
-    description:
-      'Signed X25519 handshake (the server proves its key), AES-256-GCM records with sequence numbers, throttled logins.',
+    verifiesServer: true,
+    protects:
+      'against an impostor server (it signs the handshake), replayed or altered messages; fresh keys each session.',
+    doesNot:
+      'against a compromised computer at either end; the server still stores emails as text.',
   },
-} as const;
+} as const satisfies Record<string, ChannelKindFacts>;
 
 export type ChannelKind = keyof typeof channelKinds;
 

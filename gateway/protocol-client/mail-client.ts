@@ -231,6 +231,28 @@ export class MailClient {
     this.#channel.destroy();
   }
 
+  /**
+   * Runs any operation of protocol/operations/ that this session offers: the named methods
+   * above are this with their types and checks, and an operation added to the menu is usable
+   * here before it has a method of its own. NOT_SUPPORTED (not fatal) when the session's
+   * version does not offer it.
+   */
+  run<Request, Result>(
+    operation: MenuOperation<Request, Result>,
+    request: Request,
+  ): Promise<Result> {
+    if (!this.#operations.includes(operation)) {
+      return Promise.reject(
+        new ProtocolError(
+          'NOT_SUPPORTED',
+          `"${operation.label}" is not an operation of this session`,
+          { fatal: false },
+        ),
+      );
+    }
+    return this.#run(operation, request);
+  }
+
   /** Chooses an operation, runs the client's side of it and reads the menu that follows. */
   #run<Request, Result>(
     operation: MenuOperation<Request, Result>,

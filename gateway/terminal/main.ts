@@ -4,6 +4,7 @@
  * `npm run client:enhanced` (or --enhanced) speaks the enhanced protocol.
  */
 import { Command, Option } from 'commander';
+import { CHANNEL_KINDS, type ChannelKind } from '../../protocol/channel-kinds.js';
 import { channels } from '../../protocol/channels.js';
 import { integerArgument, parseCommandLine } from '../../protocol/program.js';
 import { LineInput } from './line-input.js';
@@ -18,16 +19,21 @@ const command = new Command('npm run client --')
   .addOption(
     new Option(
       '--port <n>',
-      `the mail server's port (default ${channels.classic.defaultPort}; ${channels.enhanced.defaultPort} with --enhanced)`,
+      `the mail server's port (default: the protocol's, ${channels.classic.defaultPort} classic, ${channels.enhanced.defaultPort} enhanced)`,
     ).argParser(integerArgument(1, 65535)),
   )
   .option(
     '--server <host>',
     'the mail server; asked for when not given. Several hosts of one site, HOST[:PORT],HOST[:PORT], are tried in turn until one answers',
   )
+  .addOption(
+    new Option('--protocol <kind>', 'the protocol to speak')
+      .choices(CHANNEL_KINDS)
+      .default('classic'),
+  )
   .option(
     '--enhanced',
-    'use the enhanced protocol: the server proves its identity, records are authenticated (AES-256-GCM); prints what it verified',
+    'the same as --protocol enhanced: the server proves its identity, records are authenticated (AES-256-GCM); prints what it verified',
   )
   .addOption(
     new Option('--timeout <secs>', 'how long to wait for any one answer of the server')
@@ -39,10 +45,11 @@ const values = parseCommandLine(command, process.argv.slice(2)).opts<{
   keys?: string;
   port?: number;
   server?: string;
+  protocol: ChannelKind;
   enhanced?: boolean;
   timeout: number;
 }>();
-const kind = values.enhanced ? 'enhanced' : 'classic';
+const kind: ChannelKind = values.enhanced ? 'enhanced' : values.protocol;
 const input = new LineInput(process.stdin, process.stdout);
 const code = await runTerminalClient({
   input,

@@ -39,7 +39,7 @@ export interface Gateway {
 export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const config = resolveConfig(options, options.token ?? newSecret());
   const children = new SessionChildren(config.childScript, config.spareChildren);
-  const enhancedReachable = reachabilityProbe(config.defaultEnhancedServer);
+  const enhancedReachable = reachabilityProbe(config.servers.enhanced[0]);
   const signInThrottle = new SignInThrottle(config.signInBackoff, config.now);
   const sessions = new Set<BrowserSession>();
 
@@ -83,11 +83,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       const protocols = availableProtocols();
       send({
         type: 'hello',
-        defaultServer: formatServerList([config.defaultServer, ...config.fallbackServers]),
-        enhancedServer: formatServerList([
-          config.defaultEnhancedServer,
-          ...config.fallbackEnhancedServers,
-        ]),
+        defaultServer: formatServerList(config.servers.classic),
+        enhancedServer: formatServerList(config.servers.enhanced),
         protocols,
         defaultProtocol: reachable && protocols.includes('enhanced') ? 'enhanced' : 'classic',
         pollSeconds: config.pollSeconds,

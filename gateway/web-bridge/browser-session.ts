@@ -135,17 +135,12 @@ export class BrowserSession {
       );
     }
     // Each protocol has its own port: no negotiation on one port, so no downgrade.
-    const defaults =
-      request.protocol === 'enhanced' ? config.defaultEnhancedServer : config.defaultServer;
+    const [defaults, ...others] = config.servers[request.protocol];
     const named = request.server.trim() !== '';
     const server: ServerAddress = named
       ? parseServerAddress(request.server, defaults.port)
       : defaults;
-    const fallbacks = named
-      ? []
-      : request.protocol === 'enhanced'
-        ? config.fallbackEnhancedServers
-        : config.fallbackServers;
+    const fallbacks = named ? [] : others;
     if (children.count >= config.maxSessions) {
       throw new GatewayError(
         'RATE_LIMITED',

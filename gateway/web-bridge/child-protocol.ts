@@ -1,64 +1,94 @@
 /**
  * The IPC messages between the gateway's main process and one session child, and their
- * guards: each side checks what it receives, as the mail server's parent and children do.
+ * guards: each side checks the shape of what it receives, as the mail server's parent and
+ * children do (mail-server/worker-protocol.ts). The browser's requests were checked in full
+ * (gateway/messages.ts, zod) before the main process relays them; the child checks the shape
+ * again by hand rather than load a schema library in a process started for each sign-in.
  * The child answers with the browser's own Reply messages, which the main process relays.
  */
-import { z } from 'zod';
-import {
-  ChannelKindSchema,
-  DeleteRequestSchema,
-  ListInboxRequestSchema,
-  ListSentRequestSchema,
-  ReadRequestSchema,
-  ReadSentRequestSchema,
-  SendRequestSchema,
-  type Reply,
-} from '../messages.js';
-
-const requestId = z.number().int().nonnegative();
-const milliseconds = z.number().int().nonnegative();
-
-const ChildSignInSchema = z.object({
-  type: z.literal('signIn'),
-  id: requestId,
-  host: z.string().min(1),
-  port: z.number().int().min(1).max(65_535),
-  username: z.string().min(1),
-  password: z.string(),
-  protocol: ChannelKindSchema,
-  /** Where the child looks for the user's keys (DIR or DIR/<user>/). */
-  keysDir: z.string().min(1),
-  /** Where the user's local Sent folder is: DATA/<user>/sent/. */
-  dataDir: z.string().min(1),
-  /** Background inbox check; 0 turns it off. */
-  pollMs: milliseconds,
-  connectTimeoutMs: milliseconds,
-  replyTimeoutMs: milliseconds,
-});
-export type ChildSignIn = z.infer<typeof ChildSignInSchema>;
-
-/** Ends the protocol session (menu choice 4). With an id, the child answers `signedOut`. */
-const ChildSignOutSchema = z.object({ type: z.literal('signOut'), id: requestId.nullable() });
-export type ChildSignOut = z.infer<typeof ChildSignOutSchema>;
+import type { ChannelKind, Reply, Request } from '../messages.js';
+import { isChannelKind } from '../../protocol/channel-kinds.js';
+import { MAX_RECIPIENTS } from '../../protocol/limits.js';
 
 /** The browser's requests that the main process hands to the child as they are. */
-const SessionRequestSchema = z.discriminatedUnion('type', [
-  ListInboxRequestSchema,
-  ReadRequestSchema,
-  SendRequestSchema,
-  ListSentRequestSchema,
-  ReadSentRequestSchema,
-  DeleteRequestSchema,
-]);
-export type SessionRequest = z.infer<typeof SessionRequestSchema>;
+export type SessionRequest = Extract<
+  Request,
+  { type: 'listInbox' | 'read' | 'send' | 'listSent' | 'readSent' | 'delete' }
+>;
 
-const ParentToChildSchema = z.union([ChildSignInSchema, ChildSignOutSchema, SessionRequestSchema]);
-export type ParentToChild = z.infer<typeof ParentToChildSchema>;
+export interface ChildSignIn {
+  type: 'signIn';
+  id: number;
+  host: string;
+  port: number;
+  username: string;
+  password: string;
+  protocol: ChannelKind;
+  /** Where the child looks for the user's keys (DIR or DIR/<user>/). */
+  keysDir: string;
+  /** Where the user's local Sent folder is: DATA/<user>/sent/. */
+  dataDir: string;
+  /** Background inbox check; 0 turns it off. */
+  pollMs: number;
+  connectTimeoutMs: number;
+  replyTimeoutMs: number;
+}
 
-/** The message, when it is one the parent may send; undefined otherwise. */
+/** Ends the protocol session (menu choice 4). With an id, the child answers `signedOut`. */
+export interface ChildSignOut {
+  type: 'signOut';
+  id: number | null;
+}
+
+export type ParentToChild = ChildSignIn | SessionRequest | ChildSignOut;
+
+type Fields = Record<string, unknown>;
+
+const isCount = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+const isText = (value: unknown): value is string => typeof value === 'string';
+const isName = (value: unknown): value is string => isText(value) && value !== '';
+
+/** For each message type, whether its fields (beside `type` and `id`) have their shapes. */
+const FIELDS_OF: Record<ParentToChild['type'], (message: Fields) => boolean> = {
+  signIn: (m) =>
+    isName(m.host) &&
+    isCount(m.port) &&
+    m.port >= 1 &&
+    m.port <= 65_535 &&
+    isName(m.username) &&
+    isText(m.password) &&
+    isChannelKind(m.protocol) &&
+    isName(m.keysDir) &&
+    isName(m.dataDir) &&
+    isCount(m.pollMs) &&
+    isCount(m.connectTimeoutMs) &&
+    isCount(m.replyTimeoutMs),
+  listInbox: () => true,
+  read: (m) => isCount(m.index) && m.index >= 1 && (m.emailId === undefined || isName(m.emailId)),
+  send: (m) =>
+    Array.isArray(m.to) &&
+    m.to.length >= 1 &&
+    m.to.length <= MAX_RECIPIENTS &&
+    m.to.every(isName) &&
+    isText(m.title) &&
+    isText(m.content),
+  listSent: () => true,
+  readSent: (m) => isName(m.sentId),
+  delete: (m) => isName(m.emailId),
+  signOut: () => true,
+};
+
+/** The message, when it has the shape of one the parent sends; undefined otherwise. */
 export function parseParentToChild(message: unknown): ParentToChild | undefined {
-  const parsed = ParentToChildSchema.safeParse(message);
-  return parsed.success ? parsed.data : undefined;
+  if (typeof message !== 'object' || message === null) return undefined;
+  const fields = message as Fields;
+  const type = fields.type;
+  if (typeof type !== 'string' || !Object.hasOwn(FIELDS_OF, type)) return undefined;
+  const idFits = type === 'signOut' ? fields.id === null || isCount(fields.id) : isCount(fields.id);
+  return idFits && FIELDS_OF[type as ParentToChild['type']](fields)
+    ? (message as ParentToChild)
+    : undefined;
 }
 
 /** `ready`: the child's message handler is in place (messages sent before would be lost). */

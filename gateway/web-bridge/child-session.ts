@@ -46,7 +46,6 @@ interface Account {
   sealed: SealedMail;
 }
 
-
 const toItem = (row: InboxRow): InboxItem => ({
   index: row.index,
   from: row.from,

@@ -7,7 +7,9 @@ import {
   defaultDataDir,
   defaultGatewayOptions,
   DEFAULT_WEB_ROOT,
+  resolveServers,
   type GatewayOptions,
+  type ServerList,
 } from './config.js';
 import { GatewayError } from './errors.js';
 import {
@@ -33,13 +35,14 @@ function addressArgument(defaultPort: number) {
 /** One address, or several separated by commas, tried in turn. */
 function addressListArgument(defaultPort: number) {
   const one = addressArgument(defaultPort);
-  return (value: string): ServerAddress[] => {
-    const items = value
+  return (value: string): ServerList => {
+    const [first, ...others] = value
       .split(',')
       .map((item) => item.trim())
-      .filter((item) => item !== '');
-    if (items.length === 0) throw new InvalidArgumentError('names no server');
-    return items.map(one);
+      .filter((item) => item !== '')
+      .map(one);
+    if (!first) throw new InvalidArgumentError('names no server');
+    return [first, ...others];
   };
 }
 
@@ -81,7 +84,7 @@ function gatewayCommand(): Command {
         '--server <host[:port],...>',
         'the mail server used when a sign-in names none; several hosts of one site are tried in turn until one answers',
       )
-        .default([d.defaultServer], `127.0.0.1:${CLASSIC_PORT}`)
+        .default(d.classicServers, `127.0.0.1:${CLASSIC_PORT}`)
         .argParser(addressListArgument(CLASSIC_PORT)),
     )
     .addOption(
@@ -153,8 +156,8 @@ function gatewayCommand(): Command {
 interface ParsedOptions {
   keys: string;
   listen: ServerAddress;
-  server: ServerAddress[];
-  enhancedServer?: ServerAddress[];
+  server: ServerList;
+  enhancedServer?: ServerList;
   poll: number;
   idleTimeout: number;
   webRoot: string;
@@ -176,20 +179,16 @@ export interface GatewayCommandLine {
 /** Reads the command line; exits 2 with the usage on a mistake, 0 after printing --help. */
 export function parseGatewayArgs(argv: readonly string[]): GatewayCommandLine {
   const values = parseCommandLine(gatewayCommand(), argv).opts<ParsedOptions>();
-  const [defaultServer = defaultGatewayOptions.defaultServer, ...fallbackServers] = values.server;
-  // The enhanced servers are the classic ones' hosts on the enhanced port unless named.
-  const enhanced =
-    values.enhancedServer ?? values.server.map(({ host }) => ({ host, port: ENHANCED_PORT }));
-  const [defaultEnhancedServer, ...fallbackEnhancedServers] = enhanced;
   return {
     listen: values.listen,
     logLevel: values.logLevel,
     options: {
       keysDir: values.keys,
-      defaultServer,
-      defaultEnhancedServer,
-      fallbackServers,
-      fallbackEnhancedServers,
+      // Unless named, the enhanced servers are the classic ones' hosts on the enhanced port.
+      servers: resolveServers({
+        classic: values.server,
+        ...(values.enhancedServer === undefined ? {} : { enhanced: values.enhancedServer }),
+      }),
       webRoot: resolve(values.webRoot),
       pollSeconds: values.poll,
       idleTimeoutSeconds: values.idleTimeout,

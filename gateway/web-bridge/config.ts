@@ -1,20 +1,22 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyBaseLogger } from 'fastify';
+import { CHANNEL_KINDS, defaultPortOf, type ChannelKind } from '../../protocol/channel-kinds.js';
 import type { ServerAddress } from './server-address.js';
-import { DEFAULT_ENHANCED_PORT, DEFAULT_MAIL_PORT } from './server-address.js';
+
+/** One or more hosts of one site, tried in turn; the first is the one a sign-in uses by default. */
+export type ServerList = readonly [ServerAddress, ...ServerAddress[]];
 
 export interface GatewayOptions {
   /** DIR with one user's key files, or one sub-folder per user. */
   keysDir: string;
-  /** Used when a classic sign-in names no server. */
-  defaultServer?: ServerAddress;
-  /** Used when an enhanced sign-in names no server; also its port when a server names none. */
-  defaultEnhancedServer?: ServerAddress;
-  /** Other hosts serving the same users as `defaultServer`, tried in turn when it does not answer. */
-  fallbackServers?: readonly ServerAddress[];
-  /** The same for `defaultEnhancedServer`. */
-  fallbackEnhancedServers?: readonly ServerAddress[];
+  /**
+   * The mail servers of each channel kind, used when a sign-in names none: the first, then the
+   * others in turn when it does not answer. A kind not given gets the classic hosts on its own
+   * default port; classic, 127.0.0.1:13000.
+   */
+  servers?: Partial<Record<ChannelKind, ServerList>>;
   /** The built UI (index.html and its assets). */
   webRoot?: string;
   /** The background inbox check, in seconds; 0 turns it off. */
@@ -66,16 +68,24 @@ export interface SignInBackoffPolicy {
   forgetAfterMs: number;
 }
 
-export type GatewayConfig = Required<Omit<GatewayOptions, 'logger'>> & {
+export type GatewayConfig = Required<Omit<GatewayOptions, 'logger' | 'servers'>> & {
+  servers: Record<ChannelKind, ServerList>;
   logger: FastifyBaseLogger | undefined;
 };
 
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../../web/dist', import.meta.url));
-const DEFAULT_CHILD_SCRIPT = fileURLToPath(new URL('./session-child.js', import.meta.url));
+/**
+ * The session child, bundled into one file by the build (scripts/build-session.ts): a process
+ * started for each sign-in starts quicker without module resolution; the compiled module when
+ * the bundle is missing.
+ */
+const CHILD_BUNDLE = fileURLToPath(new URL('./session-child.cjs', import.meta.url));
+const DEFAULT_CHILD_SCRIPT = existsSync(CHILD_BUNDLE)
+  ? CHILD_BUNDLE
+  : fileURLToPath(new URL('./session-child.js', import.meta.url));
 
 export const defaultGatewayOptions = {
-  defaultServer: { host: '127.0.0.1', port: DEFAULT_MAIL_PORT },
-  defaultEnhancedServer: { host: '127.0.0.1', port: DEFAULT_ENHANCED_PORT },
+  classicServers: [{ host: '127.0.0.1', port: defaultPortOf('classic') }] as ServerList,
   pollSeconds: 10,
   idleTimeoutSeconds: 15 * 60,
   signInBackoff: {
@@ -100,16 +110,26 @@ export const defaultGatewayOptions = {
 /** Next to the keys it serves: each key setup keeps its own Sent folders. */
 export const defaultDataDir = (keysDir: string): string => join(keysDir, '.gateway-data');
 
+/** Every kind's servers: as given, or the classic hosts on the kind's default port. */
+export function resolveServers(
+  given: Partial<Record<ChannelKind, ServerList>>,
+): Record<ChannelKind, ServerList> {
+  const classic = given.classic ?? defaultGatewayOptions.classicServers;
+  const servers = {} as Record<ChannelKind, ServerList>;
+  for (const kind of CHANNEL_KINDS) {
+    const [first, ...others] = classic;
+    servers[kind] = given[kind] ?? [
+      { host: first.host, port: defaultPortOf(kind) },
+      ...others.map(({ host }) => ({ host, port: defaultPortOf(kind) })),
+    ];
+  }
+  return servers;
+}
+
 export function resolveConfig(options: GatewayOptions, token: string): GatewayConfig {
   return {
     keysDir: options.keysDir,
-    defaultServer: options.defaultServer ?? defaultGatewayOptions.defaultServer,
-    defaultEnhancedServer: options.defaultEnhancedServer ?? {
-      host: (options.defaultServer ?? defaultGatewayOptions.defaultServer).host,
-      port: DEFAULT_ENHANCED_PORT,
-    },
-    fallbackServers: options.fallbackServers ?? [],
-    fallbackEnhancedServers: options.fallbackEnhancedServers ?? [],
+    servers: resolveServers(options.servers ?? {}),
     webRoot: options.webRoot ?? DEFAULT_WEB_ROOT,
     pollSeconds: options.pollSeconds ?? defaultGatewayOptions.pollSeconds,
     idleTimeoutSeconds: options.idleTimeoutSeconds ?? defaultGatewayOptions.idleTimeoutSeconds,

@@ -29,12 +29,8 @@ import {
   splitRecipients,
 } from '../../protocol/email.js';
 import { codePointLength } from '../../protocol/text.js';
-import {
-  ChannelKindSchema,
-  type ChannelKind,
-  type SentEmailView,
-  type SentItem,
-} from '../messages.js';
+import { isChannelKind } from '../../protocol/channel-kinds.js';
+import type { ChannelKind, SentEmailView, SentItem } from '../messages.js';
 import { privateFolder, readPrivateFile, writeNewFile } from './private-files.js';
 
 export const SENT_ID_PATTERN = /^\d{8}-\d{6}-\d{6}-[0-9a-f]{8}$/;
@@ -76,11 +72,11 @@ function parseHeader(
   const end = text.indexOf('\n\n');
   if (end < 0) return undefined;
   const [mark, protocolLine, serverLine, ...extra] = text.slice(0, end).split('\n');
-  const protocol = ChannelKindSchema.safeParse(fieldOf(protocolLine, 'Protocol: '));
+  const protocol = fieldOf(protocolLine, 'Protocol: ');
   const server = fieldOf(serverLine, 'Server: ');
-  if (mark !== HEADER_MARK || !protocol.success || server === undefined || extra.length > 0)
+  if (mark !== HEADER_MARK || !isChannelKind(protocol) || server === undefined || extra.length > 0)
     return undefined;
-  return { protocol: protocol.data, server, rest: text.slice(end + 2) };
+  return { protocol, server, rest: text.slice(end + 2) };
 }
 
 /** A listing row from the first lines of a file, without reading its content. */

@@ -3,7 +3,7 @@
  * The entry of a session child, forked by the gateway once per signed-in browser session.
  * Only this process reads the user's private key and holds the session key.
  */
-import { createLogger } from '../../protocol/program.js';
+import { createLightLogger } from '../../protocol/light-log.js';
 import type { Reply } from '../messages.js';
 import { parseParentToChild, type ChildToParent } from './child-protocol.js';
 import { ChildSession } from './child-session.js';
@@ -14,7 +14,8 @@ if (!send) {
   process.exit(2);
 }
 
-const log = createLogger('warn', { role: 'session-child' });
+// Not pino: a process started for each sign-in starts quicker without it.
+const log = createLightLogger('warn', { role: 'session-child' });
 
 const session = new ChildSession({
   reply: (message: Reply) =>

@@ -113,7 +113,7 @@ export async function benchGateway(): Promise<Record<string, number | string>> {
   const server = await spawnMailServer({ home: join(dir, 'server'), args: ['--spare', '4'] });
   const gateway = await buildGateway({
     keysDir: dir,
-    defaultServer: { host: '127.0.0.1', port: server.port },
+    servers: { classic: [{ host: '127.0.0.1', port: server.port }] },
     webRoot: join(dir, 'no-ui'),
     pollSeconds: 0,
   });

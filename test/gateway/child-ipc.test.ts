@@ -13,7 +13,8 @@ import { SessionProcess } from '../../gateway/web-bridge/session-process.js';
 import type { Reply } from '../../gateway/messages.js';
 import { distPath } from '../helpers/processes.js';
 
-const childScript = distPath('gateway/web-bridge/session-child.js');
+// The bundle the gateway starts by default (scripts/build-session.ts).
+const childScript = distPath('gateway/web-bridge/session-child.cjs');
 
 describe('session child IPC', () => {
   it("a child ignores messages that are not the gateway's and goes on answering", async () => {

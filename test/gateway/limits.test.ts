@@ -48,7 +48,7 @@ describe('gateway limits', () => {
       childScript: distPath('gateway/web-bridge/session-child.js'),
       // A session process started ahead: each of the many sign-ins here takes one.
       spareChildren: 1,
-      defaultServer: { host: '127.0.0.1', port: server.port },
+      servers: { classic: [{ host: '127.0.0.1', port: server.port }] },
       pollSeconds: 0,
       maxSocketsPerAddress: 64,
       now: () => clock,

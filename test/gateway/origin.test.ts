@@ -43,7 +43,7 @@ describe('the gateway WebSocket against pages of other origins', () => {
       token: TOKEN,
       childScript: distPath('gateway/web-bridge/session-child.js'),
       spareChildren: 0,
-      defaultServer: { host: '127.0.0.1', port: server.port },
+      servers: { classic: [{ host: '127.0.0.1', port: server.port }] },
       authTimeoutMs: 1500,
       maxPageSecrets: 8,
       now: () => clock,

@@ -95,13 +95,14 @@ describe('enhanced protocol, end to end', () => {
     );
   });
 
-  it('the terminal client with --enhanced prints the verified server identity', async () => {
+  it('the terminal client with --protocol enhanced prints the verified server identity', async () => {
     const { dir, server } = await setup();
     const client = new Spawned(
       'node',
       [
         distPath('gateway/terminal/main.js'),
-        '--enhanced',
+        '--protocol',
+        'enhanced',
         '--keys',
         join(dir, 'client1'),
         '--server',

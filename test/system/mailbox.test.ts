@@ -9,6 +9,7 @@ import { loadClientKeys } from '../../gateway/protocol-client/keys.js';
 import type { MailClient } from '../../gateway/protocol-client/mail-client.js';
 import { openSession } from '../../gateway/protocol-client/session.js';
 import { SessionVersion } from '../../protocol/enhanced/suite.js';
+import { deleteEmail } from '../../protocol/operations/delete-email.js';
 import { isProtocolError } from '../../protocol/errors.js';
 import { makeKeySetup, serverHome } from '../helpers/keys.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
@@ -117,6 +118,11 @@ describe('session version 2 between processes', () => {
     const { rows } = await current.listInbox();
     expect(rows.map((row) => row.title)).toEqual(['old']);
     expect(rows[0]?.id).toMatch(/^[\w-]{22}$/);
+    // Any operation can be run by its description; one the session lacks is refused before a byte is sent.
+    const refused = await old.run(deleteEmail, rows[0]?.id ?? '').catch((error: unknown) => error);
+    expect(isProtocolError(refused, 'NOT_SUPPORTED')).toBe(true);
+    expect(await old.listInbox()).toMatchObject({ rows: [] });
+    await expect(current.run(deleteEmail, rows[0]?.id ?? '')).resolves.toEqual({ deleted: true });
     await old.terminate();
     await current.terminate();
   });

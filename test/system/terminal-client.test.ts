@@ -161,6 +161,15 @@ describe('terminal client, driven through the sample sessions of section IV', ()
     expect(stdout).toContain('The message is sent to the server.\n');
   });
 
+  it('offers the protocols of the registry and no other', async () => {
+    const { stderr, code } = await runNode('gateway/terminal/main.js', ['--protocol', 'smtp'], {
+      cwd: join(keys.dir, 'client1'),
+      input: '',
+    });
+    expect(stderr).toContain('Allowed choices are classic, enhanced.');
+    expect(code).toBe(2);
+  });
+
   it('says clearly when the server cannot be reached', async () => {
     const { stdout, code } = await runNode('gateway/terminal/main.js', ['--port', '1'], {
       cwd: join(keys.dir, 'client1'),

@@ -1,4 +1,4 @@
-import type { ChannelKind } from '../../../gateway/messages.js';
+import { isChannelKind, type ChannelKind } from '../../../protocol/channel-kinds.js';
 
 /**
  * A note in the tab's session storage while it is signed in. The gateway ends a session when
@@ -24,7 +24,7 @@ export function parseMarker(value: unknown): SessionMarker | undefined {
     typeof username !== 'string' ||
     typeof typedServer !== 'string' ||
     typeof server !== 'string' ||
-    (protocol !== 'classic' && protocol !== 'enhanced')
+    !isChannelKind(protocol)
   )
     return undefined;
   return {

@@ -1,11 +1,27 @@
 /**
- * The session process's logger: JSON lines on stderr in pino's format (level number, time,
- * pid, the process's bindings, the fields, msg), written synchronously so that a line written
- * just before the process dies is not lost. The parent uses pino itself; a session process
- * needs none of pino's other parts, and starting without them is quicker.
+ * The logger of processes started per session (the mail server's session processes, the
+ * gateway's session children): JSON lines on stderr in pino's format (level number, time, pid,
+ * the process's bindings, the fields, msg), written synchronously so that a line written just
+ * before the process dies is not lost. Long-lived processes use pino itself (createLogger in
+ * program.ts); a per-session process needs none of pino's other parts, and starts quicker
+ * without them.
  */
 import { writeSync } from 'node:fs';
-import type { LogFn, Logger } from './log.js';
+
+/** A log call: fields and a message, or a message alone (as pino takes them). */
+export interface LogFn {
+  (fields: object, message?: string): void;
+  (message: string): void;
+}
+
+/** What pino's logger and this one both are, for the code that logs through either. */
+export interface Logger {
+  fatal: LogFn;
+  error: LogFn;
+  warn: LogFn;
+  info: LogFn;
+  debug: LogFn;
+}
 
 const LEVELS = { fatal: 60, error: 50, warn: 40, info: 30, debug: 20 } as const;
 type LevelName = keyof typeof LEVELS;
@@ -32,7 +48,7 @@ function jsonLine(record: Record<string, unknown>): string {
   }
 }
 
-export function createSessionLogger(level: string, bindings: Record<string, unknown>): Logger {
+export function createLightLogger(level: string, bindings: Record<string, unknown>): Logger {
   const threshold = isLevelName(level) ? LEVELS[level] : LEVELS.info;
   const base = { pid: process.pid, ...bindings };
   const at = (name: LevelName): LogFn => {
