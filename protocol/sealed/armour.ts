@@ -20,12 +20,32 @@ export function armour(blob: Buffer): string {
   return lines.join('\n');
 }
 
-/** The sealed email's bytes; throws INVALID_SEALED_EMAIL for any other text. */
+/**
+ * Whether `body` is `chars` characters of base64 cut into lines of 64 joined by LF: with
+ * exactly one LF a line but the last, each where a line ends, there is no room for another.
+ */
+function inArmourLines(body: string, chars: number): boolean {
+  const lines = Math.ceil(chars / ARMOUR_LINE_CHARS);
+  if (lines === 0 || body.length !== chars + lines - 1) return false;
+  for (let at = ARMOUR_LINE_CHARS; at < body.length; at += ARMOUR_LINE_CHARS + 1)
+    if (body.charCodeAt(at) !== LF) return false;
+  return true;
+}
+
+const LF = 0x0a;
+
+/**
+ * The sealed email's bytes; throws INVALID_SEALED_EMAIL for any other text. The same test as
+ * armouring the bytes again and comparing, without building the text a second time.
+ */
 export function unarmour(text: string): Buffer {
   if (!isSealedArmour(text) || !text.endsWith(`\n${ARMOUR_END}`))
     throw sealedError('the sealed body is not between its BEGIN and END lines');
   const body = text.slice(ARMOUR_BEGIN.length + 1, text.length - ARMOUR_END.length - 1);
-  const blob = Buffer.from(body.replaceAll('\n', ''), 'base64');
-  if (armour(blob) !== text) throw sealedError('the sealed body is not well-formed base64');
+  const base64 = body.replaceAll('\n', '');
+  const blob = Buffer.from(base64, 'base64');
+  // Node's decoder skips what is not base64: only the canonical spelling of the bytes is taken.
+  if (blob.toString('base64') !== base64 || !inArmourLines(body, base64.length))
+    throw sealedError('the sealed body is not well-formed base64');
   return blob;
 }

@@ -391,7 +391,20 @@ describe('armour', () => {
     const notBase64 = `${text.slice(0, inBody)}*${text.slice(inBody + 1)}`;
     const added = `${text.slice(0, inBody)}A${text.slice(inBody)}`;
     const removed = `${text.slice(0, inBody)}${text.slice(inBody + 1)}`;
-    for (const bad of [notBase64, added, removed, `${text}\n`, text.replace('\n', '\n\n')])
+    // The same characters in other lines: one line a character longer, the next one shorter.
+    const firstLineEnd = text.indexOf('\n', text.indexOf('\n') + 1);
+    const moved = `${text.slice(0, firstLineEnd)}${text[firstLineEnd + 1] ?? ''}\n${text.slice(firstLineEnd + 2)}`;
+    const oneLine = `${text.split('\n')[0] ?? ''}\n${text.split('\n').slice(1, -1).join('')}\n${text.split('\n').at(-1) ?? ''}`;
+    for (const bad of [
+      notBase64,
+      added,
+      removed,
+      moved,
+      oneLine,
+      `${text}\n`,
+      text.replace('\n', '\n\n'),
+      text.replace('\n', '\r\n'),
+    ])
       expect(() => unarmour(bad)).toThrow(/sealed body/);
     // A changed base64 character is other bytes, spelt right: the signature finds it.
     const otherLetter = `${text.slice(0, inBody)}${text[inBody] === 'A' ? 'B' : 'A'}${text.slice(inBody + 1)}`;
