@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { loadClientKeys } from '../../gateway/protocol-client/keys.js';
 import { openSession } from '../../gateway/protocol-client/session.js';
-import type { Reply } from '../../gateway/messages.js';
+import type { ChannelKind, Reply } from '../../gateway/messages.js';
 import { buildGateway } from '../../gateway/web-bridge/app.js';
 import { codePointLength } from '../../protocol/text.js';
 import { writeKeySetup } from '../key-setup.js';
@@ -31,17 +31,23 @@ const pause = (ms: number): Promise<void> =>
     setTimeout(resolve, ms);
   });
 
-/** A browser tab's socket, reduced to what the benchmark needs. */
-class Tab {
+/** A browser tab's socket, reduced to what the benchmarks need. */
+export class Tab {
   readonly #socket: WebSocket;
   readonly #waiting = new Map<number, (reply: Reply) => void>();
   #nextId = 1;
+
+  /** Called with each event the gateway pushes (new mail, a session that ended). */
+  onEvent: (reply: Reply) => void = () => undefined;
 
   private constructor(socket: WebSocket) {
     this.#socket = socket;
     socket.on('message', (data: Buffer) => {
       const reply = JSON.parse(data.toString('utf8')) as Reply;
-      if (!('id' in reply) || reply.id === null) return;
+      if (!('id' in reply) || reply.id === null) {
+        this.onEvent(reply);
+        return;
+      }
       const waiter = this.#waiting.get(reply.id);
       this.#waiting.delete(reply.id);
       waiter?.(reply);
@@ -88,15 +94,12 @@ class Tab {
     return reply as Extract<Reply, { type: T }>;
   }
 
-  signIn(username: string): Promise<Extract<Reply, { type: 'signedIn' }>> {
+  signIn(
+    username: string,
+    protocol: ChannelKind = 'classic',
+  ): Promise<Extract<Reply, { type: 'signedIn' }>> {
     const password = `password${username.replace(/\D/g, '')}`;
-    return this.ask('signedIn', {
-      type: 'signIn',
-      server: '',
-      username,
-      password,
-      protocol: 'classic',
-    });
+    return this.ask('signedIn', { type: 'signIn', server: '', username, password, protocol });
   }
 
   async close(): Promise<void> {
