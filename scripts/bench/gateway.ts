@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import { loadClientKeys } from '../../gateway/protocol-client/keys.js';
 import { openSession } from '../../gateway/protocol-client/session.js';
 import type { ChannelKind, Reply } from '../../gateway/messages.js';
-import { buildGateway } from '../../gateway/web-bridge/app.js';
+import { buildGateway, type Gateway } from '../../gateway/web-bridge/app.js';
 import { codePointLength } from '../../protocol/text.js';
 import { writeKeySetup } from '../key-setup.js';
 import { residentMiB, spawnMailServer } from '../lib/server-process.js';
@@ -30,6 +30,16 @@ const pause = (ms: number): Promise<void> =>
   new Promise((resolve) => {
     setTimeout(resolve, ms);
   });
+
+/** Starts a built gateway on a loopback port and trades its token for the cookie, as a browser does. */
+export async function listenForBrowsers(
+  gateway: Gateway,
+): Promise<{ base: string; cookie: string }> {
+  await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+  const base = `http://127.0.0.1:${(gateway.app.server.address() as AddressInfo).port}`;
+  const exchange = await fetch(`${base}/?token=${gateway.token}`, { redirect: 'manual' });
+  return { base, cookie: exchange.headers.get('set-cookie')?.split(';')[0] ?? '' };
+}
 
 /** A browser tab's socket, reduced to what the benchmarks need. */
 export class Tab {
@@ -121,10 +131,7 @@ export async function benchGateway(): Promise<Record<string, number | string>> {
     pollSeconds: 0,
   });
   try {
-    await gateway.app.listen({ host: '127.0.0.1', port: 0 });
-    const base = `http://127.0.0.1:${(gateway.app.server.address() as AddressInfo).port}`;
-    const exchange = await fetch(`${base}/?token=${gateway.token}`, { redirect: 'manual' });
-    const cookie = exchange.headers.get('set-cookie')?.split(';')[0] ?? '';
+    const { base, cookie } = await listenForBrowsers(gateway);
 
     // A signed-in session with mail to read.
     const tab = await Tab.open(base, cookie);

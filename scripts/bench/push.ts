@@ -5,7 +5,6 @@
  * idle for 60 s, watching with the gateway's own NewMailWatch, pushed or polling (and, for the
  * floor, not watching at all).
  */
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Reply } from '../../gateway/messages.js';
 import { loadClientKeys } from '../../gateway/protocol-client/keys.js';
@@ -16,7 +15,7 @@ import { defaultGatewayOptions } from '../../gateway/web-bridge/config.js';
 import { NewMailWatch, waitSecondsWithin } from '../../gateway/web-bridge/new-mail.js';
 import { SessionVersion } from '../../protocol/enhanced/suite.js';
 import { childPids, cpuMs, spawnMailServer, type ServerProcess } from '../lib/server-process.js';
-import { Tab } from './gateway.js';
+import { listenForBrowsers, Tab } from './gateway.js';
 import { percentile } from './stats.js';
 
 const LATENCY_ROUNDS = 30;
@@ -53,10 +52,7 @@ async function deliveryToBrowser(dir: string, server: ServerProcess): Promise<nu
     pollSeconds: POLL_MS / 1000,
   });
   try {
-    await gateway.app.listen({ host: '127.0.0.1', port: 0 });
-    const base = `http://127.0.0.1:${(gateway.app.server.address() as AddressInfo).port}`;
-    const exchange = await fetch(`${base}/?token=${gateway.token}`, { redirect: 'manual' });
-    const cookie = exchange.headers.get('set-cookie')?.split(';')[0] ?? '';
+    const { base, cookie } = await listenForBrowsers(gateway);
     const tab = await Tab.open(base, cookie);
     const signedIn = await tab.signIn('client1', 'enhanced');
     if (!signedIn.capabilities.pushedMail) throw new Error('the session does not push new mail');
