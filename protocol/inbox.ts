@@ -36,7 +36,9 @@ export function formatInboxListing(rows: readonly InboxRow[]): string {
   return [line(HEADERS), ...cells.map(line)].join('\n') + '\n';
 }
 
-const ROW = /^\s*(\d+)\s+(\S+)\s+(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,6})?)(\s+)(.*)$/;
+// `s`: a title is the rest of its line whatever it holds (another server's listing may carry
+// U+2028 in one, which `.` would stop at).
+const ROW = /^\s*(\d+)\s+(\S+)\s+(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{1,6})?)(\s+)(.*)$/s;
 
 /**
  * Reads a listing back into rows. Takes this server's aligned table and looser tables of

@@ -23,11 +23,13 @@ export function codePointLength(text: string): number {
 /**
  * What a terminal must never receive from another party: C0 and C1 control characters (escape
  * sequences start with them) and the bidirectional formatting characters that reorder what is
- * shown (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C).
+ * shown (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C). On one line, the Unicode line
+ * and paragraph separators (U+2028, U+2029) too: a program that reads lines by them (a
+ * JavaScript regular expression's `.` and `$` do) would see a title end half-way.
  */
 const UNSAFE_ON_ONE_LINE =
   // eslint-disable-next-line no-control-regex
-  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 const UNSAFE_IN_TEXT =
   // eslint-disable-next-line no-control-regex
   /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;

@@ -11,6 +11,7 @@ import { writeKeySetup } from './key-setup.js';
 import { benchProtocol } from './bench/protocol.js';
 import { benchGateway } from './bench/gateway.js';
 import { benchPostgres } from './bench/postgres.js';
+import { benchPush } from './bench/push.js';
 import { benchInbox } from './bench/inbox.js';
 import { benchSessionProcess } from './bench/session-process.js';
 import { benchSealed } from './bench/sealed.js';
@@ -18,7 +19,7 @@ import { openPostgresTarget, postgresOption } from './lib/postgres-target.js';
 import { Command, Option } from 'commander';
 import { parseCommandLine } from '../protocol/program.js';
 
-const PARTS = ['protocol', 'inbox', 'session-process', 'gateway', 'sealed'] as const;
+const PARTS = ['protocol', 'inbox', 'session-process', 'gateway', 'push', 'sealed'] as const;
 type Part = (typeof PARTS)[number];
 const isPart = (name: string): name is Part => (PARTS as readonly string[]).includes(name);
 
@@ -66,6 +67,7 @@ try {
   if (runs('session-process'))
     figures.session_process = await benchSessionProcess(await freshSetup());
   if (runs('gateway')) figures.gateway = await benchGateway();
+  if (runs('push')) figures.push = await benchPush(await freshSetup());
   if (runs('sealed')) figures.sealed = await benchSealed(await freshSetup());
   if (postgres && runs('protocol')) {
     const onPostgres = await benchPostgres(await freshSetup(), postgres.url);

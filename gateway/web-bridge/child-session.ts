@@ -23,7 +23,7 @@ import type {
   SessionEndReason,
 } from '../messages.js';
 import type { ChildSignIn, ParentToChild } from './child-protocol.js';
-import { NewMailWatch } from './new-mail.js';
+import { NewMailWatch, waitSecondsWithin } from './new-mail.js';
 import { GatewayError, sessionFailure, signInFailure } from './errors.js';
 import { UnsafeFolderError } from './private-files.js';
 import { SENT_ID_PATTERN, SentFolder } from './sent-folder.js';
@@ -273,10 +273,15 @@ export class ChildSession {
       sent: new SentFolder(message.dataDir, message.username),
       sealed,
     };
-    const newMail = new NewMailWatch(client, message.pollMs, {
-      found: (rows, total) => this.#io.reply({ type: 'newMail', items: rows.map(toItem), total }),
-      failed: (error) => this.#endAfterFailure(error),
-    });
+    const newMail = new NewMailWatch(
+      client,
+      message.pollMs,
+      {
+        found: (rows, total) => this.#io.reply({ type: 'newMail', items: rows.map(toItem), total }),
+        failed: (error) => this.#endAfterFailure(error),
+      },
+      waitSecondsWithin(message.replyTimeoutMs),
+    );
     this.#newMail = newMail;
     const { deliveryReports, emailIds, delete: deletes } = client.capabilities;
     const fingerprint = client.serverFingerprint;

@@ -7,8 +7,18 @@
 import type { InboxRow } from '../../protocol/inbox.js';
 import type { MailClient } from '../protocol-client/mail-client.js';
 
-/** How long one wait may last before the server wakes it anyway (well under any reply timeout). */
-const WAIT_SECONDS = 25;
+/**
+ * How long one wait may last before the server wakes it anyway: as long as the session's
+ * reply timeout allows (a wait is a reply not yet come), less a margin for a loaded machine.
+ * Each wait that times out costs the server a little work, so longer is cheaper.
+ */
+export function waitSecondsWithin(replyTimeoutMs: number): number {
+  if (replyTimeoutMs <= 0) return MAX_WAIT_SECONDS;
+  return Math.min(MAX_WAIT_SECONDS, Math.max(5, Math.floor(replyTimeoutMs / 1000) - 10));
+}
+
+/** The server shortens any wait to less than its idle timeout (300 s by default) anyway. */
+const MAX_WAIT_SECONDS = 3600;
 
 export interface NewMailEvents {
   /** Rows that were not in the inbox the browser last saw; `total`: how many there are now. */
@@ -46,6 +56,7 @@ export class NewMailWatch {
   readonly #client: MailClient;
   readonly #events: NewMailEvents;
   readonly #pollMs: number;
+  readonly #waitSeconds: number;
   readonly #seen = new SeenInbox();
   #stopped = false;
   /** Requests of the browser running now; the watch rests while there are any. */
@@ -53,9 +64,16 @@ export class NewMailWatch {
   #resume: (() => void) | undefined;
   #waiting: { controller: AbortController; done: Promise<unknown> } | undefined;
 
-  constructor(client: MailClient, pollMs: number, events: NewMailEvents) {
+  constructor(
+    client: MailClient,
+    pollMs: number,
+    events: NewMailEvents,
+    /** How long one wait may last: waitSecondsWithin(the session's reply timeout). */
+    waitSeconds: number,
+  ) {
     this.#client = client;
     this.#pollMs = pollMs;
+    this.#waitSeconds = waitSeconds;
     this.#events = events;
   }
 
@@ -114,7 +132,7 @@ export class NewMailWatch {
         if (this.#stopped) return;
         const controller = new AbortController();
         const outcome = this.#client.waitForMail({
-          timeoutSeconds: WAIT_SECONDS,
+          timeoutSeconds: this.#waitSeconds,
           newestKnownId: this.#seen.newestId,
           signal: controller.signal,
         });

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { loadClientKeys } from '../../gateway/protocol-client/keys.js';
 import { openSession } from '../../gateway/protocol-client/session.js';
-import type { Reply } from '../../gateway/messages.js';
-import { buildGateway } from '../../gateway/web-bridge/app.js';
+import type { ChannelKind, Reply } from '../../gateway/messages.js';
+import { buildGateway, type Gateway } from '../../gateway/web-bridge/app.js';
 import { codePointLength } from '../../protocol/text.js';
 import { writeKeySetup } from '../key-setup.js';
 import { residentMiB, spawnMailServer } from '../lib/server-process.js';
@@ -31,17 +31,33 @@ const pause = (ms: number): Promise<void> =>
     setTimeout(resolve, ms);
   });
 
-/** A browser tab's socket, reduced to what the benchmark needs. */
-class Tab {
+/** Starts a built gateway on a loopback port and trades its token for the cookie, as a browser does. */
+export async function listenForBrowsers(
+  gateway: Gateway,
+): Promise<{ base: string; cookie: string }> {
+  await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+  const base = `http://127.0.0.1:${(gateway.app.server.address() as AddressInfo).port}`;
+  const exchange = await fetch(`${base}/?token=${gateway.token}`, { redirect: 'manual' });
+  return { base, cookie: exchange.headers.get('set-cookie')?.split(';')[0] ?? '' };
+}
+
+/** A browser tab's socket, reduced to what the benchmarks need. */
+export class Tab {
   readonly #socket: WebSocket;
   readonly #waiting = new Map<number, (reply: Reply) => void>();
   #nextId = 1;
+
+  /** Called with each event the gateway pushes (new mail, a session that ended). */
+  onEvent: (reply: Reply) => void = () => undefined;
 
   private constructor(socket: WebSocket) {
     this.#socket = socket;
     socket.on('message', (data: Buffer) => {
       const reply = JSON.parse(data.toString('utf8')) as Reply;
-      if (!('id' in reply) || reply.id === null) return;
+      if (!('id' in reply) || reply.id === null) {
+        this.onEvent(reply);
+        return;
+      }
       const waiter = this.#waiting.get(reply.id);
       this.#waiting.delete(reply.id);
       waiter?.(reply);
@@ -88,15 +104,12 @@ class Tab {
     return reply as Extract<Reply, { type: T }>;
   }
 
-  signIn(username: string): Promise<Extract<Reply, { type: 'signedIn' }>> {
+  signIn(
+    username: string,
+    protocol: ChannelKind = 'classic',
+  ): Promise<Extract<Reply, { type: 'signedIn' }>> {
     const password = `password${username.replace(/\D/g, '')}`;
-    return this.ask('signedIn', {
-      type: 'signIn',
-      server: '',
-      username,
-      password,
-      protocol: 'classic',
-    });
+    return this.ask('signedIn', { type: 'signIn', server: '', username, password, protocol });
   }
 
   async close(): Promise<void> {
@@ -118,10 +131,7 @@ export async function benchGateway(): Promise<Record<string, number | string>> {
     pollSeconds: 0,
   });
   try {
-    await gateway.app.listen({ host: '127.0.0.1', port: 0 });
-    const base = `http://127.0.0.1:${(gateway.app.server.address() as AddressInfo).port}`;
-    const exchange = await fetch(`${base}/?token=${gateway.token}`, { redirect: 'manual' });
-    const cookie = exchange.headers.get('set-cookie')?.split(';')[0] ?? '';
+    const { base, cookie } = await listenForBrowsers(gateway);
 
     // A signed-in session with mail to read.
     const tab = await Tab.open(base, cookie);

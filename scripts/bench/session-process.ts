@@ -9,7 +9,9 @@ import { once } from 'node:events';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { defaultServerOptions } from '../../mail-server/server.js';
 import { findSessionImage, type SessionImageKind } from '../../mail-server/session-image.js';
+import type { WorkerConfig } from '../../mail-server/worker-protocol.js';
 import { MAX_FRAME_BYTES } from '../../protocol/framing.js';
 import { childPids, cpuMs, proportionalMiB, spawnMailServer } from '../lib/server-process.js';
 import { percentile } from './stats.js';
@@ -66,10 +68,12 @@ export async function benchSessionProcess(
   const config = JSON.stringify({
     home,
     channel: 'classic',
+    store: 'maildir',
     idleTimeoutMs: 60_000,
     maxFrameBytes: MAX_FRAME_BYTES,
+    maxInboxBytes: defaultServerOptions.inboxQuotaBytes,
     logLevel: 'warn',
-  });
+  } satisfies WorkerConfig);
   const bareScript = join(tmpdir(), `sealed-mail-bare-${process.pid}.cjs`);
   writeFileSync(bareScript, BARE_CHILD);
   const starts: { readyMs: number; cpuMs: number }[] = [];

@@ -173,4 +173,20 @@ describe('inbox listing (section G)', () => {
     expect(text.split('\n')).toHaveLength(3);
     expect(text).toContain('a\u2409b\u2407c');
   });
+
+  it('never loses a row to a title holding a Unicode line separator (U+2028, U+2029)', () => {
+    const rows = [
+      { index: 1, from: 'client2', receivedAt: '2022-07-21 19:29:35', title: '! \u2028!' },
+      { index: 2, from: 'client3', receivedAt: '2022-07-21 19:29:36', title: 'a\u2029b' },
+    ];
+    // Ours shows them as U+FFFD on the line; another server's listing may carry them raw.
+    expect(parseInboxListing(formatInboxListing(rows)).map((row) => row.title)).toEqual([
+      '! \ufffd!',
+      'a\ufffdb',
+    ]);
+    const raw = 'Index From DateTime Title\n1 client2 2022-07-21 19:29:35 ! \u2028!\n';
+    expect(parseInboxListing(raw)).toEqual([
+      { index: 1, from: 'client2', receivedAt: '2022-07-21 19:29:35', title: '! \u2028!' },
+    ]);
+  });
 });
