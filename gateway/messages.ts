@@ -6,7 +6,10 @@
 import { z } from 'zod';
 import { CHANNEL_KINDS } from '../protocol/channel-kinds.js';
 import { MAX_CONTENT_CHARS, MAX_TITLE_CHARS, MAX_USERNAME_CHARS } from '../protocol/limits.js';
+import type { SealedProblem } from '../protocol/sealed/problems.js';
 import { codePointLength } from '../protocol/text.js';
+
+export type { SealedProblem };
 
 /** Largest WebSocket message the gateway takes: a 1,000,000-character email, JSON-escaped. */
 export const MAX_WS_MESSAGE_BYTES = 8 * 1024 * 1024;
@@ -156,6 +159,61 @@ export interface SessionCapabilities {
   delete: boolean;
   /** New mail is pushed by the server the moment it lands, not found by a periodic check. */
   pushedMail: boolean;
+  /**
+   * Emails are sealed when sent (end to end: encrypted for their recipients and signed by the
+   * sender, so the server stores what it cannot read), and missing keys are fetched from the
+   * server (the enhanced protocol, session version 3). Sealed emails are opened on any session.
+   */
+  sealed: boolean;
+}
+
+/** A user's public key as people compare it: its SHA-256 fingerprint, as OpenSSH shows one. */
+export interface KeyFingerprint {
+  name: string;
+  /** `SHA256:` and 43 characters of base64. */
+  fingerprint: string;
+}
+
+/** A key of the signed-in user's keyring, on this machine. */
+export interface KeyringEntry extends KeyFingerprint {
+  /**
+   * Set when the keyring's key is not the one pinned for this user (the fingerprint pinned when
+   * it was first used): it is refused, for sealing and for checking signatures, until the user
+   * compares it with its owner and removes the old pin.
+   */
+  pinned?: string;
+}
+
+/** How a sent email was sealed. */
+export interface SealedSend {
+  /** Who can open it, the sender included, with the fingerprint of the key it was sealed for. */
+  readers: KeyFingerprint[];
+  /** Keys the keyring did not have: fetched from the server and pinned now, worth comparing with their owners. */
+  fromServer: KeyFingerprint[];
+  /** Recipients no key was found for (no such user on the server): listed in it, unable to open it. */
+  withoutKey: string[];
+}
+
+/** What the gateway found opening a sealed email. */
+export interface SealedEmailView {
+  /**
+   * The signature holds with the signer's pinned key, the email was sealed for this user's key,
+   * and the server's From, To and Title are the signed ones: show the lock and "signed by
+   * <signedBy>, verified".
+   */
+  verified: boolean;
+  /** Who the email says signed it (the sender). */
+  signedBy: string;
+  /** The fingerprint of the key the signature was checked with, when it holds. */
+  signerFingerprint?: string;
+  /** When the sender sealed it, by the sender's clock (ISO 8601, UTC), when the signature holds. */
+  signedAt?: string;
+  /** Who it was sealed for, with the fingerprint of the key used for each. */
+  readers: KeyFingerprint[];
+  /** Why it is not verified; absent when it is. */
+  problem?: SealedProblem;
+  /** A sentence to show as a warning when it is not verified. */
+  warning?: string;
 }
 
 /** What became of one recipient's copy of a sent email. */
@@ -173,7 +231,12 @@ export interface DeliveryReport {
   recipients: RecipientDelivery[];
 }
 
-/** An email as stored by the server; `raw` is the text exactly as the server sent it. */
+/**
+ * An email as stored by the server; `raw` is the text exactly as the server sent it. For a
+ * sealed email (`sealed` set), `raw` is the armoured ciphertext, and `from`, `to`, `title` and
+ * `content` are what the sender signed when the signature holds and it decrypts; otherwise they
+ * are the server's lines and `content` is empty: nothing unverified is shown.
+ */
 export interface EmailView {
   index: number;
   from: string;
@@ -183,6 +246,7 @@ export interface EmailView {
   contentLength: number;
   content: string;
   raw: string;
+  sealed?: SealedEmailView;
 }
 
 export type ErrorCode =
@@ -226,6 +290,10 @@ export type Reply =
       /** Enhanced protocol: the SHA-256 fingerprint of the server key whose signature was verified. */
       serverFingerprint?: string;
       capabilities: SessionCapabilities;
+      /** The fingerprint of the user's own key (on this machine), which signs and opens sealed emails. */
+      keyFingerprint: string;
+      /** The keys of the user's keyring with their fingerprints, by name. */
+      keyring: KeyringEntry[];
     }
   | { type: 'inbox'; id: number; items: InboxItem[] }
   | { type: 'email'; id: number; email: EmailView }
@@ -242,6 +310,8 @@ export type Reply =
        * (the classic protocol) only this is known: the server took the email.
        */
       delivery?: DeliveryReport;
+      /** Present when the email was sealed (sessions with `capabilities.sealed`); absent, it went unsealed. */
+      sealed?: SealedSend;
     }
   | { type: 'deleted'; id: number; emailId: string }
   | { type: 'sentList'; id: number; items: SentItem[] }

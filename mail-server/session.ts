@@ -1,16 +1,20 @@
 /**
  * What the server does for each operation of a logged-in session (the protocol's hooks):
- * checks a sent email against the signed-in user, delivers it through the mail store and says
- * what became of each copy, and answers listings, reads, deletions and waits from the store.
- * It knows accounts and the store, never a folder.
+ * checks a sent email (plain or sealed) against the signed-in user, delivers it through the
+ * mail store and says what became of each copy, hands out users' public keys, and answers
+ * listings, reads, deletions and waits from the store. It knows accounts and the store, never
+ * a folder. A sealed email is stored as any other, its armoured body in place of the content.
  */
 import { EmailError } from '../protocol/email.js';
 import type { DeliveryReport, RecipientDelivery } from '../protocol/operations/delivery-report.js';
 import type { SessionHooks } from '../protocol/operations/types.js';
+import { armour } from '../protocol/sealed/armour.js';
+import { sealedServerLines } from '../protocol/sealed/lines.js';
+import { verifySealed } from '../protocol/sealed/primitives.js';
 import { serverLines } from '../protocol/texts.js';
 import type { ServerHome, UserAccount } from './home.js';
 import type { Logger } from './log.js';
-import type { DeliveryOutcome, MailStore } from './store/mail-store.js';
+import type { DeliveryOutcome, IncomingEmail, MailStore } from './store/mail-store.js';
 
 export interface SessionContext {
   home: ServerHome;
@@ -43,6 +47,55 @@ function recipientDelivery(outcome: DeliveryOutcome): RecipientDelivery {
   }
 }
 
+/** Delivers an email checked against its sender to each known recipient; says what became of each copy. */
+async function deliverToRecipients(
+  context: SessionContext,
+  user: UserAccount,
+  incoming: IncomingEmail,
+  announceLine: string,
+): Promise<DeliveryReport> {
+  const { home, store, log, announce } = context;
+  const { email } = incoming;
+  const recipients = [...new Set(email.to)];
+  const known = recipients.filter((name) => home.users.has(name));
+  const unknown = recipients.filter((name) => !home.users.has(name));
+  if (unknown.length > 0) {
+    log.warn(
+      {
+        user: user.name,
+        unknown: unknown.length,
+        examples: unknown.slice(0, NAMES_LOGGED).map((name) => name.slice(0, 80)),
+      },
+      'unknown recipients skipped',
+    );
+  }
+  const outcomes = await store.deliver(incoming, known, {
+    maxInboxBytes: context.maxInboxBytes,
+  });
+  const byName = new Map(
+    outcomes.map((outcome) => [outcome.recipient, recipientDelivery(outcome)]),
+  );
+  for (const outcome of outcomes) {
+    if (outcome.status === 'delivered')
+      log.debug({ recipient: outcome.recipient, id: outcome.id }, 'email stored');
+    else if (outcome.status === 'overQuota')
+      log.warn({ user: user.name, recipient: outcome.recipient }, 'email refused: inbox full');
+    else
+      log.error(
+        { user: user.name, recipient: outcome.recipient, err: outcome.reason },
+        'email could not be stored',
+      );
+  }
+  if (outcomes.some((outcome) => outcome.status === 'delivered')) announce(announceLine);
+  return {
+    accepted: true,
+    reason: '',
+    recipients: recipients.map(
+      (name): RecipientDelivery => byName.get(name) ?? { name, status: 'unknownUser', reason: '' },
+    ),
+  };
+}
+
 export function sessionHooks(context: SessionContext, user: UserAccount): SessionHooks {
   const { home, store, log, announce } = context;
   const rejected = (problem: EmailError): DeliveryReport => {
@@ -62,49 +115,46 @@ export function sessionHooks(context: SessionContext, user: UserAccount): Sessio
           ),
         );
       }
-      const recipients = [...new Set(email.to)];
-      const known = recipients.filter((name) => home.users.has(name));
-      const unknown = recipients.filter((name) => !home.users.has(name));
-      if (unknown.length > 0) {
-        log.warn(
-          {
-            user: user.name,
-            unknown: unknown.length,
-            examples: unknown.slice(0, NAMES_LOGGED).map((name) => name.slice(0, 80)),
-          },
-          'unknown recipients skipped',
-        );
-      }
-      const outcomes = await store.deliver({ email, contentLength, receivedAt }, known, {
-        maxInboxBytes: context.maxInboxBytes,
-      });
-      const byName = new Map(
-        outcomes.map((outcome) => [outcome.recipient, recipientDelivery(outcome)]),
+      return deliverToRecipients(
+        context,
+        user,
+        { email, contentLength, receivedAt },
+        serverLines.emailSent(email.from, email.to.join(';'), contentLength),
       );
-      for (const outcome of outcomes) {
-        if (outcome.status === 'delivered')
-          log.debug({ recipient: outcome.recipient, id: outcome.id }, 'email stored');
-        else if (outcome.status === 'overQuota')
-          log.warn({ user: user.name, recipient: outcome.recipient }, 'email refused: inbox full');
-        else
-          log.error(
-            { user: user.name, recipient: outcome.recipient, err: outcome.reason },
-            'email could not be stored',
-          );
-      }
-      if (outcomes.some((outcome) => outcome.status === 'delivered'))
-        announce(serverLines.emailSent(email.from, email.to.join(';'), contentLength));
-      return {
-        accepted: true,
-        reason: '',
-        recipients: recipients.map(
-          (name): RecipientDelivery =>
-            byName.get(name) ?? { name, status: 'unknownUser', reason: '' },
-        ),
-      };
     },
 
     onRejectedEmail: rejected,
+
+    async onSealedEmail(sealed, blob, receivedAt) {
+      // The server cannot read a sealed email, but it sees who signed it and for whom.
+      if (sealed.sender !== user.name)
+        return rejected(
+          new EmailError(
+            'NO_SENDER',
+            `a sealed email of ${sealed.sender} is not the signed-in user's`,
+          ),
+        );
+      if (!verifySealed(user.publicKey, sealed.signedBytes, sealed.signature))
+        return rejected(
+          new EmailError(
+            'MALFORMED',
+            `the sealed email's signature does not verify with ${user.name}'s public key`,
+          ),
+        );
+      const content = armour(blob);
+      return deliverToRecipients(
+        context,
+        user,
+        {
+          email: { from: sealed.sender, to: sealed.recipients, title: sealed.title, content },
+          contentLength: content.length,
+          receivedAt,
+        },
+        sealedServerLines.emailSent(sealed.sender, sealed.recipients.join(';'), blob.length),
+      );
+    },
+
+    onPublicKeys: (names) => names.map((name) => home.users.get(name)?.publicKey),
 
     async onList() {
       const entries = await store.list(user.name);

@@ -28,6 +28,20 @@ export class FieldWriter {
     return this;
   }
 
+  /** A whole number up to 2^53 - 1, in 8 bytes. */
+  u64(value: number): this {
+    if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${value} is not a u64`);
+    const field = Buffer.allocUnsafe(8);
+    field.writeBigUInt64BE(BigInt(value));
+    this.#parts.push(field);
+    return this;
+  }
+
+  /** A byte string of at most 4 GiB - 1, after its u32 length. */
+  longBytes(value: Buffer): this {
+    return this.u32(value.length).raw(value);
+  }
+
   /** A byte string of at most 65,535 bytes, after its u16 length. */
   bytes(value: Buffer): this {
     if (value.length > 0xffff) throw new RangeError(`a field of ${value.length} bytes is too long`);
@@ -87,6 +101,26 @@ export class FieldReader {
 
   u32(name: string): number {
     return this.#take(4, name).readUInt32BE();
+  }
+
+  /** A whole number up to 2^53 - 1 in 8 bytes; a larger one is refused. */
+  u64(name: string): number {
+    const value = this.#take(8, name).readBigUInt64BE();
+    if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw this.fail(`the ${name} is out of range`);
+    return Number(value);
+  }
+
+  /** Exactly `length` bytes. */
+  fixed(name: string, length: number): Buffer {
+    return this.#take(length, name);
+  }
+
+  /** A byte string after its u32 length, refused when longer than `max` or than what is left. */
+  longBytes(name: string, max: number): Buffer {
+    const length = this.u32(`${name} length`);
+    if (length > max)
+      throw this.fail(`the ${name} has ${length} bytes; at most ${max} are allowed`);
+    return this.#take(length, name);
   }
 
   bytes(name: string, max = 0xffff): Buffer {

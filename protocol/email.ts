@@ -5,6 +5,7 @@ import {
   MAX_TITLE_CHARS,
   MAX_USERNAME_CHARS,
 } from './limits.js';
+import { isSealedArmour, MAX_ARMOUR_CHARS } from './sealed/suite.js';
 import { codePointLength } from './text.js';
 
 // The browser imports the limits from here (web/src/lib/limits.ts).
@@ -57,6 +58,7 @@ export function splitRecipients(value: string): string[] {
 export function findEmailProblem(
   email: Email,
   contentLength = codePointLength(email.content),
+  maxContentChars = MAX_CONTENT_CHARS,
 ): EmailError | undefined {
   if (email.from.length === 0 || /[\r\n;]/.test(email.from)) {
     return new EmailError('NO_SENDER', 'the sender is missing or not a username');
@@ -91,10 +93,10 @@ export function findEmailProblem(
   if (/[\r\n]/.test(email.title)) {
     return new EmailError('TITLE_HAS_LINE_BREAK', 'the title must be a single line');
   }
-  if (contentLength > MAX_CONTENT_CHARS) {
+  if (contentLength > maxContentChars) {
     return new EmailError(
       'CONTENT_TOO_LONG',
-      `the content has ${contentLength} characters; the limit is ${MAX_CONTENT_CHARS}`,
+      `the content has ${contentLength} characters; the limit is ${maxContentChars}`,
     );
   }
   return undefined;
@@ -164,9 +166,9 @@ function parseContentLength(value: string): number {
 }
 
 /** Checks a parsed email; returns its content length (the declared one, now known true). */
-function checkParsed(email: Email, declaredLength: number): number {
+function checkParsed(email: Email, declaredLength: number, maxContentChars: number): number {
   const actual = codePointLength(email.content);
-  const problem = findEmailProblem(email, actual);
+  const problem = findEmailProblem(email, actual, maxContentChars);
   if (problem) throw problem;
   if (actual !== declaredLength) {
     throw new EmailError(
@@ -195,12 +197,15 @@ export function parseCountedEmail(text: string): { email: Email; contentLength: 
   if (contentLine.trim() !== '')
     throw new EmailError('MALFORMED', 'unexpected text after "Content:"');
   const email = { from, to, title, content: cursor.rest() };
-  return { email, contentLength: checkParsed(email, declaredLength) };
+  return { email, contentLength: checkParsed(email, declaredLength, MAX_CONTENT_CHARS) };
 }
 
 /**
  * Parses a stored email (section F). Also takes the labels the sample session prints
- * ("Time and Date Received:", "Contents:"), as other implementations may store them.
+ * ("Time and Date Received:", "Contents:"), as other implementations may store them. A sealed
+ * email's content is its armoured body (protocol/sealed/), longer than a plain content may be:
+ * it is held to the bound of the largest sealed email instead; its plaintext's limits are
+ * checked when it is opened.
  */
 export function parseStoredEmail(text: string): StoredEmail {
   const cursor = new HeaderCursor(text);
@@ -213,7 +218,11 @@ export function parseStoredEmail(text: string): StoredEmail {
   if (contentLine.trim() !== '')
     throw new EmailError('MALFORMED', 'unexpected text after "Content:"');
   const email = { from, to, title, content: cursor.rest() };
-  checkParsed(email, contentLength);
+  checkParsed(
+    email,
+    contentLength,
+    isSealedArmour(email.content) ? MAX_ARMOUR_CHARS : MAX_CONTENT_CHARS,
+  );
   return { ...email, receivedAt, contentLength };
 }
 

@@ -14,11 +14,12 @@ import { benchPostgres } from './bench/postgres.js';
 import { benchPush } from './bench/push.js';
 import { benchInbox } from './bench/inbox.js';
 import { benchSessionProcess } from './bench/session-process.js';
+import { benchSealed } from './bench/sealed.js';
 import { openPostgresTarget, postgresOption } from './lib/postgres-target.js';
 import { Command, Option } from 'commander';
 import { parseCommandLine } from '../protocol/program.js';
 
-const PARTS = ['protocol', 'inbox', 'session-process', 'gateway', 'push'] as const;
+const PARTS = ['protocol', 'inbox', 'session-process', 'gateway', 'push', 'sealed'] as const;
 type Part = (typeof PARTS)[number];
 const isPart = (name: string): name is Part => (PARTS as readonly string[]).includes(name);
 
@@ -67,6 +68,7 @@ try {
     figures.session_process = await benchSessionProcess(await freshSetup());
   if (runs('gateway')) figures.gateway = await benchGateway();
   if (runs('push')) figures.push = await benchPush(await freshSetup());
+  if (runs('sealed')) figures.sealed = await benchSealed(await freshSetup());
   if (postgres && runs('protocol')) {
     const onPostgres = await benchPostgres(await freshSetup(), postgres.url);
     const maildir = figures.classic as typeof onPostgres;

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { parsePrivateKey, parsePublicKey } from '../../protocol/crypto.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import type { ClientKeys } from '../../protocol/login.js';
@@ -18,6 +18,15 @@ function findFile(dir: string, username: string, name: string): string | undefin
     if (existsSync(file)) return file;
   }
   return undefined;
+}
+
+/**
+ * The user's keyring (keyring.ts): the `keyring` folder beside their private key, or in
+ * DIR/<user>/ when there is no private key yet.
+ */
+export function keyringFolder(dir: string, username: string): string {
+  const privateFile = findFile(dir, username, `${username}_private.pem`);
+  return join(privateFile === undefined ? join(dir, username) : dirname(privateFile), 'keyring');
 }
 
 /** The server's public key now, the user's private key only when the login needs it. */

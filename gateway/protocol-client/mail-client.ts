@@ -2,6 +2,7 @@ import type { MessageChannel } from '../../protocol/channel.js';
 import { findEmailProblem, type Email, type EmailError } from '../../protocol/email.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import { deleteEmail } from '../../protocol/operations/delete-email.js';
+import { fetchPublicKeys, type PublicKeys } from '../../protocol/operations/fetch-public-keys.js';
 import type { DeliveryReport } from '../../protocol/operations/delivery-report.js';
 import {
   listInbox,
@@ -14,6 +15,7 @@ import {
   sendEmailReported,
   type EmailSource,
 } from '../../protocol/operations/send-email.js';
+import { sendSealedEmail } from '../../protocol/operations/send-sealed-email.js';
 import { terminate } from '../../protocol/operations/terminate.js';
 import type { MenuOperation } from '../../protocol/operations/types.js';
 import {
@@ -27,9 +29,10 @@ import {
   type WaitOutcome,
   type WaitRequest,
 } from '../../protocol/operations/wait-for-mail.js';
+import { MAX_RECIPIENTS } from '../../protocol/limits.js';
 import { codePointLength } from '../../protocol/text.js';
 
-export type { DeliveryReport, InboxListing, ReadResult, WaitOutcome };
+export type { DeliveryReport, InboxListing, PublicKeys, ReadResult, WaitOutcome };
 
 /** A sent email, with what became of each copy when the session reports it. */
 export interface SendResult {
@@ -45,6 +48,8 @@ export interface Capabilities {
   emailIds: boolean;
   delete: boolean;
   waitForMail: boolean;
+  /** Sealed emails can be sent, and users' public keys fetched (session version 3). */
+  sealed: boolean;
 }
 
 /** What a user writes: the sender is always the signed-in user. */
@@ -103,6 +108,7 @@ export class MailClient {
       emailIds: offered.includes(listInboxWithIds),
       delete: offered.includes(deleteEmail),
       waitForMail: offered.includes(waitForMail),
+      sealed: offered.includes(sendSealedEmail),
     };
   }
 
@@ -181,11 +187,26 @@ export class MailClient {
     return this.#run(waitForMail, request);
   }
 
+  /** Sends a sealed email (protocol/sealed/seal.ts made it); resolves with the delivery report. */
+  async sendSealed(sealed: Buffer): Promise<DeliveryReport> {
+    this.#require('sealed', 'sending a sealed email');
+    return this.#run(sendSealedEmail, sealed);
+  }
+
+  /** The server's public key of each user named (at most 100); undefined for those it has none of. */
+  async fetchPublicKeys(names: readonly string[]): Promise<PublicKeys> {
+    this.#require('sealed', 'fetching public keys');
+    if (names.length > MAX_RECIPIENTS)
+      throw new RangeError(`at most ${MAX_RECIPIENTS} keys are fetched at once`);
+    if (names.length === 0) return new Map();
+    return this.#run(fetchPublicKeys, names);
+  }
+
   #require(capability: keyof Capabilities, what: string): void {
     if (!this.capabilities[capability]) {
       throw new ProtocolError(
         'NOT_SUPPORTED',
-        `${what} needs the enhanced protocol, session version 2 or later`,
+        `${what} needs the enhanced protocol, session version ${capability === 'sealed' ? 3 : 2} or later`,
         { fatal: false },
       );
     }

@@ -8,19 +8,26 @@ import { MAX_CONTENT_CHARS, MAX_TITLE_CHARS } from '../../protocol/limits.js';
 import type { InboxRow } from '../../protocol/inbox.js';
 import { deleteEmail } from '../../protocol/operations/delete-email.js';
 import type { DeliveryReport } from '../../protocol/operations/delivery-report.js';
+import { fetchPublicKeys } from '../../protocol/operations/fetch-public-keys.js';
 import { listInbox } from '../../protocol/operations/list-inbox.js';
 import { sendEmail } from '../../protocol/operations/send-email.js';
+import { sendSealedEmail } from '../../protocol/operations/send-sealed-email.js';
 import { terminate } from '../../protocol/operations/terminate.js';
 import { parseEmailIndex, viewEmail } from '../../protocol/operations/view-email.js';
 import { waitForMail } from '../../protocol/operations/wait-for-mail.js';
 import { codePointLength, printable, printableText } from '../../protocol/text.js';
+import type { ClientKeys } from '../../protocol/login.js';
 import { clientLines, invalidIndexText } from '../../protocol/texts.js';
 import { decodeUtf8 } from '../../protocol/utf8.js';
-import { loadClientKeys } from '../protocol-client/keys.js';
+import { sealedClientLines } from '../../protocol/sealed/lines.js';
+import { Keyring } from '../protocol-client/keyring.js';
+import { keyringFolder, loadClientKeys } from '../protocol-client/keys.js';
 import type { Draft, MailClient, ReadResult } from '../protocol-client/mail-client.js';
+import { SealedMail } from '../protocol-client/sealed-mail.js';
 import { describeChoice } from '../protocol-client/server-list.js';
 import { openSession } from '../protocol-client/session.js';
 import type { LineInput } from './line-input.js';
+import { sendSealed, showKeys, showSealedEmail } from './sealed.js';
 
 export interface TerminalOptions {
   input: LineInput;
@@ -39,12 +46,15 @@ export interface TerminalOptions {
 class InputEnded extends Error {}
 
 /**
- * The sample's display of an email (section IV, client 5). Every field came from another
- * user, so none may act on the terminal: control and bidi characters are shown, not obeyed.
+ * The sample's display of an email (section IV, client 5), opened first when it is sealed.
+ * Every field came from another user, so none may act on the terminal: control and bidi
+ * characters are shown, not obeyed.
  */
-function showEmail(result: ReadResult): string {
+async function showEmail(result: ReadResult, sealed: SealedMail): Promise<string> {
   if (result.kind === 'refused' || !result.email) return `${printableText(result.text)}\n`;
   const email = result.email;
+  const opened = await sealed.open(email);
+  if (opened) return showSealedEmail(email, opened);
   return (
     `\nFrom: ${printable(email.from)}\nTo: ${printable(email.to.join(';'))}\n` +
     `Time and Date Received: ${printable(email.receivedAt)}\n` +
@@ -169,18 +179,37 @@ async function waitForNewMail(client: MailClient, options: TerminalOptions): Pro
   }
 }
 
-async function menuLoop(client: MailClient, options: TerminalOptions): Promise<void> {
+/** Asks a question of the person; the end of input ends the session. */
+function asker(options: TerminalOptions): (prompt: string) => Promise<string> {
+  return async (prompt) => {
+    const line = await options.input.ask(prompt);
+    if (line === null) throw new InputEnded();
+    return line;
+  };
+}
+
+async function menuLoop(
+  client: MailClient,
+  sealed: SealedMail,
+  options: TerminalOptions,
+): Promise<void> {
   const { write } = options;
-  const { delete: deletes, waitForMail: waits } = client.capabilities;
+  const { delete: deletes, waitForMail: waits, sealed: seals } = client.capabilities;
   let listed: InboxRow[] | undefined;
   for (;;) {
     // The menu comes from the server: shown as text, never obeyed as terminal commands.
     const answer = await options.input.ask(printableText(client.menu));
     const choice = answer?.trim() ?? terminate.choice;
-    if (choice === sendEmail.choice) {
+    if (seals && (choice === sendEmail.choice || choice === sendSealedEmail.choice)) {
+      // Sealed by default whenever the session can seal.
+      const report = await sendSealed(sealed, composer(options), write);
+      if (report) write(`${clientLines.sent}\n${showReport(report)}`);
+    } else if (choice === sendEmail.choice) {
       const { report } = await client.send(composer(options));
       write(`${clientLines.sent}\n`);
       if (report) write(showReport(report));
+    } else if (seals && choice === fetchPublicKeys.choice) {
+      await showKeys(sealed, asker(options), write);
     } else if (choice === listInbox.choice) {
       const listing = await client.listInbox();
       listed = listing.rows;
@@ -191,12 +220,8 @@ async function menuLoop(client: MailClient, options: TerminalOptions): Promise<v
     } else if (waits && choice === waitForMail.choice) {
       await waitForNewMail(client, options);
     } else if (choice === viewEmail.choice) {
-      const result = await client.read(async () => {
-        const line = await options.input.ask(clientLines.indexPrompt);
-        if (line === null) throw new InputEnded();
-        return line;
-      });
-      write(showEmail(result));
+      const result = await client.read(() => asker(options)(clientLines.indexPrompt));
+      write(await showEmail(result, sealed));
     } else {
       if (answer === null) write('\n');
       await client.terminate(answer === null ? terminate.choice : choice);
@@ -225,12 +250,14 @@ export async function runTerminalClient(options: TerminalOptions): Promise<numbe
     return 1;
   }
   let client: MailClient;
+  let keys: ClientKeys;
   try {
+    keys = loadClientKeys(options.keysDir, username);
     client = await openSession({
       host: server,
       port: options.port,
       credentials: { username, password },
-      keys: loadClientKeys(options.keysDir, username),
+      keys,
       channel: options.channel ?? 'classic',
       replyTimeoutMs: options.replyTimeoutMs,
       onServer: (choice) => {
@@ -254,8 +281,11 @@ export async function runTerminalClient(options: TerminalOptions): Promise<numbe
   }
   if (client.version !== undefined)
     write(`${enhancedClientLines.sessionVersion(client.version)}\n`);
+  const keyring = new Keyring(keyringFolder(options.keysDir, username));
+  const sealed = new SealedMail(client, keys.privateKey(), keyring);
+  if (sealed.canSeal) write(`${sealedClientLines.ownKey(sealed.fingerprint)}\n`);
   try {
-    await menuLoop(client, options);
+    await menuLoop(client, sealed, options);
     const records = client.records;
     if (records) write(`${enhancedClientLines.records(records.sent, records.received)}\n`);
     return 0;

@@ -1,14 +1,17 @@
 /**
- * What a session child does: it holds one user's protocol session (and, for the time of the
- * login, the private key) and answers the main process with the browser's Reply messages.
+ * What a session child does: it holds one user's protocol session and private key (which signs
+ * the login, and seals and opens emails) and answers the main process with the browser's Reply
+ * messages. No key, private or of an email's content, is ever in a reply.
  */
 import type { KeyObject } from 'node:crypto';
 import { nowMicros } from '../../protocol/email.js';
 import { isConnectionLost } from '../../protocol/errors.js';
 import type { InboxRow } from '../../protocol/inbox.js';
 import type { ClientKeys } from '../../protocol/login.js';
-import { loadClientKeys } from '../protocol-client/keys.js';
+import { Keyring, type KeyringEntry } from '../protocol-client/keyring.js';
+import { keyringFolder, loadClientKeys } from '../protocol-client/keys.js';
 import type { MailClient, ReadResult } from '../protocol-client/mail-client.js';
+import { SealedMail, type OpenedEmail } from '../protocol-client/sealed-mail.js';
 import { describeServers, formatServer } from '../protocol-client/server-list.js';
 import { openSession } from '../protocol-client/session.js';
 import type {
@@ -34,12 +37,13 @@ export interface ChildIo {
   warn(details: Record<string, unknown>, message: string): void;
 }
 
-/** Who is signed in, where, and where their Sent folder is. */
+/** Who is signed in, where, where their Sent folder is, and their keys. */
 interface Account {
   username: string;
   protocol: ChannelKind;
   server: string;
   sent: SentFolder;
+  sealed: SealedMail;
 }
 
 const toItem = (row: InboxRow): InboxItem => ({
@@ -50,7 +54,43 @@ const toItem = (row: InboxRow): InboxItem => ({
   ...(row.id === undefined ? {} : { id: row.id }),
 });
 
-function toEmailView(index: number, result: Extract<ReadResult, { kind: 'email' }>): EmailView {
+/** A sealed email as the browser sees it: what was verified, and only then the content. */
+function toSealedEmailView(
+  index: number,
+  receivedAt: string,
+  raw: string,
+  opened: OpenedEmail,
+): EmailView {
+  return {
+    index,
+    from: opened.from,
+    to: opened.to,
+    receivedAt,
+    title: opened.title,
+    contentLength: opened.contentLength ?? 0,
+    content: opened.content ?? '',
+    raw,
+    sealed: {
+      verified: opened.verified,
+      signedBy: opened.signedBy,
+      ...(opened.signerFingerprint === undefined
+        ? {}
+        : { signerFingerprint: opened.signerFingerprint }),
+      ...(opened.signedAtMs === undefined
+        ? {}
+        : { signedAt: new Date(opened.signedAtMs).toISOString() }),
+      readers: opened.readers,
+      ...(opened.problem === undefined ? {} : { problem: opened.problem }),
+      ...(opened.warning === undefined ? {} : { warning: opened.warning }),
+    },
+  };
+}
+
+async function toEmailView(
+  index: number,
+  result: Extract<ReadResult, { kind: 'email' }>,
+  sealed: SealedMail,
+): Promise<EmailView> {
   const { email, text } = result;
   // A stored email this client cannot parse is still shown, as raw text, rather than hidden.
   if (!email)
@@ -64,6 +104,8 @@ function toEmailView(index: number, result: Extract<ReadResult, { kind: 'email' 
       content: text,
       raw: text,
     };
+  const opened = await sealed.open(email);
+  if (opened) return toSealedEmailView(index, email.receivedAt, text, opened);
   return {
     index,
     from: email.from,
@@ -106,11 +148,12 @@ export class ChildSession {
           return { type: 'inbox', id: message.id, items: rows.map(toItem) };
         });
       case 'read':
-        return this.#run(message.id, async (client) => {
+        return this.#run(message.id, async (client, account) => {
           const byId = message.emailId !== undefined && client.capabilities.emailIds;
           const result = await client.read(byId ? { id: message.emailId ?? '' } : message.index);
           if (result.kind === 'refused') throw new GatewayError('INVALID_INDEX', result.text);
-          return { type: 'email', id: message.id, email: toEmailView(message.index, result) };
+          const email = await toEmailView(message.index, result, account.sealed);
+          return { type: 'email', id: message.id, email };
         });
       case 'delete':
         return this.#run(message.id, async (client) => {
@@ -125,11 +168,20 @@ export class ChildSession {
         });
       case 'send':
         return this.#run(message.id, async (client, account) => {
-          const { report } = await client.send({
-            to: message.to,
-            title: message.title,
-            content: message.content,
-          });
+          const draft = { to: message.to, title: message.title, content: message.content };
+          // Sealed whenever the session can seal; never plain because a key is missing.
+          if (account.sealed.canSeal) {
+            const { report, readers, fromServer, withoutKey } = await account.sealed.send(draft);
+            return {
+              type: 'sent',
+              id: message.id,
+              recipients: message.to,
+              delivery: report,
+              sealed: { readers, fromServer, withoutKey },
+              ...this.#keepCopy(account, message),
+            };
+          }
+          const { report } = await client.send(draft);
           return {
             type: 'sent',
             id: message.id,
@@ -177,8 +229,9 @@ export class ChildSession {
     }
     this.#signingIn = true;
     let server = describeServers(message.host, message.port);
+    let keys: ClientKeys;
     try {
-      const keys = eagerKeys(loadClientKeys(message.keysDir, message.username));
+      keys = eagerKeys(loadClientKeys(message.keysDir, message.username));
       this.#client = await openSession({
         host: message.host,
         port: message.port,
@@ -210,13 +263,16 @@ export class ChildSession {
     } finally {
       this.#signingIn = false;
     }
+    const client = this.#client;
+    const keyring = new Keyring(keyringFolder(message.keysDir, message.username));
+    const sealed = new SealedMail(client, keys.privateKey(), keyring);
     this.#account = {
       username: message.username,
       protocol: message.protocol,
       server,
       sent: new SentFolder(message.dataDir, message.username),
+      sealed,
     };
-    const client = this.#client;
     const newMail = new NewMailWatch(
       client,
       message.pollMs,
@@ -236,11 +292,29 @@ export class ChildSession {
       server,
       protocol: message.protocol,
       ...(fingerprint === undefined ? {} : { serverFingerprint: fingerprint }),
-      capabilities: { deliveryReports, emailIds, delete: deletes, pushedMail: newMail.pushed },
+      capabilities: {
+        deliveryReports,
+        emailIds,
+        delete: deletes,
+        pushedMail: newMail.pushed,
+        sealed: sealed.canSeal,
+      },
+      keyFingerprint: sealed.fingerprint,
+      keyring: this.#keyringEntries(keyring),
     });
     // A server that goes away is told to the browser at once, not at its next request.
     void client.connectionEnded.then((reason) => this.#endAfterFailure(reason));
     newMail.start();
+  }
+
+  /** The keyring's keys to show; a keyring that cannot be read shows none (the gateway's log says why). */
+  #keyringEntries(keyring: Keyring): KeyringEntry[] {
+    try {
+      return keyring.list();
+    } catch (error) {
+      this.#io.warn({ error: String(error) }, 'the keyring cannot be read');
+      return [];
+    }
   }
 
   async #run(

@@ -107,6 +107,11 @@ export function sessionFailure(error: unknown): GatewayError {
       return new GatewayError('INVALID_EMAIL', error.message, options);
     case 'INVALID_INDEX':
       return new GatewayError('INVALID_INDEX', error.message, options);
+    // A key that is not the one pinned, a keyring that cannot be used: the gateway refused, nothing was sent.
+    case 'KEY_CHANGED':
+      return new GatewayError('BAD_REQUEST', error.message, options);
+    case 'BAD_KEY':
+      return new GatewayError('INTERNAL', error.message, options);
     default:
       return new GatewayError(
         'SESSION_ENDED',

@@ -3,6 +3,17 @@ import { createHash, type KeyObject } from 'node:crypto';
 /** Keys are loaded once per process; their fingerprints need not be recomputed per login. */
 const cache = new WeakMap<KeyObject, string>();
 
+/** SHA-256 of a public key's DER (SubjectPublicKeyInfo) encoding. */
+export function keyDigest(publicKey: KeyObject): Buffer {
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest();
+}
+
+/** A key digest as OpenSSH shows one: "SHA256:" and its unpadded base64. */
+export const fingerprintOfDigest = (digest: Buffer): string =>
+  `SHA256:${digest.toString('base64').replace(/=+$/, '')}`;
+
 /**
  * A public key's fingerprint as OpenSSH shows one: "SHA256:" and the unpadded base64 of the
  * SHA-256 of the key's DER (SubjectPublicKeyInfo) encoding. Users compare it out of band.
@@ -10,8 +21,7 @@ const cache = new WeakMap<KeyObject, string>();
 export function keyFingerprint(publicKey: KeyObject): string {
   const known = cache.get(publicKey);
   if (known !== undefined) return known;
-  const der = publicKey.export({ type: 'spki', format: 'der' });
-  const fingerprint = `SHA256:${createHash('sha256').update(der).digest('base64').replace(/=+$/, '')}`;
+  const fingerprint = fingerprintOfDigest(keyDigest(publicKey));
   cache.set(publicKey, fingerprint);
   return fingerprint;
 }

@@ -10,11 +10,13 @@ export const SessionVersion = {
   original: 1,
   /** Adds delivery reports, email ids in the listing, delete, and waiting for new mail. */
   mailbox: 2,
+  /** Adds sealed emails (end to end encrypted and signed, protocol/sealed/) and fetching public keys. */
+  sealed: 3,
 } as const;
 export type SessionVersionNumber = (typeof SessionVersion)[keyof typeof SessionVersion];
 
 /** The highest session version this program speaks. */
-export const LATEST_VERSION: SessionVersionNumber = SessionVersion.mailbox;
+export const LATEST_VERSION: SessionVersionNumber = SessionVersion.sealed;
 
 /** Handshake message types, the first byte of each handshake frame. */
 export const HandshakeType = {

@@ -4,8 +4,10 @@
 import type { MessageChannel } from '../channel.js';
 import { SessionVersion } from '../enhanced/suite.js';
 import { deleteEmail } from './delete-email.js';
+import { fetchPublicKeys } from './fetch-public-keys.js';
 import { listInbox, listInboxWithIds } from './list-inbox.js';
 import { sendEmail, sendEmailReported } from './send-email.js';
+import { sendSealedEmail } from './send-sealed-email.js';
 import { terminate } from './terminate.js';
 import type { MenuOperation, SessionHooks } from './types.js';
 import { viewEmail, viewEmailById } from './view-email.js';
@@ -31,11 +33,18 @@ export const mailboxOperations: readonly AnyOperation[] = [
   waitForMail,
 ];
 
+/** Session version 3: those of version 2, and sealed emails with the public keys they need. */
+export const sealedOperations: readonly AnyOperation[] = [
+  ...mailboxOperations,
+  sendSealedEmail,
+  fetchPublicKeys,
+];
+
 /** The operations a channel's session offers: by the version it negotiated, if any. */
 export function operationsOf(channel: MessageChannel): readonly AnyOperation[] {
-  return (channel.version ?? SessionVersion.original) >= SessionVersion.mailbox
-    ? mailboxOperations
-    : classicOperations;
+  const version = channel.version ?? SessionVersion.original;
+  if (version >= SessionVersion.sealed) return sealedOperations;
+  return version >= SessionVersion.mailbox ? mailboxOperations : classicOperations;
 }
 
 /** The menu text for a list of operations, laid out as the sample session shows it. */

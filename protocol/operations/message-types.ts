@@ -1,6 +1,6 @@
 /**
- * The binary messages of the operations added in session version 2 (protocol/enhanced/
- * suite.ts SessionVersion.mailbox): each is one record whose first byte is its type, then its
+ * The binary messages of the operations added in session versions 2 and 3 (protocol/enhanced/
+ * suite.ts SessionVersion): each is one record whose first byte is its type, then its
  * fields (protocol/binary.ts). Text messages (the menu, the email, fixed texts) have no type
  * byte: every message comes where the exchange says it does, so there is nothing to confuse.
  */
@@ -13,6 +13,9 @@ export const MessageType = {
   wakeUp: 0x36,
   waitDone: 0x37,
   waitEnded: 0x38,
+  sealedEmail: 0x39,
+  keyRequest: 0x3a,
+  keyAnswer: 0x3b,
 } as const;
 
 export type MessageTypeName = keyof typeof MessageType;

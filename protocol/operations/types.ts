@@ -4,9 +4,11 @@
  * its own module of this folder, with both of its sides; the server's handler table, the client
  * library's methods and the menu text are derived from these descriptions (menu.ts).
  */
+import type { KeyObject } from 'node:crypto';
 import type { MessageChannel } from '../channel.js';
 import type { Email, EmailError } from '../email.js';
 import type { InboxRow } from '../inbox.js';
+import type { SealedEmail } from '../sealed/format.js';
 import type { DeliveryReport } from './delivery-report.js';
 
 /** An email of the user's inbox: by its 1-based index in the listing, or by its id. */
@@ -24,6 +26,13 @@ export interface SessionHooks {
   onEmail(email: Email, contentLength: number, receivedAt: string): Promise<DeliveryReport>;
   /** F.3: what arrived is not a section D email within its limits; it is not stored. */
   onRejectedEmail(problem: EmailError): DeliveryReport;
+  /**
+   * Session version 3: a sealed email whose format holds (`blob` its bytes, `sealed` them
+   * decoded); the hooks check who signed it and store it, as onEmail does.
+   */
+  onSealedEmail(sealed: SealedEmail, blob: Buffer, receivedAt: string): Promise<DeliveryReport>;
+  /** Session version 3: the public key of each user named, in order; undefined for a name it has none of. */
+  onPublicKeys(names: readonly string[]): (KeyObject | undefined)[];
   /** G.1: the listing, oldest first, indexed from 1, with each email's id. */
   onList(): Promise<InboxRow[]>;
   /** H.3: the stored email, or how many emails there are when there is no such one. */

@@ -15,6 +15,7 @@ const USAGE = `Usage: npm run attack -- <name|all> [--enhanced]
   patterns        a passive observer learns the user's operations from equal ciphertext
   guessing        online password guessing against the login
   suppression     the attacker drops an email and makes the client believe it was sent
+  tampering       the server's operator edits a stored email on disk (sealed with --enhanced)
 
   --enhanced      attack the enhanced protocol instead of the classic one
   --json          print the results as JSON`;

@@ -7,6 +7,7 @@ export const ATTACKS = [
   'patterns',
   'guessing',
   'suppression',
+  'tampering',
 ] as const;
 export type AttackName = (typeof ATTACKS)[number];
 

@@ -6,6 +6,7 @@ import { replayWithinSession } from './replay.js';
 import type { AttackName, AttackReport } from './report.js';
 import { cutAndPaste } from './splice.js';
 import { suppressEmail } from './suppression.js';
+import { tamperAtRest } from './tampering.js';
 
 const attacks: Record<AttackName, (lab: Lab) => Promise<AttackReport>> = {
   impersonation: impersonateServer,
@@ -14,6 +15,7 @@ const attacks: Record<AttackName, (lab: Lab) => Promise<AttackReport>> = {
   patterns: observePatterns,
   guessing: guessPasswords,
   suppression: suppressEmail,
+  tampering: tamperAtRest,
 };
 
 /** Runs one attack in a lab of its own (fresh keys, a fresh server), then cleans up. */

@@ -21,7 +21,7 @@ export interface ProtocolFigures {
 }
 
 /** 1,000,000 characters of mostly ASCII text with some accented letters and emoji, as mail is. */
-const MILLION = (() => {
+export const MILLION = (() => {
   const line =
     'Sealed mail carries words, numbers 0123456789, accents é à ü and the odd 😀 emoji.\n';
   const text = line.repeat(Math.ceil(1_000_000 / codePointLength(line)));

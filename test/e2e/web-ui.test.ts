@@ -1277,7 +1277,7 @@ describe.skipIf(!haveChromium)('web UI in Chromium', { timeout: 180_000 }, () =>
     const report = vera.locator('.notice', { hasText: 'Delivered to client15.' });
     await report.waitFor();
     await expect(report.locator('.text').textContent()).resolves.toBe(
-      'Delivered to client15. Not delivered: ghost (no such user on the server), client16 (refused: the recipient’s inbox is full).',
+      'Delivered to client15. Not delivered: ghost (no such user on the server), client16 (refused: the recipient’s inbox is full). Sealed: only client15, client16 and you can read it. ghost has no key and cannot read it.',
     );
     await expect(coveredControls(vera)).resolves.toEqual([]);
     violations.push(...(await axeViolations(vera, 'delivery report notice')));
@@ -1327,7 +1327,7 @@ describe.skipIf(!haveChromium)('web UI in Chromium', { timeout: 180_000 }, () =>
     const noCopy = vera.locator('.notice', { hasText: 'Delivered to client15.' });
     await noCopy.waitFor();
     await expect(noCopy.locator('.text').textContent()).resolves.toBe(
-      'Delivered to client15. Sent has no copy of it.',
+      'Delivered to client15. Sealed: only client15 and you can read it. Sent has no copy of it.',
     );
     await noCopy.getByRole('button', { name: /Details/ }).click();
     const copyDetails = vera.getByRole('dialog', { name: 'What became of “No copy”' });

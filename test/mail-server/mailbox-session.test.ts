@@ -59,6 +59,7 @@ describe('session version 2, in process', () => {
       emailIds: true,
       delete: true,
       waitForMail: true,
+      sealed: false,
     });
     await mail.terminate();
   });

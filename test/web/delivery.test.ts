@@ -121,3 +121,71 @@ describe('web UI delivery results', () => {
     expect(parseReports(null)).toEqual({});
   });
 });
+
+describe('web UI sealed sends', () => {
+  const key = (name: string) => ({ name, fingerprint: `SHA256:${name.padEnd(43, 'A')}` });
+
+  it('says who can read a sealed email, the sender as "you"', () => {
+    const outcome = sendOutcome(
+      sent({
+        recipients: ['client2', 'client3'],
+        delivery: {
+          accepted: true,
+          reason: '',
+          recipients: [delivered('client2'), delivered('client3')],
+        },
+        sealed: {
+          readers: [key('client2'), key('client3'), key('client1')],
+          fromServer: [],
+          withoutKey: [],
+        },
+      }),
+      'Lunch',
+      'client1',
+    );
+    expect(outcome.summary).toBe(
+      'Delivered to client2, client3. Sealed: only client2, client3 and you can read it.',
+    );
+    expect(outcome.sealed?.readers).toHaveLength(3);
+    expect(outcome.hasDetails).toBe(false);
+  });
+
+  it('points to Details for keys from the server and names recipients without a key, before the Sent copy', () => {
+    const outcome = sendOutcome(
+      sent({
+        sentCopyProblem: 'no copy was kept: the folder is a link',
+        delivery: {
+          accepted: true,
+          reason: '',
+          recipients: [delivered('client2'), unknown('ghost')],
+        },
+        sealed: {
+          readers: [key('client2'), key('client1')],
+          fromServer: [key('client2')],
+          withoutKey: ['ghost'],
+        },
+      }),
+      'Lunch',
+      'client1',
+    );
+    expect(outcome.summary).toBe(
+      'Delivered to client2. Not delivered: ghost (no such user on the server). Sealed: only client2 and you can read it. ghost has no key and cannot read it. The key of client2 came from the server: compare it (Details). Sent has no copy of it.',
+    );
+    expect(outcome.hasDetails).toBe(true);
+  });
+
+  it('says nothing of sealing when the server refused the email as a whole', () => {
+    const outcome = sendOutcome(
+      sent({
+        delivery: { accepted: false, reason: 'too many recipients', recipients: [] },
+        sealed: { readers: [key('client1')], fromServer: [], withoutKey: [] },
+      }),
+      'Lunch',
+      'client1',
+    );
+    expect(outcome.summary).toBe(
+      'The server refused the email: too many recipients. It was delivered to no one.',
+    );
+    expect(outcome.sealed).toBeUndefined();
+  });
+});

@@ -1,4 +1,4 @@
-import type { ChannelKind, SessionCapabilities } from '../../../gateway/messages.js';
+import type { ChannelKind, KeyringEntry, SessionCapabilities } from '../../../gateway/messages.js';
 import { browserEnvironment, type AppEnvironment } from './browser-environment.js';
 import { isDraftEmpty } from './compose.js';
 import { ComposerState } from './composer-state.svelte.js';
@@ -25,6 +25,10 @@ export interface Session {
   protocol: ChannelKind;
   serverFingerprint?: string;
   capabilities: SessionCapabilities;
+  /** The fingerprint of the user's own key, which signs and opens sealed emails. */
+  keyFingerprint: string;
+  /** The keyring's keys, with keys fetched from the server during this session added. */
+  keyring: KeyringEntry[];
 }
 
 export interface SignInForm {
@@ -98,6 +102,7 @@ export class MailApp {
         return describe(error);
       },
       onSent: (reply, outcome) => {
+        this.#pinned(reply.sealed?.fromServer ?? []);
         if (reply.sentId !== undefined && outcome.recipients)
           this.sent.keepReport(reply.sentId, outcome.recipients);
         this.sent.invalidate();
@@ -220,6 +225,8 @@ export class MailApp {
         server: reply.server,
         protocol: reply.protocol,
         capabilities: reply.capabilities,
+        keyFingerprint: reply.keyFingerprint,
+        keyring: reply.keyring,
         ...(reply.serverFingerprint === undefined
           ? {}
           : { serverFingerprint: reply.serverFingerprint }),
@@ -248,6 +255,18 @@ export class MailApp {
         protocol: form.protocol,
       });
     }
+  }
+
+  /** Keys the session process fetched from the server and pinned now join the keyring shown. */
+  #pinned(keys: readonly { name: string; fingerprint: string }[]): void {
+    const session = this.session;
+    if (!session || keys.length === 0) return;
+    const known = new Set(session.keyring.map((entry) => entry.name));
+    const added = keys.filter((key) => !known.has(key.name));
+    if (added.length === 0) return;
+    session.keyring = [...session.keyring, ...added].sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
   }
 
   /** Held deletes go first: signing out is no reason to cancel them (a reload is: see main.ts). */

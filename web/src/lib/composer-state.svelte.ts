@@ -305,7 +305,7 @@ export class ComposerState {
     requestAnimationFrame(watch);
     try {
       const sent = await reply;
-      const outcome = sendOutcome(sent, title);
+      const outcome = sendOutcome(sent, title, this.#account?.username);
       this.#deps.onSent(sent, outcome);
       // Refused as a whole, it reached no one: the email comes back as after a failed send.
       if (outcome.refusal !== undefined) this.#giveBack(draft, outcome.summary);

@@ -1,4 +1,9 @@
-import type { DeliveryReport, RecipientDelivery, Reply } from '../../../gateway/messages.js';
+import type {
+  DeliveryReport,
+  RecipientDelivery,
+  Reply,
+  SealedSend,
+} from '../../../gateway/messages.js';
 
 export type SentReply = Extract<Reply, { type: 'sent' }>;
 
@@ -16,6 +21,8 @@ export interface SendOutcome {
   refusal?: string;
   /** Why the gateway kept no copy in Sent. */
   copyProblem?: string;
+  /** How it was sealed; undefined when it went unsealed (the classic protocol). */
+  sealed?: SealedSend;
   /** Whether the notice leaves out something the details say. */
   hasDetails: boolean;
 }
@@ -42,8 +49,48 @@ export function copyProblemText(problem: string): string {
 
 export const NO_REPORT_NOTE = 'The classic protocol cannot tell whether it was delivered.';
 
-/** The outcome of a `sent` reply for the notice and the details. */
-export function sendOutcome(reply: SentReply, title: string): SendOutcome {
+/** A list of names as a sentence says it: "a", "a and b", "a, b and c". */
+export function spokenList(names: readonly string[]): string {
+  if (names.length <= 1) return names.join('');
+  return `${names.slice(0, -1).join(', ')} and ${names.at(-1) ?? ''}`;
+}
+
+/**
+ * What the notice says of a sealed email: who can read it, keys to compare, names without a
+ * key. `username` is the sender, said as "you".
+ */
+export function sealedSummary(sealed: SealedSend, username: string): string {
+  const readers = sealed.readers.map((reader) => (reader.name === username ? 'you' : reader.name));
+  const parts = [`Sealed: only ${spokenList(readers)} can read it.`];
+  if (sealed.withoutKey.length > 0)
+    parts.push(
+      `${spokenList(sealed.withoutKey)} ${sealed.withoutKey.length === 1 ? 'has' : 'have'} no key and cannot read it.`,
+    );
+  if (sealed.fromServer.length > 0)
+    parts.push(
+      `The key${sealed.fromServer.length === 1 ? '' : 's'} of ${spokenList(sealed.fromServer.map((key) => key.name))} came from the server: compare ${sealed.fromServer.length === 1 ? 'it' : 'them'} (Details).`,
+    );
+  return parts.join(' ');
+}
+
+/** The outcome of a `sent` reply for the notice and the details; `username` is the sender. */
+export function sendOutcome(reply: SentReply, title: string, username = ''): SendOutcome {
+  const outcome = plainOutcome(reply, title);
+  const { sealed } = reply;
+  if (!sealed || outcome.refusal !== undefined) return outcome;
+  const noCopy = ' Sent has no copy of it.';
+  const base = outcome.summary.endsWith(noCopy)
+    ? outcome.summary.slice(0, -noCopy.length)
+    : outcome.summary;
+  return {
+    ...outcome,
+    summary: `${base} ${sealedSummary(sealed, username)}${outcome.copyProblem === undefined ? '' : noCopy}`,
+    sealed,
+    hasDetails: outcome.hasDetails || sealed.fromServer.length > 0 || sealed.withoutKey.length > 0,
+  };
+}
+
+function plainOutcome(reply: SentReply, title: string): SendOutcome {
   const copyProblem =
     reply.sentCopyProblem === undefined ? undefined : copyProblemText(reply.sentCopyProblem);
   const noCopy = copyProblem === undefined ? '' : ' Sent has no copy of it.';

@@ -1,0 +1,315 @@
+/**
+ * A user's keyring on the client machine, beside their private key: `<name>_public.pem` for
+ * each correspondent (the key generator writes everyone's) and `known_keys`, the fingerprint
+ * pinned for each name the first time its key is used, as SSH's known_hosts:
+ *
+ *   client2 SHA256:7u2v...
+ *
+ * A key that is not the one pinned, whether the keyring's file or the server's answer, is
+ * refused (KeyChangedError), never used, never written. A key fetched from the server is
+ * written as a new file (a temporary file, fsync, then a hard link, which never replaces
+ * anything); nothing in the keyring is read or written through a symbolic link.
+ */
+import { randomBytes, type KeyObject } from 'node:crypto';
+import {
+  closeSync,
+  constants,
+  fchmodSync,
+  fstatSync,
+  fsyncSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
+} from 'node:fs';
+import { join } from 'node:path';
+import { parsePublicKey } from '../../protocol/crypto.js';
+import { keyFingerprint } from '../../protocol/enhanced/fingerprint.js';
+import { ProtocolError } from '../../protocol/errors.js';
+import { USERNAME_PATTERN } from '../../protocol/limits.js';
+
+export type KeySource = 'keyring' | 'server';
+
+export interface PinnedKey {
+  name: string;
+  publicKey: KeyObject;
+  fingerprint: string;
+  /** Where the key was found. */
+  source: KeySource;
+  /** True when it was pinned just now: first seen, worth comparing with its owner. */
+  pinnedNow: boolean;
+}
+
+/** A key of the keyring, as shown to people; `pinned` is set when the key is not the pinned one. */
+export interface KeyringEntry {
+  name: string;
+  fingerprint: string;
+  pinned?: string;
+}
+
+export const PIN_FILE = 'known_keys';
+const KEY_SUFFIX = '_public.pem';
+const MAX_KEY_FILE_BYTES = 64 * 1024;
+const MAX_PIN_FILE_BYTES = 1024 * 1024;
+const PIN_LINE = /^(\S+) (SHA256:[A-Za-z0-9+/]{43})$/;
+const NO_FOLLOW = constants.O_NOFOLLOW;
+
+/** A key that is not the one pinned for its user: refused, with what to do about it. */
+export class KeyChangedError extends ProtocolError {
+  readonly user: string;
+  readonly pinned: string;
+  readonly offered: string;
+  readonly source: KeySource;
+
+  constructor(user: string, pinned: string, offered: string, source: KeySource) {
+    super(
+      'KEY_CHANGED',
+      `The key of ${user} has changed: ${pinned} is pinned for ${user}, but ${source === 'keyring' ? 'your keyring now holds' : 'the server now gives'} ${offered}. ` +
+        `It may be an impostor's key, and it is not used. If ${user} really has a new key, compare its fingerprint with ${user}, then remove their line from keyring/${PIN_FILE}.`,
+      { fatal: false },
+    );
+    this.user = user;
+    this.pinned = pinned;
+    this.offered = offered;
+    this.source = source;
+  }
+}
+
+const keyringError = (problem: string): ProtocolError =>
+  new ProtocolError('BAD_KEY', `the keyring ${problem}`, { fatal: false });
+
+function requireName(name: string): void {
+  if (!USERNAME_PATTERN.test(name)) throw keyringError(`has no place for "${name.slice(0, 64)}"`);
+}
+
+/** The bytes of a regular file, or undefined when there is none; never through a link. */
+function readRegularFile(path: string, shown: string, maxBytes: number): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | NO_FOLLOW);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP')
+      throw keyringError(`file ${shown} is a symbolic link, which is never followed`);
+    throw error;
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw keyringError(`file ${shown} is not a regular file`);
+    if (stats.size > maxBytes) throw keyringError(`file ${shown} is too large`);
+    const buffer = Buffer.alloc(stats.size);
+    let filled = 0;
+    while (filled < buffer.length) {
+      const read = readSync(fd, buffer, filled, buffer.length - filled, filled);
+      if (read === 0) break;
+      filled += read;
+    }
+    return buffer.subarray(0, filled);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function fsyncFolder(folder: string): void {
+  const fd = openSync(folder, constants.O_RDONLY | constants.O_DIRECTORY);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function folderProblem(stats: Stats): string | undefined {
+  if (stats.isSymbolicLink()) return 'is a symbolic link, which is never followed';
+  if (!stats.isDirectory()) return 'is not a folder';
+  const uid = process.getuid?.();
+  if (uid !== undefined && stats.uid !== uid) return 'belongs to another user';
+  if ((stats.mode & 0o022) !== 0) return 'can be written by other users';
+  return undefined;
+}
+
+export class Keyring {
+  readonly folder: string;
+
+  constructor(folder: string) {
+    this.folder = folder;
+  }
+
+  /**
+   * The pinned key of a user from the keyring, pinning it on first use; undefined when the
+   * keyring has no key for them. Throws KeyChangedError when it is not the pinned one.
+   */
+  find(name: string): PinnedKey | undefined {
+    requireName(name);
+    if (!this.#usable(false)) return undefined;
+    const publicKey = this.#readKey(name);
+    if (!publicKey) return undefined;
+    const fingerprint = keyFingerprint(publicKey);
+    const pinned = this.#pinOf(name);
+    if (pinned !== undefined && pinned !== fingerprint)
+      throw new KeyChangedError(name, pinned, fingerprint, 'keyring');
+    if (pinned === undefined) this.#appendPin(name, fingerprint);
+    return { name, publicKey, fingerprint, source: 'keyring', pinnedNow: pinned === undefined };
+  }
+
+  /**
+   * A key the server gave for a user the keyring has no key of: pinned and written into the
+   * keyring, unless another is pinned for them (KeyChangedError).
+   */
+  adopt(name: string, publicKey: KeyObject): PinnedKey {
+    requireName(name);
+    this.#usable(true);
+    const fingerprint = keyFingerprint(publicKey);
+    for (;;) {
+      const present = this.find(name);
+      if (present) {
+        if (present.fingerprint !== fingerprint)
+          throw new KeyChangedError(name, present.fingerprint, fingerprint, 'server');
+        return present;
+      }
+      const pinned = this.#pinOf(name);
+      if (pinned !== undefined && pinned !== fingerprint)
+        throw new KeyChangedError(name, pinned, fingerprint, 'server');
+      if (pinned === undefined) this.#appendPin(name, fingerprint);
+      if (this.#writeNewKey(name, publicKey))
+        return { name, publicKey, fingerprint, source: 'server', pinnedNow: pinned === undefined };
+      // Another program wrote that key file meanwhile: compare with what it wrote.
+    }
+  }
+
+  /** Every key of the keyring with its fingerprint, marking those that are not the pinned ones. */
+  list(): KeyringEntry[] {
+    if (!this.#usable(false)) return [];
+    const pins = this.#pins();
+    return readdirSync(this.folder)
+      .filter((file) => file.endsWith(KEY_SUFFIX))
+      .map((file) => file.slice(0, -KEY_SUFFIX.length))
+      .filter((name) => USERNAME_PATTERN.test(name))
+      .sort()
+      .flatMap((name): KeyringEntry[] => {
+        let publicKey: KeyObject | undefined;
+        try {
+          publicKey = this.#readKey(name);
+        } catch {
+          return [];
+        }
+        if (!publicKey) return [];
+        const fingerprint = keyFingerprint(publicKey);
+        const pinned = pins.get(name)?.[0];
+        return [
+          pinned === undefined || pinned === fingerprint
+            ? { name, fingerprint }
+            : { name, fingerprint, pinned },
+        ];
+      });
+  }
+
+  /** Whether the folder is there and safe; made (0700) when `create` is set. */
+  #usable(create: boolean): boolean {
+    let stats: Stats;
+    try {
+      stats = lstatSync(this.folder);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      if (!create) return false;
+      mkdirSync(this.folder, { mode: 0o700 });
+      stats = lstatSync(this.folder);
+    }
+    const problem = folderProblem(stats);
+    if (problem) throw keyringError(`folder ${problem}`);
+    return true;
+  }
+
+  #readKey(name: string): KeyObject | undefined {
+    const shown = `keyring/${name}${KEY_SUFFIX}`;
+    const pem = readRegularFile(
+      join(this.folder, `${name}${KEY_SUFFIX}`),
+      shown,
+      MAX_KEY_FILE_BYTES,
+    );
+    return pem && parsePublicKey(pem, shown);
+  }
+
+  /** The fingerprint pinned for a user; a user pinned to two keys is refused as changed. */
+  #pinOf(name: string): string | undefined {
+    const [pinned, other] = this.#pins().get(name) ?? [];
+    if (pinned !== undefined && other !== undefined)
+      throw new KeyChangedError(name, pinned, other, 'keyring');
+    return pinned;
+  }
+
+  /** Each pinned user's fingerprints, the first pinned first (one, unless the file was edited). */
+  #pins(): Map<string, string[]> {
+    const shown = `keyring/${PIN_FILE}`;
+    const text =
+      readRegularFile(join(this.folder, PIN_FILE), shown, MAX_PIN_FILE_BYTES)?.toString('utf8') ??
+      '';
+    const pins = new Map<string, string[]>();
+    text.split('\n').forEach((line, i) => {
+      if (line.trim() === '' || line.startsWith('#')) return;
+      const match = PIN_LINE.exec(line);
+      const [, name = '', fingerprint = ''] = match ?? [];
+      if (!match || !USERNAME_PATTERN.test(name))
+        throw keyringError(`file ${shown}, line ${i + 1}, is not "<user> SHA256:<fingerprint>"`);
+      const known = pins.get(name) ?? [];
+      if (!known.includes(fingerprint)) pins.set(name, [...known, fingerprint]);
+    });
+    return pins;
+  }
+
+  /** One line appended whole (O_APPEND), so that two programs pinning at once lose neither. */
+  #appendPin(name: string, fingerprint: string): void {
+    const path = join(this.folder, PIN_FILE);
+    const fd = openSync(
+      path,
+      constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | NO_FOLLOW,
+      0o600,
+    );
+    try {
+      if (!fstatSync(fd).isFile())
+        throw keyringError(`file keyring/${PIN_FILE} is not a regular file`);
+      writeSync(fd, `${name} ${fingerprint}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    fsyncFolder(this.folder);
+  }
+
+  /** Writes `<name>_public.pem` whole; false when a file of that name appeared meanwhile. */
+  #writeNewKey(name: string, publicKey: KeyObject): boolean {
+    const temp = join(this.folder, `.tmp.${process.pid}.${randomBytes(6).toString('hex')}`);
+    const pem = Buffer.from(publicKey.export({ type: 'spki', format: 'pem' }));
+    const fd = openSync(
+      temp,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NO_FOLLOW,
+      0o644,
+    );
+    try {
+      try {
+        fchmodSync(fd, 0o644);
+        let written = 0;
+        while (written < pem.length) written += writeSync(fd, pem, written);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      try {
+        linkSync(temp, join(this.folder, `${name}${KEY_SUFFIX}`));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+        throw error;
+      }
+      fsyncFolder(this.folder);
+      return true;
+    } finally {
+      unlinkSync(temp);
+    }
+  }
+}

@@ -1,0 +1,247 @@
+/**
+ * Sealed mail on the client machine: the user's private key and keyring over a MailClient.
+ * Sealing finds each recipient's key (the keyring first, then the server, pinned on first
+ * use); opening finds the signer's the same way and checks everything the sender signed. The
+ * private key and the content keys never leave this process.
+ */
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import {
+  EmailError,
+  findEmailProblem,
+  type Email,
+  type StoredEmail,
+} from '../../protocol/email.js';
+import {
+  fingerprintOfDigest,
+  keyDigest,
+  keyFingerprint,
+} from '../../protocol/enhanced/fingerprint.js';
+import { isProtocolError } from '../../protocol/errors.js';
+import { USERNAME_PATTERN } from '../../protocol/limits.js';
+import { unarmour } from '../../protocol/sealed/armour.js';
+import { decodeSealedEmail, type SealedEmail } from '../../protocol/sealed/format.js';
+import { alteredEnvelopeLines, openSealedEmail } from '../../protocol/sealed/open.js';
+import { sealedWarning, type SealedProblem } from '../../protocol/sealed/problems.js';
+import { sealEmail } from '../../protocol/sealed/seal.js';
+import { isSealedArmour } from '../../protocol/sealed/suite.js';
+import { codePointLength } from '../../protocol/text.js';
+import { KeyChangedError, type Keyring, type PinnedKey } from './keyring.js';
+import type { DeliveryReport, Draft, MailClient } from './mail-client.js';
+
+export interface KeyFingerprint {
+  name: string;
+  fingerprint: string;
+}
+
+export interface SealedSendResult {
+  email: Email;
+  report: DeliveryReport;
+  /** Everyone who can open it, the sender included, with the key it was sealed for. */
+  readers: KeyFingerprint[];
+  /** Keys the keyring did not have: fetched from the server and pinned for this send. */
+  fromServer: KeyFingerprint[];
+  /** Recipients no key was found for (no such user on the server): listed, unable to open it. */
+  withoutKey: string[];
+}
+
+/** A sealed email as read: what its sender signed, or why it cannot be trusted. */
+export interface OpenedEmail {
+  /** The signature holds with the signer's pinned key, it was sealed for this user's key, and the server's lines are the signed ones. */
+  verified: boolean;
+  problem?: SealedProblem;
+  /** What to tell the person when it is not verified. */
+  warning?: string;
+  /** The sender as the email names it (the signer, when the signature holds). */
+  signedBy: string;
+  signerFingerprint?: string;
+  signedAtMs?: number;
+  /** As signed when the content is shown; as the server's lines say otherwise. */
+  from: string;
+  to: string[];
+  title: string;
+  /** Who it was sealed for, with the fingerprint of the key used for each. */
+  readers: KeyFingerprint[];
+  /** Present only when what the sender signed holds. */
+  content?: string;
+  contentLength?: number;
+}
+
+export class SealedMail {
+  readonly #client: MailClient;
+  readonly #privateKey: KeyObject;
+  readonly #publicKey: KeyObject;
+  readonly #keyDigest: Buffer;
+  readonly #keyring: Keyring;
+
+  constructor(client: MailClient, privateKey: KeyObject, keyring: Keyring) {
+    this.#client = client;
+    this.#privateKey = privateKey;
+    this.#publicKey = createPublicKey(privateKey);
+    this.#keyDigest = keyDigest(this.#publicKey);
+    this.#keyring = keyring;
+  }
+
+  get username(): string {
+    return this.#client.username;
+  }
+
+  /** The fingerprint of this user's own key, for others to compare. */
+  get fingerprint(): string {
+    return keyFingerprint(this.#publicKey);
+  }
+
+  /** Whether the session can send sealed emails (the enhanced protocol, session version 3). */
+  get canSeal(): boolean {
+    return this.#client.capabilities.sealed;
+  }
+
+  get keyring(): Keyring {
+    return this.#keyring;
+  }
+
+  /**
+   * The pinned keys of users: from the keyring, else from the server (pinned now). Names with
+   * no key anywhere are `missing`. Throws KeyChangedError when a key is not the pinned one.
+   */
+  async keysOf(names: readonly string[]): Promise<{ found: PinnedKey[]; missing: string[] }> {
+    const found = new Map<string, PinnedKey>();
+    for (const name of names) {
+      const key = this.#keyring.find(name);
+      if (key) found.set(name, key);
+    }
+    const absent = names.filter((name) => !found.has(name));
+    if (absent.length > 0 && this.canSeal) {
+      const fetched = await this.#client.fetchPublicKeys(absent);
+      for (const name of absent) {
+        const key = fetched.get(name);
+        if (key) found.set(name, this.#keyring.adopt(name, key));
+      }
+    }
+    return {
+      found: names.flatMap((name) => found.get(name) ?? []),
+      missing: names.filter((name) => !found.has(name)),
+    };
+  }
+
+  /**
+   * Seals a draft for its recipients and the sender, signs it and sends it. Throws EmailError
+   * for a draft that may not be sent, KeyChangedError (nothing sent) when a recipient's key is
+   * not the one pinned, NOT_SUPPORTED on sessions that cannot send sealed emails.
+   */
+  async send(draft: Draft): Promise<SealedSendResult> {
+    const recipients = [...new Set(draft.to)];
+    const email: Email = { ...draft, to: recipients, from: this.username };
+    const problem = findEmailProblem(email);
+    if (problem) throw problem;
+    const notName = recipients.find((name) => !USERNAME_PATTERN.test(name));
+    if (notName !== undefined)
+      throw new EmailError('BAD_RECIPIENT', `"${notName.slice(0, 80)}" is not a username`);
+    const others = recipients.filter((name) => name !== this.username);
+    const { found, missing } = await this.keysOf(others);
+    const sealed = sealEmail({
+      sender: this.username,
+      senderPrivateKey: this.#privateKey,
+      title: email.title,
+      content: email.content,
+      recipients,
+      readers: found.map((key) => ({ name: key.name, publicKey: key.publicKey })),
+    });
+    const report = await this.#client.sendSealed(sealed);
+    return {
+      email,
+      report,
+      readers: [
+        ...found.map(({ name, fingerprint }) => ({ name, fingerprint })),
+        { name: this.username, fingerprint: this.fingerprint },
+      ],
+      fromServer: found
+        .filter((key) => key.source === 'server' && key.pinnedNow)
+        .map(({ name, fingerprint }) => ({ name, fingerprint })),
+      withoutKey: missing,
+    };
+  }
+
+  /** Opens a read email when it is a sealed one; undefined for a plain email. */
+  async open(stored: StoredEmail): Promise<OpenedEmail | undefined> {
+    if (!isSealedArmour(stored.content)) return undefined;
+    let sealed: SealedEmail;
+    try {
+      sealed = decodeSealedEmail(unarmour(stored.content));
+    } catch (error) {
+      if (!isProtocolError(error, 'INVALID_SEALED_EMAIL')) throw error;
+      return this.#refused(stored, 'MALFORMED', error.message, {
+        signer: stored.from,
+        readers: [],
+      });
+    }
+    const readers = sealed.keys.map((key) => ({
+      name: key.name,
+      fingerprint: fingerprintOfDigest(key.fingerprint),
+    }));
+    const facts = { signer: sealed.sender, readers };
+    let signer: { publicKey: KeyObject; fingerprint: string } | undefined;
+    try {
+      signer =
+        sealed.sender === this.username
+          ? { publicKey: this.#publicKey, fingerprint: this.fingerprint }
+          : (await this.keysOf([sealed.sender])).found[0];
+    } catch (error) {
+      if (!(error instanceof KeyChangedError)) throw error;
+      return this.#refused(stored, 'KEY_CHANGED', error.message, facts);
+    }
+    if (!signer) return this.#refused(stored, 'UNKNOWN_SIGNER', '', facts);
+    const outcome = openSealedEmail(
+      sealed,
+      { name: this.username, privateKey: this.#privateKey, keyDigest: this.#keyDigest },
+      signer.publicKey,
+    );
+    if ('problem' in outcome) return this.#refused(stored, outcome.problem, '', facts);
+    const altered = alteredEnvelopeLines(stored, sealed);
+    const opened: OpenedEmail = {
+      verified: altered.length === 0,
+      signedBy: sealed.sender,
+      signerFingerprint: signer.fingerprint,
+      signedAtMs: sealed.signedAtMs,
+      from: sealed.sender,
+      to: sealed.recipients,
+      title: sealed.title,
+      readers,
+      content: outcome.content,
+      contentLength: codePointLength(outcome.content),
+    };
+    if (altered.length === 0) return opened;
+    const detail = `${altered.join(' and ')} line${altered.length > 1 ? 's' : ''}`;
+    return {
+      ...opened,
+      problem: 'ENVELOPE_ALTERED',
+      warning: sealedWarning('ENVELOPE_ALTERED', {
+        ...facts,
+        readers: readers.map((r) => r.name),
+        detail,
+      }),
+    };
+  }
+
+  /** Nothing of it can be trusted: the server's lines are shown, with the warning, and no content. */
+  #refused(
+    stored: StoredEmail,
+    problem: SealedProblem,
+    detail: string,
+    facts: { signer: string; readers: KeyFingerprint[] },
+  ): OpenedEmail {
+    return {
+      verified: false,
+      problem,
+      warning: sealedWarning(problem, {
+        signer: facts.signer,
+        readers: facts.readers.map((reader) => reader.name),
+        detail,
+      }),
+      signedBy: facts.signer,
+      from: stored.from,
+      to: stored.to,
+      title: stored.title,
+      readers: facts.readers,
+    };
+  }
+}

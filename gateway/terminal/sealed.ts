@@ -1,0 +1,104 @@
+/**
+ * What the terminal client does and says with sealed emails: sending sealed (session version
+ * 3), showing users' keys, and showing a sealed email as read, with who signed it and whether
+ * the signature holds. Everything another party wrote is shown, never obeyed, on the terminal.
+ */
+import { EmailError, splitRecipients, type StoredEmail } from '../../protocol/email.js';
+import { isProtocolError } from '../../protocol/errors.js';
+import { MAX_RECIPIENTS } from '../../protocol/limits.js';
+import { sealedClientLines } from '../../protocol/sealed/lines.js';
+import { printable, printableText } from '../../protocol/text.js';
+import type { DeliveryReport, Draft } from '../protocol-client/mail-client.js';
+import type { OpenedEmail, SealedMail, SealedSendResult } from '../protocol-client/sealed-mail.js';
+
+type Write = (text: string) => void;
+
+const shownKey = (key: { name: string; fingerprint: string }) => ({
+  name: printable(key.name),
+  fingerprint: key.fingerprint,
+});
+
+/**
+ * Asks for an email (re-asking with the problem when it may not be sent), seals it and sends
+ * it. Resolves with the report, or undefined when nothing was sent (a key that changed, a
+ * keyring that cannot be used): the warning is written then.
+ */
+export async function sendSealed(
+  sealed: SealedMail,
+  compose: (problem?: EmailError) => Promise<Draft>,
+  write: Write,
+): Promise<DeliveryReport | undefined> {
+  let problem: EmailError | undefined;
+  let result: SealedSendResult;
+  for (;;) {
+    const draft = await compose(problem);
+    try {
+      result = await sealed.send(draft);
+      break;
+    } catch (error) {
+      if (error instanceof EmailError) {
+        problem = error;
+        continue;
+      }
+      // A changed key, an unsafe keyring: nothing went out, and the session goes on.
+      if (!isProtocolError(error) || error.fatal) throw error;
+      write(`${sealedClientLines.keyChanged(error.message)}\n${sealedClientLines.notSent}\n`);
+      return undefined;
+    }
+  }
+  for (const key of result.fromServer)
+    write(`${sealedClientLines.pinned(printable(key.name), key.fingerprint)}\n`);
+  if (result.withoutKey.length > 0)
+    write(`${sealedClientLines.withoutKey(result.withoutKey.map(printable))}\n`);
+  write(`${sealedClientLines.sealed(result.readers.map(shownKey))}\n`);
+  return result.report;
+}
+
+/** Asks for usernames and shows the fingerprint of each one's key (fetching and pinning missing ones). */
+export async function showKeys(
+  sealed: SealedMail,
+  ask: (prompt: string) => Promise<string>,
+  write: Write,
+): Promise<void> {
+  const names = [...new Set(splitRecipients(await ask(sealedClientLines.namesPrompt)))].slice(
+    0,
+    MAX_RECIPIENTS,
+  );
+  try {
+    const { found, missing } = await sealed.keysOf(names);
+    const lines = names.map((name) => {
+      const key = found.find((each) => each.name === name);
+      if (!key || missing.includes(name)) return sealedClientLines.noKeyOf(printable(name));
+      const source = key.source === 'server' ? 'from the server, pinned now' : 'your keyring';
+      return sealedClientLines.keyOf(printable(name), key.fingerprint, source);
+    });
+    write(`${lines.join('\n')}\n`);
+  } catch (error) {
+    if (!isProtocolError(error) || error.fatal) throw error;
+    write(`${sealedClientLines.keyChanged(error.message)}\n`);
+  }
+}
+
+/** A sealed email as read, in the sample's layout, after what was verified (or the warning). */
+export function showSealedEmail(stored: StoredEmail, opened: OpenedEmail): string {
+  const lines: string[] = [''];
+  if (opened.verified && opened.signerFingerprint !== undefined)
+    lines.push(sealedClientLines.verified(printable(opened.signedBy), opened.signerFingerprint));
+  else lines.push(sealedClientLines.notVerified(printableText(opened.warning ?? '')));
+  if (opened.content !== undefined && opened.signedAtMs !== undefined)
+    lines.push(sealedClientLines.signedAt(new Date(opened.signedAtMs).toISOString()));
+  if (opened.readers.length > 0)
+    lines.push(sealedClientLines.sealedFor(opened.readers.map(shownKey)));
+  lines.push(
+    `From: ${printable(opened.from)}`,
+    `To: ${printable(opened.to.join(';'))}`,
+    `Time and Date Received: ${printable(stored.receivedAt)}`,
+    `Title: ${printable(opened.title)}`,
+  );
+  if (opened.content !== undefined)
+    lines.push(
+      `Content Length: ${opened.contentLength ?? 0}`,
+      `Contents:\n${printableText(opened.content)}`,
+    );
+  return `${lines.join('\n')}\n\n`;
+}

@@ -1,0 +1,33 @@
+/** What the programs print about sealed emails, beside the specification's lines. */
+
+export const sealedServerLines = {
+  /** In place of F.3's line: the server cannot count the characters of a content it cannot read. */
+  emailSent: (from: string, to: string, bytes: number) =>
+    `A sealed email from ${from} is sent to ${to}: ${bytes} bytes the server cannot read.`,
+} as const;
+
+/** A name with its key's fingerprint, as the terminal client shows keys. */
+const named = (name: string, fingerprint: string): string => `${name} (${fingerprint})`;
+
+export const sealedClientLines = {
+  ownKey: (fingerprint: string) =>
+    `Your key: ${fingerprint}. Sealed emails are signed with it and opened with it; others can compare it.`,
+  sealed: (readers: readonly { name: string; fingerprint: string }[]) =>
+    `Sealed and signed: only ${readers.map((reader) => named(reader.name, reader.fingerprint)).join(', ')} can read it; the server stores it without being able to. The title is not sealed.`,
+  pinned: (name: string, fingerprint: string) =>
+    `The key of ${name} was not in your keyring: the server's, ${fingerprint}, is now pinned for ${name}. Compare it with ${name}.`,
+  withoutKey: (names: readonly string[]) =>
+    `No key for ${names.join(', ')}, in your keyring or on the server (no such user?): listed as recipients, they cannot open it.`,
+  notSent: 'Nothing was sent.',
+  keyChanged: (warning: string) => `WARNING: ${warning}`,
+  namesPrompt: 'Enter usernames (separated by ;): ',
+  keyOf: (name: string, fingerprint: string, source: string) =>
+    `  ${name}: ${fingerprint} (${source})`,
+  noKeyOf: (name: string) => `  ${name}: no key, in your keyring or on the server`,
+  verified: (signer: string, fingerprint: string) =>
+    `Sealed email: signed by ${named(signer, fingerprint)}, signature verified; decrypted with your key.`,
+  notVerified: (warning: string) => `WARNING: this sealed email does not verify. ${warning}`,
+  signedAt: (iso: string) => `Signed at: ${iso} (the sender's clock)`,
+  sealedFor: (readers: readonly { name: string; fingerprint: string }[]) =>
+    `Sealed for: ${readers.map((reader) => named(reader.name, reader.fingerprint)).join(', ')}`,
+} as const;
