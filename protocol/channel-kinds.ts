@@ -30,9 +30,9 @@ export const channelKinds = {
     title: 'Enhanced',
     verifiesServer: true,
     protects:
-      'against an impostor server (it signs the handshake), replayed or altered messages; fresh keys each session.',
+      'against an impostor server (it signs the handshake), replayed or altered messages; fresh keys each session; emails sealed and signed for their readers.',
     doesNot:
-      'against a compromised computer at either end; the server still stores emails as text.',
+      'against a compromised computer at either end; the server still sees who writes to whom, when, and the titles (contents are sealed end to end).',
   },
 } as const satisfies Record<string, ChannelKindFacts>;
 
