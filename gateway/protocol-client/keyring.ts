@@ -10,20 +10,17 @@
  * written as a new file (a temporary file, fsync, then a hard link, which never replaces
  * anything); nothing in the keyring is read or written through a symbolic link.
  */
-import { randomBytes, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import {
   closeSync,
   constants,
-  fchmodSync,
   fstatSync,
   fsyncSync,
-  linkSync,
   lstatSync,
   mkdirSync,
   openSync,
   readdirSync,
   readSync,
-  unlinkSync,
   writeSync,
   type Stats,
 } from 'node:fs';
@@ -32,6 +29,7 @@ import { parsePublicKey } from '../../protocol/crypto.js';
 import { keyFingerprint } from '../../protocol/enhanced/fingerprint.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import { USERNAME_PATTERN } from '../../protocol/limits.js';
+import { fsyncFolder, writeNewFile } from '../../protocol/new-file.js';
 
 export type KeySource = 'keyring' | 'server';
 
@@ -111,15 +109,6 @@ function readRegularFile(path: string, shown: string, maxBytes: number): Buffer 
       filled += read;
     }
     return buffer.subarray(0, filled);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function fsyncFolder(folder: string): void {
-  const fd = openSync(folder, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
@@ -284,32 +273,13 @@ export class Keyring {
 
   /** Writes `<name>_public.pem` whole; false when a file of that name appeared meanwhile. */
   #writeNewKey(name: string, publicKey: KeyObject): boolean {
-    const temp = join(this.folder, `.tmp.${process.pid}.${randomBytes(6).toString('hex')}`);
     const pem = Buffer.from(publicKey.export({ type: 'spki', format: 'pem' }));
-    const fd = openSync(
-      temp,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | NO_FOLLOW,
-      0o644,
-    );
     try {
-      try {
-        fchmodSync(fd, 0o644);
-        let written = 0;
-        while (written < pem.length) written += writeSync(fd, pem, written);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      try {
-        linkSync(temp, join(this.folder, `${name}${KEY_SUFFIX}`));
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-        throw error;
-      }
-      fsyncFolder(this.folder);
+      writeNewFile(this.folder, `${name}${KEY_SUFFIX}`, pem, 0o644);
       return true;
-    } finally {
-      unlinkSync(temp);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
     }
   }
 }

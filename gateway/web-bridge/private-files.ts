@@ -5,22 +5,9 @@
  * then a hard link to the final name, which never replaces a file) and read without following
  * a link.
  */
-import { randomBytes } from 'node:crypto';
-import {
-  closeSync,
-  constants,
-  fchmodSync,
-  fstatSync,
-  fsyncSync,
-  linkSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeNewFile as writeNewFileWithMode } from '../../protocol/new-file.js';
 
 /** A folder that is not safe to keep private files in, named as the browser may be told. */
 export class UnsafeFolderError extends Error {
@@ -75,38 +62,9 @@ export function privateFolder(
   return join(root, ...names);
 }
 
-function fsyncFolder(folder: string): void {
-  const fd = openSync(folder, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /** Writes a new file `folder/name` (0600), whole or not at all; fails if the name is taken. */
 export function writeNewFile(folder: string, name: string, data: Buffer): void {
-  const temp = join(folder, `.tmp.${process.pid}.${randomBytes(6).toString('hex')}`);
-  const fd = openSync(
-    temp,
-    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-    0o600,
-  );
-  try {
-    try {
-      // The umask may only take bits away; this makes it exactly 0600.
-      fchmodSync(fd, 0o600);
-      let written = 0;
-      while (written < data.length) written += writeSync(fd, data, written);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    linkSync(temp, join(folder, name));
-    fsyncFolder(folder);
-  } finally {
-    unlinkSync(temp);
-  }
+  writeNewFileWithMode(folder, name, data, 0o600);
 }
 
 /**
