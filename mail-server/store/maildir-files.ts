@@ -21,10 +21,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { formatReceivedTime } from '../../protocol/email.js';
 import type { InboxRow } from '../../protocol/inbox.js';
 
-/** An email file in an inbox, with what the listing needs from its header, and its id. */
+/** An email file in an inbox, with what the listing needs from its header, its id and size. */
 export interface InboxEntry extends Omit<InboxRow, 'index'> {
   file: string;
   id: string;
+  /** The file's size, which the inbox quota counts. */
+  bytes: number;
 }
 
 /**
@@ -41,7 +43,8 @@ export const inboxEntry = (
   from: string,
   receivedAt: string,
   title: string,
-): InboxEntry => ({ file, from, receivedAt, title, id: emailId(file, receivedAt) });
+  bytes: number,
+): InboxEntry => ({ file, from, receivedAt, title, id: emailId(file, receivedAt), bytes });
 
 /** Opening for reading never follows a symbolic link planted in an inbox. */
 const READ_NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
@@ -204,9 +207,10 @@ export function readInboxEntry(folder: string, file: string): InboxEntry | undef
   if (fd === undefined) return undefined;
   let head: string;
   let modified: number;
+  let bytes: number;
   try {
     head = readHead(fd, 4);
-    modified = fstatSync(fd).mtimeMs;
+    ({ mtimeMs: modified, size: bytes } = fstatSync(fd));
   } finally {
     closeSync(fd);
   }
@@ -215,7 +219,7 @@ export function readInboxEntry(folder: string, file: string): InboxEntry | undef
   const receivedAt = headerValue(lines, ['Time and Date: ', 'Time and Date Received: '])?.trim();
   const title = headerValue(lines, ['Title: ']);
   if (from !== undefined && receivedAt !== undefined && title !== undefined) {
-    return inboxEntry(file, from, receivedAt, title);
+    return inboxEntry(file, from, receivedAt, title, bytes);
   }
   const underscore = file.indexOf('_');
   return inboxEntry(
@@ -223,6 +227,7 @@ export function readInboxEntry(folder: string, file: string): InboxEntry | undef
     from ?? (underscore > 0 ? file.slice(0, underscore) : '?'),
     receivedAt ?? formatReceivedTime(Math.floor(modified * 1000)),
     title ?? file.replace(/\.txt$/, ''),
+    bytes,
   );
 }
 
@@ -255,15 +260,4 @@ export function removeEmailFile(folder: string, file: string): boolean {
   }
   fsyncFolder(folder);
   return true;
-}
-
-/** Bytes of the email files of a folder (what a quota counts). */
-export function folderEmailBytes(folder: string): number {
-  let total = 0;
-  for (const name of readdirSync(folder)) {
-    if (!isEmailFileName(name)) continue;
-    const stats = lstatSync(join(folder, name), { throwIfNoEntry: false });
-    if (stats?.isFile()) total += stats.size;
-  }
-  return total;
 }

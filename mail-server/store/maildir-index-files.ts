@@ -3,11 +3,11 @@
  * an inbox folder holds nothing but emails:
  *
  *   <user>.index    a snapshot, replaced whole (temporary file, rename):
- *                   {"version":2,"journal":{"ino":I,"size":S},"rows":[[file,from,receivedAt,title,id],…]}
+ *                   {"version":3,"journal":{"ino":I,"size":S},"rows":[[file,from,receivedAt,title,id,bytes],…]}
  *                   `journal` is how much of which journal file the rows already include.
  *   <user>.journal  what happened since, one line per event, appended with O_APPEND (one
  *                   write each, so that lines of several processes never mix):
- *                   +[file,from,receivedAt,title,id]   an email delivered
+ *                   +[file,from,receivedAt,title,id,bytes]   an email delivered
  *                   -"file"                          an email removed
  *
  * Neither is ever trusted over the inbox folder: a reader checks the rows against the folder's
@@ -28,7 +28,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { tempFilePrefix, type InboxEntry } from './maildir-files.js';
 
-const SNAPSHOT_VERSION = 2;
+/** 3: rows carry the file's size (version 2 had none; such a snapshot is rebuilt from the files). */
+const SNAPSHOT_VERSION = 3;
 
 /** Which journal file (inode) and how many of its bytes a snapshot includes. */
 export interface JournalMark {
@@ -56,17 +57,22 @@ const READ_NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
 const APPEND_NO_FOLLOW =
   constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
 
-type Row = [string, string, string, string, string];
+type Row = [string, string, string, string, string, number];
 
 const isRow = (value: unknown): value is Row =>
-  Array.isArray(value) && value.length === 5 && value.every((part) => typeof part === 'string');
+  Array.isArray(value) &&
+  value.length === 6 &&
+  value.slice(0, 5).every((part) => typeof part === 'string') &&
+  Number.isSafeInteger(value[5]) &&
+  (value[5] as number) >= 0;
 
-const entryOf = ([file, from, receivedAt, title, id]: Row): InboxEntry => ({
+const entryOf = ([file, from, receivedAt, title, id, bytes]: Row): InboxEntry => ({
   file,
   from,
   receivedAt,
   title,
   id,
+  bytes,
 });
 
 const rowOf = (entry: InboxEntry): Row => [
@@ -75,6 +81,7 @@ const rowOf = (entry: InboxEntry): Row => [
   entry.receivedAt,
   entry.title,
   entry.id,
+  entry.bytes,
 ];
 
 /** A file's identity and size, or undefined when there is no regular file. */

@@ -71,6 +71,8 @@ export class InboxIndex {
   readonly #inbox: string;
   readonly #files: ReturnType<typeof indexFiles>;
   readonly #rows = new Map<string, InboxEntry>();
+  /** The sum of the rows' sizes. */
+  #bytes = 0;
   #sorted: readonly InboxEntry[] | undefined;
   /** The snapshot the rows were last loaded from. */
   #snapshot: { ino: number; size: number; mtimeMs: number } | undefined;
@@ -106,6 +108,18 @@ export class InboxIndex {
     return this.#sorted;
   }
 
+  /**
+   * Bytes of the inbox's email files (what its quota counts), from the index as the server's
+   * processes left it: the folder itself is read only when this process has not checked it yet,
+   * so a delivery costs the same into any inbox. A file another program put in or took out
+   * counts from the next listing on.
+   */
+  storedBytes(): number {
+    if (this.#checked) this.#load();
+    else this.entries();
+    return this.#bytes;
+  }
+
   /** An email was delivered into the inbox (its file is linked). */
   added(entry: InboxEntry): void {
     this.#record({ kind: 'added', entry });
@@ -126,8 +140,22 @@ export class InboxIndex {
   }
 
   #apply(event: JournalEvent): void {
-    if (event.kind === 'added') this.#rows.set(event.entry.file, event.entry);
-    else this.#rows.delete(event.file);
+    if (event.kind === 'added') this.#put(event.entry);
+    else this.#drop(event.file);
+  }
+
+  #put(entry: InboxEntry): void {
+    this.#drop(entry.file);
+    this.#rows.set(entry.file, entry);
+    this.#bytes += entry.bytes;
+    this.#sorted = undefined;
+  }
+
+  #drop(file: string): void {
+    const row = this.#rows.get(file);
+    if (!row) return;
+    this.#rows.delete(file);
+    this.#bytes -= row.bytes;
     this.#sorted = undefined;
   }
 
@@ -142,7 +170,8 @@ export class InboxIndex {
       const snapshot = readSnapshot(this.#files.snapshot);
       if (snapshot) {
         this.#rows.clear();
-        for (const row of snapshot.rows) this.#rows.set(row.file, row);
+        this.#bytes = 0;
+        for (const row of snapshot.rows) this.#put(row);
         // Written in listing order: kept as it is until something changes.
         this.#sorted = snapshot.rows;
         this.#journal = {
@@ -169,19 +198,13 @@ export class InboxIndex {
   /** Makes the rows name exactly the folder's email files; returns how many headers were read. */
   #reconcile(names: readonly string[]): number {
     const present = new Set(names);
-    for (const file of this.#rows.keys()) {
-      if (present.has(file)) continue;
-      this.#rows.delete(file);
-      this.#sorted = undefined;
-    }
+    for (const file of [...this.#rows.keys()]) if (!present.has(file)) this.#drop(file);
     let headsRead = 0;
     for (const name of names) {
       if (this.#rows.has(name)) continue;
       const entry = readInboxEntry(this.#inbox, name);
       headsRead++;
-      if (!entry) continue;
-      this.#rows.set(name, entry);
-      this.#sorted = undefined;
+      if (entry) this.#put(entry);
     }
     return headsRead;
   }

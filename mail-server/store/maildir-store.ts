@@ -9,7 +9,6 @@ import { formatStoredEmail } from '../../protocol/email.js';
 import { ServerError } from '../errors.js';
 import {
   emailFileStem,
-  folderEmailBytes,
   inboxEntry,
   readEmailFile,
   removeEmailFile,
@@ -100,11 +99,13 @@ export class MaildirStore implements MailStore {
         const folder = folders[i] ?? '';
         const { maxInboxBytes } = limits;
         try {
-          if (maxInboxBytes !== undefined && folderEmailBytes(folder) + bytes > maxInboxBytes)
+          const index = this.#index(recipient);
+          // The index's sizes, checked against the folder's names: no file is opened or stat'ed.
+          if (maxInboxBytes !== undefined && index.storedBytes() + bytes > maxInboxBytes)
             return { recipient, status: 'overQuota' };
           const file = writeEmailFile(folder, stem, text);
-          const entry = inboxEntry(file, email.from, receivedAt, email.title);
-          this.#index(recipient).added(entry);
+          const entry = inboxEntry(file, email.from, receivedAt, email.title, bytes);
+          index.added(entry);
           return { recipient, status: 'delivered', id: entry.id };
         } catch (error) {
           return { recipient, status: 'failed', reason: (error as Error).message };

@@ -185,4 +185,55 @@ describe('Maildir index', () => {
     expect(await store.list('client2')).toEqual(fromFiles);
     expect(fromFiles).toHaveLength(101);
   });
+
+  it('counts the quota from the index, and counts files another program added or removed', async () => {
+    const store = new MaildirStore(home, USERS);
+    const quota = async (title: string, second: number, maxInboxBytes: number): Promise<string> => {
+      const content = `body of ${title}`;
+      const [outcome] = await store.deliver(
+        {
+          email: { from: 'client1', to: ['client2'], title, content },
+          contentLength: content.length,
+          receivedAt: at(second),
+        },
+        ['client2'],
+        { maxInboxBytes },
+      );
+      return outcome?.status ?? 'none';
+    };
+    const one = Buffer.byteLength(stored('email 0', at(0)));
+    expect(await quota('email 0', 0, 2 * one)).toBe('delivered');
+    expect(await quota('email 1', 1, 2 * one)).toBe('delivered');
+    expect(await quota('email 2', 2, 2 * one)).toBe('overQuota');
+    // A big file dropped in by another program, and an old snapshot without sizes (version 2).
+    writeFileSync(join(inbox(), 'client1_big.txt'), stored('big', at(3)) + 'z'.repeat(5000));
+    writeFileSync(
+      indexFile('client2.index'),
+      '{"version":2,"journal":{"ino":1,"size":0},"rows":[]}',
+    );
+    // Counted from the next listing on: a delivery itself does not read the folder.
+    await store.list('client2');
+    expect(await quota('email 2', 2, 3 * one)).toBe('overQuota');
+    unlinkSync(join(inbox(), 'client1_big.txt'));
+    unlinkSync(join(inbox(), 'client1_email 0.txt'));
+    await store.list('client2');
+    expect(await quota('email 2', 2, 2 * one)).toBe('delivered');
+    expect(titles(await store.list('client2'))).toEqual(['email 1', 'email 2']);
+    // A process that has never seen the inbox counts the same sizes.
+    const fresh = new MaildirStore(home, USERS);
+    expect(
+      await (async () => {
+        const [outcome] = await fresh.deliver(
+          {
+            email: { from: 'client1', to: ['client2'], title: 'x', content: 'x' },
+            contentLength: 1,
+            receivedAt: at(9),
+          },
+          ['client2'],
+          { maxInboxBytes: 2 * one + 10 },
+        );
+        return outcome?.status;
+      })(),
+    ).toBe('overQuota');
+  });
 });
