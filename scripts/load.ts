@@ -11,7 +11,14 @@ import { loadServerHome } from '../mail-server/home.js';
 import { isPostgresUrl, type PostgresUrl } from '../mail-server/store/open-store.js';
 import { integerArgument, parseCommandLine } from '../protocol/program.js';
 import { writeKeySetup } from './key-setup.js';
-import { childPids, cpuMs, proportionalMiB, spawnMailServer } from './lib/server-process.js';
+import {
+  childPids,
+  cpuMs,
+  machineTicks,
+  minorFaults,
+  proportionalMiB,
+  spawnMailServer,
+} from './lib/server-process.js';
 import { openPostgresTarget } from './lib/postgres-target.js';
 import { runLoad } from './load/run-load.js';
 
@@ -151,16 +158,65 @@ function serverMemory(): { session_processes: number; total_pss_mib: number } {
   return { session_processes: pids.length - servers.length, total_pss_mib: Math.round(total) };
 }
 
-/** CPU seconds used so far by this process (the clients) and by the servers' processes alive now. */
-function cpuSeconds(): { clients: number; server: number } {
+interface CpuReading {
+  /** This process (the clients), in seconds. */
+  clients: number;
+  /** The servers' processes alive at both readings, in seconds, by pid. */
+  server: Map<number, number>;
+  /** Their minor page faults, by pid. */
+  faults: Map<number, number>;
+  machine: ReturnType<typeof machineTicks>;
+}
+
+/** CPU used so far by this process, by each server process and by the whole machine. */
+function readCpu(): CpuReading {
   const own = process.cpuUsage();
-  const serverMs = serverProcesses().reduce((sum, pid) => sum + (cpuMs(pid) ?? 0), 0);
-  return { clients: (own.user + own.system) / 1e6, server: serverMs / 1000 };
+  const pids = serverProcesses();
+  const server = new Map(pids.map((pid) => [pid, (cpuMs(pid) ?? 0) / 1000]));
+  const faults = new Map(pids.map((pid) => [pid, minorFaults(pid) ?? 0]));
+  return { clients: (own.user + own.system) / 1e6, server, faults, machine: machineTicks() };
+}
+
+/**
+ * The steady state's CPU: the clients', the servers' (summed over the processes alive at both
+ * ends, which in session mode are all of them), the servers' page faults, and the whole
+ * machine's split, which needs no process to be found.
+ */
+function steadyCpuReport(start: CpuReading, end: CpuReading, operations: number) {
+  const round = (value: number, places = 1): number =>
+    Math.round(value * 10 ** places) / 10 ** places;
+  const delta = (before: Map<number, number>, after: Map<number, number>): number =>
+    [...after].reduce(
+      (sum, [pid, value]) => sum + (before.has(pid) ? value - (before.get(pid) ?? 0) : 0),
+      0,
+    );
+  const server = delta(start.server, end.server);
+  const ticks = {
+    user: end.machine.user - start.machine.user,
+    system: end.machine.system - start.machine.system,
+    idle: end.machine.idle - start.machine.idle,
+    iowait: end.machine.iowait - start.machine.iowait,
+  };
+  const total = ticks.user + ticks.system + ticks.idle + ticks.iowait || 1;
+  const percent = (part: number): number => Math.round((100 * part) / total);
+  return {
+    clients_seconds: round(end.clients - start.clients),
+    server_seconds: round(server),
+    server_ms_per_operation: operations > 0 ? round((server * 1000) / operations, 2) : null,
+    server_page_faults_per_operation:
+      operations > 0 ? Math.round(delta(start.faults, end.faults) / operations) : null,
+    machine_percent: {
+      user: percent(ticks.user),
+      system: percent(ticks.system),
+      iowait: percent(ticks.iowait),
+      idle: percent(ticks.idle),
+    },
+  };
 }
 
 let memory: ReturnType<typeof serverMemory> | undefined;
-let cpuAtStart: ReturnType<typeof cpuSeconds> | undefined;
-let steadyCpu: { clients: number; server: number } | undefined;
+let cpuAtStart: CpuReading | undefined;
+let cpuAtEnd: CpuReading | undefined;
 try {
   const report = await runLoad({
     dir,
@@ -174,16 +230,8 @@ try {
     onSteadyState: (phase) => {
       if (phase === 'start') {
         memory = serverMemory();
-        cpuAtStart = cpuSeconds();
-        return;
-      }
-      const now = cpuSeconds();
-      const round = (seconds: number): number => Math.round(seconds * 10) / 10;
-      if (cpuAtStart)
-        steadyCpu = {
-          clients: round(now.clients - cpuAtStart.clients),
-          server: round(now.server - cpuAtStart.server),
-        };
+        cpuAtStart = readCpu();
+      } else cpuAtEnd = readCpu();
     },
   });
   const output = {
@@ -193,8 +241,11 @@ try {
     server_args: serverArgs,
     ...report,
     memory_after_burst: memory,
-    /** CPU seconds spent during the steady state, by the clients (this process) and the servers. */
-    steady_cpu_seconds: steadyCpu,
+    /** CPU spent during the steady state: by the clients (this process), the servers, the machine. */
+    steady_cpu:
+      cpuAtStart && cpuAtEnd
+        ? steadyCpuReport(cpuAtStart, cpuAtEnd, report.steady.operations)
+        : undefined,
   };
   process.stdout.write(`${JSON.stringify(output, null, 2)}\n`);
   const { integrity } = report;

@@ -105,6 +105,27 @@ export function cpuMs(pid: number): number | undefined {
   }
 }
 
+/** Minor page faults a process has taken so far (from /proc). */
+export function minorFaults(pid: number): number | undefined {
+  try {
+    const stat = readProc(`/proc/${pid}/stat`);
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The whole machine's CPU time so far, in clock ticks, from the first line of /proc/stat. */
+export function machineTicks(): { user: number; system: number; idle: number; iowait: number } {
+  const firstLine = readProc('/proc/stat').split('\n', 1)[0] ?? '';
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0] = firstLine
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return { user: user + nice, system: system + irq + softirq, idle, iowait };
+}
+
 /** The direct children of a process, from /proc. */
 export function childPids(parent: number): number[] {
   const pids: number[] = [];
