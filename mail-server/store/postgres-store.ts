@@ -38,10 +38,50 @@ const isStoredId = (id: string): boolean => ID_PATTERN.test(id) && BigInt(id) <=
 
 const INBOX_ORDER = 'ORDER BY received_key, id';
 
+interface Listing {
+  version: bigint;
+  entries: MailboxEntry[];
+}
+
+/** An entry's place in the inbox order as one string: the receive-time key, NUL, the id in 19 digits. */
+const orderKey = (entry: MailboxEntry): string =>
+  `${receivedTimeSortKey(entry.receivedAt)}\0${entry.id.padStart(19, '0')}`;
+
+/** Rows of `id TAB sender TAB received_at TAB title` (only the title may hold a tab). */
+function listedRows(rows: readonly [string][]): MailboxEntry[] {
+  return rows.map(([row]) => {
+    const afterId = row.indexOf('\t');
+    const afterSender = row.indexOf('\t', afterId + 1);
+    const afterTime = row.indexOf('\t', afterSender + 1);
+    return {
+      id: row.slice(0, afterId),
+      from: row.slice(afterId + 1, afterSender),
+      receivedAt: row.slice(afterSender + 1, afterTime),
+      title: titleFromColumn(row.slice(afterTime + 1)),
+    };
+  });
+}
+
+/** Two listings in inbox order as one, in a new array (a caller may still hold the old one). */
+function mergeListings(old: MailboxEntry[], added: MailboxEntry[]): MailboxEntry[] {
+  const lastOld = old.at(-1);
+  const firstAdded = added[0];
+  if (firstAdded === undefined) return old;
+  if (lastOld === undefined || orderKey(lastOld) < orderKey(firstAdded)) return old.concat(added);
+  // A delivery with an earlier receive time (another host's clock): sorted again.
+  return old
+    .concat(added)
+    .map((entry) => ({ entry, key: orderKey(entry) }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map(({ entry }) => entry);
+}
+
 export class PostgresStore implements MailStore {
   readonly #users: ReadonlySet<string>;
   readonly #connection: PostgresConnection;
   readonly #listener: InboxChangeListener;
+  /** The last listing of each inbox this process made, with the inbox version it shows. */
+  readonly #listings = new Map<string, Listing>();
 
   constructor(
     url: string,
@@ -66,34 +106,48 @@ export class PostgresStore implements MailStore {
   ): Promise<DeliveryOutcome[]> {
     const owners = recipients.map((recipient) => this.#owner(recipient));
     if (owners.length === 0) return [];
+    // Inboxes are locked in one order, so that two deliveries to the same people cannot wait
+    // for each other.
+    const sortedOwners = [...new Set(owners)].sort();
     const { email, contentLength, receivedAt } = incoming;
     const body = Buffer.from(formatStoredEmail(email, receivedAt, contentLength), 'utf8');
     const delivery = randomUUID();
     const { maxInboxBytes } = limits;
     try {
       const stored = await this.#connection.transaction('delivering an email', async (client) => {
-        // A quota is checked against what each inbox holds now: two deliveries at the same
-        // moment may both fit in the room left for one (the quota is soft by that much).
-        const full =
-          maxInboxBytes === undefined
-            ? new Set<string>()
-            : new Set(
-                (
-                  await client.query<{ owner: string }>(
-                    `SELECT owner FROM emails WHERE owner = ANY($1::text[])
-                     GROUP BY owner HAVING sum(octet_length(body)) + $2 > $3`,
-                    [owners, body.length, maxInboxBytes],
-                  )
-                ).rows.map((row) => row.owner),
-              );
-        const room = owners.filter((owner) => !full.has(owner));
+        // Each recipient's inbox row, made when missing and locked until the commit: deliveries
+        // to one inbox take turns, so its quota is exact and its versions commit in order.
+        const held = await client.query<{ owner: string; bytes: string }>(
+          `INSERT INTO inbox_versions (owner) SELECT owner FROM unnest($1::text[]) AS owner
+           ON CONFLICT (owner) DO UPDATE SET owner = EXCLUDED.owner
+           RETURNING owner, bytes::text`,
+          [sortedOwners],
+        );
+        const full = new Set(
+          held.rows
+            .filter(
+              (row) =>
+                maxInboxBytes !== undefined && Number(row.bytes) + body.length > maxInboxBytes,
+            )
+            .map((row) => row.owner),
+        );
+        const room = sortedOwners.filter((owner) => !full.has(owner));
         if (room.length === 0) return { stored: new Map<string, string>(), full };
+        // A delivery tried again after a lost answer finds its rows: nothing is counted twice.
         await client.query(
-          `INSERT INTO emails (owner, delivery, received_key, received_at, sender, title, body)
-           SELECT owner, $2, $3, $4, $5, $6, $7 FROM unnest($1::text[]) AS owner
+          `WITH bumped AS (
+             UPDATE inbox_versions AS inbox
+                SET version = inbox.version + 1, bytes = inbox.bytes + $2
+              WHERE inbox.owner = ANY($1::text[])
+                AND NOT EXISTS (SELECT 1 FROM emails
+                                 WHERE delivery = $3 AND emails.owner = inbox.owner)
+             RETURNING owner, version)
+           INSERT INTO emails (owner, delivery, received_key, received_at, sender, title, body, version)
+           SELECT owner, $3, $4, $5, $6, $7, $8, version FROM bumped
            ON CONFLICT (delivery, owner) DO NOTHING`,
           [
             room,
+            body.length,
             delivery,
             receivedTimeSortKey(receivedAt),
             receivedAt,
@@ -102,13 +156,9 @@ export class PostgresStore implements MailStore {
             body,
           ],
         );
-        await client.query(`SELECT pg_notify($1, owner) FROM unnest($2::text[]) AS owner`, [
-          INBOX_CHANNEL,
-          room,
-        ]);
         const rows = await client.query<{ id: string; owner: string }>(
-          'SELECT id, owner FROM emails WHERE delivery = $1',
-          [delivery],
+          'SELECT id, owner, pg_notify($2, owner) FROM emails WHERE delivery = $1',
+          [delivery, INBOX_CHANNEL],
         );
         return { stored: new Map(rows.rows.map((row) => [row.owner, row.id])), full };
       });
@@ -125,29 +175,40 @@ export class PostgresStore implements MailStore {
     }
   }
 
+  /**
+   * The inbox in receive order. This process keeps the last listing of each inbox with the
+   * inbox's version: an unchanged inbox costs one row, a changed one its new rows; after a
+   * removal it is read again whole.
+   */
   async list(user: string): Promise<MailboxEntry[]> {
     const owner = this.#owner(user);
-    // One text per row, split here: half the work of four columns for node-postgres. Only
-    // the title, last, may hold a tab.
-    const result = await this.#connection.run('listing an inbox', (client) =>
-      client.query<[string]>({
+    const cached = this.#listings.get(owner);
+    const listing = await this.#connection.run('listing an inbox', async (client) => {
+      const state = await client.query<{ version: string; removed_at: string }>(
+        'SELECT version::text, removed_at::text FROM inbox_versions WHERE owner = $1',
+        [owner],
+      );
+      const version = BigInt(state.rows[0]?.version ?? 0);
+      const removedAt = BigInt(state.rows[0]?.removed_at ?? 0);
+      if (cached && cached.version === version) return cached;
+      const since = cached && removedAt <= cached.version ? cached.version : -1n;
+      // Rows up to the version read above: each has committed (versions commit in order),
+      // and a later one is left for the next listing to take in.
+      const result = await client.query<[string]>({
+        // One text per row, split here: half the work of four columns for node-postgres.
         text: `SELECT id || E'\\t' || sender || E'\\t' || received_at || E'\\t' || title
-               FROM emails WHERE owner = $1 ${INBOX_ORDER}`,
-        values: [owner],
+               FROM emails WHERE owner = $1 AND version > $2 AND version <= $3 ${INBOX_ORDER}`,
+        values: [owner, since.toString(), version.toString()],
         rowMode: 'array',
-      }),
-    );
-    return result.rows.map(([row]) => {
-      const afterId = row.indexOf('\t');
-      const afterSender = row.indexOf('\t', afterId + 1);
-      const afterTime = row.indexOf('\t', afterSender + 1);
+      });
+      const fresh = listedRows(result.rows);
       return {
-        id: row.slice(0, afterId),
-        from: row.slice(afterId + 1, afterSender),
-        receivedAt: row.slice(afterSender + 1, afterTime),
-        title: titleFromColumn(row.slice(afterTime + 1)),
+        version,
+        entries: since < 0n || !cached ? fresh : mergeListings(cached.entries, fresh),
       };
     });
+    this.#listings.set(owner, listing);
+    return listing.entries;
   }
 
   async read(user: string, ref: EmailRef): Promise<string | undefined> {
@@ -180,7 +241,12 @@ export class PostgresStore implements MailStore {
     if (!isStoredId(id)) return false;
     const result = await this.#connection.run('removing an email', (client) =>
       client.query(
-        `WITH gone AS (DELETE FROM emails WHERE owner = $1 AND id = $2 RETURNING owner)
+        `WITH gone AS (DELETE FROM emails WHERE owner = $1 AND id = $2
+                       RETURNING owner, octet_length(body) AS size),
+              bumped AS (UPDATE inbox_versions AS inbox
+                            SET version = inbox.version + 1, removed_at = inbox.version + 1,
+                                bytes = inbox.bytes - gone.size
+                           FROM gone WHERE inbox.owner = gone.owner)
          SELECT pg_notify($3, owner) FROM gone`,
         [owner, id, INBOX_CHANNEL],
       ),

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { isServerError } from '../../mail-server/errors.js';
 import { migrations } from '../../mail-server/store/migrations/index.js';
 import { migrate } from '../../mail-server/store/postgres-migrations.js';
+import { PostgresStore } from '../../mail-server/store/postgres-store.js';
 import {
   adminQuery,
   freshDatabase,
@@ -34,6 +35,53 @@ describe.skipIf(postgresUnavailable !== undefined)(
         expect(await appliedVersions(database.name)).toEqual(
           migrations.map((step) => step.version),
         );
+      } finally {
+        await database.drop();
+      }
+    });
+
+    it('keeps the emails of an older schema: step 3 counts their bytes and lists them as before', async () => {
+      const database = await freshDatabase();
+      try {
+        await migrate(
+          database.url,
+          migrations.filter((step) => step.version < 3),
+        );
+        await adminQuery(
+          `INSERT INTO emails (owner, delivery, received_key, received_at, sender, title, body)
+           SELECT 'client2', gen_random_uuid(), k, k, 'client1', 'old ' || i, convert_to(repeat('x', 100), 'UTF8')
+             FROM generate_series(1, 3) AS i,
+                  LATERAL (SELECT '2024-01-0' || i || ' 00:00:00.000000' AS k) AS t`,
+          database.name,
+        );
+        expect(await migrate(database.url)).toEqual({ applied: [3], version: newest });
+        const store = new PostgresStore(database.url, ['client1', 'client2']);
+        try {
+          expect((await store.list('client2')).map((entry) => entry.title)).toEqual([
+            'old 1',
+            'old 2',
+            'old 3',
+          ]);
+          // 300 bytes held: a 250-byte quota refuses any more.
+          const [outcome] = await store.deliver(
+            {
+              email: { from: 'client1', to: ['client2'], title: 'new', content: 'y' },
+              contentLength: 1,
+              receivedAt: '2024-01-04 00:00:00.000000',
+            },
+            ['client2'],
+            { maxInboxBytes: 250 },
+          );
+          expect(outcome?.status).toBe('overQuota');
+          const [removed] = await store.list('client2');
+          expect(await store.remove('client2', removed?.id ?? '')).toBe(true);
+          expect((await store.list('client2')).map((entry) => entry.title)).toEqual([
+            'old 2',
+            'old 3',
+          ]);
+        } finally {
+          await store.close();
+        }
       } finally {
         await database.drop();
       }

@@ -56,7 +56,8 @@ describe.skipIf(postgresUnavailable !== undefined)(
     storeContract('PostgreSQL', () =>
       Promise.resolve({
         store: new PostgresStore(database.url, users),
-        cleanup: () => adminQuery('TRUNCATE emails', database.name).then(() => undefined),
+        cleanup: () =>
+          adminQuery('TRUNCATE emails, inbox_versions', database.name).then(() => undefined),
       }),
     );
 
@@ -70,7 +71,7 @@ describe.skipIf(postgresUnavailable !== undefined)(
           await test(a, b);
         } finally {
           await Promise.all([a.close(), b.close()]);
-          await adminQuery('TRUNCATE emails', database.name);
+          await adminQuery('TRUNCATE emails, inbox_versions', database.name);
         }
       };
 
@@ -153,6 +154,89 @@ describe.skipIf(postgresUnavailable !== undefined)(
             await a.read('client2', { index: i + 1 }),
           );
         }
+      }),
+    );
+
+    it(
+      'keeps each host’s cached listing exact through deliveries, removals and clocks out of order on the other',
+      withStores(async (a, b) => {
+        const fresh = async (): Promise<unknown> => {
+          const c = new PostgresStore(database.url, users);
+          try {
+            return await c.list('client2');
+          } finally {
+            await c.close();
+          }
+        };
+        const titles = async (store: PostgresStore): Promise<string[]> =>
+          (await store.list('client2')).map((entry) => entry.title);
+        await b.deliver(incoming('one', '2024-05-01 10:00:00'), ['client2']);
+        expect(await titles(a)).toEqual(['one']);
+        const first = await a.list('client2');
+        // Unchanged: the same listing, not read again.
+        expect(await a.list('client2')).toBe(first);
+        await b.deliver(incoming('two', '2024-05-01 11:00:00'), ['client2']);
+        await b.deliver(incoming('before one', '2024-05-01 09:00:00'), ['client2']);
+        expect(await titles(a)).toEqual(['before one', 'one', 'two']);
+        expect(first.map((entry) => entry.title)).toEqual(['one']);
+        expect(await a.list('client2')).toEqual(await fresh());
+        const [early] = await b.list('client2');
+        expect(await b.remove('client2', early?.id ?? '')).toBe(true);
+        await b.deliver(incoming('three', '2024-05-01 12:00:00'), ['client2']);
+        expect(await titles(a)).toEqual(['one', 'two', 'three']);
+        expect(await a.list('client2')).toEqual(await fresh());
+        // Sixty deliveries from both hosts at once, listed on both between them.
+        await Promise.all(
+          Array.from({ length: 60 }, async (_, i) => {
+            const host = i % 2 === 0 ? a : b;
+            const second = String(59 - i).padStart(2, '0');
+            await host.deliver(incoming(`burst ${i}`, `2024-05-01 13:00:${second}`), ['client2']);
+            await (i % 3 === 0 ? b : a).list('client2');
+          }),
+        );
+        const settled = await fresh();
+        expect(await a.list('client2')).toEqual(settled);
+        expect(await b.list('client2')).toEqual(settled);
+        expect(await a.list('client2')).toHaveLength(63);
+      }),
+    );
+
+    it(
+      'counts the quota from the inbox row, exactly, and gives back what a removal frees',
+      withStores(async (a, b) => {
+        const size = Buffer.byteLength(
+          await (async () => {
+            await a.deliver(incoming('measure', '2024-05-01 10:00:00'), ['client3']);
+            return (await a.read('client3', { index: 1 })) ?? '';
+          })(),
+        );
+        const limits = { maxInboxBytes: 3 * size };
+        // Two hosts at once, four deliveries of the same size: exactly two more fit.
+        const outcomes = await Promise.all(
+          ['w', 'x', 'y', 'z'].map((title, i) =>
+            (i % 2 === 0 ? a : b).deliver(
+              incoming(title.repeat(7), '2024-05-01 10:00:00'),
+              ['client3'],
+              limits,
+            ),
+          ),
+        );
+        expect(outcomes.flat().filter((outcome) => outcome.status === 'delivered')).toHaveLength(2);
+        const [oldest] = await b.list('client3');
+        expect(await b.remove('client3', oldest?.id ?? '')).toBe(true);
+        const [again] = await a.deliver(
+          incoming('vvvvvvv', '2024-05-01 10:00:00'),
+          ['client3'],
+          limits,
+        );
+        expect(again?.status).toBe('delivered');
+        const { rows } = await adminQuery(
+          `SELECT bytes::int AS bytes, (SELECT sum(octet_length(body))::int FROM emails
+                                         WHERE owner = 'client3') AS actual
+             FROM inbox_versions WHERE owner = 'client3'`,
+          database.name,
+        );
+        expect(rows[0]).toEqual({ bytes: 3 * size, actual: 3 * size });
       }),
     );
 
