@@ -26,9 +26,12 @@ export function formatInboxListing(rows: readonly InboxRow[]): string {
     row.receivedAt,
     printable(row.title),
   ]);
-  const widths = MIN_WIDTHS.map((min, column) =>
-    Math.max(min, ...cells.map((cell) => (cell[column] ?? '').length + 2)),
-  );
+  // A loop, not Math.max(...cells): spread arguments overflow the stack past ~150,000 rows.
+  const widths = MIN_WIDTHS.map((min, column) => {
+    let width = min;
+    for (const cell of cells) width = Math.max(width, (cell[column] ?? '').length + 2);
+    return width;
+  });
   const line = (columns: readonly string[]): string =>
     columns
       .map((text, column) => (column < widths.length ? text.padEnd(widths[column] ?? 0) : text))

@@ -161,6 +161,18 @@ describe('inbox listing (section G)', () => {
     ]);
   });
 
+  it('lists an inbox of 250,000 emails (too many rows to spread as arguments)', () => {
+    const many = Array.from({ length: 250_000 }, (_, i) => ({
+      index: i + 1,
+      from: 'client1',
+      receivedAt: '2024-01-01 00:00:00.000001',
+      title: `email ${i + 1}`,
+    }));
+    const parsed = parseInboxListing(formatInboxListing(many));
+    expect(parsed).toHaveLength(250_000);
+    expect(parsed.at(-1)).toEqual(many.at(-1));
+  });
+
   it('says when the inbox is empty', () => {
     expect(formatInboxListing([])).toBe('Your inbox is empty.\n');
     expect(parseInboxListing(formatInboxListing([]))).toEqual([]);
