@@ -28,7 +28,7 @@ export function formatInboxListing(rows: readonly InboxRow[]): string {
   ]);
   // A loop, not Math.max(...cells): spread arguments overflow the stack past ~150,000 rows.
   const widths = MIN_WIDTHS.map((min, column) => {
-    let width = min;
+    let width: number = min;
     for (const cell of cells) width = Math.max(width, (cell[column] ?? '').length + 2);
     return width;
   });
