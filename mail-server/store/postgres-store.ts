@@ -114,39 +114,36 @@ export class PostgresStore implements MailStore {
     const delivery = randomUUID();
     const { maxInboxBytes } = limits;
     try {
-      const stored = await this.#connection.transaction('delivering an email', async (client) => {
-        // Each recipient's inbox row, made when missing and locked until the commit: deliveries
-        // to one inbox take turns, so its quota is exact and its versions commit in order.
-        const held = await client.query<{ owner: string; bytes: string }>(
-          `INSERT INTO inbox_versions (owner) SELECT owner FROM unnest($1::text[]) AS owner
-           ON CONFLICT (owner) DO UPDATE SET owner = EXCLUDED.owner
-           RETURNING owner, bytes::text`,
-          [sortedOwners],
-        );
-        const full = new Set(
-          held.rows
-            .filter(
-              (row) =>
-                maxInboxBytes !== undefined && Number(row.bytes) + body.length > maxInboxBytes,
-            )
-            .map((row) => row.owner),
-        );
-        const room = sortedOwners.filter((owner) => !full.has(owner));
-        if (room.length === 0) return { stored: new Map<string, string>(), full };
-        // A delivery tried again after a lost answer finds its rows: nothing is counted twice.
-        await client.query(
-          `WITH bumped AS (
-             UPDATE inbox_versions AS inbox
+      // One statement, so one transaction that holds each inbox row's lock only while it runs
+      // (a transaction of several statements would hold it across round trips to a session
+      // process that a busy machine may not run for a while):
+      // - each recipient's inbox row is made or locked, in name order, and counts the copy when
+      //   it fits the quota and was not stored by an earlier try of this delivery (a retry after
+      //   a lost answer finds its rows and counts nothing twice);
+      // - a copy is stored for each inbox counted, under the inbox's new version;
+      // - the ids of this delivery's copies are returned, stored now or by the earlier try.
+      const result = await this.#connection.run('delivering an email', (client) =>
+        client.query<{ id: string; owner: string }>(
+          `WITH counted AS (
+             INSERT INTO inbox_versions AS inbox (owner, version, bytes)
+             SELECT owner, 1, $2 FROM unnest($1::text[]) AS owner
+              WHERE $9::bigint IS NULL OR $2 <= $9
+             ON CONFLICT (owner) DO UPDATE
                 SET version = inbox.version + 1, bytes = inbox.bytes + $2
-              WHERE inbox.owner = ANY($1::text[])
+              WHERE ($9::bigint IS NULL OR inbox.bytes + $2 <= $9)
                 AND NOT EXISTS (SELECT 1 FROM emails
                                  WHERE delivery = $3 AND emails.owner = inbox.owner)
-             RETURNING owner, version)
-           INSERT INTO emails (owner, delivery, received_key, received_at, sender, title, body, version)
-           SELECT owner, $3, $4, $5, $6, $7, $8, version FROM bumped
-           ON CONFLICT (delivery, owner) DO NOTHING`,
+             RETURNING owner, version),
+           stored AS (
+             INSERT INTO emails (owner, delivery, received_key, received_at, sender, title, body, version)
+             SELECT owner, $3, $4, $5, $6, $7, $8, version FROM counted
+             ON CONFLICT (delivery, owner) DO NOTHING
+             RETURNING id, owner, pg_notify($10, owner))
+           SELECT id::text, owner FROM stored
+           UNION ALL
+           SELECT id::text, owner FROM emails WHERE delivery = $3`,
           [
-            room,
+            sortedOwners,
             body.length,
             delivery,
             receivedTimeSortKey(receivedAt),
@@ -154,19 +151,17 @@ export class PostgresStore implements MailStore {
             email.from,
             titleToColumn(email.title),
             body,
+            maxInboxBytes ?? null,
+            INBOX_CHANNEL,
           ],
-        );
-        const rows = await client.query<{ id: string; owner: string }>(
-          'SELECT id, owner, pg_notify($2, owner) FROM emails WHERE delivery = $1',
-          [delivery, INBOX_CHANNEL],
-        );
-        return { stored: new Map(rows.rows.map((row) => [row.owner, row.id])), full };
-      });
+        ),
+      );
+      const stored = new Map(result.rows.map((row) => [row.owner, row.id]));
+      // An inbox the statement did not count was full: the quota is the only reason it skips one.
       return owners.map((recipient): DeliveryOutcome => {
-        if (stored.full.has(recipient)) return { recipient, status: 'overQuota' };
-        const id = stored.stored.get(recipient);
+        const id = stored.get(recipient);
         return id === undefined
-          ? { recipient, status: 'failed', reason: 'not stored' }
+          ? { recipient, status: 'overQuota' }
           : { recipient, status: 'delivered', id };
       });
     } catch (error) {
