@@ -8,7 +8,12 @@ describe('binary fields', () => {
     const texts = Array.from({ length: 5000 }, (_, i) => `row ${i} é😀`.repeat(1 + (i % 7)));
     const big = Buffer.alloc(70_000, 7);
     writer.u32(texts.length);
-    for (const [i, text] of texts.entries()) writer.u8(i % 256).u16(i).text(text).u64(i * 1e9);
+    for (const [i, text] of texts.entries())
+      writer
+        .u8(i % 256)
+        .u16(i)
+        .text(text)
+        .u64(i * 1e9);
     writer.longBytes(big).bytes(Buffer.from('end'));
     const message = writer.done();
     const reader = new FieldReader(message, 'test message', 'UNEXPECTED_MESSAGE');
