@@ -87,8 +87,11 @@ describe('terminal client, session version 3', () => {
     const at = text.indexOf(`${ARMOUR_BEGIN}\n`) + ARMOUR_BEGIN.length + 120;
     writeFileSync(file, `${text.slice(0, at)}${text[at] === 'A' ? 'B' : 'A'}${text.slice(at + 1)}`);
     const read = await terminal('client3', ['3', '1', '4']);
-    expect(read).toContain(
-      'WARNING: this sealed email does not verify. The signature of client1 does not hold: this email was altered or forged after it was sealed. Its content is not shown.\n',
+    // Which warning depends on what the changed character falls in (a length, the ciphertext,
+    // the signature), and the sealed bytes around it differ each run: either way it warns and
+    // shows nothing.
+    expect(read).toMatch(
+      /WARNING: this sealed email does not verify\. (The signature of client1 does not hold: this email was altered or forged after it was sealed|This sealed email cannot be read \(sealed email: [^\n]*\): it was damaged or altered)\. Its content is not shown\.\n/,
     );
     expect(read).not.toContain('DE44');
     expect(read).not.toContain('Contents:');
