@@ -43,7 +43,13 @@ const stored = (title: string, receivedAt: string): string =>
 
 const at = (second: number): string => `2024-01-01 00:00:${String(second).padStart(2, '0')}.000000`;
 
-async function deliver(store: MaildirStore, title: string, second: number): Promise<void> {
+/** Delivers `title` to client2; the outcome's status. */
+async function deliveryStatus(
+  store: MaildirStore,
+  title: string,
+  second: number,
+  maxInboxBytes?: number,
+): Promise<string> {
   const content = `body of ${title}`;
   const [outcome] = await store.deliver(
     {
@@ -52,8 +58,13 @@ async function deliver(store: MaildirStore, title: string, second: number): Prom
       receivedAt: at(second),
     },
     ['client2'],
+    maxInboxBytes === undefined ? {} : { maxInboxBytes },
   );
-  expect(outcome?.status).toBe('delivered');
+  return outcome?.status ?? 'none';
+}
+
+async function deliver(store: MaildirStore, title: string, second: number): Promise<void> {
+  expect(await deliveryStatus(store, title, second)).toBe('delivered');
 }
 
 const titles = (listing: MailboxEntry[]): string[] => listing.map((entry) => entry.title);
@@ -188,19 +199,8 @@ describe('Maildir index', () => {
 
   it('counts the quota from the index, and counts files another program added or removed', async () => {
     const store = new MaildirStore(home, USERS);
-    const quota = async (title: string, second: number, maxInboxBytes: number): Promise<string> => {
-      const content = `body of ${title}`;
-      const [outcome] = await store.deliver(
-        {
-          email: { from: 'client1', to: ['client2'], title, content },
-          contentLength: content.length,
-          receivedAt: at(second),
-        },
-        ['client2'],
-        { maxInboxBytes },
-      );
-      return outcome?.status ?? 'none';
-    };
+    const quota = (title: string, second: number, maxInboxBytes: number): Promise<string> =>
+      deliveryStatus(store, title, second, maxInboxBytes);
     const one = Buffer.byteLength(stored('email 0', at(0)));
     expect(await quota('email 0', 0, 2 * one)).toBe('delivered');
     expect(await quota('email 1', 1, 2 * one)).toBe('delivered');
@@ -221,19 +221,6 @@ describe('Maildir index', () => {
     expect(titles(await store.list('client2'))).toEqual(['email 1', 'email 2']);
     // A process that has never seen the inbox counts the same sizes.
     const fresh = new MaildirStore(home, USERS);
-    expect(
-      await (async () => {
-        const [outcome] = await fresh.deliver(
-          {
-            email: { from: 'client1', to: ['client2'], title: 'x', content: 'x' },
-            contentLength: 1,
-            receivedAt: at(9),
-          },
-          ['client2'],
-          { maxInboxBytes: 2 * one + 10 },
-        );
-        return outcome?.status;
-      })(),
-    ).toBe('overQuota');
+    expect(await deliveryStatus(fresh, 'x', 9, 2 * one + 10)).toBe('overQuota');
   });
 });
