@@ -207,10 +207,18 @@ export class MailServer {
     );
     this.#pool = pool;
     pool.on('died', (pid: number) => {
-      void store.recover(pid).then((removed) => {
-        if (removed.length > 0)
-          this.#log.warn({ pid, removed }, 'removed what a dead session left unfinished');
-      });
+      store.recover(pid).then(
+        (removed) => {
+          if (removed.length > 0)
+            this.#log.warn({ pid, removed }, 'removed what a dead session left unfinished');
+        },
+        (error: unknown) => {
+          this.#log.error(
+            { pid, err: (error as Error).message },
+            'could not clear what a dead session left unfinished',
+          );
+        },
+      );
     });
     await pool.start();
     return (socket, preread, loginDeadline, address) => {

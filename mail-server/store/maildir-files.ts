@@ -133,7 +133,15 @@ export function writeEmailFile(folder: string, stem: string, text: string): stri
 export function removeTempFiles(folder: string, pid?: number): string[] {
   const prefix = pid === undefined ? TEMP_PREFIX : tempFilePrefix(pid);
   const removed: string[] = [];
-  for (const name of readdirSync(folder)) {
+  let names: string[];
+  try {
+    names = readdirSync(folder);
+  } catch {
+    // A folder that is gone or is not one holds no temporary file; delivery there fails, and
+    // says so, on its own. The other folders are still cleared.
+    return removed;
+  }
+  for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     try {
       unlinkSync(join(folder, name));

@@ -110,9 +110,14 @@ export const waitForMail: MenuOperation<WaitRequest, WaitOutcome> = {
         resolve(WakeReason.timedOut);
       }, timeoutMs);
       // Watching first, then looking: mail that lands in between is seen by one or the other.
-      void hooks.onList().then((rows) => {
-        if ((rows.at(-1)?.id ?? '') !== newestKnownId) resolve(WakeReason.newMail);
-      });
+      // A listing that fails here leaves the wait to the watch and the timer; the client's own
+      // listing will report the failure.
+      hooks.onList().then(
+        (rows) => {
+          if ((rows.at(-1)?.id ?? '') !== newestKnownId) resolve(WakeReason.newMail);
+        },
+        () => undefined,
+      );
     });
     try {
       const first = await Promise.race([woken, done.then(() => undefined)]);

@@ -134,6 +134,22 @@ describe('faults: processes killed, storage failing', () => {
     expect(readdirSync(inboxOf(dir, 'client3'))).toContain('client1_partly deliverable.txt');
     expect((await client.listInbox()).rows).toEqual([]);
     await client.terminate();
+
+    // A session process that dies makes the parent clear every inbox of its leftovers; the
+    // folder that is not one must not stop that, nor end the parent.
+    const since = server.process.stderrLines.length;
+    const [victim] = childPids(server.process.child.pid ?? 0);
+    process.kill(victim ?? 0, 'SIGKILL');
+    await server.process.waitForLine(
+      (line) => line.includes('"msg":"session process died; replacing it"'),
+      5000,
+      'stderr',
+      since,
+    );
+    const next = await signIn(server.port, dir, 'client4');
+    await next.send({ to: ['client3'], title: 'after a death', content: 'y' });
+    await next.terminate();
+    expect(readdirSync(inboxOf(dir, 'client3'))).toContain('client4_after a death.txt');
   });
 
   it('a full disk: the email is refused with a log line, nothing partial is left, and the session goes on', async (context) => {

@@ -3,6 +3,7 @@
  * processes (the store's watch), a delete racing deliveries, a wait cut by a killed server,
  * and an enhanced client of session version 1 served by today's server.
  */
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadClientKeys } from '../../gateway/protocol-client/keys.js';
@@ -11,7 +12,7 @@ import { openSession } from '../../gateway/protocol-client/session.js';
 import { SessionVersion } from '../../protocol/enhanced/suite.js';
 import { deleteEmail } from '../../protocol/operations/delete-email.js';
 import { isProtocolError } from '../../protocol/errors.js';
-import { makeKeySetup, serverHome } from '../helpers/keys.js';
+import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -103,6 +104,20 @@ describe('session version 2 between processes', () => {
       (error) =>
         isProtocolError(error, 'CONNECTION_CLOSED') || isProtocolError(error, 'TRUNCATED_FRAME'),
     );
+  });
+
+  it('a wait whose first look at the inbox fails still waits, and the session goes on', async () => {
+    const { dir, server } = await setup();
+    const reader = await signIn(dir, server, 'client2');
+    const inbox = inboxOf(dir, 'client2');
+    renameSync(inbox, `${inbox}.away`);
+    writeFileSync(inbox, 'not a folder');
+    await expect(reader.waitForMail({ timeoutSeconds: 1 })).resolves.toBe('timedOut');
+    rmSync(inbox);
+    renameSync(`${inbox}.away`, inbox);
+    const writer = await signIn(dir, server, 'client1');
+    await writer.send({ to: ['client2'], title: 'after the wait', content: 'hi' });
+    expect((await reader.listInbox()).rows.map((row) => row.title)).toEqual(['after the wait']);
   });
 
   it('serves an enhanced client of session version 1 with the four original operations', async () => {
