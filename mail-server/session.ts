@@ -6,6 +6,7 @@
  * a folder. A sealed email is stored as any other, its armoured body in place of the content.
  */
 import { EmailError } from '../protocol/email.js';
+import type { InboxRow } from '../protocol/inbox.js';
 import type { DeliveryReport, RecipientDelivery } from '../protocol/operations/delivery-report.js';
 import type { SessionHooks } from '../protocol/operations/types.js';
 import { armour } from '../protocol/sealed/armour.js';
@@ -14,7 +15,12 @@ import { verifySealed } from '../protocol/sealed/primitives.js';
 import { serverLines } from '../protocol/texts.js';
 import type { ServerHome, UserAccount } from './home.js';
 import type { Logger } from './log.js';
-import type { DeliveryOutcome, IncomingEmail, MailStore } from './store/mail-store.js';
+import type {
+  DeliveryOutcome,
+  IncomingEmail,
+  MailboxEntry,
+  MailStore,
+} from './store/mail-store.js';
 
 export interface SessionContext {
   home: ServerHome;
@@ -105,6 +111,8 @@ export function sessionHooks(context: SessionContext, user: UserAccount): Sessio
     );
     return { accepted: false, reason: problem.message, recipients: [] };
   };
+  /** The session's last listing: the store's entries and the rows made of them. */
+  let listed: { entries: readonly MailboxEntry[]; rows: InboxRow[] } = { entries: [], rows: [] };
   return {
     async onEmail(email, contentLength, receivedAt) {
       if (email.from !== user.name) {
@@ -158,7 +166,20 @@ export function sessionHooks(context: SessionContext, user: UserAccount): Sessio
 
     async onList() {
       const entries = await store.list(user.name);
-      return entries.map((entry, i) => ({ ...entry, index: i + 1 }));
+      if (entries !== listed.entries) {
+        // Rows of entries that kept their place are the same objects, so that comparing two
+        // listings (session version 4) is a scan, not a copy of every row.
+        const previous = listed;
+        listed = {
+          entries,
+          rows: entries.map((entry, i) =>
+            previous.entries[i] === entry
+              ? (previous.rows[i] as InboxRow)
+              : { ...entry, index: i + 1 },
+          ),
+        };
+      }
+      return listed.rows;
     },
 
     async onRead(ref) {

@@ -9,6 +9,7 @@ import {
   listInboxWithIds,
   type InboxListing,
 } from '../../protocol/operations/list-inbox.js';
+import { listChanges } from '../../protocol/operations/list-changes.js';
 import { operationsOf } from '../../protocol/operations/menu.js';
 import {
   sendEmail,
@@ -50,6 +51,8 @@ export interface Capabilities {
   waitForMail: boolean;
   /** Sealed emails can be sent, and users' public keys fetched (session version 3). */
   sealed: boolean;
+  /** A listing sends only what changed since the session's last one (session version 4). */
+  inboxChanges: boolean;
 }
 
 /** What a user writes: the sender is always the signed-in user. */
@@ -109,6 +112,7 @@ export class MailClient {
       delete: offered.includes(deleteEmail),
       waitForMail: offered.includes(waitForMail),
       sealed: offered.includes(sendSealedEmail),
+      inboxChanges: offered.includes(listChanges),
     };
   }
 
@@ -154,9 +158,14 @@ export class MailClient {
       : this.#run(sendEmail, source);
   }
 
-  /** G: the inbox listing, as text and as rows (with ids when the session lists them). */
+  /**
+   * G: the inbox listing, as text and as rows (with ids when the session lists them). From
+   * session version 4 only what changed since this session's last listing crosses the wire.
+   */
   listInbox(): Promise<InboxListing> {
-    return this.#run(this.capabilities.emailIds ? listInboxWithIds : listInbox, undefined);
+    const { inboxChanges, emailIds } = this.capabilities;
+    const operation = inboxChanges ? listChanges : emailIds ? listInboxWithIds : listInbox;
+    return this.#run(operation, undefined);
   }
 
   /**

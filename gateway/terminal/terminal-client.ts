@@ -5,10 +5,11 @@ import { splitRecipients, type EmailError } from '../../protocol/email.js';
 import { enhancedClientLines, mailboxClientLines } from '../../protocol/enhanced/lines.js';
 import { isProtocolError } from '../../protocol/errors.js';
 import { MAX_CONTENT_CHARS, MAX_TITLE_CHARS } from '../../protocol/limits.js';
-import type { InboxRow } from '../../protocol/inbox.js';
+import { formatInboxListing, type InboxRow } from '../../protocol/inbox.js';
 import { deleteEmail } from '../../protocol/operations/delete-email.js';
 import type { DeliveryReport } from '../../protocol/operations/delivery-report.js';
 import { fetchPublicKeys } from '../../protocol/operations/fetch-public-keys.js';
+import { listChanges } from '../../protocol/operations/list-changes.js';
 import { listInbox } from '../../protocol/operations/list-inbox.js';
 import { sendEmail } from '../../protocol/operations/send-email.js';
 import { sendSealedEmail } from '../../protocol/operations/send-sealed-email.js';
@@ -194,7 +195,12 @@ async function menuLoop(
   options: TerminalOptions,
 ): Promise<void> {
   const { write } = options;
-  const { delete: deletes, waitForMail: waits, sealed: seals } = client.capabilities;
+  const {
+    delete: deletes,
+    waitForMail: waits,
+    sealed: seals,
+    inboxChanges: listsChanges,
+  } = client.capabilities;
   let listed: InboxRow[] | undefined;
   for (;;) {
     // The menu comes from the server: shown as text, never obeyed as terminal commands.
@@ -214,6 +220,12 @@ async function menuLoop(
       const listing = await client.listInbox();
       listed = listing.rows;
       write(`${printableText(listing.text)}\n`);
+    } else if (listsChanges && choice === listChanges.choice) {
+      const { rows, changes } = await client.listInbox();
+      listed = rows;
+      const added = changes?.added ?? rows;
+      write(`${mailboxClientLines.changes(added.length, changes?.removed ?? 0, rows.length)}\n`);
+      if (added.length > 0) write(`${printableText(formatInboxListing(added))}\n`);
     } else if (deletes && choice === deleteEmail.choice) {
       await deleteByIndex(client, options, listed);
       listed = undefined;

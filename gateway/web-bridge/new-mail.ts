@@ -5,6 +5,7 @@
  * a wait in progress is ended first and taken up again after.
  */
 import type { InboxRow } from '../../protocol/inbox.js';
+import { inboxChanges } from '../../protocol/operations/list-changes.js';
 import type { MailClient } from '../protocol-client/mail-client.js';
 
 /**
@@ -29,26 +30,22 @@ export interface NewMailEvents {
 
 /** What the browser has seen of the inbox, to tell new mail from old. */
 class SeenInbox {
-  #ids: Set<string> | undefined;
-  #count = -1;
+  #rows: readonly InboxRow[] | undefined;
 
   /** Records a listing; returns the rows that are new since the last one (none for the first). */
   update(rows: readonly InboxRow[]): InboxRow[] {
-    const ids = rows.every((row) => row.id !== undefined)
-      ? new Set(rows.map((row) => row.id ?? ''))
-      : undefined;
-    const known = this.#ids;
-    const count = this.#count;
-    this.#ids = ids;
-    this.#count = rows.length;
-    if (count < 0) return [];
-    // With ids, a deletion elsewhere cannot hide a delivery; without, the inbox only grows.
-    if (known && ids) return rows.filter((row) => !known.has(row.id ?? ''));
-    return rows.length > count ? rows.filter((row) => row.index > count) : [];
+    const known = this.#rows;
+    this.#rows = rows;
+    if (known === undefined) return [];
+    // With ids, a deletion elsewhere cannot hide a delivery (a scan of the ids when mail was
+    // only appended, whatever the inbox's size); without, the inbox only grows.
+    if (rows.every((row) => row.id !== undefined) && known.every((row) => row.id !== undefined))
+      return inboxChanges(known, rows).added;
+    return rows.length > known.length ? rows.filter((row) => row.index > known.length) : [];
   }
 
   get newestId(): string | undefined {
-    return this.#ids === undefined ? undefined : [...this.#ids].at(-1);
+    return this.#rows?.at(-1)?.id;
   }
 }
 

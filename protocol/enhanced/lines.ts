@@ -38,4 +38,6 @@ export const mailboxClientLines = {
   waiting: 'Waiting for new mail; press Enter to stop.',
   newMail: 'New mail has arrived.',
   stoppedWaiting: 'Stopped waiting.',
+  changes: (added: number, removed: number, total: number) =>
+    `Since the last listing: ${added} new, ${removed} gone; ${total} in the inbox.`,
 } as const;

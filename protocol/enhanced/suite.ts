@@ -12,11 +12,13 @@ export const SessionVersion = {
   mailbox: 2,
   /** Adds sealed emails (end to end encrypted and signed, protocol/sealed/) and fetching public keys. */
   sealed: 3,
+  /** Adds listing only what changed in the inbox since the session's last listing. */
+  changes: 4,
 } as const;
 export type SessionVersionNumber = (typeof SessionVersion)[keyof typeof SessionVersion];
 
 /** The highest session version this program speaks. */
-export const LATEST_VERSION: SessionVersionNumber = SessionVersion.sealed;
+export const LATEST_VERSION: SessionVersionNumber = SessionVersion.changes;
 
 /** Handshake message types, the first byte of each handshake frame. */
 export const HandshakeType = {

@@ -11,13 +11,30 @@
  */
 import { formatInboxListing, parseInboxListing, type InboxRow } from '../inbox.js';
 import { MAX_TITLE_CHARS, MAX_USERNAME_CHARS } from '../limits.js';
+import type { FieldReader, FieldWriter } from '../binary.js';
 import { OK } from '../texts.js';
 import { message, receiveMessage, sendMessage } from './typed-channel.js';
 import type { MenuOperation } from './types.js';
 
 export interface InboxListing {
-  text: string;
-  rows: InboxRow[];
+  /** The listing as the classic protocol shows it (made when first asked for). */
+  readonly text: string;
+  readonly rows: InboxRow[];
+  /** From session version 4: what changed since the session's last listing (all added at first). */
+  readonly changes?: { removed: number; added: InboxRow[] };
+}
+
+/** A listing of typed rows, its text laid out as the classic one only if someone reads it. */
+export function listingOf(rows: InboxRow[], changes?: InboxListing['changes']): InboxListing {
+  let text: string | undefined;
+  return {
+    rows,
+    changes,
+    get text() {
+      text ??= formatInboxListing(rows);
+      return text;
+    },
+  };
 }
 
 export const listInbox: MenuOperation<void, InboxListing> = {
@@ -38,12 +55,30 @@ export const listInbox: MenuOperation<void, InboxListing> = {
 };
 
 /** Index and four text lengths, at the least. */
-const MIN_ROW_BYTES = 4 + 4 * 2;
+export const MIN_ROW_BYTES = 4 + 4 * 2;
+export const MAX_ID_BYTES = 256;
 // Generous bounds: a stored file written by another program may carry longer fields.
-const MAX_ID_BYTES = 256;
 const MAX_FROM_BYTES = MAX_USERNAME_CHARS * 4 * 4;
 const MAX_TIME_BYTES = 64;
 const MAX_TITLE_BYTES = MAX_TITLE_CHARS * 4 * 16;
+
+/** One typed row: index (u32) | id | from | receivedAt | title. */
+export function writeRow(writer: FieldWriter, row: InboxRow): void {
+  writer
+    .u32(row.index)
+    .text(row.id ?? '')
+    .text(row.from)
+    .text(row.receivedAt)
+    .text(row.title);
+}
+
+export function readRow(reader: FieldReader): InboxRow {
+  const index = reader.u32('index');
+  const id = reader.text('id', MAX_ID_BYTES);
+  const from = reader.text('from', MAX_FROM_BYTES);
+  const receivedAt = reader.text('receivedAt', MAX_TIME_BYTES);
+  return { index, id, from, receivedAt, title: reader.text('title', MAX_TITLE_BYTES) };
+}
 
 /** Session version 2: the listing with ids. The text is laid out as the classic one. */
 export const listInboxWithIds: MenuOperation<void, InboxListing> = {
@@ -53,29 +88,16 @@ export const listInboxWithIds: MenuOperation<void, InboxListing> = {
     const reader = await receiveMessage(channel, 'inboxListing');
     const rows: InboxRow[] = [];
     const count = reader.count('emails', MIN_ROW_BYTES, 'u32');
-    for (let i = 0; i < count; i++) {
-      const index = reader.u32('index');
-      const id = reader.text('id', MAX_ID_BYTES);
-      const from = reader.text('from', MAX_FROM_BYTES);
-      const receivedAt = reader.text('receivedAt', MAX_TIME_BYTES);
-      rows.push({ index, id, from, receivedAt, title: reader.text('title', MAX_TITLE_BYTES) });
-    }
+    for (let i = 0; i < count; i++) rows.push(readRow(reader));
     reader.end();
     await channel.send(OK);
-    return { text: formatInboxListing(rows), rows };
+    return listingOf(rows);
   },
 
   async server(channel, hooks) {
     const rows = await hooks.onList();
     const writer = message('inboxListing').u32(rows.length);
-    for (const row of rows) {
-      writer
-        .u32(row.index)
-        .text(row.id ?? '')
-        .text(row.from)
-        .text(row.receivedAt)
-        .text(row.title);
-    }
+    for (const row of rows) writeRow(writer, row);
     await sendMessage(channel, writer);
     const reply = await channel.receive();
     if (reply !== OK) hooks.onOddReply?.(OK, reply);

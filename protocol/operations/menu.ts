@@ -5,6 +5,7 @@ import type { MessageChannel } from '../channel.js';
 import { SessionVersion } from '../enhanced/suite.js';
 import { deleteEmail } from './delete-email.js';
 import { fetchPublicKeys } from './fetch-public-keys.js';
+import { listChanges } from './list-changes.js';
 import { listInbox, listInboxWithIds } from './list-inbox.js';
 import { sendEmail, sendEmailReported } from './send-email.js';
 import { sendSealedEmail } from './send-sealed-email.js';
@@ -40,9 +41,13 @@ export const sealedOperations: readonly AnyOperation[] = [
   fetchPublicKeys,
 ];
 
+/** Session version 4: those of version 3, and listing only what changed. */
+export const changesOperations: readonly AnyOperation[] = [...sealedOperations, listChanges];
+
 /** The operations a channel's session offers: by the version it negotiated, if any. */
 export function operationsOf(channel: MessageChannel): readonly AnyOperation[] {
   const version = channel.version ?? SessionVersion.original;
+  if (version >= SessionVersion.changes) return changesOperations;
   if (version >= SessionVersion.sealed) return sealedOperations;
   return version >= SessionVersion.mailbox ? mailboxOperations : classicOperations;
 }

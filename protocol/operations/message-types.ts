@@ -16,6 +16,8 @@ export const MessageType = {
   sealedEmail: 0x39,
   keyRequest: 0x3a,
   keyAnswer: 0x3b,
+  changesRequest: 0x3c,
+  inboxChanges: 0x3d,
 } as const;
 
 export type MessageTypeName = keyof typeof MessageType;

@@ -15,6 +15,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { keyFingerprint } from '../../protocol/enhanced/fingerprint.js';
 import type { Reply } from '../../gateway/messages.js';
+import type { MailClient } from '../../gateway/protocol-client/mail-client.js';
+import { signIn } from '../helpers/client.js';
 
 let keys: { dir: string; cleanup: () => void };
 let webRoot: { dir: string; cleanup: () => void };
@@ -80,6 +82,56 @@ describe('gateway with the enhanced protocol', () => {
       await browser.close();
       await enhanced.process.waitForLine((line) => line.includes('client1'), 5000, 'stdout');
     } finally {
+      await gateway.stop();
+    }
+  });
+
+  it('tells the browser of the email delivered, not of one deleted elsewhere at the same time (session version 4 lists by changes)', async () => {
+    const gateway = await startGateway(`127.0.0.1:${enhanced.port}`);
+    const clients: MailClient[] = [];
+    try {
+      const signInElsewhere = async (user: string): Promise<MailClient> => {
+        const client = await signIn(
+          enhanced.port,
+          keys.dir,
+          user,
+          `password${user.slice(-1)}`,
+          'enhanced',
+        );
+        clients.push(client);
+        return client;
+      };
+      const sender = await signInElsewhere('client3');
+      for (const title of ['first', 'second'])
+        await sender.send({ to: ['client4'], title, content: title });
+      const browser = await Browser.open(
+        gateway.base,
+        await gatewayCookie(gateway.base, gateway.token),
+      );
+      const signedIn = await browser.request({
+        type: 'signIn',
+        server: '',
+        username: 'client4',
+        password: 'password4',
+        protocol: 'enhanced',
+      });
+      expect(signedIn.type).toBe('signedIn');
+      const listed = (await browser.request({ type: 'listInbox' })) as Extract<
+        Reply,
+        { type: 'inbox' }
+      >;
+      expect(listed.items.map((item) => item.title)).toEqual(['first', 'second']);
+      // Elsewhere, the owner deletes the first email and another one arrives: the count stays.
+      const owner = await signInElsewhere('client4');
+      const { rows } = await owner.listInbox();
+      await owner.delete(rows[0]?.id ?? '');
+      await sender.send({ to: ['client4'], title: 'third', content: 'third' });
+      const event = await browser.event('newMail', 10_000);
+      expect(event.items.map((item) => item.title)).toEqual(['third']);
+      expect(event.total).toBe(2);
+      await browser.close();
+    } finally {
+      for (const client of clients) await client.terminate();
       await gateway.stop();
     }
   });

@@ -60,6 +60,7 @@ describe('session version 2, in process', () => {
       delete: true,
       waitForMail: true,
       sealed: false,
+      inboxChanges: false,
     });
     await mail.terminate();
   });

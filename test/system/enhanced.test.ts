@@ -118,9 +118,10 @@ describe('enhanced protocol, end to end', () => {
     );
     expect(client.stdout).toContain('Your inbox is empty.');
     expect(client.stdout).toContain('The connection is terminated with the server.');
-    // Sent: credentials, "2", "OK", "4", the close record. Received: the login answer, 2 menus, the listing.
+    // Sent: credentials, "9" (session version 4 lists by its changes), the changes request,
+    // "OK", "4", the close record. Received: the login answer, 2 menus, the changes.
     expect(client.stdout).toContain(
-      '5 records sent and 4 records received, every one authenticated',
+      '6 records sent and 4 records received, every one authenticated',
     );
   });
 });

@@ -36,7 +36,7 @@ describe('terminal client, session version 2', () => {
       input: ['client1', 'password1', '1', 'client2;ghost', 'Hello', 'N', 'hi', '4', ''].join('\n'),
     });
     expect(code).toBe(0);
-    expect(stdout).toContain('Session version 3\n');
+    expect(stdout).toContain('Session version 4\n');
     expect(stdout).toContain(
       'The message is sent to the server.\n  client2: delivered\n  ghost: no such user\n',
     );
@@ -70,6 +70,35 @@ describe('terminal client, session version 2', () => {
       );
       expect(listings[2]).toBeUndefined();
       expect(terminal.stdout).toContain('Your inbox is empty.');
+    } finally {
+      await terminal.stop();
+    }
+  });
+
+  it('shows what changed since the last listing with 9: everything at first, then only new mail', async () => {
+    const terminal = new Spawned(
+      'node',
+      [distPath('gateway/terminal/main.js'), ...terminalArgs()],
+      { cwd: join(keys.dir, 'client2') },
+    );
+    try {
+      const sender = await signIn(server.port, keys.dir, 'client3', 'password3', 'enhanced');
+      await sender.send({ to: ['client2'], title: 'before the listing', content: 'a' });
+      terminal.child.stdin?.write('client2\npassword2\n9\n');
+      await terminal.waitForLine((line) => line.includes('Since the last listing: '));
+      await sender.send({ to: ['client2'], title: 'after the listing', content: 'b' });
+      await sender.terminate();
+      terminal.child.stdin?.write('9\n4\n');
+      terminal.child.stdin?.end();
+      expect((await terminal.exited).code).toBe(0);
+      const [, first, second] = terminal.stdout.split('Since the last listing: ');
+      expect(first).toMatch(/^\d+ new, 0 gone; \d+ in the inbox\.\n/);
+      expect(first).toContain('before the listing');
+      expect(second).toMatch(
+        /^1 new, 0 gone; \d+ in the inbox\.\nIndex +From +DateTime +Title\n\d+ +client3 /,
+      );
+      expect(second).toContain('after the listing');
+      expect(second).not.toContain('before the listing');
     } finally {
       await terminal.stop();
     }
