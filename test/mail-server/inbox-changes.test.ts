@@ -102,8 +102,7 @@ afterAll(() => {
   keys.cleanup();
 });
 
-async function session(user: string, store: MemoryStore, version: number) {
-  const { client, server } = channelPair(version);
+function hooksFor(user: string, store: MemoryStore) {
   const account = home.users.get(user);
   if (!account) throw new Error(`no account ${user}`);
   const context = {
@@ -114,7 +113,12 @@ async function session(user: string, store: MemoryStore, version: number) {
     maxInboxBytes: 1024 * 1024,
     maxWaitMs: 60_000,
   };
-  const served = serveMenu(server, sessionHooks(context, account));
+  return sessionHooks(context, account);
+}
+
+async function session(user: string, store: MemoryStore, version: number) {
+  const { client, server } = channelPair(version);
+  const served = serveMenu(server, hooksFor(user, store));
   return { mail: await MailClient.start(client, user), served };
 }
 
@@ -154,6 +158,17 @@ describe('session version 4, in process', () => {
     expect(unchanged.changes).toEqual({ removed: 0, added: [] });
     expect(unchanged.rows).toEqual(third.rows);
     for (const each of [mail, sender.mail, remover.mail, fresh.mail]) await each.terminate();
+  });
+
+  it('the server refuses a request for changes since anything but nothing or the last listing, and lists nothing', async () => {
+    const { client, server } = channelPair(SessionVersion.changes);
+    const served = serveMenu(server, hooksFor('client1', new MemoryStore(home.users.keys())));
+    expect(await client.receive()).toBe(menuText(changesOperations));
+    await client.send('9');
+    await sendMessage(client, message('changesRequest').u8(7));
+    const refused = await served.catch((error: unknown) => error);
+    expect(isProtocolError(refused, 'UNEXPECTED_MESSAGE')).toBe(true);
+    expect((refused as Error).message).toMatch(/changes since 7/);
   });
 
   it('a server whose changes do not fit the listing the client holds ends the session with a clear error', async () => {
