@@ -19,24 +19,63 @@ const MIN_WIDTHS = [7, 10, 30] as const;
  * are shown as visible symbols so one title cannot break the table.
  */
 export function formatInboxListing(rows: readonly InboxRow[]): string {
-  if (rows.length === 0) return `${EMPTY_INBOX}\n`;
-  const cells = rows.map((row) => [
-    String(row.index),
-    printable(row.from),
-    row.receivedAt,
-    printable(row.title),
-  ]);
+  return formatListingFrom(undefined, rows).text;
+}
+
+/** A formatted listing, kept so that the next listing of the same inbox can start from it. */
+export interface FormattedListing {
+  readonly rows: readonly InboxRow[];
+  readonly widths: readonly number[];
+  readonly text: string;
+}
+
+const cellsOf = (row: InboxRow): string[] => [
+  String(row.index),
+  printable(row.from),
+  row.receivedAt,
+  printable(row.title),
+];
+
+function widthsOf(cells: readonly string[][]): number[] {
   // A loop, not Math.max(...cells): spread arguments overflow the stack past ~150,000 rows.
-  const widths = MIN_WIDTHS.map((min, column) => {
+  return MIN_WIDTHS.map((min, column) => {
     let width: number = min;
     for (const cell of cells) width = Math.max(width, (cell[column] ?? '').length + 2);
     return width;
   });
-  const line = (columns: readonly string[]): string =>
-    columns
-      .map((text, column) => (column < widths.length ? text.padEnd(widths[column] ?? 0) : text))
-      .join('');
-  return [line(HEADERS), ...cells.map(line)].join('\n') + '\n';
+}
+
+const lineOf = (columns: readonly string[], widths: readonly number[]): string =>
+  columns
+    .map((text, column) => (column < widths.length ? text.padEnd(widths[column] ?? 0) : text))
+    .join('');
+
+/**
+ * `rows` formatted as formatInboxListing does, reusing `previous` when `rows` only adds rows
+ * at its end (the same row objects first) that fit its columns: a session listing a large
+ * inbox again formats only its new mail.
+ */
+export function formatListingFrom(
+  previous: FormattedListing | undefined,
+  rows: readonly InboxRow[],
+): FormattedListing {
+  if (previous?.rows === rows) return previous;
+  if (rows.length === 0) return { rows, widths: [], text: `${EMPTY_INBOX}\n` };
+  if (previous && previous.rows.length > 0 && previous.rows.length <= rows.length) {
+    const kept = previous.rows;
+    if (kept.every((row, i) => rows[i] === row)) {
+      const cells = rows.slice(kept.length).map(cellsOf);
+      const { widths } = previous;
+      if (widthsOf(cells).every((width, column) => width <= (widths[column] ?? 0))) {
+        const added = cells.map((columns) => `${lineOf(columns, widths)}\n`).join('');
+        return { rows, widths, text: previous.text + added };
+      }
+    }
+  }
+  const cells = rows.map(cellsOf);
+  const widths = widthsOf(cells);
+  const lines = [lineOf(HEADERS, widths), ...cells.map((columns) => lineOf(columns, widths))];
+  return { rows, widths, text: `${lines.join('\n')}\n` };
 }
 
 // `s`: a title is the rest of its line whatever it holds (another server's listing may carry

@@ -9,7 +9,14 @@
  *   type (1) | count (u32) | count x [ index (u32) | id | from | receivedAt | title ]
  *   (the four texts: u16 length + UTF-8)
  */
-import { formatInboxListing, parseInboxListing, type InboxRow } from '../inbox.js';
+import type { MessageChannel } from '../channel.js';
+import {
+  formatInboxListing,
+  formatListingFrom,
+  parseInboxListing,
+  type FormattedListing,
+  type InboxRow,
+} from '../inbox.js';
 import { MAX_TITLE_CHARS, MAX_USERNAME_CHARS } from '../limits.js';
 import type { FieldReader, FieldWriter } from '../binary.js';
 import { OK } from '../texts.js';
@@ -37,6 +44,9 @@ export function listingOf(rows: InboxRow[], changes?: InboxListing['changes']): 
   };
 }
 
+/** The server's last classic listing of each session, by its channel (gone with it). */
+const lastFormatted = new WeakMap<MessageChannel, FormattedListing>();
+
 export const listInbox: MenuOperation<void, InboxListing> = {
   choice: '2',
   label: 'Display the inbox list',
@@ -48,7 +58,9 @@ export const listInbox: MenuOperation<void, InboxListing> = {
   },
 
   async server(channel, hooks) {
-    await channel.send(formatInboxListing(await hooks.onList()));
+    const listing = formatListingFrom(lastFormatted.get(channel), await hooks.onList());
+    lastFormatted.set(channel, listing);
+    await channel.send(listing.text);
     const reply = await channel.receive();
     if (reply !== OK) hooks.onOddReply?.(OK, reply);
   },

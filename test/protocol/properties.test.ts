@@ -7,7 +7,12 @@ import {
   parseStoredEmail,
   type Email,
 } from '../../protocol/email.js';
-import { formatInboxListing, parseInboxListing } from '../../protocol/inbox.js';
+import {
+  formatInboxListing,
+  formatListingFrom,
+  parseInboxListing,
+  type InboxRow,
+} from '../../protocol/inbox.js';
 import { codePointLength } from '../../protocol/text.js';
 import { decodeUtf8 } from '../../protocol/utf8.js';
 import { isProtocolError } from '../../protocol/errors.js';
@@ -76,6 +81,34 @@ describe('parsers under arbitrary input (fast-check)', () => {
       fc.property(fc.string({ unit: 'binary' }), (text) => {
         expect(Array.isArray(parseInboxListing(text))).toBe(true);
       }),
+    );
+  });
+
+  it('a listing made from the previous one is the listing made from scratch, whatever was appended', () => {
+    const row = fc.record({
+      from: name,
+      receivedAt: fc.constant('2026-11-26 10:00:00.000000'),
+      title: fc.oneof(title, fc.string({ maxLength: 60 })),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(row, { maxLength: 12 }),
+        fc.array(fc.array(row, { maxLength: 6 }), { maxLength: 4 }),
+        (first, appended) => {
+          let rows: InboxRow[] = first.map((value, i) => ({ ...value, index: i + 1 }));
+          let listing = formatListingFrom(undefined, rows);
+          expect(listing.text).toBe(formatInboxListing(rows));
+          for (const more of appended) {
+            // The same row objects first, as a session's listing keeps them.
+            rows = rows.concat(more.map((value, i) => ({ ...value, index: rows.length + i + 1 })));
+            listing = formatListingFrom(listing, rows);
+            expect(listing.text).toBe(formatInboxListing(rows));
+          }
+          // Rows that are not the same objects are formatted from scratch.
+          const copies = rows.map((value) => ({ ...value, title: `${value.title}!` }));
+          expect(formatListingFrom(listing, copies).text).toBe(formatInboxListing(copies));
+        },
+      ),
     );
   });
 
