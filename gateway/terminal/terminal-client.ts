@@ -221,11 +221,15 @@ async function menuLoop(
       listed = listing.rows;
       write(`${printableText(listing.text)}\n`);
     } else if (listsChanges && choice === listChanges.choice) {
-      const { rows, changes } = await client.listInbox();
+      const { rows, changes, text } = await client.listInbox();
       listed = rows;
-      const added = changes?.added ?? rows;
-      write(`${mailboxClientLines.changes(added.length, changes?.removed ?? 0, rows.length)}\n`);
-      if (added.length > 0) write(`${printableText(formatInboxListing(added))}\n`);
+      if (!changes || changes.first) {
+        write(`${mailboxClientLines.firstChanges(rows.length)}\n${printableText(text)}\n`);
+      } else {
+        const { added, removed } = changes;
+        write(`${mailboxClientLines.changes(added.length, removed, rows.length)}\n`);
+        if (added.length > 0) write(`${printableText(formatInboxListing(added))}\n`);
+      }
     } else if (deletes && choice === deleteEmail.choice) {
       await deleteByIndex(client, options, listed);
       listed = undefined;

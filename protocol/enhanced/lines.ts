@@ -40,4 +40,5 @@ export const mailboxClientLines = {
   stoppedWaiting: 'Stopped waiting.',
   changes: (added: number, removed: number, total: number) =>
     `Since the last listing: ${added} new, ${removed} gone; ${total} in the inbox.`,
+  firstChanges: (total: number) => `The session's first listing: ${total} in the inbox.`,
 } as const;

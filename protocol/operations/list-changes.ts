@@ -136,7 +136,11 @@ export const listChanges: MenuOperation<void, InboxListing> = {
     );
     lastReceived.set(channel, rows);
     await channel.send(OK);
-    return listingOf(rows, { removed: removed.length, added });
+    return listingOf(rows, {
+      first: since === ChangesSince.nothing,
+      removed: removed.length,
+      added,
+    });
   },
 
   async server(channel, hooks) {

@@ -27,8 +27,11 @@ export interface InboxListing {
   /** The listing as the classic protocol shows it (made when first asked for). */
   readonly text: string;
   readonly rows: InboxRow[];
-  /** From session version 4: what changed since the session's last listing (all added at first). */
-  readonly changes?: { removed: number; added: InboxRow[] };
+  /**
+   * From session version 4: what changed since the session's last listing; `first` when there
+   * was none (every email is added).
+   */
+  readonly changes?: { first: boolean; removed: number; added: InboxRow[] };
 }
 
 /** A listing of typed rows, its text laid out as the classic one only if someone reads it. */

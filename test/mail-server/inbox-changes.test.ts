@@ -135,7 +135,7 @@ describe('session version 4, in process', () => {
       await sender.mail.send({ to: ['client1'], title, content: title });
 
     const first = await mail.listInbox();
-    expect(first.changes).toEqual({ removed: 0, added: first.rows });
+    expect(first.changes).toEqual({ first: true, removed: 0, added: first.rows });
     expect(first.rows.map((each) => each.title)).toEqual(['one', 'two', 'three']);
 
     await sender.mail.send({ to: ['client1'], title: 'four', content: '4' });
@@ -155,7 +155,7 @@ describe('session version 4, in process', () => {
     expect(third.text).toBe((await fresh.mail.listInbox()).text);
 
     const unchanged = await mail.listInbox();
-    expect(unchanged.changes).toEqual({ removed: 0, added: [] });
+    expect(unchanged.changes).toEqual({ first: false, removed: 0, added: [] });
     expect(unchanged.rows).toEqual(third.rows);
     for (const each of [mail, sender.mail, remover.mail, fresh.mail]) await each.terminate();
   });

@@ -85,15 +85,17 @@ describe('terminal client, session version 2', () => {
       const sender = await signIn(server.port, keys.dir, 'client3', 'password3', 'enhanced');
       await sender.send({ to: ['client2'], title: 'before the listing', content: 'a' });
       terminal.child.stdin?.write('client2\npassword2\n9\n');
-      await terminal.waitForLine((line) => line.includes('Since the last listing: '));
+      await terminal.waitForLine((line) => line.includes("The session's first listing: "));
       await sender.send({ to: ['client2'], title: 'after the listing', content: 'b' });
       await sender.terminate();
       terminal.child.stdin?.write('9\n4\n');
       terminal.child.stdin?.end();
       expect((await terminal.exited).code).toBe(0);
-      const [, first, second] = terminal.stdout.split('Since the last listing: ');
-      expect(first).toMatch(/^\d+ new, 0 gone; \d+ in the inbox\.\n/);
+      const [, afterFirst = ''] = terminal.stdout.split("The session's first listing: ");
+      const [first, second] = afterFirst.split('Since the last listing: ');
+      expect(first).toMatch(/^\d+ in the inbox\.\nIndex +From +DateTime +Title\n/);
       expect(first).toContain('before the listing');
+      expect(first).not.toContain('after the listing');
       expect(second).toMatch(
         /^1 new, 0 gone; \d+ in the inbox\.\nIndex +From +DateTime +Title\n\d+ +client3 /,
       );
