@@ -60,6 +60,8 @@ export class MaildirStore implements MailStore {
   readonly #users: ReadonlySet<string>;
   readonly #indexes = new Map<string, InboxIndex>();
   readonly #listings = new Map<string, Listing>();
+  /** Each index row's listing entry, made once. */
+  readonly #listed = new WeakMap<InboxEntry, MailboxEntry>();
 
   /** The inboxes of `users` in `home`, created when missing. Throws an INBOX_FOLDER ServerError. */
   constructor(home: string, users: Iterable<string>) {
@@ -123,12 +125,17 @@ export class MaildirStore implements MailStore {
     const entries = this.#index(user).entries();
     const cached = this.#listings.get(user);
     if (cached?.entries === entries) return cached;
-    const listing = entries.map(({ id, from, receivedAt, title }) => ({
-      id,
-      from,
-      receivedAt,
-      title,
-    }));
+    // The same entry object for an email as long as the index keeps its row, so that a session
+    // listing again finds the rows it sent before (mail-server/session.ts).
+    const listing = entries.map((entry) => {
+      let listed = this.#listed.get(entry);
+      if (!listed) {
+        const { id, from, receivedAt, title } = entry;
+        listed = { id, from, receivedAt, title };
+        this.#listed.set(entry, listed);
+      }
+      return listed;
+    });
     const fresh = { entries, listing };
     this.#listings.set(user, fresh);
     return fresh;
