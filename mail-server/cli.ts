@@ -7,7 +7,12 @@ import { isServerError } from './errors.js';
 import { announce, createLogger } from './log.js';
 import { defaultServerOptions, MailServer, type MailServerOptions } from './server.js';
 import { parseStoreSpec, type StoreSpec } from './store/open-store.js';
-import { SESSION_IMAGES, type SessionImageKind } from './session-image.js';
+import {
+  SESSION_IMAGES,
+  SESSION_JIT,
+  type SessionImageKind,
+  type SessionJit,
+} from './session-image.js';
 
 const seconds = (ms: number): number => ms / 1000;
 const MIB = 1024 * 1024;
@@ -98,6 +103,14 @@ function serverCommand(name: string, kind: ChannelKind): Command {
     )
     .addOption(
       new Option(
+        '--session-jit <mode>',
+        "V8's compilers in session processes: off (--jitless: less attack surface, more sessions per second here, slower on large emails) or on",
+      )
+        .default(d.sessionJit)
+        .choices(SESSION_JIT),
+    )
+    .addOption(
+      new Option(
         '--max-queue <n>',
         'clients allowed to wait for a session; beyond it new connections are closed',
       )
@@ -171,6 +184,7 @@ interface ParsedOptions {
   maxStarting: number;
   clientsPerProcess: number;
   sessionImage: SessionImageKind;
+  sessionJit: SessionJit;
   maxQueue: number;
   idleTimeout: number;
   loginTimeout: number;
@@ -202,6 +216,7 @@ export function parseServerArgs(
     maxStarting: values.maxStarting,
     clientsPerProcess: values.clientsPerProcess,
     sessionImage: values.sessionImage,
+    sessionJit: values.sessionJit,
     maxQueue: values.maxQueue,
     idleTimeoutMs: values.idleTimeout * 1000,
     loginTimeoutMs: values.loginTimeout * 1000,

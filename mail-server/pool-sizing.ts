@@ -70,6 +70,41 @@ export class StartRamp {
 }
 
 /**
+ * Session processes that end before they are ready (a home made unreadable, a broken build):
+ * the first few in a row are replaced at once; after that starting waits, 1 s and doubling up
+ * to 30 s, until one is ready again. Without it a server whose processes cannot start would
+ * spend both cores starting them, as Dovecot throttles a service that fails at startup.
+ */
+export class StartBackoff {
+  static readonly FREE_FAILURES = 3;
+  static readonly FIRST_WAIT_MS = 1000;
+  static readonly MAX_WAIT_MS = 30_000;
+  #failures = 0;
+  #until = 0;
+
+  /** A process ended before it was ready; returns how long starting now waits (0: not at all). */
+  failed(now: number): number {
+    this.#failures++;
+    if (this.#failures <= StartBackoff.FREE_FAILURES) return 0;
+    const over = this.#failures - StartBackoff.FREE_FAILURES - 1;
+    const wait = Math.min(StartBackoff.MAX_WAIT_MS, StartBackoff.FIRST_WAIT_MS * 2 ** over);
+    this.#until = now + wait;
+    return wait;
+  }
+
+  /** A process became ready: starting goes back to normal. */
+  succeeded(): void {
+    this.#failures = 0;
+    this.#until = 0;
+  }
+
+  /** How long starting must still wait. */
+  waitMs(now: number): number {
+    return Math.max(0, this.#until - now);
+  }
+}
+
+/**
  * Which idle processes to retire: beyond `maxSpare` at once, and any idle for `maxIdleMs` while
  * the others still hold `spare` free slots. Returns indexes into `idleSince` (oldest idle first
  * is retired first), given the free slots of the other ready processes.

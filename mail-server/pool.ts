@@ -3,7 +3,13 @@ import type { Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
 import type { Logger } from './log.js';
 import type { PendingLogins } from './pending-logins.js';
-import { idleToRetire, processesToStart, StartRamp, type SizingLimits } from './pool-sizing.js';
+import {
+  idleToRetire,
+  processesToStart,
+  StartBackoff,
+  StartRamp,
+  type SizingLimits,
+} from './pool-sizing.js';
 import type { SessionImage } from './session-image.js';
 import type { LoginThrottle } from './throttle.js';
 import { ThrottleDesk } from './throttle-ipc.js';
@@ -94,6 +100,8 @@ export class WorkerPool extends EventEmitter {
   readonly #workers = new Map<number, Worker>();
   readonly #queue: Waiting[] = [];
   readonly #ramp: StartRamp;
+  readonly #backoff = new StartBackoff();
+  #backoffTimer: NodeJS.Timeout | undefined;
   readonly #sizing: SizingLimits;
   readonly #idleCheck: NodeJS.Timeout;
   readonly #maxSpare: number;
@@ -200,6 +208,7 @@ export class WorkerPool extends EventEmitter {
   async close(): Promise<void> {
     this.#closing = true;
     clearInterval(this.#idleCheck);
+    clearTimeout(this.#backoffTimer);
     for (const waiting of this.#queue.splice(0)) this.#drop(waiting);
     const exits = [...this.#workers.values()].map(
       (worker) =>
@@ -286,7 +295,15 @@ export class WorkerPool extends EventEmitter {
 
   /** Starts processes for the spares and the waiting connections, as many at once as the ramp allows. */
   #topUp(): void {
-    if (this.#closing) return;
+    if (this.#closing || this.#backoffTimer) return;
+    const wait = this.#backoff.waitMs(Date.now());
+    if (wait > 0) {
+      this.#backoffTimer = setTimeout(() => {
+        this.#backoffTimer = undefined;
+        this.#dispatch();
+      }, wait);
+      return;
+    }
     const toStart = processesToStart(this.#counts(), this.#sizing, this.#ramp.limit);
     for (let i = 0; i < toStart; i++) this.#spawn();
   }
@@ -341,6 +358,7 @@ export class WorkerPool extends EventEmitter {
       } else if (message.type === 'ready' && worker.state === 'starting') {
         worker.state = 'ready';
         worker.idleSince = Date.now();
+        this.#backoff.succeeded();
         this.#ramp.started(processesToStart(this.#counts(), this.#sizing, Infinity) > 0);
         // After #dispatch below has started the next ones, so that start() sees them.
         setImmediate(() => this.emit('ready', pid));
@@ -361,6 +379,12 @@ export class WorkerPool extends EventEmitter {
       if (worker.state === 'starting') {
         this.#ramp.started(false);
         setImmediate(() => this.emit('ready', pid));
+        const wait = expected ? 0 : this.#backoff.failed(Date.now());
+        if (wait > 0)
+          this.#log.error(
+            { pid, code, signal, waitMs: wait },
+            'session processes end before they are ready; waiting before starting another',
+          );
       }
       if (!expected) {
         this.#log.warn(

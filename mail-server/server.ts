@@ -9,7 +9,7 @@ import { loadServerHome, type ServerHome } from './home.js';
 import { announce, type Logger } from './log.js';
 import { WorkerPool } from './pool.js';
 import { screenConnection } from './screen.js';
-import { findSessionImage, type SessionImageKind } from './session-image.js';
+import { findSessionImage, type SessionImageKind, type SessionJit } from './session-image.js';
 import type { MailStore } from './store/mail-store.js';
 import {
   openMailStore,
@@ -52,6 +52,8 @@ export interface MailServerOptions {
   maxStarting: number;
   /** How session processes are started (session-image.ts). */
   sessionImage: SessionImageKind;
+  /** Whether session processes run V8's compilers (session-image.ts); off: `--jitless`. */
+  sessionJit: SessionJit;
   maxQueue: number;
   idleTimeoutMs: number;
   /** How long a new connection may take to complete its login before it is closed. */
@@ -79,6 +81,7 @@ export const defaultServerOptions = {
   maxIdleMs: 60_000,
   maxStarting: 4,
   sessionImage: 'bundle',
+  sessionJit: 'off',
   maxQueue: 1000,
   idleTimeoutMs: 300_000,
   loginTimeoutMs: 60_000,
@@ -174,7 +177,7 @@ export class MailServer {
 
   async #forkRunner(store: MailStore): Promise<SessionRunner> {
     const options = this.#options;
-    const image = findSessionImage(options.sessionImage);
+    const image = findSessionImage(options.sessionImage, options.sessionJit);
     if (image.kind !== options.sessionImage)
       this.#log.warn(
         { wanted: options.sessionImage, found: image.kind, file: image.file },

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { idleToRetire, processesToStart, StartRamp } from '../../mail-server/pool-sizing.js';
+import {
+  idleToRetire,
+  processesToStart,
+  StartRamp,
+  StartBackoff,
+} from '../../mail-server/pool-sizing.js';
 
 const limits = { spare: 4, maxSessions: 250, slotsPerProcess: 1 };
 const counts = { freeSlots: 0, starting: 0, active: 0, queued: 0 };
@@ -51,5 +56,18 @@ describe('pool sizing', () => {
     // Free slots in busy processes count toward the spares.
     expect(idleToRetire([0, 0, 0, 5000], 5500, retire, 2).sort()).toEqual([0, 1, 2]);
     expect(idleToRetire([5000], 5500, retire, 0)).toEqual([]);
+  });
+});
+
+describe('StartBackoff', () => {
+  it('lets three failed starts in a row through, then waits 1 s, 2 s, 4 s … up to 30 s, until one is ready', () => {
+    const backoff = new StartBackoff();
+    const waits = Array.from({ length: 10 }, () => backoff.failed(1000));
+    expect(waits).toEqual([0, 0, 0, 1000, 2000, 4000, 8000, 16_000, 30_000, 30_000]);
+    expect(backoff.waitMs(1000)).toBe(30_000);
+    expect(backoff.waitMs(31_000)).toBe(0);
+    backoff.succeeded();
+    expect(backoff.waitMs(1000)).toBe(0);
+    expect(backoff.failed(1000)).toBe(0);
   });
 });

@@ -152,6 +152,35 @@ describe('faults: processes killed, storage failing', () => {
     expect(readdirSync(inboxOf(dir, 'client3'))).toContain('client4_after a death.txt');
   });
 
+  it('session processes that cannot start: the server waits between tries instead of spinning, and recovers', async () => {
+    const { dir, server } = await setup(['--spare', '2']);
+    const key = join(serverHome(dir), 'server_private.pem');
+    const since = server.process.stderrLines.length;
+    renameSync(key, `${key}.away`);
+    cleanups.push(() => {
+      if (existsSync(`${key}.away`)) renameSync(`${key}.away`, key);
+    });
+    for (const pid of childPids(server.process.child.pid ?? 0)) process.kill(pid, 'SIGKILL');
+    await server.process.waitForLine(
+      (line) => line.includes('"msg":"session processes end before they are ready'),
+      10_000,
+      'stderr',
+      since,
+    );
+    await sleep(3000);
+    const deaths = server.process.stderrLines
+      .slice(since)
+      .filter((line) => line.includes('"msg":"session process died; replacing it"')).length;
+    // Two killed, three failed starts replaced at once, then one after 1 s and one after 2 s
+    // more; without the wait, processes that cannot start were replaced dozens of times a second.
+    expect(deaths).toBeLessThanOrEqual(9);
+    renameSync(`${key}.away`, key);
+    const client = await signIn(server.port, dir, 'client1');
+    await client.send({ to: ['client2'], title: 'after the key came back', content: 'ok' });
+    await client.terminate();
+    expect(readdirSync(inboxOf(dir, 'client2'))).toContain('client1_after the key came back.txt');
+  });
+
   it('a full disk: the email is refused with a log line, nothing partial is left, and the session goes on', async (context) => {
     const { dir, server } = await setup();
     const inbox = inboxOf(dir, 'client4');

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { makeKeySetup, serverHome } from '../helpers/keys.js';
@@ -81,6 +81,28 @@ describe('server options and start-up errors', () => {
         server.process.stderrLines.filter((line) => line.includes('session started')).length === 3,
     );
     expect(new Set(sessionPids(server)).size).toBeLessThan(3);
+  });
+
+  it('session processes run without V8 compilers unless --session-jit on, and serve either way', async () => {
+    const flagsOf = (pid: number): string[] =>
+      readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    for (const [args, jitless] of [
+      [[], true],
+      [['--session-jit', 'on'], false],
+    ] as const) {
+      const { dir, server } = await setup(['--spare', '1', ...args]);
+      const client = await signIn(server.port, dir, 'client3');
+      await client.send({ to: ['client3'], title: `jit ${String(!jitless)}`, content: 'x' });
+      expect((await client.listInbox()).rows.map((row) => row.title)).toEqual([
+        `jit ${String(!jitless)}`,
+      ]);
+      await server.process.waitForLine((line) => line.includes('"msg":"session started"'));
+      const [pid = 0] = sessionPids(server);
+      expect(flagsOf(pid).includes('--jitless')).toBe(jitless);
+      // Nothing but JSON lines on the server's stderr: no warning from the flags.
+      expect(server.process.stderrLines.filter((line) => !line.startsWith('{'))).toEqual([]);
+      await client.terminate();
+    }
   });
 
   it('--max-sessions: a client beyond the cap waits its turn and is then served', async () => {
