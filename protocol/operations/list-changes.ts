@@ -15,6 +15,7 @@
  * `total`), keeps the rest in their order, and checks that `total` rows result: the inbox
  * order never changes between two emails that stay, so nothing else needs saying.
  */
+import type { FieldWriter } from '../binary.js';
 import type { MessageChannel } from '../channel.js';
 import type { InboxRow } from '../inbox.js';
 import { OK } from '../texts.js';
@@ -104,6 +105,15 @@ export function applyInboxChanges(
   return rows;
 }
 
+/** The inbox changes message (0x3d). */
+export function changesMessage(since: number, changes: InboxChanges): FieldWriter {
+  const writer = message('inboxChanges').u8(since).u32(changes.total).u32(changes.removed.length);
+  for (const id of changes.removed) writer.text(id);
+  writer.u32(changes.added.length);
+  for (const row of changes.added) writeRow(writer, row);
+  return writer;
+}
+
 /** Each end's last listing of a session, by its channel (gone with it). */
 const lastSent = new WeakMap<MessageChannel, readonly InboxRow[]>();
 const lastReceived = new WeakMap<MessageChannel, InboxRow[]>();
@@ -152,14 +162,8 @@ export const listChanges: MenuOperation<void, InboxListing> = {
     const before = asked === ChangesSince.lastListing ? lastSent.get(channel) : undefined;
     const rows = await hooks.onList();
     const changes = inboxChanges(before ?? [], rows);
-    const writer = message('inboxChanges')
-      .u8(before ? ChangesSince.lastListing : ChangesSince.nothing)
-      .u32(changes.total)
-      .u32(changes.removed.length);
-    for (const id of changes.removed) writer.text(id);
-    writer.u32(changes.added.length);
-    for (const row of changes.added) writeRow(writer, row);
-    await sendMessage(channel, writer);
+    const since = before ? ChangesSince.lastListing : ChangesSince.nothing;
+    await sendMessage(channel, changesMessage(since, changes));
     lastSent.set(channel, rows);
     const reply = await channel.receive();
     if (reply !== OK) hooks.onOddReply?.(OK, reply);

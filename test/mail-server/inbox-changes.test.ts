@@ -8,21 +8,20 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MailClient } from '../../gateway/protocol-client/mail-client.js';
 import { loadServerHome, type ServerHome } from '../../mail-server/home.js';
-import { createLogger } from '../../mail-server/log.js';
-import { sessionHooks } from '../../mail-server/session.js';
 import { MemoryStore } from '../../mail-server/store/memory-store.js';
 import { SessionVersion } from '../../protocol/enhanced/suite.js';
 import { isProtocolError } from '../../protocol/errors.js';
 import type { InboxRow } from '../../protocol/inbox.js';
 import {
   applyInboxChanges,
+  changesMessage,
   inboxChanges,
   type InboxChanges,
 } from '../../protocol/operations/list-changes.js';
-import { writeRow } from '../../protocol/operations/list-inbox.js';
 import { changesOperations, menuText, serveMenu } from '../../protocol/operations/menu.js';
 import { message, receiveMessage, sendMessage } from '../../protocol/operations/typed-channel.js';
 import { channelPair } from '../helpers/channel-pair.js';
+import { hooksFor } from '../helpers/session-hooks.js';
 import { makeKeySetup, serverHome } from '../helpers/keys.js';
 
 const row = (id: string, index: number): InboxRow => ({
@@ -102,23 +101,9 @@ afterAll(() => {
   keys.cleanup();
 });
 
-function hooksFor(user: string, store: MemoryStore) {
-  const account = home.users.get(user);
-  if (!account) throw new Error(`no account ${user}`);
-  const context = {
-    home,
-    store,
-    log: createLogger('fatal'),
-    announce: () => undefined,
-    maxInboxBytes: 1024 * 1024,
-    maxWaitMs: 60_000,
-  };
-  return sessionHooks(context, account);
-}
-
 async function session(user: string, store: MemoryStore, version: number) {
   const { client, server } = channelPair(version);
-  const served = serveMenu(server, hooksFor(user, store));
+  const served = serveMenu(server, hooksFor(home, user, store));
   return { mail: await MailClient.start(client, user), served };
 }
 
@@ -162,7 +147,7 @@ describe('session version 4, in process', () => {
 
   it('the server refuses a request for changes since anything but nothing or the last listing, and lists nothing', async () => {
     const { client, server } = channelPair(SessionVersion.changes);
-    const served = serveMenu(server, hooksFor('client1', new MemoryStore(home.users.keys())));
+    const served = serveMenu(server, hooksFor(home, 'client1', new MemoryStore(home.users.keys())));
     expect(await client.receive()).toBe(menuText(changesOperations));
     await client.send('9');
     await sendMessage(client, message('changesRequest').u8(7));
@@ -182,14 +167,7 @@ describe('session version 4, in process', () => {
         for (const answer of answers) {
           await server.receive();
           (await receiveMessage(server, 'changesRequest')).u8('since');
-          const writer = message('inboxChanges')
-            .u8(answer.since)
-            .u32(answer.total)
-            .u32(answer.removed.length);
-          for (const id of answer.removed) writer.text(id);
-          writer.u32(answer.added.length);
-          for (const each of answer.added) writeRow(writer, each);
-          await sendMessage(server, writer);
+          await sendMessage(server, changesMessage(answer.since, answer));
           await server.receive();
           await server.send(menuText(changesOperations));
         }

@@ -13,6 +13,7 @@ import { SessionVersion } from '../../protocol/enhanced/suite.js';
 import { isProtocolError } from '../../protocol/errors.js';
 import { mailboxOperations, menuText, serveMenu } from '../../protocol/operations/menu.js';
 import { channelPair } from '../helpers/channel-pair.js';
+import { hooksFor } from '../helpers/session-hooks.js';
 import { makeKeySetup, serverHome } from '../helpers/keys.js';
 
 let keys: { dir: string; cleanup: () => void };
@@ -34,17 +35,7 @@ interface Options {
 
 async function session(user: string, store: MemoryStore, options: Options = {}) {
   const { client, server } = channelPair(options.version ?? SessionVersion.mailbox);
-  const account = home.users.get(user);
-  if (!account) throw new Error(`no account ${user}`);
-  const context = {
-    home,
-    store,
-    log: createLogger('fatal'),
-    announce: () => undefined,
-    maxInboxBytes: options.maxInboxBytes ?? 1024 * 1024,
-    maxWaitMs: options.maxWaitMs ?? 60_000,
-  };
-  const served = serveMenu(server, sessionHooks(context, account));
+  const served = serveMenu(server, hooksFor(home, user, store, options));
   const mail = await MailClient.start(client, user);
   return { mail, served };
 }
