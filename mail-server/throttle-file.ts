@@ -1,26 +1,19 @@
 /**
  * Keeps the login throttle's state in the server's home, so that a restart does not lift a
- * lock. Written at most once a second while it changes, and at close; atomically (a
- * temporary file, then rename), never through a symbolic link.
+ * lock. Written at most once a second while it changes, and at close, replaced whole
+ * (common/safe-files.ts).
  */
-import {
-  closeSync,
-  constants,
-  fsyncSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { readRegularFile, removeTempFiles, writeFileSafely } from '../common/safe-files.js';
 import type { Logger } from './log.js';
 import { ThrottleBook, type ThrottleEntry, type ThrottleSnapshot } from './throttle.js';
 
 /** One file per channel kind: two servers sharing a home (npm start) never overwrite each other's. */
 export const throttleFileName = (kind: string): string => `login-throttle.${kind}.json`;
 const SAVE_EVERY_MS = 1000;
+/** Far above any real book (10,000 entries of about 100 bytes); a larger file is not read. */
+const MAX_STATE_BYTES = 16 * 1024 * 1024;
 
 function isEntry(value: unknown): value is ThrottleEntry {
   if (typeof value !== 'object' || value === null) return false;
@@ -34,18 +27,15 @@ function isEntry(value: unknown): value is ThrottleEntry {
 function readSnapshot(file: string, log: Logger): ThrottleSnapshot | undefined {
   let text: string;
   try {
-    const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
-    try {
-      text = readFileSync(fd, 'utf8');
-    } finally {
-      closeSync(fd);
+    const data = readRegularFile(file, MAX_STATE_BYTES);
+    if (data === undefined) {
+      if (lstatSync(file, { throwIfNoEntry: false }))
+        log.warn({ file }, 'login throttle state is not a regular file; starting afresh');
+      return undefined;
     }
+    text = data.toString('utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
-      log.warn(
-        { file, err: (error as Error).message },
-        'login throttle state not read; starting afresh',
-      );
+    log.warn({ file, err: error }, 'login throttle state not read; starting afresh');
     return undefined;
   }
   try {
@@ -66,27 +56,6 @@ function readSnapshot(file: string, log: Logger): ThrottleSnapshot | undefined {
   }
 }
 
-function writeAtomically(folder: string, name: string, text: string): void {
-  const temp = join(folder, `.${name}.${randomBytes(6).toString('hex')}`);
-  const fd = openSync(
-    temp,
-    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-    0o600,
-  );
-  try {
-    const data = Buffer.from(text);
-    let written = 0;
-    while (written < data.length) written += writeSync(fd, data, written);
-    fsyncSync(fd);
-  } catch (error) {
-    closeSync(fd);
-    unlinkSync(temp);
-    throw error;
-  }
-  closeSync(fd);
-  renameSync(temp, join(folder, name));
-}
-
 /** The parent's throttle book, loaded from the home and saved back while the server runs. */
 export class PersistentThrottle {
   readonly book: ThrottleBook;
@@ -99,6 +68,8 @@ export class PersistentThrottle {
     this.#home = home;
     this.#file = file;
     this.#log = log;
+    // A temporary file is all a server that died while saving can have left.
+    removeTempFiles(home);
     this.book = new ThrottleBook(now, readSnapshot(join(home, file), log));
     this.#timer = setInterval(() => {
       this.save();
@@ -110,9 +81,12 @@ export class PersistentThrottle {
   save(): void {
     if (!this.book.takeChanged()) return;
     try {
-      writeAtomically(this.#home, this.#file, `${JSON.stringify(this.book.snapshot())}\n`);
+      writeFileSafely(this.#home, this.#file, `${JSON.stringify(this.book.snapshot())}\n`, {
+        mode: 0o600,
+        place: 'replace',
+      });
     } catch (error) {
-      this.#log.error({ err: (error as Error).message }, 'login throttle state could not be saved');
+      this.#log.error({ err: error }, 'login throttle state could not be saved');
     }
   }
 

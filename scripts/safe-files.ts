@@ -2,31 +2,23 @@
  * Files and folders for key material on a machine that other users share: nothing here follows
  * a symbolic link or writes through one.
  *
- * A file is written whole into a temporary file in its own folder (created exclusively, never
- * through a link, with its final mode from the start), fsynced, then put in place with `link`
- * (when nothing may be there yet) or `rename` (which replaces the directory entry itself, never
- * the file a link points at), and the folder is fsynced. Folders must be real folders of the
- * current user that nobody else can write into; otherwise another user could swap an entry
- * between our checks and our writes.
+ * Files are written as every file of the project is (common/safe-files.ts); this module words
+ * its refusals for the key generator's user, naming paths as they were given. Folders must be
+ * real folders of the current user that nobody else can write into; otherwise another user could
+ * swap an entry between our checks and our writes.
  *
  * The path above the top folder is trusted: Node has no openat(), so a folder the caller names
  * is reached by its path, as the caller gave it.
  */
-import { constants, type Stats } from 'node:fs';
-import { link, lstat, mkdir, open, rename, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { type Stats } from 'node:fs';
+import { lstat, mkdir } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
+import { folderProblem as problemOf, writeFileSafely } from '../common/safe-files.js';
 
 /** A path that cannot be written safely: a link, another user's folder, a folder open to others. */
 export class UnsafePathError extends Error {}
 
-const CREATE_NEW_NO_FOLLOW =
-  constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-const WRITABLE_BY_GROUP_OR_OTHERS = 0o022;
-
 const errorCode = (error: unknown): string | undefined => (error as NodeJS.ErrnoException).code;
-
-const octalMode = (stats: Stats): string => (stats.mode & 0o777).toString(8).padStart(4, '0');
 
 /** lstat, or undefined when nothing is at the path. */
 export async function lstatIfPresent(path: string): Promise<Stats | undefined> {
@@ -40,16 +32,19 @@ export async function lstatIfPresent(path: string): Promise<Stats | undefined> {
 
 /** Why an existing folder must not be written into, or undefined when it is safe. */
 export function folderProblem(path: string, stats: Stats): string | undefined {
-  if (stats.isSymbolicLink()) return `${path} is a symbolic link, not a folder`;
-  if (!stats.isDirectory()) return `${path} is not a folder`;
-  const uid = process.getuid?.();
-  if (uid !== undefined && stats.uid !== uid) {
-    return `${path} belongs to uid ${stats.uid}, not to this user (uid ${uid})`;
+  const problem = problemOf(stats);
+  switch (problem?.kind) {
+    case undefined:
+      return undefined;
+    case 'link':
+      return `${path} is a symbolic link, not a folder`;
+    case 'not-folder':
+      return `${path} is not a folder`;
+    case 'other-owner':
+      return `${path} belongs to uid ${problem.owner}, not to this user (uid ${problem.self})`;
+    case 'open-to-others':
+      return `${path} is writable by group or others (mode ${problem.mode}; chmod go-w it)`;
   }
-  if (stats.mode & WRITABLE_BY_GROUP_OR_OTHERS) {
-    return `${path} is writable by group or others (mode ${octalMode(stats)}; chmod go-w it)`;
-  }
-  return undefined;
 }
 
 /** Why an existing file must not be replaced, or undefined when it is a regular file. */
@@ -75,38 +70,11 @@ export async function ensurePrivateFolder(path: string, withParents = false): Pr
   if (problem) throw new UnsafePathError(problem);
 }
 
-/** Writes a temporary file next to `path` and returns its path. */
-async function writeTemporary(path: string, data: string, mode: number): Promise<string> {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(temp, CREATE_NEW_NO_FOLLOW, mode);
-  try {
-    // open() applies the umask; a public key must still be readable by all.
-    await handle.chmod(mode);
-    await handle.writeFile(data);
-    await handle.sync();
-    return temp;
-  } catch (error) {
-    await unlink(temp);
-    throw error;
-  } finally {
-    await handle.close();
-  }
-}
-
-async function syncFolder(folder: string): Promise<void> {
-  const handle = await open(folder, constants.O_RDONLY | constants.O_DIRECTORY);
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 /** Writes a file that must not exist yet; whatever is at the path (a link too) stops it. */
 export async function writeNewFile(path: string, data: string, mode: number): Promise<void> {
-  const temp = await writeTemporary(path, data, mode);
+  await Promise.resolve();
   try {
-    await link(temp, path);
+    writeFileSafely(dirname(path), basename(path), data, { mode, place: 'new' });
   } catch (error) {
     if (errorCode(error) === 'EEXIST') {
       throw new UnsafePathError(
@@ -114,10 +82,7 @@ export async function writeNewFile(path: string, data: string, mode: number): Pr
       );
     }
     throw error;
-  } finally {
-    await unlink(temp);
   }
-  await syncFolder(dirname(path));
 }
 
 /**
@@ -128,12 +93,5 @@ export async function replaceFile(path: string, data: string, mode: number): Pro
   const stats = await lstatIfPresent(path);
   const problem = stats && fileProblem(path, stats);
   if (problem) throw new UnsafePathError(problem);
-  const temp = await writeTemporary(path, data, mode);
-  try {
-    await rename(temp, path);
-  } catch (error) {
-    await unlink(temp);
-    throw error;
-  }
-  await syncFolder(dirname(path));
+  writeFileSafely(dirname(path), basename(path), data, { mode, place: 'replace' });
 }

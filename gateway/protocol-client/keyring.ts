@@ -7,29 +7,25 @@
  *
  * A key that is not the one pinned, whether the keyring's file or the server's answer, is
  * refused (KeyChangedError), never used, never written. A key fetched from the server is
- * written as a new file (a temporary file, fsync, then a hard link, which never replaces
- * anything); nothing in the keyring is read or written through a symbolic link.
+ * written as a new file, which never replaces anything (common/safe-files.ts); nothing in the
+ * keyring is read or written through a symbolic link.
  */
 import type { KeyObject } from 'node:crypto';
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  fsyncSync,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readSync,
-  writeSync,
-  type Stats,
-} from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { parsePublicKey } from '../../protocol/crypto.js';
 import { keyFingerprint } from '../../protocol/enhanced/fingerprint.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import { USERNAME_PATTERN } from '../../protocol/limits.js';
-import { fsyncFolder, writeNewFile } from '../../protocol/new-file.js';
+import {
+  appendWhole,
+  FileTooLargeError,
+  folderProblem,
+  NotRegularFileError,
+  readRegularFile,
+  writeFileSafely,
+  type FolderProblem,
+} from '../../common/safe-files.js';
 
 export type KeySource = 'keyring' | 'server';
 
@@ -55,7 +51,6 @@ const KEY_SUFFIX = '_public.pem';
 const MAX_KEY_FILE_BYTES = 64 * 1024;
 const MAX_PIN_FILE_BYTES = 1024 * 1024;
 const PIN_LINE = /^(\S+) (SHA256:[A-Za-z0-9+/]{43})$/;
-const NO_FOLLOW = constants.O_NOFOLLOW;
 
 /** A key that is not the one pinned for its user: refused, with what to do about it. */
 export class KeyChangedError extends ProtocolError {
@@ -86,42 +81,22 @@ function requireName(name: string): void {
 }
 
 /** The bytes of a regular file, or undefined when there is none; never through a link. */
-function readRegularFile(path: string, shown: string, maxBytes: number): Buffer | undefined {
-  let fd: number;
+function readKeyringFile(path: string, shown: string, maxBytes: number): Buffer | undefined {
   try {
-    fd = openSync(path, constants.O_RDONLY | NO_FOLLOW);
+    return readRegularFile(path, maxBytes, { others: 'throw' });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return undefined;
-    if (code === 'ELOOP')
-      throw keyringError(`file ${shown} is a symbolic link, which is never followed`);
+    if (error instanceof NotRegularFileError) throw keyringError(`file ${shown} ${error.message}`);
+    if (error instanceof FileTooLargeError) throw keyringError(`file ${shown} is too large`);
     throw error;
-  }
-  try {
-    const stats = fstatSync(fd);
-    if (!stats.isFile()) throw keyringError(`file ${shown} is not a regular file`);
-    if (stats.size > maxBytes) throw keyringError(`file ${shown} is too large`);
-    const buffer = Buffer.alloc(stats.size);
-    let filled = 0;
-    while (filled < buffer.length) {
-      const read = readSync(fd, buffer, filled, buffer.length - filled, filled);
-      if (read === 0) break;
-      filled += read;
-    }
-    return buffer.subarray(0, filled);
-  } finally {
-    closeSync(fd);
   }
 }
 
-function folderProblem(stats: Stats): string | undefined {
-  if (stats.isSymbolicLink()) return 'is a symbolic link, which is never followed';
-  if (!stats.isDirectory()) return 'is not a folder';
-  const uid = process.getuid?.();
-  if (uid !== undefined && stats.uid !== uid) return 'belongs to another user';
-  if ((stats.mode & 0o022) !== 0) return 'can be written by other users';
-  return undefined;
-}
+const FOLDER_PROBLEM_WORDS: Record<FolderProblem['kind'], string> = {
+  link: 'is a symbolic link, which is never followed',
+  'not-folder': 'is not a folder',
+  'other-owner': 'belongs to another user',
+  'open-to-others': 'can be written by other users',
+};
 
 export class Keyring {
   readonly folder: string;
@@ -211,13 +186,13 @@ export class Keyring {
       stats = lstatSync(this.folder);
     }
     const problem = folderProblem(stats);
-    if (problem) throw keyringError(`folder ${problem}`);
+    if (problem) throw keyringError(`folder ${FOLDER_PROBLEM_WORDS[problem.kind]}`);
     return true;
   }
 
   #readKey(name: string): KeyObject | undefined {
     const shown = `keyring/${name}${KEY_SUFFIX}`;
-    const pem = readRegularFile(
+    const pem = readKeyringFile(
       join(this.folder, `${name}${KEY_SUFFIX}`),
       shown,
       MAX_KEY_FILE_BYTES,
@@ -237,7 +212,7 @@ export class Keyring {
   #pins(): Map<string, string[]> {
     const shown = `keyring/${PIN_FILE}`;
     const text =
-      readRegularFile(join(this.folder, PIN_FILE), shown, MAX_PIN_FILE_BYTES)?.toString('utf8') ??
+      readKeyringFile(join(this.folder, PIN_FILE), shown, MAX_PIN_FILE_BYTES)?.toString('utf8') ??
       '';
     const pins = new Map<string, string[]>();
     text.split('\n').forEach((line, i) => {
@@ -254,28 +229,23 @@ export class Keyring {
 
   /** One line appended whole (O_APPEND), so that two programs pinning at once lose neither. */
   #appendPin(name: string, fingerprint: string): void {
-    const path = join(this.folder, PIN_FILE);
-    const fd = openSync(
-      path,
-      constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | NO_FOLLOW,
-      0o600,
-    );
     try {
-      if (!fstatSync(fd).isFile())
-        throw keyringError(`file keyring/${PIN_FILE} is not a regular file`);
-      writeSync(fd, `${name} ${fingerprint}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+      appendWhole(join(this.folder, PIN_FILE), `${name} ${fingerprint}\n`, {
+        mode: 0o600,
+        durable: true,
+      });
+    } catch (error) {
+      if (error instanceof NotRegularFileError)
+        throw keyringError(`file keyring/${PIN_FILE} ${error.message}`);
+      throw error;
     }
-    fsyncFolder(this.folder);
   }
 
   /** Writes `<name>_public.pem` whole; false when a file of that name appeared meanwhile. */
   #writeNewKey(name: string, publicKey: KeyObject): boolean {
     const pem = Buffer.from(publicKey.export({ type: 'spki', format: 'pem' }));
     try {
-      writeNewFile(this.folder, `${name}${KEY_SUFFIX}`, pem, 0o644);
+      writeFileSafely(this.folder, `${name}${KEY_SUFFIX}`, pem, { mode: 0o644, place: 'new' });
       return true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;

@@ -1,13 +1,11 @@
 /**
  * Files only this user may see, on the client machine: folders 0700 that are real folders
  * (never a symbolic link), owned by this user and writable by nobody else; files 0600 written
- * whole or not at all (a temporary file in the same folder, opened O_EXCL|O_NOFOLLOW, fsync,
- * then a hard link to the final name, which never replaces a file) and read without following
- * a link.
+ * whole or not at all as every file is (common/safe-files.ts) and read without following a link.
  */
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { lstatSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeNewFile as writeNewFileWithMode } from '../../protocol/new-file.js';
+import { folderProblem, writeFileSafely, type FolderProblem } from '../../common/safe-files.js';
 
 /** A folder that is not safe to keep private files in, named as the browser may be told. */
 export class UnsafeFolderError extends Error {
@@ -19,16 +17,16 @@ export class UnsafeFolderError extends Error {
 
 const isMissing = (error: unknown): boolean => (error as NodeJS.ErrnoException).code === 'ENOENT';
 
+const PROBLEM_WORDS: Record<FolderProblem['kind'], string> = {
+  link: 'is a symbolic link; the gateway does not follow it',
+  'not-folder': 'is not a folder',
+  'other-owner': 'belongs to another user',
+  'open-to-others': 'can be written by other users',
+};
+
 function checkFolder(path: string, shownAs: string): void {
-  const stat = lstatSync(path);
-  if (stat.isSymbolicLink())
-    throw new UnsafeFolderError(shownAs, 'is a symbolic link; the gateway does not follow it');
-  if (!stat.isDirectory()) throw new UnsafeFolderError(shownAs, 'is not a folder');
-  const uid = process.getuid?.();
-  if (uid !== undefined && stat.uid !== uid)
-    throw new UnsafeFolderError(shownAs, 'belongs to another user');
-  if ((stat.mode & 0o022) !== 0)
-    throw new UnsafeFolderError(shownAs, 'can be written by other users');
+  const problem = folderProblem(lstatSync(path));
+  if (problem) throw new UnsafeFolderError(shownAs, PROBLEM_WORDS[problem.kind]);
 }
 
 /**
@@ -64,40 +62,5 @@ export function privateFolder(
 
 /** Writes a new file `folder/name` (0600), whole or not at all; fails if the name is taken. */
 export function writeNewFile(folder: string, name: string, data: Buffer): void {
-  writeNewFileWithMode(folder, name, data, 0o600);
-}
-
-/**
- * The first bytes of a regular file (all of it when it is shorter), without following a link.
- * Undefined when there is no such file; throws when it is larger than `maxBytes` and `whole`.
- */
-export function readPrivateFile(
-  path: string,
-  maxBytes: number,
-  { whole }: { whole: boolean },
-): Buffer | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    // ELOOP: the name is a symbolic link, which is never one of ours.
-    if (code === 'ENOENT' || code === 'ELOOP') return undefined;
-    throw error;
-  }
-  try {
-    const stat = fstatSync(fd);
-    if (!stat.isFile()) return undefined;
-    if (whole && stat.size > maxBytes) throw new Error(`a file of ${stat.size} bytes is too large`);
-    const buffer = Buffer.allocUnsafe(Math.min(stat.size, maxBytes));
-    let filled = 0;
-    while (filled < buffer.length) {
-      const read = readSync(fd, buffer, filled, buffer.length - filled, filled);
-      if (read === 0) break;
-      filled += read;
-    }
-    return buffer.subarray(0, filled);
-  } finally {
-    closeSync(fd);
-  }
+  writeFileSafely(folder, name, data, { mode: 0o600, place: 'new' });
 }

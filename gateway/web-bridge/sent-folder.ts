@@ -31,7 +31,8 @@ import {
 import { codePointLength } from '../../protocol/text.js';
 import { isChannelKind } from '../../protocol/channel-kinds.js';
 import type { ChannelKind, SentEmailView, SentItem } from '../messages.js';
-import { privateFolder, readPrivateFile, writeNewFile } from './private-files.js';
+import { readRegularFile } from '../../common/safe-files.js';
+import { privateFolder, writeNewFile } from './private-files.js';
 
 export const SENT_ID_PATTERN = /^\d{8}-\d{6}-\d{6}-[0-9a-f]{8}$/;
 /** The newest emails a listing returns. */
@@ -149,7 +150,7 @@ export class SentFolder {
       .sort()
       .slice(-MAX_SENT_LISTED);
     return ids.flatMap((id) => {
-      const head = readPrivateFile(join(folder, `${id}.txt`), HEAD_BYTES, { whole: false });
+      const head = readRegularFile(join(folder, `${id}.txt`), HEAD_BYTES, { whole: false });
       const item = head && parseItem(id, head.toString('utf8'));
       return item ? [item] : [];
     });
@@ -160,7 +161,7 @@ export class SentFolder {
     if (!SENT_ID_PATTERN.test(id)) return undefined;
     const folder = this.#folder(false);
     if (folder === undefined) return undefined;
-    const data = readPrivateFile(join(folder, `${id}.txt`), MAX_FILE_BYTES, { whole: true });
+    const data = readRegularFile(join(folder, `${id}.txt`), MAX_FILE_BYTES, { whole: true });
     if (!data) return undefined;
     const header = parseHeader(data.toString('utf8'));
     if (!header) return undefined;

@@ -55,7 +55,8 @@ export interface MailStore {
   remove(user: string, id: string): Promise<boolean>;
   /**
    * Clears what a process that died while storing left unfinished: that process's leftovers,
-   * or everything unfinished when no process is named (at start, before any session runs).
+   * or, when no process is named (at start), those of every process that no longer runs; never
+   * what another server sharing the store is writing now.
    * Returns a description of each thing removed.
    */
   recover(deadProcess?: number): Promise<string[]>;

@@ -6,18 +6,14 @@ import {
   closeSync,
   constants,
   fstatSync,
-  fsyncSync,
-  linkSync,
   lstatSync,
   openSync,
-  readdirSync,
   readFileSync,
   readSync,
-  unlinkSync,
-  writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { removeFileDurably, writeFileUnderFreeName } from '../../common/safe-files.js';
 import { formatReceivedTime } from '../../protocol/email.js';
 import type { InboxRow } from '../../protocol/inbox.js';
 
@@ -49,7 +45,6 @@ export const inboxEntry = (
 /** Opening for reading never follows a symbolic link planted in an inbox. */
 const READ_NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
 
-const TEMP_PREFIX = '.tmp.';
 const MAX_NAME_BYTES = 255;
 const SUFFIX_ROOM = 16; // " (12345).txt" and a little spare
 
@@ -79,78 +74,18 @@ export function emailFileStem(sender: string, title: string): string {
   return `${sender}_${truncateUtf8(safeTitle, room)}`;
 }
 
-/** Names a temporary file so that the parent can find what a dead child left behind. */
-export function tempFilePrefix(pid: number): string {
-  return `${TEMP_PREFIX}${pid}.`;
-}
-
-function fsyncFolder(folder: string): void {
-  const fd = openSync(folder, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /**
- * Writes an email into an inbox folder, whole or not at all, the way Maildir delivers:
- * a temporary file in the same folder, fsync, then a hard link to the final name (which,
- * unlike rename, never replaces an email already there), then fsync of the folder.
- * Returns the final file name.
+ * Writes an email into an inbox folder, whole or not at all, the way Maildir delivers (see
+ * common/safe-files.ts): never replacing an email already there, a later one of the same name
+ * gets " (2)", " (3)"... Returns the final file name.
  */
 export function writeEmailFile(folder: string, stem: string, text: string): string {
-  const temp = join(folder, `${tempFilePrefix(process.pid)}${randomBytes(6).toString('hex')}`);
-  const fd = openSync(temp, 'wx', 0o600);
-  try {
-    const data = Buffer.from(text, 'utf8');
-    let written = 0;
-    while (written < data.length) written += writeSync(fd, data, written);
-    fsyncSync(fd);
-  } catch (error) {
-    closeSync(fd);
-    unlinkSync(temp);
-    throw error;
-  }
-  closeSync(fd);
-  try {
-    for (let copy = 1; ; copy++) {
-      const name = copy === 1 ? `${stem}.txt` : `${stem} (${copy}).txt`;
-      try {
-        linkSync(temp, join(folder, name));
-        fsyncFolder(folder);
-        return name;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-    }
-  } finally {
-    unlinkSync(temp);
-  }
-}
-
-/** Removes temporary files: all of them, or those of one (dead) process. */
-export function removeTempFiles(folder: string, pid?: number): string[] {
-  const prefix = pid === undefined ? TEMP_PREFIX : tempFilePrefix(pid);
-  const removed: string[] = [];
-  let names: string[];
-  try {
-    names = readdirSync(folder);
-  } catch {
-    // A folder that is gone or is not one holds no temporary file; delivery there fails, and
-    // says so, on its own. The other folders are still cleared.
-    return removed;
-  }
-  for (const name of names) {
-    if (!name.startsWith(prefix)) continue;
-    try {
-      unlinkSync(join(folder, name));
-      removed.push(name);
-    } catch {
-      // Already gone.
-    }
-  }
-  return removed;
+  return writeFileUnderFreeName(
+    folder,
+    (copy) => (copy === 1 ? `${stem}.txt` : `${stem} (${copy}).txt`),
+    text,
+    0o600,
+  );
 }
 
 const HEADER_CHUNK = 4096;
@@ -261,11 +196,9 @@ export function removeEmailFile(folder: string, file: string): boolean {
   if (!isEmailFileName(file)) return false;
   try {
     if (!lstatSync(join(folder, file)).isFile()) return false;
-    unlinkSync(join(folder, file));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     throw error;
   }
-  fsyncFolder(folder);
-  return true;
+  return removeFileDurably(folder, file);
 }

@@ -14,19 +14,10 @@
  * file names (maildir-index.ts). A line cut short by a crash, or anything unreadable, is
  * skipped; what it described is found again in the folder.
  */
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  openSync,
-  readSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
-import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { tempFilePrefix, type InboxEntry } from './maildir-files.js';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { appendWhole, writeFileSafely } from '../../common/safe-files.js';
+import type { InboxEntry } from './maildir-files.js';
 
 /** 3: rows carry the file's size (version 2 had none; such a snapshot is rebuilt from the files). */
 const SNAPSHOT_VERSION = 3;
@@ -54,8 +45,6 @@ export const indexFiles = (
 });
 
 const READ_NO_FOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW;
-const APPEND_NO_FOLLOW =
-  constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
 
 type Row = [string, string, string, string, string, number];
 
@@ -151,31 +140,14 @@ export function readSnapshot(path: string): Snapshot | undefined {
   }
 }
 
-/** Replaces the snapshot whole: a temporary file in the same folder, then rename. */
+/** Replaces the snapshot whole (common/safe-files.ts). */
 export function writeSnapshot(folder: string, path: string, snapshot: Snapshot): void {
-  const temp = join(folder, `${tempFilePrefix(process.pid)}${randomBytes(6).toString('hex')}`);
   const text = JSON.stringify({
     version: SNAPSHOT_VERSION,
     journal: snapshot.journal,
     rows: snapshot.rows.map(rowOf),
   });
-  const fd = openSync(temp, 'wx', 0o600);
-  try {
-    const data = Buffer.from(text, 'utf8');
-    let written = 0;
-    while (written < data.length) written += writeSync(fd, data, written);
-  } catch (error) {
-    closeSync(fd);
-    unlinkSync(temp);
-    throw error;
-  }
-  closeSync(fd);
-  try {
-    renameSync(temp, path);
-  } catch (error) {
-    unlinkSync(temp);
-    throw error;
-  }
+  writeFileSafely(folder, basename(path), text, { mode: 0o600, place: 'replace' });
 }
 
 function eventLine(event: JournalEvent): string {
@@ -195,16 +167,9 @@ function parseEvent(line: string): JournalEvent | undefined {
   return undefined;
 }
 
-/** Appends one event as a single write. */
+/** Appends one event as a single write; the journal is a cache (common/safe-files.ts). */
 export function appendEvent(path: string, event: JournalEvent): void {
-  const fd = openSync(path, APPEND_NO_FOLLOW, 0o600);
-  try {
-    const data = Buffer.from(eventLine(event), 'utf8');
-    // One write: O_APPEND places it whole at the end, after any other process's line.
-    writeSync(fd, data);
-  } finally {
-    closeSync(fd);
-  }
+  appendWhole(path, eventLine(event), { mode: 0o600, durable: false });
 }
 
 /**
@@ -227,12 +192,7 @@ export function readJournal(
   };
 }
 
-/** Starts the journal anew (an empty file renamed over it); returns its inode. */
+/** Starts the journal anew (an empty file in its place); returns its inode. */
 export function restartJournal(folder: string, path: string): number {
-  const temp = join(folder, `${tempFilePrefix(process.pid)}${randomBytes(6).toString('hex')}`);
-  const fd = openSync(temp, 'wx', 0o600);
-  const { ino } = fstatSync(fd);
-  closeSync(fd);
-  renameSync(temp, path);
-  return ino;
+  return writeFileSafely(folder, basename(path), '', { mode: 0o600, place: 'replace' }).ino;
 }

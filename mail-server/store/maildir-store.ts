@@ -12,10 +12,10 @@ import {
   inboxEntry,
   readEmailFile,
   removeEmailFile,
-  removeTempFiles,
   writeEmailFile,
   type InboxEntry,
 } from './maildir-files.js';
+import { removeTempFiles } from '../../common/safe-files.js';
 import { watchFolder } from './folder-watch.js';
 import { InboxIndex } from './maildir-index.js';
 import type {

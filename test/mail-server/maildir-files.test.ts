@@ -13,10 +13,9 @@ import { join } from 'node:path';
 import {
   emailFileStem,
   readEmailFile,
-  removeTempFiles,
-  tempFilePrefix,
   writeEmailFile as deliver,
 } from '../../mail-server/store/maildir-files.js';
+import { removeTempFiles, tempFilePrefix } from '../../common/safe-files.js';
 import { InboxIndex } from '../../mail-server/store/maildir-index.js';
 import { formatStoredEmail } from '../../protocol/email.js';
 
@@ -126,9 +125,9 @@ describe('mail store', () => {
 
   it("removes a dead process's temporary files and no others", () => {
     writeFileSync(join(folder, `${tempFilePrefix(111)}abc`), 'partial');
-    writeFileSync(join(folder, `${tempFilePrefix(222)}def`), 'partial');
+    writeFileSync(join(folder, `${tempFilePrefix(99_999_999)}def`), 'partial');
     expect(removeTempFiles(folder, 111)).toEqual([`${tempFilePrefix(111)}abc`]);
-    expect(readdirSync(folder)).toEqual([`${tempFilePrefix(222)}def`]);
+    expect(readdirSync(folder)).toEqual([`${tempFilePrefix(99_999_999)}def`]);
     removeTempFiles(folder);
     expect(readdirSync(folder)).toEqual([]);
   });
