@@ -1,8 +1,10 @@
+import { createPrivateKey } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateRsaKeyPair, type PemKeyPair } from '../protocol/crypto.js';
 import { USERNAME_PATTERN } from '../protocol/limits.js';
 import { hashPassword } from '../mail-server/passwords.js';
+import { encryptPrivateKey } from '../gateway/protocol-client/key-at-rest.js';
 import {
   ensurePrivateFolder,
   fileProblem,
@@ -21,6 +23,11 @@ export interface KeySetupOptions {
   passwords?: readonly string[];
   /** Store scrypt hashes in user_pass.json instead of the plain passwords. */
   hash?: boolean;
+  /**
+   * Write the specification's unencrypted private keys (for implementations that cannot read
+   * an encrypted one) instead of keys encrypted under each user's password.
+   */
+  plainKeys?: boolean;
   force?: boolean;
 }
 
@@ -209,13 +216,27 @@ function choosePasswords(options: KeySetupOptions): {
   return { passwords, records };
 }
 
+/** A user's pair as written on their machine: the private key encrypted under their password. */
+function atRest(pair: PemKeyPair, password: string | undefined): PemKeyPair {
+  if (password === undefined) return pair;
+  return {
+    publicPem: pair.publicPem,
+    privatePem: encryptPrivateKey(createPrivateKey(pair.privatePem), password),
+  };
+}
+
 async function generateMaterial(
   users: readonly string[],
   records: Record<string, string>,
+  passphrases: ReadonlyMap<string, string> | undefined,
 ): Promise<Material> {
   const [server, userPairs] = await Promise.all([
     generateRsaKeyPair(),
-    Promise.all(users.map(async (user) => [user, await generateRsaKeyPair()] as const)),
+    Promise.all(
+      users.map(
+        async (user) => [user, atRest(await generateRsaKeyPair(), passphrases?.get(user))] as const,
+      ),
+    ),
   ]);
   return {
     server,
@@ -241,7 +262,11 @@ export async function writeKeySetup(options: KeySetupOptions): Promise<Map<strin
   if (!options.force) await refuseToOverwrite(out, users, existing);
 
   const { passwords, records } = choosePasswords(options);
-  const material = await generateMaterial(users, records);
+  const material = await generateMaterial(
+    users,
+    records,
+    options.plainKeys ? undefined : passwords,
+  );
   await ensurePrivateFolder(out, true);
   for (const folder of layout.folders) await ensurePrivateFolder(folder);
   for (const file of layout.files) {

@@ -23,11 +23,19 @@ const command = new Command('keygen')
     list,
   )
   .option('--hash', 'store scrypt hashes in user_pass.json instead of plain passwords', false)
+  .option(
+    '--plain-keys',
+    "write unencrypted private keys (the specification's PEM, for implementations that cannot read an encrypted key) instead of keys encrypted under each user's password",
+    false,
+  )
   .option('--force', 'replace keys that already exist', false)
   .addHelpText(
     'after',
     `
-Folders are made 0700, private keys and user_pass.json 0600, public keys 0644. A symbolic
+Private keys are encrypted under each user's password (PKCS#8, scrypt, AES-256), so that only
+the person who knows it can use the key on their machine, whatever a server answers; the
+clients unlock them with the password typed at sign-in. Folders are made 0700, private keys and
+user_pass.json 0600, public keys 0644. A symbolic
 link at any folder or file, a folder of another user or one writable by group or others
 (--out included) stops the run before anything is written, with or without --force.`,
   );
@@ -37,6 +45,7 @@ const values = parseCommandLine(command, process.argv.slice(2)).opts<{
   users: string[];
   passwords?: string[];
   hash: boolean;
+  plainKeys: boolean;
   force: boolean;
 }>();
 
@@ -47,6 +56,7 @@ try {
     users,
     passwords: values.passwords,
     hash: values.hash,
+    plainKeys: values.plainKeys,
     force: values.force,
   });
   process.stdout.write(

@@ -1,8 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parsePrivateKey, parsePublicKey } from '../../protocol/crypto.js';
+import { readRegularFile } from '../../common/safe-files.js';
+import { parsePublicKey } from '../../protocol/crypto.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import type { ClientKeys } from '../../protocol/login.js';
+import { isEncryptedKey, unlockPrivateKey } from './key-at-rest.js';
 
 /**
  * Where a user's key files live on a client machine: in DIR itself (the specification's
@@ -29,8 +31,49 @@ export function keyringFolder(dir: string, username: string): string {
   return join(privateFile === undefined ? join(dir, username) : dirname(privateFile), 'keyring');
 }
 
-/** The server's public key now, the user's private key only when the login needs it. */
-export function loadClientKeys(dir: string, username: string): ClientKeys {
+/** How the user's private key is kept on this machine. */
+export type KeyAtRest = 'encrypted' | 'plain' | 'missing';
+
+export interface LoadedClientKeys extends ClientKeys {
+  /** `plain` keys still work, with a warning and `npm run encrypt-key` to encrypt them. */
+  privateKeyAtRest: KeyAtRest;
+  /** The private key's file, when there is one. */
+  privateKeyFile: string | undefined;
+}
+
+/**
+ * Refuses a private key file that other users could read or that is not this user's, as
+ * OpenSSH refuses such a key: what it protects would no longer be the user's alone.
+ */
+export function checkPrivateKeyFile(file: string): void {
+  const stats = statSync(file);
+  const uid = process.getuid?.();
+  if (uid !== undefined && stats.uid !== uid)
+    throw new ProtocolError(
+      'UNSAFE_KEY_FILE',
+      `${file} belongs to another user (uid ${stats.uid}); it must be yours: copy it, or run chown`,
+    );
+  const mode = stats.mode & 0o777;
+  if ((mode & 0o077) !== 0)
+    throw new ProtocolError(
+      'UNSAFE_KEY_FILE',
+      `${file} can be read by other users (mode ${mode.toString(8).padStart(4, '0')}); run: chmod 600 ${file}`,
+    );
+}
+
+const MAX_KEY_FILE_BYTES = 64 * 1024;
+
+/**
+ * The server's public key, and the user's private key unlocked with `passphrase` (what the
+ * person typed) before anything is sent: a wrong passphrase throws WRONG_KEY_PASSPHRASE here,
+ * never after a server answered. A missing private key throws MISSING_PRIVATE_KEY only when the
+ * login needs it, so that a user unknown to this machine still hears the server's answer.
+ */
+export function loadClientKeys(
+  dir: string,
+  username: string,
+  { passphrase }: { passphrase?: string } = {},
+): LoadedClientKeys {
   const serverFile = findFile(dir, username, 'server_public.pem');
   if (!serverFile) {
     throw new ProtocolError(
@@ -39,18 +82,29 @@ export function loadClientKeys(dir: string, username: string): ClientKeys {
     );
   }
   const serverPublicKey = parsePublicKey(readFileSync(serverFile), serverFile);
-  return {
-    serverPublicKey,
-    privateKey() {
-      const name = `${username}_private.pem`;
-      const file = findFile(dir, username, name);
-      if (!file) {
+  const name = `${username}_private.pem`;
+  const file = findFile(dir, username, name);
+  if (!file) {
+    return {
+      serverPublicKey,
+      privateKeyAtRest: 'missing',
+      privateKeyFile: undefined,
+      privateKey() {
         throw new ProtocolError(
           'MISSING_PRIVATE_KEY',
           `no ${name} in ${dir} or ${join(dir, username)}`,
         );
-      }
-      return parsePrivateKey(readFileSync(file), file);
-    },
+      },
+    };
+  }
+  checkPrivateKeyFile(file);
+  const pem = readRegularFile(file, MAX_KEY_FILE_BYTES);
+  if (!pem) throw new ProtocolError('BAD_KEY', `${file} is not a regular file`);
+  const privateKey = unlockPrivateKey(pem, passphrase, file);
+  return {
+    serverPublicKey,
+    privateKeyAtRest: isEncryptedKey(pem) ? 'encrypted' : 'plain',
+    privateKeyFile: file,
+    privateKey: () => privateKey,
   };
 }

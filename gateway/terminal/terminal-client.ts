@@ -17,12 +17,11 @@ import { terminate } from '../../protocol/operations/terminate.js';
 import { parseEmailIndex, viewEmail } from '../../protocol/operations/view-email.js';
 import { waitForMail } from '../../protocol/operations/wait-for-mail.js';
 import { codePointLength, printable, printableText } from '../../protocol/text.js';
-import type { ClientKeys } from '../../protocol/login.js';
 import { clientLines, invalidIndexText } from '../../protocol/texts.js';
 import { decodeUtf8 } from '../../protocol/utf8.js';
 import { sealedClientLines } from '../../protocol/sealed/lines.js';
 import { Keyring } from '../protocol-client/keyring.js';
-import { keyringFolder, loadClientKeys } from '../protocol-client/keys.js';
+import { keyringFolder, loadClientKeys, type LoadedClientKeys } from '../protocol-client/keys.js';
 import type { Draft, MailClient, ReadResult } from '../protocol-client/mail-client.js';
 import { SealedMail } from '../protocol-client/sealed-mail.js';
 import { describeChoice } from '../protocol-client/server-list.js';
@@ -247,6 +246,14 @@ async function menuLoop(
   }
 }
 
+/** What the terminal says of the user's private key on this machine. */
+const keyLines = {
+  notUnlocked: (username: string): string =>
+    `Invalid username or password: it does not unlock ${username}'s private key on this computer (nothing was sent to the server).\nTerminating.`,
+  plainKey: (file: string): string =>
+    `Warning: ${file} is not encrypted: anyone who can read the file can use your key. Encrypt it with your password: npm run encrypt-key -- ${file}`,
+};
+
 /** What the person is told when the session cannot start or goes on no longer. */
 function failureText(error: unknown, replyTimeoutMs: number): string | undefined {
   if (isProtocolError(error, 'IDLE_TIMEOUT'))
@@ -266,9 +273,25 @@ export async function runTerminalClient(options: TerminalOptions): Promise<numbe
     return 1;
   }
   let client: MailClient;
-  let keys: ClientKeys;
+  let keys: LoadedClientKeys;
   try {
-    keys = loadClientKeys(options.keysDir, username);
+    // The key is unlocked with what was typed before any byte goes to the server: a server's
+    // "accepted" never unlocks anything here.
+    keys = loadClientKeys(options.keysDir, username, { passphrase: password });
+  } catch (error) {
+    if (isProtocolError(error, 'WRONG_KEY_PASSPHRASE')) {
+      write(`${keyLines.notUnlocked(username)}\n`);
+      return 1;
+    }
+    if (isProtocolError(error)) {
+      write(`${printable(error.message)}\nTerminating.\n`);
+      return 1;
+    }
+    throw error;
+  }
+  if (keys.privateKeyAtRest === 'plain' && keys.privateKeyFile !== undefined)
+    write(`${keyLines.plainKey(printable(keys.privateKeyFile))}\n`);
+  try {
     client = await openSession({
       host: server,
       port: options.port,

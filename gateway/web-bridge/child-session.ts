@@ -231,7 +231,17 @@ export class ChildSession {
     let server = describeServers(message.host, message.port);
     let keys: ClientKeys;
     try {
-      keys = eagerKeys(loadClientKeys(message.keysDir, message.username));
+      // Unlocked with the typed password before any byte goes to a server: a wrong one fails
+      // here, and a server's "accepted" never unlocks the key, the Sent folder or the keyring.
+      const loaded = loadClientKeys(message.keysDir, message.username, {
+        passphrase: message.password,
+      });
+      if (loaded.privateKeyAtRest === 'plain')
+        this.#io.warn(
+          { username: message.username },
+          'the private key is not encrypted at rest; run npm run encrypt-key on it',
+        );
+      keys = eagerKeys(loaded);
       this.#client = await openSession({
         host: message.host,
         port: message.port,

@@ -48,8 +48,17 @@ export function signInFailure(error: unknown, { username, server }: SignInContex
   if (isFileError(error)) return noKey;
   if (!isProtocolError(error)) return new GatewayError('INTERNAL', 'the sign-in failed', options);
   switch (error.code) {
+    // WRONG_KEY_PASSPHRASE: the password does not unlock the user's key on this machine, and
+    // nothing reached a server; counted by the gateway's sign-in throttle all the same.
     case 'LOGIN_REJECTED':
+    case 'WRONG_KEY_PASSPHRASE':
       return new GatewayError('WRONG_CREDENTIALS', 'Invalid username or password.', options);
+    case 'UNSAFE_KEY_FILE':
+      return new GatewayError(
+        'MISSING_KEY',
+        `the private key of "${username}" on this machine can be read by other users or is not this user's; the gateway's log says which file and what to run`,
+        options,
+      );
     case 'MISSING_PRIVATE_KEY':
       return noKey;
     case 'BAD_KEY':

@@ -89,7 +89,8 @@ async function enhancedAttempt(
 }
 
 export async function guessPasswords(lab: Lab): Promise<GuessingResult> {
-  const keys = loadClientKeys(lab.keysOf(VICTIM), VICTIM);
+  // The strongest position short of knowing the password: the victim's key, already unlocked.
+  const keys = loadClientKeys(lab.keysOf(VICTIM), VICTIM, { passphrase: passwordOf(VICTIM) });
   const lines = [
     `The attacker tries a word list of ${wordList().length} passwords for ${VICTIM} (${lab.protocol} protocol).`,
   ];

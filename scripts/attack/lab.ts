@@ -142,7 +142,7 @@ export class Lab {
       host: '127.0.0.1',
       port,
       credentials: { username: user, password },
-      keys: loadClientKeys(join(this.dir, user), user),
+      keys: loadClientKeys(join(this.dir, user), user, { passphrase: passwordOf(user) }),
       channel: this.protocol,
       replyTimeoutMs: 20_000,
     });

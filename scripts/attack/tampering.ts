@@ -16,7 +16,7 @@ import type { MailClient } from '../../gateway/protocol-client/mail-client.js';
 import { SealedMail, type OpenedEmail } from '../../gateway/protocol-client/sealed-mail.js';
 import { ARMOUR_BEGIN } from '../../protocol/sealed/suite.js';
 import { codePointLength } from '../../protocol/text.js';
-import type { Lab } from './lab.js';
+import { passwordOf, type Lab } from './lab.js';
 import { quote, type AttackReport } from './report.js';
 
 export const SENDER = 'client1';
@@ -135,7 +135,9 @@ async function signedIn<T>(lab: Lab, user: string, use: (client: MailClient) => 
 const sealedMailOf = (lab: Lab, client: MailClient): SealedMail =>
   new SealedMail(
     client,
-    loadClientKeys(lab.keysOf(client.username), client.username).privateKey(),
+    loadClientKeys(lab.keysOf(client.username), client.username, {
+      passphrase: passwordOf(client.username),
+    }).privateKey(),
     new Keyring(keyringFolder(lab.keysOf(client.username), client.username)),
   );
 

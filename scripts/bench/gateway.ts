@@ -161,7 +161,7 @@ export async function benchGateway(): Promise<Record<string, number | string>> {
       host: '127.0.0.1',
       port: server.port,
       credentials: { username: 'client1', password: 'password1' },
-      keys: loadClientKeys(dir, 'client1'),
+      keys: loadClientKeys(dir, 'client1', { passphrase: 'password1' }),
     });
     const directReads = await timeEach(ROUNDS.reads, () => direct.read(1));
     await direct.terminate();

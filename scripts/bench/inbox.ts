@@ -47,7 +47,7 @@ export async function benchInbox(dir: string, emails = 10_000): Promise<InboxFig
       host: '127.0.0.1',
       port: server.port,
       credentials: { username: user, password: `password${user.slice(-1)}` },
-      keys: loadClientKeys(join(dir, user), user),
+      keys: loadClientKeys(join(dir, user), user, { passphrase: `password${user.slice(-1)}` }),
     });
   const expectRows = async (client: MailClient, count: number): Promise<void> => {
     const { rows } = await client.listInbox();

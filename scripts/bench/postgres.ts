@@ -146,7 +146,7 @@ export async function benchPostgres(dir: string, adminUrl: string): Promise<Post
         port: server.port,
         channel,
         credentials: { username: 'client4', password: 'password4' },
-        keys: loadClientKeys(join(dir, 'client4'), 'client4'),
+        keys: loadClientKeys(join(dir, 'client4'), 'client4', { passphrase: 'password4' }),
       });
       expectAll((await session.listInbox()).rows.length);
       const unchanged = await timeEach(5, async () => {

@@ -57,7 +57,7 @@ export async function benchProtocol(
       port: server.port,
       channel,
       credentials: { username: user, password: `password${user.slice(-1)}` },
-      keys: loadClientKeys(join(dir, user), user),
+      keys: loadClientKeys(join(dir, user), user, { passphrase: `password${user.slice(-1)}` }),
     });
   try {
     // Warm-up: the first sessions pay for lazy loading in the children.

@@ -37,7 +37,7 @@ function signIn(dir: string, port: number, user: string, version?: number): Prom
     port,
     channel: 'enhanced',
     credentials: { username: user, password: `password${user.replace(/\D/g, '')}` },
-    keys: loadClientKeys(dir, user),
+    keys: loadClientKeys(dir, user, { passphrase: `password${user.replace(/\D/g, '')}` }),
     replyTimeoutMs: REPLY_TIMEOUT_MS,
     version,
   });

@@ -75,7 +75,7 @@ async function sealAndOpen(
 
 /** A user of the key setup on the enhanced protocol, with their keyring. */
 async function signIn(dir: string, port: number, user: string) {
-  const keys = loadClientKeys(join(dir, user), user);
+  const keys = loadClientKeys(join(dir, user), user, { passphrase: `password${user.slice(-1)}` });
   const client: MailClient = await openSession({
     host: '127.0.0.1',
     port,

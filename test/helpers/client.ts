@@ -1,13 +1,12 @@
-import { loadClientKeys } from '../../gateway/protocol-client/keys.js';
 import type { MailClient } from '../../gateway/protocol-client/mail-client.js';
 import type { ChannelKind } from '../../protocol/channel-kinds.js';
 import { openSession } from '../../gateway/protocol-client/session.js';
-import { join } from 'node:path';
 import { connect } from 'node:net';
 import { clientClassicLogin } from '../../protocol/classic/login.js';
 import type { MessageChannel } from '../../protocol/channel.js';
 import { FramedSocket } from '../../protocol/framing.js';
 import { MENU } from '../../protocol/operations/menu.js';
+import { setupKeys } from './keys.js';
 
 /** Logs a user of a key setup (see makeKeySetup) in to a server on loopback. */
 export function signIn(
@@ -21,7 +20,7 @@ export function signIn(
     host: '127.0.0.1',
     port,
     credentials: { username, password },
-    keys: loadClientKeys(join(keysDir, username), username),
+    keys: setupKeys(keysDir, username, password),
     channel,
     replyTimeoutMs: 30_000,
   });
@@ -43,7 +42,7 @@ export async function rawSession(
   const channel = await clientClassicLogin(
     framed,
     { username, password },
-    loadClientKeys(join(keysDir, username), username),
+    setupKeys(keysDir, username),
   );
   const menu = await channel.receive();
   if (menu !== MENU) throw new Error(`expected the menu, got ${JSON.stringify(menu.slice(0, 40))}`);

@@ -6,7 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Keyring } from '../../gateway/protocol-client/keyring.js';
-import { keyringFolder, loadClientKeys } from '../../gateway/protocol-client/keys.js';
+import { keyringFolder } from '../../gateway/protocol-client/keys.js';
 import { MailClient } from '../../gateway/protocol-client/mail-client.js';
 import { SealedMail } from '../../gateway/protocol-client/sealed-mail.js';
 import { loadServerHome, type ServerHome } from '../../mail-server/home.js';
@@ -25,7 +25,7 @@ import {
 import { sealEmail } from '../../protocol/sealed/seal.js';
 import { ARMOUR_BEGIN, ARMOUR_END } from '../../protocol/sealed/suite.js';
 import { channelPair } from '../helpers/channel-pair.js';
-import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
+import { inboxOf, makeKeySetup, serverHome, setupKeys } from '../helpers/keys.js';
 
 const USERS = ['client1', 'client2', 'client3'];
 let keys: { dir: string; cleanup: () => void };
@@ -43,7 +43,7 @@ afterEach(() => {
   keys.cleanup();
 });
 
-const privateKeyOf = (user: string) => loadClientKeys(join(keys.dir, user), user).privateKey();
+const privateKeyOf = (user: string) => setupKeys(keys.dir, user).privateKey();
 
 async function session(user: string, version: number = SessionVersion.sealed) {
   const { client, server } = channelPair(version);

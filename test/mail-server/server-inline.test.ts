@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadClientKeys } from '../../gateway/protocol-client/keys.js';
 import { openSession } from '../../gateway/protocol-client/session.js';
 import { serveConnection } from '../../mail-server/connection.js';
 import { connectionContext } from '../../mail-server/context.js';
@@ -18,7 +17,7 @@ import { defaultServerOptions, MailServer } from '../../mail-server/server.js';
 import type { ChannelKind } from '../../protocol/channel-kinds.js';
 import { isProtocolError } from '../../protocol/errors.js';
 import { encodeFrame, MAX_FRAME_BYTES } from '../../protocol/framing.js';
-import { makeKeySetup, serverHome } from '../helpers/keys.js';
+import { makeKeySetup, serverHome, setupKeys } from '../helpers/keys.js';
 import { join } from 'node:path';
 
 // A fresh home for each test: the throttle keeps its state in the home.
@@ -55,7 +54,7 @@ const signIn = (port: number, channel: ChannelKind, user: string, password: stri
     port,
     channel,
     credentials: { username: user, password },
-    keys: loadClientKeys(join(keys.dir, user), user),
+    keys: setupKeys(keys.dir, user),
   });
 
 describe.each(['classic', 'enhanced'] as const)('the %s server in one process', (channel) => {

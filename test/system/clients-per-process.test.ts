@@ -6,13 +6,12 @@
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadClientKeys } from '../../gateway/protocol-client/keys.js';
 import type { MailClient } from '../../gateway/protocol-client/mail-client.js';
 import { encryptLogin } from '../../protocol/classic/login.js';
 import { isProtocolError } from '../../protocol/errors.js';
 import { encodeFrame } from '../../protocol/framing.js';
 import { signIn } from '../helpers/client.js';
-import { makeKeySetup, serverHome } from '../helpers/keys.js';
+import { makeKeySetup, serverHome, setupKeys } from '../helpers/keys.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -105,7 +104,7 @@ describe('clients per session process', () => {
     ]);
     // Recorded logins from 127.0.0.2 that never send their "OK": each holds a session slot
     // until its deadline, unless the per-address limit keeps it waiting in the parent.
-    const keys = loadClientKeys(join(dir, 'client1'), 'client1');
+    const keys = setupKeys(dir, 'client1');
     const recorded = encodeFrame(
       encryptLogin(keys.serverPublicKey, { username: 'client1', password: 'password1' }),
     );

@@ -5,13 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadClientKeys } from '../../gateway/protocol-client/keys.js';
 import { openSession } from '../../gateway/protocol-client/session.js';
 import { parsePublicKey } from '../../protocol/crypto.js';
 import { keyFingerprint } from '../../protocol/enhanced/fingerprint.js';
 import { isProtocolError } from '../../protocol/errors.js';
 import { signIn } from '../helpers/client.js';
-import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
+import { inboxOf, makeKeySetup, serverHome, setupKeys } from '../helpers/keys.js';
 import { distPath, Spawned } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 
@@ -137,12 +136,12 @@ describe('enhanced login refusals', () => {
         host: '127.0.0.1',
         port: server.port,
         credentials: { username: 'mallory', password: 'password1' },
-        keys: loadClientKeys(join(dir, 'client1'), 'client1'),
+        keys: setupKeys(dir, 'client1'),
         channel: 'enhanced',
       }),
     );
     // client2's password, but the private key of client1: the signature does not check.
-    const client1Keys = loadClientKeys(join(dir, 'client1'), 'client1');
+    const client1Keys = setupKeys(dir, 'client1');
     const wrongKey = await errorOf(
       openSession({
         host: '127.0.0.1',
@@ -167,7 +166,7 @@ describe('enhanced login refusals', () => {
     const other = await makeKeySetup(['someone']);
     cleanups.push(other.cleanup);
     const keys = {
-      ...loadClientKeys(join(dir, 'client1'), 'client1'),
+      ...setupKeys(dir, 'client1'),
       serverPublicKey: parsePublicKey(
         readFileSync(join(serverHome(other.dir), 'server_public.pem')),
       ),

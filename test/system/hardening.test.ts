@@ -9,13 +9,12 @@ import { readdirSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadClientKeys } from '../../gateway/protocol-client/keys.js';
 import { clientClassicLogin } from '../../protocol/classic/login.js';
 import { isProtocolError } from '../../protocol/errors.js';
 import { FramedSocket } from '../../protocol/framing.js';
 import { connectTcp } from '../../gateway/protocol-client/connect.js';
 import { signIn } from '../helpers/client.js';
-import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
+import { inboxOf, makeKeySetup, serverHome, setupKeys } from '../helpers/keys.js';
 import { runNode } from '../helpers/processes.js';
 import { startMailServer } from '../helpers/server.js';
 
@@ -95,7 +94,7 @@ describe('escape sequences never reach a terminal', () => {
 describe('the login throttle against real servers', () => {
   it('lets exactly one of 40 parallel guesses through when a lock expires', async () => {
     const { dir, server } = await setup(['--spare', '10', '--max-sessions', '50']);
-    const keys = loadClientKeys(join(dir, 'client2'), 'client2');
+    const keys = setupKeys(dir, 'client2');
     const guess = async (password: string): Promise<void> => {
       const framed = new FramedSocket(await connectTcp({ host: '127.0.0.1', port: server.port }));
       await clientClassicLogin(framed, { username: 'client2', password }, keys).then(
@@ -170,7 +169,7 @@ describe('usernames cannot be told apart by timing', () => {
     ]);
     const server = await startMailServer(serverHome(keys.dir), ['--spare', '2']);
     cleanups.push(() => server.stop());
-    const serverKeys = loadClientKeys(join(keys.dir, 'client1'), 'client1');
+    const serverKeys = setupKeys(keys.dir, 'client1');
     const attempt = async (username: string): Promise<number> => {
       const framed = new FramedSocket(await connectTcp({ host: '127.0.0.1', port: server.port }));
       const started = performance.now();
@@ -280,7 +279,7 @@ describe('the classic client reads its server right', () => {
 
   it('prints the end of a session whose client leaves between the key and its "OK"', async () => {
     const { dir, server } = await setup();
-    const keys = loadClientKeys(join(dir, 'client1'), 'client1');
+    const keys = setupKeys(dir, 'client1');
     const framed = new FramedSocket(await connectTcp({ host: '127.0.0.1', port: server.port }));
     const { encryptLogin } = await import('../../protocol/classic/login.js');
     await framed.write(

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createPublicKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { distPath, runNode, Spawned } from '../helpers/processes.js';
@@ -46,7 +46,19 @@ describe('key generator and passwords', () => {
       'bob/bob_private.pem',
     ]) {
       expect(statSync(join(out, file)).mode & 0o777).toBe(0o600);
-      expect(readFileSync(join(out, file), 'utf8')).toMatch(/^-----BEGIN RSA PRIVATE KEY-----/);
+    }
+    // The server's key as the specification has it; each user's encrypted under their password.
+    expect(readFileSync(join(out, 'server/server_private.pem'), 'utf8')).toMatch(
+      /^-----BEGIN RSA PRIVATE KEY-----/,
+    );
+    for (const [user, password] of [
+      ['alice', 'pa'],
+      ['bob', 'pb'],
+    ] as const) {
+      const pem = readFileSync(join(out, user, `${user}_private.pem`), 'utf8');
+      expect(pem).toMatch(/^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
+      expect(() => createPrivateKey({ key: pem, passphrase: 'wrong' })).toThrow();
+      expect(createPrivateKey({ key: pem, passphrase: password }).asymmetricKeyType).toBe('rsa');
     }
     expect(readFileSync(join(out, 'alice', 'server_public.pem'), 'utf8')).toBe(
       readFileSync(join(out, 'server', 'server_public.pem'), 'utf8'),
@@ -90,7 +102,10 @@ describe('key generator and passwords', () => {
         const file = join(keyring, `${name}_public.pem`);
         expect(modeOf(file)).toBe(0o644);
         const publicPem = createPublicKey(
-          readFileSync(join(out, name, `${name}_private.pem`), 'utf8'),
+          createPrivateKey({
+            key: readFileSync(join(out, name, `${name}_private.pem`), 'utf8'),
+            passphrase: `password${users.indexOf(name) + 1}`,
+          }),
         ).export({ type: 'spki', format: 'pem' });
         expect(readFileSync(file, 'utf8')).toBe(publicPem);
         expect(readFileSync(join(out, 'server', `${name}_public.pem`), 'utf8')).toBe(publicPem);

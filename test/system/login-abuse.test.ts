@@ -8,13 +8,12 @@ import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadClientKeys } from '../../gateway/protocol-client/keys.js';
 import { encryptLogin } from '../../protocol/classic/login.js';
 import { encodeClientHello } from '../../protocol/enhanced/messages.js';
 import { newEphemeralKey } from '../../protocol/enhanced/key-schedule.js';
 import { encodeFrame } from '../../protocol/framing.js';
 import { signIn } from '../helpers/client.js';
-import { makeKeySetup, serverHome } from '../helpers/keys.js';
+import { makeKeySetup, serverHome, setupKeys } from '../helpers/keys.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -89,7 +88,7 @@ describe('logins that are never finished', () => {
 
   it('classic: a recorded login replayed 20 times from one address leaves the pool to everyone else', async () => {
     const { dir, server } = await setup(['--max-sessions', '10', '--spare', '10']);
-    const keys = loadClientKeys(join(dir, 'client1'), 'client1');
+    const keys = setupKeys(dir, 'client1');
     const recorded = encodeFrame(
       encryptLogin(keys.serverPublicKey, { username: 'client1', password: 'password1' }),
     );
@@ -100,7 +99,7 @@ describe('logins that are never finished', () => {
 
   it('a login that stops half-way is closed at the login deadline, in the session process too', async () => {
     const { dir, server } = await setup(['--login-timeout', '1']);
-    const keys = loadClientKeys(join(dir, 'client1'), 'client1');
+    const keys = setupKeys(dir, 'client1');
     // The whole first frame arrives (so the parent hands it over); the "OK" never does.
     const replayed = await stalled(
       server.port,

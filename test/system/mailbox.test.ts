@@ -6,13 +6,12 @@
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadClientKeys } from '../../gateway/protocol-client/keys.js';
 import type { MailClient } from '../../gateway/protocol-client/mail-client.js';
 import { openSession } from '../../gateway/protocol-client/session.js';
 import { SessionVersion } from '../../protocol/enhanced/suite.js';
 import { deleteEmail } from '../../protocol/operations/delete-email.js';
 import { isProtocolError } from '../../protocol/errors.js';
-import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
+import { inboxOf, makeKeySetup, serverHome, setupKeys } from '../helpers/keys.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -43,7 +42,7 @@ async function signIn(
     port: server.port,
     channel: 'enhanced',
     credentials: { username: user, password: `password${user.slice(-1)}` },
-    keys: loadClientKeys(join(dir, user), user),
+    keys: setupKeys(dir, user),
     replyTimeoutMs: 30_000,
     version,
   });

@@ -7,7 +7,6 @@ import { createHash } from 'node:crypto';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { loadClientKeys } from '../../gateway/protocol-client/keys.js';
 import type { MailClient } from '../../gateway/protocol-client/mail-client.js';
 import type { ServerChoice } from '../../gateway/protocol-client/server-list.js';
 import { openSession } from '../../gateway/protocol-client/session.js';
@@ -16,7 +15,7 @@ import { parseStoredEmail, receivedTimeSortKey } from '../../protocol/email.js';
 import { isProtocolError } from '../../protocol/errors.js';
 import { startThrowawayCluster } from '../../scripts/lib/postgres-cluster.js';
 import { signIn } from '../helpers/client.js';
-import { makeKeySetup, serverHome } from '../helpers/keys.js';
+import { makeKeySetup, serverHome, setupKeys } from '../helpers/keys.js';
 import { startTwoHosts, type MailHost } from '../helpers/mail-hosts.js';
 import {
   adminQuery,
@@ -57,7 +56,7 @@ function sessionOn(
     host: servers,
     port: 0,
     credentials: { username: user, password: `password${user.slice(-1)}` },
-    keys: loadClientKeys(join(dir, user), user),
+    keys: setupKeys(dir, user),
     replyTimeoutMs: 60_000,
     ...(onServer ? { onServer } : {}),
   });

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Keyring } from '../../gateway/protocol-client/keyring.js';
-import { keyringFolder, loadClientKeys } from '../../gateway/protocol-client/keys.js';
+import { keyringFolder } from '../../gateway/protocol-client/keys.js';
 import type { MailClient } from '../../gateway/protocol-client/mail-client.js';
 import { SealedMail, type OpenedEmail } from '../../gateway/protocol-client/sealed-mail.js';
 import { loadServerHome } from '../../mail-server/home.js';
@@ -20,7 +20,7 @@ import { armour, unarmour } from '../../protocol/sealed/armour.js';
 import { decodeSealedEmail } from '../../protocol/sealed/format.js';
 import { codePointLength } from '../../protocol/text.js';
 import { signIn } from '../helpers/client.js';
-import { makeKeySetup, serverHome } from '../helpers/keys.js';
+import { makeKeySetup, serverHome, setupKeys } from '../helpers/keys.js';
 import {
   adminQuery,
   freshDatabase,
@@ -78,7 +78,7 @@ function storeSuite(kind: 'maildir' | 'postgres', unavailable: string | undefine
 
       async function person(user: string): Promise<Person> {
         const client = await signIn(server.port, keys.dir, user, undefined, 'enhanced');
-        const privateKey = loadClientKeys(join(keys.dir, user), user).privateKey();
+        const privateKey = setupKeys(keys.dir, user).privateKey();
         const keyring = new Keyring(keyringFolder(join(keys.dir, user), user));
         const one = { client, sealed: new SealedMail(client, privateKey, keyring) };
         people.push(one);

@@ -53,7 +53,7 @@ describe('mail server, real processes on loopback', () => {
         host: '127.0.0.1',
         port: server.port,
         credentials: { username, password },
-        keys: loadClientKeys(client1Keys, username),
+        keys: loadClientKeys(client1Keys, username, { passphrase: 'password1' }),
       }).catch((e: unknown) => e);
       expect(isProtocolError(error, 'LOGIN_REJECTED')).toBe(true);
       expect((error as Error).message).toBe('Invalid username or password');
