@@ -12,13 +12,14 @@ const templates = new Map<string, Promise<string>>();
  */
 export async function makeKeySetup(
   users: readonly string[] = ['client1', 'client2', 'client3', 'client4', 'client5'],
+  { plainKeys = false }: { plainKeys?: boolean } = {},
 ): Promise<{ dir: string; cleanup: () => void }> {
-  const id = users.join(',');
+  const id = `${users.join(',')}${plainKeys ? ' plain' : ''}`;
   let template = templates.get(id);
   if (!template) {
     template = (async () => {
       const dir = mkdtempSync(join(tmpdir(), 'sealed-mail-keys-'));
-      await writeKeySetup({ out: dir, users });
+      await writeKeySetup({ out: dir, users, plainKeys });
       return dir;
     })();
     templates.set(id, template);
