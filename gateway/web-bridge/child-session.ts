@@ -27,6 +27,7 @@ import { NewMailWatch, waitSecondsWithin } from './new-mail.js';
 import { GatewayError, sessionFailure, signInFailure } from './errors.js';
 import { UnsafeFolderError } from './private-files.js';
 import { SENT_ID_PATTERN, SentFolder } from './sent-folder.js';
+import { LocalSeal } from './local-seal.js';
 
 export interface ChildIo {
   /** Resolves once the message is handed to the IPC channel. */
@@ -280,7 +281,11 @@ export class ChildSession {
       username: message.username,
       protocol: message.protocol,
       server,
-      sent: new SentFolder(message.dataDir, message.username),
+      sent: new SentFolder(
+        message.dataDir,
+        message.username,
+        new LocalSeal(keys.privateKey(), message.username),
+      ),
       sealed,
     };
     const newMail = new NewMailWatch(

@@ -1,8 +1,13 @@
 /**
  * The local Sent folder of one user, as a desktop mail client keeps one: DATA/<user>/sent/,
- * one file per email sent through the gateway, `<id>.txt`. A file is a short header of the
- * gateway's, a blank line, then the email as the mail server stores it (section F), with the
- * time it was sent:
+ * one file per email sent through the gateway, `<id>.sealed`, sealed to the user's own key
+ * (local-seal.ts), so that it reads only in a session whose password unlocked that key:
+ *
+ *   u32 length of the head record | head record | body record
+ *
+ * The head (what a listing needs) and the body (the content) are sealed apart, so that a
+ * listing opens only the heads. Opened, they are a short header of the gateway's, a blank line,
+ * then the email as the mail server stores it (section F), with the time it was sent:
  *
  *   Sealed-Mail-Sent: 1
  *   Protocol: classic
@@ -17,7 +22,8 @@
  *   At noon? ...
  *
  * The id is the UTC send time and a random part (`20261126-124425-123456-9f3a1c2b`): names sort
- * by time, and an id that matches the pattern cannot name any other path.
+ * by time, and an id that matches the pattern cannot name any other path. Files kept before the
+ * Sent folder was sealed, `<id>.txt` in plain text, are still listed and read.
  */
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
@@ -33,6 +39,7 @@ import { isChannelKind } from '../../protocol/channel-kinds.js';
 import type { ChannelKind, SentEmailView, SentItem } from '../messages.js';
 import { readRegularFile } from '../../common/safe-files.js';
 import { privateFolder, writeNewFile } from './private-files.js';
+import { LocalSeal, LocalSealError, SEAL_OVERHEAD } from './local-seal.js';
 
 export const SENT_ID_PATTERN = /^\d{8}-\d{6}-\d{6}-[0-9a-f]{8}$/;
 /** The newest emails a listing returns. */
@@ -43,6 +50,12 @@ const HEADER_MARK = 'Sealed-Mail-Sent: 1';
 const HEAD_BYTES = 12 * 1024;
 /** A 1,000,000-character content of 4-byte characters, and its headers. */
 const MAX_FILE_BYTES = 4_000_000 + HEAD_BYTES;
+const LENGTH_BYTES = 4;
+const SEALED_HEAD_BYTES = LENGTH_BYTES + HEAD_BYTES + SEAL_OVERHEAD;
+const SEALED_FILE_BYTES = MAX_FILE_BYTES + LENGTH_BYTES + 2 * SEAL_OVERHEAD;
+const CONTENT_MARK = '\nContent:\n';
+const LEGACY = '.txt';
+const SEALED = '.sealed';
 
 export interface SentCopy {
   from: string;
@@ -115,14 +128,16 @@ function parseItem(id: string, head: string): SentItem | undefined {
 export class SentFolder {
   readonly #dataDir: string;
   readonly #username: string;
+  readonly #seal: LocalSeal;
 
   /** `username` has passed the username pattern: it is one path segment. */
-  constructor(dataDir: string, username: string) {
+  constructor(dataDir: string, username: string, seal: LocalSeal) {
     this.#dataDir = dataDir;
     this.#username = username;
+    this.#seal = seal;
   }
 
-  /** Keeps a copy of a sent email; returns its id. */
+  /** Keeps a copy of a sent email, sealed to the user's key; returns its id. */
   keep(copy: SentCopy): string {
     const folder = this.#folder(true);
     if (folder === undefined) throw new Error('the Sent folder could not be made');
@@ -135,7 +150,12 @@ export class SentFolder {
         formatReceivedTime(copy.sentAtMicros),
         codePointLength(copy.content),
       );
-    writeNewFile(folder, `${id}.txt`, Buffer.from(text, 'utf8'));
+    const split = text.indexOf(CONTENT_MARK) + CONTENT_MARK.length;
+    const head = this.#seal.seal(`sent-head:${id}`, Buffer.from(text.slice(0, split), 'utf8'));
+    const body = this.#seal.seal(`sent-body:${id}`, Buffer.from(text.slice(split), 'utf8'));
+    const length = Buffer.alloc(LENGTH_BYTES);
+    length.writeUInt32BE(head.length);
+    writeNewFile(folder, `${id}${SEALED}`, Buffer.concat([length, head, body]));
     return id;
   }
 
@@ -143,15 +163,30 @@ export class SentFolder {
   list(): SentItem[] {
     const folder = this.#folder(false);
     if (folder === undefined) return [];
-    const ids = readdirSync(folder)
-      .filter((name) => name.endsWith('.txt'))
-      .map((name) => name.slice(0, -'.txt'.length))
-      .filter((id) => SENT_ID_PATTERN.test(id))
-      .sort()
-      .slice(-MAX_SENT_LISTED);
+    const files = new Map<string, string>();
+    for (const name of readdirSync(folder)) {
+      const suffix = [SEALED, LEGACY].find((end) => name.endsWith(end));
+      if (suffix === undefined) continue;
+      const id = name.slice(0, -suffix.length);
+      if (SENT_ID_PATTERN.test(id)) files.set(id, name);
+    }
+    const ids = [...files.keys()].sort().slice(-MAX_SENT_LISTED);
     return ids.flatMap((id) => {
-      const head = readRegularFile(join(folder, `${id}.txt`), HEAD_BYTES, { whole: false });
-      const item = head && parseItem(id, head.toString('utf8'));
+      const name = files.get(id) ?? '';
+      let head: string | undefined;
+      try {
+        head = name.endsWith(SEALED)
+          ? this.#openHead(
+              id,
+              readRegularFile(join(folder, name), SEALED_HEAD_BYTES, { whole: false }),
+            )
+          : readRegularFile(join(folder, name), HEAD_BYTES, { whole: false })?.toString('utf8');
+      } catch (error) {
+        // Altered, or sealed to another key: not this user's email, not listed.
+        if (error instanceof LocalSealError) return [];
+        throw error;
+      }
+      const item = head === undefined ? undefined : parseItem(id, head);
       return item ? [item] : [];
     });
   }
@@ -161,9 +196,9 @@ export class SentFolder {
     if (!SENT_ID_PATTERN.test(id)) return undefined;
     const folder = this.#folder(false);
     if (folder === undefined) return undefined;
-    const data = readRegularFile(join(folder, `${id}.txt`), MAX_FILE_BYTES, { whole: true });
-    if (!data) return undefined;
-    const header = parseHeader(data.toString('utf8'));
+    const text = this.#readWhole(folder, id);
+    if (text === undefined) return undefined;
+    const header = parseHeader(text);
     if (!header) return undefined;
     const email = parseStoredEmail(header.rest);
     return {
@@ -176,6 +211,28 @@ export class SentFolder {
       server: header.server,
       content: email.content,
     };
+  }
+
+  /** The opened text of a kept email, sealed or kept before sealing; undefined when none. */
+  #readWhole(folder: string, id: string): string | undefined {
+    const sealed = readRegularFile(join(folder, `${id}${SEALED}`), SEALED_FILE_BYTES);
+    if (sealed) {
+      const head = this.#openHead(id, sealed);
+      const headLength = sealed.readUInt32BE(0);
+      const body = this.#seal.open(`sent-body:${id}`, sealed.subarray(LENGTH_BYTES + headLength));
+      return head === undefined ? undefined : head + body.toString('utf8');
+    }
+    return readRegularFile(join(folder, `${id}${LEGACY}`), MAX_FILE_BYTES)?.toString('utf8');
+  }
+
+  /** The head record's text; undefined for a file too short to hold one. */
+  #openHead(id: string, data: Buffer | undefined): string | undefined {
+    if (!data || data.length < LENGTH_BYTES) return undefined;
+    const length = data.readUInt32BE(0);
+    if (length > data.length - LENGTH_BYTES) return undefined;
+    return this.#seal
+      .open(`sent-head:${id}`, data.subarray(LENGTH_BYTES, LENGTH_BYTES + length))
+      .toString('utf8');
   }
 
   #folder(create: boolean): string | undefined {

@@ -115,16 +115,18 @@ describe('the local Sent folder', () => {
       content: 'Dinner at noon?\nBring the map.',
     });
 
-    // The file is the section F text under the gateway's short header.
-    const text = readFileSync(join(sentFolder('client1'), `${ids[0] ?? ''}.txt`), 'utf8');
-    expect(text).toBe(
-      `Sealed-Mail-Sent: 1\nProtocol: classic\nServer: 127.0.0.1:${server.port}\n\n` +
-        `From: client1\nTo: client2;client3\nTime and Date: ${list.items[0]?.sentAt ?? ''}\n` +
-        `Title: Lunch\nContent Length: 29\nContent:\nLunch at noon?\nBring the map.`,
-    );
+    // The file is sealed to client1's key: none of the email is readable on the disk.
+    const file = readFileSync(join(sentFolder('client1'), `${ids[0] ?? ''}.sealed`));
+    for (const clear of ['Lunch', 'client2;client3', 'Bring the map', 'Sealed-Mail-Sent'])
+      expect(file.includes(clear)).toBe(false);
+    // A copy of it in another user's Sent folder opens with nobody else's key: not listed.
+    const intruder = sentFolder('client2');
+    mkdirSync(intruder, { recursive: true, mode: 0o700 });
+    writeFileSync(join(intruder, `${ids[0] ?? ''}.sealed`), file, { mode: 0o600 });
     // Another user's folder is their own.
     const other = await signedIn('client2');
     expect(await other.request({ type: 'listSent' })).toMatchObject({ items: [] });
+    rmSync(join(intruder, `${ids[0] ?? ''}.sealed`));
   });
 
   it('carries a 1,000,000-character email with emoji into the folder and back, whole; 0600 in 0700', async () => {
@@ -146,8 +148,8 @@ describe('the local Sent folder', () => {
     expect(mode(data)).toBe(0o700);
     expect(mode(join(data, 'client5'))).toBe(0o700);
     expect(mode(sentFolder('client5'))).toBe(0o700);
-    expect(readdirSync(sentFolder('client5'))).toEqual([`${sentId}.txt`]);
-    expect(mode(join(sentFolder('client5'), `${sentId}.txt`))).toBe(0o600);
+    expect(readdirSync(sentFolder('client5'))).toEqual([`${sentId}.sealed`]);
+    expect(mode(join(sentFolder('client5'), `${sentId}.sealed`))).toBe(0o600);
   });
 
   it('answers an unknown id with NOT_FOUND, and an id that is not one with BAD_REQUEST', async () => {
