@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { parsePrivateKey, parsePublicKey } from '../protocol/crypto.js';
 import { USERNAME_PATTERN } from '../protocol/limits.js';
 import { ServerError } from './errors.js';
@@ -73,13 +73,50 @@ function readKey(file: string, parse: (pem: string, source: string) => KeyObject
   }
 }
 
+/**
+ * Refuses a secret file that other users can read (the server's private key, the passwords), as
+ * OpenSSH refuses such a key: one line, with what to run.
+ */
+function requirePrivateMode(file: string): void {
+  const mode = statSync(file).mode & 0o777;
+  if ((mode & 0o077) !== 0)
+    throw homeError(
+      file,
+      `can be read by other users (mode ${octal(mode)}); run: chmod 600 ${file}`,
+    );
+}
+
+const octal = (mode: number): string => mode.toString(8).padStart(4, '0');
+
+/** A home that others can write into lets them swap any key or inbox: refused. */
+function requireClosedFolder(dir: string): void {
+  const mode = statSync(dir).mode & 0o777;
+  if ((mode & 0o022) !== 0)
+    throw homeError(
+      dir,
+      `can be written by other users (mode ${octal(mode)}), who could replace its keys; run: chmod go-w ${dir}`,
+    );
+}
+
 /** Loads and checks every key and password file of the home; throws a HOME_FILE ServerError naming the first that is missing or malformed. */
 export function loadServerHome(dir: string): ServerHome {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw homeError(dir, 'is not a folder');
-  const serverPrivateKey = readKey(join(dir, 'server_private.pem'), parsePrivateKey);
-  readKey(join(dir, 'server_public.pem'), parsePublicKey);
+  const privateFile = join(dir, 'server_private.pem');
+  const publicFile = join(dir, 'server_public.pem');
+  const passwordFile = join(dir, 'user_pass.json');
+  const serverPrivateKey = readKey(privateFile, parsePrivateKey);
+  const serverPublicKey = readKey(publicFile, parsePublicKey);
+  requireClosedFolder(dir);
+  requirePrivateMode(privateFile);
+  if (!createPublicKey(serverPrivateKey).equals(serverPublicKey))
+    throw homeError(
+      publicFile,
+      `does not match server_private.pem, so clients holding it cannot log in; write the matching one: openssl pkey -in ${privateFile} -pubout -out ${publicFile}`,
+    );
   const users = new Map<string, UserAccount>();
-  for (const [name, password] of readUserPasswords(join(dir, 'user_pass.json'))) {
+  const passwords = readUserPasswords(passwordFile);
+  requirePrivateMode(passwordFile);
+  for (const [name, password] of passwords) {
     const publicKey = readKey(join(dir, `${name}_public.pem`), parsePublicKey);
     users.set(name, { name, password, publicKey });
   }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:net';
 import { makeKeySetup, serverHome } from '../helpers/keys.js';
@@ -54,6 +54,40 @@ describe('server options and start-up errors', () => {
     result = await runNode('mail-server/main.js', ['--port', '0']);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("required option '--home <dir>' not specified");
+  });
+
+  it('refuses, in one line with what to run, key files others can read, a home others can write, a public key that does not match', async () => {
+    const keys = await makeKeySetup();
+    cleanups.push(keys.cleanup);
+    const home = serverHome(keys.dir);
+    const start = () => runNode('mail-server/main.js', ['--home', home, '--port', '0']);
+    const privateFile = join(home, 'server_private.pem');
+
+    chmodSync(privateFile, 0o644);
+    let result = await start();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `${privateFile}: can be read by other users (mode 0644); run: chmod 600 ${privateFile}`,
+    );
+    chmodSync(privateFile, 0o600);
+
+    chmodSync(join(home, 'user_pass.json'), 0o640);
+    result = await start();
+    expect(result.stderr).toContain('user_pass.json: can be read by other users (mode 0640)');
+    chmodSync(join(home, 'user_pass.json'), 0o600);
+
+    chmodSync(home, 0o777);
+    result = await start();
+    expect(result.stderr).toContain(`${home}: can be written by other users (mode 0777)`);
+    expect(result.stderr).toContain(`run: chmod go-w ${home}`);
+    chmodSync(home, 0o700);
+
+    // Another user's public key where the server's belongs.
+    copyFileSync(join(home, 'client1_public.pem'), join(home, 'server_public.pem'));
+    result = await start();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('server_public.pem: does not match server_private.pem');
+    expect(result.stderr).toContain('openssl pkey -in');
   });
 
   it('--max-use 1 gives every client a fresh process', async () => {
