@@ -20,12 +20,6 @@ import {
 import { PendingLogins } from './pending-logins.js';
 import { openThrottleStorage, type ThrottleStorage } from './throttle-storage.js';
 
-/**
- * Connections that may wait in the parent for their login at once. Each costs a socket and
- * nothing more; the limit only keeps a flood from exhausting file descriptors.
- */
-const MAX_SCREENING = 10_000;
-
 export interface MailServerOptions {
   home: string;
   host: string;
@@ -58,12 +52,20 @@ export interface MailServerOptions {
   idleTimeoutMs: number;
   /** How long a new connection may take to complete its login before it is closed. */
   loginTimeoutMs: number;
+  /**
+   * Connections that may wait in the parent for their first frame at once (the waiting room).
+   * Each costs a socket and nothing more; the limit only keeps a flood from exhausting file
+   * descriptors.
+   */
+  maxWaiting: number;
   /** Connections from one address that have not completed a login; beyond it new ones are closed. */
   maxPendingPerAddress: number;
   /** Session processes one address may hold with a login in progress; its other connections wait. */
   maxLoginsPerAddress: number;
   /** Bytes of stored mail each inbox may hold. */
   inboxQuotaBytes: number;
+  /** Entries the login throttle keeps before it prunes old ones (throttle.ts). */
+  throttleMaxEntries: number;
   logLevel: string;
 }
 
@@ -85,9 +87,11 @@ export const defaultServerOptions = {
   maxQueue: 1000,
   idleTimeoutMs: 300_000,
   loginTimeoutMs: 60_000,
+  maxWaiting: 10_000,
   maxPendingPerAddress: 512,
   maxLoginsPerAddress: 8,
   inboxQuotaBytes: 256 * 1024 * 1024,
+  throttleMaxEntries: 10_000,
   logLevel: 'info',
 } as const satisfies Omit<MailServerOptions, 'home'>;
 
@@ -122,7 +126,9 @@ export class MailServer {
     this.#options = options;
     this.#log = log;
     this.#home = loadServerHome(options.home);
-    this.#throttle = openThrottleStorage(options.store, options.home, options.channel, log);
+    this.#throttle = openThrottleStorage(options.store, options.home, options.channel, log, {
+      maxEntries: options.throttleMaxEntries,
+    });
     this.#pendingLogins = new PendingLogins({
       maxPerAddress: options.maxPendingPerAddress,
       maxInProcessPerAddress: options.maxLoginsPerAddress,
@@ -230,7 +236,7 @@ export class MailServer {
   }
 
   async #screen(socket: Socket): Promise<void> {
-    if (this.#screening >= MAX_SCREENING) {
+    if (this.#screening >= this.#options.maxWaiting) {
       this.#log.warn(
         { screening: this.#screening },
         'too many connections waiting to log in; closing a new one',

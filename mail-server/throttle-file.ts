@@ -16,7 +16,13 @@ import {
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from './log.js';
-import { ThrottleBook, type ThrottleEntry, type ThrottleSnapshot } from './throttle.js';
+import {
+  defaultThrottleBounds,
+  ThrottleBook,
+  type ThrottleBounds,
+  type ThrottleEntry,
+  type ThrottleSnapshot,
+} from './throttle.js';
 
 /** One file per channel kind: two servers sharing a home (npm start) never overwrite each other's. */
 export const throttleFileName = (kind: string): string => `login-throttle.${kind}.json`;
@@ -95,11 +101,17 @@ export class PersistentThrottle {
   readonly #log: Logger;
   readonly #timer: NodeJS.Timeout;
 
-  constructor(home: string, file: string, log: Logger, now: () => number = Date.now) {
+  constructor(
+    home: string,
+    file: string,
+    log: Logger,
+    now: () => number = Date.now,
+    bounds: ThrottleBounds = defaultThrottleBounds,
+  ) {
     this.#home = home;
     this.#file = file;
     this.#log = log;
-    this.book = new ThrottleBook(now, readSnapshot(join(home, file), log));
+    this.book = new ThrottleBook(now, readSnapshot(join(home, file), log), bounds);
     this.#timer = setInterval(() => {
       this.save();
     }, SAVE_EVERY_MS);

@@ -47,8 +47,13 @@ export const throttlePolicies = {
 
 /** How long an address the user logged in from counts as that user's known device. */
 export const KNOWN_DEVICE_MS = 30 * 24 * HOUR;
-/** Entries kept before old ones are pruned, so a flood of made-up names cannot exhaust memory. */
-const MAX_ENTRIES = 10_000;
+/** How much the book keeps; configurable so that tests and small sites can use small numbers. */
+export interface ThrottleBounds {
+  /** Entries kept before old ones are pruned, so a flood of made-up names cannot exhaust memory. */
+  maxEntries: number;
+}
+
+export const defaultThrottleBounds: ThrottleBounds = { maxEntries: 10_000 };
 
 export type KeyKind = keyof typeof throttlePolicies;
 
@@ -142,10 +147,16 @@ export class ThrottleBook {
   readonly #entries = new Map<string, ThrottleEntry>();
   readonly #inFlight = new Map<string, number>();
   readonly #knownDevices = new Map<string, number>();
+  readonly #bounds: ThrottleBounds;
   #changed = false;
 
-  constructor(now: () => number = Date.now, snapshot?: ThrottleSnapshot) {
+  constructor(
+    now: () => number = Date.now,
+    snapshot?: ThrottleSnapshot,
+    bounds: ThrottleBounds = defaultThrottleBounds,
+  ) {
     this.#now = now;
+    this.#bounds = bounds;
     if (snapshot) {
       for (const [key, entry] of Object.entries(snapshot.entries)) this.#entries.set(key, entry);
       for (const [key, until] of Object.entries(snapshot.knownDevices))
@@ -240,6 +251,7 @@ export class ThrottleBook {
   }
 
   #prune(): void {
+    const MAX_ENTRIES = this.#bounds.maxEntries;
     if (this.#entries.size + this.#knownDevices.size <= MAX_ENTRIES) return;
     const now = this.#now();
     for (const [key, entry] of this.#entries) {
