@@ -19,6 +19,7 @@ import {
 } from './store/open-store.js';
 import { PendingLogins } from './pending-logins.js';
 import { openThrottleStorage, type ThrottleStorage } from './throttle-storage.js';
+import { defaultThrottleBounds } from './throttle.js';
 
 export interface MailServerOptions {
   home: string;
@@ -64,7 +65,7 @@ export interface MailServerOptions {
   maxLoginsPerAddress: number;
   /** Bytes of stored mail each inbox may hold. */
   inboxQuotaBytes: number;
-  /** Entries the login throttle keeps before it prunes old ones (throttle.ts). */
+  /** Entries the login throttle keeps about unknown names, and about addresses (throttle.ts). */
   throttleMaxEntries: number;
   logLevel: string;
 }
@@ -91,7 +92,7 @@ export const defaultServerOptions = {
   maxPendingPerAddress: 512,
   maxLoginsPerAddress: 8,
   inboxQuotaBytes: 256 * 1024 * 1024,
-  throttleMaxEntries: 10_000,
+  throttleMaxEntries: defaultThrottleBounds.maxEntries,
   logLevel: 'info',
 } as const satisfies Omit<MailServerOptions, 'home'>;
 
@@ -127,6 +128,7 @@ export class MailServer {
     this.#log = log;
     this.#home = loadServerHome(options.home);
     this.#throttle = openThrottleStorage(options.store, options.home, options.channel, log, {
+      ...defaultThrottleBounds,
       maxEntries: options.throttleMaxEntries,
     });
     this.#pendingLogins = new PendingLogins({

@@ -55,14 +55,27 @@ function readSnapshot(file: string, log: Logger): ThrottleSnapshot | undefined {
     return undefined;
   }
   try {
-    const parsed = JSON.parse(text) as { entries?: unknown; knownDevices?: unknown };
-    const entries: Record<string, ThrottleEntry> = {};
-    for (const [key, value] of Object.entries(parsed.entries ?? {}))
-      if (isEntry(value)) entries[key] = value;
+    const parsed = JSON.parse(text) as {
+      entries?: unknown;
+      unknownUserEntries?: unknown;
+      knownDevices?: unknown;
+    };
+    const entriesOf = (value: unknown): Record<string, ThrottleEntry> => {
+      const entries: Record<string, ThrottleEntry> = {};
+      for (const [key, entry] of Object.entries(value ?? {}))
+        if (isEntry(entry)) entries[key] = entry;
+      return entries;
+    };
     const knownDevices: Record<string, number> = {};
     for (const [key, value] of Object.entries(parsed.knownDevices ?? {}))
       if (typeof value === 'number') knownDevices[key] = value;
-    return { entries, knownDevices };
+    // A file written before unknown names were kept apart has them among `entries`: they are
+    // then kept as users' entries until they no longer count (an hour at most).
+    return {
+      entries: entriesOf(parsed.entries),
+      unknownUserEntries: entriesOf(parsed.unknownUserEntries),
+      knownDevices,
+    };
   } catch (error) {
     log.warn(
       { file, err: (error as Error).message },

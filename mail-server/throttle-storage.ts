@@ -23,7 +23,7 @@ export function openThrottleStorage(
   bounds: ThrottleBounds,
 ): ThrottleStorage {
   if (isPostgresUrl(store)) {
-    const shared = new PostgresThrottle(store, log);
+    const shared = new PostgresThrottle(store, log, { maxEntries: bounds.maxEntries });
     return { throttle: shared, close: () => shared.close() };
   }
   const file = new PersistentThrottle(home, throttleFileName(channel), log, Date.now, bounds);
