@@ -135,6 +135,14 @@ function serverCommand(name: string, kind: ChannelKind): Command {
     )
     .addOption(
       new Option(
+        '--max-waiting <n>',
+        'connections that may wait in the parent for their first message at once (the waiting room)',
+      )
+        .default(d.maxWaiting)
+        .argParser(integerArgument(1)),
+    )
+    .addOption(
+      new Option(
         '--max-pending-per-address <n>',
         'connections from one client address that have not completed a login; beyond it new ones are closed',
       )
@@ -155,6 +163,14 @@ function serverCommand(name: string, kind: ChannelKind): Command {
         'megabytes of stored mail each inbox may hold; a copy beyond it is refused (and reported on the enhanced protocol)',
       )
         .default(d.inboxQuotaBytes / MIB)
+        .argParser(integerArgument(1)),
+    )
+    .addOption(
+      new Option(
+        '--throttle-max-entries <n>',
+        'entries the login throttle keeps before it prunes old ones',
+      )
+        .default(d.throttleMaxEntries)
         .argParser(integerArgument(1)),
     )
     .addOption(
@@ -188,9 +204,11 @@ interface ParsedOptions {
   maxQueue: number;
   idleTimeout: number;
   loginTimeout: number;
+  maxWaiting: number;
   maxPendingPerAddress: number;
   maxLoginsPerAddress: number;
   inboxQuotaMb: number;
+  throttleMaxEntries: number;
   store: StoreSpec;
   logLevel: string;
 }
@@ -220,9 +238,11 @@ export function parseServerArgs(
     maxQueue: values.maxQueue,
     idleTimeoutMs: values.idleTimeout * 1000,
     loginTimeoutMs: values.loginTimeout * 1000,
+    maxWaiting: values.maxWaiting,
     maxPendingPerAddress: values.maxPendingPerAddress,
     maxLoginsPerAddress: values.maxLoginsPerAddress,
     inboxQuotaBytes: values.inboxQuotaMb * MIB,
+    throttleMaxEntries: values.throttleMaxEntries,
     store: values.store,
     logLevel: values.logLevel,
   };

@@ -57,9 +57,11 @@ export function loginPolicy(
 
     async authenticate(attempt: LoginAttempt) {
       const address = addressOf(attempt.peer);
-      // Asked first and awaited after the checks, so the parent's answer arrives while we verify.
-      const admission = throttle.admit(attempt.username, address);
       const account = home.users.get(attempt.username);
+      // Asked first and awaited after the checks, so the parent's answer arrives while we verify.
+      // Whether the name is a user's decides where the throttle keeps its count: a flood of
+      // made-up names must not push out what it knows about real users.
+      const admission = throttle.admit(attempt.username, address, account !== undefined);
       // Every check always runs, against stand-ins for an unknown user: the time taken tells
       // nothing about which check failed.
       const keyHolds = attempt.provesKeyOf?.(account?.publicKey ?? standIn.publicKey) ?? true;

@@ -18,13 +18,9 @@ import {
   type StoreSpec,
 } from './store/open-store.js';
 import { PendingLogins } from './pending-logins.js';
+import { WaitingRoom } from './waiting-room.js';
 import { openThrottleStorage, type ThrottleStorage } from './throttle-storage.js';
-
-/**
- * Connections that may wait in the parent for their login at once. Each costs a socket and
- * nothing more; the limit only keeps a flood from exhausting file descriptors.
- */
-const MAX_SCREENING = 10_000;
+import { defaultThrottleBounds } from './throttle.js';
 
 export interface MailServerOptions {
   home: string;
@@ -58,12 +54,21 @@ export interface MailServerOptions {
   idleTimeoutMs: number;
   /** How long a new connection may take to complete its login before it is closed. */
   loginTimeoutMs: number;
+  /**
+   * Connections that may wait in the parent for their first frame at once (the waiting room).
+   * Each costs a socket and nothing more; the limit keeps a flood from exhausting file
+   * descriptors. When it is full a newcomer is let in and the oldest connection of the address
+   * holding the most is closed (waiting-room.ts).
+   */
+  maxWaiting: number;
   /** Connections from one address that have not completed a login; beyond it new ones are closed. */
   maxPendingPerAddress: number;
   /** Session processes one address may hold with a login in progress; its other connections wait. */
   maxLoginsPerAddress: number;
   /** Bytes of stored mail each inbox may hold. */
   inboxQuotaBytes: number;
+  /** Entries the login throttle keeps about unknown names, and about addresses (throttle.ts). */
+  throttleMaxEntries: number;
   logLevel: string;
 }
 
@@ -85,9 +90,11 @@ export const defaultServerOptions = {
   maxQueue: 1000,
   idleTimeoutMs: 300_000,
   loginTimeoutMs: 60_000,
-  maxPendingPerAddress: 512,
+  maxWaiting: 10_000,
+  maxPendingPerAddress: 128,
   maxLoginsPerAddress: 8,
   inboxQuotaBytes: 256 * 1024 * 1024,
+  throttleMaxEntries: defaultThrottleBounds.maxEntries,
   logLevel: 'info',
 } as const satisfies Omit<MailServerOptions, 'home'>;
 
@@ -112,21 +119,25 @@ export class MailServer {
   readonly #server: Server;
   readonly #throttle: ThrottleStorage;
   readonly #pendingLogins: PendingLogins;
+  readonly #waiting: WaitingRoom<Socket>;
   #store: MailStore | undefined;
   #pool: WorkerPool | undefined;
   #run: SessionRunner | undefined;
-  #screening = 0;
 
   /** Throws a HOME_FILE ServerError when a file of the home is missing or malformed. */
   constructor(options: MailServerOptions, log: Logger) {
     this.#options = options;
     this.#log = log;
     this.#home = loadServerHome(options.home);
-    this.#throttle = openThrottleStorage(options.store, options.home, options.channel, log);
+    this.#throttle = openThrottleStorage(options.store, options.home, options.channel, log, {
+      ...defaultThrottleBounds,
+      maxEntries: options.throttleMaxEntries,
+    });
     this.#pendingLogins = new PendingLogins({
       maxPerAddress: options.maxPendingPerAddress,
       maxInProcessPerAddress: options.maxLoginsPerAddress,
     });
+    this.#waiting = new WaitingRoom(options.maxWaiting);
     this.#server = createServer((socket) => {
       void this.#screen(socket);
     });
@@ -230,14 +241,6 @@ export class MailServer {
   }
 
   async #screen(socket: Socket): Promise<void> {
-    if (this.#screening >= MAX_SCREENING) {
-      this.#log.warn(
-        { screening: this.#screening },
-        'too many connections waiting to log in; closing a new one',
-      );
-      socket.destroy();
-      return;
-    }
     const address = socket.remoteAddress ?? '?';
     if (!this.#pendingLogins.admit(address)) {
       this.#log.warn(
@@ -247,7 +250,15 @@ export class MailServer {
       socket.destroy();
       return;
     }
-    this.#screening++;
+    const shed = this.#waiting.enter(address, socket);
+    if (shed) {
+      this.#log.warn(
+        { address: shed.remoteAddress, waiting: this.#waiting.size },
+        'waiting room full; closing the oldest connection of the address holding the most',
+      );
+      // Its screening ends as "closed", which settles its place among the pending logins.
+      shed.destroy();
+    }
     socket.on('error', () => undefined);
     const loginDeadline = Date.now() + this.#options.loginTimeoutMs;
     const outcome = await screenConnection(
@@ -255,7 +266,7 @@ export class MailServer {
       this.#options.loginTimeoutMs,
       this.#options.sessions === 'fork',
     );
-    this.#screening--;
+    this.#waiting.leave(address, socket);
     if (outcome.kind === 'spoke' && this.#run) {
       this.#run(socket, outcome.preread, loginDeadline, address);
       return;

@@ -7,7 +7,13 @@ import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRegularFile, removeTempFiles, writeFileSafely } from '../common/safe-files.js';
 import type { Logger } from './log.js';
-import { ThrottleBook, type ThrottleEntry, type ThrottleSnapshot } from './throttle.js';
+import {
+  defaultThrottleBounds,
+  ThrottleBook,
+  type ThrottleBounds,
+  type ThrottleEntry,
+  type ThrottleSnapshot,
+} from './throttle.js';
 
 /** One file per channel kind: two servers sharing a home (npm start) never overwrite each other's. */
 export const throttleFileName = (kind: string): string => `login-throttle.${kind}.json`;
@@ -39,14 +45,27 @@ function readSnapshot(file: string, log: Logger): ThrottleSnapshot | undefined {
     return undefined;
   }
   try {
-    const parsed = JSON.parse(text) as { entries?: unknown; knownDevices?: unknown };
-    const entries: Record<string, ThrottleEntry> = {};
-    for (const [key, value] of Object.entries(parsed.entries ?? {}))
-      if (isEntry(value)) entries[key] = value;
+    const parsed = JSON.parse(text) as {
+      entries?: unknown;
+      unknownUserEntries?: unknown;
+      knownDevices?: unknown;
+    };
+    const entriesOf = (value: unknown): Record<string, ThrottleEntry> => {
+      const entries: Record<string, ThrottleEntry> = {};
+      for (const [key, entry] of Object.entries(value ?? {}))
+        if (isEntry(entry)) entries[key] = entry;
+      return entries;
+    };
     const knownDevices: Record<string, number> = {};
     for (const [key, value] of Object.entries(parsed.knownDevices ?? {}))
       if (typeof value === 'number') knownDevices[key] = value;
-    return { entries, knownDevices };
+    // A file written before unknown names were kept apart has them among `entries`: they are
+    // then kept as users' entries until they no longer count (an hour at most).
+    return {
+      entries: entriesOf(parsed.entries),
+      unknownUserEntries: entriesOf(parsed.unknownUserEntries),
+      knownDevices,
+    };
   } catch (error) {
     log.warn(
       { file, err: (error as Error).message },
@@ -64,13 +83,19 @@ export class PersistentThrottle {
   readonly #log: Logger;
   readonly #timer: NodeJS.Timeout;
 
-  constructor(home: string, file: string, log: Logger, now: () => number = Date.now) {
+  constructor(
+    home: string,
+    file: string,
+    log: Logger,
+    now: () => number = Date.now,
+    bounds: ThrottleBounds = defaultThrottleBounds,
+  ) {
     this.#home = home;
     this.#file = file;
     this.#log = log;
     // A temporary file is all a server that died while saving can have left.
     removeTempFiles(home);
-    this.book = new ThrottleBook(now, readSnapshot(join(home, file), log));
+    this.book = new ThrottleBook(now, readSnapshot(join(home, file), log), bounds);
     this.#timer = setInterval(() => {
       this.save();
     }, SAVE_EVERY_MS);

@@ -31,7 +31,7 @@ export class ThrottleDesk {
       this.#open.delete(request.ticket);
       return;
     }
-    const admission = await this.#throttle.admit(request.user, request.address);
+    const admission = await this.#throttle.admit(request.user, request.address, request.knownUser);
     if (this.#gone) {
       admission.settle('abandoned');
       return;
@@ -70,7 +70,7 @@ export function parentThrottle(
     waiting.delete(answer.id);
   });
   return {
-    admit: (user, address) =>
+    admit: (user, address, knownUser) =>
       new Promise<Admission>((resolve) => {
         const id = nextId++;
         const timer = setTimeout(() => {
@@ -88,7 +88,7 @@ export function parentThrottle(
             },
           });
         });
-        send({ type: 'login-admit', id, user, address });
+        send({ type: 'login-admit', id, user, address, knownUser });
       }),
   };
 }

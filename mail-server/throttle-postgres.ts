@@ -9,6 +9,11 @@
  * settling leaves rows that expire after ATTEMPT_LEASE_MS. When the database cannot be
  * reached in time, an attempt is refused: a throttle fails closed. Every channel kind shares
  * the book.
+ *
+ * Rows about names that are not users, and rows about addresses, are bounded each (`maxEntries`,
+ * the oldest failures deleted first) so that a flood of made-up names neither grows the table
+ * without end nor pushes out what is known about real users, whose rows are never deleted for
+ * room (schema: store/migrations/0004).
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
@@ -16,14 +21,17 @@ import type { Logger } from './log.js';
 import { PostgresConnection } from './store/postgres-connection.js';
 import {
   attemptKeys,
+  defaultThrottleBounds,
   entryIsLive,
   keyAdmits,
   keyOf,
   KNOWN_DEVICE_MS,
+  spaceOf,
   throttlePolicies,
   withFailure,
   type Admission,
   type AttemptOutcome,
+  type EntrySpace,
   type KeyKind,
   type LoginThrottle,
   type ThrottleEntry,
@@ -43,7 +51,15 @@ const LONGEST_FORGET_MS = Math.max(
   ...Object.values(throttlePolicies).map((policy) => policy.forgetAfterMs),
 );
 
-type Keyed = { kind: KeyKind; key: string };
+type Keyed = { kind: KeyKind; key: string; space: EntrySpace };
+/** The bounded scopes: every other is about a user and never deleted for room. */
+const BOUNDED_SCOPES = ['unknown', 'address'] as const;
+/**
+ * A host prunes after recording this share of the bound in failures of bounded scopes, so that
+ * between prunes the table grows by a tenth of the bound per host at most, and a prune's cost
+ * (reading past the bound along the index) is shared by that many failures.
+ */
+const PRUNE_SHARE = 10;
 
 /** Locks the keys for the rest of the transaction, in one order for every host. */
 async function lockKeys(client: pg.PoolClient, keys: readonly Keyed[]): Promise<void> {
@@ -96,6 +112,8 @@ export interface PostgresThrottleOptions {
   now: () => number;
   /** How long an admission waits for an unreachable database before it refuses. */
   admitWaitMs: number;
+  /** Rows kept about names that are not users, and as many about addresses (throttle.ts). */
+  maxEntries: number;
 }
 
 export class PostgresThrottle implements LoginThrottle {
@@ -105,6 +123,10 @@ export class PostgresThrottle implements LoginThrottle {
   readonly #admitWaitMs: number;
   readonly #sweeper: NodeJS.Timeout;
   readonly #settling = new Set<Promise<void>>();
+  readonly #maxEntries: number;
+  /** Failures of bounded scopes this host recorded since its last prune. */
+  #sincePrune = 0;
+  #pruning: Promise<void> | undefined;
 
   constructor(url: string, log: Logger, options: Partial<PostgresThrottleOptions> = {}) {
     this.#connection = new PostgresConnection(url, {
@@ -115,13 +137,14 @@ export class PostgresThrottle implements LoginThrottle {
     this.#log = log;
     this.#now = options.now ?? Date.now;
     this.#admitWaitMs = options.admitWaitMs ?? ADMIT_WAIT_MS;
+    this.#maxEntries = options.maxEntries ?? defaultThrottleBounds.maxEntries;
     this.#sweeper = setInterval(() => {
       void this.sweep();
     }, SWEEP_EVERY_MS);
     this.#sweeper.unref();
   }
 
-  async admit(user: string, address: string): Promise<Admission> {
+  async admit(user: string, address: string, knownUser: boolean): Promise<Admission> {
     const attempt = randomUUID();
     try {
       return await this.#connection.transaction(
@@ -132,7 +155,10 @@ export class PostgresThrottle implements LoginThrottle {
             'SELECT 1 FROM known_devices WHERE key = $1 AND until > $2',
             [keyOf('userAtAddress', user, address), now],
           );
-          const keys = attemptKeys(user, address, known.rowCount === 1);
+          const keys = attemptKeys(user, address, known.rowCount === 1).map((keyed) => ({
+            ...keyed,
+            space: spaceOf(keyed.kind, knownUser),
+          }));
           await lockKeys(client, keys);
           const state = await readKeys(client, keys, now);
           const refusing = keys.find(({ kind, key }) => {
@@ -168,6 +194,7 @@ export class PostgresThrottle implements LoginThrottle {
         if (settled) return;
         settled = true;
         const settling = this.#settle(attempt, keys, user, address, outcome)
+          .then(() => this.#pruneNowAndThen(keys, outcome))
           .catch((error: unknown) => {
             this.#log.error(
               { err: (error as Error).message, outcome },
@@ -202,15 +229,17 @@ export class PostgresThrottle implements LoginThrottle {
           entry: withFailure(kind, state.get(key)?.entry, now),
         }));
         await client.query(
-          `INSERT INTO login_failures (key, failures, locked_until, last_failure)
-           SELECT * FROM unnest($1::text[], $2::integer[], $3::bigint[], $4::bigint[])
+          `INSERT INTO login_failures (key, failures, locked_until, last_failure, scope)
+           SELECT * FROM unnest($1::text[], $2::integer[], $3::bigint[], $4::bigint[], $5::text[])
            ON CONFLICT (key) DO UPDATE SET failures = EXCLUDED.failures,
-             locked_until = EXCLUDED.locked_until, last_failure = EXCLUDED.last_failure`,
+             locked_until = EXCLUDED.locked_until, last_failure = EXCLUDED.last_failure,
+             scope = EXCLUDED.scope`,
           [
             updated.map(({ key }) => key),
             updated.map(({ entry }) => entry.failures),
             updated.map(({ entry }) => entry.lockedUntil),
             updated.map(({ entry }) => entry.lastFailure),
+            keys.map(({ space }) => space),
           ],
         );
         return;
@@ -227,7 +256,39 @@ export class PostgresThrottle implements LoginThrottle {
     });
   }
 
-  /** Forgets what no longer counts: old failures, expired attempts and known devices. */
+  /** Prunes the bounded scopes once this host has recorded a share of the bound in them. */
+  async #pruneNowAndThen(keys: readonly Keyed[], outcome: AttemptOutcome): Promise<void> {
+    if (outcome !== 'failed') return;
+    this.#sincePrune += keys.filter(({ space }) => space !== 'known').length;
+    if (this.#sincePrune < Math.max(1, Math.floor(this.#maxEntries / PRUNE_SHARE))) return;
+    this.#sincePrune = 0;
+    await this.#prune().catch((error: unknown) => {
+      this.#log.warn({ err: (error as Error).message }, 'the login throttle was not pruned');
+    });
+  }
+
+  /** Deletes the oldest rows of each bounded scope beyond the bound; one prune at a time. */
+  #prune(): Promise<void> {
+    this.#pruning ??= this.#connection
+      .run('pruning the login throttle', async (client) => {
+        for (const scope of BOUNDED_SCOPES)
+          await client.query(
+            `DELETE FROM login_failures WHERE scope = $1 AND key IN (
+               SELECT key FROM login_failures WHERE scope = $1
+                ORDER BY last_failure DESC, key OFFSET $2)`,
+            [scope, this.#maxEntries],
+          );
+      })
+      .finally(() => {
+        this.#pruning = undefined;
+      });
+    return this.#pruning;
+  }
+
+  /**
+   * Forgets what no longer counts: old failures, expired attempts and known devices; and
+   * prunes the bounded scopes, whatever this host recorded.
+   */
   async sweep(): Promise<void> {
     const now = this.#now();
     try {
@@ -239,6 +300,7 @@ export class PostgresThrottle implements LoginThrottle {
         await client.query('DELETE FROM login_attempts WHERE expires_at < $1', [now]);
         await client.query('DELETE FROM known_devices WHERE until < $1', [now]);
       });
+      await this.#prune();
     } catch (error) {
       this.#log.warn({ err: (error as Error).message }, 'the login throttle was not swept');
     }

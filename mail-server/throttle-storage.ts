@@ -6,7 +6,7 @@
 import type { ChannelKind } from '../protocol/channel-kinds.js';
 import type { Logger } from './log.js';
 import { isPostgresUrl, type StoreSpec } from './store/open-store.js';
-import { localThrottle, type LoginThrottle } from './throttle.js';
+import { localThrottle, type LoginThrottle, type ThrottleBounds } from './throttle.js';
 import { PersistentThrottle, throttleFileName } from './throttle-file.js';
 import { PostgresThrottle } from './throttle-postgres.js';
 
@@ -20,12 +20,13 @@ export function openThrottleStorage(
   home: string,
   channel: ChannelKind,
   log: Logger,
+  bounds: ThrottleBounds,
 ): ThrottleStorage {
   if (isPostgresUrl(store)) {
-    const shared = new PostgresThrottle(store, log);
+    const shared = new PostgresThrottle(store, log, { maxEntries: bounds.maxEntries });
     return { throttle: shared, close: () => shared.close() };
   }
-  const file = new PersistentThrottle(home, throttleFileName(channel), log);
+  const file = new PersistentThrottle(home, throttleFileName(channel), log, Date.now, bounds);
   return {
     throttle: localThrottle(file.book),
     close: () => {

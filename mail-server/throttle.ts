@@ -16,8 +16,17 @@
  * every guess that was waiting. An attempt that is not admitted is still answered the same
  * way, after the same work, and counts nothing.
  *
+ * What the book keeps is split by whom it is about, so that a flood about one cannot push out
+ * what is known about another: entries about the users of user_pass.json (never dropped for
+ * room: there are as many as guesses the user key lets through, about one a minute per user
+ * past its free failures), entries about names that are not users, and entries about
+ * addresses; the last two are bounded each, the oldest failure dropped first. Dropping an
+ * unknown name's entry frees nothing worth guessing: no password opens an account that does
+ * not exist, and a refusal under a lock looks like any other, so it tells nobody which names
+ * are real.
+ *
  * The state is the parent process's (children serve one client each and would forget);
- * children ask over IPC (throttle-ipc.ts). It is written to the server's home, so a restart
+ * children ask over IPC (throttle-ipc.ts), saying whether the name is a user's. It is written to the server's home, so a restart
  * does not lift a lock; with the PostgreSQL store it is kept in the database instead, so
  * that every host counts the same guesses (throttle-postgres.ts).
  */
@@ -47,8 +56,31 @@ export const throttlePolicies = {
 
 /** How long an address the user logged in from counts as that user's known device. */
 export const KNOWN_DEVICE_MS = 30 * 24 * HOUR;
-/** Entries kept before old ones are pruned, so a flood of made-up names cannot exhaust memory. */
-const MAX_ENTRIES = 10_000;
+/** How much the book keeps of what nobody bounds; configurable so that tests can use small numbers. */
+export interface ThrottleBounds {
+  /**
+   * Entries kept about names that are not users, and as many about addresses, each the oldest
+   * failure dropped first: so that a flood of made-up names or of addresses cannot exhaust
+   * memory, nor push out what is known about real users.
+   */
+  maxEntries: number;
+  /** Known devices kept, the oldest dropped first; only successful logins make them. */
+  maxKnownDevices: number;
+}
+
+export const defaultThrottleBounds: ThrottleBounds = {
+  maxEntries: 10_000,
+  maxKnownDevices: 10_000,
+};
+
+/**
+ * Where a key's entry is kept: `known` for the user and user@address keys of a name in
+ * user_pass.json, `unknown` for those of any other name, `address` for address keys.
+ */
+export type EntrySpace = 'known' | 'unknown' | 'address';
+
+export const spaceOf = (kind: KeyKind, knownUser: boolean): EntrySpace =>
+  kind === 'address' ? 'address' : knownUser ? 'known' : 'unknown';
 
 export type KeyKind = keyof typeof throttlePolicies;
 
@@ -60,7 +92,10 @@ export interface ThrottleEntry {
 
 /** What the book keeps, and what is written to the server's home. */
 export interface ThrottleSnapshot {
+  /** About users of user_pass.json, and about addresses (`a:` keys). */
   entries: Record<string, ThrottleEntry>;
+  /** About names that are not users (absent from files written before they were kept apart). */
+  unknownUserEntries: Record<string, ThrottleEntry>;
   knownDevices: Record<string, number>;
 }
 
@@ -136,20 +171,46 @@ export function withFailure(
   };
 }
 
+/** The first sweep of dead entries about users once there are this many. */
+const KNOWN_SWEEP_FROM = 1024;
+
 /** The throttle's state and rules; pure but for the clock, so tests can drive time. */
 export class ThrottleBook {
   readonly #now: () => number;
-  readonly #entries = new Map<string, ThrottleEntry>();
+  /** Each space in order of last failure, oldest first (an entry is moved to the end when it fails). */
+  readonly #spaces: Record<EntrySpace, Map<string, ThrottleEntry>> = {
+    known: new Map(),
+    unknown: new Map(),
+    address: new Map(),
+  };
   readonly #inFlight = new Map<string, number>();
   readonly #knownDevices = new Map<string, number>();
+  readonly #bounds: ThrottleBounds;
+  /** Users' entries are not bounded by count; dead ones are swept when there are this many. */
+  #sweepKnownAt = KNOWN_SWEEP_FROM;
   #changed = false;
 
-  constructor(now: () => number = Date.now, snapshot?: ThrottleSnapshot) {
+  constructor(
+    now: () => number = Date.now,
+    snapshot?: ThrottleSnapshot,
+    bounds: ThrottleBounds = defaultThrottleBounds,
+  ) {
     this.#now = now;
+    this.#bounds = bounds;
     if (snapshot) {
-      for (const [key, entry] of Object.entries(snapshot.entries)) this.#entries.set(key, entry);
-      for (const [key, until] of Object.entries(snapshot.knownDevices))
+      const byAge = (entries: Record<string, ThrottleEntry>): [string, ThrottleEntry][] =>
+        Object.entries(entries).sort(([, a], [, b]) => a.lastFailure - b.lastFailure);
+      for (const [key, entry] of byAge(snapshot.entries))
+        this.#spaces[key.startsWith('a:') ? 'address' : 'known'].set(key, entry);
+      for (const [key, entry] of byAge(snapshot.unknownUserEntries))
+        this.#spaces.unknown.set(key, entry);
+      for (const [key, until] of Object.entries(snapshot.knownDevices).sort(
+        ([, a], [, b]) => a - b,
+      ))
         this.#knownDevices.set(key, until);
+      this.#bound('unknown');
+      this.#bound('address');
+      this.#boundKnownDevices();
     }
   }
 
@@ -162,18 +223,38 @@ export class ThrottleBook {
 
   snapshot(): ThrottleSnapshot {
     const now = this.#now();
-    const entries: Record<string, ThrottleEntry> = {};
-    for (const [key, entry] of this.#entries) if (this.#live(key, entry, now)) entries[key] = entry;
+    const live = (...spaces: EntrySpace[]): Record<string, ThrottleEntry> => {
+      const entries: Record<string, ThrottleEntry> = {};
+      for (const space of spaces)
+        for (const [key, entry] of this.#spaces[space])
+          if (this.#live(key, entry, now)) entries[key] = entry;
+      return entries;
+    };
     const knownDevices: Record<string, number> = {};
     for (const [key, until] of this.#knownDevices) if (until > now) knownDevices[key] = until;
-    return { entries, knownDevices };
+    return {
+      entries: live('known', 'address'),
+      unknownUserEntries: live('unknown'),
+      knownDevices,
+    };
   }
 
-  /** Asks to check one attempt; an admitted attempt holds a place until it is settled. */
-  admit(user: string, address: string): Admission {
+  /** Entries kept in one space, live or not yet swept; for tests. */
+  sizeOf(space: EntrySpace): number {
+    return this.#spaces[space].size;
+  }
+
+  /**
+   * Asks to check one attempt; an admitted attempt holds a place until it is settled.
+   * `knownUser`: whether `user` is a name of user_pass.json, which decides where its entries
+   * are kept.
+   */
+  admit(user: string, address: string, knownUser: boolean): Admission {
     const now = this.#now();
-    const keys = attemptKeys(user, address, this.#isKnownDevice(user, address, now));
-    const refusing = keys.find(({ kind, key }) => !this.#admits(kind, key, now));
+    const keys = attemptKeys(user, address, this.#isKnownDevice(user, address, now)).map(
+      (keyed) => ({ ...keyed, space: spaceOf(keyed.kind, knownUser) }),
+    );
+    const refusing = keys.find((keyed) => !this.#admits(keyed, now));
     if (refusing) return { allowed: false, refusedBy: refusing.kind, settle: () => undefined };
     for (const { key } of keys) this.#inFlight.set(key, (this.#inFlight.get(key) ?? 0) + 1);
     let settled = false;
@@ -184,17 +265,17 @@ export class ThrottleBook {
         settled = true;
         for (const { key } of keys) this.#release(key);
         if (outcome === 'failed') {
-          for (const { kind, key } of keys) this.#fail(kind, key);
+          for (const keyed of keys) this.#fail(keyed);
         } else if (outcome === 'succeeded') {
           // The address keeps its count: one account of a guesser's own must not wipe its guesses at others.
-          this.#entries.delete(keyOf('userAtAddress', user, address));
-          this.#entries.delete(keyOf('user', user, address));
-          this.#knownDevices.set(
-            keyOf('userAtAddress', user, address),
-            this.#now() + KNOWN_DEVICE_MS,
-          );
+          const space = spaceOf('userAtAddress', knownUser);
+          this.#spaces[space].delete(keyOf('userAtAddress', user, address));
+          this.#spaces[space].delete(keyOf('user', user, address));
+          const device = keyOf('userAtAddress', user, address);
+          this.#knownDevices.delete(device);
+          this.#knownDevices.set(device, this.#now() + KNOWN_DEVICE_MS);
           this.#changed = true;
-          this.#prune();
+          this.#boundKnownDevices();
         }
       },
     };
@@ -202,7 +283,9 @@ export class ThrottleBook {
 
   /** When a key that refuses now will admit again (0 when it does now); for tests and logs. */
   lockedFor(kind: KeyKind, user: string, address: string): number {
-    const entry = this.#entries.get(keyOf(kind, user, address));
+    const key = keyOf(kind, user, address);
+    const entry =
+      this.#spaces.known.get(key) ?? this.#spaces.unknown.get(key) ?? this.#spaces.address.get(key);
     return entry ? Math.max(0, entry.lockedUntil - this.#now()) : 0;
   }
 
@@ -218,10 +301,11 @@ export class ThrottleBook {
     return key.startsWith('ua:') ? 'userAtAddress' : key.startsWith('u:') ? 'user' : 'address';
   }
 
-  #admits(kind: KeyKind, key: string, now: number): boolean {
-    let entry = this.#entries.get(key);
+  #admits({ kind, key, space }: Keyed, now: number): boolean {
+    const entries = this.#spaces[space];
+    let entry = entries.get(key);
     if (entry && !this.#live(key, entry, now)) {
-      this.#entries.delete(key);
+      entries.delete(key);
       entry = undefined;
     }
     return keyAdmits(kind, entry, this.#inFlight.get(key) ?? 0, now);
@@ -233,33 +317,59 @@ export class ThrottleBook {
     else this.#inFlight.delete(key);
   }
 
-  #fail(kind: KeyKind, key: string): void {
-    this.#entries.set(key, withFailure(kind, this.#entries.get(key), this.#now()));
+  #fail({ kind, key, space }: Keyed): void {
+    const entries = this.#spaces[space];
+    const entry = withFailure(kind, entries.get(key), this.#now());
+    // Deleted first, so that the space stays in order of last failure.
+    entries.delete(key);
+    entries.set(key, entry);
     this.#changed = true;
-    this.#prune();
+    if (space === 'known') this.#sweepKnown();
+    else this.#bound(space);
   }
 
-  #prune(): void {
-    if (this.#entries.size + this.#knownDevices.size <= MAX_ENTRIES) return;
-    const now = this.#now();
-    for (const [key, entry] of this.#entries) {
-      if (now >= entry.lockedUntil && !this.#inFlight.has(key)) this.#entries.delete(key);
-      if (this.#entries.size <= MAX_ENTRIES / 2) break;
+  /** Drops the oldest entries of a bounded space beyond its bound, locked or not. */
+  #bound(space: 'unknown' | 'address'): void {
+    const entries = this.#spaces[space];
+    for (const key of entries.keys()) {
+      if (entries.size <= this.#bounds.maxEntries) break;
+      entries.delete(key);
     }
-    // Oldest known devices first (a Map keeps insertion order).
+  }
+
+  /**
+   * Users' entries are never dropped for room, only once they no longer count; swept when
+   * their number has doubled since the last sweep, so that each failure pays a constant share.
+   */
+  #sweepKnown(): void {
+    const entries = this.#spaces.known;
+    if (entries.size < this.#sweepKnownAt) return;
+    const now = this.#now();
+    for (const [key, entry] of entries)
+      if (!this.#live(key, entry, now) && !this.#inFlight.has(key)) entries.delete(key);
+    this.#sweepKnownAt = Math.max(KNOWN_SWEEP_FROM, 2 * entries.size);
+  }
+
+  #boundKnownDevices(): void {
+    // Oldest first: the Map is kept in order of the last login.
     for (const key of this.#knownDevices.keys()) {
-      if (this.#entries.size + this.#knownDevices.size <= MAX_ENTRIES) break;
+      if (this.#knownDevices.size <= this.#bounds.maxKnownDevices) break;
       this.#knownDevices.delete(key);
     }
   }
 }
 
+type Keyed = { kind: KeyKind; key: string; space: EntrySpace };
+
 /** A session's view of the throttle, wherever its state lives (the parent, or this process). */
 export interface LoginThrottle {
-  admit(user: string, address: string): Promise<Admission>;
+  /** `knownUser`: whether `user` is a name of user_pass.json (ThrottleBook.admit). */
+  admit(user: string, address: string, knownUser: boolean): Promise<Admission>;
 }
 
 /** A throttle whose book is in this process (the parent's, or a server run in one process). */
 export function localThrottle(book: ThrottleBook): LoginThrottle {
-  return { admit: (user, address) => Promise.resolve(book.admit(user, address)) };
+  return {
+    admit: (user, address, knownUser) => Promise.resolve(book.admit(user, address, knownUser)),
+  };
 }

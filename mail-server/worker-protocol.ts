@@ -42,7 +42,7 @@ export type FromWorker =
  * check an attempt, then settles it with the outcome.
  */
 export type ThrottleRequest =
-  | { type: 'login-admit'; id: number; user: string; address: string }
+  | { type: 'login-admit'; id: number; user: string; address: string; knownUser: boolean }
   | { type: 'login-settle'; ticket: number; outcome: AttemptOutcome };
 export type ThrottleAnswer = {
   type: 'login-admission';
@@ -67,7 +67,8 @@ export function isThrottleRequest(message: unknown): message is ThrottleRequest 
     return (
       typeof message.id === 'number' &&
       typeof message.user === 'string' &&
-      typeof message.address === 'string'
+      typeof message.address === 'string' &&
+      typeof message.knownUser === 'boolean'
     );
   return (
     message.type === 'login-settle' &&

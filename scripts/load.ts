@@ -103,6 +103,9 @@ const postgres = await openPostgresTarget(
 );
 const store = postgres ? await freshDatabase(postgres.url) : 'maildir';
 const serverArgs = [
+  // Every client of this program comes from 127.0.0.1, which a server limits as one address.
+  '--max-pending-per-address',
+  String(Math.max(128, values.clients)),
   ...(values.maxSessions === undefined ? [] : ['--max-sessions', String(values.maxSessions)]),
   ...(values.serverArgs?.split(/\s+/).filter((arg) => arg !== '') ?? []),
   ...(store === 'maildir' ? [] : ['--store', store]),

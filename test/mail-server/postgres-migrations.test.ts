@@ -40,6 +40,33 @@ describe.skipIf(postgresUnavailable !== undefined)(
       }
     });
 
+    it("keeps the throttle's failures of an older schema: step 4 files address keys apart, the rest as users'", async () => {
+      const database = await freshDatabase();
+      try {
+        await migrate(
+          database.url,
+          migrations.filter((step) => step.version < 4),
+        );
+        await adminQuery(
+          `INSERT INTO login_failures (key, failures, locked_until, last_failure)
+           VALUES ('ua:client2@192.0.2.1', 7, 0, 1), ('u:client2', 7, 0, 1), ('a:192.0.2.1', 7, 0, 1)`,
+          database.name,
+        );
+        await migrate(database.url);
+        const { rows } = await adminQuery(
+          'SELECT key, scope FROM login_failures ORDER BY key',
+          database.name,
+        );
+        expect(rows).toEqual([
+          { key: 'a:192.0.2.1', scope: 'address' },
+          { key: 'u:client2', scope: 'known' },
+          { key: 'ua:client2@192.0.2.1', scope: 'known' },
+        ]);
+      } finally {
+        await database.drop();
+      }
+    });
+
     it('keeps the emails of an older schema: step 3 counts their bytes and lists them as before', async () => {
       const database = await freshDatabase();
       try {
@@ -54,7 +81,10 @@ describe.skipIf(postgresUnavailable !== undefined)(
                   LATERAL (SELECT '2024-01-0' || i || ' 00:00:00.000000' AS k) AS t`,
           database.name,
         );
-        expect(await migrate(database.url)).toEqual({ applied: [3], version: newest });
+        expect(await migrate(database.url)).toEqual({
+          applied: migrations.filter((step) => step.version >= 3).map((step) => step.version),
+          version: newest,
+        });
         const store = new PostgresStore(database.url, ['client1', 'client2']);
         try {
           expect((await store.list('client2')).map((entry) => entry.title)).toEqual([

@@ -48,8 +48,9 @@ describe.skipIf(postgresUnavailable !== undefined)(
       user: string,
       address: string,
       outcome: AttemptOutcome = 'failed',
+      knownUser = true,
     ): Promise<boolean> {
-      const admission = await host.admit(user, address);
+      const admission = await host.admit(user, address, knownUser);
       admission.settle(outcome);
       await host.whenSettled();
       return admission.allowed;
@@ -60,15 +61,15 @@ describe.skipIf(postgresUnavailable !== undefined)(
       for (const host of [a, b, a]) expect(await attempt(host, 'client2', '192.0.2.1')).toBe(true);
       // The first over the free failures is checked, and locks the pair for 1 s everywhere.
       expect(await attempt(b, 'client2', '192.0.2.1')).toBe(true);
-      const refused = await a.admit('client2', '192.0.2.1');
+      const refused = await a.admit('client2', '192.0.2.1', true);
       expect(refused).toMatchObject({ allowed: false, refusedBy: 'userAtAddress' });
-      expect((await b.admit('client2', '192.0.2.1')).allowed).toBe(false);
+      expect((await b.admit('client2', '192.0.2.1', true)).allowed).toBe(false);
       now += 999;
-      expect((await b.admit('client2', '192.0.2.1')).allowed).toBe(false);
+      expect((await b.admit('client2', '192.0.2.1', true)).allowed).toBe(false);
       now += 1;
       expect(await attempt(a, 'client2', '192.0.2.1')).toBe(true);
       // Then 2 s.
-      expect((await b.admit('client2', '192.0.2.1')).allowed).toBe(false);
+      expect((await b.admit('client2', '192.0.2.1', true)).allowed).toBe(false);
       now += 2000;
       expect(await attempt(b, 'client2', '192.0.2.1', 'succeeded')).toBe(true);
     });
@@ -76,36 +77,36 @@ describe.skipIf(postgresUnavailable !== undefined)(
     it('past the free failures, lets one attempt in at a time across hosts', async () => {
       twoHosts();
       for (const host of [a, b, a]) await attempt(host, 'client2', '192.0.2.1');
-      const first: Admission = await a.admit('client2', '192.0.2.1');
+      const first: Admission = await a.admit('client2', '192.0.2.1', true);
       expect(first.allowed).toBe(true);
-      expect(await b.admit('client2', '192.0.2.1')).toMatchObject({
+      expect(await b.admit('client2', '192.0.2.1', true)).toMatchObject({
         allowed: false,
         refusedBy: 'userAtAddress',
       });
       first.settle('abandoned');
       await a.whenSettled();
-      expect((await b.admit('client2', '192.0.2.1')).allowed).toBe(true);
+      expect((await b.admit('client2', '192.0.2.1', true)).allowed).toBe(true);
     });
 
     it('before them, admits at once no more attempts than failures are left', async () => {
       twoHosts();
       await attempt(a, 'client2', '192.0.2.1');
       const both = await Promise.all([
-        a.admit('client2', '192.0.2.1'),
-        b.admit('client2', '192.0.2.1'),
+        a.admit('client2', '192.0.2.1', true),
+        b.admit('client2', '192.0.2.1', true),
       ]);
       expect(both.map((admission) => admission.allowed)).toEqual([true, true]);
-      expect((await a.admit('client2', '192.0.2.1')).allowed).toBe(false);
+      expect((await a.admit('client2', '192.0.2.1', true)).allowed).toBe(false);
     });
 
     it('frees the places of a host that died with attempts in flight, once they expire', async () => {
       twoHosts();
       for (const host of [a, b, a]) await attempt(host, 'client2', '192.0.2.1');
       // Admitted on a host that is then gone: never settled.
-      expect((await a.admit('client2', '192.0.2.1')).allowed).toBe(true);
-      expect((await b.admit('client2', '192.0.2.1')).allowed).toBe(false);
+      expect((await a.admit('client2', '192.0.2.1', true)).allowed).toBe(true);
+      expect((await b.admit('client2', '192.0.2.1', true)).allowed).toBe(false);
       now += 30_001;
-      expect((await b.admit('client2', '192.0.2.1')).allowed).toBe(true);
+      expect((await b.admit('client2', '192.0.2.1', true)).allowed).toBe(true);
     });
 
     it('locks a user whose guesses come from many addresses over both hosts', async () => {
@@ -113,7 +114,7 @@ describe.skipIf(postgresUnavailable !== undefined)(
       const { freeFailures } = throttlePolicies.user;
       for (let i = 0; i <= freeFailures; i++)
         expect(await attempt(i % 2 ? a : b, 'client3', `198.51.100.${i}`)).toBe(true);
-      expect(await b.admit('client3', '198.51.100.200')).toMatchObject({
+      expect(await b.admit('client3', '198.51.100.200', true)).toMatchObject({
         allowed: false,
         refusedBy: 'user',
       });
@@ -124,8 +125,8 @@ describe.skipIf(postgresUnavailable !== undefined)(
       expect(await attempt(a, 'client3', '203.0.113.7', 'succeeded')).toBe(true);
       const { freeFailures } = throttlePolicies.user;
       for (let i = 0; i <= freeFailures; i++) await attempt(a, 'client3', `198.51.100.${i}`);
-      expect((await a.admit('client3', '198.51.100.200')).allowed).toBe(false);
-      expect((await b.admit('client3', '203.0.113.7')).allowed).toBe(true);
+      expect((await a.admit('client3', '198.51.100.200', true)).allowed).toBe(false);
+      expect((await b.admit('client3', '203.0.113.7', true)).allowed).toBe(true);
     });
 
     it('slows one address guessing at many users over both hosts', async () => {
@@ -133,10 +134,45 @@ describe.skipIf(postgresUnavailable !== undefined)(
       const { freeFailures } = throttlePolicies.address;
       for (let i = 0; i <= freeFailures; i++)
         expect(await attempt(i % 2 ? a : b, `user${i}`, '192.0.2.99')).toBe(true);
-      expect(await a.admit('someone', '192.0.2.99')).toMatchObject({
+      expect(await a.admit('someone', '192.0.2.99', true)).toMatchObject({
         allowed: false,
         refusedBy: 'address',
       });
+    });
+
+    it('a flood of made-up names beyond the bound leaves the guesser locked, and the table bounded', async () => {
+      now = 1_000_000;
+      const bounded = { now: () => now, maxEntries: 20 };
+      a = new PostgresThrottle(database.url, log, bounded);
+      b = new PostgresThrottle(database.url, log, bounded);
+      hosts.push(a, b);
+      // Seven wrong guesses for client4 from one address, each past the free ones after its lock.
+      for (let i = 0; i < 7; i++) {
+        expect(await attempt(i % 2 ? a : b, 'client4', '192.0.2.66')).toBe(true);
+        now += 16_000;
+      }
+      for (let i = 0; i < 200; i++) {
+        await attempt(i % 2 ? a : b, `nobody${i}`, `198.18.0.${i % 50}`, 'failed', false);
+        now += 8;
+      }
+      const rows = async (): Promise<Record<string, number>> => {
+        const { rows: counts } = await adminQuery(
+          'SELECT scope, count(*)::int AS n FROM login_failures GROUP BY scope',
+          database.name,
+        );
+        return Object.fromEntries(counts.map((row) => [String(row.scope), Number(row.n)]));
+      };
+      // Each host prunes as it goes: the bounded scopes stay near their bound...
+      const during = await rows();
+      expect(during.unknown).toBeLessThanOrEqual(2 * 20);
+      expect(during.address).toBeLessThanOrEqual(2 * 20);
+      // ...and within it after a sweep; client4's two rows were never pruned.
+      await a.sweep();
+      expect(await rows()).toEqual({ known: 2, unknown: 20, address: 20 });
+      // The next guess is checked and locks the pair; the ones after it, the right one too, are refused.
+      const next: boolean[] = [];
+      for (const host of [a, b, a, b]) next.push(await attempt(host, 'client4', '192.0.2.66'));
+      expect(next).toEqual([true, false, false, false]);
     });
 
     it('clears the user’s count on a success, keeping the address’s', async () => {
@@ -155,7 +191,7 @@ describe('login throttle in PostgreSQL with no database to reach', () => {
       admitWaitMs: 200,
     });
     try {
-      expect((await throttle.admit('client2', '192.0.2.1')).allowed).toBe(false);
+      expect((await throttle.admit('client2', '192.0.2.1', true)).allowed).toBe(false);
     } finally {
       await throttle.close();
     }

@@ -18,7 +18,6 @@ import type { ChannelKind } from '../../protocol/channel-kinds.js';
 import { isProtocolError } from '../../protocol/errors.js';
 import { encodeFrame, MAX_FRAME_BYTES } from '../../protocol/framing.js';
 import { makeKeySetup, serverHome, setupKeys } from '../helpers/keys.js';
-import { join } from 'node:path';
 
 // A fresh home for each test: the throttle keeps its state in the home.
 let keys: { dir: string; cleanup: () => void };

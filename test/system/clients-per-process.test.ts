@@ -4,7 +4,6 @@
  * limits and the login throttle still count each connection.
  */
 import { connect, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MailClient } from '../../gateway/protocol-client/mail-client.js';
 import { encryptLogin } from '../../protocol/classic/login.js';

@@ -5,7 +5,7 @@
  * in ways it must not misread.
  */
 import { once } from 'node:events';
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { clientClassicLogin } from '../../protocol/classic/login.js';
 import { isProtocolError } from '../../protocol/errors.js';
 import { FramedSocket } from '../../protocol/framing.js';
 import { connectTcp } from '../../gateway/protocol-client/connect.js';
-import { signIn } from '../helpers/client.js';
+import { classicLoginFrom, inParallel, signIn } from '../helpers/client.js';
 import { inboxOf, makeKeySetup, serverHome, setupKeys } from '../helpers/keys.js';
 import { runNode } from '../helpers/processes.js';
 import { startMailServer } from '../helpers/server.js';
@@ -155,6 +155,85 @@ describe('the login throttle against real servers', () => {
   });
 });
 
+describe("the throttle's book under a flood of unknown names", () => {
+  const GUESSER = '127.0.0.2';
+
+  /**
+   * What the book holds after the guesser's seven wrong guesses for client4 from 127.0.0.2,
+   * once its 16 s lock has run out: written to the home before the server starts, so that the
+   * test does not wait 15 s for the lock to grow. The next checked guess would lock for 32 s.
+   */
+  function seedGrownLock(home: string): void {
+    const now = Date.now();
+    const guessed = { failures: 7, lockedUntil: now - 1000, lastFailure: now - 17_000 };
+    const counted = { failures: 7, lockedUntil: 0, lastFailure: now - 17_000 };
+    const entries = {
+      [`ua:client4@${GUESSER}`]: guessed,
+      'u:client4': counted,
+      [`a:${GUESSER}`]: counted,
+    };
+    writeFileSync(
+      join(home, 'login-throttle.classic.json'),
+      `${JSON.stringify({ entries, knownDevices: {} })}\n`,
+      { mode: 0o600 },
+    );
+  }
+
+  /** `logins` failed logins for made-up names, spread over `addresses` loopback addresses. */
+  async function flood(port: number, dir: string, logins: number, addresses: number) {
+    const from = (i: number): string => {
+      const n = i % addresses;
+      return `127.1.${Math.floor(n / 250)}.${1 + (n % 250)}`;
+    };
+    const results = await inParallel(
+      Array.from(
+        { length: logins },
+        (_, i) => () =>
+          classicLoginFrom(port, dir, { username: `nobody${i}`, password: 'guess' }, from(i)),
+      ),
+      16,
+    );
+    expect(results.every((result) => result === 'refused')).toBe(true);
+  }
+
+  /** The guesser's next three wrong guesses and the right password, back to back. */
+  async function guessAgain(port: number, dir: string): Promise<string[]> {
+    const outcomes: string[] = [];
+    for (const password of ['wrong-a', 'wrong-b', 'wrong-c', 'password4'])
+      outcomes.push(await classicLoginFrom(port, dir, { username: 'client4', password }, GUESSER));
+    return outcomes;
+  }
+
+  async function floodThenGuess(args: string[], logins: number, addresses: number) {
+    const keys = await makeKeySetup(['client1', 'client2', 'client3', 'client4']);
+    cleanups.push(keys.cleanup);
+    seedGrownLock(serverHome(keys.dir));
+    const server = await startMailServer(serverHome(keys.dir), ['--max-use', '100000', ...args]);
+    cleanups.push(() => server.stop());
+    await flood(server.port, keys.dir, logins, addresses);
+    // One guess is checked (and locks for 32 s); the rest, the right password too, are refused.
+    expect(await guessAgain(server.port, keys.dir)).toEqual([
+      'refused',
+      'refused',
+      'refused',
+      'refused',
+    ]);
+    // The right password it was: the owner, from another address, gets in with it.
+    expect(
+      await classicLoginFrom(
+        server.port,
+        keys.dir,
+        { username: 'client4', password: 'password4' },
+        '127.0.0.1',
+      ),
+    ).toBe('accepted');
+  }
+
+  it('a book of 200: 300 failed logins for made-up names from 20 addresses do not free the guesser', async () => {
+    await floodThenGuess(['--throttle-max-entries', '200'], 300, 20);
+  });
+});
+
 describe('usernames cannot be told apart by timing', () => {
   it('with hashed passwords, an unknown user costs what a known user with a wrong password costs', async () => {
     const keys = await makeKeySetup(['client1', 'client2']);
@@ -169,7 +248,7 @@ describe('usernames cannot be told apart by timing', () => {
     ]);
     const server = await startMailServer(serverHome(keys.dir), ['--spare', '2']);
     cleanups.push(() => server.stop());
-    const serverKeys = setupKeys(keys.dir, 'client1');
+    const serverKeys = setupKeys(keys.dir, 'client1', 'password1');
     const attempt = async (username: string): Promise<number> => {
       const framed = new FramedSocket(await connectTcp({ host: '127.0.0.1', port: server.port }));
       const started = performance.now();

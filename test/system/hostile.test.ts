@@ -43,7 +43,7 @@ async function honestClientWorks(): Promise<void> {
 describe('hostile clients: the server answers or closes, stays up and serves the next honest client', () => {
   it('1,000 connections that never speak do not hold session processes, nor keep others out', async () => {
     // From another address than the honest client's: one address may keep only so many
-    // connections without a login (--max-pending-per-address, 512 by default).
+    // connections without a login (--max-pending-per-address, 128 by default).
     const sockets = await Promise.all(
       Array.from({ length: 1000 }, () => {
         const socket = connect({ host: '127.0.0.1', port: server.port, localAddress: '127.0.0.2' });

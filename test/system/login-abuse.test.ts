@@ -6,7 +6,6 @@
  */
 import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encryptLogin } from '../../protocol/classic/login.js';
 import { encodeClientHello } from '../../protocol/enhanced/messages.js';
@@ -133,4 +132,69 @@ describe('logins that are never finished', () => {
     const client = await signIn(server.port, dir, 'client1');
     await client.terminate();
   });
+});
+
+describe('the waiting room (connections before their first message)', () => {
+  /** A connection from `localAddress` that never sends a byte; resolves once connected. */
+  async function silentFrom(port: number, localAddress: string): Promise<Socket> {
+    const socket = connect({ host: '127.0.0.1', port, localAddress });
+    socket.on('error', () => undefined);
+    cleanups.push(() => {
+      socket.destroy();
+    });
+    await new Promise((resolve) => socket.once('connect', resolve));
+    return socket;
+  }
+
+  /** Resolves once `count` of `sockets` have been closed by the server. */
+  function closures(sockets: readonly Socket[]): { atLeast: (count: number) => Promise<void> } {
+    let closed = 0;
+    const waiters: { count: number; resolve: () => void }[] = [];
+    for (const socket of sockets)
+      socket.once('close', () => {
+        closed++;
+        for (const waiter of waiters.filter(({ count }) => closed >= count)) waiter.resolve();
+      });
+    return {
+      atLeast: (count) =>
+        new Promise((resolve) => {
+          if (closed >= count) resolve();
+          else waiters.push({ count, resolve });
+        }),
+    };
+  }
+
+  it.each([
+    ['classic', 'mail-server/main.js'],
+    ['enhanced', 'mail-server/main-enhanced.js'],
+  ] as const)(
+    '%s: 21 addresses filling a room of 200 with silent connections do not keep a quiet address out',
+    async (channel, script) => {
+      const { dir, server } = await setup(['--max-waiting', '200'], script);
+      const addresses = Array.from({ length: 21 }, (_, i) => `127.0.0.${i + 2}`);
+      const silent = await Promise.all(
+        addresses.flatMap((address) =>
+          Array.from({ length: 20 }, () => silentFrom(server.port, address)),
+        ),
+      );
+      const closed = closures(silent);
+      // 420 for a room of 200: the server has closed 220 of them once it has seen them all.
+      await closed.atLeast(220);
+      // Six honest logins from 127.0.0.1, one after another: each is let in (before: 0 of 6).
+      for (let i = 0; i < 6; i++) {
+        const client = await signIn(server.port, dir, 'client1', 'password1', channel);
+        await client.terminate();
+      }
+      // The first made room by shedding the oldest connection of an address holding the most;
+      // after it the room had a free place each time.
+      await closed.atLeast(221);
+      const held = addresses.map(
+        (address) =>
+          silent.filter((socket) => socket.localAddress === address && !socket.destroyed).length,
+      );
+      expect(held.reduce((sum, n) => sum + n, 0)).toBeLessThanOrEqual(199);
+      // Shed from the addresses holding the most: none holds much more than its share of 200.
+      expect(Math.max(...held)).toBeLessThanOrEqual(11);
+    },
+  );
 });

@@ -4,7 +4,6 @@
  * and an enhanced client of session version 1 served by today's server.
  */
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MailClient } from '../../gateway/protocol-client/mail-client.js';
 import { openSession } from '../../gateway/protocol-client/session.js';

@@ -5,7 +5,6 @@
  */
 import { createHash } from 'node:crypto';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MailClient } from '../../gateway/protocol-client/mail-client.js';
 import type { ServerChoice } from '../../gateway/protocol-client/server-list.js';
