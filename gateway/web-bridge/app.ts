@@ -12,6 +12,7 @@ import { registerAccessChecks } from './access.js';
 import { AnonymousConnections } from './anonymous-connections.js';
 import { SocketsPerAddress } from './address-sockets.js';
 import { availableProtocols, BrowserSession } from './browser-session.js';
+import { DowngradeGuard } from './downgrade-guard.js';
 import { resolveConfig, type GatewayConfig, type GatewayOptions } from './config.js';
 import { PageSecrets } from './page-secrets.js';
 import { pages, registerPageStylesheet, sendPage } from './pages.js';
@@ -43,6 +44,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const enhancedReachable = reachabilityProbe(config.servers.enhanced[0]);
   const signInThrottle = new SignInThrottle(config.signInBackoff, config.now);
   const sessions = new Set<BrowserSession>();
+  const downgrades = new DowngradeGuard(config.dataDir, config.logger);
 
   const app = Fastify({
     ...(config.logger ? { loggerInstance: config.logger } : { logger: false }),
@@ -95,17 +97,27 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const secrets = new PageSecrets(config.pageSecretTtlMs, config.maxPageSecrets, config.now);
   registerSessionRoute(app, secrets);
 
+  /** Whether the default enhanced server answers, and the one gone missing if it was known. */
+  const helloFacts = async (): Promise<{ reachable: boolean; enhancedMissing?: string }> => {
+    const [defaultEnhanced] = config.servers.enhanced;
+    const reachable = await enhancedReachable();
+    // An enhanced port that answers is remembered for the default server's host.
+    if (reachable) downgrades.remember([config.servers.classic[0].host], defaultEnhanced);
+    const enhancedMissing = await downgrades.missingEnhanced(config.servers.classic);
+    return enhancedMissing === undefined ? { reachable } : { reachable, enhancedMissing };
+  };
+
   const serve = (socket: WebSocket): MessageHandler => {
     const send = (reply: Reply): void => {
       if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(reply));
     };
-    const session = new BrowserSession({ config, children, signInThrottle, send });
+    const session = new BrowserSession({ config, children, signInThrottle, downgrades, send });
     sessions.add(session);
     socket.once('close', () => {
       sessions.delete(session);
       session.close();
     });
-    void enhancedReachable().then((reachable) => {
+    void helloFacts().then(({ reachable, enhancedMissing }) => {
       const protocols = availableProtocols();
       send({
         type: 'hello',
@@ -113,6 +125,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         enhancedServer: formatServerList(config.servers.enhanced),
         protocols,
         defaultProtocol: reachable && protocols.includes('enhanced') ? 'enhanced' : 'classic',
+        ...(enhancedMissing === undefined ? {} : { enhancedMissing }),
         pollSeconds: config.pollSeconds,
       });
     });
