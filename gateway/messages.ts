@@ -28,6 +28,11 @@ export const SignInRequestSchema = z.object({
   username,
   password: z.string().max(200),
   protocol: ChannelKindSchema,
+  /**
+   * The person chose, warned, to sign in with the classic protocol to a server whose enhanced
+   * server answered before and does not now (`hello.enhancedMissing`, `UNVERIFIED_FALLBACK`).
+   */
+  classicFallback: z.boolean().optional(),
 });
 
 export const ListInboxRequestSchema = z.object({ type: z.literal('listInbox'), id: requestId });
@@ -258,6 +263,7 @@ export type ErrorCode =
   | 'SERVER_UNREACHABLE'
   | 'MISSING_KEY'
   | 'SERVER_IDENTITY'
+  | 'UNVERIFIED_FALLBACK'
   | 'INVALID_EMAIL'
   | 'INVALID_INDEX'
   | 'NOT_FOUND'
@@ -279,6 +285,11 @@ export type Reply =
       protocols: ChannelKind[];
       /** Enhanced when the gateway can reach the enhanced server, classic otherwise. */
       defaultProtocol?: ChannelKind;
+      /**
+       * The enhanced server (`HOST:PORT`) that answered this gateway before for the default
+       * server and does not now: a classic sign-in there needs `classicFallback`.
+       */
+      enhancedMissing?: string;
       pollSeconds: number;
     }
   | {

@@ -3,7 +3,9 @@
  * token traded for the cookie, the cookie itself, and no WebSocket upgrade anywhere but the
  * socket's own route. Then the security headers on every response.
  */
+import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { cookieValues } from './cookie-values.js';
 import type { PageSessionRefused } from '../messages.js';
 import { pages, sendPage, type GatewayPage } from './pages.js';
 import { secretsEqual, securityHeaders, type HostAllowList } from './security.js';
@@ -27,6 +29,10 @@ export interface AccessOptions {
   cookieBaseName: string;
   /** The one route where a WebSocket upgrade is taken. */
   socketPath: string;
+  /** Paths below `/` whose same-named cookies the token exchange expires (tossed ones). */
+  tossablePaths: readonly string[];
+  /** Called for the connection of each request that shows the valid cookie. */
+  trust(socket: Socket): void;
 }
 
 /**
@@ -37,7 +43,7 @@ export const cookieNameFor = (baseName: string, request: FastifyRequest): string
   `${baseName}_${String(request.socket.localPort)}`;
 
 export function registerAccessChecks(app: FastifyInstance, options: AccessOptions): void {
-  const { hosts, token, cookieSecret, cookieBaseName, socketPath } = options;
+  const { hosts, token, cookieSecret, cookieBaseName, socketPath, tossablePaths } = options;
 
   app.addHook('onSend', async (request, reply, payload) => {
     reply.headers(
@@ -68,24 +74,33 @@ export function registerAccessChecks(app: FastifyInstance, options: AccessOption
     if (request.method === 'GET' && url.pathname === '/' && url.searchParams.has('token')) {
       if (!secretsEqual(url.searchParams.get('token') ?? '', token))
         return sendPage(reply, pages.wrongToken);
-      reply.setCookie(cookieNameFor(cookieBaseName, request), cookieSecret, {
-        httpOnly: true,
-        sameSite: 'strict',
-        path: '/',
-      });
+      const name = cookieNameFor(cookieBaseName, request);
+      reply.setCookie(name, cookieSecret, { httpOnly: true, sameSite: 'strict', path: '/' });
+      // Another port's page may have set this name for longer paths, which the browser sends
+      // first: the printed link clears them, so that opening it always gives a clean start.
+      for (const path of tossablePaths)
+        reply.setCookie(name, '', {
+          httpOnly: true,
+          sameSite: 'strict',
+          path,
+          maxAge: 0,
+          expires: new Date(0),
+        });
       return reply.redirect('/', 303);
     }
     // An upgrade is taken on the socket's route only, where its own checks run.
     if (request.ws && request.routeOptions.url !== socketPath)
       return sendPage(reply, pages.notFound);
-    const cookie = request.cookies[cookieNameFor(cookieBaseName, request)];
-    if (cookie === undefined || !secretsEqual(cookie, cookieSecret)) {
+    // Whichever of several same-named values verifies: tossed ones come first.
+    const values = cookieValues(request.headers.cookie, cookieNameFor(cookieBaseName, request));
+    if (!values.some((value) => secretsEqual(value, cookieSecret))) {
       return refuse(
         pages.signInLinkNeeded,
         'cookie',
         'this browser has no cookie of this gateway, or one of an earlier start: open the link the gateway printed in its terminal',
       );
     }
+    options.trust(request.raw.socket);
     return undefined;
   });
 }

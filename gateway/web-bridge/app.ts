@@ -9,15 +9,17 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import { MAX_WS_MESSAGE_BYTES, type Reply } from '../messages.js';
 import { registerAccessChecks } from './access.js';
+import { AnonymousConnections } from './anonymous-connections.js';
 import { SocketsPerAddress } from './address-sockets.js';
 import { availableProtocols, BrowserSession } from './browser-session.js';
+import { DowngradeGuard } from './downgrade-guard.js';
 import { resolveConfig, type GatewayConfig, type GatewayOptions } from './config.js';
 import { PageSecrets } from './page-secrets.js';
 import { pages, registerPageStylesheet, sendPage } from './pages.js';
 import { reachabilityProbe } from './probe.js';
 import { HostAllowList, newSecret } from './security.js';
 import { formatServerList } from '../protocol-client/server-list.js';
-import { registerSessionRoute } from './session-route.js';
+import { registerSessionRoute, SESSION_PATH } from './session-route.js';
 import { SessionChildren } from './session-process.js';
 import { SignInThrottle } from './sign-in-throttle.js';
 import { registerSocketRoute, WS_PATH, type MessageHandler } from './socket-route.js';
@@ -42,13 +44,27 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const enhancedReachable = reachabilityProbe(config.servers.enhanced[0]);
   const signInThrottle = new SignInThrottle(config.signInBackoff, config.now);
   const sessions = new Set<BrowserSession>();
+  const downgrades = new DowngradeGuard(config.dataDir, config.logger);
 
   const app = Fastify({
     ...(config.logger ? { loggerInstance: config.logger } : { logger: false }),
     bodyLimit: 1024,
     // A gateway on localhost sits behind no proxy: X-Forwarded-* is never believed.
     trustProxy: false,
+    // Anyone on this machine can connect: a request must arrive whole, and soon.
+    keepAliveTimeout: config.keepAliveTimeoutMs,
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: config.requestTimeoutMs,
+      // Node looks for late requests this often (30 s by default, on top of the timeouts).
+      connectionsCheckingInterval: Math.max(100, Math.min(1000, config.headersTimeoutMs / 4)),
+    },
+    // Stopping does not wait for a stranger's half-sent request.
+    forceCloseConnections: true,
   });
+  const anonymous = new AnonymousConnections(config.maxAnonymousConnections);
+  anonymous.watch(app.server);
 
   // Before the WebSocket plugin's own hook, which closes without a code: 1001 says "going away".
   app.addHook('preClose', (done) => {
@@ -64,22 +80,44 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     cookieSecret: newSecret(),
     cookieBaseName: config.cookieName,
     socketPath: WS_PATH,
+    // The routes a page needs the cookie for beyond its own: the UI's files are under /assets.
+    tossablePaths: [
+      SESSION_PATH,
+      WS_PATH,
+      '/assets',
+      '/assets/',
+      `${SESSION_PATH}/`,
+      `${WS_PATH}/`,
+    ],
+    trust: (socket) => {
+      anonymous.trust(socket);
+    },
   });
   registerPageStylesheet(app);
   const secrets = new PageSecrets(config.pageSecretTtlMs, config.maxPageSecrets, config.now);
   registerSessionRoute(app, secrets);
 
+  /** Whether the default enhanced server answers, and the one gone missing if it was known. */
+  const helloFacts = async (): Promise<{ reachable: boolean; enhancedMissing?: string }> => {
+    const [defaultEnhanced] = config.servers.enhanced;
+    const reachable = await enhancedReachable();
+    // An enhanced port that answers is remembered for the default server's host.
+    if (reachable) downgrades.remember([config.servers.classic[0].host], defaultEnhanced);
+    const enhancedMissing = await downgrades.missingEnhanced(config.servers.classic);
+    return enhancedMissing === undefined ? { reachable } : { reachable, enhancedMissing };
+  };
+
   const serve = (socket: WebSocket): MessageHandler => {
     const send = (reply: Reply): void => {
       if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(reply));
     };
-    const session = new BrowserSession({ config, children, signInThrottle, send });
+    const session = new BrowserSession({ config, children, signInThrottle, downgrades, send });
     sessions.add(session);
     socket.once('close', () => {
       sessions.delete(session);
       session.close();
     });
-    void enhancedReachable().then((reachable) => {
+    void helloFacts().then(({ reachable, enhancedMissing }) => {
       const protocols = availableProtocols();
       send({
         type: 'hello',
@@ -87,6 +125,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         enhancedServer: formatServerList(config.servers.enhanced),
         protocols,
         defaultProtocol: reachable && protocols.includes('enhanced') ? 'enhanced' : 'classic',
+        ...(enhancedMissing === undefined ? {} : { enhancedMissing }),
         pollSeconds: config.pollSeconds,
       });
     });

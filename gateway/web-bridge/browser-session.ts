@@ -18,7 +18,8 @@ import type { GatewayConfig } from './config.js';
 import { GatewayError } from './errors.js';
 import { parseRequest } from './request-parser.js';
 import { formatServerList } from '../protocol-client/server-list.js';
-import { parseServerAddress, type ServerAddress } from './server-address.js';
+import { DEFAULT_ENHANCED_PORT, parseServerAddress, type ServerAddress } from './server-address.js';
+import type { DowngradeGuard } from './downgrade-guard.js';
 import type { ChildExit, SessionChildren, SessionProcess } from './session-process.js';
 import type { SignInAttempt, SignInOutcome, SignInThrottle } from './sign-in-throttle.js';
 
@@ -29,11 +30,14 @@ export interface BrowserSessionContext {
   config: GatewayConfig;
   children: SessionChildren;
   signInThrottle: SignInThrottle;
+  /** Refuses classic sign-ins that would silently replace an enhanced server gone missing. */
+  downgrades: DowngradeGuard;
   /** Sends to this browser (dropped when its socket is closed). */
   send(reply: Reply): void;
 }
 
-type State = 'signedOut' | 'signingIn' | 'signedIn' | 'signingOut';
+/** `checking`: a classic sign-in waits for the downgrade check, before any process or throttle. */
+type State = 'signedOut' | 'checking' | 'signingIn' | 'signedIn' | 'signingOut';
 
 export class BrowserSession {
   readonly #context: BrowserSessionContext;
@@ -41,6 +45,8 @@ export class BrowserSession {
   #child: SessionProcess | undefined;
   /** The sign-in under way, to be counted by the throttle when its answer comes. */
   #signInAttempt: SignInAttempt | undefined;
+  /** Hosts besides the server's own that the sign-in under way stands for (the defaults). */
+  #signInHosts: string[] = [];
   /** Requests relayed to the child and not answered yet, so that a dying child can answer them. */
   readonly #pending = new Set<number>();
   #idleTimer: NodeJS.Timeout | undefined;
@@ -121,7 +127,7 @@ export class BrowserSession {
 
   #signIn(request: SignInRequest): void {
     if (this.#state !== 'signedOut') throw new GatewayError('ALREADY_SIGNED_IN', 'sign out first');
-    const { config, children, signInThrottle } = this.#context;
+    const { config, downgrades } = this.#context;
     if (!USERNAME_PATTERN.test(request.username)) {
       throw new GatewayError(
         'BAD_REQUEST',
@@ -134,13 +140,48 @@ export class BrowserSession {
         `the ${request.protocol} protocol is not available in this gateway`,
       );
     }
-    // Each protocol has its own port: no negotiation on one port, so no downgrade.
+    // Each protocol has its own port: no negotiation on one port, so no downgrade on the wire;
+    // a person pushed from one port to the other is what the downgrade guard is for.
     const [defaults, ...others] = config.servers[request.protocol];
     const named = request.server.trim() !== '';
     const server: ServerAddress = named
       ? parseServerAddress(request.server, defaults.port)
       : defaults;
     const fallbacks = named ? [] : others;
+    const targets = [server, ...fallbacks];
+    if (
+      request.protocol === 'classic' &&
+      request.classicFallback !== true &&
+      downgrades.remembers(targets)
+    ) {
+      // Probing takes up to half a second when the port is dropped: the answer comes later.
+      this.#state = 'checking';
+      this.#pending.add(request.id);
+      void downgrades
+        .missingEnhanced(targets)
+        .then((missing) => {
+          // Cancelled meanwhile (signed out, tab closed): #forget has answered the request.
+          if (this.#closed || this.#state !== 'checking' || !this.#pending.delete(request.id))
+            return;
+          this.#state = 'signedOut';
+          try {
+            if (missing !== undefined) throw unverifiedFallback(missing);
+            this.#startSignIn(request, server, fallbacks);
+          } catch (error) {
+            if (!(error instanceof GatewayError)) throw error;
+            this.#error(request.id, error.code, error.message, error.retryAfterSeconds);
+          }
+        })
+        .catch((error: unknown) => {
+          config.logger?.error({ error: String(error) }, 'sign-in after the downgrade check');
+        });
+      return;
+    }
+    this.#startSignIn(request, server, fallbacks);
+  }
+
+  #startSignIn(request: SignInRequest, server: ServerAddress, fallbacks: ServerAddress[]): void {
+    const { config, children, signInThrottle } = this.#context;
     if (children.count >= config.maxSessions) {
       throw new GatewayError(
         'RATE_LIMITED',
@@ -157,6 +198,8 @@ export class BrowserSession {
       );
     }
     this.#signInAttempt = verdict.attempt;
+    this.#signInHosts =
+      request.server.trim() === '' ? config.servers.classic.map(({ host }) => host) : [];
     const child = children.start((reply) => {
       this.#onChildReply(child, reply);
     });
@@ -180,6 +223,17 @@ export class BrowserSession {
       connectTimeoutMs: config.connectTimeoutMs,
       replyTimeoutMs: config.replyTimeoutMs,
     });
+  }
+
+  /** A verified enhanced server: a classic sign-in to its host without it is a downgrade from now on. */
+  #rememberEnhanced(reply: Extract<Reply, { type: 'signedIn' }>): void {
+    if (reply.protocol !== 'enhanced' || reply.serverFingerprint === undefined) return;
+    try {
+      const enhanced = parseServerAddress(reply.server, DEFAULT_ENHANCED_PORT);
+      this.#context.downgrades.remember(this.#signInHosts, enhanced);
+    } catch (error) {
+      if (!(error instanceof GatewayError)) throw error;
+    }
   }
 
   #signOut(id: number): void {
@@ -214,6 +268,7 @@ export class BrowserSession {
     if ('id' in reply && reply.id !== null) this.#pending.delete(reply.id);
     switch (reply.type) {
       case 'signedIn':
+        this.#rememberEnhanced(reply);
         this.#endSignInAttempt('succeeded');
         this.#state = 'signedIn';
         this.#touch();
@@ -304,4 +359,11 @@ export class BrowserSession {
         : { type: 'error', id, code, message, retryAfterSeconds },
     );
   }
+}
+
+function unverifiedFallback(missing: string): GatewayError {
+  return new GatewayError(
+    'UNVERIFIED_FALLBACK',
+    `${missing} answered as this server's enhanced server before and does not answer now; someone may be blocking it. A classic sign-in cannot verify the server: choose it explicitly, or try again when the enhanced server answers`,
+  );
 }

@@ -142,6 +142,24 @@ function gatewayCommand(): Command {
         .argParser(integerArgument(1)),
     )
     .addOption(
+      new Option(
+        '--max-anonymous-connections <n>',
+        'connections at a time without the cookie (from anyone on this machine); beyond it the oldest is closed',
+      )
+        .default(d.maxAnonymousConnections)
+        .argParser(integerArgument(1)),
+    )
+    .addOption(
+      new Option('--headers-timeout <secs>', "a request's headers must arrive within this time")
+        .default(d.headersTimeoutMs / 1000)
+        .argParser(integerArgument(1)),
+    )
+    .addOption(
+      new Option('--request-timeout <secs>', 'a whole request must arrive within this time')
+        .default(d.requestTimeoutMs / 1000)
+        .argParser(integerArgument(1)),
+    )
+    .addOption(
       new Option('--spare <n>', 'session processes started ahead of sign-ins')
         .default(d.spareChildren)
         .argParser(integerArgument(0)),
@@ -166,6 +184,9 @@ interface ParsedOptions {
   signInLimit: number;
   maxSessions: number;
   maxSocketsPerAddress: number;
+  maxAnonymousConnections: number;
+  headersTimeout: number;
+  requestTimeout: number;
   spare: number;
   logLevel: string;
 }
@@ -197,6 +218,9 @@ export function parseGatewayArgs(argv: readonly string[]): GatewayCommandLine {
       signInBackoff: { ...defaultGatewayOptions.signInBackoff, freeFailures: values.signInLimit },
       maxSessions: values.maxSessions,
       maxSocketsPerAddress: values.maxSocketsPerAddress,
+      maxAnonymousConnections: values.maxAnonymousConnections,
+      headersTimeoutMs: values.headersTimeout * 1000,
+      requestTimeoutMs: values.requestTimeout * 1000,
       spareChildren: values.spare,
     },
   };

@@ -38,6 +38,17 @@ export interface GatewayOptions {
   maxQueuedRequests?: number;
   /** A socket that has not presented its page secret by then is closed. */
   authTimeoutMs?: number;
+  /**
+   * Connections open at a time that have not shown the cookie; beyond it the oldest of them is
+   * closed, so that nobody without the cookie can take every file descriptor.
+   */
+  maxAnonymousConnections?: number;
+  /** A request's headers must have arrived within this time of its start (Node's headersTimeout). */
+  headersTimeoutMs?: number;
+  /** A whole request must have arrived within this time (Node's requestTimeout). */
+  requestTimeoutMs?: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs?: number;
   /** How long a page secret from GET /session may wait for its socket. */
   pageSecretTtlMs?: number;
   /** Page secrets handed out and not used yet; beyond it the oldest is dropped. */
@@ -98,6 +109,10 @@ export const defaultGatewayOptions = {
   maxSocketsPerAddress: 16,
   maxQueuedRequests: 32,
   authTimeoutMs: 5000,
+  maxAnonymousConnections: 256,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5000,
   pageSecretTtlMs: 60_000,
   maxPageSecrets: 256,
   spareChildren: 1,
@@ -142,6 +157,15 @@ export function resolveConfig(options: GatewayOptions, token: string): GatewayCo
       options.maxSocketsPerAddress ?? defaultGatewayOptions.maxSocketsPerAddress,
     maxQueuedRequests: options.maxQueuedRequests ?? defaultGatewayOptions.maxQueuedRequests,
     authTimeoutMs: options.authTimeoutMs ?? defaultGatewayOptions.authTimeoutMs,
+    maxAnonymousConnections:
+      options.maxAnonymousConnections ?? defaultGatewayOptions.maxAnonymousConnections,
+    headersTimeoutMs: options.headersTimeoutMs ?? defaultGatewayOptions.headersTimeoutMs,
+    // Node refuses a headers timeout longer than the request timeout.
+    requestTimeoutMs: Math.max(
+      options.requestTimeoutMs ?? defaultGatewayOptions.requestTimeoutMs,
+      options.headersTimeoutMs ?? defaultGatewayOptions.headersTimeoutMs,
+    ),
+    keepAliveTimeoutMs: options.keepAliveTimeoutMs ?? defaultGatewayOptions.keepAliveTimeoutMs,
     pageSecretTtlMs: options.pageSecretTtlMs ?? defaultGatewayOptions.pageSecretTtlMs,
     maxPageSecrets: options.maxPageSecrets ?? defaultGatewayOptions.maxPageSecrets,
     spareChildren: options.spareChildren ?? defaultGatewayOptions.spareChildren,

@@ -1146,66 +1146,8 @@ describe.skipIf(!haveChromium)('web UI in Chromium', { timeout: 180_000 }, () =>
     expect(pageErrors).toEqual([]);
   });
 
-  it('never switches protocol silently: an enhanced server that answered before and no longer does is warned of, and Classic must be chosen', async () => {
-    const enhanced = await startMailServer(
-      serverHome(need(keys).dir),
-      [],
-      'mail-server/main-enhanced.js',
-    );
-    stopLater.push(() => enhanced.stop());
-    const enhancedAddress = `127.0.0.1:${enhanced.port}`;
-    const first = await startGatewayProcess(
-      gatewayArgs(need(server), '--enhanced-server', enhancedAddress),
-    );
-    const kim = await openTab({ viewport: LAPTOP, via: first });
-    await expect(kim.getByRole('radio', { name: 'Enhanced' }).isChecked()).resolves.toBe(true);
-    await expect(kim.locator('#downgrade-warning').count()).resolves.toBe(0);
-    const port = new URL(first.base).port;
-    await first.stop();
-
-    // The same gateway address later, with the enhanced server gone.
-    await enhanced.stop();
-    const second = await startGatewayProcess([
-      ...gatewayArgs(need(server), '--enhanced-server', enhancedAddress),
-      '--listen',
-      `127.0.0.1:${port}`,
-    ]);
-    stopLater.push(() => second.stop());
-    expect(second.base).toBe(first.base);
-    await kim.goto(`${second.base}/?token=${second.token}`);
-    const warning = kim.locator('#downgrade-warning');
-    await warning.waitFor();
-    await expect(warning.textContent()).resolves.toMatch(
-      new RegExp(
-        `does not answer.*${enhancedAddress.replace(/\./g, '\\.')}.*classic protocol`,
-        's',
-      ),
-    );
-    await expect(kim.getByRole('radio', { name: 'Classic' }).isChecked()).resolves.toBe(false);
-    await expect(kim.getByRole('radio', { name: 'Enhanced' }).isChecked()).resolves.toBe(false);
-    await kim.getByLabel('Username').fill('client12');
-    await kim.getByLabel('Password').fill('password12');
-    await kim.getByRole('button', { name: 'Sign in' }).click();
-    await kim.getByRole('alert').filter({ hasText: 'Choose a protocol first.' }).waitFor();
-    const button = need(
-      (await kim.getByRole('button', { name: 'Sign in' }).boundingBox()) ?? undefined,
-    );
-    expect(button.y + button.height).toBeLessThanOrEqual(LAPTOP.height);
-    expect(await axeViolations(kim, 'sign-in with the enhanced server gone')).toEqual([]);
-    await shoot(kim, 'sign-in-downgrade-warning');
-
-    await kim.getByRole('radio', { name: 'Classic' }).check();
-    await kim.getByRole('button', { name: 'Sign in' }).click();
-    await kim.getByRole('heading', { name: 'Inbox', exact: true }).waitFor();
-    await expect(kim.locator('.account').textContent()).resolves.toMatch(/Classic protocol/);
-    // The first gateway went away under the open page: its reconnecting is expected, and so is
-    // the restarted gateway's 401 to the old page's cookie if a retry comes before the new link.
-    expect(
-      pageErrors.filter(
-        (text) => !/WebSocket|ERR_CONNECTION_REFUSED|status of 401 \(Unauthorized\)/.test(text),
-      ),
-    ).toEqual([]);
-  });
+  // Never switching protocol silently (the gateway's memory of enhanced servers) is tested
+  // with fresh browser profiles in test/e2e/gateway-trust.test.ts.
 
   it('signs in with the enhanced protocol and shows the server was verified', async () => {
     const enhanced = await startMailServer(

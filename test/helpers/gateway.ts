@@ -29,14 +29,19 @@ export interface RunningGateway {
   stop: () => Promise<void>;
 }
 
-/** Starts the built gateway (dist/gateway/main.js) on an ephemeral loopback port. */
-export async function startGatewayProcess(args: string[]): Promise<RunningGateway> {
-  const gateway = new Spawned('node', [
-    distPath('gateway/main.js'),
-    '--listen',
-    '127.0.0.1:0',
-    ...args,
-  ]);
+/**
+ * Starts the built gateway (dist/gateway/main.js) on an ephemeral loopback port. `fileLimit`
+ * runs it with that many file descriptors at most (soft and hard, so Node cannot raise it).
+ */
+export async function startGatewayProcess(
+  args: string[],
+  { fileLimit }: { fileLimit?: number } = {},
+): Promise<RunningGateway> {
+  const command = [distPath('gateway/main.js'), '--listen', '127.0.0.1:0', ...args];
+  const gateway =
+    fileLimit === undefined
+      ? new Spawned('node', command)
+      : new Spawned('sh', ['-c', `ulimit -n ${fileLimit} && exec node "$@"`, 'sh', ...command]);
   const line = await gateway.waitForLine((text) => text.includes('/?token='), 20_000, 'stdout');
   const url = new URL(/http:\/\/\S+/.exec(line)?.[0] ?? '');
   return {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { newGatewayLink, planAfterClose } from '../../web/src/lib/connection-plan.js';
-import { adviseProtocol, rememberEnhanced } from '../../web/src/lib/protocol-memory.js';
+import { adviseAfterRefusal, adviseProtocol } from '../../web/src/lib/protocol-memory.js';
 import { endedByPageLoad, parseMarker } from '../../web/src/lib/session-marker.js';
 import { DEFAULT_SETTINGS, parseSettings } from '../../web/src/lib/settings.js';
 import {
@@ -13,36 +13,27 @@ import {
 } from '../../web/src/lib/storage.js';
 import { PausableTimer } from '../../web/src/lib/timers.js';
 
-describe('web UI protocol memory', () => {
+describe('web UI protocol advice', () => {
   const reachable = {
-    enhancedServer: 'mail:13001',
     protocols: ['classic', 'enhanced'] as const,
     defaultProtocol: 'enhanced' as const,
   };
   const unreachable = { ...reachable, defaultProtocol: 'classic' as const };
 
-  it('remembers an enhanced server that answered, once', () => {
-    const seen = rememberEnhanced([], reachable);
-    expect(seen).toEqual(['mail:13001']);
-    expect(rememberEnhanced(seen, reachable)).toEqual(['mail:13001']);
-    expect(rememberEnhanced([], unreachable)).toEqual([]);
+  it('follows the gateway while it names no enhanced server gone missing', () => {
+    expect(adviseProtocol(reachable)).toEqual({ preselect: 'enhanced' });
+    expect(adviseProtocol(unreachable)).toEqual({ preselect: 'classic' });
+    expect(adviseProtocol({ ...unreachable, protocols: ['classic'] })).toEqual({
+      preselect: 'classic',
+    });
   });
 
-  it('follows the gateway while nothing was seen, or while the enhanced server answers', () => {
-    expect(adviseProtocol([], reachable)).toEqual({ preselect: 'enhanced' });
-    expect(adviseProtocol([], unreachable)).toEqual({ preselect: 'classic' });
-    expect(adviseProtocol(['mail:13001'], reachable)).toEqual({ preselect: 'enhanced' });
-  });
-
-  it('never falls back to classic by itself once the enhanced server was seen: it warns and preselects nothing', () => {
-    expect(adviseProtocol(['mail:13001'], unreachable)).toEqual({
+  it('never falls back to classic by itself when the gateway says an enhanced server it knew is gone: it warns and preselects nothing', () => {
+    expect(adviseProtocol({ ...unreachable, enhancedMissing: 'mail:13001' })).toEqual({
       preselect: undefined,
       missingEnhanced: 'mail:13001',
     });
-    expect(adviseProtocol(['other:13001'], unreachable)).toEqual({ preselect: 'classic' });
-    expect(adviseProtocol(['mail:13001'], { ...unreachable, protocols: ['classic'] })).toEqual({
-      preselect: 'classic',
-    });
+    expect(adviseAfterRefusal('mail')).toEqual({ preselect: undefined, missingEnhanced: 'mail' });
   });
 });
 

@@ -8,14 +8,14 @@ import { describeError, describeSessionEnd, type ErrorContext } from './errors.j
 import { GatewayRequestError, type GatewayEvent } from './gateway-client.js';
 import { InboxState } from './inbox-state.svelte.js';
 import { Notices } from './notices.svelte.js';
-import { adviseProtocol, rememberEnhanced, type ProtocolAdvice } from './protocol-memory.js';
+import { adviseAfterRefusal, adviseProtocol, type ProtocolAdvice } from './protocol-memory.js';
 import { MailboxState } from './mailbox-state.svelte.js';
 import { newMailCadence, newMailStatus } from './new-mail.js';
 import { ReaderState } from './reader-state.svelte.js';
 import { SentState } from './sent-state.svelte.js';
 import { endedByPageLoad, parseMarker, type SessionMarker } from './session-marker.js';
 import { SettingsState } from './settings.svelte.js';
-import { accountOf, deviceKey, isStringArray, readJson, removeKey, writeJson } from './storage.js';
+import { accountOf, deviceKey, readJson, removeKey, writeJson } from './storage.js';
 
 export type Phase = 'connecting' | 'offline' | 'signIn' | 'mail';
 
@@ -36,11 +36,12 @@ export interface SignInForm {
   username: string;
   password: string;
   protocol: ChannelKind;
+  /** Classic chosen, warned, for a server whose enhanced server answered before and does not now. */
+  classicFallback?: boolean;
 }
 
 const SIGN_IN_TIMEOUT_MS = 45_000;
 const MARKER_KEY = deviceKey('signed-in');
-const ENHANCED_SEEN_KEY = deviceKey('enhanced-servers');
 
 /** The mail client: the parts of its state, and what ties them together (sessions, events). */
 export class MailApp {
@@ -249,6 +250,8 @@ export class MailApp {
       void this.mailbox.refresh();
       return undefined;
     } catch (error) {
+      if (error instanceof GatewayRequestError && error.code === 'UNVERIFIED_FALLBACK')
+        this.advice = adviseAfterRefusal(form.server || this.serverFor('classic'));
       return this.errorText(error, {
         username: form.username,
         server: form.server || this.serverFor(form.protocol),
@@ -295,10 +298,7 @@ export class MailApp {
   #onEvent(event: GatewayEvent): void {
     switch (event.type) {
       case 'hello': {
-        const seen = readJson(this.#env.local, ENHANCED_SEEN_KEY);
-        const known = isStringArray(seen) ? seen : [];
-        this.advice = adviseProtocol(known, event);
-        writeJson(this.#env.local, ENHANCED_SEEN_KEY, rememberEnhanced(known, event));
+        this.advice = adviseProtocol(event);
         const available = event.protocols;
         const chosen = this.lastForm.protocol;
         if (

@@ -35,6 +35,8 @@ export function describeError(
     case 'SERVER_IDENTITY':
       // A failed enhanced handshake: a server without the enhanced protocol on that port, or an impostor.
       return `The server at ${server} was not verified, so nothing was sent: it does not speak the enhanced protocol on that port (usually 13001), or it is not the server of server_public.pem.`;
+    case 'UNVERIFIED_FALLBACK':
+      return `${server} offered the enhanced protocol before, and its enhanced server does not answer now. To sign in with Classic anyway, without server verification, tick “Sign in without server verification”.`;
     case 'RATE_LIMITED':
       return 'Too many attempts. Wait a moment, then try again.';
     case 'TOO_LARGE':

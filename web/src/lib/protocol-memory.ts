@@ -1,15 +1,18 @@
 import type { ChannelKind } from '../../../gateway/messages.js';
 
 /**
- * Never switch protocol silently. This device remembers each enhanced server that answered;
- * when the gateway later says it cannot reach one of them, the sign-in does not fall back to
- * the classic protocol by itself (someone may be blocking the enhanced port to push this
- * browser onto a protocol whose server is never verified): it warns and asks.
+ * Never switch protocol silently. The gateway, not this browser, remembers each enhanced server
+ * that answered it (in its data folder: a new browser profile or cleared storage forgets
+ * nothing); when one of them stops answering, its hello names it (`enhancedMissing`), and the
+ * form preselects no protocol, warns, and asks for an explicit "sign in without server
+ * verification" before a classic sign-in (someone may be blocking the enhanced port to push
+ * this browser onto a protocol whose server is never verified). The gateway refuses a classic
+ * sign-in there without it, too.
  */
 export interface HelloProtocols {
-  enhancedServer?: string;
   protocols: readonly ChannelKind[];
   defaultProtocol?: ChannelKind;
+  enhancedMissing?: string;
 }
 
 export interface ProtocolAdvice {
@@ -19,24 +22,15 @@ export interface ProtocolAdvice {
   missingEnhanced?: string;
 }
 
-/** The remembered servers after a hello: its enhanced server is added when it answered. */
-export function rememberEnhanced(seen: readonly string[], hello: HelloProtocols): string[] {
-  const server = hello.enhancedServer;
-  if (hello.defaultProtocol !== 'enhanced' || server === undefined || seen.includes(server))
-    return [...seen];
-  return [...seen, server];
-}
-
-export function adviseProtocol(seen: readonly string[], hello: HelloProtocols): ProtocolAdvice {
+export function adviseProtocol(hello: HelloProtocols): ProtocolAdvice {
+  if (hello.enhancedMissing !== undefined)
+    return { preselect: undefined, missingEnhanced: hello.enhancedMissing };
   const recommended = hello.defaultProtocol ?? hello.protocols[0] ?? 'classic';
-  const server = hello.enhancedServer;
-  if (
-    recommended === 'classic' &&
-    server !== undefined &&
-    seen.includes(server) &&
-    hello.protocols.includes('enhanced')
-  ) {
-    return { preselect: undefined, missingEnhanced: server };
-  }
   return { preselect: hello.protocols.includes(recommended) ? recommended : 'classic' };
 }
+
+/** A sign-in the gateway refused as a downgrade: the form warns about `server` from now on. */
+export const adviseAfterRefusal = (server: string): ProtocolAdvice => ({
+  preselect: undefined,
+  missingEnhanced: server,
+});
