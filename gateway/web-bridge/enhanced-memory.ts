@@ -15,7 +15,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyBaseLogger } from 'fastify';
 import { GatewayError } from './errors.js';
-import { privateFolder, readPrivateFile, writeNewFile } from './private-files.js';
+import { readRegularFile } from '../../common/safe-files.js';
+import { privateFolder, writeNewFile } from './private-files.js';
 import { formatServerAddress, parseServerAddress, type ServerAddress } from './server-address.js';
 
 export const ENHANCED_MEMORY_FOLDER = '_enhanced-servers';
@@ -86,8 +87,8 @@ export class EnhancedServerMemory {
     }
     if (folder === undefined) return;
     for (const name of readdirSync(folder).slice(0, MAX_REMEMBERED)) {
-      // Only regular files, never a link: readPrivateFile says which.
-      if (readPrivateFile(join(folder, name), 0, { whole: false }) === undefined) continue;
+      // Only regular files, never a link: readRegularFile says which.
+      if (readRegularFile(join(folder, name), 0, { whole: false }) === undefined) continue;
       const record = parseRecord(name);
       if (record) this.#add(record.host, keyOf(record.enhanced));
     }
