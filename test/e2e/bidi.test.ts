@@ -9,25 +9,17 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { formatStoredEmail } from '../../protocol/email.js';
-import {
-  Browser as GatewaySocket,
-  gatewayCookie,
-  startGatewayProcess,
-  type RunningGateway,
-} from '../helpers/gateway.js';
+import { startGatewayProcess, type RunningGateway } from '../helpers/gateway.js';
 import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
-import { artifacts, axeViolations, LAPTOP, shoot } from './page-tools.js';
+import { artifacts, axeViolations, shoot } from './page-tools.js';
+import { deliver, haveChromium, launchChromium, PHONE_844, signedInTab } from './tabs.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
 const USERS = ['client1', 'client2'];
-const PHONE = { width: 390, height: 844 };
-const password = (username: string): string => `password${username.replace(/\D/g, '')}`;
 
 const RLO = '\u202E';
 /** Reads "Invoice for March exe.pdf" when the override acts. */
@@ -76,10 +68,7 @@ describe.skipIf(!haveChromium)('bidirectional controls in the web UI', { timeout
       '--poll',
       '1',
     ]);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
@@ -99,40 +88,8 @@ describe.skipIf(!haveChromium)('bidirectional controls in the web UI', { timeout
     pageErrors.length = 0;
   });
 
-  /** A browser profile of its own, signed in over the enhanced protocol (its listing is raw). */
-  async function signedInTab(
-    username: string,
-    viewport: { width: number; height: number } = LAPTOP,
-  ): Promise<Page> {
-    const context = await need(browser).newContext({ viewport, colorScheme: 'light' });
-    contexts.push(context);
-    await context.addInitScript(
-      "if (!localStorage.getItem('sealed-mail:settings')) localStorage.setItem('sealed-mail:settings', JSON.stringify({ undoSeconds: 0 }));",
-    );
-    const page = await context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(message.text());
-    });
-    const { base, token } = need(gateway);
-    await page.goto(`${base}/?token=${token}`);
-    await page.getByLabel('Username').fill(username);
-    await page.getByLabel('Password').fill(password(username));
-    await page.getByRole('radio', { name: 'Enhanced' }).check();
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('heading', { name: 'Inbox', exact: true }).waitFor();
-    return page;
-  }
-
-  /** Sends from another client of the gateway (a socket, as a second browser would). */
-  async function deliver(from: string, to: string[], title: string, content: string) {
-    const { base, token } = need(gateway);
-    const socket = await GatewaySocket.open(base, await gatewayCookie(base, token));
-    expect((await socket.signIn(from)).type).toBe('signedIn');
-    expect((await socket.request({ type: 'send', to, title, content })).type).toBe('sent');
-    await socket.request({ type: 'signOut' });
-    await socket.close();
-  }
+  const tab = (username: string, viewport?: { width: number; height: number }): Promise<Page> =>
+    signedInTab(need(browser), need(gateway), username, { viewport, errors: pageErrors, contexts });
 
   /**
    * Whether `word` is laid out left to right inside the first element `selector` matches: its
@@ -168,12 +125,12 @@ describe.skipIf(!haveChromium)('bidirectional controls in the web UI', { timeout
 
   it('shows each control as a mark in the list, the search, the notice and the reader, and never lets one act', async () => {
     const violations: string[] = [];
-    const bob = await signedInTab('client2');
+    const bob = await tab('client2');
     const forged = bob.locator('#inbox-list [role="option"]', { hasText: 'Lunch' });
     await forged.waitFor();
 
     // New mail arrives while the page is open: the notice says its title.
-    await deliver('client1', ['client2'], INVOICE, CONTENT);
+    await deliver(need(gateway), 'client1', ['client2'], INVOICE, CONTENT);
     const notice = bob.locator('.notice', { hasText: 'New email from client1' });
     await notice.waitFor();
     // Laid out as stored first (an acting override draws "exe.pdf"), then the mark in the text.
@@ -256,7 +213,7 @@ describe.skipIf(!haveChromium)('bidirectional controls in the web UI', { timeout
     await expect(readsForward(bob, '.reader .sender .from', 'ecila')).resolves.toBe(true);
 
     // The phone.
-    const phone = await signedInTab('client2', PHONE);
+    const phone = await tab('client2', PHONE_844);
     await phone.locator('#inbox-list [role="option"]', { hasText: 'fdp.exe' }).click();
     await phone.getByRole('heading', { level: 2, name: /Invoice for March/ }).waitFor();
     await expect(readsForward(phone, '#reader-title', 'fdp.exe')).resolves.toBe(true);
@@ -267,7 +224,7 @@ describe.skipIf(!haveChromium)('bidirectional controls in the web UI', { timeout
   });
 
   it('shows the marks in the Sent folder and the recipient chips of the composer', async () => {
-    const alice = await signedInTab('client1');
+    const alice = await tab('client1');
     await alice.keyboard.press('c');
     const to = alice.getByLabel('To');
     await to.fill(`ev${RLO}li;`);
