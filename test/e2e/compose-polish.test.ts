@@ -15,7 +15,7 @@ import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { artifacts, axeViolations, coveredControls, LAPTOP } from './page-tools.js';
-import { deliver, haveChromium, launchChromium, PHONE_844, signedInTab } from './tabs.js';
+import { deliver, haveChromium, launchChromium, openTab, PHONE_844, signedInTab } from './tabs.js';
 
 const USERS = ['client1', 'client2', 'client3', 'client4'];
 const BIG_INBOX = 'client3';
@@ -197,6 +197,134 @@ describe.skipIf(!haveChromium)('the web client, polished', { timeout: 180_000 },
       await expect(coveredControls(page)).resolves.toEqual([]);
       violations.push(...(await axeViolations(page, `search header ${name}`)));
       await page.screenshot({ path: `/tmp/polish-search-${name}.png` });
+    }
+    expect(violations).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+  it('discards a draft at once with Undo (no confirm()), and warns of nothing as fields and notices go with the focus in them', async () => {
+    const violations: string[] = [];
+    const dialogs: string[] = [];
+    const alice = await tab('client1');
+    alice.on('dialog', (dialog) => {
+      dialogs.push(dialog.type());
+      void dialog.dismiss();
+    });
+    await alice.keyboard.press('c');
+    await alice.getByLabel('To').fill('client2;');
+    await alice.getByLabel('Title').fill('Half written');
+    await alice.locator('#compose-content').fill('A first line.');
+    // The focus in the content box as the composer goes (Svelte warned derived_inert here).
+    await alice.locator('#compose-content').focus();
+    await alice.getByRole('button', { name: 'Discard' }).click();
+    await alice.getByRole('heading', { name: 'New email' }).waitFor({ state: 'detached' });
+    const notice = alice.locator('.notice', { hasText: 'Draft discarded.' });
+    await notice.waitFor();
+    expect(dialogs).toEqual([]);
+    violations.push(...(await axeViolations(alice, 'draft discarded')));
+    await alice.screenshot({ path: '/tmp/polish-discarded-1280.png' });
+    await notice.getByRole('button', { name: 'Undo' }).click();
+    await alice.getByRole('heading', { name: 'New email' }).waitFor();
+    await expect(chips(alice)).resolves.toEqual(['client2']);
+    await expect(alice.getByLabel('Title').inputValue()).resolves.toBe('Half written');
+    await expect(alice.locator('#compose-content').inputValue()).resolves.toBe('A first line.');
+
+    // Sent with Ctrl+Enter from the content box: the composer goes with the focus in it.
+    await alice.locator('#compose-content').focus();
+    await alice.keyboard.press('Control+Enter');
+    const anyway = alice.getByRole('button', { name: 'Send anyway' });
+    const delivered = alice.locator('.notice', { hasText: 'Delivered' });
+    await delivered.or(anyway).first().waitFor();
+    if (await anyway.isVisible()) await anyway.click();
+    await delivered.waitFor();
+    // A notice dismissed with the focus on its own button.
+    await delivered.getByRole('button', { name: 'Dismiss' }).click();
+    await delivered.waitFor({ state: 'detached' });
+    await expect(alice.locator('#inbox-list, .empty').first().isVisible()).resolves.toBe(true);
+    expect(violations).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+  it('sends no sign-in with an empty password (it would count as a wrong one), and says what is missing', async () => {
+    const page = await openTab(need(browser), need(gateway), { errors: pageErrors, contexts });
+    const sent: string[] = [];
+    page.on('websocket', (socket) => {
+      socket.on('framesent', (frame) => {
+        if (typeof frame.payload === 'string') sent.push(frame.payload);
+      });
+    });
+    // Loaded again, so the listener sees the page's socket from its start.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in', exact: true }).waitFor();
+    await page.getByLabel('Username').fill('client1');
+    await page.getByLabel('Password').fill('');
+    await page.getByRole('radio', { name: 'Enhanced' }).check();
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('alert').innerText()).toBe('Type your password.');
+    await expect
+      .poll(() => page.evaluate<string>("document.activeElement?.getAttribute('name') ?? ''"))
+      .toBe('password');
+    expect(sent.some((frame) => frame.includes('"authenticate"'))).toBe(true);
+    expect(sent.filter((frame) => frame.includes('"signIn"'))).toEqual([]);
+    expect(await axeViolations(page, 'sign-in, empty password')).toEqual([]);
+    await page.screenshot({ path: '/tmp/polish-empty-password-390.png' });
+    // With the password, the sign-in goes.
+    await page.getByLabel('Username').fill('client1');
+    await page.getByLabel('Password').fill('password1');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Inbox', exact: true }).waitFor();
+    expect(sent.filter((frame) => frame.includes('"signIn"'))).toHaveLength(1);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('keeps the protocol in the phone\u2019s header, says "press ?" only where there are keys, opens the shortcuts at the top, and lists the unsigned time apart in a sealed email', async () => {
+    const violations: string[] = [];
+    await deliver(need(gateway), 'client1', ['client2'], 'Sealed note', 'Signed text.', 'enhanced');
+    for (const [name, viewport] of [
+      ['1280', LAPTOP],
+      ['390', PHONE_844],
+    ] as const) {
+      const page = await tab('client2', viewport);
+      const proto = page.locator('header .proto');
+      await expect(proto.isVisible()).resolves.toBe(true);
+      await expect(proto.innerText()).resolves.toBe('Enhanced protocol, server verified');
+      const box = need((await proto.boundingBox()) ?? undefined);
+      expect(box.x + box.width).toBeLessThanOrEqual(viewport.width);
+      const status = page.locator('.notices .idle');
+      await expect(status.innerText()).resolves.toBe(
+        viewport === LAPTOP
+          ? 'New mail shows as it arrives · press ? for shortcuts'
+          : 'New mail shows as it arrives',
+      );
+      violations.push(...(await axeViolations(page, `header ${name}`)));
+      await page.screenshot({ path: `/tmp/polish-header-${name}.png` });
+
+      // The shortcuts open at their top, the title in view (before: scrolled to Close).
+      await page.keyboard.press('?');
+      const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+      await help.waitFor();
+      await expect(
+        page.evaluate<number>("document.querySelector('dialog').scrollTop"),
+      ).resolves.toBe(0);
+      const title = need(
+        (await help.getByRole('heading', { name: 'Keyboard shortcuts' }).boundingBox()) ??
+          undefined,
+      );
+      expect(title.y).toBeGreaterThanOrEqual(0);
+      await expect.poll(() => focusedId(page)).toBe('shortcuts-title');
+      violations.push(...(await axeViolations(page, `shortcuts ${name}`)));
+      await page.screenshot({ path: `/tmp/polish-shortcuts-${name}.png` });
+      await page.keyboard.press('Escape');
+      await help.waitFor({ state: 'detached' });
+
+      // A sealed email: From, To and Title as signed; the server's time apart, not signed.
+      await openEmail(page, 'Sealed note');
+      await page.locator('.reader .headers summary').click();
+      const signed = page.locator('.reader .headers dl').first();
+      await expect(signed.innerText()).resolves.not.toContain('Time and Date');
+      await expect(page.locator('.reader .headers').innerText()).resolves.toMatch(
+        /Added by the server, not signed:\s*Time and Date:?\s*\d{4}-\d\d-\d\d/,
+      );
+      violations.push(...(await axeViolations(page, `sealed headers ${name}`)));
+      await page.screenshot({ path: `/tmp/polish-sealed-headers-${name}.png` });
     }
     expect(violations).toEqual([]);
     expect(pageErrors).toEqual([]);

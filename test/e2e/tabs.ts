@@ -73,19 +73,27 @@ export async function signedInTab(
   return page;
 }
 
-/** Sends from another client of the gateway (a socket, as a second browser would). */
+/** Sends from another client of the gateway (a socket, as a second browser would); sealed on the enhanced protocol. */
 export async function deliver(
   gateway: RunningGateway,
   from: string,
   to: string[],
   title: string,
   content: string,
+  protocol: ChannelKind = 'classic',
 ): Promise<void> {
   const socket = await GatewaySocket.open(
     gateway.base,
     await gatewayCookie(gateway.base, gateway.token),
   );
-  expect((await socket.signIn(from)).type).toBe('signedIn');
+  const signedIn = await socket.request({
+    type: 'signIn',
+    server: '',
+    username: from,
+    password: password(from),
+    protocol,
+  });
+  expect(signedIn.type).toBe('signedIn');
   expect((await socket.request({ type: 'send', to, title, content })).type).toBe('sent');
   await socket.request({ type: 'signOut' });
   await socket.close();

@@ -8,6 +8,15 @@ export interface ErrorContext {
   server?: string;
   /** The protocol a sign-in asked for: the enhanced server has a port of its own. */
   protocol?: ChannelKind;
+  /** RATE_LIMITED: the seconds the gateway said to wait. */
+  retryAfterSeconds?: number;
+}
+
+/** A wait in words: "1 second", "40 seconds", "about 3 minutes". */
+export function waitText(seconds: number): string {
+  const whole = Math.max(1, Math.ceil(seconds));
+  if (whole < 90) return `${whole} ${whole === 1 ? 'second' : 'seconds'}`;
+  return `about ${Math.ceil(whole / 60)} minutes`;
 }
 
 /**
@@ -36,7 +45,9 @@ export function describeError(
       // A failed enhanced handshake: a server without the enhanced protocol on that port, or an impostor.
       return `The server at ${server} was not verified, so nothing was sent: it does not speak the enhanced protocol on that port (usually 13001), or it is not the server of server_public.pem.`;
     case 'RATE_LIMITED':
-      return 'Too many attempts. Wait a moment, then try again.';
+      return context.retryAfterSeconds === undefined
+        ? 'Too many attempts. Wait a moment, then try again.'
+        : `Too many attempts. Wait ${waitText(context.retryAfterSeconds)}, then try again.`;
     case 'TOO_LARGE':
       return 'That is too large for the gateway to take.';
     case 'INVALID_EMAIL':
