@@ -976,7 +976,7 @@ describe.skipIf(!haveChromium)('web UI in Chromium', { timeout: 180_000 }, () =>
     // Reply: the sender, "Re: " once, the original quoted under who wrote it and when.
     await hal.locator('#reader-title').focus();
     await hal.keyboard.press('r');
-    await hal.getByRole('heading', { name: 'New email' }).waitFor();
+    await hal.getByRole('heading', { name: 'Reply', exact: true }).waitFor();
     await expect(chips(hal)).resolves.toEqual(['client1']);
     await expect(hal.getByLabel('Title').inputValue()).resolves.toBe('Re: Lunch on Friday');
     await expect(hal.locator('#compose-content').inputValue()).resolves.toMatch(
@@ -995,7 +995,7 @@ describe.skipIf(!haveChromium)('web UI in Chromium', { timeout: 180_000 }, () =>
     await expect(chips(hal)).resolves.toEqual([]);
     await expect(hal.getByLabel('Title').inputValue()).resolves.toBe('Fwd: Lunch on Friday');
     await expect(hal.locator('#compose-content').inputValue()).resolves.toContain(
-      '---------- Forwarded email ----------\nFrom: client1\nTo: client10, client2\n',
+      '---------- Forwarded message ----------\nFrom: client1\n',
     );
     await hal.getByRole('button', { name: 'Discard' }).click();
 

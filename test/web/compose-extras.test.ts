@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EmailView } from '../../gateway/messages.js';
-import { emptyDraft } from '../../web/src/lib/compose.js';
+import { composerHeading, emptyDraft } from '../../web/src/lib/compose.js';
 import { addContacts, suggestContacts, unknownRecipients } from '../../web/src/lib/contacts.js';
 import {
   draftsAfterRemove,
@@ -54,9 +54,30 @@ describe('web UI reply, reply all and forward', () => {
     const forward = replyDraft('forward', email(), 'client10').draft;
     expect(forward.to).toEqual([]);
     expect(forward.title).toBe('Fwd: Lunch on Friday');
-    expect(forward.content).toContain(
-      '---------- Forwarded email ----------\nFrom: client1\nTo: client10, client2\nDate: 2026-11-20 09:05:33.123456\nTitle: Lunch on Friday\n\n> Shall we?',
+    // A "Forwarded message" block as mail clients write it, the time to the minute, the text whole.
+    expect(forward.content).toBe(
+      '\n\n---------- Forwarded message ----------\nFrom: client1\nDate: 2026-11-20 09:05\nTitle: Lunch on Friday\nTo: client10, client2\n\nShall we?\n\n> an old quote\nSee you.',
     );
+  });
+
+  it('says what each draft answers, for the composer\u2019s heading, and keeps it in saved drafts', () => {
+    expect(replyDraft('reply', email(), 'client10').draft.kind).toBe('reply');
+    expect(replyDraft('replyAll', email(), 'client10').draft.kind).toBe('replyAll');
+    expect(replyDraft('forward', email(), 'client10').draft.kind).toBe('forward');
+    expect(composerHeading(undefined)).toBe('New email');
+    expect(composerHeading('reply')).toBe('Reply');
+    expect(composerHeading('replyAll')).toBe('Reply to all');
+    expect(composerHeading('forward')).toBe('Forward');
+    const saved = newSavedDraft({ kind: 'forward', title: 'Fwd: x' });
+    expect(parseDrafts([saved, { ...saved, id: 'd2', kind: 'bogus' }])).toEqual([saved]);
+  });
+
+  it('shortens a forwarded 1,000,000-character email without quoting it', () => {
+    const content = 'line\n'.repeat(200_000);
+    const { draft, shortened } = replyDraft('forward', email({ content }), 'client10');
+    expect(shortened).toBe(true);
+    expect(codePointLength(draft.content ?? '')).toBeLessThanOrEqual(1_000_000);
+    expect(draft.content?.endsWith('\nline\n[…]')).toBe(true);
   });
 
   it('shortens the quote of a 1,000,000-character email to stay within the limit', () => {

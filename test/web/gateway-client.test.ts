@@ -156,6 +156,28 @@ describe('web UI gateway client', () => {
     expect((error as GatewayRequestError).code).toBe('WRONG_CREDENTIALS');
   });
 
+  it('keeps the wait a RATE_LIMITED error gives, and says it in seconds or minutes', async () => {
+    const { client, socket } = await setup();
+    const signIn = client.request({
+      type: 'signIn',
+      server: '',
+      username: 'client1',
+      password: 'x',
+      protocol: 'classic',
+    });
+    socket.reply({ type: 'error', id: 1, code: 'RATE_LIMITED', message: '', retryAfterSeconds: 4 });
+    const error = (await signIn.catch((caught: unknown) => caught)) as GatewayRequestError;
+    expect(error.retryAfterSeconds).toBe(4);
+    const said = (seconds?: number): string =>
+      describeError('RATE_LIMITED', '', { retryAfterSeconds: seconds });
+    expect(said(4)).toBe('Too many attempts. Wait 4 seconds, then try again.');
+    expect(said(1)).toBe('Too many attempts. Wait 1 second, then try again.');
+    expect(said(0.2)).toBe('Too many attempts. Wait 1 second, then try again.');
+    expect(said(89)).toBe('Too many attempts. Wait 89 seconds, then try again.');
+    expect(said(300)).toBe('Too many attempts. Wait about 5 minutes, then try again.');
+    expect(said()).toBe('Too many attempts. Wait a moment, then try again.');
+  });
+
   it('hands events to the UI and ignores garbage', async () => {
     const { socket, events } = await setup();
     socket.onmessage?.({ data: 'not json' });

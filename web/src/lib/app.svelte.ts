@@ -156,7 +156,12 @@ export class MailApp {
   /** What the status bar says when no notice is shown. */
   get statusLine(): string {
     if (this.sessionLost) return 'Signed out';
-    return `${newMailStatus(this.#mailPushed, this.#pollSeconds)} · press ? for shortcuts`;
+    return newMailStatus(this.#mailPushed, this.#pollSeconds);
+  }
+
+  /** Said after the status line where there is a keyboard (the status bar hides it on a phone). */
+  get keyboardHint(): string | undefined {
+    return this.sessionLost ? undefined : 'press ? for shortcuts';
   }
 
   get #mailPushed(): boolean {
@@ -362,6 +367,7 @@ export class MailApp {
   errorText(error: unknown, context: ErrorContext = {}): string {
     if (error instanceof GatewayRequestError) {
       return describeError(error.code, error.message, {
+        retryAfterSeconds: error.retryAfterSeconds,
         ...context,
         server: context.server ?? this.session?.server ?? this.serverFor('classic'),
       });

@@ -4,7 +4,24 @@ import { recipientsProblem, splitAll, addRecipients } from './recipients.js';
 /** Where the content came from: typed in the text box, or loaded as-is from a file. */
 export type ContentSource = { kind: 'typed' } | { kind: 'file'; name: string; bytes: number };
 
+/** What a draft answers: absent for a new email. */
+export type ReplyKind = 'reply' | 'replyAll' | 'forward';
+
+const REPLY_KINDS: readonly string[] = ['reply', 'replyAll', 'forward'] satisfies ReplyKind[];
+
+export function isReplyKind(value: unknown): value is ReplyKind {
+  return typeof value === 'string' && REPLY_KINDS.includes(value);
+}
+
+/** The composer's heading for a draft of that kind. */
+export function composerHeading(kind: ReplyKind | undefined): string {
+  if (kind === undefined) return 'New email';
+  return { reply: 'Reply', replyAll: 'Reply to all', forward: 'Forward' }[kind];
+}
+
 export interface Draft {
+  /** A reply, a reply to all or a forward; absent for a new email. */
+  kind?: ReplyKind;
   to: string[];
   /** Text in the recipient field not yet turned into a chip. */
   pending: string;

@@ -168,13 +168,36 @@ export class ComposerState {
     this.save();
   }
 
+  /**
+   * The draft goes, at once and without asking; its notice has Undo (z), which brings it back
+   * into the composer as it was. Asking first (confirm()) stopped the page and gave no way back.
+   */
   discard(): void {
+    this.syncEditor?.();
+    const discarded = isDraftEmpty(this.draft) ? undefined : $state.snapshot(this.draft);
     this.drafts = draftsAfterRemove(this.drafts, this.draft.id);
     this.draft = newSavedDraft();
     this.open = false;
     this.error = undefined;
     this.unconfirmed = undefined;
     this.save();
+    if (!discarded) return;
+    this.#deps.notices.notify('info', 'Draft discarded.', {
+      action: {
+        kind: 'undo',
+        label: 'Undo',
+        run: () => {
+          this.#restore(discarded);
+        },
+      },
+    });
+  }
+
+  /** A discarded draft back in the composer (and in the saved drafts) as it was. */
+  #restore(draft: SavedDraft): void {
+    this.save();
+    this.draft = draft;
+    this.#opened();
   }
 
   /** Saves after a short pause in typing (a 1,000,000-character draft is not written per key). */

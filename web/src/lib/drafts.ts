@@ -1,4 +1,10 @@
-import { emptyDraft, isDraftEmpty, type ContentSource, type Draft } from './compose.js';
+import {
+  emptyDraft,
+  isDraftEmpty,
+  isReplyKind,
+  type ContentSource,
+  type Draft,
+} from './compose.js';
 import { isStringArray } from './storage.js';
 
 /** A draft kept in the list of saved drafts (browser storage, per user). */
@@ -50,7 +56,8 @@ function isSavedDraft(value: unknown): value is SavedDraft {
     typeof draft.pending === 'string' &&
     typeof draft.title === 'string' &&
     typeof draft.content === 'string' &&
-    isContentSource(draft.source)
+    isContentSource(draft.source) &&
+    (draft.kind === undefined || isReplyKind(draft.kind))
   );
 }
 

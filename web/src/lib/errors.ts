@@ -8,6 +8,15 @@ export interface ErrorContext {
   server?: string;
   /** The protocol a sign-in asked for: the enhanced server has a port of its own. */
   protocol?: ChannelKind;
+  /** RATE_LIMITED: the seconds the gateway said to wait. */
+  retryAfterSeconds?: number;
+}
+
+/** A wait in words: "1 second", "40 seconds", "about 3 minutes". */
+export function waitText(seconds: number): string {
+  const whole = Math.max(1, Math.ceil(seconds));
+  if (whole < 90) return `${whole} ${whole === 1 ? 'second' : 'seconds'}`;
+  return `about ${Math.ceil(whole / 60)} minutes`;
 }
 
 /**
@@ -38,7 +47,9 @@ export function describeError(
     case 'UNVERIFIED_FALLBACK':
       return `${server} offered the enhanced protocol before, and its enhanced server does not answer now. To sign in with Classic anyway, without server verification, tick “Sign in without server verification”.`;
     case 'RATE_LIMITED':
-      return 'Too many attempts. Wait a moment, then try again.';
+      return context.retryAfterSeconds === undefined
+        ? 'Too many attempts. Wait a moment, then try again.'
+        : `Too many attempts. Wait ${waitText(context.retryAfterSeconds)}, then try again.`;
     case 'TOO_LARGE':
       return 'That is too large for the gateway to take.';
     case 'INVALID_EMAIL':

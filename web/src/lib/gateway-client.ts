@@ -37,10 +37,13 @@ export type GatewayEvent = Extract<Reply, { type: 'hello' | 'newMail' | 'session
  */
 export class GatewayRequestError extends Error {
   readonly code: ClientErrorCode;
-  constructor(code: ClientErrorCode, message: string) {
+  /** RATE_LIMITED: the seconds the gateway said to wait. */
+  readonly retryAfterSeconds: number | undefined;
+  constructor(code: ClientErrorCode, message: string, retryAfterSeconds?: number) {
     super(message);
     this.name = 'GatewayRequestError';
     this.code = code;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 
@@ -283,7 +286,7 @@ export class GatewayClient {
         this.#options.onEvent(reply);
         return;
       case 'error': {
-        const error = new GatewayRequestError(reply.code, reply.message);
+        const error = new GatewayRequestError(reply.code, reply.message, reply.retryAfterSeconds);
         if (reply.id === null) {
           // An error about no request in particular: every waiting request fails with it.
           this.#failAll(error);

@@ -1,9 +1,9 @@
 import type { EmailView } from '../../../gateway/messages.js';
-import { emptyDraft, type Draft } from './compose.js';
+import { emptyDraft, type Draft, type ReplyKind } from './compose.js';
 import { MAX_CONTENT_CHARS, MAX_TITLE_CHARS, codePointLength } from './limits.js';
 import { addRecipients } from './recipients.js';
 
-export type ReplyKind = 'reply' | 'replyAll' | 'forward';
+export type { ReplyKind } from './compose.js';
 
 const PREFIX = { reply: 'Re', replyAll: 'Re', forward: 'Fwd' } as const satisfies Record<
   ReplyKind,
@@ -45,24 +45,28 @@ export interface ReplyDraft {
 }
 
 /**
- * The draft of a reply, a reply to all or a forward: recipients, title and the original quoted
- * under an attribution line; the cursor's place (the empty lines) comes first.
+ * The draft of a reply, a reply to all or a forward: recipients, title, and the original, quoted
+ * under an attribution line (a reply) or whole under a "Forwarded message" block of its headers,
+ * as mail clients write them (a forward); the cursor's place (the empty lines) comes first.
  */
 export function replyDraft(kind: ReplyKind, email: EmailView, me: string): ReplyDraft {
   const title = prefixedTitle(PREFIX[kind], email.title);
   const head =
     kind === 'forward'
       ? [
-          '---------- Forwarded email ----------',
+          '---------- Forwarded message ----------',
           `From: ${email.from}`,
-          `To: ${email.to.join(', ')}`,
-          `Date: ${email.receivedAt}`,
+          `Date: ${shortTime(email.receivedAt)}`,
           `Title: ${email.title}`,
+          `To: ${email.to.join(', ')}`,
           '',
         ].join('\n')
       : `On ${shortTime(email.receivedAt)}, ${email.from} wrote:`;
   const intro = `\n\n${head}\n`;
-  const { text, shortened } = fitQuote(intro, quoteLines(email.content));
+  const { text, shortened } =
+    kind === 'forward'
+      ? fitQuote(intro, email.content, FORWARD_CUT_NOTE)
+      : fitQuote(intro, quoteLines(email.content), CUT_NOTE);
   const to =
     kind === 'forward'
       ? []
@@ -72,16 +76,21 @@ export function replyDraft(kind: ReplyKind, email: EmailView, me: string): Reply
             [email.from],
             email.to.filter((name) => name !== me),
           );
-  return { draft: { ...emptyDraft(), to, title, content: `${intro}${text}` }, shortened };
+  return { draft: { ...emptyDraft(), kind, to, title, content: `${intro}${text}` }, shortened };
 }
 
 const CUT_NOTE = '\n> […]';
+const FORWARD_CUT_NOTE = '\n[…]';
 
-/** The quote, cut at a line end if the content would pass the limit. */
-function fitQuote(intro: string, quote: string): { text: string; shortened: boolean } {
+/** The quote, cut at a line end (and `note` added) if the content would pass the limit. */
+function fitQuote(
+  intro: string,
+  quote: string,
+  note: string,
+): { text: string; shortened: boolean } {
   const room = MAX_CONTENT_CHARS - codePointLength(intro);
   if (codePointLength(quote) <= room) return { text: quote, shortened: false };
-  const keep = firstCodePoints(quote, room - CUT_NOTE.length);
+  const keep = firstCodePoints(quote, room - note.length);
   const lineEnd = keep.lastIndexOf('\n');
-  return { text: `${lineEnd > 0 ? keep.slice(0, lineEnd) : keep}${CUT_NOTE}`, shortened: true };
+  return { text: `${lineEnd > 0 ? keep.slice(0, lineEnd) : keep}${note}`, shortened: true };
 }
