@@ -5,6 +5,11 @@
  *
  *   client2 SHA256:7u2v...
  *
+ * With the user's LocalSeal (the clients always give it once the key is unlocked), each pin is
+ * written sealed to the user's own key, `~<base64 of the sealed record>`, so that the file names
+ * nobody and a changed pin does not open; a file of plain pins (as before) is sealed at its first
+ * use, and plain lines beside sealed ones are ignored.
+ *
  * A key that is not the one pinned, whether the keyring's file or the server's answer, is
  * refused (KeyChangedError), never used, never written. A key fetched from the server is
  * written as a new file, which never replaces anything (common/safe-files.ts); nothing in the
@@ -17,6 +22,7 @@ import { parsePublicKey } from '../../protocol/crypto.js';
 import { keyFingerprint } from '../../protocol/enhanced/fingerprint.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import { USERNAME_PATTERN } from '../../protocol/limits.js';
+import { LocalSealError, type LocalSeal } from './local-seal.js';
 import {
   appendWhole,
   FileTooLargeError,
@@ -98,11 +104,25 @@ const FOLDER_PROBLEM_WORDS: Record<FolderProblem['kind'], string> = {
   'open-to-others': 'can be written by other users',
 };
 
+const SEALED_PIN = '~';
+const PIN_KIND = 'keyring pin';
+
+/** A pin line's name and fingerprint; refused when it is not `<user> SHA256:<fingerprint>`. */
+function parsePin(line: string, where: string): [string, string] {
+  const match = PIN_LINE.exec(line);
+  const [, name = '', fingerprint = ''] = match ?? [];
+  if (!match || !USERNAME_PATTERN.test(name))
+    throw keyringError(`${where}, is not "<user> SHA256:<fingerprint>"`);
+  return [name, fingerprint];
+}
+
 export class Keyring {
   readonly folder: string;
+  readonly #seal: LocalSeal | undefined;
 
-  constructor(folder: string) {
+  constructor(folder: string, seal?: LocalSeal) {
     this.folder = folder;
+    this.#seal = seal;
   }
 
   /**
@@ -214,23 +234,60 @@ export class Keyring {
     const text =
       readKeyringFile(join(this.folder, PIN_FILE), shown, MAX_PIN_FILE_BYTES)?.toString('utf8') ??
       '';
-    const pins = new Map<string, string[]>();
+    const sealed: [string, string][] = [];
+    const plain: [string, string][] = [];
     text.split('\n').forEach((line, i) => {
       if (line.trim() === '' || line.startsWith('#')) return;
-      const match = PIN_LINE.exec(line);
-      const [, name = '', fingerprint = ''] = match ?? [];
-      if (!match || !USERNAME_PATTERN.test(name))
-        throw keyringError(`file ${shown}, line ${i + 1}, is not "<user> SHA256:<fingerprint>"`);
+      const where = `file ${shown}, line ${i + 1}`;
+      if (line.startsWith(SEALED_PIN)) {
+        sealed.push(parsePin(this.#openPin(line, where), where));
+      } else plain.push(parsePin(line, where));
+    });
+    let used = sealed;
+    if (!this.#seal) used = plain;
+    else if (sealed.length === 0 && plain.length > 0) {
+      // Pins written before they were sealed: trusted as they were, and sealed from now on.
+      this.#sealAll(plain);
+      used = plain;
+    }
+    const pins = new Map<string, string[]>();
+    for (const [name, fingerprint] of used) {
       const known = pins.get(name) ?? [];
       if (!known.includes(fingerprint)) pins.set(name, [...known, fingerprint]);
-    });
+    }
     return pins;
+  }
+
+  #openPin(line: string, where: string): string {
+    if (!this.#seal) throw keyringError(`${where}, is sealed and no key was given to open it`);
+    try {
+      return this.#seal
+        .open(PIN_KIND, Buffer.from(line.slice(SEALED_PIN.length), 'base64'))
+        .toString('utf8');
+    } catch (error) {
+      if (error instanceof LocalSealError)
+        throw keyringError(
+          `${where}, does not open with this user's key: it was altered, or is another user's`,
+        );
+      throw error;
+    }
+  }
+
+  #pinLine(name: string, fingerprint: string): string {
+    const pin = `${name} ${fingerprint}`;
+    if (!this.#seal) return `${pin}\n`;
+    return `${SEALED_PIN}${this.#seal.seal(PIN_KIND, Buffer.from(pin, 'utf8')).toString('base64')}\n`;
+  }
+
+  #sealAll(pins: readonly [string, string][]): void {
+    const text = pins.map(([name, fingerprint]) => this.#pinLine(name, fingerprint)).join('');
+    writeFileSafely(this.folder, PIN_FILE, text, { mode: 0o600, place: 'replace' });
   }
 
   /** One line appended whole (O_APPEND), so that two programs pinning at once lose neither. */
   #appendPin(name: string, fingerprint: string): void {
     try {
-      appendWhole(join(this.folder, PIN_FILE), `${name} ${fingerprint}\n`, {
+      appendWhole(join(this.folder, PIN_FILE), this.#pinLine(name, fingerprint), {
         mode: 0o600,
         durable: true,
       });

@@ -22,6 +22,7 @@ import { decodeUtf8 } from '../../protocol/utf8.js';
 import { sealedClientLines } from '../../protocol/sealed/lines.js';
 import { Keyring } from '../protocol-client/keyring.js';
 import { keyringFolder, loadClientKeys, type LoadedClientKeys } from '../protocol-client/keys.js';
+import { LocalSeal } from '../protocol-client/local-seal.js';
 import type { Draft, MailClient, ReadResult } from '../protocol-client/mail-client.js';
 import { SealedMail } from '../protocol-client/sealed-mail.js';
 import { describeChoice } from '../protocol-client/server-list.js';
@@ -320,7 +321,10 @@ export async function runTerminalClient(options: TerminalOptions): Promise<numbe
   }
   if (client.version !== undefined)
     write(`${enhancedClientLines.sessionVersion(client.version)}\n`);
-  const keyring = new Keyring(keyringFolder(options.keysDir, username));
+  const keyring = new Keyring(
+    keyringFolder(options.keysDir, username),
+    new LocalSeal(keys.privateKey(), username),
+  );
   const sealed = new SealedMail(client, keys.privateKey(), keyring);
   if (sealed.canSeal) write(`${sealedClientLines.ownKey(sealed.fingerprint)}\n`);
   try {

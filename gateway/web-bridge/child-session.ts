@@ -27,7 +27,7 @@ import { NewMailWatch, waitSecondsWithin } from './new-mail.js';
 import { GatewayError, sessionFailure, signInFailure } from './errors.js';
 import { UnsafeFolderError } from './private-files.js';
 import { SENT_ID_PATTERN, SentFolder } from './sent-folder.js';
-import { LocalSeal } from './local-seal.js';
+import { LocalSeal } from '../protocol-client/local-seal.js';
 
 export interface ChildIo {
   /** Resolves once the message is handed to the IPC channel. */
@@ -275,17 +275,14 @@ export class ChildSession {
       this.#signingIn = false;
     }
     const client = this.#client;
-    const keyring = new Keyring(keyringFolder(message.keysDir, message.username));
+    const seal = new LocalSeal(keys.privateKey(), message.username);
+    const keyring = new Keyring(keyringFolder(message.keysDir, message.username), seal);
     const sealed = new SealedMail(client, keys.privateKey(), keyring);
     this.#account = {
       username: message.username,
       protocol: message.protocol,
       server,
-      sent: new SentFolder(
-        message.dataDir,
-        message.username,
-        new LocalSeal(keys.privateKey(), message.username),
-      ),
+      sent: new SentFolder(message.dataDir, message.username, seal),
       sealed,
     };
     const newMail = new NewMailWatch(

@@ -39,7 +39,7 @@ import { isChannelKind } from '../../protocol/channel-kinds.js';
 import type { ChannelKind, SentEmailView, SentItem } from '../messages.js';
 import { readRegularFile } from '../../common/safe-files.js';
 import { privateFolder, writeNewFile } from './private-files.js';
-import { LocalSeal, LocalSealError, SEAL_OVERHEAD } from './local-seal.js';
+import { LocalSeal, LocalSealError, SEAL_OVERHEAD } from '../protocol-client/local-seal.js';
 
 export const SENT_ID_PATTERN = /^\d{8}-\d{6}-\d{6}-[0-9a-f]{8}$/;
 /** The newest emails a listing returns. */

@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KeyChangedError, Keyring, PIN_FILE } from '../../gateway/protocol-client/keyring.js';
+import { LocalSeal } from '../../gateway/protocol-client/local-seal.js';
 import { keyFingerprint } from '../../protocol/enhanced/fingerprint.js';
 
 let alice: KeyObject;
@@ -182,5 +183,50 @@ describe('keyring, never through a link', () => {
   it('has no place for a name that is not a username', () => {
     expect(() => new Keyring(folder).find('../server/client1')).toThrow(/has no place for/);
     expect(() => new Keyring(folder).adopt('../x', alice)).toThrow(/has no place for/);
+  });
+});
+
+describe('keyring pins sealed to the user\u2019s own key', () => {
+  const owner = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  const seal = new LocalSeal(owner, 'client9');
+
+  it('writes pins sealed: the file names nobody, and the same user reads them back', () => {
+    putKey('client1', alice);
+    const first = new Keyring(folder, seal).find('client1');
+    expect(first?.pinnedNow).toBe(true);
+    expect(pins()).toMatch(/^~[A-Za-z0-9+/=]+\n$/);
+    expect(pins()).not.toContain('client1');
+    expect(new Keyring(folder, seal).find('client1')?.pinnedNow).toBe(false);
+    // A key swapped in the keyring is still refused against the sealed pin.
+    putKey('client1', mallory);
+    expect(changedError(() => new Keyring(folder, seal).find('client1')).pinned).toBe(
+      keyFingerprint(alice),
+    );
+  });
+
+  it('refuses a sealed pin altered, or sealed for another user, saying which line', () => {
+    putKey('client1', alice);
+    new Keyring(folder, seal).find('client1');
+    const other = new LocalSeal(
+      generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey,
+      'x',
+    );
+    expect(() => new Keyring(folder, other).find('client1')).toThrow(
+      /known_keys, line 1, does not open with this user's key/,
+    );
+    const line = pins().trim();
+    const flipped = `${line.slice(0, 20)}${line[20] === 'A' ? 'B' : 'A'}${line.slice(21)}`;
+    writeFileSync(join(folder, PIN_FILE), `${flipped}\n`);
+    expect(() => new Keyring(folder, seal).find('client1')).toThrow(/does not open/);
+  });
+
+  it('seals a file of plain pins at its first use, and ignores plain lines added beside sealed ones', () => {
+    putKey('client1', alice);
+    writeFileSync(join(folder, PIN_FILE), `client1 ${keyFingerprint(alice)}\n`);
+    expect(new Keyring(folder, seal).find('client1')?.pinnedNow).toBe(false);
+    expect(pins()).not.toContain('client1');
+    // A plain pin for mallory's key, added by hand beside the sealed one, counts for nothing.
+    writeFileSync(join(folder, PIN_FILE), `${pins()}client1 ${keyFingerprint(mallory)}\n`);
+    expect(new Keyring(folder, seal).find('client1')?.fingerprint).toBe(keyFingerprint(alice));
   });
 });

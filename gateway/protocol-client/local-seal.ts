@@ -1,9 +1,10 @@
 /**
- * What the gateway keeps for a user on this machine (the Sent folder), sealed to that user's
- * own key: a storage key derived from the unlocked private key (HKDF-SHA256 over its PKCS#8
+ * What the clients keep for a user on this machine (the gateway's Sent folder, the keyring's
+ * pins), sealed to that user's own key: a storage key derived from the unlocked private key (HKDF-SHA256 over its PKCS#8
  * bytes, bound to the user's name), and AES-256-GCM per record with a random nonce and the
  * record's kind as associated data. Without the unlocked key, which only the password opens,
- * nothing kept can be read, and nothing altered or swapped in goes unnoticed.
+ * nothing kept can be read, and nothing altered or swapped in goes unnoticed (a record can
+ * still be removed whole).
  *
  *   record = "SMSEAL1\n" | nonce (12) | tag (16) | ciphertext
  */
