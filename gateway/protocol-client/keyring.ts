@@ -69,7 +69,7 @@ export class KeyChangedError extends ProtocolError {
     super(
       'KEY_CHANGED',
       `The key of ${user} has changed: ${pinned} is pinned for ${user}, but ${source === 'keyring' ? 'your keyring now holds' : 'the server now gives'} ${offered}. ` +
-        `It may be an impostor's key, and it is not used. If ${user} really has a new key, compare its fingerprint with ${user}, then remove their line from keyring/${PIN_FILE}.`,
+        `It may be an impostor's key, and it is not used. If ${user} really has a new key, compare its fingerprint with ${user}, then forget the old one: npm run keyring -- forget ${user} (it asks for your password).`,
       { fatal: false },
     );
     this.user = user;
@@ -165,6 +165,28 @@ export class Keyring {
         return { name, publicKey, fingerprint, source: 'server', pinnedNow: pinned === undefined };
       // Another program wrote that key file meanwhile: compare with what it wrote.
     }
+  }
+
+  /** The pinned fingerprints by user, as the pins file holds them (opened with the seal). */
+  pinned(): Map<string, string[]> {
+    if (!this.#usable(false)) return new Map();
+    return this.#pins();
+  }
+
+  /**
+   * Forgets what is pinned for a user (after comparing their new key with them), so that the
+   * next use pins the key then in the keyring, or the server's when the keyring has none. The
+   * keyring's key files are left as they are. False when nothing was pinned for them.
+   */
+  forget(name: string): boolean {
+    requireName(name);
+    if (!this.#usable(false)) return false;
+    const pins = this.#pins();
+    if (!pins.delete(name)) return false;
+    this.#sealAll(
+      [...pins].flatMap(([user, prints]) => prints.map((print): [string, string] => [user, print])),
+    );
+    return true;
   }
 
   /** Every key of the keyring with its fingerprint, marking those that are not the pinned ones. */

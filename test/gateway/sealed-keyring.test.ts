@@ -79,7 +79,7 @@ describe('keyring, trust on first use', () => {
     expect(error.fatal).toBe(false);
     expect(error.message).toBe(
       `The key of client1 has changed: ${keyFingerprint(alice)} is pinned for client1, but your keyring now holds ${keyFingerprint(mallory)}. ` +
-        `It may be an impostor's key, and it is not used. If client1 really has a new key, compare its fingerprint with client1, then remove their line from keyring/${PIN_FILE}.`,
+        `It may be an impostor's key, and it is not used. If client1 really has a new key, compare its fingerprint with client1, then forget the old one: npm run keyring -- forget client1 (it asks for your password).`,
     );
     expect(new Keyring(folder).list()).toEqual([
       { name: 'client1', fingerprint: keyFingerprint(mallory), pinned: keyFingerprint(alice) },

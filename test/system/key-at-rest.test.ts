@@ -9,7 +9,10 @@ import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeClassicServer, type FakeClassicServer } from '../helpers/fake-classic-server.js';
-import { makeKeySetup, serverHome } from '../helpers/keys.js';
+import { makeKeySetup, serverHome, setupKeys } from '../helpers/keys.js';
+import { Keyring, PIN_FILE } from '../../gateway/protocol-client/keyring.js';
+import { keyringFolder } from '../../gateway/protocol-client/keys.js';
+import { LocalSeal } from '../../gateway/protocol-client/local-seal.js';
 import { runNode } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { MENU } from '../../protocol/operations/menu.js';
@@ -120,5 +123,35 @@ describe('plain keys: still working, warned, and encrypted in place by npm run e
 
     const again = await runNode('scripts/encrypt-key.js', [file], { input: 'other\n' });
     expect(again.stdout).toContain('is already encrypted; nothing was changed');
+  });
+});
+
+describe('npm run keyring: the sealed pins, opened with the password', () => {
+  it('lists and forgets pins after the password unlocked the key; a wrong one opens nothing', async () => {
+    const user = 'client1';
+    const folder = keyringFolder(join(keys.dir, user), user);
+    const seal = new LocalSeal(setupKeys(keys.dir, user).privateKey(), user);
+    const keyring = new Keyring(folder, seal);
+    const client2 = keyring.find('client2');
+    keyring.find('client1');
+    expect(readFileSync(join(folder, PIN_FILE), 'utf8')).not.toContain('client2');
+
+    const keyringCommand = (args: string[], password: string) =>
+      runNode('scripts/keyring.js', args, {
+        cwd: join(keys.dir, user),
+        input: `${user}\n${password}\n`,
+      });
+    const listed = await keyringCommand(['list'], 'password1');
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toContain(`client2 ${client2?.fingerprint ?? '?'}`);
+    expect(listed.stdout).toContain('client1 SHA256:');
+
+    const wrong = await keyringCommand(['forget', 'client2'], 'password2');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain("the password does not unlock client1's private key");
+
+    const forgot = await keyringCommand(['forget', 'client2'], 'password1');
+    expect(forgot.stdout).toContain('Forgot the pin of client2');
+    expect([...new Keyring(folder, seal).pinned().keys()]).toEqual(['client1']);
   });
 });
