@@ -5,7 +5,12 @@
  */
 import { z } from 'zod';
 import { CHANNEL_KINDS } from '../protocol/channel-kinds.js';
-import { MAX_CONTENT_CHARS, MAX_TITLE_CHARS, MAX_USERNAME_CHARS } from '../protocol/limits.js';
+import {
+  MAX_CONTENT_CHARS,
+  MAX_RECIPIENTS,
+  MAX_TITLE_CHARS,
+  MAX_USERNAME_CHARS,
+} from '../protocol/limits.js';
 import type { SealedProblem } from '../protocol/sealed/problems.js';
 import { codePointLength } from '../protocol/text.js';
 
@@ -71,12 +76,27 @@ export const SendRequestSchema = z.object({
       (content) => codePointLength(content) <= MAX_CONTENT_CHARS,
       `the content is longer than ${MAX_CONTENT_CHARS} characters`,
     ),
+  /**
+   * The person chose to send it unsealed although it cannot be sealed for every recipient;
+   * without it, such an email is refused (NOT_SEALABLE) and nothing is sent.
+   */
+  unsealed: z.literal(true).optional(),
 });
 
 export const SignOutRequestSchema = z.object({ type: z.literal('signOut'), id: requestId });
 
 /** The local Sent folder the gateway keeps for the signed-in user (on the client machine). */
 export const ListSentRequestSchema = z.object({ type: z.literal('listSent'), id: requestId });
+
+/**
+ * Whether an email to these users would be sealed, and for whom (the composer asks as names are
+ * typed); nothing is pinned by asking.
+ */
+export const SealingPlanRequestSchema = z.object({
+  type: z.literal('sealingPlan'),
+  id: requestId,
+  to: z.array(username).min(1).max(MAX_RECIPIENTS),
+});
 export const ReadSentRequestSchema = z.object({
   type: z.literal('readSent'),
   id: requestId,
@@ -107,6 +127,16 @@ export interface PageSessionRefused {
   message: string;
 }
 
+/**
+ * What a send would do for one recipient: sealed with the keyring's key or the server's, for the
+ * sender's own key, refused (`changed`: not the key pinned for them), or not sealable (`noKey`).
+ */
+export interface RecipientSealing {
+  name: string;
+  state: 'keyring' | 'server' | 'own' | 'changed' | 'noKey';
+  fingerprint?: string;
+}
+
 /** Close codes the gateway uses on the WebSocket (4000–4999 are the application's). */
 export const WsCloseCode = {
   /** No `authenticate` first, or a wrong, expired or already used secret. */
@@ -124,6 +154,7 @@ export const RequestSchema = z.discriminatedUnion('type', [
   ListSentRequestSchema,
   ReadSentRequestSchema,
   DeleteRequestSchema,
+  SealingPlanRequestSchema,
 ]);
 export type Request = z.infer<typeof RequestSchema>;
 export type SignInRequest = z.infer<typeof SignInRequestSchema>;
@@ -265,6 +296,8 @@ export type ErrorCode =
   | 'SERVER_IDENTITY'
   | 'UNVERIFIED_FALLBACK'
   | 'INVALID_EMAIL'
+  /** The email cannot be sealed for every recipient, and sending it unsealed was not chosen. */
+  | 'NOT_SEALABLE'
   | 'INVALID_INDEX'
   | 'NOT_FOUND'
   | 'NOT_SUPPORTED'
@@ -326,6 +359,7 @@ export type Reply =
     }
   | { type: 'deleted'; id: number; emailId: string }
   | { type: 'sentList'; id: number; items: SentItem[] }
+  | { type: 'sealingPlan'; id: number; recipients: RecipientSealing[] }
   | { type: 'sentEmail'; id: number; email: SentEmailView }
   | { type: 'signedOut'; id: number }
   | {

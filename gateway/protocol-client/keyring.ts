@@ -143,6 +143,26 @@ export class Keyring {
   }
 
   /**
+   * What using a user's key would do, without pinning anything: the keyring's key (or `offered`,
+   * the server's, when the keyring has none) and whether it is the pinned one. Undefined when
+   * there is no key to use.
+   */
+  peek(
+    name: string,
+    offered?: KeyObject,
+  ): { state: 'keyring' | 'server' | 'changed'; fingerprint: string } | undefined {
+    requireName(name);
+    const own = this.#usable(false) ? this.#readKey(name) : undefined;
+    const key = own ?? offered;
+    if (!key) return undefined;
+    const fingerprint = keyFingerprint(key);
+    const pinned = this.#usable(false) ? this.#pins().get(name) : undefined;
+    if (pinned !== undefined && (pinned.length > 1 || pinned[0] !== fingerprint))
+      return { state: 'changed', fingerprint };
+    return { state: own ? 'keyring' : 'server', fingerprint };
+  }
+
+  /**
    * A key the server gave for a user the keyring has no key of: pinned and written into the
    * keyring, unless another is pinned for them (KeyChangedError).
    */

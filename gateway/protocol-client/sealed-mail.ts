@@ -17,8 +17,8 @@ import {
   keyFingerprint,
 } from '../../protocol/enhanced/fingerprint.js';
 import { isProtocolError } from '../../protocol/errors.js';
-import { USERNAME_PATTERN } from '../../protocol/limits.js';
-import { unarmour } from '../../protocol/sealed/armour.js';
+import { MAX_CONTENT_CHARS, USERNAME_PATTERN } from '../../protocol/limits.js';
+import { armour, unarmour } from '../../protocol/sealed/armour.js';
 import { decodeSealedEmail, type SealedEmail } from '../../protocol/sealed/format.js';
 import { alteredEnvelopeLines, openSealedEmail } from '../../protocol/sealed/open.js';
 import { sealedWarning, type SealedProblem } from '../../protocol/sealed/problems.js';
@@ -35,13 +35,33 @@ export interface KeyFingerprint {
 
 export interface SealedSendResult {
   email: Email;
-  report: DeliveryReport;
+  /** Absent on sessions without delivery reports (the classic protocol). */
+  report?: DeliveryReport;
   /** Everyone who can open it, the sender included, with the key it was sealed for. */
   readers: KeyFingerprint[];
   /** Keys the keyring did not have: fetched from the server and pinned for this send. */
   fromServer: KeyFingerprint[];
   /** Recipients no key was found for (no such user on the server): listed, unable to open it. */
   withoutKey: string[];
+}
+
+/**
+ * What a send would do for one recipient: seal with a key (`keyring`, or the server's, `server`),
+ * seal for the sender's own key (`own`), refuse (`changed`: not the pinned key), or not seal
+ * (`noKey`: no key on this machine, nor on the server when the session can ask it).
+ */
+export interface RecipientSealing {
+  name: string;
+  state: 'keyring' | 'server' | 'own' | 'changed' | 'noKey';
+  fingerprint?: string;
+}
+
+/** An email that cannot be sealed on this session (too long for its armour): nothing was sent. */
+export class NotSealableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotSealableError';
+  }
 }
 
 /** A sealed email as read: what its sender signed, or why it cannot be trusted. */
@@ -124,7 +144,35 @@ export class SealedMail {
   }
 
   /**
-   * Seals a draft for its recipients and the sender, signs it and sends it. Throws EmailError
+   * Whether an email to these users can be sealed for every one of them, and with which key,
+   * without pinning anything (the composer asks as names are typed): the keyring's keys, and on
+   * sessions that fetch keys, the server's for the others.
+   */
+  async sealingPlan(names: readonly string[]): Promise<RecipientSealing[]> {
+    const others = [...new Set(names)].filter((name) => USERNAME_PATTERN.test(name));
+    const plan = new Map<string, RecipientSealing>();
+    for (const name of others) {
+      if (name === this.username) {
+        plan.set(name, { name, state: 'own', fingerprint: this.fingerprint });
+        continue;
+      }
+      const seen = this.#keyring.peek(name);
+      if (seen) plan.set(name, { name, ...seen });
+    }
+    const absent = others.filter((name) => !plan.has(name));
+    if (absent.length > 0 && this.canSeal) {
+      const fetched = await this.#client.fetchPublicKeys(absent);
+      for (const name of absent) {
+        const key = fetched.get(name);
+        const seen = key && this.#keyring.peek(name, key);
+        if (seen) plan.set(name, { name, ...seen });
+      }
+    }
+    return others.map((name) => plan.get(name) ?? { name, state: 'noKey' });
+  }
+
+  /**
+   * Seals a draft for its recipients and the sender, signs it and sends it, on any session. Throws EmailError
    * for a draft that may not be sent, KeyChangedError (nothing sent) when a recipient's key is
    * not the one pinned, NOT_SUPPORTED on sessions that cannot send sealed emails.
    */
@@ -146,7 +194,18 @@ export class SealedMail {
       recipients,
       readers: found.map((key) => ({ name: key.name, publicKey: key.publicKey })),
     });
-    const report = await this.#client.sendSealed(sealed);
+    // Session version 3 carries the sealed email itself, and the server checks its signature;
+    // any other session carries it as the armoured content, which a server stores as it is.
+    let report: DeliveryReport | undefined;
+    if (this.canSeal) report = await this.#client.sendSealed(sealed);
+    else {
+      const content = armour(sealed);
+      if (content.length > MAX_CONTENT_CHARS)
+        throw new NotSealableError(
+          `sealed, it would be ${content.length} characters, and this protocol carries at most ${MAX_CONTENT_CHARS}: shorten it, or send it unsealed`,
+        );
+      ({ report } = await this.#client.send({ to: recipients, title: email.title, content }));
+    }
     return {
       email,
       report,

@@ -101,6 +101,7 @@ export class BrowserSession {
       case 'listSent':
       case 'readSent':
       case 'delete':
+      case 'sealingPlan':
         this.#relaySessionRequest(request);
         return;
     }

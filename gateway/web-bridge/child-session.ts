@@ -167,17 +167,34 @@ export class ChildSession {
             throw new GatewayError('NOT_FOUND', 'that email is no longer in the inbox');
           return { type: 'deleted', id: message.id, emailId: message.emailId };
         });
+      case 'sealingPlan':
+        return this.#run(message.id, async (_client, account) => ({
+          type: 'sealingPlan',
+          id: message.id,
+          recipients: await account.sealed.sealingPlan(message.to),
+        }));
       case 'send':
         return this.#run(message.id, async (client, account) => {
           const draft = { to: message.to, title: message.title, content: message.content };
-          // Sealed whenever the session can seal; never plain because a key is missing.
-          if (account.sealed.canSeal) {
+          // Sealed whenever it can be sealed for every recipient, on either protocol; never
+          // plain by surprise: an email that cannot be is sent only when the person chose to.
+          if (account.sealed.canSeal || !message.unsealed) {
+            if (!account.sealed.canSeal) {
+              // A session that cannot ask the server for keys seals with the keyring's alone.
+              const plan = await account.sealed.sealingPlan(message.to);
+              const without = plan.filter((entry) => entry.state === 'noKey');
+              if (without.length > 0)
+                throw new GatewayError(
+                  'NOT_SEALABLE',
+                  `it cannot be sealed for ${without.map((entry) => entry.name).join(', ')}: this computer has no key of theirs, and this session cannot ask the server for one. Send it unsealed, or remove them.`,
+                );
+            }
             const { report, readers, fromServer, withoutKey } = await account.sealed.send(draft);
             return {
               type: 'sent',
               id: message.id,
               recipients: message.to,
-              delivery: report,
+              ...(report ? { delivery: report } : {}),
               sealed: { readers, fromServer, withoutKey },
               ...this.#keepCopy(account, message),
             };

@@ -137,6 +137,7 @@ describe('the local Sent folder', () => {
       to: ['client1'],
       title: 'Big one 😀',
       content,
+      unsealed: true,
     })) as Of<'sent'>;
     const sentId = sent.sentId ?? '';
     expect(sentId).toMatch(SENT_ID);
