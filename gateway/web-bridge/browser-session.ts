@@ -101,6 +101,7 @@ export class BrowserSession {
       case 'listSent':
       case 'readSent':
       case 'delete':
+      case 'verifyKey':
         this.#relaySessionRequest(request);
         return;
     }

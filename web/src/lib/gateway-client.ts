@@ -26,6 +26,7 @@ const ANSWER = {
   listSent: 'sentList',
   readSent: 'sentEmail',
   delete: 'deleted',
+  verifyKey: 'keyVerified',
 } as const satisfies Record<Request['type'], ReplyType>;
 
 export type AnswerTo<T extends Request['type']> = Extract<Reply, { type: (typeof ANSWER)[T] }>;
