@@ -105,6 +105,7 @@ export class MailboxState {
       }
       reader.open = { ref, email: reply.email };
       inbox.remember(item, reply.email.content);
+      inbox.setSecurity(item, reply.email.security);
       composer.learn([reply.email.from, ...reply.email.to]);
     } catch (error) {
       if (error instanceof GatewayRequestError && error.code === 'INVALID_INDEX') {
