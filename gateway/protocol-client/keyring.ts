@@ -261,16 +261,14 @@ export class Keyring {
   }
 
   /**
-   * The names whose keys this user holds: a key file in the keyring, or a pin. A plain email in
-   * one of their names is one they could have sealed.
+   * The names whose keys this user holds and has used: pinned (sealed to, a sealed email of
+   * theirs checked, or fetched). A plain email in one of their names is one they could have
+   * sealed. Key files never used do not count: the key generator gives every user every key,
+   * and a warning on every plain email would teach people to ignore it.
    */
   holders(): Set<string> {
     if (!this.#usable(false)) return new Set();
-    const names = readdirSync(this.folder)
-      .filter((file) => file.endsWith(KEY_SUFFIX))
-      .map((file) => file.slice(0, -KEY_SUFFIX.length))
-      .filter((name) => USERNAME_PATTERN.test(name));
-    return new Set([...names, ...this.#pins().keys()]);
+    return new Set(this.#pins().keys());
   }
 
   /**

@@ -96,8 +96,7 @@ export class SealedMail {
   }
 
   /**
-   * Of each name, whether this user holds its key (the keyring or a pin; the user's own name
-   * too) and whether it has sealed mail to them before. A keyring that cannot be read counts
+   * Of each name, whether this user holds its key and has used it (a pin) and whether it has sealed mail to them before. A keyring that cannot be read counts
    * as holding no key (its problem is told where the keyring is used).
    */
   standings(names: readonly string[]): Map<string, SenderStanding> {
@@ -107,7 +106,6 @@ export class SealedMail {
     } catch {
       holders = new Set();
     }
-    holders.add(this.username);
     const sealers = this.#sealersKnown();
     return new Map(
       names.map((name) => [name, { holdsKey: holders.has(name), sealedBefore: sealers.has(name) }]),

@@ -128,6 +128,11 @@ export class MailApp {
         this.#handleFailure(error, notify);
       },
       describe,
+      // A signer's key fetched from the server on opening joins the keyring shown in Settings.
+      onOpened: ({ security }) => {
+        if (security?.kind === 'sealed' && security.keySource === 'server')
+          this.#pinned([{ name: security.signer, fingerprint: security.fingerprint }]);
+      },
     });
     const marker = parseMarker(readJson(env.session, MARKER_KEY));
     this.keptFrom = marker;

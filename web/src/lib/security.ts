@@ -50,8 +50,16 @@ export function securityLook(security: EmailSecurity | undefined): SecurityLook 
             tone: 'danger',
             label: `Not sealed, though ${security.sender} ${security.sealedBefore ? 'has sealed mail to you before' : 'has a key'}: it may be forged`,
           }
-        : { icon: 'unlocked', tone: 'plain', label: 'Not sealed: the server could have written it' };
+        : {
+            icon: 'unlocked',
+            tone: 'plain',
+            label: 'Not sealed: the server could have written it',
+          };
     default:
-      return { icon: 'mail', tone: 'unknown', label: 'Not opened yet: sealed or not is known once opened' };
+      return {
+        icon: 'mail',
+        tone: 'unknown',
+        label: 'Not opened yet: sealed or not is known once opened',
+      };
   }
 }
