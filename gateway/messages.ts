@@ -83,6 +83,17 @@ export const SendRequestSchema = z.object({
   unsealed: z.literal(true).optional(),
 });
 
+/**
+ * The user compared a key of their keyring with its owner (fingerprints side by side) and
+ * marks it verified; `fingerprint` is the one they compared, which must be the pinned one.
+ */
+export const VerifyKeyRequestSchema = z.object({
+  type: z.literal('verifyKey'),
+  id: requestId,
+  name: username,
+  fingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/),
+});
+
 export const SignOutRequestSchema = z.object({ type: z.literal('signOut'), id: requestId });
 
 /** The local Sent folder the gateway keeps for the signed-in user (on the client machine). */
@@ -155,6 +166,7 @@ export const RequestSchema = z.discriminatedUnion('type', [
   ReadSentRequestSchema,
   DeleteRequestSchema,
   SealingPlanRequestSchema,
+  VerifyKeyRequestSchema,
 ]);
 export type Request = z.infer<typeof RequestSchema>;
 export type SignInRequest = z.infer<typeof SignInRequestSchema>;
@@ -170,11 +182,38 @@ export interface SentItem {
   contentLength: number;
   protocol: ChannelKind;
   server: string;
+  /** Sealed when sent; absent on copies kept before the Sent folder recorded it. */
+  sealed?: boolean;
+  /** What became of each recipient's copy, kept with the item; absent when none was given (classic). */
+  delivery?: DeliveryReport;
 }
 
 export interface SentEmailView extends SentItem {
   content: string;
 }
+
+/**
+ * Why a key is trusted (docs/SEALED.md, section 6): the user's own; the keyring's (handed out
+ * with the set-up, as server_public.pem); fetched from the server and not compared since; or
+ * compared with its owner and marked verified by the user.
+ */
+export type KeyProvenance = 'own' | 'keyring' | 'server' | 'verified';
+
+/**
+ * What an email is, decided once, in the gateway's session process (email-security.ts), and
+ * shown in the list and the reader outside the content:
+ * - `sealed`: the signature holds with `signer`'s pinned key and everything signed holds;
+ * - `sealedNotVerified`: it is sealed, and `problem` says why it is not verified (with
+ *   ENVELOPE_ALTERED the signature holds, but the server's From, To or Title line was changed);
+ * - `plain`: not sealed, so the server could have written it; `holdsKey` / `sealedBefore` say
+ *   that its claimed sender could have sealed it (a strong warning);
+ * - `unopened`: the listing carries no content, so whether it is sealed is known once it is opened.
+ */
+export type EmailSecurity =
+  | { kind: 'sealed'; signer: string; fingerprint: string; keySource: KeyProvenance }
+  | { kind: 'sealedNotVerified'; signer: string; problem: SealedProblem }
+  | { kind: 'plain'; sender: string; holdsKey: boolean; sealedBefore: boolean }
+  | { kind: 'unopened' };
 
 /** One row of the inbox, as the protocol lists it (oldest first, 1-based index). */
 export interface InboxItem {
@@ -184,6 +223,8 @@ export interface InboxItem {
   title: string;
   /** The email's id on the server, on sessions that list ids (`capabilities.emailIds`). */
   id?: string;
+  /** What the gateway knows of it without opening it: what it found when it was opened, or `unopened`. */
+  security?: EmailSecurity;
 }
 
 /** What a signed-in session can do beyond the protocol's four operations. */
@@ -218,6 +259,8 @@ export interface KeyringEntry extends KeyFingerprint {
    * compares it with its owner and removes the old pin.
    */
   pinned?: string;
+  /** Of the pinned key (absent: it came with the keyring). A changed key is never `verified`. */
+  provenance?: KeyProvenance;
 }
 
 /** How a sent email was sealed. */
@@ -242,6 +285,8 @@ export interface SealedEmailView {
   signedBy: string;
   /** The fingerprint of the key the signature was checked with, when it holds. */
   signerFingerprint?: string;
+  /** Where that key came from, when the signature holds. */
+  signerKey?: KeyProvenance;
   /** When the sender sealed it, by the sender's clock (ISO 8601, UTC), when the signature holds. */
   signedAt?: string;
   /** Who it was sealed for, with the fingerprint of the key used for each. */
@@ -283,6 +328,8 @@ export interface EmailView {
   content: string;
   raw: string;
   sealed?: SealedEmailView;
+  /** What it is, as the list shows it too (always set by the gateway). */
+  security?: EmailSecurity;
 }
 
 export type ErrorCode =
@@ -358,6 +405,7 @@ export type Reply =
       sealed?: SealedSend;
     }
   | { type: 'deleted'; id: number; emailId: string }
+  | { type: 'keyVerified'; id: number; entry: KeyringEntry }
   | { type: 'sentList'; id: number; items: SentItem[] }
   | { type: 'sealingPlan'; id: number; recipients: RecipientSealing[] }
   | { type: 'sentEmail'; id: number; email: SentEmailView }

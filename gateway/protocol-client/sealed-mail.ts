@@ -25,7 +25,8 @@ import { sealedWarning, type SealedProblem } from '../../protocol/sealed/problem
 import { sealEmail } from '../../protocol/sealed/seal.js';
 import { isSealedArmour } from '../../protocol/sealed/suite.js';
 import { codePointLength } from '../../protocol/text.js';
-import { KeyChangedError, type Keyring, type PinnedKey } from './keyring.js';
+import { KeyChangedError, type KeyProvenance, type Keyring, type PinnedKey } from './keyring.js';
+import type { SealerMemory } from './sealer-memory.js';
 import type { DeliveryReport, Draft, MailClient } from './mail-client.js';
 
 export interface KeyFingerprint {
@@ -64,6 +65,15 @@ export class NotSealableError extends Error {
   }
 }
 
+/**
+ * What this user knows of a name an email claims to come from: whether they hold its key, and
+ * whether it has sent them sealed mail before. Either makes a plain email in that name suspect.
+ */
+export interface SenderStanding {
+  holdsKey: boolean;
+  sealedBefore: boolean;
+}
+
 /** A sealed email as read: what its sender signed, or why it cannot be trusted. */
 export interface OpenedEmail {
   /** The signature holds with the signer's pinned key, it was sealed for this user's key, and the server's lines are the signed ones. */
@@ -74,6 +84,8 @@ export interface OpenedEmail {
   /** The sender as the email names it (the signer, when the signature holds). */
   signedBy: string;
   signerFingerprint?: string;
+  /** Where the signer's key came from, when the signature holds: the user's own, or its pin's provenance. */
+  signerKey?: KeyProvenance | 'own';
   signedAtMs?: number;
   /** As signed when the content is shown; as the server's lines say otherwise. */
   from: string;
@@ -92,13 +104,40 @@ export class SealedMail {
   readonly #publicKey: KeyObject;
   readonly #keyDigest: Buffer;
   readonly #keyring: Keyring;
+  readonly #sealers: SealerMemory | undefined;
 
-  constructor(client: MailClient, privateKey: KeyObject, keyring: Keyring) {
+  constructor(client: MailClient, privateKey: KeyObject, keyring: Keyring, sealers?: SealerMemory) {
     this.#client = client;
     this.#privateKey = privateKey;
     this.#publicKey = createPublicKey(privateKey);
     this.#keyDigest = keyDigest(this.#publicKey);
     this.#keyring = keyring;
+    this.#sealers = sealers;
+  }
+
+  /**
+   * Of each name, whether this user holds its key and has used it (a pin) and whether it has sealed mail to them before. A keyring that cannot be read counts
+   * as holding no key (its problem is told where the keyring is used).
+   */
+  standings(names: readonly string[]): Map<string, SenderStanding> {
+    let holders: Set<string>;
+    try {
+      holders = this.#keyring.holders();
+    } catch {
+      holders = new Set();
+    }
+    const sealers = this.#sealersKnown();
+    return new Map(
+      names.map((name) => [name, { holdsKey: holders.has(name), sealedBefore: sealers.has(name) }]),
+    );
+  }
+
+  #sealersKnown(): ReadonlySet<string> {
+    try {
+      return this.#sealers?.all() ?? new Set();
+    } catch {
+      return new Set();
+    }
   }
 
   get username(): string {
@@ -238,11 +277,12 @@ export class SealedMail {
       fingerprint: fingerprintOfDigest(key.fingerprint),
     }));
     const facts = { signer: sealed.sender, readers };
-    let signer: { publicKey: KeyObject; fingerprint: string } | undefined;
+    let signer:
+      { publicKey: KeyObject; fingerprint: string; provenance: KeyProvenance | 'own' } | undefined;
     try {
       signer =
         sealed.sender === this.username
-          ? { publicKey: this.#publicKey, fingerprint: this.fingerprint }
+          ? { publicKey: this.#publicKey, fingerprint: this.fingerprint, provenance: 'own' }
           : (await this.keysOf([sealed.sender])).found[0];
     } catch (error) {
       if (!(error instanceof KeyChangedError)) throw error;
@@ -255,11 +295,14 @@ export class SealedMail {
       signer.publicKey,
     );
     if ('problem' in outcome) return this.#refused(stored, outcome.problem, '', facts);
+    // The signature holds: this sender seals, and a plain email in their name is suspect now.
+    if (sealed.sender !== this.username) this.#rememberSealer(sealed.sender);
     const altered = alteredEnvelopeLines(stored, sealed);
     const opened: OpenedEmail = {
       verified: altered.length === 0,
       signedBy: sealed.sender,
       signerFingerprint: signer.fingerprint,
+      signerKey: signer.provenance,
       signedAtMs: sealed.signedAtMs,
       from: sealed.sender,
       to: sealed.recipients,
@@ -279,6 +322,15 @@ export class SealedMail {
         detail,
       }),
     };
+  }
+
+  /** A memory that cannot be written costs a future warning, never the email being read. */
+  #rememberSealer(name: string): void {
+    try {
+      this.#sealers?.remember(name);
+    } catch {
+      // The keyring's folder problems are reported where the keyring is used.
+    }
   }
 
   /** Nothing of it can be trusted: the server's lines are shown, with the warning, and no content. */

@@ -102,6 +102,7 @@ export class BrowserSession {
       case 'readSent':
       case 'delete':
       case 'sealingPlan':
+      case 'verifyKey':
         this.#relaySessionRequest(request);
         return;
     }

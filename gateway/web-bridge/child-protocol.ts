@@ -13,7 +13,17 @@ import { MAX_RECIPIENTS } from '../../protocol/limits.js';
 /** The browser's requests that the main process hands to the child as they are. */
 export type SessionRequest = Extract<
   Request,
-  { type: 'listInbox' | 'read' | 'send' | 'listSent' | 'readSent' | 'delete' | 'sealingPlan' }
+  {
+    type:
+      | 'listInbox'
+      | 'read'
+      | 'send'
+      | 'listSent'
+      | 'readSent'
+      | 'delete'
+      | 'sealingPlan'
+      | 'verifyKey';
+  }
 >;
 
 export interface ChildSignIn {
@@ -79,6 +89,7 @@ const FIELDS_OF: Record<ParentToChild['type'], (message: Fields) => boolean> = {
   listSent: () => true,
   readSent: (m) => isName(m.sentId),
   delete: (m) => isName(m.emailId),
+  verifyKey: (m) => isName(m.name) && isText(m.fingerprint),
   signOut: () => true,
 };
 
@@ -105,6 +116,7 @@ const CHILD_REPLY_TYPES: ReadonlySet<string> = new Set([
   'email',
   'sent',
   'deleted',
+  'keyVerified',
   'sentList',
   'sealingPlan',
   'sentEmail',

@@ -130,7 +130,7 @@ describe('sealed mail through the gateway', () => {
     expect(signedIn.capabilities.sealed).toBe(true);
     expect(signedIn.keyFingerprint).toBe(fingerprintOf('client1'));
     expect(signedIn.keyring).toEqual(
-      USERS.map((name) => ({ name, fingerprint: fingerprintOf(name) })),
+      USERS.map((name) => ({ name, fingerprint: fingerprintOf(name), provenance: 'keyring' })),
     );
     const { signedIn: onClassic } = await signIn('client2', 'classic');
     expect(onClassic.capabilities.sealed).toBe(false);
@@ -182,6 +182,7 @@ describe('sealed mail through the gateway', () => {
       'signedAt',
       'signedBy',
       'signerFingerprint',
+      'signerKey',
       'verified',
     ]);
     expect(email.sealed?.signedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);

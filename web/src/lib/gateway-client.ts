@@ -27,6 +27,7 @@ const ANSWER = {
   readSent: 'sentEmail',
   delete: 'deleted',
   sealingPlan: 'sealingPlan',
+  verifyKey: 'keyVerified',
 } as const satisfies Record<Request['type'], ReplyType>;
 
 export type AnswerTo<T extends Request['type']> = Extract<Reply, { type: (typeof ANSWER)[T] }>;
