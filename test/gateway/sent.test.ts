@@ -106,8 +106,9 @@ describe('the local Sent folder', () => {
       contentLength: 'Lunch at noon?\nBring the map.'.length,
       protocol: 'classic',
       server: `127.0.0.1:${server.port}`,
-      // The classic protocol gives no delivery report: none is kept.
-      sealed: false,
+      // The classic protocol gives no delivery report: none is kept. Every recipient's key is in
+      // the keyring: sealed, on the classic protocol too.
+      sealed: true,
     } satisfies SentItem);
     const read = (await tab.request({ type: 'readSent', sentId: ids[1] ?? '' })) as Of<'sentEmail'>;
     expect(read.email).toMatchObject({
