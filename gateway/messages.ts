@@ -153,6 +153,11 @@ export interface InboxItem {
   title: string;
   /** The email's id on the server, on sessions that list ids (`capabilities.emailIds`). */
   id?: string;
+  /**
+   * Set when `from` is not a user this one knows but looks like one who is (the user, a
+   * keyring's user, someone whose key was used): that user's name. `cIient1` beside `client1`.
+   */
+  lookalike?: string;
 }
 
 /** What a signed-in session can do beyond the protocol's four operations. */
@@ -219,6 +224,18 @@ export interface SealedEmailView {
   problem?: SealedProblem;
   /** A sentence to show as a warning when it is not verified. */
   warning?: string;
+  /** The id the sender signed into it (hex), when the signature holds; absent for the older format, which has none. */
+  emailId?: string;
+  /**
+   * Set when another copy of this email (the same signed id) was opened before at another
+   * place of the inbox: this is a copy the server stored again, not new mail.
+   */
+  copyOf?: {
+    /** The first copy's receive time, as the inbox shows times. */
+    receivedAt: string;
+    /** When it was first opened (ISO 8601). */
+    openedAt: string;
+  };
 }
 
 /** What became of one recipient's copy of a sent email. */
@@ -252,6 +269,8 @@ export interface EmailView {
   content: string;
   raw: string;
   sealed?: SealedEmailView;
+  /** The known user the sender (the signer of a sealed email) looks like without being them; see InboxItem. */
+  lookalike?: string;
 }
 
 export type ErrorCode =

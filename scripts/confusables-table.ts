@@ -41,7 +41,7 @@ function readRows(file: string): Map<string, string> {
 }
 
 const escaped = (text: string): string =>
-  [...text]
+  Array.from(text)
     .map((char) => {
       const code = char.codePointAt(0) ?? 0;
       if (code >= 0x20 && code < 0x7f && char !== "'" && char !== '\\') return char;
@@ -56,7 +56,7 @@ if (file === undefined) {
 }
 const byPrototype = new Map<string, string[]>();
 for (const [from, prototype] of readRows(file)) {
-  if (!USERNAME_CHARS.test(prototype) || [...from].length !== 1) continue;
+  if (!USERNAME_CHARS.test(prototype) || Array.from(from).length !== 1) continue;
   byPrototype.set(prototype, [...(byPrototype.get(prototype) ?? []), from]);
 }
 const prototypes = [...byPrototype.keys()].sort();

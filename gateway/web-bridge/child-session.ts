@@ -11,6 +11,8 @@ import type { ClientKeys } from '../../protocol/login.js';
 import { Keyring, type KeyringEntry } from '../protocol-client/keyring.js';
 import { keyringFolder, loadClientKeys } from '../protocol-client/keys.js';
 import type { MailClient, ReadResult } from '../protocol-client/mail-client.js';
+import { Lookalikes } from '../protocol-client/lookalikes.js';
+import { OpenedEmails } from '../protocol-client/opened-emails.js';
 import { SealedMail, type OpenedEmail } from '../protocol-client/sealed-mail.js';
 import { describeServers, formatServer } from '../protocol-client/server-list.js';
 import { openSession } from '../protocol-client/session.js';
@@ -47,13 +49,21 @@ interface Account {
   sealed: SealedMail;
 }
 
-const toItem = (row: InboxRow): InboxItem => ({
-  index: row.index,
-  from: row.from,
-  receivedAt: row.receivedAt,
-  title: row.title,
-  ...(row.id === undefined ? {} : { id: row.id }),
-});
+/** The listed rows, each sender compared with the names the user knows now. */
+function toItems(rows: readonly InboxRow[], sealed: SealedMail): InboxItem[] {
+  const lookalikes = new Lookalikes(sealed.username, sealed.keyring);
+  return rows.map((row) => {
+    const lookalike = lookalikes.of(row.from);
+    return {
+      index: row.index,
+      from: row.from,
+      receivedAt: row.receivedAt,
+      title: row.title,
+      ...(row.id === undefined ? {} : { id: row.id }),
+      ...(lookalike === undefined ? {} : { lookalike }),
+    };
+  });
+}
 
 /** A sealed email as the browser sees it: what was verified, and only then the content. */
 function toSealedEmailView(
@@ -83,6 +93,15 @@ function toSealedEmailView(
       readers: opened.readers,
       ...(opened.problem === undefined ? {} : { problem: opened.problem }),
       ...(opened.warning === undefined ? {} : { warning: opened.warning }),
+      ...(opened.emailId === undefined ? {} : { emailId: opened.emailId }),
+      ...(opened.copyOf === undefined
+        ? {}
+        : {
+            copyOf: {
+              receivedAt: opened.copyOf.receivedAt,
+              openedAt: new Date(opened.copyOf.openedAtMs).toISOString(),
+            },
+          }),
     },
   };
 }
@@ -91,6 +110,22 @@ async function toEmailView(
   index: number,
   result: Extract<ReadResult, { kind: 'email' }>,
   sealed: SealedMail,
+  serverId: string | undefined,
+): Promise<EmailView> {
+  const view = await toPlainOrSealedView(index, result, sealed, serverId);
+  if (view.from === '') return view;
+  // Known names are read after opening: a signer's key fetched now is pinned, and still compared.
+  const lookalike = new Lookalikes(sealed.username, sealed.keyring).of(
+    view.sealed?.signedBy ?? view.from,
+  );
+  return lookalike === undefined ? view : { ...view, lookalike };
+}
+
+async function toPlainOrSealedView(
+  index: number,
+  result: Extract<ReadResult, { kind: 'email' }>,
+  sealed: SealedMail,
+  serverId: string | undefined,
 ): Promise<EmailView> {
   const { email, text } = result;
   // A stored email this client cannot parse is still shown, as raw text, rather than hidden.
@@ -105,7 +140,7 @@ async function toEmailView(
       content: text,
       raw: text,
     };
-  const opened = await sealed.open(email);
+  const opened = await sealed.open(email, serverId);
   if (opened) return toSealedEmailView(index, email.receivedAt, text, opened);
   return {
     index,
@@ -143,17 +178,22 @@ export class ChildSession {
       case 'signIn':
         return this.#signIn(message);
       case 'listInbox':
-        return this.#run(message.id, async (client) => {
+        return this.#run(message.id, async (client, account) => {
           const { rows } = await client.listInbox();
           this.#newMail?.seen(rows);
-          return { type: 'inbox', id: message.id, items: rows.map(toItem) };
+          return { type: 'inbox', id: message.id, items: toItems(rows, account.sealed) };
         });
       case 'read':
         return this.#run(message.id, async (client, account) => {
           const byId = message.emailId !== undefined && client.capabilities.emailIds;
           const result = await client.read(byId ? { id: message.emailId ?? '' } : message.index);
           if (result.kind === 'refused') throw new GatewayError('INVALID_INDEX', result.text);
-          const email = await toEmailView(message.index, result, account.sealed);
+          const email = await toEmailView(
+            message.index,
+            result,
+            account.sealed,
+            byId ? message.emailId : undefined,
+          );
           return { type: 'email', id: message.id, email };
         });
       case 'delete':
@@ -276,8 +316,14 @@ export class ChildSession {
     }
     const client = this.#client;
     const seal = new LocalSeal(keys.privateKey(), message.username);
-    const keyring = new Keyring(keyringFolder(message.keysDir, message.username), seal);
-    const sealed = new SealedMail(client, keys.privateKey(), keyring);
+    const folder = keyringFolder(message.keysDir, message.username);
+    const keyring = new Keyring(folder, seal);
+    const sealed = new SealedMail(
+      client,
+      keys.privateKey(),
+      keyring,
+      new OpenedEmails(folder, seal),
+    );
     this.#account = {
       username: message.username,
       protocol: message.protocol,
@@ -289,7 +335,8 @@ export class ChildSession {
       client,
       message.pollMs,
       {
-        found: (rows, total) => this.#io.reply({ type: 'newMail', items: rows.map(toItem), total }),
+        found: (rows, total) =>
+          this.#io.reply({ type: 'newMail', items: toItems(rows, sealed), total }),
         failed: (error) => this.#endAfterFailure(error),
       },
       waitSecondsWithin(message.replyTimeoutMs),

@@ -28,6 +28,12 @@ export const sealedClientLines = {
     `Sealed email: signed by ${named(signer, fingerprint)}, signature verified; decrypted with your key.`,
   notVerified: (warning: string) => `WARNING: this sealed email does not verify. ${warning}`,
   signedAt: (iso: string) => `Signed at: ${iso} (the sender's clock)`,
+  /** A sender whose name a reader would take for a known user's (protocol/skeleton.ts). */
+  lookalike: (sender: string, known: string, where = '') =>
+    `Warning: ${sender}${where} looks like ${known} but is a different user.`,
+  copy: (firstReceivedAt: string, firstOpenedIso: string) =>
+    `Warning: this is a copy of an email already received: the same sealed email (its signed id) was received ${firstReceivedAt} and first opened ${firstOpenedIso}. The server stored it again; it is not new mail.`,
+  noId: 'This sealed email carries no id (an older format): a second copy of it could not be told.',
   sealedFor: (readers: readonly { name: string; fingerprint: string }[]) =>
     `Sealed for: ${readers.map((reader) => named(reader.name, reader.fingerprint)).join(', ')}`,
 } as const;
