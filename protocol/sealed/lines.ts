@@ -1,4 +1,5 @@
 /** What the programs print about sealed emails, beside the specification's lines. */
+import { nameDifference } from '../name-difference.js';
 
 export const sealedServerLines = {
   /** In place of F.3's line: the server cannot count the characters of a content it cannot read. */
@@ -30,7 +31,7 @@ export const sealedClientLines = {
   signedAt: (iso: string) => `Signed at: ${iso} (the sender's clock)`,
   /** A sender whose name a reader would take for a known user's (protocol/skeleton.ts). */
   lookalike: (sender: string, known: string, where = '') =>
-    `Warning: ${sender}${where} looks like ${known} but is a different user.`,
+    `Warning: ${sender}${where} looks like ${known} but is a different user (${nameDifference(sender, known)}).`,
   copy: (firstReceivedAt: string, firstOpenedIso: string) =>
     `Warning: this is a copy of an email already received: the same sealed email (its signed id) was received ${firstReceivedAt} and first opened ${firstOpenedIso}. The server stored it again; it is not new mail.`,
   noId: 'This sealed email carries no id (an older format): a second copy of it could not be told.',

@@ -172,17 +172,17 @@ describe.skipIf(!haveChromium)(
         // Seen and heard in the list, before opening anything.
         await expect(row.locator('.mark').textContent()).resolves.toContain('Looks like client1');
         await expect(row.textContent()).resolves.toContain(
-          `Warning: ${LOOKALIKE} looks like client1 but is a different user.`,
+          `Warning: ${LOOKALIKE} looks like client1 but is a different user`,
         );
         violations.push(...(await axeViolations(bob, `look-alike row, ${shape}`)));
-        await shoot(bob, `lookalike-row-${shape}`);
+        await shoot(bob, `lookalike-row-${shape.split('-')[0] ?? ''}`);
         await openRow(bob, row, 'Payroll');
         const warning = bob.getByRole('alert', { name: 'Look-alike sender' });
-        await expect(warning.textContent()).resolves.toContain(
-          `Warning: ${LOOKALIKE} looks like client1 but is a different user.`,
+        await expect(warning.textContent()).resolves.toMatch(
+          /Warning: cIient1 looks like client1 but is a different user\.\s*In a typewriter font: cIient1, not client1; character 2 is capital I, where client1 has small l\./,
         );
         violations.push(...(await axeViolations(bob, `look-alike reader, ${shape}`)));
-        await shoot(bob, `lookalike-reader-${shape}`);
+        await shoot(bob, `lookalike-reader-${shape.split('-')[0] ?? ''}`);
       }
       expect(violations).toEqual([]);
       expect(pageErrors).toEqual([]);
@@ -233,7 +233,7 @@ describe.skipIf(!haveChromium)(
         /A copy of an email already received\.\s*The same sealed email was received .+ and first opened .+\. The server stored it again: it is not new mail\./,
       );
       violations.push(...(await axeViolations(carol, 'replayed copy')));
-      await shoot(carol, 'replay-copy-desktop-light');
+      await shoot(carol, 'replay-copy-desktop');
 
       // The first one, the row not open now, still opens as itself.
       await carol.locator('#inbox-list .row:not(.opened)', { hasText: 'Team meeting' }).click();

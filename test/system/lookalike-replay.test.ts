@@ -100,11 +100,11 @@ describe('a look-alike user', () => {
     const out = await terminal('client2', ['2', '3', '1', '4']);
     // The listing flags the row, the reading flags the signer.
     expect(out).toContain(
-      `Warning: ${LOOKALIKE} (email 1) looks like client1 but is a different user.\n`,
+      `Warning: ${LOOKALIKE} (email 1) looks like client1 but is a different user (character 2 is capital I, where client1 has small l).\n`,
     );
     expect(out).toMatch(
       new RegExp(
-        `Sealed email: signed by ${LOOKALIKE} \\(SHA256:[^)]+\\), signature verified; decrypted with your key\\.\\nWarning: ${LOOKALIKE} looks like client1 but is a different user\\.\\n`,
+        `Sealed email: signed by ${LOOKALIKE} \\(SHA256:[^)]+\\), signature verified; decrypted with your key\\.\\nWarning: ${LOOKALIKE} looks like client1 but is a different user \\(character 2 is capital I, where client1 has small l\\)\\.\\n`,
       ),
     );
   });
