@@ -225,6 +225,11 @@ export interface InboxItem {
   id?: string;
   /** What the gateway knows of it without opening it: what it found when it was opened, or `unopened`. */
   security?: EmailSecurity;
+  /**
+   * Set when `from` is not a user this one knows but looks like one who is (the user, a
+   * keyring's user, someone whose key was used): that user's name. `cIient1` beside `client1`.
+   */
+  lookalike?: string;
 }
 
 /** What a signed-in session can do beyond the protocol's four operations. */
@@ -295,6 +300,18 @@ export interface SealedEmailView {
   problem?: SealedProblem;
   /** A sentence to show as a warning when it is not verified. */
   warning?: string;
+  /** The id the sender signed into it (hex), when the signature holds; absent for the older format, which has none. */
+  emailId?: string;
+  /**
+   * Set when another copy of this email (the same signed id) was opened before at another
+   * place of the inbox: this is a copy the server stored again, not new mail.
+   */
+  copyOf?: {
+    /** The first copy's receive time, as the inbox shows times. */
+    receivedAt: string;
+    /** When it was first opened (ISO 8601). */
+    openedAt: string;
+  };
 }
 
 /** What became of one recipient's copy of a sent email. */
@@ -330,6 +347,8 @@ export interface EmailView {
   sealed?: SealedEmailView;
   /** What it is, as the list shows it too (always set by the gateway). */
   security?: EmailSecurity;
+  /** The known user the sender (the signer of a sealed email) looks like without being them; see InboxItem. */
+  lookalike?: string;
 }
 
 export type ErrorCode =

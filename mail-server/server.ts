@@ -6,6 +6,7 @@ import { serverLines } from '../protocol/texts.js';
 import { peerOf, serveConnection } from './connection.js';
 import { connectionContext } from './context.js';
 import { loadServerHome, type ServerHome } from './home.js';
+import { lookalikePairs } from '../protocol/skeleton.js';
 import { announce, type Logger } from './log.js';
 import { WorkerPool } from './pool.js';
 import { screenConnection } from './screen.js';
@@ -129,6 +130,12 @@ export class MailServer {
     this.#options = options;
     this.#log = log;
     this.#home = loadServerHome(options.home);
+    // Users a reader cannot tell apart: kept (they may be genuine), but the operator is told.
+    for (const [first, second] of lookalikePairs([...this.#home.users.keys()]))
+      log.warn(
+        { users: [first, second] },
+        `users "${first}" and "${second}" in user_pass.json look alike: readers cannot tell their mail apart`,
+      );
     this.#throttle = openThrottleStorage(options.store, options.home, options.channel, log, {
       ...defaultThrottleBounds,
       maxEntries: options.throttleMaxEntries,

@@ -1,8 +1,9 @@
 import { createPrivateKey } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateRsaKeyPair, type PemKeyPair } from '../protocol/crypto.js';
 import { USERNAME_PATTERN } from '../protocol/limits.js';
+import { lookalikeOf, lookalikePairs } from '../protocol/skeleton.js';
 import { hashPassword } from '../mail-server/passwords.js';
 import { encryptPrivateKey } from '../gateway/protocol-client/key-at-rest.js';
 import {
@@ -137,10 +138,54 @@ function validateOptions(options: KeySetupOptions): void {
     }
   }
   if (new Set(users).size !== users.length) throw new KeySetupError('a username is listed twice');
+  const [pair] = lookalikePairs(users);
+  if (pair) throw lookalikeRefusal(pair[1], pair[0], 'in this run');
   if (options.passwords && options.passwords.length !== users.length) {
     throw new KeySetupError(
       `${options.passwords.length} passwords given for ${users.length} users`,
     );
+  }
+}
+
+/** One line naming both: a reader could not tell the new user from the other one. */
+const lookalikeRefusal = (name: string, other: string, where: string): KeySetupError =>
+  new KeySetupError(
+    `"${name}" looks like "${other}" (${where}): readers could not tell them apart (UTS #39 skeleton, case, rn/m, vv/w, cl/d); choose another name`,
+  );
+
+/**
+ * The users a home already has, from its user_pass.json, its public keys and its inbox
+ * folders: a run that adds a user beside them (with --force) must not add a look-alike.
+ */
+async function usersInHome(home: string): Promise<Set<string>> {
+  const names = new Set<string>();
+  if (!(await lstatIfPresent(home))) return names;
+  for (const entry of await readdir(home, { withFileTypes: true })) {
+    const name = entry.isDirectory() ? entry.name : entry.name.replace(/_public\.pem$/, '');
+    if ((entry.isDirectory() || name !== entry.name) && USERNAME_PATTERN.test(name))
+      names.add(name);
+  }
+  const passwords = join(home, 'user_pass.json');
+  const stats = await lstatIfPresent(passwords);
+  if (stats?.isFile()) {
+    try {
+      const records: unknown = JSON.parse(await readFile(passwords, 'utf8'));
+      if (typeof records === 'object' && records !== null)
+        for (const name of Object.keys(records)) names.add(name);
+    } catch {
+      // Not JSON: it is replaced whole by this run; its names are still in the folders above.
+    }
+  }
+  names.delete('server');
+  return names;
+}
+
+async function refuseLookalikesOfHome(out: string, users: readonly string[]): Promise<void> {
+  const home = join(out, 'server');
+  const existing = [...(await usersInHome(home))];
+  for (const user of users) {
+    const other = lookalikeOf(user, existing);
+    if (other !== undefined) throw lookalikeRefusal(user, other, `already in ${home}`);
   }
 }
 
@@ -258,6 +303,7 @@ export async function writeKeySetup(options: KeySetupOptions): Promise<Map<strin
   const { out, users } = options;
   const layout = layoutOf(out, users);
   await refuseUnsafeFolders(out, layout);
+  await refuseLookalikesOfHome(out, users);
   const existing = await existingDestinations(layout);
   if (!options.force) await refuseToOverwrite(out, users, existing);
 

@@ -26,6 +26,7 @@ import { sealEmail } from '../../protocol/sealed/seal.js';
 import { isSealedArmour } from '../../protocol/sealed/suite.js';
 import { codePointLength } from '../../protocol/text.js';
 import { KeyChangedError, type KeyProvenance, type Keyring, type PinnedKey } from './keyring.js';
+import type { EmailPlace, FirstCopy, OpenedEmails } from './opened-emails.js';
 import type { SealerMemory } from './sealer-memory.js';
 import type { DeliveryReport, Draft, MailClient } from './mail-client.js';
 
@@ -96,6 +97,13 @@ export interface OpenedEmail {
   /** Present only when what the sender signed holds. */
   content?: string;
   contentLength?: number;
+  /** The signed email id (hex) when the signature holds; absent for format version 1, which has none. */
+  emailId?: string;
+  /**
+   * Set when another copy of this email (the same signed id) was opened before at another
+   * place of the inbox: this one is a copy the server stored again, not new mail.
+   */
+  copyOf?: FirstCopy;
 }
 
 export class SealedMail {
@@ -105,14 +113,26 @@ export class SealedMail {
   readonly #keyDigest: Buffer;
   readonly #keyring: Keyring;
   readonly #sealers: SealerMemory | undefined;
+  readonly #opened: OpenedEmails | undefined;
 
-  constructor(client: MailClient, privateKey: KeyObject, keyring: Keyring, sealers?: SealerMemory) {
+  /**
+   * `sealers` remembers who has sealed mail to this user (a plain email in their name is then
+   * suspect); `opened` the ids of opened emails, to tell a second copy. Without them, neither is
+   * told.
+   */
+  constructor(
+    client: MailClient,
+    privateKey: KeyObject,
+    keyring: Keyring,
+    memories: { sealers?: SealerMemory; opened?: OpenedEmails } = {},
+  ) {
     this.#client = client;
     this.#privateKey = privateKey;
     this.#publicKey = createPublicKey(privateKey);
     this.#keyDigest = keyDigest(this.#publicKey);
     this.#keyring = keyring;
-    this.#sealers = sealers;
+    this.#sealers = memories.sealers;
+    this.#opened = memories.opened;
   }
 
   /**
@@ -259,8 +279,12 @@ export class SealedMail {
     };
   }
 
-  /** Opens a read email when it is a sealed one; undefined for a plain email. */
-  async open(stored: StoredEmail): Promise<OpenedEmail | undefined> {
+  /**
+   * Opens a read email when it is a sealed one; undefined for a plain email. `serverId` is the
+   * email's id on the server where the session reads by id: with it, a copy stored with the
+   * same receive time is still told apart.
+   */
+  async open(stored: StoredEmail, serverId?: string): Promise<OpenedEmail | undefined> {
     if (!isSealedArmour(stored.content)) return undefined;
     let sealed: SealedEmail;
     try {
@@ -310,6 +334,10 @@ export class SealedMail {
       readers,
       content: outcome.content,
       contentLength: codePointLength(outcome.content),
+      ...this.#copyFacts(sealed, {
+        receivedAt: stored.receivedAt,
+        ...(serverId === undefined ? {} : { serverId }),
+      }),
     };
     if (altered.length === 0) return opened;
     const detail = `${altered.join(' and ')} line${altered.length > 1 ? 's' : ''}`;
@@ -331,6 +359,14 @@ export class SealedMail {
     } catch {
       // The keyring's folder problems are reported where the keyring is used.
     }
+  }
+
+  /** The email's id, and where its first copy was when this is another one. */
+  #copyFacts(sealed: SealedEmail, place: EmailPlace): Pick<OpenedEmail, 'emailId' | 'copyOf'> {
+    if (!sealed.emailId) return {};
+    const emailId = sealed.emailId.toString('hex');
+    const copyOf = this.#opened?.opened(sealed.emailId, place);
+    return copyOf ? { emailId, copyOf } : { emailId };
   }
 
   /** Nothing of it can be trusted: the server's lines are shown, with the warning, and no content. */

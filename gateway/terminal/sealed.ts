@@ -96,14 +96,32 @@ export function plainEmailLine(sender: string, standing: SenderStanding | undefi
   return '';
 }
 
-/** A sealed email as read, in the sample's layout, after what was verified (or the warning). */
-export function showSealedEmail(stored: StoredEmail, opened: OpenedEmail): string {
+/**
+ * A sealed email as read, in the sample's layout, after what was verified (or the warning), a
+ * look-alike sender (`lookalike`: the known name it looks like) and a second copy.
+ */
+export function showSealedEmail(
+  stored: StoredEmail,
+  opened: OpenedEmail,
+  lookalike?: string,
+): string {
   const lines: string[] = [''];
   if (opened.verified && opened.signerFingerprint !== undefined) {
     lines.push(sealedClientLines.verified(printable(opened.signedBy), opened.signerFingerprint));
     if (opened.signerKey !== undefined)
       lines.push(sealedClientLines.signerKey(printable(opened.signedBy), opened.signerKey));
   } else lines.push(sealedClientLines.notVerified(printableText(opened.warning ?? '')));
+  if (lookalike !== undefined)
+    lines.push(sealedClientLines.lookalike(printable(opened.signedBy), printable(lookalike)));
+  if (opened.copyOf)
+    lines.push(
+      sealedClientLines.copy(
+        printable(opened.copyOf.receivedAt),
+        new Date(opened.copyOf.openedAtMs).toISOString(),
+      ),
+    );
+  else if (opened.content !== undefined && opened.emailId === undefined)
+    lines.push(sealedClientLines.noId);
   if (opened.content !== undefined && opened.signedAtMs !== undefined)
     lines.push(sealedClientLines.signedAt(new Date(opened.signedAtMs).toISOString()));
   if (opened.readers.length > 0)

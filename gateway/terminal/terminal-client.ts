@@ -24,6 +24,8 @@ import { Keyring } from '../protocol-client/keyring.js';
 import { keyringFolder, loadClientKeys, type LoadedClientKeys } from '../protocol-client/keys.js';
 import { LocalSeal } from '../protocol-client/local-seal.js';
 import type { Draft, MailClient, ReadResult } from '../protocol-client/mail-client.js';
+import { Lookalikes } from '../protocol-client/lookalikes.js';
+import { OpenedEmails } from '../protocol-client/opened-emails.js';
 import { SealedMail } from '../protocol-client/sealed-mail.js';
 import { describeChoice } from '../protocol-client/server-list.js';
 import { openSession } from '../protocol-client/session.js';
@@ -52,15 +54,27 @@ class InputEnded extends Error {}
  * Every field came from another user, so none may act on the terminal: control and bidi
  * characters are shown, not obeyed.
  */
-async function showEmail(result: ReadResult, sealed: SealedMail): Promise<string> {
+async function showEmail(
+  result: ReadResult,
+  sealed: SealedMail,
+  serverId: string | undefined,
+): Promise<string> {
   if (result.kind === 'refused' || !result.email) return `${printableText(result.text)}\n`;
   const email = result.email;
-  const opened = await sealed.open(email);
-  if (opened) return showSealedEmail(email, opened);
+  const opened = await sealed.open(email, serverId);
+  // Known names are read after opening: a signer's key fetched now is pinned, and still compared.
+  const lookalikes = new Lookalikes(sealed.username, sealed.keyring);
+  if (opened) return showSealedEmail(email, opened, lookalikes.of(opened.signedBy));
+  const lookalike = lookalikes.of(email.from);
   // Printed before the email, so that nothing in its content comes first.
-  const warning = plainEmailLine(email.from, sealed.standings([email.from]).get(email.from));
+  const warnings = [
+    lookalike === undefined
+      ? ''
+      : sealedClientLines.lookalike(printable(email.from), printable(lookalike)),
+    plainEmailLine(email.from, sealed.standings([email.from]).get(email.from)),
+  ].filter((line) => line !== '');
   return (
-    `\n${warning === '' ? '' : `${warning}\n`}` +
+    `\n${warnings.map((line) => `${line}\n`).join('')}` +
     `From: ${printable(email.from)}\nTo: ${printable(email.to.join(';'))}\n` +
     `Time and Date Received: ${printable(email.receivedAt)}\n` +
     `Title: ${printable(email.title)}\nContent Length: ${email.contentLength}\n` +
@@ -184,6 +198,36 @@ async function waitForNewMail(client: MailClient, options: TerminalOptions): Pro
   }
 }
 
+/** A warning line for each listed sender who looks like a known user (empty when none). */
+function lookalikeLines(rows: readonly InboxRow[], sealed: SealedMail): string {
+  const lookalikes = new Lookalikes(sealed.username, sealed.keyring);
+  return rows
+    .flatMap((row) => {
+      const known = lookalikes.of(row.from);
+      return known === undefined
+        ? []
+        : [
+            `${sealedClientLines.lookalike(printable(row.from), printable(known), ` (email ${row.index})`)}\n`,
+          ];
+    })
+    .join('');
+}
+
+/**
+ * The server's id of the email read by the index typed, from the last listing, when the session
+ * lists ids and the listed row is the email read (same sender and receive time); else undefined.
+ */
+function listedId(
+  listed: readonly InboxRow[] | undefined,
+  typed: string,
+  result: ReadResult,
+): string | undefined {
+  if (result.kind !== 'email' || !result.email) return undefined;
+  const row = listed?.find((each) => String(each.index) === typed.trim());
+  const { from, receivedAt } = result.email;
+  return row && row.from === from && row.receivedAt === receivedAt ? row.id : undefined;
+}
+
 /** Asks a question of the person; the end of input ends the session. */
 function asker(options: TerminalOptions): (prompt: string) => Promise<string> {
   return async (prompt) => {
@@ -223,7 +267,7 @@ async function menuLoop(
     } else if (choice === listInbox.choice) {
       const listing = await client.listInbox();
       listed = listing.rows;
-      write(`${printableText(listing.text)}\n`);
+      write(`${printableText(listing.text)}\n${lookalikeLines(listing.rows, sealed)}`);
     } else if (listsChanges && choice === listChanges.choice) {
       const { rows, changes, text } = await client.listInbox();
       listed = rows;
@@ -234,14 +278,19 @@ async function menuLoop(
         write(`${mailboxClientLines.changes(added.length, removed, rows.length)}\n`);
         if (added.length > 0) write(`${printableText(formatInboxListing(added))}\n`);
       }
+      write(lookalikeLines(rows, sealed));
     } else if (deletes && choice === deleteEmail.choice) {
       await deleteByIndex(client, options, listed);
       listed = undefined;
     } else if (waits && choice === waitForMail.choice) {
       await waitForNewMail(client, options);
     } else if (choice === viewEmail.choice) {
-      const result = await client.read(() => asker(options)(clientLines.indexPrompt));
-      write(await showEmail(result, sealed));
+      let typed = '';
+      const result = await client.read(async () => {
+        typed = await asker(options)(clientLines.indexPrompt);
+        return typed;
+      });
+      write(await showEmail(result, sealed, listedId(listed, typed, result)));
     } else {
       if (answer === null) write('\n');
       await client.terminate(answer === null ? terminate.choice : choice);
@@ -326,9 +375,12 @@ export async function runTerminalClient(options: TerminalOptions): Promise<numbe
   if (client.version !== undefined)
     write(`${enhancedClientLines.sessionVersion(client.version)}\n`);
   const seal = new LocalSeal(keys.privateKey(), username);
-  const keyring = new Keyring(keyringFolder(options.keysDir, username), seal);
-  const sealers = new SealerMemory(keyring.folder, seal);
-  const sealed = new SealedMail(client, keys.privateKey(), keyring, sealers);
+  const folder = keyringFolder(options.keysDir, username);
+  const keyring = new Keyring(folder, seal);
+  const sealed = new SealedMail(client, keys.privateKey(), keyring, {
+    sealers: new SealerMemory(folder, seal),
+    opened: new OpenedEmails(folder, seal),
+  });
   if (sealed.canSeal) write(`${sealedClientLines.ownKey(sealed.fingerprint)}\n`);
   try {
     await menuLoop(client, sealed, options);

@@ -11,6 +11,8 @@ import type { ClientKeys } from '../../protocol/login.js';
 import { Keyring, type KeyringEntry } from '../protocol-client/keyring.js';
 import { keyringFolder, loadClientKeys } from '../protocol-client/keys.js';
 import type { MailClient, ReadResult } from '../protocol-client/mail-client.js';
+import { Lookalikes } from '../protocol-client/lookalikes.js';
+import { OpenedEmails } from '../protocol-client/opened-emails.js';
 import { SealedMail, type OpenedEmail } from '../protocol-client/sealed-mail.js';
 import { describeServers, formatServer } from '../protocol-client/server-list.js';
 import { openSession } from '../protocol-client/session.js';
@@ -52,14 +54,29 @@ interface Account {
   security: SecurityMemory;
 }
 
-const toItem = (row: InboxRow, security: SecurityMemory): InboxItem => ({
-  index: row.index,
-  from: row.from,
-  receivedAt: row.receivedAt,
-  title: row.title,
-  ...(row.id === undefined ? {} : { id: row.id }),
-  security: security.of(row),
-});
+/**
+ * The listed rows: what each is as far as the list knows (email-security.ts), and whether its
+ * sender looks like a name the user knows without being it.
+ */
+function toItems(
+  rows: readonly InboxRow[],
+  sealed: SealedMail,
+  security: SecurityMemory,
+): InboxItem[] {
+  const lookalikes = new Lookalikes(sealed.username, sealed.keyring);
+  return rows.map((row) => {
+    const lookalike = lookalikes.of(row.from);
+    return {
+      index: row.index,
+      from: row.from,
+      receivedAt: row.receivedAt,
+      title: row.title,
+      ...(row.id === undefined ? {} : { id: row.id }),
+      security: security.of(row),
+      ...(lookalike === undefined ? {} : { lookalike }),
+    };
+  });
+}
 
 /** A sealed email as the browser sees it: what was verified, and only then the content. */
 function toSealedEmailView(
@@ -90,6 +107,15 @@ function toSealedEmailView(
       readers: opened.readers,
       ...(opened.problem === undefined ? {} : { problem: opened.problem }),
       ...(opened.warning === undefined ? {} : { warning: opened.warning }),
+      ...(opened.emailId === undefined ? {} : { emailId: opened.emailId }),
+      ...(opened.copyOf === undefined
+        ? {}
+        : {
+            copyOf: {
+              receivedAt: opened.copyOf.receivedAt,
+              openedAt: new Date(opened.copyOf.openedAtMs).toISOString(),
+            },
+          }),
     },
   };
 }
@@ -102,9 +128,9 @@ async function toEmailView(
   index: number,
   result: Extract<ReadResult, { kind: 'email' }>,
   account: Account,
-  emailId: string | undefined,
+  serverId: string | undefined,
 ): Promise<EmailView> {
-  const view = await openedView(index, result, account.sealed);
+  const view = await openedView(index, result, account.sealed, serverId);
   const { email } = result;
   if (!email) return view.email;
   const standing = account.sealed.standings([email.from]).get(email.from) ?? {
@@ -113,16 +139,21 @@ async function toEmailView(
   };
   const security = securityOf(email, view.opened, standing);
   account.security.remember(
-    { from: email.from, receivedAt: email.receivedAt, title: email.title, id: emailId },
+    { from: email.from, receivedAt: email.receivedAt, title: email.title, id: serverId },
     security,
   );
-  return { ...view.email, security };
+  // Known names are read after opening: a signer's key fetched now is pinned, and still compared.
+  const lookalike = new Lookalikes(account.sealed.username, account.sealed.keyring).of(
+    view.email.sealed?.signedBy ?? view.email.from,
+  );
+  return { ...view.email, security, ...(lookalike === undefined ? {} : { lookalike }) };
 }
 
 async function openedView(
   index: number,
   result: Extract<ReadResult, { kind: 'email' }>,
   sealed: SealedMail,
+  serverId: string | undefined,
 ): Promise<{ email: EmailView; opened?: OpenedEmail }> {
   const { email, text } = result;
   // A stored email this client cannot parse is still shown, as raw text, rather than hidden.
@@ -140,7 +171,7 @@ async function openedView(
         security: { kind: 'plain', sender: '', holdsKey: false, sealedBefore: false },
       },
     };
-  const opened = await sealed.open(email);
+  const opened = await sealed.open(email, serverId);
   if (opened) return { email: toSealedEmailView(index, email.receivedAt, text, opened), opened };
   return {
     email: {
@@ -183,7 +214,7 @@ export class ChildSession {
         return this.#run(message.id, async (client, account) => {
           const { rows } = await client.listInbox();
           this.#newMail?.seen(rows);
-          const items = rows.map((row) => toItem(row, account.security));
+          const items = toItems(rows, account.sealed, account.security);
           return { type: 'inbox', id: message.id, items };
         });
       case 'read':
@@ -344,9 +375,12 @@ export class ChildSession {
     }
     const client = this.#client;
     const seal = new LocalSeal(keys.privateKey(), message.username);
-    const keyring = new Keyring(keyringFolder(message.keysDir, message.username), seal);
-    const sealers = new SealerMemory(keyring.folder, seal);
-    const sealed = new SealedMail(client, keys.privateKey(), keyring, sealers);
+    const folder = keyringFolder(message.keysDir, message.username);
+    const keyring = new Keyring(folder, seal);
+    const sealed = new SealedMail(client, keys.privateKey(), keyring, {
+      sealers: new SealerMemory(folder, seal),
+      opened: new OpenedEmails(folder, seal),
+    });
     const security = new SecurityMemory();
     this.#account = {
       username: message.username,
@@ -363,7 +397,7 @@ export class ChildSession {
         found: (rows, total) =>
           this.#io.reply({
             type: 'newMail',
-            items: rows.map((row) => toItem(row, security)),
+            items: toItems(rows, sealed, security),
             total,
           }),
         failed: (error) => this.#endAfterFailure(error),

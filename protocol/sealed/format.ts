@@ -2,7 +2,8 @@
  * A sealed email, byte by byte (docs/SEALED.md, section 2). Integers are big-endian; a name or
  * text is a u16 length then UTF-8.
  *
- *   header     magic "SEALMAIL" (8) | format version (1) | sender | signed at, ms (u64) | title |
+ *   header     magic "SEALMAIL" (8) | format version (1) | sender | signed at, ms (u64) |
+ *              email id (16, version 2 only) | title |
  *              recipient count (u16) | recipients | key count (u16) |
  *              count x [ name | key fingerprint (32) | wrapped content key (u16 + bytes) ] |
  *              key commitment (32)
@@ -19,6 +20,7 @@ import { MAX_RECIPIENTS, MAX_TITLE_CHARS, USERNAME_PATTERN } from '../limits.js'
 import { codePointLength } from '../text.js';
 import {
   DIGEST_BYTES,
+  EMAIL_ID_BYTES,
   FINGERPRINT_BYTES,
   MAX_KEY_HOLDERS,
   MAX_SEALED_BYTES,
@@ -28,6 +30,7 @@ import {
   MAX_WRAPPED_KEY_BYTES,
   NONCE_BYTES,
   SEALED_FORMAT_VERSION,
+  SEALED_FORMAT_VERSION_WITHOUT_ID,
   SEALED_MAGIC,
   TAG_BYTES,
 } from './suite.js';
@@ -45,6 +48,11 @@ export interface SealedHeader {
   sender: string;
   /** When the sender sealed it, in milliseconds since 1970 (the sender's clock). */
   signedAtMs: number;
+  /**
+   * Random, chosen by the sender, signed (format version 2): every copy of one sealed email
+   * carries the same id, so a reader can tell a second copy. Absent in format version 1.
+   */
+  emailId?: Buffer;
   title: string;
   /** In the order the sender wrote them; distinct. */
   recipients: string[];
@@ -100,19 +108,23 @@ export function checkHeader(header: SealedHeader): void {
     if (key.wrapped.length === 0 || key.wrapped.length > MAX_WRAPPED_KEY_BYTES)
       throw sealedError(`a wrapped key has ${key.wrapped.length} bytes`);
   }
+  if (header.emailId !== undefined && header.emailId.length !== EMAIL_ID_BYTES)
+    throw sealedError(`the email id has ${header.emailId.length} bytes, not ${EMAIL_ID_BYTES}`);
   if (header.commitment.length !== DIGEST_BYTES)
     throw sealedError('the key commitment is not a SHA-256 digest');
 }
 
 export function encodeHeader(header: SealedHeader): Buffer {
   checkHeader(header);
+  const { emailId } = header;
   const writer = new FieldWriter()
     .raw(Buffer.from(SEALED_MAGIC, 'ascii'))
-    .u8(SEALED_FORMAT_VERSION)
+    // Without an id only to write what older programs wrote (tests of reading old mail).
+    .u8(emailId ? SEALED_FORMAT_VERSION : SEALED_FORMAT_VERSION_WITHOUT_ID)
     .text(header.sender)
-    .u64(header.signedAtMs)
-    .text(header.title)
-    .u16(header.recipients.length);
+    .u64(header.signedAtMs);
+  if (emailId) writer.raw(emailId);
+  writer.text(header.title).u16(header.recipients.length);
   for (const name of header.recipients) writer.text(name);
   writer.u16(header.keys.length);
   for (const key of header.keys) writer.text(key.name).raw(key.fingerprint).bytes(key.wrapped);
@@ -140,10 +152,14 @@ function readHeader(reader: FieldReader): SealedHeader {
   const magic = reader.fixed('magic', SEALED_MAGIC.length).toString('latin1');
   if (magic !== SEALED_MAGIC) throw reader.fail('it does not start with the sealed-email magic');
   const version = reader.u8('format version');
-  if (version !== SEALED_FORMAT_VERSION)
-    throw reader.fail(`format version ${version} is not known (this program reads version 1)`);
+  if (version !== SEALED_FORMAT_VERSION && version !== SEALED_FORMAT_VERSION_WITHOUT_ID)
+    throw reader.fail(
+      `format version ${version} is not known (this program reads versions 1 and 2)`,
+    );
   const sender = reader.text('sender', MAX_NAME_BYTES);
   const signedAtMs = reader.u64('signing time');
+  const emailId =
+    version === SEALED_FORMAT_VERSION ? reader.fixed('email id', EMAIL_ID_BYTES) : undefined;
   const title = reader.text('title', MAX_SEALED_TITLE_BYTES);
   const recipientCount = reader.count('recipients', 3);
   if (recipientCount > MAX_RECIPIENTS)
@@ -161,7 +177,15 @@ function readHeader(reader: FieldReader): SealedHeader {
     keys.push({ name, fingerprint, wrapped: reader.bytes('wrapped key', MAX_WRAPPED_KEY_BYTES) });
   }
   const commitment = reader.fixed('key commitment', DIGEST_BYTES);
-  return { sender, signedAtMs, title, recipients, keys, commitment };
+  return {
+    sender,
+    signedAtMs,
+    ...(emailId ? { emailId } : {}),
+    title,
+    recipients,
+    keys,
+    commitment,
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
 /** What the programs print about sealed emails, beside the specification's lines. */
+import { nameDifference } from '../name-difference.js';
 
 export const sealedServerLines = {
   /** In place of F.3's line: the server cannot count the characters of a content it cannot read. */
@@ -40,6 +41,12 @@ export const sealedClientLines = {
   plainFromSealer: (sender: string) =>
     `WARNING: not sealed, though ${sender} has sent you sealed mail before: anyone who controls the server could have written it in ${sender}'s name. Check with ${sender} another way before acting on it.`,
   signedAt: (iso: string) => `Signed at: ${iso} (the sender's clock)`,
+  /** A sender whose name a reader would take for a known user's (protocol/skeleton.ts). */
+  lookalike: (sender: string, known: string, where = '') =>
+    `Warning: ${sender}${where} looks like ${known} but is a different user (${nameDifference(sender, known)}).`,
+  copy: (firstReceivedAt: string, firstOpenedIso: string) =>
+    `Warning: this is a copy of an email already received: the same sealed email (its signed id) was received ${firstReceivedAt} and first opened ${firstOpenedIso}. The server stored it again; it is not new mail.`,
+  noId: 'This sealed email carries no id (an older format): a second copy of it could not be told.',
   sealedFor: (readers: readonly { name: string; fingerprint: string }[]) =>
     `Sealed for: ${readers.map((reader) => named(reader.name, reader.fingerprint)).join(', ')}`,
 } as const;

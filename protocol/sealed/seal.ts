@@ -13,7 +13,13 @@ import {
   type WrappedKey,
 } from './format.js';
 import { commitmentTo, signSealed, wrapContentKey } from './primitives.js';
-import { CONTENT_KEY_BYTES, MAX_SEALED_CONTENT_BYTES, NONCE_BYTES, TAG_BYTES } from './suite.js';
+import {
+  CONTENT_KEY_BYTES,
+  EMAIL_ID_BYTES,
+  MAX_SEALED_CONTENT_BYTES,
+  NONCE_BYTES,
+  TAG_BYTES,
+} from './suite.js';
 
 /** Someone the content key is wrapped for, with the public key the sender trusts for them. */
 export interface Reader {
@@ -32,6 +38,11 @@ export interface SealRequest {
   readers: readonly Reader[];
   /** When it is sealed (default now). */
   signedAtMs?: number;
+  /**
+   * The email's id (default: 16 random bytes); null writes format version 1, without one, as
+   * programs did before (only to test that such emails still open).
+   */
+  emailId?: Buffer | null;
 }
 
 /** Returns the sealed email's bytes. Throws INVALID_SEALED_EMAIL for fields the format refuses. */
@@ -55,9 +66,12 @@ export function sealEmail(request: SealRequest): Buffer {
     fingerprint: keyDigest(reader.publicKey),
     wrapped: wrapContentKey(reader.publicKey, contentKey),
   }));
+  const emailId =
+    request.emailId === null ? undefined : (request.emailId ?? randomBytes(EMAIL_ID_BYTES));
   const headerBytes = encodeHeader({
     sender: request.sender,
     signedAtMs: request.signedAtMs ?? Date.now(),
+    ...(emailId ? { emailId } : {}),
     title: request.title,
     recipients: [...request.recipients],
     keys,

@@ -14,7 +14,11 @@ import {
 } from '../limits.js';
 
 export const SEALED_MAGIC = 'SEALMAIL';
-export const SEALED_FORMAT_VERSION = 1;
+/** Version 2 adds the email id (EMAIL_ID_BYTES, after the signing time); version 1 is still read. */
+export const SEALED_FORMAT_VERSION = 2;
+export const SEALED_FORMAT_VERSION_WITHOUT_ID = 1;
+/** A random id per sealed email, signed: a second copy of an email carries the same one. */
+export const EMAIL_ID_BYTES = 16;
 
 /**
  * Contexts, as the enhanced handshake's signatures have (protocol/enhanced/suite.ts): a
@@ -49,6 +53,7 @@ export const MAX_SEALED_BYTES =
   1 + // format version
   NAME_FIELD + // sender
   8 + // signed at
+  EMAIL_ID_BYTES +
   2 +
   MAX_SEALED_TITLE_BYTES +
   2 +

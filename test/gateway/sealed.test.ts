@@ -178,6 +178,7 @@ describe('sealed mail through the gateway', () => {
       },
     });
     expect(Object.keys(email.sealed ?? {}).sort()).toEqual([
+      'emailId',
       'readers',
       'signedAt',
       'signedBy',
@@ -186,6 +187,7 @@ describe('sealed mail through the gateway', () => {
       'verified',
     ]);
     expect(email.sealed?.signedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(email.sealed?.emailId).toMatch(/^[0-9a-f]{32}$/);
     expect(email.raw).toMatch(/^From: client1\n[\s\S]*-----BEGIN SEALED EMAIL-----\n/);
     // Nothing the browser got holds a private key.
     expect(JSON.stringify(reader.tab.replies)).not.toMatch(/PRIVATE KEY/);

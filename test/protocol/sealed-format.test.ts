@@ -370,10 +370,42 @@ describe('bounds before allocation', () => {
   it('refuses another magic, another format version, an unsigned email and bytes left over', () => {
     const good = seal('c');
     expect(refusal(flipped(good, 0))).toMatch(/magic/);
-    expect(refusal(flipped(good, 8))).toMatch(/format version 0 is not known/);
+    expect(refusal(flipped(good, 8))).toMatch(/format version 3 is not known/);
     const sealed = decodeSealedEmail(good);
     expect(refusal(encodeSealedEmail(sealed.signedBytes, Buffer.alloc(0)))).toMatch(/not signed/);
     expect(refusal(Buffer.concat([good, Buffer.from([0])]))).toMatch(/left over/);
+  });
+});
+
+describe('the email id (format version 2)', () => {
+  it('is 16 random bytes after the signing time, different for each email, and signed', () => {
+    const blob = seal('hello');
+    const sealed = decodeSealedEmail(blob);
+    expect(blob[8]).toBe(2);
+    expect(sealed.emailId?.length).toBe(16);
+    // magic 8, version 1, sender 2 + 7, signed at 8: the id is at byte 26.
+    expect(offsetOf(blob, sealed.emailId ?? Buffer.alloc(0))).toBe(26);
+    expect(
+      decodeSealedEmail(seal('hello')).emailId?.equals(sealed.emailId ?? Buffer.alloc(0)),
+    ).toBe(false);
+    // A changed id is a changed email: the signature no longer holds.
+    expect(readerSees('client2', flipped(blob, 30))).toBe('BAD_SIGNATURE');
+  });
+
+  it('an email of format version 1 (no id), as sealed before, still opens and says it has no id', () => {
+    const old = sealEmail({
+      sender: 'client1',
+      senderPrivateKey: keyOf('client1').privateKey,
+      title: 'Old',
+      content: 'sealed before ids',
+      recipients: ['client2'],
+      readers: [{ name: 'client2', publicKey: keyOf('client2').publicKey }],
+      emailId: null,
+    });
+    expect(old[8]).toBe(1);
+    expect(decodeSealedEmail(old).emailId).toBeUndefined();
+    expect(readerSees('client2', old)).toBe('content:sealed before ids');
+    expect(old.length).toBe(seal('sealed before ids', ['client2'], { title: 'Old' }).length - 16);
   });
 });
 
