@@ -51,3 +51,24 @@ export function parseCommandLine(command: Command, argv: readonly string[]): Com
     );
   }
 }
+
+/** As parseCommandLine, for programs whose commands run asynchronously (and are awaited). */
+export async function parseCommandLineAsync(
+  command: Command,
+  argv: readonly string[],
+): Promise<void> {
+  const overrideAll = (each: Command): void => {
+    each.exitOverride();
+    for (const sub of each.commands) overrideAll(sub);
+  };
+  command.showHelpAfterError().allowExcessArguments(false);
+  overrideAll(command);
+  try {
+    await command.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    process.exit(
+      error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? 0 : 2,
+    );
+  }
+}

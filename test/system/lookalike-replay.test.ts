@@ -104,7 +104,7 @@ describe('a look-alike user', () => {
     );
     expect(out).toMatch(
       new RegExp(
-        `Sealed email: signed by ${LOOKALIKE} \\(SHA256:[^)]+\\), signature verified; decrypted with your key\\.\\nWarning: ${LOOKALIKE} looks like client1 but is a different user \\(character 2 is capital I, where client1 has small l\\)\\.\\n`,
+        `Sealed email: signed by ${LOOKALIKE} \\(SHA256:[^)]+\\), signature verified; decrypted with your key\\.\\nKey of ${LOOKALIKE}: [^\\n]*\\nWarning: ${LOOKALIKE} looks like client1 but is a different user \\(character 2 is capital I, where client1 has small l\\)\\.\\n`,
       ),
     );
   });

@@ -1,0 +1,225 @@
+/**
+ * The users of a site's home (the server's folder): user_pass.json and each user's public key
+ * and inbox, changed in place, never rebuilding the site. What a new user's machine needs (their
+ * key pair, the server's public key, a keyring) is written as a bundle beside the home, as keygen
+ * lays it out (`DIR/server/` and `DIR/<user>/`).
+ */
+import { createPrivateKey } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import {
+  appendWhole,
+  readRegularFile,
+  removeFileDurably,
+  writeFileSafely,
+} from '../common/safe-files.js';
+import { encryptPrivateKey } from '../gateway/protocol-client/key-at-rest.js';
+import { hashPassword, parsePasswordRecord } from '../mail-server/passwords.js';
+import { generateRsaKeyPair } from '../protocol/crypto.js';
+import { USERNAME_PATTERN } from '../protocol/limits.js';
+import { lookalikeOf } from '../protocol/skeleton.js';
+
+/** A request the site's files refuse: one line, saying what is wrong. */
+export class SiteUsersError extends Error {}
+
+const USER_PASS = 'user_pass.json';
+const MAX_USER_PASS_BYTES = 16 * 1024 * 1024;
+
+/** user_pass.json as it is: each user's plain password or scrypt hash. */
+export function readUserPass(home: string): Record<string, string> {
+  const data = readRegularFile(join(home, USER_PASS), MAX_USER_PASS_BYTES);
+  if (!data)
+    throw new SiteUsersError(`${join(home, USER_PASS)} is missing: is ${home} a server's home?`);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data.toString('utf8'));
+  } catch (error) {
+    throw new SiteUsersError(
+      `${join(home, USER_PASS)} is not valid JSON (${(error as Error).message})`,
+    );
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new SiteUsersError(
+      `${join(home, USER_PASS)} is not a JSON object of {"user": "password"}`,
+    );
+  const records: Record<string, string> = {};
+  for (const [name, value] of Object.entries(parsed)) {
+    if (typeof value !== 'string')
+      throw new SiteUsersError(
+        `${join(home, USER_PASS)}: the password of "${name}" is not a string`,
+      );
+    records[name] = value;
+  }
+  return records;
+}
+
+/** Replaces user_pass.json whole (0600), so that a reading server never sees half of it. */
+function writeUserPass(home: string, records: Record<string, string>): void {
+  writeFileSafely(home, USER_PASS, `${JSON.stringify(records, null, 2)}\n`, {
+    mode: 0o600,
+    place: 'replace',
+  });
+}
+
+/** The site stores hashes when any user's record is one: a new password is stored the same way. */
+const usesHashes = (records: Record<string, string>): boolean =>
+  Object.values(records).some((record) => record.startsWith('scrypt$'));
+
+function recordFor(records: Record<string, string>, password: string): string {
+  const record = usesHashes(records) ? hashPassword(password) : password;
+  parsePasswordRecord(record);
+  return record;
+}
+
+function requireNewName(home: string, records: Record<string, string>, name: string): void {
+  if (!USERNAME_PATTERN.test(name) || name === 'server')
+    throw new SiteUsersError(
+      `"${name}" is not a valid username (letters, digits, ".", "_", "-"; not "server")`,
+    );
+  if (Object.hasOwn(records, name))
+    throw new SiteUsersError(`${name} is already a user of ${home}`);
+  const other = lookalikeOf(name, Object.keys(records));
+  if (other !== undefined)
+    throw new SiteUsersError(
+      `"${name}" looks like "${other}", already a user: readers could not tell them apart; choose another name`,
+    );
+}
+
+function requireUser(home: string, records: Record<string, string>, name: string): void {
+  if (!Object.hasOwn(records, name)) throw new SiteUsersError(`${name} is not a user of ${home}`);
+}
+
+/** Where a user's machine bundle goes by default: beside the home, as keygen lays it out. */
+export const defaultBundleDir = (home: string, name: string): string => join(dirname(home), name);
+
+function ensureFolder(path: string): void {
+  mkdirSync(path, { recursive: true, mode: 0o700 });
+}
+
+/**
+ * Adds a user to a running site: a key pair, `<name>_public.pem` and an inbox folder in the
+ * home, and the bundle for their machine in `bundleDir` (their private key encrypted under
+ * their password, their public key, the server's public key, and a keyring of every user's
+ * public key); user_pass.json last, so that a failure leaves no password without a key.
+ */
+export async function addUser(
+  home: string,
+  name: string,
+  password: string,
+  bundleDir: string,
+): Promise<void> {
+  const records = readUserPass(home);
+  requireNewName(home, records, name);
+  if (password === '') throw new SiteUsersError('a password is needed');
+  const record = recordFor(records, password);
+  const pair = await generateRsaKeyPair();
+  const serverPublic = readFileSync(join(home, 'server_public.pem'));
+  ensureFolder(bundleDir);
+  const keyring = join(bundleDir, 'keyring');
+  ensureFolder(keyring);
+  const write = (folder: string, file: string, data: string | Buffer, mode: number) => {
+    writeFileSafely(folder, file, data, { mode, place: 'new' });
+  };
+  write(
+    bundleDir,
+    `${name}_private.pem`,
+    encryptPrivateKey(createPrivateKey(pair.privatePem), password),
+    0o600,
+  );
+  write(bundleDir, `${name}_public.pem`, pair.publicPem, 0o644);
+  write(bundleDir, 'server_public.pem', serverPublic, 0o644);
+  for (const user of [...Object.keys(records), name]) {
+    const pem = user === name ? pair.publicPem : readFileSync(join(home, `${user}_public.pem`));
+    write(keyring, `${user}_public.pem`, pem, 0o644);
+  }
+  write(home, `${name}_public.pem`, pair.publicPem, 0o644);
+  ensureFolder(join(home, name));
+  writeUserPass(home, { ...records, [name]: record });
+}
+
+/**
+ * Removes a user from the site: their password and public key. Their inbox folder is kept (it
+ * is their mail): remove it by hand once it is no longer wanted.
+ */
+export function removeUser(home: string, name: string): void {
+  const records = readUserPass(home);
+  requireUser(home, records, name);
+  const rest = Object.fromEntries(Object.entries(records).filter(([user]) => user !== name));
+  if (Object.keys(rest).length === 0)
+    throw new SiteUsersError(`${name} is the only user of ${home}; a site needs one`);
+  writeUserPass(home, rest);
+  removeFileDurably(home, `${name}_public.pem`);
+}
+
+/** Sets a user's password (hashed when the site stores hashes). */
+export function setPassword(home: string, name: string, password: string): void {
+  const records = readUserPass(home);
+  requireUser(home, records, name);
+  if (password === '') throw new SiteUsersError('a password is needed');
+  writeUserPass(home, { ...records, [name]: recordFor(records, password) });
+}
+
+/** Re-encrypts a user's private key file under a new password (after a password change). */
+export function reencryptKey(file: string, oldPassword: string, newPassword: string): void {
+  const pem = readRegularFile(file, 64 * 1024);
+  if (!pem) throw new SiteUsersError(`${file} is not a regular file`);
+  let key;
+  try {
+    key = createPrivateKey({ key: pem, format: 'pem', passphrase: oldPassword });
+  } catch {
+    throw new SiteUsersError(`the old password does not unlock ${file}; nothing was changed`);
+  }
+  writeFileSafely(dirname(file), basename(file), encryptPrivateKey(key, newPassword), {
+    mode: 0o600,
+    place: 'replace',
+  });
+}
+
+/** The folder where running servers of a home leave their pid files (`<kind>-<pid>.pid`). */
+export const runFolder = (home: string): string => join(home, '.run');
+
+/** The pids of the servers running on this home; pid files of processes that are gone are removed. */
+export function serverPids(home: string): number[] {
+  let names: string[];
+  try {
+    names = readdirSync(runFolder(home));
+  } catch {
+    return [];
+  }
+  const pids: number[] = [];
+  for (const name of names) {
+    const match = /^[a-z]+-(\d+)\.pid$/.exec(name);
+    if (!match) continue;
+    const pid = Number(match[1]);
+    try {
+      process.kill(pid, 0);
+      pids.push(pid);
+    } catch {
+      rmSync(join(runFolder(home), name), { force: true });
+    }
+  }
+  return pids;
+}
+
+/** Tells every server running on this home to reload (SIGHUP); returns the pids told. */
+export function signalServers(home: string): number[] {
+  const told: number[] = [];
+  for (const pid of serverPids(home)) {
+    try {
+      process.kill(pid, 'SIGHUP');
+      told.push(pid);
+    } catch {
+      // Gone since it was listed.
+    }
+  }
+  return told;
+}
+
+/** Asks every running server to lift the throttle's locks on a user at its next reload. */
+export function requestUnlock(home: string, name: string): void {
+  for (const pid of serverPids(home))
+    appendWhole(join(runFolder(home), `unlock-${pid}`), `${name}\n`, {
+      mode: 0o600,
+      durable: true,
+    });
+}
