@@ -26,7 +26,7 @@ import { sealEmail } from '../../protocol/sealed/seal.js';
 import { isSealedArmour } from '../../protocol/sealed/suite.js';
 import { codePointLength } from '../../protocol/text.js';
 import { KeyChangedError, type Keyring, type PinnedKey } from './keyring.js';
-import type { DeliveryReport, Draft, MailClient } from './mail-client.js';
+import type { DeliveryReport, Draft, MailClient, SendOptions } from './mail-client.js';
 
 export interface KeyFingerprint {
   name: string;
@@ -126,9 +126,11 @@ export class SealedMail {
   /**
    * Seals a draft for its recipients and the sender, signs it and sends it. Throws EmailError
    * for a draft that may not be sent, KeyChangedError (nothing sent) when a recipient's key is
-   * not the one pinned, NOT_SUPPORTED on sessions that cannot send sealed emails.
+   * not the one pinned, NOT_SUPPORTED on sessions that cannot send sealed emails. A retry of
+   * one email passes the same `sendId` (mail-client.ts): it is sealed anew, and the server,
+   * which has stored the first, answers with its report.
    */
-  async send(draft: Draft): Promise<SealedSendResult> {
+  async send(draft: Draft, options: SendOptions = {}): Promise<SealedSendResult> {
     const recipients = [...new Set(draft.to)];
     const email: Email = { ...draft, to: recipients, from: this.username };
     const problem = findEmailProblem(email);
@@ -146,7 +148,7 @@ export class SealedMail {
       recipients,
       readers: found.map((key) => ({ name: key.name, publicKey: key.publicKey })),
     });
-    const report = await this.#client.sendSealed(sealed);
+    const report = await this.#client.sendSealed(sealed, options);
     return {
       email,
       report,

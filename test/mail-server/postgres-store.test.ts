@@ -57,7 +57,7 @@ describe.skipIf(postgresUnavailable !== undefined)(
       Promise.resolve({
         store: new PostgresStore(database.url, users),
         cleanup: () =>
-          adminQuery('TRUNCATE emails, inbox_versions', database.name).then(() => undefined),
+          adminQuery('TRUNCATE emails, inbox_versions, sends', database.name).then(() => undefined),
       }),
     );
 
@@ -71,7 +71,7 @@ describe.skipIf(postgresUnavailable !== undefined)(
           await test(a, b);
         } finally {
           await Promise.all([a.close(), b.close()]);
-          await adminQuery('TRUNCATE emails, inbox_versions', database.name);
+          await adminQuery('TRUNCATE emails, inbox_versions, sends', database.name);
         }
       };
 
