@@ -170,9 +170,14 @@ export class ChildSession {
       case 'send':
         return this.#run(message.id, async (client, account) => {
           const draft = { to: message.to, title: message.title, content: message.content };
+          // The browser's id, so that its retry after a lost answer is stored once.
+          const options = message.sendId === undefined ? {} : { sendId: message.sendId };
           // Sealed whenever the session can seal; never plain because a key is missing.
           if (account.sealed.canSeal) {
-            const { report, readers, fromServer, withoutKey } = await account.sealed.send(draft);
+            const { report, readers, fromServer, withoutKey } = await account.sealed.send(
+              draft,
+              options,
+            );
             return {
               type: 'sent',
               id: message.id,
@@ -182,7 +187,7 @@ export class ChildSession {
               ...this.#keepCopy(account, message),
             };
           }
-          const { report } = await client.send(draft);
+          const { report } = await client.send(draft, options);
           return {
             type: 'sent',
             id: message.id,
@@ -295,7 +300,7 @@ export class ChildSession {
       waitSecondsWithin(message.replyTimeoutMs),
     );
     this.#newMail = newMail;
-    const { deliveryReports, emailIds, delete: deletes } = client.capabilities;
+    const { deliveryReports, emailIds, delete: deletes, sendIds } = client.capabilities;
     const fingerprint = client.serverFingerprint;
     await this.#io.reply({
       type: 'signedIn',
@@ -310,6 +315,7 @@ export class ChildSession {
         delete: deletes,
         pushedMail: newMail.pushed,
         sealed: sealed.canSeal,
+        sendIds,
       },
       keyFingerprint: sealed.fingerprint,
       keyring: this.#keyringEntries(keyring),

@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { MailClient } from '../../gateway/protocol-client/mail-client.js';
 import { Lab, removeKeyTemplate } from '../../scripts/attack/lab.js';
-import { startProxy, type ClientFrameHandler, type Proxy } from '../../scripts/attack/proxy.js';
+import type { Proxy } from '../../scripts/attack/proxy.js';
+import { reportDropper } from '../../scripts/attack/report-dropper.js';
 import { freshDatabase, postgresUnavailable, skippedBecause } from '../helpers/postgres.js';
 
 let lab: Lab | undefined;
@@ -32,40 +33,6 @@ const draft = {
   content: `Pay 1,200 to account 0000-1111.\n${'Details of the order. '.repeat(40)}`,
 };
 const EMAIL_FRAME_BYTES = 700;
-
-/**
- * A proxy that relays everything, but once armed, when the client sends the email (the first
- * frame of its size), keeps the server's next frame (the report) from the client and cuts
- * both connections. It sees only sizes and order: the records are encrypted.
- */
-async function reportDropper(
-  lab: Lab,
-): Promise<{ proxy: Proxy; arm: () => void; dropped: Promise<Buffer> }> {
-  let armed = false;
-  let settle: (frame: Buffer) => void = () => undefined;
-  const dropped = new Promise<Buffer>((resolve) => {
-    settle = resolve;
-  });
-  const handler: ClientFrameHandler = (frame, _index, relay) => {
-    if (armed && frame.length > EMAIL_FRAME_BYTES) {
-      armed = false;
-      // Taken before the email is forwarded: the report is the server's next frame.
-      void relay.takeServerFrame().then((report) => {
-        settle(report);
-        relay.client.destroy();
-        relay.server.destroy();
-      });
-    }
-    return Promise.resolve(frame);
-  };
-  return {
-    proxy: await startProxy(lab.port, handler),
-    arm: () => {
-      armed = true;
-    },
-    dropped,
-  };
-}
 
 async function copiesOf(lab: Lab, user: string, title: string): Promise<number> {
   const reader: MailClient = await lab.signIn(user);
@@ -96,7 +63,7 @@ for (const { name, skip, store } of stores) {
     () => {
       it('the retry with the same send id, after a server restart, stores nothing more and gets the report', async () => {
         lab = await Lab.start('enhanced', { store: await store() });
-        const dropper = await reportDropper(lab);
+        const dropper = await reportDropper(lab.port, EMAIL_FRAME_BYTES);
         proxy = dropper.proxy;
         // The client chooses the send id before the first try, as JMAP's creation ids.
         const sendId = randomBytes(16).toString('base64url');

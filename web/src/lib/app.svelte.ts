@@ -250,7 +250,7 @@ export class MailApp {
       this.reader.close();
       this.inbox.reset(account);
       this.sent.reset(account);
-      this.composer.attach(account, reply.capabilities.deliveryReports);
+      this.composer.attach(account, reply.capabilities.deliveryReports, reply.capabilities.sendIds);
       this.phase = 'mail';
       void this.mailbox.refresh();
       return undefined;
