@@ -19,6 +19,7 @@ import { artifacts, axeViolations, LAPTOP, PHONE, shoot } from './page-tools.js'
 
 const CHROMIUM = '/usr/bin/chromium';
 const TITLE = 'Invoice 2026-114';
+const CLASSIC_TITLE = 'Invoice 2026-115';
 /** Sealed, the email's record is far larger than this; every other record of the session is smaller. */
 const EMAIL_FRAME_BYTES = 2000;
 
@@ -78,8 +79,9 @@ describe.skipIf(!existsSync(CHROMIUM))(
       await page.getByRole('heading', { name: 'Inbox', exact: true }).waitFor();
     }
 
-    const copies = (): number =>
-      readdirSync(inboxOf(need(keys).dir, 'client2')).filter((name) => name.includes(TITLE)).length;
+    const copiesOf = (title: string): number =>
+      readdirSync(inboxOf(need(keys).dir, 'client2')).filter((name) => name.includes(title)).length;
+    const copies = (): number => copiesOf(TITLE);
 
     it('says the email may have been delivered, sends it again with the same id after sign-in, and the server keeps one copy', async () => {
       const context = await need(browser).newContext({ viewport: LAPTOP, colorScheme: 'light' });
@@ -146,6 +148,49 @@ describe.skipIf(!existsSync(CHROMIUM))(
       await expect(page.getByText('may have been delivered').count()).resolves.toBe(0);
       expect(copies()).toBe(1);
       expect(violations).toEqual([]);
+      expect(pageErrors).toEqual([]);
+      await context.close();
+    });
+
+    it('on a session without send ids, says it cannot check, and gives the email back only when asked', async () => {
+      const context = await need(browser).newContext({ viewport: LAPTOP, colorScheme: 'light' });
+      await context.addInitScript(
+        "if (!localStorage.getItem('sealed-mail:settings')) localStorage.setItem('sealed-mail:settings', JSON.stringify({ undoSeconds: 0 }));",
+      );
+      const page = await context.newPage();
+      const pageErrors: string[] = [];
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      const { base, token } = need(gateway);
+      await page.goto(`${base}/?token=${token}`);
+      await signIn(page);
+      need(dropper).arm();
+      await page.keyboard.press('c');
+      await page.getByLabel('To').fill('client2;');
+      await page.getByLabel('Title').fill(CLASSIC_TITLE);
+      await page.locator('#compose-content').fill(`Second try.\n${'Order details. '.repeat(200)}`);
+      await page.getByRole('button', { name: 'Send', exact: true }).click();
+      const anyway = page.getByRole('button', { name: 'Send anyway' });
+      if (await anyway.isVisible().catch(() => false)) await anyway.click();
+      await page.getByRole('alert').filter({ hasText: 'may have been delivered' }).waitFor();
+      expect(copiesOf(CLASSIC_TITLE)).toBe(1);
+
+      // Signed in again on the classic protocol: no send ids, so nothing is sent on its own.
+      await page.getByRole('button', { name: 'Sign in again' }).click();
+      await page.getByLabel('Password').fill('password1');
+      await page.getByRole('radio', { name: 'Classic' }).check();
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByRole('heading', { name: 'Inbox', exact: true }).waitFor();
+      const warning = page.locator('.notice', {
+        hasText: 'To send it again without a second copy, sign in with the enhanced protocol.',
+      });
+      await warning.waitFor();
+      expect(await axeViolations(page, 'lost report, classic session')).toEqual([]);
+      await shoot(page, 'lost-report-classic');
+      await warning.getByRole('button', { name: 'Move to Drafts' }).click();
+      await page
+        .locator('.notice', { hasText: 'It is in Drafts. It may have been delivered already' })
+        .waitFor();
+      expect(copiesOf(CLASSIC_TITLE)).toBe(1);
       expect(pageErrors).toEqual([]);
       await context.close();
     });

@@ -5,11 +5,11 @@
  * a process still storing is waited for.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { IncomingEmail } from '../../mail-server/store/mail-store.js';
+import { MAX_SEND_RECORDS, type IncomingEmail } from '../../mail-server/store/mail-store.js';
 import { SendBook } from '../../mail-server/store/maildir-sends.js';
 import { MaildirStore } from '../../mail-server/store/maildir-store.js';
 import { newSendId } from '../../protocol/operations/send-id.js';
@@ -104,5 +104,25 @@ describe('Maildir send ids across a crash', () => {
     book.complete('client1', sendId, { ...claim, outcomes });
     expect(await answered).toEqual({ outcomes, named: ['client2', 'client3'], replayed: true });
     expect(files(home, 'client2')).toHaveLength(0);
+  });
+
+  it('keeps a sender’s newest send ids: pruned to the bound once it is passed by a tenth', () => {
+    const { home, book } = fresh();
+    const folder = join(home, '.sends', 'client1');
+    book.claim('client1', newSendId(), claimOf(process.pid, ['client2']));
+    const total = MAX_SEND_RECORDS + MAX_SEND_RECORDS / 10 + 1;
+    const names = Array.from({ length: total }, (_, i) => `old${String(i).padStart(5, '0')}.json`);
+    names.forEach((name, i) => {
+      writeFileSync(join(folder, name), '{}');
+      // Oldest first, a second apart.
+      utimesSync(join(folder, name), 1_000_000 + i, 1_000_000 + i);
+    });
+    book.prune('client1');
+    const kept = readdirSync(folder).sort();
+    expect(kept).toHaveLength(MAX_SEND_RECORDS);
+    // The newest stay: the claim just made, and the newest of the others.
+    expect(kept.filter((name) => name.startsWith('old'))).toEqual(
+      names.slice(-(MAX_SEND_RECORDS - 1)),
+    );
   });
 });

@@ -155,11 +155,11 @@ export class ComposerState {
    * answers with the first delivery's report. A session without send ids cannot tell whether
    * it was delivered: the person decides, told so.
    */
-  #sendUncertain(): void {
+  #sendUncertain(automatic = true): void {
     const uncertain = this.uncertain;
     if (!uncertain || this.sending) return;
     const title = uncertain.draft.title === '' ? 'Your email' : `“${uncertain.draft.title}”`;
-    if (this.sendIds) {
+    if (this.sendIds && automatic) {
       this.#deps.notices.notify(
         'info',
         `${title} may have been delivered before the connection was lost: it is sent again with the same id, and the server keeps a single copy.`,
@@ -167,9 +167,28 @@ export class ComposerState {
       void this.#transmit(uncertain.draft, uncertain.sendId);
       return;
     }
+    if (this.sendIds) {
+      // The session is still there but did not answer: sending again waits on it, so the
+      // person chooses when.
+      this.#deps.notices.notify(
+        'error',
+        `${title} may have been delivered: the gateway did not answer in time. Sending it again uses the same id, and the server keeps a single copy.`,
+        {
+          sticky: true,
+          action: {
+            kind: 'open',
+            label: 'Send again',
+            run: () => {
+              this.#sendUncertain();
+            },
+          },
+        },
+      );
+      return;
+    }
     this.#deps.notices.notify(
       'error',
-      `${title} may have been delivered before the connection was lost. This session cannot check it without risking a second copy: sign in with the enhanced protocol to send it again safely.`,
+      `${title} may have been delivered. To send it again without a second copy, sign in with the enhanced protocol.`,
       {
         sticky: true,
         action: {
@@ -414,6 +433,7 @@ export class ComposerState {
       if (buffered > 0) requestAnimationFrame(watch);
     };
     requestAnimationFrame(watch);
+    let stillSignedIn = false;
     try {
       const sent = await reply;
       const outcome = sendOutcome(sent, title, this.#account?.username);
@@ -427,10 +447,13 @@ export class ComposerState {
         // Set before the failure ends the session, so the page keeps it in view.
         this.#unknownOutcome(draft, sendId);
         this.#deps.onFailure(error);
+        stillSignedIn = this.signedIn;
       } else this.#giveBack(draft, this.#deps.onFailure(error));
     } finally {
       this.sending = undefined;
     }
+    // No answer, and the session did not end (a timeout): said now, not at the next sign-in.
+    if (stillSignedIn) this.#sendUncertain(false);
   }
 
   /** The answer was lost: the email is neither sent nor unsent, and leaves the composer. */
