@@ -200,10 +200,15 @@ export class MaildirStore implements MailStore {
     };
     if (this.#sends.claim(sender, sendId, claim)) {
       const outcomes = this.#store(incoming, recipients, limits);
-      if (outcomes.every((outcome) => outcome.status === 'failed'))
-        this.#sends.release(sender, sendId);
-      else this.#sends.complete(sender, sendId, { ...claim, outcomes });
-      this.#sends.prune(sender);
+      try {
+        if (outcomes.every((outcome) => outcome.status === 'failed'))
+          this.#sends.release(sender, sendId);
+        else this.#sends.complete(sender, sendId, { ...claim, outcomes });
+        this.#sends.prune(sender);
+      } catch {
+        // The copies are stored and the claim is durable (a full disk, say): the report goes,
+        // and a retry completes the claim from the inboxes, as after a crash.
+      }
       return { outcomes, named: claim.named, replayed: false };
     }
     const record = this.#sends.read(sender, sendId);
