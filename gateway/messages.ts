@@ -5,7 +5,12 @@
  */
 import { z } from 'zod';
 import { CHANNEL_KINDS } from '../protocol/channel-kinds.js';
-import { MAX_CONTENT_CHARS, MAX_TITLE_CHARS, MAX_USERNAME_CHARS } from '../protocol/limits.js';
+import {
+  MAX_CONTENT_CHARS,
+  MAX_RECIPIENTS,
+  MAX_TITLE_CHARS,
+  MAX_USERNAME_CHARS,
+} from '../protocol/limits.js';
 import type { SealedProblem } from '../protocol/sealed/problems.js';
 import { SEND_ID_PATTERN } from '../protocol/operations/send-id.js';
 import { codePointLength } from '../protocol/text.js';
@@ -78,12 +83,38 @@ export const SendRequestSchema = z.object({
    * retry after a lost answer gets the first delivery's report.
    */
   sendId: z.string().regex(SEND_ID_PATTERN, 'a send id is 22 characters of base64url').optional(),
+  /**
+   * The person chose to send it unsealed although it cannot be sealed for every recipient;
+   * without it, such an email is refused (NOT_SEALABLE) and nothing is sent.
+   */
+  unsealed: z.literal(true).optional(),
+});
+
+/**
+ * The user compared a key of their keyring with its owner (fingerprints side by side) and
+ * marks it verified; `fingerprint` is the one they compared, which must be the pinned one.
+ */
+export const VerifyKeyRequestSchema = z.object({
+  type: z.literal('verifyKey'),
+  id: requestId,
+  name: username,
+  fingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/),
 });
 
 export const SignOutRequestSchema = z.object({ type: z.literal('signOut'), id: requestId });
 
 /** The local Sent folder the gateway keeps for the signed-in user (on the client machine). */
 export const ListSentRequestSchema = z.object({ type: z.literal('listSent'), id: requestId });
+
+/**
+ * Whether an email to these users would be sealed, and for whom (the composer asks as names are
+ * typed); nothing is pinned by asking.
+ */
+export const SealingPlanRequestSchema = z.object({
+  type: z.literal('sealingPlan'),
+  id: requestId,
+  to: z.array(username).min(1).max(MAX_RECIPIENTS),
+});
 export const ReadSentRequestSchema = z.object({
   type: z.literal('readSent'),
   id: requestId,
@@ -114,6 +145,16 @@ export interface PageSessionRefused {
   message: string;
 }
 
+/**
+ * What a send would do for one recipient: sealed with the keyring's key or the server's, for the
+ * sender's own key, refused (`changed`: not the key pinned for them), or not sealable (`noKey`).
+ */
+export interface RecipientSealing {
+  name: string;
+  state: 'keyring' | 'server' | 'own' | 'changed' | 'noKey';
+  fingerprint?: string;
+}
+
 /** Close codes the gateway uses on the WebSocket (4000–4999 are the application's). */
 export const WsCloseCode = {
   /** No `authenticate` first, or a wrong, expired or already used secret. */
@@ -131,6 +172,8 @@ export const RequestSchema = z.discriminatedUnion('type', [
   ListSentRequestSchema,
   ReadSentRequestSchema,
   DeleteRequestSchema,
+  SealingPlanRequestSchema,
+  VerifyKeyRequestSchema,
 ]);
 export type Request = z.infer<typeof RequestSchema>;
 export type SignInRequest = z.infer<typeof SignInRequestSchema>;
@@ -146,11 +189,38 @@ export interface SentItem {
   contentLength: number;
   protocol: ChannelKind;
   server: string;
+  /** Sealed when sent; absent on copies kept before the Sent folder recorded it. */
+  sealed?: boolean;
+  /** What became of each recipient's copy, kept with the item; absent when none was given (classic). */
+  delivery?: DeliveryReport;
 }
 
 export interface SentEmailView extends SentItem {
   content: string;
 }
+
+/**
+ * Why a key is trusted (docs/SEALED.md, section 6): the user's own; the keyring's (handed out
+ * with the set-up, as server_public.pem); fetched from the server and not compared since; or
+ * compared with its owner and marked verified by the user.
+ */
+export type KeyProvenance = 'own' | 'keyring' | 'server' | 'verified';
+
+/**
+ * What an email is, decided once, in the gateway's session process (email-security.ts), and
+ * shown in the list and the reader outside the content:
+ * - `sealed`: the signature holds with `signer`'s pinned key and everything signed holds;
+ * - `sealedNotVerified`: it is sealed, and `problem` says why it is not verified (with
+ *   ENVELOPE_ALTERED the signature holds, but the server's From, To or Title line was changed);
+ * - `plain`: not sealed, so the server could have written it; `holdsKey` / `sealedBefore` say
+ *   that its claimed sender could have sealed it (a strong warning);
+ * - `unopened`: the listing carries no content, so whether it is sealed is known once it is opened.
+ */
+export type EmailSecurity =
+  | { kind: 'sealed'; signer: string; fingerprint: string; keySource: KeyProvenance }
+  | { kind: 'sealedNotVerified'; signer: string; problem: SealedProblem }
+  | { kind: 'plain'; sender: string; holdsKey: boolean; sealedBefore: boolean }
+  | { kind: 'unopened' };
 
 /** One row of the inbox, as the protocol lists it (oldest first, 1-based index). */
 export interface InboxItem {
@@ -160,6 +230,8 @@ export interface InboxItem {
   title: string;
   /** The email's id on the server, on sessions that list ids (`capabilities.emailIds`). */
   id?: string;
+  /** What the gateway knows of it without opening it: what it found when it was opened, or `unopened`. */
+  security?: EmailSecurity;
 }
 
 /** What a signed-in session can do beyond the protocol's four operations. */
@@ -199,6 +271,8 @@ export interface KeyringEntry extends KeyFingerprint {
    * compares it with its owner and removes the old pin.
    */
   pinned?: string;
+  /** Of the pinned key (absent: it came with the keyring). A changed key is never `verified`. */
+  provenance?: KeyProvenance;
 }
 
 /** How a sent email was sealed. */
@@ -223,6 +297,8 @@ export interface SealedEmailView {
   signedBy: string;
   /** The fingerprint of the key the signature was checked with, when it holds. */
   signerFingerprint?: string;
+  /** Where that key came from, when the signature holds. */
+  signerKey?: KeyProvenance;
   /** When the sender sealed it, by the sender's clock (ISO 8601, UTC), when the signature holds. */
   signedAt?: string;
   /** Who it was sealed for, with the fingerprint of the key used for each. */
@@ -264,6 +340,8 @@ export interface EmailView {
   content: string;
   raw: string;
   sealed?: SealedEmailView;
+  /** What it is, as the list shows it too (always set by the gateway). */
+  security?: EmailSecurity;
 }
 
 export type ErrorCode =
@@ -277,6 +355,8 @@ export type ErrorCode =
   | 'SERVER_IDENTITY'
   | 'UNVERIFIED_FALLBACK'
   | 'INVALID_EMAIL'
+  /** The email cannot be sealed for every recipient, and sending it unsealed was not chosen. */
+  | 'NOT_SEALABLE'
   | 'INVALID_INDEX'
   | 'NOT_FOUND'
   | 'NOT_SUPPORTED'
@@ -337,7 +417,9 @@ export type Reply =
       sealed?: SealedSend;
     }
   | { type: 'deleted'; id: number; emailId: string }
+  | { type: 'keyVerified'; id: number; entry: KeyringEntry }
   | { type: 'sentList'; id: number; items: SentItem[] }
+  | { type: 'sealingPlan'; id: number; recipients: RecipientSealing[] }
   | { type: 'sentEmail'; id: number; email: SentEmailView }
   | { type: 'signedOut'; id: number }
   | {

@@ -35,6 +35,13 @@ import {
 
 export type KeySource = 'keyring' | 'server';
 
+/**
+ * Why a pinned key is trusted, as people are told: it came with the keyring (as
+ * server_public.pem, from whoever set this machine up), it was fetched from the server and not
+ * compared since, or its owner's fingerprint was compared with it and the user marked it verified.
+ */
+export type KeyProvenance = 'keyring' | 'server' | 'verified';
+
 export interface PinnedKey {
   name: string;
   publicKey: KeyObject;
@@ -43,6 +50,8 @@ export interface PinnedKey {
   source: KeySource;
   /** True when it was pinned just now: first seen, worth comparing with its owner. */
   pinnedNow: boolean;
+  /** What its pin says of it (KeyProvenance). */
+  provenance: KeyProvenance;
 }
 
 /** A key of the keyring, as shown to people; `pinned` is set when the key is not the pinned one. */
@@ -50,13 +59,30 @@ export interface KeyringEntry {
   name: string;
   fingerprint: string;
   pinned?: string;
+  /** Of the pinned key; a key not pinned yet came with the keyring. */
+  provenance: KeyProvenance;
 }
 
 export const PIN_FILE = 'known_keys';
 const KEY_SUFFIX = '_public.pem';
 const MAX_KEY_FILE_BYTES = 64 * 1024;
 const MAX_PIN_FILE_BYTES = 1024 * 1024;
-const PIN_LINE = /^(\S+) (SHA256:[A-Za-z0-9+/]{43})$/;
+/** A pin, and what it says of the key: nothing (it came with the keyring), `server` or `verified`. */
+const PIN_LINE = /^(\S+) (SHA256:[A-Za-z0-9+/]{43})(?: (server|verified))?$/;
+
+type PinNote = '' | 'server' | 'verified';
+interface Pin {
+  name: string;
+  fingerprint: string;
+  note: PinNote;
+}
+
+/** A key's provenance from its pins: a `verified` pin outranks the others. */
+function provenanceOf(pins: readonly Pin[], fingerprint: string): KeyProvenance {
+  const notes = pins.filter((pin) => pin.fingerprint === fingerprint).map((pin) => pin.note);
+  if (notes.includes('verified')) return 'verified';
+  return notes.includes('server') ? 'server' : 'keyring';
+}
 
 /** A key that is not the one pinned for its user: refused, with what to do about it. */
 export class KeyChangedError extends ProtocolError {
@@ -107,13 +133,31 @@ const FOLDER_PROBLEM_WORDS: Record<FolderProblem['kind'], string> = {
 const SEALED_PIN = '~';
 const PIN_KIND = 'keyring pin';
 
-/** A pin line's name and fingerprint; refused when it is not `<user> SHA256:<fingerprint>`. */
-function parsePin(line: string, where: string): [string, string] {
+/** A pin line; refused when it is not `<user> SHA256:<fingerprint>[ server|verified]`. */
+function parsePin(line: string, where: string): Pin {
   const match = PIN_LINE.exec(line);
-  const [, name = '', fingerprint = ''] = match ?? [];
+  const [, name = '', fingerprint = '', note = ''] = match ?? [];
   if (!match || !USERNAME_PATTERN.test(name))
     throw keyringError(`${where}, is not "<user> SHA256:<fingerprint>"`);
-  return [name, fingerprint];
+  return { name, fingerprint, note: note as PinNote };
+}
+
+/** Each pinned user's fingerprints, the first pinned first (one, unless the file was edited). */
+function pinsByName(records: readonly Pin[]): Map<string, string[]> {
+  const pins = new Map<string, string[]>();
+  for (const { name, fingerprint } of records) {
+    const known = pins.get(name) ?? [];
+    if (!known.includes(fingerprint)) pins.set(name, [...known, fingerprint]);
+  }
+  return pins;
+}
+
+/** The fingerprint pinned for a user; a user pinned to two keys is refused as changed. */
+function pinOf(name: string, records: readonly Pin[]): string | undefined {
+  const [pinned, other] = pinsByName(records).get(name) ?? [];
+  if (pinned !== undefined && other !== undefined)
+    throw new KeyChangedError(name, pinned, other, 'keyring');
+  return pinned;
 }
 
 export class Keyring {
@@ -135,11 +179,42 @@ export class Keyring {
     const publicKey = this.#readKey(name);
     if (!publicKey) return undefined;
     const fingerprint = keyFingerprint(publicKey);
-    const pinned = this.#pinOf(name);
+    const records = this.#pinRecords();
+    const pinned = pinOf(name, records);
     if (pinned !== undefined && pinned !== fingerprint)
       throw new KeyChangedError(name, pinned, fingerprint, 'keyring');
-    if (pinned === undefined) this.#appendPin(name, fingerprint);
-    return { name, publicKey, fingerprint, source: 'keyring', pinnedNow: pinned === undefined };
+    if (pinned === undefined) this.#appendPin({ name, fingerprint, note: '' });
+    return {
+      name,
+      publicKey,
+      fingerprint,
+      source: 'keyring',
+      pinnedNow: pinned === undefined,
+      provenance: provenanceOf(
+        records.filter((pin) => pin.name === name),
+        fingerprint,
+      ),
+    };
+  }
+
+  /**
+   * What using a user's key would do, without pinning anything: the keyring's key (or `offered`,
+   * the server's, when the keyring has none) and whether it is the pinned one. Undefined when
+   * there is no key to use.
+   */
+  peek(
+    name: string,
+    offered?: KeyObject,
+  ): { state: 'keyring' | 'server' | 'changed'; fingerprint: string } | undefined {
+    requireName(name);
+    const own = this.#usable(false) ? this.#readKey(name) : undefined;
+    const key = own ?? offered;
+    if (!key) return undefined;
+    const fingerprint = keyFingerprint(key);
+    const pinned = this.#usable(false) ? this.#pins().get(name) : undefined;
+    if (pinned !== undefined && (pinned.length > 1 || pinned[0] !== fingerprint))
+      return { state: 'changed', fingerprint };
+    return { state: own ? 'keyring' : 'server', fingerprint };
   }
 
   /**
@@ -157,12 +232,27 @@ export class Keyring {
           throw new KeyChangedError(name, present.fingerprint, fingerprint, 'server');
         return present;
       }
-      const pinned = this.#pinOf(name);
+      const records = this.#pinRecords();
+      const pinned = pinOf(name, records);
       if (pinned !== undefined && pinned !== fingerprint)
         throw new KeyChangedError(name, pinned, fingerprint, 'server');
-      if (pinned === undefined) this.#appendPin(name, fingerprint);
+      // Pinned with its origin, so that it is shown as the server's until the user compares it.
+      if (pinned === undefined) this.#appendPin({ name, fingerprint, note: 'server' });
       if (this.#writeNewKey(name, publicKey))
-        return { name, publicKey, fingerprint, source: 'server', pinnedNow: pinned === undefined };
+        return {
+          name,
+          publicKey,
+          fingerprint,
+          source: 'server',
+          pinnedNow: pinned === undefined,
+          provenance:
+            pinned === undefined
+              ? 'server'
+              : provenanceOf(
+                  records.filter((pin) => pin.name === name),
+                  fingerprint,
+                ),
+        };
       // Another program wrote that key file meanwhile: compare with what it wrote.
     }
   }
@@ -174,6 +264,34 @@ export class Keyring {
   }
 
   /**
+   * Records that the user compared a user's key with its owner: `fingerprint` must be the key
+   * of that user in the keyring and the one pinned (or pinned by this). A changed key cannot be
+   * marked verified (KeyChangedError): it keeps its warning until the old pin is forgotten.
+   * Returns the keyring's entry, now `verified`.
+   */
+  markVerified(name: string, fingerprint: string): KeyringEntry {
+    requireName(name);
+    const key = this.find(name);
+    if (!key) throw keyringError(`has no key of ${name} to mark as verified`);
+    if (key.fingerprint !== fingerprint)
+      throw new KeyChangedError(name, key.fingerprint, fingerprint, 'keyring');
+    // Appended (O_APPEND), as pins are, so a program pinning at the same time loses nothing.
+    if (key.provenance !== 'verified') this.#appendPin({ name, fingerprint, note: 'verified' });
+    return { name, fingerprint, provenance: 'verified' };
+  }
+
+  /**
+   * The names whose keys this user holds and has used: pinned (sealed to, a sealed email of
+   * theirs checked, or fetched). A plain email in one of their names is one they could have
+   * sealed. Key files never used do not count: the key generator gives every user every key,
+   * and a warning on every plain email would teach people to ignore it.
+   */
+  holders(): Set<string> {
+    if (!this.#usable(false)) return new Set();
+    return new Set(this.#pins().keys());
+  }
+
+  /**
    * Forgets what is pinned for a user (after comparing their new key with them), so that the
    * next use pins the key then in the keyring, or the server's when the keyring has none. The
    * keyring's key files are left as they are. False when nothing was pinned for them.
@@ -181,18 +299,19 @@ export class Keyring {
   forget(name: string): boolean {
     requireName(name);
     if (!this.#usable(false)) return false;
-    const pins = this.#pins();
-    if (!pins.delete(name)) return false;
-    this.#sealAll(
-      [...pins].flatMap(([user, prints]) => prints.map((print): [string, string] => [user, print])),
-    );
+    const records = this.#pinRecords();
+    const kept = records.filter((pin) => pin.name !== name);
+    if (kept.length === records.length) return false;
+    // The verified mark goes with the pin: the next key is not the one that was compared.
+    this.#sealAll(kept);
     return true;
   }
 
   /** Every key of the keyring with its fingerprint, marking those that are not the pinned ones. */
   list(): KeyringEntry[] {
     if (!this.#usable(false)) return [];
-    const pins = this.#pins();
+    const records = this.#pinRecords();
+    const pins = pinsByName(records);
     return readdirSync(this.folder)
       .filter((file) => file.endsWith(KEY_SUFFIX))
       .map((file) => file.slice(0, -KEY_SUFFIX.length))
@@ -208,11 +327,10 @@ export class Keyring {
         if (!publicKey) return [];
         const fingerprint = keyFingerprint(publicKey);
         const pinned = pins.get(name)?.[0];
-        return [
-          pinned === undefined || pinned === fingerprint
-            ? { name, fingerprint }
-            : { name, fingerprint, pinned },
-        ];
+        if (pinned !== undefined && pinned !== fingerprint)
+          return [{ name, fingerprint, pinned, provenance: 'keyring' }];
+        const own = records.filter((pin) => pin.name === name);
+        return [{ name, fingerprint, provenance: provenanceOf(own, fingerprint) }];
       });
   }
 
@@ -242,22 +360,19 @@ export class Keyring {
     return pem && parsePublicKey(pem, shown);
   }
 
-  /** The fingerprint pinned for a user; a user pinned to two keys is refused as changed. */
-  #pinOf(name: string): string | undefined {
-    const [pinned, other] = this.#pins().get(name) ?? [];
-    if (pinned !== undefined && other !== undefined)
-      throw new KeyChangedError(name, pinned, other, 'keyring');
-    return pinned;
-  }
-
   /** Each pinned user's fingerprints, the first pinned first (one, unless the file was edited). */
   #pins(): Map<string, string[]> {
+    return pinsByName(this.#pinRecords());
+  }
+
+  /** Every pin line, in the file's order. */
+  #pinRecords(): Pin[] {
     const shown = `keyring/${PIN_FILE}`;
     const text =
       readKeyringFile(join(this.folder, PIN_FILE), shown, MAX_PIN_FILE_BYTES)?.toString('utf8') ??
       '';
-    const sealed: [string, string][] = [];
-    const plain: [string, string][] = [];
+    const sealed: Pin[] = [];
+    const plain: Pin[] = [];
     text.split('\n').forEach((line, i) => {
       if (line.trim() === '' || line.startsWith('#')) return;
       const where = `file ${shown}, line ${i + 1}`;
@@ -272,12 +387,7 @@ export class Keyring {
       this.#sealAll(plain);
       used = plain;
     }
-    const pins = new Map<string, string[]>();
-    for (const [name, fingerprint] of used) {
-      const known = pins.get(name) ?? [];
-      if (!known.includes(fingerprint)) pins.set(name, [...known, fingerprint]);
-    }
-    return pins;
+    return used;
   }
 
   #openPin(line: string, where: string): string {
@@ -295,21 +405,21 @@ export class Keyring {
     }
   }
 
-  #pinLine(name: string, fingerprint: string): string {
-    const pin = `${name} ${fingerprint}`;
+  #pinLine({ name, fingerprint, note }: Pin): string {
+    const pin = `${name} ${fingerprint}${note === '' ? '' : ` ${note}`}`;
     if (!this.#seal) return `${pin}\n`;
     return `${SEALED_PIN}${this.#seal.seal(PIN_KIND, Buffer.from(pin, 'utf8')).toString('base64')}\n`;
   }
 
-  #sealAll(pins: readonly [string, string][]): void {
-    const text = pins.map(([name, fingerprint]) => this.#pinLine(name, fingerprint)).join('');
+  #sealAll(pins: readonly Pin[]): void {
+    const text = pins.map((pin) => this.#pinLine(pin)).join('');
     writeFileSafely(this.folder, PIN_FILE, text, { mode: 0o600, place: 'replace' });
   }
 
   /** One line appended whole (O_APPEND), so that two programs pinning at once lose neither. */
-  #appendPin(name: string, fingerprint: string): void {
+  #appendPin(pin: Pin): void {
     try {
-      appendWhole(join(this.folder, PIN_FILE), this.#pinLine(name, fingerprint), {
+      appendWhole(join(this.folder, PIN_FILE), this.#pinLine(pin), {
         mode: 0o600,
         durable: true,
       });

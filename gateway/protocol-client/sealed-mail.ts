@@ -17,15 +17,16 @@ import {
   keyFingerprint,
 } from '../../protocol/enhanced/fingerprint.js';
 import { isProtocolError } from '../../protocol/errors.js';
-import { USERNAME_PATTERN } from '../../protocol/limits.js';
-import { unarmour } from '../../protocol/sealed/armour.js';
+import { MAX_CONTENT_CHARS, USERNAME_PATTERN } from '../../protocol/limits.js';
+import { armour, unarmour } from '../../protocol/sealed/armour.js';
 import { decodeSealedEmail, type SealedEmail } from '../../protocol/sealed/format.js';
 import { alteredEnvelopeLines, openSealedEmail } from '../../protocol/sealed/open.js';
 import { sealedWarning, type SealedProblem } from '../../protocol/sealed/problems.js';
 import { sealEmail } from '../../protocol/sealed/seal.js';
 import { isSealedArmour } from '../../protocol/sealed/suite.js';
 import { codePointLength } from '../../protocol/text.js';
-import { KeyChangedError, type Keyring, type PinnedKey } from './keyring.js';
+import { KeyChangedError, type KeyProvenance, type Keyring, type PinnedKey } from './keyring.js';
+import type { SealerMemory } from './sealer-memory.js';
 import type { DeliveryReport, Draft, MailClient, SendOptions } from './mail-client.js';
 
 export interface KeyFingerprint {
@@ -35,13 +36,42 @@ export interface KeyFingerprint {
 
 export interface SealedSendResult {
   email: Email;
-  report: DeliveryReport;
+  /** Absent on sessions without delivery reports (the classic protocol). */
+  report?: DeliveryReport;
   /** Everyone who can open it, the sender included, with the key it was sealed for. */
   readers: KeyFingerprint[];
   /** Keys the keyring did not have: fetched from the server and pinned for this send. */
   fromServer: KeyFingerprint[];
   /** Recipients no key was found for (no such user on the server): listed, unable to open it. */
   withoutKey: string[];
+}
+
+/**
+ * What a send would do for one recipient: seal with a key (`keyring`, or the server's, `server`),
+ * seal for the sender's own key (`own`), refuse (`changed`: not the pinned key), or not seal
+ * (`noKey`: no key on this machine, nor on the server when the session can ask it).
+ */
+export interface RecipientSealing {
+  name: string;
+  state: 'keyring' | 'server' | 'own' | 'changed' | 'noKey';
+  fingerprint?: string;
+}
+
+/** An email that cannot be sealed on this session (too long for its armour): nothing was sent. */
+export class NotSealableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotSealableError';
+  }
+}
+
+/**
+ * What this user knows of a name an email claims to come from: whether they hold its key, and
+ * whether it has sent them sealed mail before. Either makes a plain email in that name suspect.
+ */
+export interface SenderStanding {
+  holdsKey: boolean;
+  sealedBefore: boolean;
 }
 
 /** A sealed email as read: what its sender signed, or why it cannot be trusted. */
@@ -54,6 +84,8 @@ export interface OpenedEmail {
   /** The sender as the email names it (the signer, when the signature holds). */
   signedBy: string;
   signerFingerprint?: string;
+  /** Where the signer's key came from, when the signature holds: the user's own, or its pin's provenance. */
+  signerKey?: KeyProvenance | 'own';
   signedAtMs?: number;
   /** As signed when the content is shown; as the server's lines say otherwise. */
   from: string;
@@ -72,13 +104,40 @@ export class SealedMail {
   readonly #publicKey: KeyObject;
   readonly #keyDigest: Buffer;
   readonly #keyring: Keyring;
+  readonly #sealers: SealerMemory | undefined;
 
-  constructor(client: MailClient, privateKey: KeyObject, keyring: Keyring) {
+  constructor(client: MailClient, privateKey: KeyObject, keyring: Keyring, sealers?: SealerMemory) {
     this.#client = client;
     this.#privateKey = privateKey;
     this.#publicKey = createPublicKey(privateKey);
     this.#keyDigest = keyDigest(this.#publicKey);
     this.#keyring = keyring;
+    this.#sealers = sealers;
+  }
+
+  /**
+   * Of each name, whether this user holds its key and has used it (a pin) and whether it has sealed mail to them before. A keyring that cannot be read counts
+   * as holding no key (its problem is told where the keyring is used).
+   */
+  standings(names: readonly string[]): Map<string, SenderStanding> {
+    let holders: Set<string>;
+    try {
+      holders = this.#keyring.holders();
+    } catch {
+      holders = new Set();
+    }
+    const sealers = this.#sealersKnown();
+    return new Map(
+      names.map((name) => [name, { holdsKey: holders.has(name), sealedBefore: sealers.has(name) }]),
+    );
+  }
+
+  #sealersKnown(): ReadonlySet<string> {
+    try {
+      return this.#sealers?.all() ?? new Set();
+    } catch {
+      return new Set();
+    }
   }
 
   get username(): string {
@@ -124,7 +183,35 @@ export class SealedMail {
   }
 
   /**
-   * Seals a draft for its recipients and the sender, signs it and sends it. Throws EmailError
+   * Whether an email to these users can be sealed for every one of them, and with which key,
+   * without pinning anything (the composer asks as names are typed): the keyring's keys, and on
+   * sessions that fetch keys, the server's for the others.
+   */
+  async sealingPlan(names: readonly string[]): Promise<RecipientSealing[]> {
+    const others = [...new Set(names)].filter((name) => USERNAME_PATTERN.test(name));
+    const plan = new Map<string, RecipientSealing>();
+    for (const name of others) {
+      if (name === this.username) {
+        plan.set(name, { name, state: 'own', fingerprint: this.fingerprint });
+        continue;
+      }
+      const seen = this.#keyring.peek(name);
+      if (seen) plan.set(name, { name, ...seen });
+    }
+    const absent = others.filter((name) => !plan.has(name));
+    if (absent.length > 0 && this.canSeal) {
+      const fetched = await this.#client.fetchPublicKeys(absent);
+      for (const name of absent) {
+        const key = fetched.get(name);
+        const seen = key && this.#keyring.peek(name, key);
+        if (seen) plan.set(name, { name, ...seen });
+      }
+    }
+    return others.map((name) => plan.get(name) ?? { name, state: 'noKey' });
+  }
+
+  /**
+   * Seals a draft for its recipients and the sender, signs it and sends it, on any session. Throws EmailError
    * for a draft that may not be sent, KeyChangedError (nothing sent) when a recipient's key is
    * not the one pinned, NOT_SUPPORTED on sessions that cannot send sealed emails. A retry of
    * one email passes the same `sendId` (mail-client.ts): it is sealed anew, and the server,
@@ -148,7 +235,21 @@ export class SealedMail {
       recipients,
       readers: found.map((key) => ({ name: key.name, publicKey: key.publicKey })),
     });
-    const report = await this.#client.sendSealed(sealed, options);
+    // Session version 3 carries the sealed email itself, and the server checks its signature;
+    // any other session carries it as the armoured content, which a server stores as it is.
+    let report: DeliveryReport | undefined;
+    if (this.canSeal) report = await this.#client.sendSealed(sealed, options);
+    else {
+      const content = armour(sealed);
+      if (content.length > MAX_CONTENT_CHARS)
+        throw new NotSealableError(
+          `sealed, it would be ${content.length} characters, and this protocol carries at most ${MAX_CONTENT_CHARS}: shorten it, or send it unsealed`,
+        );
+      ({ report } = await this.#client.send(
+        { to: recipients, title: email.title, content },
+        options,
+      ));
+    }
     return {
       email,
       report,
@@ -181,11 +282,12 @@ export class SealedMail {
       fingerprint: fingerprintOfDigest(key.fingerprint),
     }));
     const facts = { signer: sealed.sender, readers };
-    let signer: { publicKey: KeyObject; fingerprint: string } | undefined;
+    let signer:
+      { publicKey: KeyObject; fingerprint: string; provenance: KeyProvenance | 'own' } | undefined;
     try {
       signer =
         sealed.sender === this.username
-          ? { publicKey: this.#publicKey, fingerprint: this.fingerprint }
+          ? { publicKey: this.#publicKey, fingerprint: this.fingerprint, provenance: 'own' }
           : (await this.keysOf([sealed.sender])).found[0];
     } catch (error) {
       if (!(error instanceof KeyChangedError)) throw error;
@@ -198,11 +300,14 @@ export class SealedMail {
       signer.publicKey,
     );
     if ('problem' in outcome) return this.#refused(stored, outcome.problem, '', facts);
+    // The signature holds: this sender seals, and a plain email in their name is suspect now.
+    if (sealed.sender !== this.username) this.#rememberSealer(sealed.sender);
     const altered = alteredEnvelopeLines(stored, sealed);
     const opened: OpenedEmail = {
       verified: altered.length === 0,
       signedBy: sealed.sender,
       signerFingerprint: signer.fingerprint,
+      signerKey: signer.provenance,
       signedAtMs: sealed.signedAtMs,
       from: sealed.sender,
       to: sealed.recipients,
@@ -222,6 +327,15 @@ export class SealedMail {
         detail,
       }),
     };
+  }
+
+  /** A memory that cannot be written costs a future warning, never the email being read. */
+  #rememberSealer(name: string): void {
+    try {
+      this.#sealers?.remember(name);
+    } catch {
+      // The keyring's folder problems are reported where the keyring is used.
+    }
   }
 
   /** Nothing of it can be trusted: the server's lines are shown, with the warning, and no content. */

@@ -9,7 +9,12 @@ import { MAX_RECIPIENTS } from '../../protocol/limits.js';
 import { sealedClientLines } from '../../protocol/sealed/lines.js';
 import { printable, printableText } from '../../protocol/text.js';
 import type { DeliveryReport, Draft } from '../protocol-client/mail-client.js';
-import type { OpenedEmail, SealedMail, SealedSendResult } from '../protocol-client/sealed-mail.js';
+import type {
+  OpenedEmail,
+  SealedMail,
+  SealedSendResult,
+  SenderStanding,
+} from '../protocol-client/sealed-mail.js';
 
 type Write = (text: string) => void;
 
@@ -79,12 +84,26 @@ export async function showKeys(
   }
 }
 
+/**
+ * The warning above a plain email whose claimed sender this user holds a key of (pinned) or
+ * who sealed mail to them before; '' for any other plain email.
+ */
+export function plainEmailLine(sender: string, standing: SenderStanding | undefined): string {
+  const name = printable(sender);
+  if (standing?.sealedBefore) return sealedClientLines.plainFromSealer(name);
+  if (standing?.holdsKey) return sealedClientLines.plainFromKeyHolder(name);
+  // An ordinary plain email is shown as the specification's client shows it.
+  return '';
+}
+
 /** A sealed email as read, in the sample's layout, after what was verified (or the warning). */
 export function showSealedEmail(stored: StoredEmail, opened: OpenedEmail): string {
   const lines: string[] = [''];
-  if (opened.verified && opened.signerFingerprint !== undefined)
+  if (opened.verified && opened.signerFingerprint !== undefined) {
     lines.push(sealedClientLines.verified(printable(opened.signedBy), opened.signerFingerprint));
-  else lines.push(sealedClientLines.notVerified(printableText(opened.warning ?? '')));
+    if (opened.signerKey !== undefined)
+      lines.push(sealedClientLines.signerKey(printable(opened.signedBy), opened.signerKey));
+  } else lines.push(sealedClientLines.notVerified(printableText(opened.warning ?? '')));
   if (opened.content !== undefined && opened.signedAtMs !== undefined)
     lines.push(sealedClientLines.signedAt(new Date(opened.signedAtMs).toISOString()));
   if (opened.readers.length > 0)

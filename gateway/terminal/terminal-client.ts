@@ -28,7 +28,8 @@ import { SealedMail } from '../protocol-client/sealed-mail.js';
 import { describeChoice } from '../protocol-client/server-list.js';
 import { openSession } from '../protocol-client/session.js';
 import type { LineInput } from './line-input.js';
-import { sendSealed, showKeys, showSealedEmail } from './sealed.js';
+import { SealerMemory } from '../protocol-client/sealer-memory.js';
+import { plainEmailLine, sendSealed, showKeys, showSealedEmail } from './sealed.js';
 
 export interface TerminalOptions {
   input: LineInput;
@@ -56,8 +57,11 @@ async function showEmail(result: ReadResult, sealed: SealedMail): Promise<string
   const email = result.email;
   const opened = await sealed.open(email);
   if (opened) return showSealedEmail(email, opened);
+  // Printed before the email, so that nothing in its content comes first.
+  const warning = plainEmailLine(email.from, sealed.standings([email.from]).get(email.from));
   return (
-    `\nFrom: ${printable(email.from)}\nTo: ${printable(email.to.join(';'))}\n` +
+    `\n${warning === '' ? '' : `${warning}\n`}` +
+    `From: ${printable(email.from)}\nTo: ${printable(email.to.join(';'))}\n` +
     `Time and Date Received: ${printable(email.receivedAt)}\n` +
     `Title: ${printable(email.title)}\nContent Length: ${email.contentLength}\n` +
     `Contents:\n${printableText(email.content)}\n\n`
@@ -321,11 +325,10 @@ export async function runTerminalClient(options: TerminalOptions): Promise<numbe
   }
   if (client.version !== undefined)
     write(`${enhancedClientLines.sessionVersion(client.version)}\n`);
-  const keyring = new Keyring(
-    keyringFolder(options.keysDir, username),
-    new LocalSeal(keys.privateKey(), username),
-  );
-  const sealed = new SealedMail(client, keys.privateKey(), keyring);
+  const seal = new LocalSeal(keys.privateKey(), username);
+  const keyring = new Keyring(keyringFolder(options.keysDir, username), seal);
+  const sealers = new SealerMemory(keyring.folder, seal);
+  const sealed = new SealedMail(client, keys.privateKey(), keyring, sealers);
   if (sealed.canSeal) write(`${sealedClientLines.ownKey(sealed.fingerprint)}\n`);
   try {
     await menuLoop(client, sealed, options);

@@ -101,6 +101,8 @@ export class BrowserSession {
       case 'listSent':
       case 'readSent':
       case 'delete':
+      case 'sealingPlan':
+      case 'verifyKey':
         this.#relaySessionRequest(request);
         return;
     }

@@ -13,7 +13,17 @@ import { MAX_RECIPIENTS } from '../../protocol/limits.js';
 /** The browser's requests that the main process hands to the child as they are. */
 export type SessionRequest = Extract<
   Request,
-  { type: 'listInbox' | 'read' | 'send' | 'listSent' | 'readSent' | 'delete' }
+  {
+    type:
+      | 'listInbox'
+      | 'read'
+      | 'send'
+      | 'listSent'
+      | 'readSent'
+      | 'delete'
+      | 'sealingPlan'
+      | 'verifyKey';
+  }
 >;
 
 export interface ChildSignIn {
@@ -72,10 +82,14 @@ const FIELDS_OF: Record<ParentToChild['type'], (message: Fields) => boolean> = {
     m.to.length <= MAX_RECIPIENTS &&
     m.to.every(isName) &&
     isText(m.title) &&
-    isText(m.content),
+    isText(m.content) &&
+    (m.unsealed === undefined || m.unsealed === true),
+  sealingPlan: (m) =>
+    Array.isArray(m.to) && m.to.length >= 1 && m.to.length <= MAX_RECIPIENTS && m.to.every(isName),
   listSent: () => true,
   readSent: (m) => isName(m.sentId),
   delete: (m) => isName(m.emailId),
+  verifyKey: (m) => isName(m.name) && isText(m.fingerprint),
   signOut: () => true,
 };
 
@@ -102,7 +116,9 @@ const CHILD_REPLY_TYPES: ReadonlySet<string> = new Set([
   'email',
   'sent',
   'deleted',
+  'keyVerified',
   'sentList',
+  'sealingPlan',
   'sentEmail',
   'signedOut',
   'error',

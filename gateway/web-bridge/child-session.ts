@@ -16,6 +16,7 @@ import { describeServers, formatServer } from '../protocol-client/server-list.js
 import { openSession } from '../protocol-client/session.js';
 import type {
   ChannelKind,
+  DeliveryReport,
   EmailView,
   InboxItem,
   Reply,
@@ -28,6 +29,8 @@ import { GatewayError, sessionFailure, signInFailure } from './errors.js';
 import { UnsafeFolderError } from './private-files.js';
 import { SENT_ID_PATTERN, SentFolder } from './sent-folder.js';
 import { LocalSeal } from '../protocol-client/local-seal.js';
+import { SealerMemory } from '../protocol-client/sealer-memory.js';
+import { SecurityMemory, securityOf } from './email-security.js';
 
 export interface ChildIo {
   /** Resolves once the message is handed to the IPC channel. */
@@ -45,14 +48,17 @@ interface Account {
   server: string;
   sent: SentFolder;
   sealed: SealedMail;
+  /** What the emails opened in this session were, for the list's marks. */
+  security: SecurityMemory;
 }
 
-const toItem = (row: InboxRow): InboxItem => ({
+const toItem = (row: InboxRow, security: SecurityMemory): InboxItem => ({
   index: row.index,
   from: row.from,
   receivedAt: row.receivedAt,
   title: row.title,
   ...(row.id === undefined ? {} : { id: row.id }),
+  security: security.of(row),
 });
 
 /** A sealed email as the browser sees it: what was verified, and only then the content. */
@@ -77,6 +83,7 @@ function toSealedEmailView(
       ...(opened.signerFingerprint === undefined
         ? {}
         : { signerFingerprint: opened.signerFingerprint }),
+      ...(opened.signerKey === undefined ? {} : { signerKey: opened.signerKey }),
       ...(opened.signedAtMs === undefined
         ? {}
         : { signedAt: new Date(opened.signedAtMs).toISOString() }),
@@ -87,35 +94,65 @@ function toSealedEmailView(
   };
 }
 
+/**
+ * An email as read, with what it is (email-security.ts), remembered for the list under the
+ * row it was read as (`emailId` when read by id).
+ */
 async function toEmailView(
   index: number,
   result: Extract<ReadResult, { kind: 'email' }>,
-  sealed: SealedMail,
+  account: Account,
+  emailId: string | undefined,
 ): Promise<EmailView> {
+  const view = await openedView(index, result, account.sealed);
+  const { email } = result;
+  if (!email) return view.email;
+  const standing = account.sealed.standings([email.from]).get(email.from) ?? {
+    holdsKey: false,
+    sealedBefore: false,
+  };
+  const security = securityOf(email, view.opened, standing);
+  account.security.remember(
+    { from: email.from, receivedAt: email.receivedAt, title: email.title, id: emailId },
+    security,
+  );
+  return { ...view.email, security };
+}
+
+async function openedView(
+  index: number,
+  result: Extract<ReadResult, { kind: 'email' }>,
+  sealed: SealedMail,
+): Promise<{ email: EmailView; opened?: OpenedEmail }> {
   const { email, text } = result;
   // A stored email this client cannot parse is still shown, as raw text, rather than hidden.
   if (!email)
     return {
-      index,
-      from: '',
-      to: [],
-      receivedAt: '',
-      title: '',
-      contentLength: 0,
-      content: text,
-      raw: text,
+      email: {
+        index,
+        from: '',
+        to: [],
+        receivedAt: '',
+        title: '',
+        contentLength: 0,
+        content: text,
+        raw: text,
+        security: { kind: 'plain', sender: '', holdsKey: false, sealedBefore: false },
+      },
     };
   const opened = await sealed.open(email);
-  if (opened) return toSealedEmailView(index, email.receivedAt, text, opened);
+  if (opened) return { email: toSealedEmailView(index, email.receivedAt, text, opened), opened };
   return {
-    index,
-    from: email.from,
-    to: email.to,
-    receivedAt: email.receivedAt,
-    title: email.title,
-    contentLength: email.contentLength,
-    content: email.content,
-    raw: text,
+    email: {
+      index,
+      from: email.from,
+      to: email.to,
+      receivedAt: email.receivedAt,
+      title: email.title,
+      contentLength: email.contentLength,
+      content: email.content,
+      raw: text,
+    },
   };
 }
 
@@ -143,17 +180,23 @@ export class ChildSession {
       case 'signIn':
         return this.#signIn(message);
       case 'listInbox':
-        return this.#run(message.id, async (client) => {
+        return this.#run(message.id, async (client, account) => {
           const { rows } = await client.listInbox();
           this.#newMail?.seen(rows);
-          return { type: 'inbox', id: message.id, items: rows.map(toItem) };
+          const items = rows.map((row) => toItem(row, account.security));
+          return { type: 'inbox', id: message.id, items };
         });
       case 'read':
         return this.#run(message.id, async (client, account) => {
           const byId = message.emailId !== undefined && client.capabilities.emailIds;
           const result = await client.read(byId ? { id: message.emailId ?? '' } : message.index);
           if (result.kind === 'refused') throw new GatewayError('INVALID_INDEX', result.text);
-          const email = await toEmailView(message.index, result, account.sealed);
+          const email = await toEmailView(
+            message.index,
+            result,
+            account,
+            byId ? message.emailId : undefined,
+          );
           return { type: 'email', id: message.id, email };
         });
       case 'delete':
@@ -167,13 +210,30 @@ export class ChildSession {
             throw new GatewayError('NOT_FOUND', 'that email is no longer in the inbox');
           return { type: 'deleted', id: message.id, emailId: message.emailId };
         });
+      case 'sealingPlan':
+        return this.#run(message.id, async (_client, account) => ({
+          type: 'sealingPlan',
+          id: message.id,
+          recipients: await account.sealed.sealingPlan(message.to),
+        }));
       case 'send':
         return this.#run(message.id, async (client, account) => {
           const draft = { to: message.to, title: message.title, content: message.content };
           // The browser's id, so that its retry after a lost answer is stored once.
           const options = message.sendId === undefined ? {} : { sendId: message.sendId };
-          // Sealed whenever the session can seal; never plain because a key is missing.
-          if (account.sealed.canSeal) {
+          // Sealed whenever it can be sealed for every recipient, on either protocol; never
+          // plain by surprise: an email that cannot be is sent only when the person chose to.
+          if (account.sealed.canSeal || !message.unsealed) {
+            if (!account.sealed.canSeal) {
+              // A session that cannot ask the server for keys seals with the keyring's alone.
+              const plan = await account.sealed.sealingPlan(message.to);
+              const without = plan.filter((entry) => entry.state === 'noKey');
+              if (without.length > 0)
+                throw new GatewayError(
+                  'NOT_SEALABLE',
+                  `it cannot be sealed for ${without.map((entry) => entry.name).join(', ')}: this computer has no key of theirs, and this session cannot ask the server for one. Send it unsealed, or remove them.`,
+                );
+            }
             const { report, readers, fromServer, withoutKey } = await account.sealed.send(
               draft,
               options,
@@ -182,9 +242,9 @@ export class ChildSession {
               type: 'sent',
               id: message.id,
               recipients: message.to,
-              delivery: report,
+              ...(report ? { delivery: report } : {}),
               sealed: { readers, fromServer, withoutKey },
-              ...this.#keepCopy(account, message),
+              ...this.#keepCopy(account, message, { sealed: true, delivery: report }),
             };
           }
           const { report } = await client.send(draft, options);
@@ -193,7 +253,10 @@ export class ChildSession {
             id: message.id,
             recipients: message.to,
             ...(report ? { delivery: report } : {}),
-            ...this.#keepCopy(account, message),
+            ...this.#keepCopy(account, message, {
+              sealed: false,
+              ...(report ? { delivery: report } : {}),
+            }),
           };
         });
       case 'listSent':
@@ -208,6 +271,11 @@ export class ChildSession {
           const email = this.#useSentFolder(() => account.sent.read(message.sentId));
           if (!email) throw new GatewayError('NOT_FOUND', 'there is no sent email of that id');
           return Promise.resolve({ type: 'sentEmail', id: message.id, email });
+        });
+      case 'verifyKey':
+        return this.#run(message.id, (_client, account) => {
+          const entry = account.sealed.keyring.markVerified(message.name, message.fingerprint);
+          return Promise.resolve({ type: 'keyVerified', id: message.id, entry });
         });
       case 'signOut':
         return this.#signOut(message.id);
@@ -282,19 +350,27 @@ export class ChildSession {
     const client = this.#client;
     const seal = new LocalSeal(keys.privateKey(), message.username);
     const keyring = new Keyring(keyringFolder(message.keysDir, message.username), seal);
-    const sealed = new SealedMail(client, keys.privateKey(), keyring);
+    const sealers = new SealerMemory(keyring.folder, seal);
+    const sealed = new SealedMail(client, keys.privateKey(), keyring, sealers);
+    const security = new SecurityMemory();
     this.#account = {
       username: message.username,
       protocol: message.protocol,
       server,
       sent: new SentFolder(message.dataDir, message.username, seal),
       sealed,
+      security,
     };
     const newMail = new NewMailWatch(
       client,
       message.pollMs,
       {
-        found: (rows, total) => this.#io.reply({ type: 'newMail', items: rows.map(toItem), total }),
+        found: (rows, total) =>
+          this.#io.reply({
+            type: 'newMail',
+            items: rows.map((row) => toItem(row, security)),
+            total,
+          }),
         failed: (error) => this.#endAfterFailure(error),
       },
       waitSecondsWithin(message.replyTimeoutMs),
@@ -373,6 +449,7 @@ export class ChildSession {
   #keepCopy(
     account: Account,
     request: SendRequest,
+    outcome: { sealed: boolean; delivery?: DeliveryReport },
   ): { sentId: string } | { sentCopyProblem: string } {
     try {
       const sentId = this.#useSentFolder(() =>
@@ -384,6 +461,7 @@ export class ChildSession {
           sentAtMicros: nowMicros(),
           protocol: account.protocol,
           server: account.server,
+          ...outcome,
         }),
       );
       return { sentId };

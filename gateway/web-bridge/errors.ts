@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../messages.js';
 import { isConnectionLost, isProtocolError } from '../../protocol/errors.js';
+import { NotSealableError } from '../protocol-client/sealed-mail.js';
 
 /** An error the gateway reports to the browser as `{type: 'error', code, message}`. */
 export class GatewayError extends Error {
@@ -107,6 +108,8 @@ export function signInFailure(error: unknown, { username, server }: SignInContex
 export function sessionFailure(error: unknown): GatewayError {
   if (error instanceof GatewayError) return error;
   const options = { cause: error };
+  if (error instanceof NotSealableError)
+    return new GatewayError('NOT_SEALABLE', error.message, options);
   if (!isProtocolError(error)) {
     const message = error instanceof Error ? error.message : String(error);
     return new GatewayError('INTERNAL', `unexpected error: ${message}`, options);

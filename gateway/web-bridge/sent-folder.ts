@@ -12,6 +12,8 @@
  *   Sealed-Mail-Sent: 1
  *   Protocol: classic
  *   Server: 127.0.0.1:13000
+ *   Sealed: no
+ *   Delivery: {"accepted":true,"reason":"","recipients":[...]}
  *
  *   From: client1
  *   To: client2;client3
@@ -20,6 +22,10 @@
  *   Content Length: 23
  *   Content:
  *   At noon? ...
+ *
+ * `Sealed` and `Delivery` (the delivery report as JSON, its reasons cut to REASON_CHARS) were
+ * added later: files without them are still read, and a listing shows them with no mark. They
+ * are in the head, so the Sent list marks each item without opening its content.
  *
  * The id is the UTC send time and a random part (`20261126-124425-123456-9f3a1c2b`): names sort
  * by time, and an id that matches the pattern cannot name any other path. Files kept before the
@@ -36,7 +42,7 @@ import {
 } from '../../protocol/email.js';
 import { codePointLength } from '../../protocol/text.js';
 import { isChannelKind } from '../../protocol/channel-kinds.js';
-import type { ChannelKind, SentEmailView, SentItem } from '../messages.js';
+import type { ChannelKind, DeliveryReport, SentEmailView, SentItem } from '../messages.js';
 import { readRegularFile } from '../../common/safe-files.js';
 import { privateFolder, writeNewFile } from './private-files.js';
 import { LocalSeal, LocalSealError, SEAL_OVERHEAD } from '../protocol-client/local-seal.js';
@@ -46,8 +52,12 @@ export const SENT_ID_PATTERN = /^\d{8}-\d{6}-\d{6}-[0-9a-f]{8}$/;
 export const MAX_SENT_LISTED = 10_000;
 
 const HEADER_MARK = 'Sealed-Mail-Sent: 1';
-/** Enough for the gateway's header and the email's header lines (100 recipients, a 100-character title). */
-const HEAD_BYTES = 12 * 1024;
+/**
+ * Enough for the gateway's header with a delivery report (100 recipients, each reason cut to
+ * REASON_CHARS) and the email's header lines (100 recipients, a 100-character title).
+ */
+const HEAD_BYTES = 64 * 1024;
+export const REASON_CHARS = 100;
 /** A 1,000,000-character content of 4-byte characters, and its headers. */
 const MAX_FILE_BYTES = 4_000_000 + HEAD_BYTES;
 const LENGTH_BYTES = 4;
@@ -65,6 +75,8 @@ export interface SentCopy {
   sentAtMicros: number;
   protocol: ChannelKind;
   server: string;
+  sealed: boolean;
+  delivery?: DeliveryReport;
 }
 
 const pad = (value: number, width: number): string => String(value).padStart(width, '0');
@@ -79,19 +91,83 @@ function newSentId(epochMicros: number): string {
 const fieldOf = (line: string | undefined, label: string): string | undefined =>
   line?.startsWith(label) ? line.slice(label.length) : undefined;
 
+const STATUSES: readonly string[] = ['delivered', 'unknownUser', 'refused'];
+
+/** A kept report read back; undefined for anything not shaped as one. */
+function parseReport(json: string): DeliveryReport | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  const report = value as Partial<DeliveryReport> | null;
+  if (
+    typeof report !== 'object' ||
+    report === null ||
+    typeof report.accepted !== 'boolean' ||
+    typeof report.reason !== 'string' ||
+    !Array.isArray(report.recipients) ||
+    !report.recipients.every(
+      (entry: unknown) =>
+        typeof entry === 'object' &&
+        entry !== null &&
+        typeof (entry as { name?: unknown }).name === 'string' &&
+        typeof (entry as { reason?: unknown }).reason === 'string' &&
+        STATUSES.includes(String((entry as { status?: unknown }).status)),
+    )
+  )
+    return undefined;
+  return { accepted: report.accepted, reason: report.reason, recipients: report.recipients };
+}
+
+const cut = (text: string): string => Array.from(text).slice(0, REASON_CHARS).join('');
+
+/** The report as kept: each reason cut, so that the head keeps to its bound. */
+const keptReport = (report: DeliveryReport): DeliveryReport => ({
+  accepted: report.accepted,
+  reason: cut(report.reason),
+  recipients: report.recipients.map(({ name, status, reason }) => ({
+    name,
+    status,
+    reason: cut(reason),
+  })),
+});
+
+interface Header {
+  protocol: ChannelKind;
+  server: string;
+  sealed?: boolean;
+  delivery?: DeliveryReport;
+  rest: string;
+}
+
 /** The gateway's header; undefined when the text does not start with one. */
-function parseHeader(
-  text: string,
-): { protocol: ChannelKind; server: string; rest: string } | undefined {
+function parseHeader(text: string): Header | undefined {
   const end = text.indexOf('\n\n');
   if (end < 0) return undefined;
   const [mark, protocolLine, serverLine, ...extra] = text.slice(0, end).split('\n');
   const protocol = fieldOf(protocolLine, 'Protocol: ');
   const server = fieldOf(serverLine, 'Server: ');
-  if (mark !== HEADER_MARK || !isChannelKind(protocol) || server === undefined || extra.length > 0)
-    return undefined;
-  return { protocol, server, rest: text.slice(end + 2) };
+  if (mark !== HEADER_MARK || !isChannelKind(protocol) || server === undefined) return undefined;
+  const header: Header = { protocol, server, rest: text.slice(end + 2) };
+  for (const line of extra) {
+    const sealed = fieldOf(line, 'Sealed: ');
+    const delivery = fieldOf(line, 'Delivery: ');
+    if (sealed === 'yes' || sealed === 'no') header.sealed = sealed === 'yes';
+    else if (delivery !== undefined) {
+      const report = parseReport(delivery);
+      if (report) header.delivery = report;
+    } else return undefined;
+  }
+  return header;
 }
+
+/** What the header adds to an item: the sealed mark and the report, when kept. */
+const marksOf = (header: Header): Pick<SentItem, 'sealed' | 'delivery'> => ({
+  ...(header.sealed === undefined ? {} : { sealed: header.sealed }),
+  ...(header.delivery === undefined ? {} : { delivery: header.delivery }),
+});
 
 /** A listing row from the first lines of a file, without reading its content. */
 function parseItem(id: string, head: string): SentItem | undefined {
@@ -122,6 +198,7 @@ function parseItem(id: string, head: string): SentItem | undefined {
     contentLength: Number(fields.contentLength),
     protocol: header.protocol,
     server: header.server,
+    ...marksOf(header),
   };
 }
 
@@ -144,7 +221,10 @@ export class SentFolder {
     const id = newSentId(copy.sentAtMicros);
     const email = { from: copy.from, to: copy.to, title: copy.title, content: copy.content };
     const text =
-      `${HEADER_MARK}\nProtocol: ${copy.protocol}\nServer: ${copy.server}\n\n` +
+      `${HEADER_MARK}\nProtocol: ${copy.protocol}\nServer: ${copy.server}\n` +
+      `Sealed: ${copy.sealed ? 'yes' : 'no'}\n` +
+      (copy.delivery ? `Delivery: ${JSON.stringify(keptReport(copy.delivery))}\n` : '') +
+      '\n' +
       formatStoredEmail(
         email,
         formatReceivedTime(copy.sentAtMicros),
@@ -209,6 +289,7 @@ export class SentFolder {
       contentLength: email.contentLength,
       protocol: header.protocol,
       server: header.server,
+      ...marksOf(header),
       content: email.content,
     };
   }

@@ -27,6 +27,18 @@ export const sealedClientLines = {
   verified: (signer: string, fingerprint: string) =>
     `Sealed email: signed by ${named(signer, fingerprint)}, signature verified; decrypted with your key.`,
   notVerified: (warning: string) => `WARNING: this sealed email does not verify. ${warning}`,
+  signerKey: (signer: string, provenance: 'own' | 'keyring' | 'server' | 'verified') =>
+    provenance === 'own'
+      ? 'Key: your own.'
+      : provenance === 'verified'
+        ? `Key of ${signer}: verified by you.`
+        : provenance === 'server'
+          ? `Key of ${signer}: from the server, not compared. Compare its fingerprint with ${signer}.`
+          : `Key of ${signer}: from your keyring (not compared by you).`,
+  plainFromKeyHolder: (sender: string) =>
+    `WARNING: not sealed, though you hold the key of ${sender}: anyone who controls the server could have written it in ${sender}'s name. Check with ${sender} another way before acting on it.`,
+  plainFromSealer: (sender: string) =>
+    `WARNING: not sealed, though ${sender} has sent you sealed mail before: anyone who controls the server could have written it in ${sender}'s name. Check with ${sender} another way before acting on it.`,
   signedAt: (iso: string) => `Signed at: ${iso} (the sender's clock)`,
   sealedFor: (readers: readonly { name: string; fingerprint: string }[]) =>
     `Sealed for: ${readers.map((reader) => named(reader.name, reader.fingerprint)).join(', ')}`,

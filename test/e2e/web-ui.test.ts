@@ -300,7 +300,10 @@ describe.skipIf(!haveChromium)('web UI in Chromium', { timeout: 180_000 }, () =>
   ): Promise<void> {
     const socket = await GatewaySocket.open(via.base, await gatewayCookie(via.base, via.token));
     expect((await socket.signIn(from)).type).toBe('signedIn');
-    expect((await socket.request({ type: 'send', to, title, content })).type).toBe('sent');
+    // Plain, as the fixtures of these tests are (sealing has its own tests): unsealed on purpose.
+    expect((await socket.request({ type: 'send', to, title, content, unsealed: true })).type).toBe(
+      'sent',
+    );
     await socket.request({ type: 'signOut' });
     await socket.close();
   }
@@ -465,7 +468,7 @@ describe.skipIf(!haveChromium)('web UI in Chromium', { timeout: 180_000 }, () =>
     await alice.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
     await alice.getByRole('heading', { name: 'New email' }).waitFor({ state: 'detached' });
     await expect(alice.locator('.notice').textContent()).resolves.toMatch(
-      /Handed to the server for client2\. The classic protocol cannot tell whether it was delivered\.\s*\+1/,
+      /Handed to the server for client2\. The classic protocol cannot tell whether it was delivered\. Sealed: only client2 and you can read it\.\s*\+1/,
     );
 
     // Bob's inbox shows both without a reload (the gateway's background check), with a notice.

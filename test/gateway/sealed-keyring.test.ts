@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { KeyChangedError, Keyring, PIN_FILE } from '../../gateway/protocol-client/keyring.js';
 import { LocalSeal } from '../../gateway/protocol-client/local-seal.js';
+import { SEALERS_FILE, SealerMemory } from '../../gateway/protocol-client/sealer-memory.js';
 import { keyFingerprint } from '../../protocol/enhanced/fingerprint.js';
 
 let alice: KeyObject;
@@ -82,7 +83,12 @@ describe('keyring, trust on first use', () => {
         `It may be an impostor's key, and it is not used. If client1 really has a new key, compare its fingerprint with client1, then forget the old one: npm run keyring -- forget client1 (it asks for your password).`,
     );
     expect(new Keyring(folder).list()).toEqual([
-      { name: 'client1', fingerprint: keyFingerprint(mallory), pinned: keyFingerprint(alice) },
+      {
+        name: 'client1',
+        fingerprint: keyFingerprint(mallory),
+        pinned: keyFingerprint(alice),
+        provenance: 'keyring',
+      },
     ]);
   });
 
@@ -228,5 +234,46 @@ describe('keyring pins sealed to the user\u2019s own key', () => {
     // A plain pin for mallory's key, added by hand beside the sealed one, counts for nothing.
     writeFileSync(join(folder, PIN_FILE), `${pins()}client1 ${keyFingerprint(mallory)}\n`);
     expect(new Keyring(folder, seal).find('client1')?.fingerprint).toBe(keyFingerprint(alice));
+  });
+});
+
+describe('key provenance and the senders who sealed, sealed to the user', () => {
+  const owner = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  const seal = new LocalSeal(owner, 'client9');
+
+  it('shows a server key as not compared until marked verified; a changed key cannot be marked, and forgetting drops the mark', () => {
+    const keyring = new Keyring(folder, seal);
+    expect(keyring.adopt('client2', alice).provenance).toBe('server');
+    expect(new Keyring(folder, seal).find('client2')?.provenance).toBe('server');
+    expect(keyring.list()).toEqual([
+      { name: 'client2', fingerprint: keyFingerprint(alice), provenance: 'server' },
+    ]);
+    // Only the pinned key can be marked: another fingerprint is refused as a changed key.
+    expect(() => keyring.markVerified('client2', keyFingerprint(mallory))).toThrow(KeyChangedError);
+    expect(keyring.markVerified('client2', keyFingerprint(alice)).provenance).toBe('verified');
+    expect(new Keyring(folder, seal).find('client2')?.provenance).toBe('verified');
+    expect(pins()).not.toContain('verified');
+    // The key swapped in the keyring keeps its warning, verified mark or not.
+    putKey('client2', mallory);
+    expect(() => keyring.find('client2')).toThrow(KeyChangedError);
+    expect(() => keyring.markVerified('client2', keyFingerprint(mallory))).toThrow(KeyChangedError);
+    expect(keyring.forget('client2')).toBe(true);
+    expect(keyring.find('client2')?.provenance).toBe('keyring');
+  });
+
+  it('remembers who sealed, sealed to the user; lines it cannot open count for nothing', () => {
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+    const memory = new SealerMemory(folder, seal);
+    expect(memory.remember('client2')).toBe(true);
+    expect(memory.remember('client2')).toBe(false);
+    const file = readFileSync(join(folder, SEALERS_FILE), 'utf8');
+    expect(file).not.toContain('client2');
+    // Sealed for another user: it does not open with client9's key.
+    const other = new LocalSeal(owner, 'client8');
+    writeFileSync(
+      join(folder, SEALERS_FILE),
+      `${file}~${other.seal('sealed sender', Buffer.from('client3')).toString('base64')}\n`,
+    );
+    expect([...new SealerMemory(folder, seal).all()]).toEqual(['client2']);
   });
 });

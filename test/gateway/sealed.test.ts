@@ -4,9 +4,10 @@
  * is checked (fingerprints, what was verified, warnings) and so is what lands on the server.
  */
 import { createPublicKey } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ARMOUR_BEGIN } from '../../protocol/sealed/suite.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ChannelKind, EmailView, Reply } from '../../gateway/messages.js';
 import { keyFingerprint } from '../../protocol/enhanced/fingerprint.js';
@@ -129,7 +130,7 @@ describe('sealed mail through the gateway', () => {
     expect(signedIn.capabilities.sealed).toBe(true);
     expect(signedIn.keyFingerprint).toBe(fingerprintOf('client1'));
     expect(signedIn.keyring).toEqual(
-      USERS.map((name) => ({ name, fingerprint: fingerprintOf(name) })),
+      USERS.map((name) => ({ name, fingerprint: fingerprintOf(name), provenance: 'keyring' })),
     );
     const { signedIn: onClassic } = await signIn('client2', 'classic');
     expect(onClassic.capabilities.sealed).toBe(false);
@@ -181,6 +182,7 @@ describe('sealed mail through the gateway', () => {
       'signedAt',
       'signedBy',
       'signerFingerprint',
+      'signerKey',
       'verified',
     ]);
     expect(email.sealed?.signedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
@@ -274,15 +276,53 @@ describe('sealed mail through the gateway', () => {
     }
   });
 
-  it('sends unsealed over the classic protocol, as before', async () => {
+  it('seals over the classic protocol too, with the keyring\u2019s keys: the server stores only the armour', async () => {
     const { tab } = await signIn('client2', 'classic');
-    const sent = await send(tab, ['client3'], 'Plain', 'plain words');
-    expect(sent).toMatchObject({ type: 'sent' });
-    expect(sent.type === 'sent' && sent.sealed).toBeUndefined();
-    expect(readFileSync(storedFile('client3', 'Plain'), 'utf8')).toMatch(/\nplain words$/);
+    const plan = await tab.request({ type: 'sealingPlan', to: ['client3', 'client2'] });
+    expect(plan).toMatchObject({
+      type: 'sealingPlan',
+      recipients: [
+        { name: 'client3', state: 'keyring', fingerprint: fingerprintOf('client3') },
+        { name: 'client2', state: 'own' },
+      ],
+    });
+    const sent = await send(tab, ['client3'], 'Classic sealed', 'sealed words over classic');
+    expect(sent).toMatchObject({ type: 'sent', sealed: { withoutKey: [] } });
+    const stored = readFileSync(storedFile('client3', 'Classic sealed'), 'utf8');
+    expect(stored).toContain(ARMOUR_BEGIN);
+    expect(stored).not.toContain('sealed words');
     const { tab: reader } = await signIn('client3', 'classic');
     const email = await readNewest(reader);
-    expect(email).toMatchObject({ content: 'plain words' });
-    expect(email.sealed).toBeUndefined();
+    expect(email).toMatchObject({ content: 'sealed words over classic' });
+    expect(email.sealed).toMatchObject({ verified: true, signedBy: 'client2' });
+  });
+
+  it('over the classic protocol, refuses to send plain to a name without a key unless told to, and then sends plain', async () => {
+    const keyring = join(keys.dir, 'client2', 'keyring');
+    const moved = join(keys.dir, 'client1_public.pem.away');
+    renameSync(join(keyring, 'client1_public.pem'), moved);
+    try {
+      const { tab } = await signIn('client2', 'classic');
+      const plan = await tab.request({ type: 'sealingPlan', to: ['client1'] });
+      expect(plan).toMatchObject({ recipients: [{ name: 'client1', state: 'noKey' }] });
+      const refused = await send(tab, ['client1', 'client3'], 'Plain', 'plain words');
+      expect(refused).toMatchObject({ type: 'error', code: 'NOT_SEALABLE' });
+      expect(refused.type === 'error' && refused.message).toContain('client1');
+      expect(readdirSync(inboxOf(keys.dir, 'client1')).some((f) => f.includes('Plain'))).toBe(
+        false,
+      );
+      const sent = await tab.request({
+        type: 'send',
+        to: ['client1'],
+        title: 'Plain',
+        content: 'plain words',
+        unsealed: true,
+      });
+      expect(sent).toMatchObject({ type: 'sent' });
+      expect(sent.type === 'sent' && sent.sealed).toBeUndefined();
+      expect(readFileSync(storedFile('client1', 'Plain'), 'utf8')).toMatch(/\nplain words$/);
+    } finally {
+      renameSync(moved, join(keyring, 'client1_public.pem'));
+    }
   });
 });

@@ -106,6 +106,8 @@ describe('the local Sent folder', () => {
       contentLength: 'Lunch at noon?\nBring the map.'.length,
       protocol: 'classic',
       server: `127.0.0.1:${server.port}`,
+      // The classic protocol gives no delivery report: none is kept.
+      sealed: false,
     } satisfies SentItem);
     const read = (await tab.request({ type: 'readSent', sentId: ids[1] ?? '' })) as Of<'sentEmail'>;
     expect(read.email).toMatchObject({
@@ -137,6 +139,7 @@ describe('the local Sent folder', () => {
       to: ['client1'],
       title: 'Big one 😀',
       content,
+      unsealed: true,
     })) as Of<'sent'>;
     const sentId = sent.sentId ?? '';
     expect(sentId).toMatch(SENT_ID);

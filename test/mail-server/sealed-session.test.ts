@@ -97,7 +97,7 @@ describe('session version 3, in process', () => {
       title: 'Salaries',
       content: 'Q3 salaries: Alice 98k, Bob 87k. Do not forward.',
     });
-    expect(report.recipients.map((r) => [r.name, r.status])).toEqual([
+    expect(report?.recipients.map((r) => [r.name, r.status])).toEqual([
       ['client2', 'delivered'],
       ['client3', 'delivered'],
     ]);
@@ -198,7 +198,7 @@ describe('session version 3, in process', () => {
     const { mail, sealed } = await session('client1');
     const result = await sealed.send({ to: ['client2', 'ghost'], title: 'x', content: 'secret' });
     expect(result.withoutKey).toEqual(['ghost']);
-    expect(result.report.recipients.map((r) => r.status)).toEqual(['delivered', 'unknownUser']);
+    expect(result.report?.recipients.map((r) => r.status)).toEqual(['delivered', 'unknownUser']);
     expect(inboxTexts().join('')).not.toContain('secret');
     await mail.terminate();
   });

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
-const JS_BUDGET_BYTES = 60 * 1024;
+// 60 KiB until the seal marks, the sealing plan and the visible bidi controls (each a security
+// feature people meet in the UI) took it to about 61 KiB.
+const JS_BUDGET_BYTES = 64 * 1024;
 const assets = fileURLToPath(new URL('../dist/assets/', import.meta.url));
 
 const totals = { js: 0, css: 0 };

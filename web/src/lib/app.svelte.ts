@@ -128,6 +128,11 @@ export class MailApp {
         this.#handleFailure(error, notify);
       },
       describe,
+      // A signer's key fetched from the server on opening joins the keyring shown in Settings.
+      onOpened: ({ security }) => {
+        if (security?.kind === 'sealed' && security.keySource === 'server')
+          this.#pinned([{ name: security.signer, fingerprint: security.fingerprint }]);
+      },
     });
     const marker = parseMarker(readJson(env.session, MARKER_KEY));
     this.keptFrom = marker;
@@ -250,7 +255,12 @@ export class MailApp {
       this.reader.close();
       this.inbox.reset(account);
       this.sent.reset(account);
-      this.composer.attach(account, reply.capabilities.deliveryReports, reply.capabilities.sendIds);
+      this.composer.attach(
+        account,
+        reply.capabilities.deliveryReports,
+        reply.capabilities.sealed,
+        reply.capabilities.sendIds,
+      );
       this.phase = 'mail';
       void this.mailbox.refresh();
       return undefined;
@@ -265,12 +275,34 @@ export class MailApp {
     }
   }
 
+  /**
+   * The user compared a key with its owner: the gateway records it in the keyring (sealed) and
+   * the keyring shown says "verified by you". Resolves with a problem to show, or undefined.
+   */
+  async verifyKey(name: string, fingerprint: string): Promise<string | undefined> {
+    try {
+      const { entry } = await this.client.request({ type: 'verifyKey', name, fingerprint });
+      const session = this.session;
+      if (session)
+        session.keyring = session.keyring.map((each) =>
+          each.name === entry.name && each.fingerprint === entry.fingerprint
+            ? { ...each, provenance: entry.provenance ?? 'verified' }
+            : each,
+        );
+      return undefined;
+    } catch (error) {
+      return this.errorText(error);
+    }
+  }
+
   /** Keys the session process fetched from the server and pinned now join the keyring shown. */
   #pinned(keys: readonly { name: string; fingerprint: string }[]): void {
     const session = this.session;
     if (!session || keys.length === 0) return;
     const known = new Set(session.keyring.map((entry) => entry.name));
-    const added = keys.filter((key) => !known.has(key.name));
+    const added = keys
+      .filter((key) => !known.has(key.name))
+      .map((key) => ({ ...key, provenance: 'server' as const }));
     if (added.length === 0) return;
     session.keyring = [...session.keyring, ...added].sort((a, b) =>
       a.name < b.name ? -1 : a.name > b.name ? 1 : 0,

@@ -22,6 +22,10 @@ export function composerHeading(kind: ReplyKind | undefined): string {
 export interface Draft {
   /** A reply, a reply to all or a forward; absent for a new email. */
   kind?: ReplyKind;
+  /** It answers or forwards a sealed email: going unsealed needs a confirmation of its own. */
+  sealedOrigin?: boolean;
+  /** The person chose to send it unsealed (set when it goes, never while it is written). */
+  sendUnsealed?: boolean;
   to: string[];
   /** Text in the recipient field not yet turned into a chip. */
   pending: string;

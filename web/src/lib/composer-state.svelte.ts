@@ -1,4 +1,7 @@
+import type { RecipientSealing } from '../../../gateway/messages.js';
 import { finalRecipients, isDraftEmpty, sendBlocker, type Draft } from './compose.js';
+import { recipientProblem } from './recipients.js';
+import { sealingVerdict, type SealingVerdict } from './sealing.js';
 import { addContacts, unknownRecipients } from './contacts.js';
 import { sendOutcome, type SendOutcome, type SentReply } from './delivery.js';
 import {
@@ -88,6 +91,15 @@ export class ComposerState {
   error = $state<string | undefined>();
   /** Recipients never seen on this device, waiting for the person to confirm them. */
   unconfirmed = $state.raw<string[] | undefined>();
+  /** The gateway's sealing plan for the draft's recipients (undefined until it answered). */
+  sealingPlan = $state.raw<RecipientSealing[] | undefined>();
+  /**
+   * A reply or forward of a sealed email that cannot be sealed, waiting for the person's
+   * explicit choice (its default is not to send).
+   */
+  unsealedReply = $state.raw<SealingVerdict | undefined>();
+  /** The session asks the server for keys the keyring lacks (session version 3). */
+  serverKeys = $state(false);
   /** Something to say about the draft (a quote shortened to fit). */
   note = $state<string | undefined>();
   signedIn = $state(false);
@@ -103,6 +115,12 @@ export class ComposerState {
   readonly blocker = $derived(
     this.signedIn ? sendBlocker(this.draft) : 'You are signed out: sign in again to send.',
   );
+  /** What a send would do now: sealed, for whom, or why not. */
+  readonly sealing = $derived(
+    this.sealingPlan === undefined
+      ? undefined
+      : sealingVerdict(this.sealingPlan, this.draft, { serverKeys: this.serverKeys }),
+  );
   readonly hasUnsentWork = $derived(
     (this.open && !isDraftEmpty(this.draft)) ||
       this.held !== undefined ||
@@ -115,6 +133,9 @@ export class ComposerState {
   #saveTimer: ReturnType<typeof setTimeout> | undefined;
   #holdTimer: PausableTimer | undefined;
   #holdNotice: number | undefined;
+  #planTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Which recipients the plan on screen is for, so that a late answer never shows for others. */
+  #planFor = '';
 
   constructor(deps: ComposerDeps) {
     this.#deps = deps;
@@ -124,7 +145,10 @@ export class ComposerState {
    * A session began: this user's drafts and contacts; the draft being written carries over.
    * An email whose send lost its answer is sent again with the same id.
    */
-  attach(account: Account, deliveryReports: boolean, sendIds = false): void {
+  attach(account: Account, deliveryReports: boolean, serverKeys = false, sendIds = false): void {
+    this.serverKeys = serverKeys;
+    this.sealingPlan = undefined;
+    this.#planFor = '';
     const carried =
       this.open && !isDraftEmpty(this.draft) ? $state.snapshot(this.draft) : undefined;
     const sameUser = this.#account?.username === account.username;
@@ -228,6 +252,7 @@ export class ComposerState {
     this.signedIn = false;
     this.sending = undefined;
     this.unconfirmed = undefined;
+    this.unsealedReply = undefined;
   }
 
   /** Signed out on purpose: the composer closes; saved drafts stay in this tab. */
@@ -262,6 +287,8 @@ export class ComposerState {
   #opened(): void {
     this.error = undefined;
     this.unconfirmed = undefined;
+    this.unsealedReply = undefined;
+    void this.planSealing();
     this.note = undefined;
     this.open = true;
     this.save();
@@ -336,6 +363,36 @@ export class ComposerState {
     return kept;
   }
 
+  /** The recipients changed: asks the gateway, after a pause in typing, how it would seal. */
+  planSealingSoon(): void {
+    clearTimeout(this.#planTimer);
+    this.#planTimer = setTimeout(() => {
+      void this.planSealing();
+    }, 300);
+  }
+
+  /** Asks the gateway now how an email to the draft's recipients would be sealed. */
+  async planSealing(): Promise<SealingVerdict | undefined> {
+    clearTimeout(this.#planTimer);
+    const to = finalRecipients(this.draft).filter((name) => recipientProblem(name) === undefined);
+    const key = to.join(';');
+    if (!this.signedIn || to.length === 0) {
+      this.sealingPlan = undefined;
+      this.#planFor = '';
+      return undefined;
+    }
+    if (key === this.#planFor && this.sealingPlan !== undefined) return this.sealing;
+    this.#planFor = key;
+    try {
+      const reply = await this.#deps.client.request({ type: 'sealingPlan', to });
+      if (this.#planFor === key) this.sealingPlan = reply.recipients;
+    } catch {
+      // Said again at the send, which the gateway refuses rather than send it unsealed.
+      if (this.#planFor === key) this.sealingPlan = undefined;
+    }
+    return this.#planFor === key ? this.sealing : undefined;
+  }
+
   /** Send pressed: checks, asks about names never seen, then holds the email for the undo time. */
   send(): void {
     this.syncEditor?.();
@@ -347,7 +404,7 @@ export class ComposerState {
       this.unconfirmed = unknown;
       return;
     }
-    this.#go();
+    void this.#checkSealing();
   }
 
   /** The person confirmed names never seen: they become contacts, and the email goes. */
@@ -355,12 +412,36 @@ export class ComposerState {
     if (!this.unconfirmed) return;
     this.learn(this.unconfirmed);
     this.unconfirmed = undefined;
-    this.#go();
+    void this.#checkSealing();
   }
 
-  #go(): void {
+  /**
+   * Nothing goes out unsealed by surprise: the composer has said whether it will be sealed; a
+   * reply or forward of a sealed email that cannot be sealed waits for an explicit choice.
+   */
+  async #checkSealing(): Promise<void> {
+    const verdict = await this.planSealing();
+    if (verdict === undefined || verdict.willSeal || verdict.changed.length > 0) {
+      this.#go(false);
+      return;
+    }
+    if (this.draft.sealedOrigin) {
+      this.unsealedReply = verdict;
+      return;
+    }
+    this.#go(true);
+  }
+
+  /** The person chose to send a reply of a sealed email unsealed. */
+  confirmUnsealed(): void {
+    if (!this.unsealedReply) return;
+    this.unsealedReply = undefined;
+    this.#go(true);
+  }
+
+  #go(unsealed: boolean): void {
     this.error = undefined;
-    const draft = $state.snapshot(this.draft);
+    const draft = { ...$state.snapshot(this.draft), sendUnsealed: unsealed || undefined };
     this.save();
     const seconds = this.#deps.settings.value.undoSeconds;
     if (seconds === 0) {
@@ -422,7 +503,14 @@ export class ComposerState {
     const { to, title, content } = draft;
     const bytes = new TextEncoder().encode(content).byteLength;
     this.sending = { bytes, progress: 0 };
-    const reply = client.request({ type: 'send', to, title, content, sendId });
+    const reply = client.request({
+      type: 'send',
+      to,
+      title,
+      content,
+      sendId,
+      ...(draft.sendUnsealed ? { unsealed: true } : {}),
+    });
     const watch = (): void => {
       if (!this.sending) return;
       const buffered = client.bufferedAmount;
@@ -438,8 +526,8 @@ export class ComposerState {
       const sent = await reply;
       const outcome = sendOutcome(sent, title, this.#account?.username);
       this.#deps.onSent(sent, outcome);
-      // Refused as a whole, it reached no one: the email comes back as after a failed send.
       if (this.uncertain?.sendId === sendId) this.#setUncertain(undefined);
+      // Refused as a whole, it reached no one: the email comes back as after a failed send.
       if (outcome.refusal !== undefined) this.#giveBack(draft, outcome.summary);
       else this.#sent(draft, sent, outcome);
     } catch (error) {

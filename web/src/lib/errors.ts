@@ -54,6 +54,8 @@ export function describeError(
       return 'That is too large for the gateway to take.';
     case 'INVALID_EMAIL':
       return `The server refused this email: ${message}`;
+    case 'NOT_SEALABLE':
+      return `Not sent: ${message}`;
     case 'INVALID_INDEX':
       return 'That email is no longer in the inbox. The list has been refreshed.';
     case 'NOT_FOUND':

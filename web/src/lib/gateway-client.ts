@@ -26,6 +26,8 @@ const ANSWER = {
   listSent: 'sentList',
   readSent: 'sentEmail',
   delete: 'deleted',
+  sealingPlan: 'sealingPlan',
+  verifyKey: 'keyVerified',
 } as const satisfies Record<Request['type'], ReplyType>;
 
 export type AnswerTo<T extends Request['type']> = Extract<Reply, { type: (typeof ANSWER)[T] }>;

@@ -1,4 +1,4 @@
-import type { InboxItem } from '../../../gateway/messages.js';
+import type { EmailSecurity, InboxItem } from '../../../gateway/messages.js';
 import {
   DEFAULT_SORT,
   countLabel,
@@ -168,6 +168,12 @@ export class InboxState {
 
   isHidden(item: InboxItem): boolean {
     return this.hidden.has(markOf(item));
+  }
+
+  /** What an opened email turned out to be, for its row's mark (the gateway's next listing says it too). */
+  setSecurity(item: InboxItem, security: EmailSecurity | undefined): void {
+    if (!security) return;
+    this.items = this.items.map((each) => (each === item ? { ...each, security } : each));
   }
 
   remember(item: InboxItem, content: string): void {

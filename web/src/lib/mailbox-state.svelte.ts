@@ -1,4 +1,4 @@
-import type { InboxItem, SessionCapabilities } from '../../../gateway/messages.js';
+import type { EmailView, InboxItem, SessionCapabilities } from '../../../gateway/messages.js';
 import type { ComposerState } from './composer-state.svelte.js';
 import { describeError } from './errors.js';
 import { GatewayRequestError, type GatewayClient } from './gateway-client.js';
@@ -30,6 +30,8 @@ export interface MailboxDeps {
   /** A failed request: a lost session ends the view; anything else becomes a notice (if asked). */
   onFailure: (error: unknown, notify: boolean) => void;
   describe: (error: unknown) => string;
+  /** An email was opened (the keys it names may be new to the keyring shown). */
+  onOpened?: (email: EmailView) => void;
 }
 
 const titleOf = (item: InboxItem): string => (item.title === '' ? '(no title)' : item.title);
@@ -105,6 +107,8 @@ export class MailboxState {
       }
       reader.open = { ref, email: reply.email };
       inbox.remember(item, reply.email.content);
+      inbox.setSecurity(item, reply.email.security);
+      this.#deps.onOpened?.(reply.email);
       composer.learn([reply.email.from, ...reply.email.to]);
     } catch (error) {
       if (error instanceof GatewayRequestError && error.code === 'INVALID_INDEX') {

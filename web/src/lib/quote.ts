@@ -76,7 +76,9 @@ export function replyDraft(kind: ReplyKind, email: EmailView, me: string): Reply
             [email.from],
             email.to.filter((name) => name !== me),
           );
-  return { draft: { ...emptyDraft(), kind, to, title, content: `${intro}${text}` }, shortened };
+  const draft: Partial<Draft> = { ...emptyDraft(), kind, to, title, content: `${intro}${text}` };
+  if (email.sealed) draft.sealedOrigin = true;
+  return { draft, shortened };
 }
 
 const CUT_NOTE = '\n> […]';

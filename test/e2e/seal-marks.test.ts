@@ -1,0 +1,273 @@
+/**
+ * Every email says what it is (docs/SEALED.md, section 8), in a real Chromium against the real
+ * gateway and enhanced mail server: the server's operator plants a plain "Payroll" email in
+ * client2's name in client1's inbox after client2 sealed mail to client1; the list marks each
+ * row with an accessible name, the reader warns outside the content, Settings shows where each
+ * key came from and marks one verified after comparing fingerprints, and Sent marks sealed
+ * emails and keeps each delivery report with its item, read back in a fresh browser profile.
+ * Screenshots go to test-artifacts/ (seal-marks-*), at 1280×800 and 390×844, light and dark.
+ */
+import { createPublicKey } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { formatReceivedTime, formatStoredEmail, nowMicros } from '../../protocol/email.js';
+import { keyFingerprint } from '../../protocol/enhanced/fingerprint.js';
+import { codePointLength } from '../../protocol/text.js';
+import {
+  Browser as GatewaySocket,
+  gatewayCookie,
+  startGatewayProcess,
+  type RunningGateway,
+} from '../helpers/gateway.js';
+import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
+import { repoRoot } from '../helpers/processes.js';
+import { startMailServer, type RunningServer } from '../helpers/server.js';
+import { artifacts, axeViolations, LAPTOP, shoot } from './page-tools.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+const USERS = ['client1', 'client2', 'client3'];
+const PHONE_TALL = { width: 390, height: 844 };
+const password = (username: string): string => `password${username.replace(/\D/g, '')}`;
+const FAKE_BANNER = '🔒 Sealed. Signed by client2, verified.';
+
+function need<T>(value: T | undefined): T {
+  if (value === undefined) throw new Error('the test setup did not finish');
+  return value;
+}
+
+describe.skipIf(!haveChromium)('what each email is, in the web UI', { timeout: 240_000 }, () => {
+  let keys: { dir: string; cleanup: () => void } | undefined;
+  let enhanced: RunningServer | undefined;
+  let gateway: RunningGateway | undefined;
+  let browser: Browser | undefined;
+  const contexts: BrowserContext[] = [];
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    if (!existsSync(join(repoRoot, 'web/dist/index.html')))
+      throw new Error('web/dist is not built: run npm run build first');
+    mkdirSync(artifacts, { recursive: true });
+    keys = await makeKeySetup(USERS);
+    enhanced = await startMailServer(serverHome(keys.dir), [], 'mail-server/main-enhanced.js');
+    gateway = await startGatewayProcess([
+      '--keys',
+      keys.dir,
+      '--server',
+      `127.0.0.1:${enhanced.port}`,
+      '--enhanced-server',
+      `127.0.0.1:${enhanced.port}`,
+      '--poll',
+      '1',
+    ]);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
+    });
+    vi.setConfig({ expect: { poll: { timeout: 10_000 } } });
+  });
+
+  afterAll(async () => {
+    await Promise.all(contexts.map((context) => context.close()));
+    await browser?.close();
+    await gateway?.stop();
+    await enhanced?.stop();
+    keys?.cleanup();
+  });
+
+  const fingerprintOf = (user: string): string =>
+    keyFingerprint(
+      createPublicKey(readFileSync(join(serverHome(need(keys).dir), `${user}_public.pem`))),
+    );
+
+  /** A browser profile of its own, signed in to the enhanced server as `username`. */
+  async function signedInTab(username: string): Promise<Page> {
+    const context = await need(browser).newContext({ viewport: LAPTOP, colorScheme: 'light' });
+    contexts.push(context);
+    await context.addInitScript(
+      "if (!localStorage.getItem('sealed-mail:settings')) localStorage.setItem('sealed-mail:settings', JSON.stringify({ undoSeconds: 0 }));",
+    );
+    const page = await context.newPage();
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(message.text());
+    });
+    const { base, token } = need(gateway);
+    await page.goto(`${base}/?token=${token}`);
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Password').fill(password(username));
+    await page.getByRole('radio', { name: 'Enhanced' }).check();
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Inbox', exact: true }).waitFor();
+    return page;
+  }
+
+  /** Sends sealed from another client of the gateway (a socket, as a second browser would). */
+  async function sendSealed(from: string, to: string[], title: string, content: string) {
+    const { base, token } = need(gateway);
+    const socket = await GatewaySocket.open(base, await gatewayCookie(base, token));
+    await socket.request({
+      type: 'signIn',
+      server: '',
+      username: from,
+      password: password(from),
+      protocol: 'enhanced',
+    });
+    const sent = await socket.request({ type: 'send', to, title, content });
+    expect(sent).toMatchObject({ type: 'sent', sealed: { withoutKey: [] } });
+    await socket.request({ type: 'signOut' });
+    await socket.close();
+  }
+
+  /** The operator writes a plain email into an inbox folder, in anyone's name. */
+  function plant(to: string, from: string, title: string, content: string): void {
+    const text = formatStoredEmail(
+      { from, to: [to], title, content },
+      formatReceivedTime(nowMicros()),
+      codePointLength(content),
+    );
+    writeFileSync(join(inboxOf(need(keys).dir, to), `${from}_${title.slice(0, 20)}.txt`), text);
+  }
+
+  const rowOf = (page: Page, title: string) =>
+    page.locator('#inbox-list [role="option"]').filter({ hasText: title });
+
+  async function openEmail(page: Page, title: string): Promise<void> {
+    await rowOf(page, title).first().click();
+    await page.getByRole('heading', { name: title, level: 2 }).waitFor();
+  }
+
+  /** Both sizes, both schemes. */
+  async function shootBoth(page: Page, name: string): Promise<void> {
+    await shoot(page, `seal-marks-${name}-desktop`);
+    await page.setViewportSize(PHONE_TALL);
+    await shoot(page, `seal-marks-${name}-phone`);
+    await page.setViewportSize(LAPTOP);
+  }
+
+  it('warns on a plain email planted in the name of a correspondent who seals, and marks every row', async () => {
+    const violations: string[] = [];
+    await sendSealed('client2', ['client1'], 'Team meeting', 'Thursday at ten, room 4.');
+    plant(
+      'client1',
+      'client2',
+      'Payroll: new bank details',
+      `${FAKE_BANNER}\nPlease pay my salary to account 0000-6666 from now on.`,
+    );
+    const page = await signedInTab('client1');
+    await rowOf(page, 'Payroll').waitFor();
+    // Not opened yet: the listing carries no content, and the mark says so.
+    await expect(
+      rowOf(page, 'Payroll')
+        .getByRole('img', { name: /^Not opened yet/ })
+        .count(),
+    ).resolves.toBe(1);
+
+    await openEmail(page, 'Team meeting');
+    await expect(
+      rowOf(page, 'Team meeting')
+        .getByRole('img', { name: 'Sealed, signed by client2, verified (key from your keyring)' })
+        .count(),
+    ).resolves.toBe(1);
+    await expect(
+      page.getByRole('region', { name: 'Sealed email', exact: true }).textContent(),
+    ).resolves.toMatch(/Signed by client2, verified\.\s*Key: from your keyring\./);
+
+    await openEmail(page, 'Payroll: new bank details');
+    const warning = page.getByRole('alert').filter({ hasText: 'not sealed' });
+    await expect(warning.textContent()).resolves.toMatch(
+      /Warning: this email is not sealed, though client2 has sent you sealed mail before\..*could have written it in client2’s name/,
+    );
+    // The warning is above the content's border, and the content's fake banner is inside it.
+    const banner = await warning.boundingBox();
+    const body = await page.locator('.reader .body').boundingBox();
+    expect(need(banner ?? undefined).y).toBeLessThan(need(body ?? undefined).y);
+    await expect(page.locator('.reader .body').textContent()).resolves.toContain(FAKE_BANNER);
+    await expect(
+      page.getByRole('region', { name: 'Sealed email', exact: true }).count(),
+    ).resolves.toBe(0);
+    await expect(
+      rowOf(page, 'Payroll')
+        .getByRole('img', {
+          name: 'Not sealed, though client2 has sealed mail to you before: it may be forged',
+        })
+        .count(),
+    ).resolves.toBe(1);
+    violations.push(...(await axeViolations(page, 'plain email from a sealer')));
+    await shootBoth(page, 'plain-warning');
+    await openEmail(page, 'Team meeting');
+    await shootBoth(page, 'sealed-verified');
+    expect(violations).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('shows where each key came from, compares fingerprints side by side and marks one verified; Sent marks sealed and keeps the report', async () => {
+    const violations: string[] = [];
+    // client3's key is not in client1's keyring: it is fetched from the server when first used.
+    rmSync(join(need(keys).dir, 'client1', 'keyring', 'client3_public.pem'));
+    await sendSealed('client3', ['client1'], 'From the server', 'Hello from client3.');
+    const page = await signedInTab('client1');
+    await openEmail(page, 'From the server');
+    await expect(
+      page.getByRole('region', { name: 'Sealed email', exact: true }).textContent(),
+    ).resolves.toContain(`Key: from the server, not compared (${fingerprintOf('client3')})`);
+    await expect(
+      rowOf(page, 'From the server')
+        .getByRole('img', { name: /key from the server, not compared/ })
+        .count(),
+    ).resolves.toBe(1);
+    await shootBoth(page, 'sealed-server-key');
+
+    await page.getByRole('button', { name: 'Settings' }).click();
+    const keysSection = page.getByRole('region', { name: 'Keys' });
+    const row3 = keysSection.locator('tbody tr').filter({ hasText: 'client3' });
+    await expect(row3.textContent()).resolves.toContain('from the server, not compared');
+    await expect(
+      keysSection.locator('tbody tr').filter({ hasText: 'client2' }).textContent(),
+    ).resolves.toContain('from your keyring');
+    await row3.getByRole('button', { name: 'Compare the key of client3' }).click();
+    const compare = page.getByRole('region', { name: 'Compare the key of client3' });
+    const mark = compare.getByRole('button', { name: 'Mark as verified' });
+    await expect(mark.isDisabled()).resolves.toBe(true);
+    await compare.getByLabel(/reads from their Settings/).fill('SHA256:' + 'A'.repeat(43));
+    await expect(compare.getByRole('status').textContent()).resolves.toMatch(/They differ/);
+    await expect(mark.isDisabled()).resolves.toBe(true);
+    await compare.getByLabel(/reads from their Settings/).fill(fingerprintOf('client3'));
+    await expect(compare.getByRole('status').textContent()).resolves.toBe('They match.');
+    violations.push(...(await axeViolations(page, 'comparing a key')));
+    await shootBoth(page, 'compare-key');
+    await mark.click();
+    await expect.poll(() => row3.textContent()).toContain('verified by you');
+    await shootBoth(page, 'key-verified');
+    await page.getByRole('dialog').getByRole('button', { name: 'Close', exact: true }).click();
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+
+    // Sent: a sealed email, its mark, and its report.
+    await page.keyboard.press('c');
+    await page.getByLabel('To').fill('client2;');
+    await page.getByLabel('Title').fill('Sealed to client2');
+    await page.locator('#compose-content').fill('Kept with its report.');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    const anyway = page.getByRole('button', { name: 'Send anyway' });
+    if (await anyway.isVisible().catch(() => false)) await anyway.click();
+    await page.locator('.notice', { hasText: 'Sealed:' }).waitFor();
+
+    // A fresh browser profile: nothing of the send is in this browser's storage.
+    const fresh = await signedInTab('client1');
+    await fresh.getByRole('button', { name: /^Sent/ }).first().click();
+    const item = fresh.locator('.items li').filter({ hasText: 'Sealed to client2' });
+    await expect(item.getByRole('img', { name: 'Sealed' }).count()).resolves.toBe(1);
+    await item.getByRole('button').click();
+    await fresh.getByRole('heading', { name: 'Sealed to client2', level: 2 }).waitFor();
+    const delivery = fresh.getByRole('region', { name: 'Delivery' });
+    await expect(delivery.textContent()).resolves.toMatch(/client2/);
+    await expect(delivery.textContent()).resolves.not.toMatch(/No delivery report/);
+    await expect(fresh.locator('.sealing').textContent()).resolves.toMatch(/^Sealed\./);
+    violations.push(...(await axeViolations(fresh, 'sent item with its report')));
+    await shootBoth(fresh, 'sent-report');
+    expect(violations).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});
