@@ -258,6 +258,8 @@ describe.skipIf(!haveChromium)('what each email is, in the web UI', { timeout: 2
     const fresh = await signedInTab('client1');
     await fresh.getByRole('button', { name: /^Sent/ }).first().click();
     const item = fresh.locator('.items li').filter({ hasText: 'Sealed to client2' });
+    // The Sent list loads after the click: its row is waited for before it is looked at.
+    await item.waitFor();
     await expect(item.getByRole('img', { name: 'Sealed' }).count()).resolves.toBe(1);
     await item.getByRole('button').click();
     await fresh.getByRole('heading', { name: 'Sealed to client2', level: 2 }).waitFor();
