@@ -183,7 +183,8 @@ export function removeFileDurably(folder: string, name: string): boolean {
   return true;
 }
 
-const isRunning = (pid: number): boolean => {
+/** Whether a process of this id runs (a file's writer that died left it abandoned). */
+export const isRunning = (pid: number): boolean => {
   try {
     process.kill(pid, 0);
     return true;

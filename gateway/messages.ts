@@ -12,6 +12,7 @@ import {
   MAX_USERNAME_CHARS,
 } from '../protocol/limits.js';
 import type { SealedProblem } from '../protocol/sealed/problems.js';
+import { SEND_ID_PATTERN } from '../protocol/operations/send-id.js';
 import { codePointLength } from '../protocol/text.js';
 
 export type { SealedProblem };
@@ -76,6 +77,12 @@ export const SendRequestSchema = z.object({
       (content) => codePointLength(content) <= MAX_CONTENT_CHARS,
       `the content is longer than ${MAX_CONTENT_CHARS} characters`,
     ),
+  /**
+   * The browser's id of this email (22 characters of base64url, 16 random bytes), the same for
+   * each try of it: on sessions with `capabilities.sendIds` the server stores it once, and a
+   * retry after a lost answer gets the first delivery's report.
+   */
+  sendId: z.string().regex(SEND_ID_PATTERN, 'a send id is 22 characters of base64url').optional(),
   /**
    * The person chose to send it unsealed although it cannot be sealed for every recipient;
    * without it, such an email is refused (NOT_SEALABLE) and nothing is sent.
@@ -247,6 +254,11 @@ export interface SessionCapabilities {
    * server (the enhanced protocol, session version 3). Sealed emails are opened on any session.
    */
   sealed: boolean;
+  /**
+   * A send's `sendId` reaches the server, which stores an email once per id (session version
+   * 5): an email whose answer was lost can be sent again with the same id without a second copy.
+   */
+  sendIds: boolean;
 }
 
 /** A user's public key as people compare it: its SHA-256 fingerprint, as OpenSSH shows one. */

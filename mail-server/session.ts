@@ -53,12 +53,17 @@ function recipientDelivery(outcome: DeliveryOutcome): RecipientDelivery {
   }
 }
 
-/** Delivers an email checked against its sender to each known recipient; says what became of each copy. */
+/**
+ * Delivers an email checked against its sender to each known recipient; says what became of
+ * each copy. With a send id (session version 5), at most once per (sender, send id): a retry
+ * is answered with the first delivery's report, and stores and prints nothing.
+ */
 async function deliverToRecipients(
   context: SessionContext,
   user: UserAccount,
   incoming: IncomingEmail,
   announceLine: string,
+  sendId?: string,
 ): Promise<DeliveryReport> {
   const { home, store, log, announce } = context;
   const { email } = incoming;
@@ -75,12 +80,25 @@ async function deliverToRecipients(
       'unknown recipients skipped',
     );
   }
-  const outcomes = await store.deliver(incoming, known, {
-    maxInboxBytes: context.maxInboxBytes,
-  });
-  const byName = new Map(
-    outcomes.map((outcome) => [outcome.recipient, recipientDelivery(outcome)]),
-  );
+  const limits = { maxInboxBytes: context.maxInboxBytes };
+  let outcomes: DeliveryOutcome[];
+  let named = recipients;
+  if (sendId === undefined) outcomes = await store.deliver(incoming, known, limits);
+  else {
+    const once = await store.deliverOnce(incoming, known, limits, {
+      sender: user.name,
+      sendId,
+      named: recipients,
+    });
+    if (once.replayed) {
+      log.info(
+        { user: user.name, sendId },
+        'a send tried again: answered with the first delivery’s report, nothing stored',
+      );
+      return reportOf(once.named, once.outcomes);
+    }
+    ({ outcomes, named } = once);
+  }
   for (const outcome of outcomes) {
     if (outcome.status === 'delivered')
       log.debug({ recipient: outcome.recipient, id: outcome.id }, 'email stored');
@@ -93,10 +111,18 @@ async function deliverToRecipients(
       );
   }
   if (outcomes.some((outcome) => outcome.status === 'delivered')) announce(announceLine);
+  return reportOf(named, outcomes);
+}
+
+/** The report of a delivery: each recipient named, in order; those the store never saw are unknown. */
+function reportOf(named: readonly string[], outcomes: readonly DeliveryOutcome[]): DeliveryReport {
+  const byName = new Map(
+    outcomes.map((outcome) => [outcome.recipient, recipientDelivery(outcome)]),
+  );
   return {
     accepted: true,
     reason: '',
-    recipients: recipients.map(
+    recipients: named.map(
       (name): RecipientDelivery => byName.get(name) ?? { name, status: 'unknownUser', reason: '' },
     ),
   };
@@ -114,7 +140,7 @@ export function sessionHooks(context: SessionContext, user: UserAccount): Sessio
   /** The session's last listing: the store's entries and the rows made of them. */
   let listed: { entries: readonly MailboxEntry[]; rows: InboxRow[] } = { entries: [], rows: [] };
   return {
-    async onEmail(email, contentLength, receivedAt) {
+    async onEmail(email, contentLength, receivedAt, sendId) {
       if (email.from !== user.name) {
         return rejected(
           new EmailError(
@@ -128,12 +154,13 @@ export function sessionHooks(context: SessionContext, user: UserAccount): Sessio
         user,
         { email, contentLength, receivedAt },
         serverLines.emailSent(email.from, email.to.join(';'), contentLength),
+        sendId,
       );
     },
 
     onRejectedEmail: rejected,
 
-    async onSealedEmail(sealed, blob, receivedAt) {
+    async onSealedEmail(sealed, blob, receivedAt, sendId) {
       // The server cannot read a sealed email, but it sees who signed it and for whom.
       if (sealed.sender !== user.name)
         return rejected(
@@ -159,6 +186,7 @@ export function sessionHooks(context: SessionContext, user: UserAccount): Sessio
           receivedAt,
         },
         sealedServerLines.emailSent(sealed.sender, sealed.recipients.join(';'), blob.length),
+        sendId,
       );
     },
 

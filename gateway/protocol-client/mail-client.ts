@@ -13,10 +13,15 @@ import { listChanges } from '../../protocol/operations/list-changes.js';
 import { operationsOf } from '../../protocol/operations/menu.js';
 import {
   sendEmail,
+  sendEmailOnce,
   sendEmailReported,
   type EmailSource,
 } from '../../protocol/operations/send-email.js';
-import { sendSealedEmail } from '../../protocol/operations/send-sealed-email.js';
+import { newSendId } from '../../protocol/operations/send-id.js';
+import {
+  sendSealedEmail,
+  sendSealedEmailOnce,
+} from '../../protocol/operations/send-sealed-email.js';
 import { terminate } from '../../protocol/operations/terminate.js';
 import type { MenuOperation } from '../../protocol/operations/types.js';
 import {
@@ -40,6 +45,18 @@ export interface SendResult {
   email: Email;
   /** On sessions with delivery reports (the enhanced protocol from session version 2). */
   report?: DeliveryReport;
+  /** The send id it went with, on sessions with send ids (session version 5). */
+  sendId?: string;
+}
+
+/** How a send goes. */
+export interface SendOptions {
+  /**
+   * On sessions with send ids: the id of this email, the same for every try of it (a retry
+   * after a lost report, on this or a new session, is answered with the first delivery's
+   * report and stores nothing). A fresh one when absent. Ignored on other sessions.
+   */
+  sendId?: string;
 }
 
 /** What a session can do beyond the specification's four operations. */
@@ -53,6 +70,8 @@ export interface Capabilities {
   sealed: boolean;
   /** A listing sends only what changed since the session's last one (session version 4). */
   inboxChanges: boolean;
+  /** Sends carry a send id: the server stores an email once however often it is tried (session version 5). */
+  sendIds: boolean;
 }
 
 /** What a user writes: the sender is always the signed-in user. */
@@ -107,12 +126,13 @@ export class MailClient {
   get capabilities(): Capabilities {
     const offered = this.#operations;
     return {
-      deliveryReports: offered.includes(sendEmailReported),
+      deliveryReports: offered.includes(sendEmailReported) || offered.includes(sendEmailOnce),
       emailIds: offered.includes(listInboxWithIds),
       delete: offered.includes(deleteEmail),
       waitForMail: offered.includes(waitForMail),
-      sealed: offered.includes(sendSealedEmail),
+      sealed: offered.includes(sendSealedEmail) || offered.includes(sendSealedEmailOnce),
       inboxChanges: offered.includes(listChanges),
+      sendIds: offered.includes(sendEmailOnce),
     };
   }
 
@@ -131,9 +151,11 @@ export class MailClient {
 
   /**
    * F: sends an email, and returns the delivery report when the session has them. A draft is
-   * checked before anything goes on the wire.
+   * checked before anything goes on the wire. On sessions with send ids, a caller that may try
+   * again (the connection may be lost before the report arrives) chooses the id first
+   * (`newSendId()`) and passes the same one to each try.
    */
-  send(draft: Draft | Composer): Promise<SendResult> {
+  send(draft: Draft | Composer, { sendId }: SendOptions = {}): Promise<SendResult> {
     let source: EmailSource;
     if (typeof draft === 'function') {
       source = async () => {
@@ -153,9 +175,15 @@ export class MailClient {
       if (problem) return Promise.reject(problem);
       source = () => Promise.resolve({ email, contentLength });
     }
-    return this.capabilities.deliveryReports
-      ? this.#run(sendEmailReported, source)
-      : this.#run(sendEmail, source);
+    const { sendIds, deliveryReports } = this.capabilities;
+    if (sendIds) {
+      const id = sendId ?? newSendId();
+      return this.#run(sendEmailOnce, { source, sendId: id }).then((sent) => ({
+        ...sent,
+        sendId: id,
+      }));
+    }
+    return deliveryReports ? this.#run(sendEmailReported, source) : this.#run(sendEmail, source);
   }
 
   /**
@@ -196,9 +224,14 @@ export class MailClient {
     return this.#run(waitForMail, request);
   }
 
-  /** Sends a sealed email (protocol/sealed/seal.ts made it); resolves with the delivery report. */
-  async sendSealed(sealed: Buffer): Promise<DeliveryReport> {
+  /**
+   * Sends a sealed email (protocol/sealed/seal.ts made it); resolves with the delivery report.
+   * With send ids, as `send`: the same `sendId` for each try of one email.
+   */
+  async sendSealed(sealed: Buffer, { sendId }: SendOptions = {}): Promise<DeliveryReport> {
     this.#require('sealed', 'sending a sealed email');
+    if (this.capabilities.sendIds)
+      return this.#run(sendSealedEmailOnce, { sealed, sendId: sendId ?? newSendId() });
     return this.#run(sendSealedEmail, sealed);
   }
 

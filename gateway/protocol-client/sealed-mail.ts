@@ -28,7 +28,7 @@ import { codePointLength } from '../../protocol/text.js';
 import { KeyChangedError, type KeyProvenance, type Keyring, type PinnedKey } from './keyring.js';
 import type { EmailPlace, FirstCopy, OpenedEmails } from './opened-emails.js';
 import type { SealerMemory } from './sealer-memory.js';
-import type { DeliveryReport, Draft, MailClient } from './mail-client.js';
+import type { DeliveryReport, Draft, MailClient, SendOptions } from './mail-client.js';
 
 export interface KeyFingerprint {
   name: string;
@@ -233,9 +233,11 @@ export class SealedMail {
   /**
    * Seals a draft for its recipients and the sender, signs it and sends it, on any session. Throws EmailError
    * for a draft that may not be sent, KeyChangedError (nothing sent) when a recipient's key is
-   * not the one pinned, NOT_SUPPORTED on sessions that cannot send sealed emails.
+   * not the one pinned, NOT_SUPPORTED on sessions that cannot send sealed emails. A retry of
+   * one email passes the same `sendId` (mail-client.ts): it is sealed anew, and the server,
+   * which has stored the first, answers with its report.
    */
-  async send(draft: Draft): Promise<SealedSendResult> {
+  async send(draft: Draft, options: SendOptions = {}): Promise<SealedSendResult> {
     const recipients = [...new Set(draft.to)];
     const email: Email = { ...draft, to: recipients, from: this.username };
     const problem = findEmailProblem(email);
@@ -256,14 +258,17 @@ export class SealedMail {
     // Session version 3 carries the sealed email itself, and the server checks its signature;
     // any other session carries it as the armoured content, which a server stores as it is.
     let report: DeliveryReport | undefined;
-    if (this.canSeal) report = await this.#client.sendSealed(sealed);
+    if (this.canSeal) report = await this.#client.sendSealed(sealed, options);
     else {
       const content = armour(sealed);
       if (content.length > MAX_CONTENT_CHARS)
         throw new NotSealableError(
           `sealed, it would be ${content.length} characters, and this protocol carries at most ${MAX_CONTENT_CHARS}: shorten it, or send it unsealed`,
         );
-      ({ report } = await this.#client.send({ to: recipients, title: email.title, content }));
+      ({ report } = await this.#client.send(
+        { to: recipients, title: email.title, content },
+        options,
+      ));
     }
     return {
       email,

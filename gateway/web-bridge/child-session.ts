@@ -250,6 +250,8 @@ export class ChildSession {
       case 'send':
         return this.#run(message.id, async (client, account) => {
           const draft = { to: message.to, title: message.title, content: message.content };
+          // The browser's id, so that its retry after a lost answer is stored once.
+          const options = message.sendId === undefined ? {} : { sendId: message.sendId };
           // Sealed whenever it can be sealed for every recipient, on either protocol; never
           // plain by surprise: an email that cannot be is sent only when the person chose to.
           if (account.sealed.canSeal || !message.unsealed) {
@@ -263,7 +265,10 @@ export class ChildSession {
                   `it cannot be sealed for ${without.map((entry) => entry.name).join(', ')}: this computer has no key of theirs, and this session cannot ask the server for one. Send it unsealed, or remove them.`,
                 );
             }
-            const { report, readers, fromServer, withoutKey } = await account.sealed.send(draft);
+            const { report, readers, fromServer, withoutKey } = await account.sealed.send(
+              draft,
+              options,
+            );
             return {
               type: 'sent',
               id: message.id,
@@ -273,7 +278,7 @@ export class ChildSession {
               ...this.#keepCopy(account, message, { sealed: true, delivery: report }),
             };
           }
-          const { report } = await client.send(draft);
+          const { report } = await client.send(draft, options);
           return {
             type: 'sent',
             id: message.id,
@@ -405,7 +410,7 @@ export class ChildSession {
       waitSecondsWithin(message.replyTimeoutMs),
     );
     this.#newMail = newMail;
-    const { deliveryReports, emailIds, delete: deletes } = client.capabilities;
+    const { deliveryReports, emailIds, delete: deletes, sendIds } = client.capabilities;
     const fingerprint = client.serverFingerprint;
     await this.#io.reply({
       type: 'signedIn',
@@ -420,6 +425,7 @@ export class ChildSession {
         delete: deletes,
         pushedMail: newMail.pushed,
         sealed: sealed.canSeal,
+        sendIds,
       },
       keyFingerprint: sealed.fingerprint,
       keyring: this.#keyringEntries(keyring),

@@ -37,6 +37,32 @@ export interface MailboxEntry {
 
 export type { EmailRef } from '../../protocol/operations/types.js';
 
+/**
+ * How many send ids a store remembers per sender (session version 5): the newest ones. A
+ * retry of an email after this many later sends of the same sender is stored again; a client
+ * retries within minutes, after one lost report.
+ */
+export const MAX_SEND_RECORDS = 1000;
+
+/** A delivery stored at most once per (sender, send id) (session version 5). */
+export interface SendKey {
+  sender: string;
+  /** 22 characters of base64url (protocol/operations/send-id.ts). */
+  sendId: string;
+  /** Every recipient the email names, known or not, once each in its order: the report's list. */
+  named: readonly string[];
+}
+
+/** What a delivery with a send id came to: this one's, or the first one's under that id. */
+export interface OnceDelivery {
+  /** Each known recipient's outcome, as `deliver` gives them. */
+  outcomes: DeliveryOutcome[];
+  /** The recipients named by the delivery that stored the email. */
+  named: string[];
+  /** An earlier delivery had this send id: it is answered, and nothing was stored now. */
+  replayed: boolean;
+}
+
 export interface MailStore {
   /**
    * Stores the email in the inbox of each recipient (known users only: the caller has checked).
@@ -47,6 +73,19 @@ export interface MailStore {
     recipients: readonly string[],
     limits?: DeliveryLimits,
   ): Promise<DeliveryOutcome[]>;
+  /**
+   * As `deliver`, at most once per (sender, send id): the first call stores the email and
+   * records its outcomes, durably and (as far as the store can) atomically with the copies,
+   * before it returns; any later call with the same key, in any process, also after a
+   * restart, stores nothing and returns the first one's outcomes (`replayed`). The newest
+   * MAX_SEND_RECORDS keys of each sender are remembered.
+   */
+  deliverOnce(
+    incoming: IncomingEmail,
+    recipients: readonly string[],
+    limits: DeliveryLimits,
+    key: SendKey,
+  ): Promise<OnceDelivery>;
   /** The user's inbox, oldest first (G.1). */
   list(user: string): Promise<MailboxEntry[]>;
   /** The stored text of one email (section F), exactly as stored; undefined when there is none. */

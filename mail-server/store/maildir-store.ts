@@ -25,8 +25,11 @@ import type {
   IncomingEmail,
   MailboxEntry,
   MailStore,
+  OnceDelivery,
+  SendKey,
 } from './mail-store.js';
 import { promised } from './mail-store.js';
+import { SendBook, type SendRecord } from './maildir-sends.js';
 
 export { emailId } from './maildir-files.js';
 
@@ -35,6 +38,16 @@ const folderError = (folder: string, problem: string): ServerError =>
 
 /** The home's folder of inbox indexes (maildir-index.ts); a user name never starts with a dot. */
 const INDEX_FOLDER = '.index';
+/** The home's folder of send ids, a folder per sender (maildir-sends.ts). */
+const SENDS_FOLDER = '.sends';
+/**
+ * How long a delivery waits for another process storing the same send id (its client tried
+ * again while the first try was still being stored): a delivery takes milliseconds.
+ */
+const CLAIM_WAIT_MS = 10_000;
+const CLAIM_POLL_MS = 20;
+const NOT_STORED = 'the server stopped before storing it';
+const STILL_STORING = 'an earlier try of this email is still being stored; try again';
 
 /** Creates a folder when missing (an inbox, the indexes); refuses anything at its place that is not a real folder. */
 function ensurePrivateFolder(folder: string): void {
@@ -69,6 +82,19 @@ export class MaildirStore implements MailStore {
     this.#users = new Set(users);
     for (const user of this.#users) ensurePrivateFolder(this.#folder(user));
     ensurePrivateFolder(join(home, INDEX_FOLDER));
+    ensurePrivateFolder(join(home, SENDS_FOLDER));
+    this.#sends = new SendBook((sender) => {
+      const folder = this.#sendsFolder(sender);
+      ensurePrivateFolder(folder);
+      return folder;
+    });
+  }
+
+  readonly #sends: SendBook;
+
+  #sendsFolder(sender: string): string {
+    this.#folder(sender);
+    return join(this.#home, SENDS_FOLDER, sender);
   }
 
   #index(user: string): InboxIndex {
@@ -91,28 +117,129 @@ export class MaildirStore implements MailStore {
     recipients: readonly string[],
     limits: DeliveryLimits = {},
   ): Promise<DeliveryOutcome[]> {
-    return promised(() => {
-      const { email, contentLength, receivedAt } = incoming;
-      const text = formatStoredEmail(email, receivedAt, contentLength);
-      const bytes = Buffer.byteLength(text);
-      const stem = emailFileStem(email.from, email.title);
-      const folders = recipients.map((recipient) => this.#folder(recipient));
-      return recipients.map((recipient, i): DeliveryOutcome => {
-        const folder = folders[i] ?? '';
-        const { maxInboxBytes } = limits;
-        try {
-          const index = this.#index(recipient);
-          // The index's sizes, checked against the folder's names: no file is opened or stat'ed.
-          if (maxInboxBytes !== undefined && index.storedBytes() + bytes > maxInboxBytes)
-            return { recipient, status: 'overQuota' };
-          const file = writeEmailFile(folder, stem, text);
-          const entry = inboxEntry(file, email.from, receivedAt, email.title, bytes);
-          index.added(entry);
-          return { recipient, status: 'delivered', id: entry.id };
-        } catch (error) {
-          return { recipient, status: 'failed', reason: (error as Error).message };
-        }
-      });
+    return promised(() => this.#store(incoming, recipients, limits));
+  }
+
+  #store(
+    incoming: IncomingEmail,
+    recipients: readonly string[],
+    limits: DeliveryLimits,
+  ): DeliveryOutcome[] {
+    const { email, contentLength, receivedAt } = incoming;
+    const text = formatStoredEmail(email, receivedAt, contentLength);
+    const bytes = Buffer.byteLength(text);
+    const stem = emailFileStem(email.from, email.title);
+    const folders = recipients.map((recipient) => this.#folder(recipient));
+    return recipients.map((recipient, i): DeliveryOutcome => {
+      const folder = folders[i] ?? '';
+      const { maxInboxBytes } = limits;
+      try {
+        const index = this.#index(recipient);
+        // The index's sizes, checked against the folder's names: no file is opened or stat'ed.
+        if (maxInboxBytes !== undefined && index.storedBytes() + bytes > maxInboxBytes)
+          return { recipient, status: 'overQuota' };
+        const file = writeEmailFile(folder, stem, text);
+        const entry = inboxEntry(file, email.from, receivedAt, email.title, bytes);
+        index.added(entry);
+        return { recipient, status: 'delivered', id: entry.id };
+      } catch (error) {
+        return { recipient, status: 'failed', reason: (error as Error).message };
+      }
+    });
+  }
+
+  /**
+   * A claim, then the copies, then the record (maildir-sends.ts); a send id claimed by a
+   * process still storing it is waited for, one abandoned is completed from the inboxes.
+   */
+  async deliverOnce(
+    incoming: IncomingEmail,
+    recipients: readonly string[],
+    limits: DeliveryLimits,
+    key: SendKey,
+  ): Promise<OnceDelivery> {
+    const deadline = Date.now() + CLAIM_WAIT_MS;
+    for (;;) {
+      const done = await promised(() => this.#tryOnce(incoming, recipients, limits, key));
+      if (done) return done;
+      if (Date.now() > deadline)
+        return {
+          outcomes: recipients.map((recipient) => ({
+            recipient,
+            status: 'failed',
+            reason: STILL_STORING,
+          })),
+          named: [...key.named],
+          replayed: true,
+        };
+      await new Promise((resolve) => setTimeout(resolve, CLAIM_POLL_MS));
+    }
+  }
+
+  /**
+   * One synchronous try; undefined while another process stores this send id (or, after a
+   * few turns, while the record cannot be read: it is then left alone, never overwritten).
+   */
+  #tryOnce(
+    incoming: IncomingEmail,
+    recipients: readonly string[],
+    limits: DeliveryLimits,
+    key: SendKey,
+    turns = 3,
+  ): OnceDelivery | undefined {
+    const { sender, sendId, named } = key;
+    if (turns === 0) return undefined;
+    const { email, receivedAt } = incoming;
+    const claim = {
+      pid: process.pid,
+      from: email.from,
+      title: email.title,
+      receivedAt,
+      recipients: [...recipients],
+      named: [...named],
+    };
+    if (this.#sends.claim(sender, sendId, claim)) {
+      const outcomes = this.#store(incoming, recipients, limits);
+      try {
+        if (outcomes.every((outcome) => outcome.status === 'failed'))
+          this.#sends.release(sender, sendId);
+        else this.#sends.complete(sender, sendId, { ...claim, outcomes });
+        this.#sends.prune(sender);
+      } catch {
+        // The copies are stored and the claim is durable (a full disk, say): the report goes,
+        // and a retry completes the claim from the inboxes, as after a crash.
+      }
+      return { outcomes, named: claim.named, replayed: false };
+    }
+    const record = this.#sends.read(sender, sendId);
+    // Released (or pruned) since the claim failed: try again at once.
+    if (!record) return this.#tryOnce(incoming, recipients, limits, key, turns - 1);
+    if (record.outcomes) return { outcomes: record.outcomes, named: record.named, replayed: true };
+    if (!SendBook.abandoned(record)) return undefined;
+    const outcomes = this.#copiesOf(record);
+    if (outcomes.every((outcome) => outcome.status === 'failed')) {
+      // Stored nowhere: the claim goes and this try stores the email.
+      this.#sends.release(sender, sendId);
+      return this.#tryOnce(incoming, recipients, limits, key, turns - 1);
+    }
+    this.#sends.complete(sender, sendId, { ...record, outcomes });
+    return { outcomes, named: record.named, replayed: true };
+  }
+
+  /** What an abandoned claim stored: each recipient's copy, found by sender, title and receive time. */
+  #copiesOf(record: SendRecord): DeliveryOutcome[] {
+    return record.recipients.map((recipient): DeliveryOutcome => {
+      const copy = this.#index(recipient)
+        .entries()
+        .find(
+          (entry) =>
+            entry.from === record.from &&
+            entry.receivedAt === record.receivedAt &&
+            entry.title === record.title,
+        );
+      return copy
+        ? { recipient, status: 'delivered', id: copy.id }
+        : { recipient, status: 'failed', reason: NOT_STORED };
     });
   }
 
@@ -170,6 +297,7 @@ export class MaildirStore implements MailStore {
   recover(deadProcess?: number): Promise<string[]> {
     const folders = [
       ...[...this.#users].map((user) => this.#folder(user)),
+      ...[...this.#users].map((user) => this.#sendsFolder(user)),
       join(this.#home, INDEX_FOLDER),
     ];
     return promised(() =>

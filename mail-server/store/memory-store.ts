@@ -10,8 +10,10 @@ import type {
   IncomingEmail,
   MailboxEntry,
   MailStore,
+  OnceDelivery,
+  SendKey,
 } from './mail-store.js';
-import { promised } from './mail-store.js';
+import { MAX_SEND_RECORDS, promised } from './mail-store.js';
 
 interface Kept extends MailboxEntry {
   text: string;
@@ -26,6 +28,8 @@ const byReceiveTime = (a: Kept, b: Kept): number => {
 export class MemoryStore implements MailStore {
   readonly #inboxes = new Map<string, Kept[]>();
   readonly #watchers = new Map<string, Set<() => void>>();
+  /** Each sender's send ids, oldest first (a Map keeps the order things were set in). */
+  readonly #sends = new Map<string, Map<string, Omit<OnceDelivery, 'replayed'>>>();
   #nextId = 1;
 
   constructor(users: Iterable<string>) {
@@ -43,23 +47,54 @@ export class MemoryStore implements MailStore {
     recipients: readonly string[],
     limits: DeliveryLimits = {},
   ): Promise<DeliveryOutcome[]> {
+    return promised(() => this.#store(incoming, recipients, limits));
+  }
+
+  #store(
+    incoming: IncomingEmail,
+    recipients: readonly string[],
+    limits: DeliveryLimits,
+  ): DeliveryOutcome[] {
+    const { email, contentLength, receivedAt } = incoming;
+    const text = formatStoredEmail(email, receivedAt, contentLength);
+    const bytes = Buffer.byteLength(text);
+    // All or none: every inbox is found before any is written.
+    const inboxes = recipients.map((recipient) => this.#inbox(recipient));
+    return recipients.map((recipient, i): DeliveryOutcome => {
+      const inbox = inboxes[i] ?? [];
+      const used = inbox.reduce((sum, kept) => sum + Buffer.byteLength(kept.text), 0);
+      if (limits.maxInboxBytes !== undefined && used + bytes > limits.maxInboxBytes)
+        return { recipient, status: 'overQuota' };
+      const id = `m${this.#nextId++}`;
+      inbox.push({ id, from: email.from, receivedAt, title: email.title, text });
+      inbox.sort(byReceiveTime);
+      this.#changed(recipient);
+      return { recipient, status: 'delivered', id };
+    });
+  }
+
+  /** Synchronous, so that two calls with one key can never both store. */
+  deliverOnce(
+    incoming: IncomingEmail,
+    recipients: readonly string[],
+    limits: DeliveryLimits,
+    key: SendKey,
+  ): Promise<OnceDelivery> {
     return promised(() => {
-      const { email, contentLength, receivedAt } = incoming;
-      const text = formatStoredEmail(email, receivedAt, contentLength);
-      const bytes = Buffer.byteLength(text);
-      // All or none: every inbox is found before any is written.
-      const inboxes = recipients.map((recipient) => this.#inbox(recipient));
-      return recipients.map((recipient, i): DeliveryOutcome => {
-        const inbox = inboxes[i] ?? [];
-        const used = inbox.reduce((sum, kept) => sum + Buffer.byteLength(kept.text), 0);
-        if (limits.maxInboxBytes !== undefined && used + bytes > limits.maxInboxBytes)
-          return { recipient, status: 'overQuota' };
-        const id = `m${this.#nextId++}`;
-        inbox.push({ id, from: email.from, receivedAt, title: email.title, text });
-        inbox.sort(byReceiveTime);
-        this.#changed(recipient);
-        return { recipient, status: 'delivered', id };
-      });
+      const book = this.#sends.get(key.sender) ?? new Map<string, Omit<OnceDelivery, 'replayed'>>();
+      this.#sends.set(key.sender, book);
+      const first = book.get(key.sendId);
+      if (first) return { ...first, replayed: true };
+      const record = {
+        outcomes: this.#store(incoming, recipients, limits),
+        named: [...key.named],
+      };
+      book.set(key.sendId, record);
+      for (const old of book.keys()) {
+        if (book.size <= MAX_SEND_RECORDS) break;
+        book.delete(old);
+      }
+      return { ...record, replayed: false };
     });
   }
 

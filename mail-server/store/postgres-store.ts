@@ -16,7 +16,10 @@ import type {
   IncomingEmail,
   MailboxEntry,
   MailStore,
+  OnceDelivery,
+  SendKey,
 } from './mail-store.js';
+import { MAX_SEND_RECORDS } from './mail-store.js';
 import { PostgresConnection } from './postgres-connection.js';
 import { INBOX_CHANNEL, InboxChangeListener } from './postgres-listener.js';
 import { titleFromColumn, titleToColumn } from './postgres-title.js';
@@ -37,6 +40,56 @@ const MAX_ID = 2n ** 63n - 1n;
 const isStoredId = (id: string): boolean => ID_PATTERN.test(id) && BigInt(id) <= MAX_ID;
 
 const INBOX_ORDER = 'ORDER BY received_key, id';
+
+/** Each owner's outcome: a copy stored, or none, which only the quota causes. */
+function outcomesOf(owners: readonly string[], stored: Map<string, string>): DeliveryOutcome[] {
+  return owners.map((recipient): DeliveryOutcome => {
+    const id = stored.get(recipient);
+    return id === undefined
+      ? { recipient, status: 'overQuota' }
+      : { recipient, status: 'delivered', id };
+  });
+}
+
+function failedFor(owners: readonly string[], error: unknown): DeliveryOutcome[] {
+  const reason = (error as Error).message;
+  return owners.map((recipient) => ({ recipient, status: 'failed', reason }));
+}
+
+/** The send id's row exists: unique_violation on its key (migration 5). */
+const isTakenSendId = (error: unknown): boolean => {
+  const { code, constraint } = error as { code?: unknown; constraint?: unknown };
+  return code === '23505' && constraint === 'sends_once';
+};
+
+/** The first delivery under a send id, as its row recorded it; undefined when there is none. */
+async function readSend(
+  client: pg.PoolClient,
+  key: SendKey,
+): Promise<(Omit<OnceDelivery, 'replayed'> & { delivery: string }) | undefined> {
+  const result = await client.query<{
+    delivery: string;
+    named: string[];
+    known: string[];
+    delivered: Record<string, string>;
+  }>('SELECT delivery, named, known, delivered FROM sends WHERE sender = $1 AND send_id = $2', [
+    key.sender,
+    key.sendId,
+  ]);
+  const row = result.rows[0];
+  if (!row) return undefined;
+  return {
+    delivery: row.delivery,
+    named: row.named,
+    outcomes: outcomesOf(row.known, new Map(Object.entries(row.delivered))),
+  };
+}
+
+/** A send id's row as the answer: a replay unless it is this delivery's own (its commit's answer was lost). */
+const answered = (
+  { delivery, outcomes, named }: Omit<OnceDelivery, 'replayed'> & { delivery: string },
+  ours: string,
+): OnceDelivery => ({ outcomes, named, replayed: delivery !== ours });
 
 interface Listing {
   version: bigint;
@@ -106,68 +159,127 @@ export class PostgresStore implements MailStore {
   ): Promise<DeliveryOutcome[]> {
     const owners = recipients.map((recipient) => this.#owner(recipient));
     if (owners.length === 0) return [];
+    try {
+      const stored = await this.#connection.run('delivering an email', (client) =>
+        this.#store(client, incoming, owners, limits, randomUUID()),
+      );
+      return stored === 'taken' ? [] : outcomesOf(owners, stored);
+    } catch (error) {
+      return failedFor(owners, error);
+    }
+  }
+
+  /**
+   * The delivery's statement also writes the send id's row (migration 5), so the copies and
+   * the record commit together; a send id already recorded, by an earlier try that committed
+   * or one committing now, fails the whole statement on the row's key, storing nothing, and
+   * the row is read to answer.
+   */
+  async deliverOnce(
+    incoming: IncomingEmail,
+    recipients: readonly string[],
+    limits: DeliveryLimits,
+    key: SendKey,
+  ): Promise<OnceDelivery> {
+    const owners = recipients.map((recipient) => this.#owner(recipient));
+    const named = [...key.named];
+    if (owners.length === 0) return { outcomes: [], named, replayed: false };
+    const delivery = randomUUID();
+    try {
+      return await this.#connection.run('delivering an email once', async (client) => {
+        const first = await readSend(client, key);
+        if (first) return answered(first, delivery);
+        const stored = await this.#store(client, incoming, owners, limits, delivery, key);
+        if (stored !== 'taken')
+          return { outcomes: outcomesOf(owners, stored), named, replayed: false };
+        const taken = await readSend(client, key);
+        if (!taken) throw new Error('a send id was taken, and its row is gone');
+        return answered(taken, delivery);
+      });
+    } catch (error) {
+      return { outcomes: failedFor(owners, error), named, replayed: false };
+    }
+  }
+
+  /**
+   * Stores one copy per owner in one statement; the owner and id of each copy of this
+   * delivery, or `taken` when `key` is given and its send id already has a row.
+   */
+  async #store(
+    client: pg.PoolClient,
+    incoming: IncomingEmail,
+    owners: readonly string[],
+    limits: DeliveryLimits,
+    delivery: string,
+    key?: SendKey,
+  ): Promise<Map<string, string> | 'taken'> {
     // Inboxes are locked in one order, so that two deliveries to the same people cannot wait
     // for each other.
     const sortedOwners = [...new Set(owners)].sort();
     const { email, contentLength, receivedAt } = incoming;
     const body = Buffer.from(formatStoredEmail(email, receivedAt, contentLength), 'utf8');
-    const delivery = randomUUID();
     const { maxInboxBytes } = limits;
+    // One statement, so one transaction that holds each inbox row's lock only while it runs
+    // (a transaction of several statements would hold it across round trips to a session
+    // process that a busy machine may not run for a while):
+    // - each recipient's inbox row is made or locked, in name order, and counts the copy when
+    //   it fits the quota and was not stored by an earlier try of this delivery (a retry after
+    //   a lost answer finds its rows and counts nothing twice);
+    // - a copy is stored for each inbox counted, under the inbox's new version;
+    // - with a send id, its row records the copies (and the sender's oldest rows beyond the
+    //   bound go); a row already there for it fails the statement, which then stores nothing;
+    // - the ids of this delivery's copies are returned, stored now or by the earlier try.
+    const values: unknown[] = [
+      sortedOwners,
+      body.length,
+      delivery,
+      receivedTimeSortKey(receivedAt),
+      receivedAt,
+      email.from,
+      titleToColumn(email.title),
+      body,
+      maxInboxBytes ?? null,
+      INBOX_CHANNEL,
+    ];
+    const record = key
+      ? `,
+           recorded AS (
+             INSERT INTO sends (sender, send_id, delivery, named, known, delivered)
+             SELECT $11, $12, $3, $13::text[], $14::text[],
+                    (SELECT coalesce(jsonb_object_agg(owner, id::text), '{}'::jsonb) FROM stored)),
+           pruned AS (
+             DELETE FROM sends WHERE sender = $11 AND seq <= (
+               SELECT seq FROM sends WHERE sender = $11 ORDER BY seq DESC OFFSET $15 LIMIT 1))`
+      : '';
+    if (key) values.push(key.sender, key.sendId, [...key.named], [...owners], MAX_SEND_RECORDS - 1);
+    let result: pg.QueryResult<{ id: string; owner: string }>;
     try {
-      // One statement, so one transaction that holds each inbox row's lock only while it runs
-      // (a transaction of several statements would hold it across round trips to a session
-      // process that a busy machine may not run for a while):
-      // - each recipient's inbox row is made or locked, in name order, and counts the copy when
-      //   it fits the quota and was not stored by an earlier try of this delivery (a retry after
-      //   a lost answer finds its rows and counts nothing twice);
-      // - a copy is stored for each inbox counted, under the inbox's new version;
-      // - the ids of this delivery's copies are returned, stored now or by the earlier try.
-      const result = await this.#connection.run('delivering an email', (client) =>
-        client.query<{ id: string; owner: string }>(
-          `WITH counted AS (
-             INSERT INTO inbox_versions AS inbox (owner, version, bytes)
-             SELECT owner, 1, $2 FROM unnest($1::text[]) AS owner
-              WHERE $9::bigint IS NULL OR $2 <= $9
-             ON CONFLICT (owner) DO UPDATE
-                SET version = inbox.version + 1, bytes = inbox.bytes + $2
-              WHERE ($9::bigint IS NULL OR inbox.bytes + $2 <= $9)
-                AND NOT EXISTS (SELECT 1 FROM emails
-                                 WHERE delivery = $3 AND emails.owner = inbox.owner)
-             RETURNING owner, version),
-           stored AS (
-             INSERT INTO emails (owner, delivery, received_key, received_at, sender, title, body, version)
-             SELECT owner, $3, $4, $5, $6, $7, $8, version FROM counted
-             ON CONFLICT (delivery, owner) DO NOTHING
-             RETURNING id, owner, pg_notify($10, owner))
-           SELECT id::text, owner FROM stored
-           UNION ALL
-           SELECT id::text, owner FROM emails WHERE delivery = $3`,
-          [
-            sortedOwners,
-            body.length,
-            delivery,
-            receivedTimeSortKey(receivedAt),
-            receivedAt,
-            email.from,
-            titleToColumn(email.title),
-            body,
-            maxInboxBytes ?? null,
-            INBOX_CHANNEL,
-          ],
-        ),
+      result = await client.query<{ id: string; owner: string }>(
+        `WITH counted AS (
+           INSERT INTO inbox_versions AS inbox (owner, version, bytes)
+           SELECT owner, 1, $2 FROM unnest($1::text[]) AS owner
+            WHERE $9::bigint IS NULL OR $2 <= $9
+           ON CONFLICT (owner) DO UPDATE
+              SET version = inbox.version + 1, bytes = inbox.bytes + $2
+            WHERE ($9::bigint IS NULL OR inbox.bytes + $2 <= $9)
+              AND NOT EXISTS (SELECT 1 FROM emails
+                               WHERE delivery = $3 AND emails.owner = inbox.owner)
+           RETURNING owner, version),
+         stored AS (
+           INSERT INTO emails (owner, delivery, received_key, received_at, sender, title, body, version)
+           SELECT owner, $3, $4, $5, $6, $7, $8, version FROM counted
+           ON CONFLICT (delivery, owner) DO NOTHING
+           RETURNING id, owner, pg_notify($10, owner))${record}
+         SELECT id::text, owner FROM stored
+         UNION ALL
+         SELECT id::text, owner FROM emails WHERE delivery = $3`,
+        values,
       );
-      const stored = new Map(result.rows.map((row) => [row.owner, row.id]));
-      // An inbox the statement did not count was full: the quota is the only reason it skips one.
-      return owners.map((recipient): DeliveryOutcome => {
-        const id = stored.get(recipient);
-        return id === undefined
-          ? { recipient, status: 'overQuota' }
-          : { recipient, status: 'delivered', id };
-      });
     } catch (error) {
-      const reason = (error as Error).message;
-      return owners.map((recipient) => ({ recipient, status: 'failed', reason }));
+      if (key && isTakenSendId(error)) return 'taken';
+      throw error;
     }
+    return new Map(result.rows.map((row) => [row.owner, row.id]));
   }
 
   /**

@@ -14,11 +14,17 @@ export const SessionVersion = {
   sealed: 3,
   /** Adds listing only what changed in the inbox since the session's last listing. */
   changes: 4,
+  /**
+   * Sends carry a client-chosen send id: the server stores an email once per (sender, send
+   * id) and answers a retry with the first delivery's report, so a report lost on the way
+   * never makes a second copy.
+   */
+  sendIds: 5,
 } as const;
 export type SessionVersionNumber = (typeof SessionVersion)[keyof typeof SessionVersion];
 
 /** The highest session version this program speaks. */
-export const LATEST_VERSION: SessionVersionNumber = SessionVersion.changes;
+export const LATEST_VERSION: SessionVersionNumber = SessionVersion.sendIds;
 
 /** Handshake message types, the first byte of each handshake frame. */
 export const HandshakeType = {

@@ -7,8 +7,8 @@ import { deleteEmail } from './delete-email.js';
 import { fetchPublicKeys } from './fetch-public-keys.js';
 import { listChanges } from './list-changes.js';
 import { listInbox, listInboxWithIds } from './list-inbox.js';
-import { sendEmail, sendEmailReported } from './send-email.js';
-import { sendSealedEmail } from './send-sealed-email.js';
+import { sendEmail, sendEmailOnce, sendEmailReported } from './send-email.js';
+import { sendSealedEmail, sendSealedEmailOnce } from './send-sealed-email.js';
 import { terminate } from './terminate.js';
 import type { MenuOperation, SessionHooks } from './types.js';
 import { viewEmail, viewEmailById } from './view-email.js';
@@ -44,9 +44,22 @@ export const sealedOperations: readonly AnyOperation[] = [
 /** Session version 4: those of version 3, and listing only what changed. */
 export const changesOperations: readonly AnyOperation[] = [...sealedOperations, listChanges];
 
+/**
+ * Session version 5: the same choices as version 4 (the same menu text), the two sends with a
+ * send id, so that a retry after a lost report stores nothing twice.
+ */
+export const sendIdOperations: readonly AnyOperation[] = changesOperations.map((operation) =>
+  operation === sendEmailReported
+    ? sendEmailOnce
+    : operation === sendSealedEmail
+      ? sendSealedEmailOnce
+      : operation,
+);
+
 /** The operations a channel's session offers: by the version it negotiated, if any. */
 export function operationsOf(channel: MessageChannel): readonly AnyOperation[] {
   const version = channel.version ?? SessionVersion.original;
+  if (version >= SessionVersion.sendIds) return sendIdOperations;
   if (version >= SessionVersion.changes) return changesOperations;
   if (version >= SessionVersion.sealed) return sealedOperations;
   return version >= SessionVersion.mailbox ? mailboxOperations : classicOperations;

@@ -1,5 +1,5 @@
 /**
- * The binary messages of the operations added in session versions 2 and 3 (protocol/enhanced/
+ * The binary messages of the operations added from session version 2 on (protocol/enhanced/
  * suite.ts SessionVersion): each is one record whose first byte is its type, then its
  * fields (protocol/binary.ts). Text messages (the menu, the email, fixed texts) have no type
  * byte: every message comes where the exchange says it does, so there is nothing to confuse.
@@ -18,6 +18,7 @@ export const MessageType = {
   keyAnswer: 0x3b,
   changesRequest: 0x3c,
   inboxChanges: 0x3d,
+  sendId: 0x3e,
 } as const;
 
 export type MessageTypeName = keyof typeof MessageType;

@@ -22,15 +22,27 @@ export interface SessionHooks {
   /**
    * F.3: a well-formed email arrived, received complete at `receivedAt` (section F's time).
    * The report is sent on sessions that have delivery reports, and kept to the server otherwise.
+   * With a `sendId` (session version 5) the email is stored once per (sender, send id): a
+   * retry gets the first delivery's report and stores nothing.
    */
-  onEmail(email: Email, contentLength: number, receivedAt: string): Promise<DeliveryReport>;
+  onEmail(
+    email: Email,
+    contentLength: number,
+    receivedAt: string,
+    sendId?: string,
+  ): Promise<DeliveryReport>;
   /** F.3: what arrived is not a section D email within its limits; it is not stored. */
   onRejectedEmail(problem: EmailError): DeliveryReport;
   /**
    * Session version 3: a sealed email whose format holds (`blob` its bytes, `sealed` them
-   * decoded); the hooks check who signed it and store it, as onEmail does.
+   * decoded); the hooks check who signed it and store it, as onEmail does (`sendId` too).
    */
-  onSealedEmail(sealed: SealedEmail, blob: Buffer, receivedAt: string): Promise<DeliveryReport>;
+  onSealedEmail(
+    sealed: SealedEmail,
+    blob: Buffer,
+    receivedAt: string,
+    sendId?: string,
+  ): Promise<DeliveryReport>;
   /** Session version 3: the public key of each user named, in order; undefined for a name it has none of. */
   onPublicKeys(names: readonly string[]): (KeyObject | undefined)[];
   /** G.1: the listing, oldest first, indexed from 1, with each email's id. */

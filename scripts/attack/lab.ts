@@ -60,80 +60,105 @@ export async function removeKeyTemplate(): Promise<void> {
   if (made) rmSync(await made, { recursive: true, force: true });
 }
 
+interface Running {
+  server: ChildProcess;
+  port: number;
+  stdout: string[];
+  stderr: string[];
+}
+
+/** Starts the built server on the lab's home; resolves once it accepts connections. */
+async function startServer(protocol: Protocol, dir: string, store?: string): Promise<Running> {
+  const server = spawn(
+    process.execPath,
+    [
+      SERVER_SCRIPTS[protocol],
+      '--home',
+      join(dir, 'server'),
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--spare',
+      '2',
+      '--log-level',
+      'info',
+      ...(store === undefined ? [] : ['--store', store]),
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const collect = (lines: string[], stream: NodeJS.ReadableStream | null): void => {
+    let rest = '';
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      const parts = (rest + chunk).split('\n');
+      rest = parts.pop() ?? '';
+      lines.push(...parts);
+    });
+  };
+  collect(stdout, server.stdout);
+  collect(stderr, server.stderr);
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setInterval(() => {
+      const listening = stderr.find((line) => line.includes('"msg":"listening"'));
+      if (listening && stdout.includes('The server is ready to accept connections')) {
+        clearInterval(timer);
+        resolve((JSON.parse(listening) as { port: number }).port);
+      }
+    }, 20);
+    server.once('exit', (code) => {
+      clearInterval(timer);
+      reject(
+        new Error(`the ${protocol} server exited (${code ?? 'signal'}): ${stderr.join('\n')}`),
+      );
+    });
+  });
+  return { server, port, stdout, stderr };
+}
+
+export interface LabOptions {
+  /** The server's `--store` (a PostgreSQL URL); the home's Maildir folders when absent. */
+  store?: string;
+}
+
 export class Lab {
   readonly protocol: Protocol;
   readonly dir: string;
-  readonly #server: ChildProcess;
-  readonly port: number;
-  readonly #stdout: string[];
-  readonly #stderr: string[];
+  readonly #store: string | undefined;
+  #running: Running;
 
-  private constructor(
-    protocol: Protocol,
-    dir: string,
-    server: ChildProcess,
-    port: number,
-    stdout: string[],
-    stderr: string[],
-  ) {
+  private constructor(protocol: Protocol, dir: string, running: Running, store?: string) {
     this.protocol = protocol;
     this.dir = dir;
-    this.#server = server;
-    this.port = port;
-    this.#stdout = stdout;
-    this.#stderr = stderr;
+    this.#running = running;
+    this.#store = store;
+  }
+
+  get port(): number {
+    return this.#running.port;
+  }
+
+  get #stdout(): string[] {
+    return this.#running.stdout;
+  }
+
+  get #stderr(): string[] {
+    return this.#running.stderr;
   }
 
   /** Makes the keys and starts the server; resolves once it accepts connections. */
-  static async start(protocol: Protocol): Promise<Lab> {
+  static async start(protocol: Protocol, options: LabOptions = {}): Promise<Lab> {
     const dir = mkdtempSync(join(tmpdir(), 'sealed-mail-attack-'));
     cpSync(await keyTemplate(), dir, { recursive: true });
-    const server = spawn(
-      process.execPath,
-      [
-        SERVER_SCRIPTS[protocol],
-        '--home',
-        join(dir, 'server'),
-        '--port',
-        '0',
-        '--host',
-        '127.0.0.1',
-        '--spare',
-        '2',
-        '--log-level',
-        'info',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const stdout: string[] = [];
-    const stderr: string[] = [];
-    const collect = (lines: string[], stream: NodeJS.ReadableStream | null): void => {
-      let rest = '';
-      stream?.setEncoding('utf8');
-      stream?.on('data', (chunk: string) => {
-        const parts = (rest + chunk).split('\n');
-        rest = parts.pop() ?? '';
-        lines.push(...parts);
-      });
-    };
-    collect(stdout, server.stdout);
-    collect(stderr, server.stderr);
-    const port = await new Promise<number>((resolve, reject) => {
-      const timer = setInterval(() => {
-        const listening = stderr.find((line) => line.includes('"msg":"listening"'));
-        if (listening && stdout.includes('The server is ready to accept connections')) {
-          clearInterval(timer);
-          resolve((JSON.parse(listening) as { port: number }).port);
-        }
-      }, 20);
-      server.once('exit', (code) => {
-        clearInterval(timer);
-        reject(
-          new Error(`the ${protocol} server exited (${code ?? 'signal'}): ${stderr.join('\n')}`),
-        );
-      });
-    });
-    return new Lab(protocol, dir, server, port, stdout, stderr);
+    return new Lab(protocol, dir, await startServer(protocol, dir, options.store), options.store);
+  }
+
+  /** Stops the server and starts it again on the same home and store (on a new port). */
+  async restart(): Promise<void> {
+    await this.#stopServer();
+    this.#running = await startServer(this.protocol, this.dir, this.#store);
   }
 
   /** A real client of the lab's protocol, signed in through `port` (the proxy's, or the server's). */
@@ -186,11 +211,16 @@ export class Lab {
   }
 
   async stop(): Promise<void> {
-    if (this.#server.exitCode === null && this.#server.signalCode === null) {
-      const exited = new Promise((resolve) => this.#server.once('exit', resolve));
-      this.#server.kill('SIGTERM');
+    await this.#stopServer();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  async #stopServer(): Promise<void> {
+    const { server } = this.#running;
+    if (server.exitCode === null && server.signalCode === null) {
+      const exited = new Promise((resolve) => server.once('exit', resolve));
+      server.kill('SIGTERM');
       await exited;
     }
-    rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -52,6 +52,7 @@ describe('session version 2, in process', () => {
       waitForMail: true,
       sealed: false,
       inboxChanges: false,
+      sendIds: false,
     });
     await mail.terminate();
   });

@@ -8,9 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isServerError } from '../../mail-server/errors.js';
-import type { IncomingEmail } from '../../mail-server/store/mail-store.js';
+import { MAX_SEND_RECORDS, type IncomingEmail } from '../../mail-server/store/mail-store.js';
 import { MaildirStore } from '../../mail-server/store/maildir-store.js';
 import { PostgresStore } from '../../mail-server/store/postgres-store.js';
+import { newSendId } from '../../protocol/operations/send-id.js';
 import { codePointLength } from '../../protocol/text.js';
 import {
   adminQuery,
@@ -57,7 +58,7 @@ describe.skipIf(postgresUnavailable !== undefined)(
       Promise.resolve({
         store: new PostgresStore(database.url, users),
         cleanup: () =>
-          adminQuery('TRUNCATE emails, inbox_versions', database.name).then(() => undefined),
+          adminQuery('TRUNCATE emails, inbox_versions, sends', database.name).then(() => undefined),
       }),
     );
 
@@ -71,7 +72,7 @@ describe.skipIf(postgresUnavailable !== undefined)(
           await test(a, b);
         } finally {
           await Promise.all([a.close(), b.close()]);
-          await adminQuery('TRUNCATE emails, inbox_versions', database.name);
+          await adminQuery('TRUNCATE emails, inbox_versions, sends', database.name);
         }
       };
 
@@ -272,6 +273,37 @@ describe.skipIf(postgresUnavailable !== undefined)(
         expect(await store.read('client2', { id: firstId })).toBeUndefined();
         expect(await store.read('client2', { id: '99999999999999999999' })).toBeUndefined();
         expect(await store.remove('client2', '-1')).toBe(false);
+      }),
+    );
+
+    it(
+      'keeps a sender’s newest send ids: the delivery’s statement deletes those beyond the bound',
+      withStores(async (store) => {
+        // The bound's worth of older rows of client1, and one of another sender.
+        await adminQuery(
+          `INSERT INTO sends (sender, send_id, delivery, named, known, delivered)
+           SELECT 'client1', 'old' || n, gen_random_uuid(), '{}', '{}', '{}'
+             FROM generate_series(1, ${MAX_SEND_RECORDS}) AS n;
+           INSERT INTO sends (sender, send_id, delivery, named, known, delivered)
+           VALUES ('client2', 'old1', gen_random_uuid(), '{}', '{}', '{}')`,
+          database.name,
+        );
+        const once = await store.deliverOnce(
+          incoming('newest', '2024-05-01 10:00:00'),
+          ['client2'],
+          {},
+          { sender: 'client1', sendId: newSendId(), named: ['client2'] },
+        );
+        expect(once.replayed).toBe(false);
+        const { rows } = await adminQuery(
+          `SELECT sender, count(*)::int AS kept, bool_or(send_id = 'old1') AS oldest
+             FROM sends GROUP BY sender ORDER BY sender`,
+          database.name,
+        );
+        expect(rows).toEqual([
+          { sender: 'client1', kept: MAX_SEND_RECORDS, oldest: false },
+          { sender: 'client2', kept: 1, oldest: true },
+        ]);
       }),
     );
   },

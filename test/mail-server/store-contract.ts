@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { IncomingEmail, MailStore } from '../../mail-server/store/mail-store.js';
 import { parseStoredEmail } from '../../protocol/email.js';
+import { newSendId } from '../../protocol/operations/send-id.js';
 import { codePointLength } from '../../protocol/text.js';
 
 export const CONTRACT_USERS = ['client1', 'client2', 'client3'] as const;
@@ -181,6 +182,118 @@ export function storeContract(name: string, open: () => Promise<StoreUnderTest>)
         ]);
         expect((await store.list('client2')).map((entry) => entry.title)).toEqual(['first']);
         expect((await store.list('client3')).map((entry) => entry.title)).toEqual(['second']);
+      }),
+    );
+    it(
+      'stores an email once per (sender, send id): a retry gets the first outcomes and stores nothing',
+      withStore(async (store) => {
+        const key = {
+          sender: 'client1',
+          sendId: newSendId(),
+          named: ['client2', 'nobody', 'client3'],
+        };
+        const first = await store.deliverOnce(
+          incoming('once', '2022-01-01 00:00:01'),
+          ['client2', 'client3'],
+          {},
+          key,
+        );
+        expect(first.replayed).toBe(false);
+        expect(first.named).toEqual(['client2', 'nobody', 'client3']);
+        expect(first.outcomes.map((outcome) => [outcome.recipient, outcome.status])).toEqual([
+          ['client2', 'delivered'],
+          ['client3', 'delivered'],
+        ]);
+        // The retry: a later receive time, the same id, even another list of names.
+        const again = await store.deliverOnce(
+          incoming('once', '2022-01-01 00:00:05'),
+          ['client2', 'client3'],
+          {},
+          { ...key, named: ['client2', 'client3'] },
+        );
+        expect(again).toEqual({ ...first, replayed: true });
+        for (const user of ['client2', 'client3'])
+          expect((await store.list(user)).map((entry) => entry.receivedAt)).toEqual([
+            '2022-01-01 00:00:01',
+          ]);
+        // Two at once with one id: one stores, the other is answered with its outcomes.
+        const both = await Promise.all(
+          [1, 2].map((second) =>
+            store.deliverOnce(
+              incoming('twice', `2022-01-01 00:00:1${second}`),
+              ['client2'],
+              {},
+              {
+                sender: 'client1',
+                sendId: key.sendId.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')),
+                named: ['client2'],
+              },
+            ),
+          ),
+        );
+        expect(both.map((delivery) => delivery.replayed).sort()).toEqual([false, true]);
+        expect(both[0]?.outcomes).toEqual(both[1]?.outcomes);
+        expect((await store.list('client2')).map((entry) => entry.title)).toEqual([
+          'once',
+          'twice',
+        ]);
+      }),
+    );
+
+    it(
+      'keeps send ids apart by sender and by id, and records a refusal for the quota too',
+      withStore(async (store) => {
+        const sendId = newSendId();
+        const mail = (from: string, receivedAt: string): IncomingEmail => ({
+          ...incoming('same id', receivedAt, 'z'.repeat(600)),
+          email: { from, to: ['client3'], title: 'same id', content: 'z'.repeat(600) },
+        });
+        const limits = { maxInboxBytes: 1000 };
+        const a = await store.deliverOnce(
+          mail('client1', '2022-01-01 00:00:01'),
+          ['client3'],
+          limits,
+          {
+            sender: 'client1',
+            sendId,
+            named: ['client3'],
+          },
+        );
+        const b = await store.deliverOnce(
+          mail('client2', '2022-01-01 00:00:02'),
+          ['client3'],
+          limits,
+          {
+            sender: 'client2',
+            sendId,
+            named: ['client3'],
+          },
+        );
+        expect([a.replayed, b.replayed]).toEqual([false, false]);
+        expect(a.outcomes[0]?.status).toBe('delivered');
+        expect(b.outcomes[0]?.status).toBe('overQuota');
+        const retried = await store.deliverOnce(
+          mail('client2', '2022-01-01 00:00:03'),
+          ['client3'],
+          {},
+          { sender: 'client2', sendId, named: ['client3'] },
+        );
+        expect(retried).toEqual({ ...b, replayed: true });
+        const other = await store.deliverOnce(
+          mail('client1', '2022-01-01 00:00:04'),
+          ['client3'],
+          {},
+          {
+            sender: 'client1',
+            sendId: newSendId(),
+            named: ['client3'],
+          },
+        );
+        expect(other.replayed).toBe(false);
+        expect((await store.list('client3')).map((entry) => entry.from)).toEqual([
+          'client1',
+          'client1',
+        ]);
       }),
     );
   });

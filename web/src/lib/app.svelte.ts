@@ -255,7 +255,12 @@ export class MailApp {
       this.reader.close();
       this.inbox.reset(account);
       this.sent.reset(account);
-      this.composer.attach(account, reply.capabilities.deliveryReports, reply.capabilities.sealed);
+      this.composer.attach(
+        account,
+        reply.capabilities.deliveryReports,
+        reply.capabilities.sealed,
+        reply.capabilities.sendIds,
+      );
       this.phase = 'mail';
       void this.mailbox.refresh();
       return undefined;

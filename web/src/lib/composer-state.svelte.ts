@@ -14,6 +14,7 @@ import {
 } from './drafts.js';
 import type { GatewayClient } from './gateway-client.js';
 import type { NoticeAction, Notices } from './notices.svelte.js';
+import { isUnknownOutcome, newSendId } from './send-id.js';
 import type { SettingsState } from './settings.svelte.js';
 import {
   accountKey,
@@ -30,6 +31,27 @@ export interface Sending {
   bytes: number;
   /** 0 to 1: the share handed to the network; 1 while the server stores it. */
   progress: number;
+}
+
+/**
+ * An email whose send lost its answer (the session or the gateway went away): it may have been
+ * delivered. It is sent again with the same id, which a server of session version 5 stores
+ * once, when a session that carries send ids is back; it is never handed back as unsent.
+ */
+export interface UncertainSend {
+  draft: SavedDraft;
+  sendId: string;
+}
+
+const SEND_ID = /^[A-Za-z0-9_-]{22}$/;
+
+function parseUncertain(value: unknown): UncertainSend | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { draft, sendId } = value as Record<string, unknown>;
+  const [parsed] = parseDrafts([draft]);
+  return parsed && typeof sendId === 'string' && SEND_ID.test(sendId)
+    ? { draft: parsed, sendId }
+    : undefined;
 }
 
 export interface ComposerDeps {
@@ -83,6 +105,10 @@ export class ComposerState {
   signedIn = $state(false);
   /** The session reports what became of each recipient's copy (the enhanced protocol). */
   deliveryReports = $state(false);
+  /** The session sends with send ids: a send tried again is stored once (session version 5). */
+  sendIds = $state(false);
+  /** A send whose answer was lost: it may have been delivered (see UncertainSend). */
+  uncertain = $state.raw<UncertainSend | undefined>();
   /** Copies text still only in the content box into the draft (set by the box while it is shown). */
   syncEditor: (() => void) | undefined;
 
@@ -98,7 +124,8 @@ export class ComposerState {
   readonly hasUnsentWork = $derived(
     (this.open && !isDraftEmpty(this.draft)) ||
       this.held !== undefined ||
-      this.sending !== undefined,
+      this.sending !== undefined ||
+      this.uncertain !== undefined,
   );
 
   readonly #deps: ComposerDeps;
@@ -114,8 +141,11 @@ export class ComposerState {
     this.#deps = deps;
   }
 
-  /** A session began: this user's drafts and contacts; the draft being written carries over. */
-  attach(account: Account, deliveryReports: boolean, serverKeys = false): void {
+  /**
+   * A session began: this user's drafts and contacts; the draft being written carries over.
+   * An email whose send lost its answer is sent again with the same id.
+   */
+  attach(account: Account, deliveryReports: boolean, serverKeys = false, sendIds = false): void {
     this.serverKeys = serverKeys;
     this.sealingPlan = undefined;
     this.#planFor = '';
@@ -125,6 +155,8 @@ export class ComposerState {
     this.#account = account;
     this.signedIn = true;
     this.deliveryReports = deliveryReports;
+    this.sendIds = sendIds;
+    this.uncertain = parseUncertain(readJson(this.#deps.session, accountKey(account, 'uncertain')));
     this.contacts = addContacts(this.#load('contacts', isStringArray) ?? [], [account.username]);
     this.drafts = this.#loadDrafts();
     const reopen = readJson(this.#deps.session, accountKey(account, 'composing'));
@@ -139,6 +171,80 @@ export class ComposerState {
     } else {
       this.open = false;
     }
+    this.#sendUncertain();
+  }
+
+  /**
+   * The email whose answer was lost goes again with its id: the server stores it once and
+   * answers with the first delivery's report. A session without send ids cannot tell whether
+   * it was delivered: the person decides, told so.
+   */
+  #sendUncertain(automatic = true): void {
+    const uncertain = this.uncertain;
+    if (!uncertain || this.sending) return;
+    const title = uncertain.draft.title === '' ? 'Your email' : `“${uncertain.draft.title}”`;
+    if (this.sendIds && automatic) {
+      this.#deps.notices.notify(
+        'info',
+        `${title} may have been delivered before the connection was lost: it is sent again with the same id, and the server keeps a single copy.`,
+      );
+      void this.#transmit(uncertain.draft, uncertain.sendId);
+      return;
+    }
+    if (this.sendIds) {
+      // The session is still there but did not answer: sending again waits on it, so the
+      // person chooses when.
+      this.#deps.notices.notify(
+        'error',
+        `${title} may have been delivered: the gateway did not answer in time. Sending it again uses the same id, and the server keeps a single copy.`,
+        {
+          sticky: true,
+          action: {
+            kind: 'open',
+            label: 'Send again',
+            run: () => {
+              this.#sendUncertain();
+            },
+          },
+        },
+      );
+      return;
+    }
+    this.#deps.notices.notify(
+      'error',
+      `${title} may have been delivered. To send it again without a second copy, sign in with the enhanced protocol.`,
+      {
+        sticky: true,
+        action: {
+          kind: 'open',
+          label: 'Move to Drafts',
+          run: () => {
+            this.#toDrafts(uncertain);
+          },
+        },
+      },
+    );
+  }
+
+  /** The person takes the uncertain email back as a draft, knowing it may have been delivered. */
+  #toDrafts(uncertain: UncertainSend): void {
+    if (this.uncertain?.sendId !== uncertain.sendId) return;
+    this.#setUncertain(undefined);
+    this.drafts = draftsAfterSave(this.drafts, { ...uncertain.draft, updatedAt: Date.now() });
+    this.save();
+    this.#deps.notices.notify(
+      'info',
+      'It is in Drafts. It may have been delivered already: ask its recipients before sending it again.',
+    );
+  }
+
+  #setUncertain(uncertain: UncertainSend | undefined): void {
+    this.uncertain = uncertain;
+    const account = this.#account;
+    if (!account) return;
+    const key = accountKey(account, 'uncertain');
+    if (uncertain) writeJson(this.#deps.session, key, uncertain);
+    else removeKey(this.#deps.session, key);
   }
 
   /** The session ended: the draft on screen stays (and stays saved); nothing can be sent. */
@@ -391,7 +497,8 @@ export class ComposerState {
     this.#holdNotice = undefined;
   }
 
-  async #transmit(draft: SavedDraft): Promise<void> {
+  /** Sends; `sendId` is the email's for every try (a fresh one for its first). */
+  async #transmit(draft: SavedDraft, sendId: string = newSendId()): Promise<void> {
     const { client } = this.#deps;
     const { to, title, content } = draft;
     const bytes = new TextEncoder().encode(content).byteLength;
@@ -401,6 +508,7 @@ export class ComposerState {
       to,
       title,
       content,
+      sendId,
       ...(draft.sendUnsealed ? { unsealed: true } : {}),
     });
     const watch = (): void => {
@@ -413,18 +521,38 @@ export class ComposerState {
       if (buffered > 0) requestAnimationFrame(watch);
     };
     requestAnimationFrame(watch);
+    let stillSignedIn = false;
     try {
       const sent = await reply;
       const outcome = sendOutcome(sent, title, this.#account?.username);
       this.#deps.onSent(sent, outcome);
+      if (this.uncertain?.sendId === sendId) this.#setUncertain(undefined);
       // Refused as a whole, it reached no one: the email comes back as after a failed send.
       if (outcome.refusal !== undefined) this.#giveBack(draft, outcome.summary);
       else this.#sent(draft, sent, outcome);
     } catch (error) {
-      this.#giveBack(draft, this.#deps.onFailure(error));
+      if (isUnknownOutcome(error)) {
+        // Set before the failure ends the session, so the page keeps it in view.
+        this.#unknownOutcome(draft, sendId);
+        this.#deps.onFailure(error);
+        stillSignedIn = this.signedIn;
+      } else this.#giveBack(draft, this.#deps.onFailure(error));
     } finally {
       this.sending = undefined;
     }
+    // No answer, and the session did not end (a timeout): said now, not at the next sign-in.
+    if (stillSignedIn) this.#sendUncertain(false);
+  }
+
+  /** The answer was lost: the email is neither sent nor unsent, and leaves the composer. */
+  #unknownOutcome(draft: SavedDraft, sendId: string): void {
+    this.#setUncertain({ draft, sendId });
+    this.drafts = draftsAfterRemove(this.drafts, draft.id);
+    if (this.draft.id === draft.id) {
+      this.draft = newSavedDraft();
+      this.open = false;
+    }
+    this.save();
   }
 
   #sent(draft: SavedDraft, sent: SentReply, outcome: SendOutcome): void {
