@@ -11,7 +11,11 @@ import { attempt, quote, type AttackReport } from './report.js';
 
 /** Client frames by position, the same in both protocols: login (2 frames), then the session. */
 const CHOICE_FRAME = 2;
-const EMAIL_FRAME = 3;
+/**
+ * The client frame that carries the email: right after the choice, but on the enhanced protocol
+ * (session version 5 and later) a send id comes first (docs/PROTOCOL.md, section 14).
+ */
+const emailFrame = (protocol: string): number => CHOICE_FRAME + (protocol === 'enhanced' ? 2 : 1);
 export const REPLAYS = 3;
 export const SENDER = 'client1';
 export const RECIPIENT = 'client2';
@@ -54,14 +58,15 @@ export async function replayWithinSession(lab: Lab): Promise<ReplayResult> {
   const recorded: Buffer[] = [];
   let acceptedReplays = 0;
   let serverEnded: string | undefined;
+  const EMAIL_FRAME = emailFrame(lab.protocol);
   const replayAll = async (relay: Relay): Promise<void> => {
-    const [choice, email] = captured;
-    if (!choice || !email) return;
+    const [choice, ...email] = captured;
+    if (!choice || email.length === 0) return;
     for (let i = 0; i < REPLAYS; i++) {
       try {
         await relay.inject(choice);
         await relay.takeServerFrame(); // "Send the email"
-        await relay.inject(email);
+        for (const frame of email) await relay.inject(frame);
         await relay.takeServerFrame(); // the menu, once the copy is stored
         acceptedReplays++;
       } catch (error) {
@@ -72,7 +77,7 @@ export async function replayWithinSession(lab: Lab): Promise<ReplayResult> {
   };
   const proxy = await startProxy(lab.port, async (frame, index, relay) => {
     if (index <= EMAIL_FRAME) recorded.push(frame);
-    if (index === CHOICE_FRAME || index === EMAIL_FRAME) captured.push(frame);
+    if (index >= CHOICE_FRAME && index <= EMAIL_FRAME) captured.push(frame);
     // The client's next choice waits while the attacker replays, so the client notices nothing.
     if (index === EMAIL_FRAME + 1) await replayAll(relay);
     return frame;

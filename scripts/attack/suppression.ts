@@ -10,8 +10,11 @@ import type { Lab } from './lab.js';
 import { startProxy, type Relay } from './proxy.js';
 import { attempt, quote, type AttackReport } from './report.js';
 
-/** Client frames by position, the same in both protocols: login (2 frames), "1", the email. */
-const EMAIL_FRAME = 3;
+/**
+ * Client frames by position: login (2 frames), "1", then the email; on the enhanced protocol
+ * (session version 5 and later) a send id comes before the email (docs/PROTOCOL.md, section 14).
+ */
+const emailFrame = (protocol: Lab['protocol']): number => (protocol === 'enhanced' ? 4 : 3);
 export const SENDER = 'client1';
 export const RECIPIENT = 'client2';
 export const SUPPRESSED_EMAIL = {
@@ -38,7 +41,7 @@ function recordedMenu(relay: Relay, protocol: Lab['protocol']): Buffer | undefin
 export async function suppressEmail(lab: Lab): Promise<SuppressionResult> {
   const attacker = { dropped: false };
   const proxy = await startProxy(lab.port, async (frame, index, relay) => {
-    if (index !== EMAIL_FRAME) return frame;
+    if (index !== emailFrame(lab.protocol)) return frame;
     const menu = recordedMenu(relay, lab.protocol);
     if (!menu) return frame;
     // The email never reaches the server; the client gets an old frame in the server's name.

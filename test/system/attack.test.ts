@@ -73,7 +73,7 @@ describe('replay within a session', () => {
     // Nor does the recorded session replayed on a new connection: it has new keys.
     expect(result.laterCopies).toBe(0);
     expect(
-      current.serverLines().some((line) => line.includes('record 3 failed authentication')),
+      current.serverLines().some((line) => line.includes('record 4 failed authentication')),
     ).toBe(true);
     expect(
       current.serverLines().filter((line) => line.startsWith('An email from client1')),

@@ -87,10 +87,10 @@ describe('enhanced protocol, end to end', () => {
         ),
       ),
     ).toBe(true);
-    // From client1: credentials, "1", the email, "4". To it: OK, 2 menus, "Send the email", the
-    // delivery report, the close record.
+    // From client1: credentials, "1", the send id (session version 5), the email, "4". To it:
+    // OK, 2 menus, "Send the email", the delivery report, the close record.
     expect(lines).toContain(
-      'Session with client1: 4 records received and 6 records sent, every one authenticated (AES-256-GCM)',
+      'Session with client1: 5 records received and 6 records sent, every one authenticated (AES-256-GCM)',
     );
   });
 
