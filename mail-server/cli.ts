@@ -272,4 +272,8 @@ export async function runServerCli(argv: string[], name: string, kind: ChannelKi
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // The administrator changed the users (npm run admin, or an edit): reread them, no restart.
+  process.on('SIGHUP', () => {
+    void server.reload();
+  });
 }

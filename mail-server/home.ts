@@ -103,7 +103,6 @@ export function loadServerHome(dir: string): ServerHome {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw homeError(dir, 'is not a folder');
   const privateFile = join(dir, 'server_private.pem');
   const publicFile = join(dir, 'server_public.pem');
-  const passwordFile = join(dir, 'user_pass.json');
   const serverPrivateKey = readKey(privateFile, parsePrivateKey);
   const serverPublicKey = readKey(publicFile, parsePublicKey);
   requireClosedFolder(dir);
@@ -113,6 +112,15 @@ export function loadServerHome(dir: string): ServerHome {
       publicFile,
       `does not match server_private.pem, so clients holding it cannot log in; write the matching one: openssl pkey -in ${privateFile} -pubout -out ${publicFile}`,
     );
+  const users = readUsers(dir);
+  const home = { dir, serverPrivateKey, users };
+  mutableUsers.set(home, users);
+  return home;
+}
+
+/** user_pass.json and each user's public key, all checked; throws a HOME_FILE ServerError. */
+function readUsers(dir: string): Map<string, UserAccount> {
+  const passwordFile = join(dir, 'user_pass.json');
   const users = new Map<string, UserAccount>();
   const passwords = readUserPasswords(passwordFile);
   requirePrivateMode(passwordFile);
@@ -120,5 +128,40 @@ export function loadServerHome(dir: string): ServerHome {
     const publicKey = readKey(join(dir, `${name}_public.pem`), parsePublicKey);
     users.set(name, { name, password, publicKey });
   }
-  return { dir, serverPrivateKey, users };
+  return users;
+}
+
+/** The maps behind each home's users, which only a reload changes. */
+const mutableUsers = new WeakMap<ServerHome, Map<string, UserAccount>>();
+
+/** What a reload changed. */
+export interface UsersReloaded {
+  added: string[];
+  removed: string[];
+  /** Users whose password or public key changed. */
+  changed: string[];
+}
+
+/**
+ * Rereads user_pass.json and the users' public keys into the home, in place, so that every part
+ * of the process (logins, deliveries, the store's inboxes) sees the new users at once. A file
+ * that is broken changes nothing: the HOME_FILE ServerError names it, and the old users stay.
+ */
+export function reloadUsers(home: ServerHome): UsersReloaded {
+  const users = mutableUsers.get(home);
+  if (!users) throw new Error('this home was not loaded by loadServerHome');
+  const next = readUsers(home.dir);
+  const same = (a: UserAccount, b: UserAccount): boolean =>
+    a.publicKey.equals(b.publicKey) && JSON.stringify(a.password) === JSON.stringify(b.password);
+  const changes: UsersReloaded = {
+    added: [...next.keys()].filter((name) => !users.has(name)),
+    removed: [...users.keys()].filter((name) => !next.has(name)),
+    changed: [...next].flatMap(([name, account]) => {
+      const before = users.get(name);
+      return before && !same(before, account) ? [name] : [];
+    }),
+  };
+  users.clear();
+  for (const [name, account] of next) users.set(name, account);
+  return changes;
 }

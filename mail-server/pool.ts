@@ -74,6 +74,8 @@ interface Worker {
   sessions: Map<number, Served>;
   /** When its last session ended (or it became ready), while it serves none. */
   idleSince: number;
+  /** The home's generation it was started with (see reloadHome). */
+  generation: number;
 }
 
 export interface PoolStats {
@@ -97,6 +99,8 @@ export interface PoolStats {
 export class WorkerPool extends EventEmitter {
   readonly #options: PoolOptions;
   readonly #log: Logger;
+  /** Bumped at each reload of the home's users. */
+  #generation = 0;
   readonly #workers = new Map<number, Worker>();
   readonly #queue: Waiting[] = [];
   readonly #ramp: StartRamp;
@@ -344,6 +348,7 @@ export class WorkerPool extends EventEmitter {
       uses: 0,
       sessions: new Map(),
       idleSince: Date.now(),
+      generation: this.#generation,
     };
     this.#workers.set(pid, worker);
     const throttle = new ThrottleDesk(this.#options.throttle, child);
@@ -356,6 +361,9 @@ export class WorkerPool extends EventEmitter {
       if (message.type === 'logged-in') {
         this.#loginSettled(worker, message.connection);
       } else if (message.type === 'ready' && worker.state === 'starting') {
+        // It read the home before a reload it could not hear of yet: it rereads it before any
+        // session (the reload is ahead of them on the same channel).
+        if (worker.generation < this.#generation) this.#tellReload(worker);
         worker.state = 'ready';
         worker.idleSince = Date.now();
         this.#backoff.succeeded();
@@ -437,6 +445,23 @@ export class WorkerPool extends EventEmitter {
       socket.destroy();
       this.#sessionEnded(worker, connection);
     });
+  }
+
+  /**
+   * The home's users changed (a reload): every session process rereads them before its next
+   * login, so that none serves a password older than the last reload. Sessions already logged
+   * in go on.
+   */
+  reloadHome(): void {
+    this.#generation++;
+    for (const worker of this.#workers.values())
+      if (worker.state !== 'starting') this.#tellReload(worker);
+  }
+
+  #tellReload(worker: Worker): void {
+    worker.generation = this.#generation;
+    const message: ToWorker = { type: 'reload' };
+    if (worker.child.connected) worker.child.send(message, () => undefined);
   }
 
   #retire(worker: Worker): void {

@@ -5,7 +5,14 @@ import { MAX_FRAME_BYTES } from '../protocol/framing.js';
 import { serverLines } from '../protocol/texts.js';
 import { peerOf, serveConnection } from './connection.js';
 import { connectionContext } from './context.js';
-import { loadServerHome, type ServerHome } from './home.js';
+import { loadServerHome, reloadUsers, type ServerHome, type UsersReloaded } from './home.js';
+import {
+  removePidFile,
+  takeUnlockRequests,
+  writePidFile,
+  writeReloadReport,
+  type ReloadReport,
+} from './run-files.js';
 import { lookalikePairs } from '../protocol/skeleton.js';
 import { announce, type Logger } from './log.js';
 import { WorkerPool } from './pool.js';
@@ -124,6 +131,7 @@ export class MailServer {
   #store: MailStore | undefined;
   #pool: WorkerPool | undefined;
   #run: SessionRunner | undefined;
+  #reloads = 0;
 
   /** Throws a HOME_FILE ServerError when a file of the home is missing or malformed. */
   constructor(options: MailServerOptions, log: Logger) {
@@ -306,11 +314,45 @@ export class MailServer {
       { host: address.address, port: address.port, channel: this.#options.channel },
       'listening',
     );
+    writePidFile(this.#options.home, this.#options.channel);
     announce(serverLines.ready);
     return address;
   }
 
+  /**
+   * SIGHUP, or `npm run admin`: rereads user_pass.json and the users' public keys, then has every
+   * session process reread them before its next login, and lifts the locks the admin command
+   * asked to lift. A broken file changes nothing: one log line says which and why.
+   */
+  async reload(): Promise<void> {
+    const count = ++this.#reloads;
+    const report = (outcome: Omit<ReloadReport, 'count'>): void => {
+      try {
+        writeReloadReport(this.#options.home, this.#options.channel, { count, ...outcome });
+      } catch (error) {
+        this.#log.warn({ err: error }, 'the reload report could not be written');
+      }
+    };
+    let changes: UsersReloaded;
+    try {
+      changes = reloadUsers(this.#home);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.#log.error({ err: message }, 'user_pass.json not reloaded; the users before it stay');
+      report({ ok: false, error: message });
+      return;
+    }
+    this.#pool?.reloadHome();
+    this.#log.info({ ...changes, users: this.#home.users.size }, 'users reloaded');
+    for (const user of takeUnlockRequests(this.#options.home)) {
+      const lifted = await this.#throttle.unlock(user);
+      this.#log.info({ user, entries: lifted }, 'login locks lifted by the administrator');
+    }
+    report({ ok: true, users: this.#home.users.size });
+  }
+
   async close(): Promise<void> {
+    removePidFile(this.#options.home, this.#options.channel);
     // Stops listening at once. Its callback is not awaited: it waits for the sockets handed
     // to children to be reported closed, which a killed child never does.
     this.#server.close();

@@ -9,7 +9,7 @@ import { Socket } from 'node:net';
 import { serveConnection } from './connection.js';
 import { connectionContext } from './context.js';
 import type { ConnectionContext } from './connection.js';
-import { loadServerHome } from './home.js';
+import { loadServerHome, reloadUsers, type ServerHome } from './home.js';
 import { announce } from './announce.js';
 import type { Logger } from './log.js';
 import { createLightLogger } from '../protocol/light-log.js';
@@ -53,6 +53,20 @@ function serveSession(
   );
 }
 
+/**
+ * Rereads the home's users, as the parent just did. A file broken since the parent checked it
+ * must not leave this process logging in with old passwords: it stops, and the parent replaces
+ * it (its sessions, if any, end).
+ */
+function reload(home: ServerHome, log: Logger): void {
+  try {
+    reloadUsers(home);
+  } catch (error) {
+    log.error({ err: error }, 'the users could not be reread; this session process stops');
+    process.exit(1);
+  }
+}
+
 /** Runs this process as a session process, with the configuration the parent passed (JSON). */
 export async function startSessionProcess(configArgument: string | undefined): Promise<void> {
   const config: unknown = JSON.parse(configArgument ?? 'null');
@@ -80,6 +94,7 @@ export async function startSessionProcess(configArgument: string | undefined): P
   process.on('message', (message: unknown, handle: unknown) => {
     if (!isToWorker(message)) return;
     if (message.type === 'exit') process.exit(0);
+    else if (message.type === 'reload') reload(home, log);
     else if (message.type === 'login-admission')
       for (const listener of throttleAnswers) listener(message);
     else serveSession(message, handle, context, log);

@@ -306,6 +306,17 @@ export class PostgresThrottle implements LoginThrottle {
     }
   }
 
+  /** Forgets every failure counted against a user, on every host; returns how many rows went. */
+  async unlock(user: string): Promise<number> {
+    const result = await this.#connection.run('lifting the locks on a user', (client) =>
+      client.query('DELETE FROM login_failures WHERE key = $1 OR starts_with(key, $2)', [
+        keyOf('user', user, ''),
+        `ua:${user}@`,
+      ]),
+    );
+    return result.rowCount ?? 0;
+  }
+
   /** Resolves once every attempt settled so far is recorded. */
   async whenSettled(): Promise<void> {
     await Promise.all([...this.#settling]);

@@ -12,6 +12,8 @@ import { PostgresThrottle } from './throttle-postgres.js';
 
 export interface ThrottleStorage {
   readonly throttle: LoginThrottle;
+  /** Lifts every lock and count on a user (the administrator's unlock); how many entries went. */
+  unlock(user: string): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -24,11 +26,16 @@ export function openThrottleStorage(
 ): ThrottleStorage {
   if (isPostgresUrl(store)) {
     const shared = new PostgresThrottle(store, log, { maxEntries: bounds.maxEntries });
-    return { throttle: shared, close: () => shared.close() };
+    return { throttle: shared, unlock: (user) => shared.unlock(user), close: () => shared.close() };
   }
   const file = new PersistentThrottle(home, throttleFileName(channel), log, Date.now, bounds);
   return {
     throttle: localThrottle(file.book),
+    unlock: (user) => {
+      const lifted = file.book.unlock(user);
+      file.save();
+      return Promise.resolve(lifted);
+    },
     close: () => {
       file.close();
       return Promise.resolve();

@@ -282,6 +282,21 @@ export class ThrottleBook {
   }
 
   /** When a key that refuses now will admit again (0 when it does now); for tests and logs. */
+  /** Forgets every failure counted against a user, from any address; returns how many entries. */
+  unlock(user: string): number {
+    let lifted = 0;
+    const userKey = keyOf('user', user, '');
+    const atPrefix = `ua:${user}@`;
+    for (const space of Object.values(this.#spaces))
+      for (const key of [...space.keys()])
+        if (key === userKey || key.startsWith(atPrefix)) {
+          space.delete(key);
+          lifted++;
+        }
+    if (lifted > 0) this.#changed = true;
+    return lifted;
+  }
+
   lockedFor(kind: KeyKind, user: string, address: string): number {
     const key = keyOf(kind, user, address);
     const entry =

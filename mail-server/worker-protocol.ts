@@ -25,8 +25,8 @@ export interface SessionRequest {
   preread: string;
   loginDeadlineMs: number;
 }
-/** Parent to child: a session to serve; retire; or a throttle answer. */
-export type ToWorker = SessionRequest | { type: 'exit' } | ThrottleAnswer;
+/** Parent to child: a session to serve; retire; reread the home's users; or a throttle answer. */
+export type ToWorker = SessionRequest | { type: 'exit' } | { type: 'reload' } | ThrottleAnswer;
 /**
  * Child to parent: ready for sessions; a connection's client logged in; a connection is over;
  * or a throttle question.
@@ -94,7 +94,7 @@ export function isToWorker(message: unknown): message is ToWorker {
     );
   if (message.type === 'login-admission')
     return typeof message.id === 'number' && typeof message.allowed === 'boolean';
-  return message.type === 'exit';
+  return message.type === 'exit' || message.type === 'reload';
 }
 
 export function isWorkerConfig(value: unknown): value is WorkerConfig {

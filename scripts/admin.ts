@@ -14,10 +14,10 @@ import {
   defaultBundleDir,
   readUserPass,
   reencryptKey,
+  reloadServers,
   removeUser,
   requestUnlock,
   setPassword,
-  signalServers,
   SiteUsersError,
 } from './site-users.js';
 
@@ -46,14 +46,35 @@ function home(): string {
   return program.opts<{ home: string }>().home;
 }
 
-/** Tells the running servers; says what happened. */
-function reload(): void {
-  const told = signalServers(home());
-  process.stdout.write(
-    told.length === 0
-      ? 'No server is running on this home: the change applies when one starts.\n'
-      : `Told ${told.length} running server${told.length === 1 ? '' : 's'} to reload (pid ${told.join(', ')}).\n`,
-  );
+/**
+ * Tells the running servers and says what each made of it. A server that refused the new file
+ * (broken, say) keeps the users it had: the command then fails, so that a script notices.
+ */
+async function reload(): Promise<void> {
+  const results = await reloadServers(home());
+  if (results.length === 0) {
+    process.stdout.write(
+      'No server is running on this home: the change applies when one starts.\n',
+    );
+    return;
+  }
+  for (const { kind, pid, report } of results) {
+    if (!report) {
+      process.stdout.write(
+        `The ${kind} server (pid ${pid}) did not answer within 10 s; see its log.\n`,
+      );
+      process.exitCode = 1;
+    } else if (report.ok) {
+      process.stdout.write(
+        `The ${kind} server (pid ${pid}) reloaded: ${report.users ?? 0} users.\n`,
+      );
+    } else {
+      process.stdout.write(
+        `The ${kind} server (pid ${pid}) refused the new file and keeps the users it had: ${report.error ?? ''}\n`,
+      );
+      process.exitCode = 1;
+    }
+  }
 }
 
 const users = program.command('users').description('list, add or remove users');
@@ -79,15 +100,15 @@ users
     process.stdout.write(
       `Added ${name}. Their machine needs ${bundle}/ (their private key, encrypted under that password; server_public.pem; a keyring).\n`,
     );
-    reload();
+    await reload();
   });
 users
   .command('remove <name>')
   .description("removes a user's password and public key (their inbox folder is kept)")
-  .action((name: string) => {
+  .action(async (name: string) => {
     removeUser(home(), name);
     process.stdout.write(`Removed ${name}. Their inbox ${join(home(), name)}/ is kept.\n`);
-    reload();
+    await reload();
   });
 
 program
@@ -105,29 +126,25 @@ program
         ? `Set the password of ${name}. Their private key is still encrypted under the old one: run npm run admin -- --home ${home()} passwd ${name} --key FILE on their machine's key, or npm run encrypt-key on a plain copy.\n`
         : `Set the password of ${name} and re-encrypted ${options.key}.\n`,
     );
-    reload();
+    await reload();
   });
 
 program
   .command('unlock <name>')
   .description("lifts the login throttle's locks on a user, on every server running on the home")
-  .action((name: string) => {
+  .action(async (name: string) => {
     if (!Object.hasOwn(readUserPass(home()), name))
       throw new SiteUsersError(`${name} is not a user of ${home()}`);
     requestUnlock(home(), name);
-    const told = signalServers(home());
-    process.stdout.write(
-      told.length === 0
-        ? 'No server is running on this home: a lock ends with its time (they survive a restart).\n'
-        : `Lifted the locks on ${name} (pid ${told.join(', ')}).\n`,
-    );
+    process.stdout.write(`Asked the running servers to lift the locks on ${name}.\n`);
+    await reload();
   });
 
 program
   .command('reload')
   .description('tells every server running on the home to reread user_pass.json')
-  .action(() => {
-    reload();
+  .action(async () => {
+    await reload();
   });
 
 try {

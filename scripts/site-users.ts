@@ -18,6 +18,7 @@ import { hashPassword, parsePasswordRecord } from '../mail-server/passwords.js';
 import { generateRsaKeyPair } from '../protocol/crypto.js';
 import { USERNAME_PATTERN } from '../protocol/limits.js';
 import { lookalikeOf } from '../protocol/skeleton.js';
+import { readReloadReport, runFolder, type ReloadReport } from '../mail-server/run-files.js';
 
 /** A request the site's files refuse: one line, saying what is wrong. */
 export class SiteUsersError extends Error {}
@@ -175,49 +176,79 @@ export function reencryptKey(file: string, oldPassword: string, newPassword: str
   });
 }
 
-/** The folder where running servers of a home leave their pid files (`<kind>-<pid>.pid`). */
-export const runFolder = (home: string): string => join(home, '.run');
-
-/** The pids of the servers running on this home; pid files of processes that are gone are removed. */
-export function serverPids(home: string): number[] {
+/** The servers running on this home (kind and pid); pid files of processes gone are removed. */
+export function runningServers(home: string): { kind: string; pid: number }[] {
   let names: string[];
   try {
     names = readdirSync(runFolder(home));
   } catch {
     return [];
   }
-  const pids: number[] = [];
+  const servers: { kind: string; pid: number }[] = [];
   for (const name of names) {
-    const match = /^[a-z]+-(\d+)\.pid$/.exec(name);
+    const match = /^([a-z]+)-(\d+)\.pid$/.exec(name);
     if (!match) continue;
-    const pid = Number(match[1]);
+    const [, kind = '', digits = ''] = match;
+    const pid = Number(digits);
     try {
       process.kill(pid, 0);
-      pids.push(pid);
+      servers.push({ kind, pid });
     } catch {
       rmSync(join(runFolder(home), name), { force: true });
     }
   }
-  return pids;
+  return servers;
 }
 
-/** Tells every server running on this home to reload (SIGHUP); returns the pids told. */
-export function signalServers(home: string): number[] {
-  const told: number[] = [];
-  for (const pid of serverPids(home)) {
+/** What one server said of the reload it was asked for. */
+export interface ServerReload {
+  kind: string;
+  pid: number;
+  /** Undefined when it did not answer within the wait. */
+  report?: ReloadReport;
+}
+
+const RELOAD_WAIT_MS = 10_000;
+const RELOAD_POLL_MS = 50;
+
+/**
+ * Tells every server running on this home to reload (SIGHUP) and waits (up to 10 s) for each to
+ * report how it went, so that the administrator knows whether the change took.
+ */
+export async function reloadServers(home: string): Promise<ServerReload[]> {
+  const asked = runningServers(home).map((server) => ({
+    ...server,
+    before: readReloadReport(home, server.kind, server.pid).count,
+  }));
+  for (const { pid } of asked) {
     try {
       process.kill(pid, 'SIGHUP');
-      told.push(pid);
     } catch {
-      // Gone since it was listed.
+      // Gone since it was listed: it will read the new file when it starts again.
     }
   }
-  return told;
+  const deadline = Date.now() + RELOAD_WAIT_MS;
+  const results: ServerReload[] = [];
+  for (const { kind, pid, before } of asked) {
+    for (;;) {
+      const report = readReloadReport(home, kind, pid);
+      if (report.count > before) {
+        results.push({ kind, pid, report });
+        break;
+      }
+      if (Date.now() >= deadline) {
+        results.push({ kind, pid });
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, RELOAD_POLL_MS));
+    }
+  }
+  return results;
 }
 
 /** Asks every running server to lift the throttle's locks on a user at its next reload. */
 export function requestUnlock(home: string, name: string): void {
-  for (const pid of serverPids(home))
+  for (const { pid } of runningServers(home))
     appendWhole(join(runFolder(home), `unlock-${pid}`), `${name}\n`, {
       mode: 0o600,
       durable: true,

@@ -114,3 +114,15 @@ export function promised<T>(work: () => T): Promise<T> {
     resolve(work());
   });
 }
+
+/**
+ * The users who have inboxes, as the home has them now: a live view, so that a user added by a
+ * reload (SIGHUP) has an inbox without the store being opened again.
+ */
+export interface UserNames extends Iterable<string> {
+  has(name: string): boolean;
+}
+
+/** A fixed list of names as UserNames; a live view is kept as it is. */
+export const userNames = (users: Iterable<string> | UserNames): UserNames =>
+  'has' in users ? users : new Set(users);

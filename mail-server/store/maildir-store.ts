@@ -28,7 +28,7 @@ import type {
   OnceDelivery,
   SendKey,
 } from './mail-store.js';
-import { promised } from './mail-store.js';
+import { promised, type UserNames, userNames } from './mail-store.js';
 import { SendBook, type SendRecord } from './maildir-sends.js';
 
 export { emailId } from './maildir-files.js';
@@ -70,16 +70,18 @@ interface Listing {
 
 export class MaildirStore implements MailStore {
   readonly #home: string;
-  readonly #users: ReadonlySet<string>;
+  readonly #users: UserNames;
+  /** The users whose folder was made or checked in this process. */
+  readonly #made = new Set<string>();
   readonly #indexes = new Map<string, InboxIndex>();
   readonly #listings = new Map<string, Listing>();
   /** Each index row's listing entry, made once. */
   readonly #listed = new WeakMap<InboxEntry, MailboxEntry>();
 
   /** The inboxes of `users` in `home`, created when missing. Throws an INBOX_FOLDER ServerError. */
-  constructor(home: string, users: Iterable<string>) {
+  constructor(home: string, users: Iterable<string> | UserNames) {
     this.#home = home;
-    this.#users = new Set(users);
+    this.#users = userNames(users);
     for (const user of this.#users) ensurePrivateFolder(this.#folder(user));
     ensurePrivateFolder(join(home, INDEX_FOLDER));
     ensurePrivateFolder(join(home, SENDS_FOLDER));
@@ -109,7 +111,13 @@ export class MaildirStore implements MailStore {
   #folder(user: string): string {
     // Only known users have folders: a name from the network never becomes a path by itself.
     if (!this.#users.has(user)) throw new Error(`no inbox for "${user.slice(0, 64)}"`);
-    return join(this.#home, user);
+    const folder = join(this.#home, user);
+    // A user added by a reload gets their folder at first use, checked as the others are.
+    if (!this.#made.has(user)) {
+      ensurePrivateFolder(folder);
+      this.#made.add(user);
+    }
+    return folder;
   }
 
   deliver(

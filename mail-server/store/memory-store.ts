@@ -13,7 +13,7 @@ import type {
   OnceDelivery,
   SendKey,
 } from './mail-store.js';
-import { MAX_SEND_RECORDS, promised } from './mail-store.js';
+import { MAX_SEND_RECORDS, promised, type UserNames, userNames } from './mail-store.js';
 
 interface Kept extends MailboxEntry {
   text: string;
@@ -32,13 +32,19 @@ export class MemoryStore implements MailStore {
   readonly #sends = new Map<string, Map<string, Omit<OnceDelivery, 'replayed'>>>();
   #nextId = 1;
 
-  constructor(users: Iterable<string>) {
-    for (const user of users) this.#inboxes.set(user, []);
+  readonly #users: UserNames;
+
+  constructor(users: Iterable<string> | UserNames) {
+    this.#users = userNames(users);
   }
 
   #inbox(user: string): Kept[] {
-    const inbox = this.#inboxes.get(user);
-    if (!inbox) throw new Error(`no inbox for "${user.slice(0, 64)}"`);
+    if (!this.#users.has(user)) throw new Error(`no inbox for "${user.slice(0, 64)}"`);
+    let inbox = this.#inboxes.get(user);
+    if (!inbox) {
+      inbox = [];
+      this.#inboxes.set(user, inbox);
+    }
     return inbox;
   }
 

@@ -1,7 +1,7 @@
 /** Opens the mail store a server is configured with. */
 import type { ServerHome } from '../home.js';
 import type { Logger } from '../log.js';
-import type { MailStore } from './mail-store.js';
+import type { MailStore, UserNames } from './mail-store.js';
 import { MaildirStore } from './maildir-store.js';
 import { MemoryStore } from './memory-store.js';
 
@@ -39,7 +39,11 @@ export async function openMailStore(
   home: ServerHome,
   log?: Logger,
 ): Promise<MailStore> {
-  const users = home.users.keys();
+  // A live view: a user added by a reload (SIGHUP) has an inbox at once.
+  const users: UserNames = {
+    has: (name) => home.users.has(name),
+    [Symbol.iterator]: () => home.users.keys(),
+  };
   if (isPostgresUrl(spec)) {
     const { defaultPostgresStoreOptions, PostgresStore } = await import('./postgres-store.js');
     return new PostgresStore(spec, users, {

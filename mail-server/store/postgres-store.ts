@@ -19,7 +19,7 @@ import type {
   OnceDelivery,
   SendKey,
 } from './mail-store.js';
-import { MAX_SEND_RECORDS } from './mail-store.js';
+import { MAX_SEND_RECORDS, type UserNames, userNames } from './mail-store.js';
 import { PostgresConnection } from './postgres-connection.js';
 import { INBOX_CHANNEL, InboxChangeListener } from './postgres-listener.js';
 import { titleFromColumn, titleToColumn } from './postgres-title.js';
@@ -130,7 +130,7 @@ function mergeListings(old: MailboxEntry[], added: MailboxEntry[]): MailboxEntry
 }
 
 export class PostgresStore implements MailStore {
-  readonly #users: ReadonlySet<string>;
+  readonly #users: UserNames;
   readonly #connection: PostgresConnection;
   readonly #listener: InboxChangeListener;
   /** The last listing of each inbox this process made, with the inbox version it shows. */
@@ -138,10 +138,10 @@ export class PostgresStore implements MailStore {
 
   constructor(
     url: string,
-    users: Iterable<string>,
+    users: Iterable<string> | UserNames,
     options: PostgresStoreOptions = defaultPostgresStoreOptions,
   ) {
-    this.#users = new Set(users);
+    this.#users = userNames(users);
     this.#connection = new PostgresConnection(url, options);
     this.#listener = new InboxChangeListener(url, options.log);
   }

@@ -1,0 +1,74 @@
+/**
+ * What a running server leaves in its home's `.run/` folder for the administrator's command
+ * (scripts/admin.ts): `<kind>-<pid>.pid`, so that it can be told to reload (SIGHUP), and what
+ * it is asked to do at that reload: `unlock-<pid>`, the users whose login locks to lift, one a
+ * line; and what became of its last reload: `<kind>-<pid>.reload`, so that the command can say
+ * whether it took.
+ */
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { readRegularFile, removeFileDurably, writeFileSafely } from '../common/safe-files.js';
+import { USERNAME_PATTERN } from '../protocol/limits.js';
+
+export const runFolder = (home: string): string => join(home, '.run');
+
+const pidFileName = (kind: string): string => `${kind}-${process.pid}.pid`;
+
+export function writePidFile(home: string, kind: string): void {
+  mkdirSync(runFolder(home), { recursive: true, mode: 0o700 });
+  writeFileSafely(runFolder(home), pidFileName(kind), `${process.pid}\n`, {
+    mode: 0o600,
+    place: 'replace',
+  });
+}
+
+export function removePidFile(home: string, kind: string): void {
+  rmSync(join(runFolder(home), pidFileName(kind)), { force: true });
+  rmSync(join(runFolder(home), reportName(kind, process.pid)), { force: true });
+}
+
+/** The users this process was asked to unlock, the request taken away. */
+export function takeUnlockRequests(home: string): string[] {
+  const name = `unlock-${process.pid}`;
+  const data = readRegularFile(join(runFolder(home), name), 64 * 1024);
+  if (!data) return [];
+  removeFileDurably(runFolder(home), name);
+  return [
+    ...new Set(
+      data
+        .toString('utf8')
+        .split('\n')
+        .filter((line) => USERNAME_PATTERN.test(line)),
+    ),
+  ];
+}
+
+/** What became of a server's reloads: how many so far, and the last one's outcome. */
+export interface ReloadReport {
+  count: number;
+  ok: boolean;
+  users?: number;
+  error?: string;
+}
+
+const reportName = (kind: string, pid: number): string => `${kind}-${pid}.reload`;
+
+export function readReloadReport(home: string, kind: string, pid: number): ReloadReport {
+  const data = readRegularFile(join(runFolder(home), reportName(kind, pid)), 64 * 1024);
+  if (!data) return { count: 0, ok: true };
+  try {
+    const parsed = JSON.parse(data.toString('utf8')) as Partial<ReloadReport>;
+    return typeof parsed.count === 'number' && typeof parsed.ok === 'boolean'
+      ? (parsed as ReloadReport)
+      : { count: 0, ok: true };
+  } catch {
+    return { count: 0, ok: true };
+  }
+}
+
+export function writeReloadReport(home: string, kind: string, report: ReloadReport): void {
+  writeFileSafely(runFolder(home), reportName(kind, process.pid), JSON.stringify(report), {
+    mode: 0o600,
+    place: 'replace',
+  });
+}
