@@ -47,6 +47,14 @@ interface Material {
   userPassJson: string;
 }
 
+/** A site already in `out/server`: its server key pair and users, which a run adds to. */
+interface Site {
+  server: PemKeyPair;
+  records: Record<string, string>;
+  /** Each existing user's public key, for the new users' keyrings. */
+  publicKeys: Map<string, string>;
+}
+
 interface Destination {
   path: string;
   mode: number;
@@ -75,7 +83,11 @@ const publicKeyOf =
  * user's public key, user_pass.json and the inbox folders) and `out/<user>/` (that user's
  * machine: its key pair, server_public.pem, and a keyring with every user's public key).
  */
-function layoutOf(out: string, users: readonly string[]): Layout {
+function layoutOf(
+  out: string,
+  users: readonly string[],
+  others: ReadonlyMap<string, string> = new Map(),
+): Layout {
   const serverHome = join(out, 'server');
   const folders = [serverHome];
   const files: Destination[] = [
@@ -115,6 +127,11 @@ function layoutOf(out: string, users: readonly string[]): Layout {
         path: join(keyring, `${correspondent}_public.pem`),
         mode: PUBLIC_MODE,
         content: publicKeyOf(correspondent),
+      })),
+      ...[...others].map(([correspondent, pem]) => ({
+        path: join(keyring, `${correspondent}_public.pem`),
+        mode: PUBLIC_MODE,
+        content: () => pem,
       })),
     );
   }
@@ -234,15 +251,54 @@ async function refuseToOverwrite(
   out: string,
   users: readonly string[],
   existing: ReadonlySet<string>,
+  site: Site | undefined,
 ): Promise<void> {
-  for (const folder of [join(out, 'server'), ...users.map((user) => join(out, user))]) {
+  // A site's own folder holds keys by nature: new users are added to it (keeping them).
+  const folders = [...(site ? [] : [join(out, 'server')]), ...users.map((user) => join(out, user))];
+  for (const folder of folders) {
     if (await hasKeys(folder)) {
       throw new KeySetupError(`${folder} already holds keys; use --force to replace them`);
     }
   }
-  const [existingFile] = existing;
+  const [existingFile] = [...existing].filter((path) => !site || !isSiteFile(out, path));
   if (existingFile !== undefined) {
     throw new KeySetupError(`${existingFile} already exists; use --force to replace it`);
+  }
+}
+
+const SITE_FILES = ['server_private.pem', 'server_public.pem', 'user_pass.json'];
+const isSiteFile = (out: string, path: string): boolean =>
+  SITE_FILES.some((name) => path === join(out, 'server', name));
+
+/**
+ * The site already in `out/server`, when there is one (its server key pair and user_pass.json
+ * are regular files that parse), so that a run adds users to it and never replaces it.
+ */
+async function existingSite(out: string): Promise<Site | undefined> {
+  const home = join(out, 'server');
+  const stats = await Promise.all(SITE_FILES.map((name) => lstatIfPresent(join(home, name))));
+  if (!stats.every((each) => each?.isFile())) return undefined;
+  try {
+    const [privatePem, publicPem, userPass] = await Promise.all(
+      SITE_FILES.map((name) => readFile(join(home, name), 'utf8')),
+    );
+    const records = JSON.parse(userPass ?? '') as unknown;
+    if (typeof records !== 'object' || records === null || Array.isArray(records)) return undefined;
+    const entries = Object.entries(records).filter(
+      (entry): entry is [string, string] => typeof entry[1] === 'string',
+    );
+    const publicKeys = new Map<string, string>();
+    for (const [name] of entries) {
+      const pem = await readFile(join(home, `${name}_public.pem`), 'utf8').catch(() => undefined);
+      if (pem !== undefined) publicKeys.set(name, pem);
+    }
+    return {
+      server: { privatePem: privatePem ?? '', publicPem: publicPem ?? '' },
+      records: Object.fromEntries(entries),
+      publicKeys,
+    };
+  } catch {
+    return undefined;
   }
 }
 
@@ -274,9 +330,10 @@ async function generateMaterial(
   users: readonly string[],
   records: Record<string, string>,
   passphrases: ReadonlyMap<string, string> | undefined,
+  site: Site | undefined,
 ): Promise<Material> {
   const [server, userPairs] = await Promise.all([
-    generateRsaKeyPair(),
+    site ? Promise.resolve(site.server) : generateRsaKeyPair(),
     Promise.all(
       users.map(
         async (user) => [user, atRest(await generateRsaKeyPair(), passphrases?.get(user))] as const,
@@ -286,7 +343,8 @@ async function generateMaterial(
   return {
     server,
     users: new Map(userPairs),
-    userPassJson: `${JSON.stringify(records, null, 2)}\n`,
+    // Added to a site: its other users' records stay as they are.
+    userPassJson: `${JSON.stringify({ ...site?.records, ...records }, null, 2)}\n`,
   };
 }
 
@@ -301,17 +359,27 @@ async function generateMaterial(
 export async function writeKeySetup(options: KeySetupOptions): Promise<Map<string, string>> {
   validateOptions(options);
   const { out, users } = options;
-  const layout = layoutOf(out, users);
+  // A site already there is added to: its server key and its other users stay (keygen never
+  // rebuilds a site; npm run admin changes one in place).
+  const site = await existingSite(out);
+  const others = new Map([...(site?.publicKeys ?? [])].filter(([name]) => !users.includes(name)));
+  const layout = layoutOf(out, users, others);
   await refuseUnsafeFolders(out, layout);
   await refuseLookalikesOfHome(out, users);
   const existing = await existingDestinations(layout);
-  if (!options.force) await refuseToOverwrite(out, users, existing);
+  if (!options.force) await refuseToOverwrite(out, users, existing, site);
+  const already = users.filter((user) => site && Object.hasOwn(site.records, user));
+  if (!options.force && already.length > 0)
+    throw new KeySetupError(
+      `${already.join(', ')} ${already.length === 1 ? 'is' : 'are'} already a user of ${join(out, 'server')}; use --force to replace their keys, or npm run admin -- --home ${join(out, 'server')} passwd NAME to change a password`,
+    );
 
   const { passwords, records } = choosePasswords(options);
   const material = await generateMaterial(
     users,
     records,
     options.plainKeys ? undefined : passwords,
+    site,
   );
   await ensurePrivateFolder(out, true);
   for (const folder of layout.folders) await ensurePrivateFolder(folder);

@@ -155,3 +155,42 @@ describe('key generator and passwords', () => {
     );
   });
 });
+
+describe('key generator on an existing site', () => {
+  it('adds users to it: the server key, the other users and their passwords stay', async () => {
+    const out = tempDir();
+    expect((await runNode('scripts/keygen.js', ['--out', out, '--users', 'alice,bob'])).code).toBe(
+      0,
+    );
+    const serverPrivate = readFileSync(join(out, 'server', 'server_private.pem'), 'utf8');
+    const alicePrivate = readFileSync(join(out, 'alice', 'alice_private.pem'), 'utf8');
+    const added = await runNode('scripts/keygen.js', [
+      '--out',
+      out,
+      '--users',
+      'dave',
+      '--passwords',
+      'pd',
+    ]);
+    expect(added.stderr).toBe('');
+    expect(added.code).toBe(0);
+    expect(readFileSync(join(out, 'server', 'server_private.pem'), 'utf8')).toBe(serverPrivate);
+    expect(readFileSync(join(out, 'alice', 'alice_private.pem'), 'utf8')).toBe(alicePrivate);
+    expect(JSON.parse(readFileSync(join(out, 'server', 'user_pass.json'), 'utf8'))).toEqual({
+      alice: 'password1',
+      bob: 'password2',
+      dave: 'pd',
+    });
+    expect(readdirSync(join(out, 'dave', 'keyring')).sort()).toEqual([
+      'alice_public.pem',
+      'bob_public.pem',
+      'dave_public.pem',
+    ]);
+    expect(readFileSync(join(out, 'dave', 'server_public.pem'), 'utf8')).toBe(
+      readFileSync(join(out, 'server', 'server_public.pem'), 'utf8'),
+    );
+    // A user already there is not replaced without --force, and the message says what to run.
+    const again = await runNode('scripts/keygen.js', ['--out', out, '--users', 'dave']);
+    expect(again.code).toBe(2);
+  });
+});
