@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** `npm run gateway -- --keys DIR [...]`: the local web gateway between a browser and the mail server. */
+import { exitWithParent } from '../common/exit-with-parent.js';
 import { createLogger } from '../protocol/program.js';
 import { buildGateway } from './web-bridge/app.js';
 import { parseGatewayArgs } from './web-bridge/cli.js';
@@ -54,3 +55,4 @@ const stop = (): void => {
 };
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
+exitWithParent(stop);

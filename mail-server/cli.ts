@@ -1,4 +1,5 @@
 /** The command line of the mail server, for every channel kind. */
+import { exitWithParent } from '../common/exit-with-parent.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { channels, type ChannelKind } from '../protocol/channels.js';
 import { keyFingerprint } from '../protocol/enhanced/fingerprint.js';
@@ -272,6 +273,7 @@ export async function runServerCli(argv: string[], name: string, kind: ChannelKi
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  exitWithParent(stop);
   // The administrator changed the users (npm run admin, or an edit): reread them, no restart.
   process.on('SIGHUP', () => {
     void server.reload();

@@ -5,6 +5,7 @@
  * 127.0.0.1:8080, and the sign-in link printed.
  * Ctrl-C stops everything: the gateway first (its sessions end with menu choice 4), then the server.
  */
+import { EXIT_WITH_PARENT } from '../common/exit-with-parent.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readFileSync } from 'node:fs';
@@ -36,7 +37,12 @@ function startPart(
   ready: (line: string) => boolean,
   echo: (line: string, stream: 'stdout' | 'stderr') => boolean,
 ): Promise<{ part: Part; line: string }> {
-  const child = spawn(process.execPath, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its standard input is a pipe from this process: when this one ends, however it ends (a
+  // kill -9 too), the pipe closes and the part stops (common/exit-with-parent.ts).
+  const child = spawn(process.execPath, [script, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, [EXIT_WITH_PARENT]: '1' },
+  });
   const part: Part = { name, child, exited: once(child, 'exit') };
   // Known from its start, so that Ctrl-C during start-up stops it too.
   parts.push(part);

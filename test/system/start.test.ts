@@ -68,4 +68,34 @@ describe('npm start', () => {
       await start.stop('SIGKILL');
     }
   });
+
+  it('leaves no process behind when the launcher itself is killed with SIGKILL', async () => {
+    const keys = join(dir, 'demo-kill');
+    const start = new Spawned('node', [
+      distPath('scripts/start.js'),
+      '--keys',
+      keys,
+      '--server-port',
+      '0',
+      '--enhanced-port',
+      '0',
+      '--listen',
+      '127.0.0.1:0',
+    ]);
+    try {
+      await start.waitForLine((text) => text.includes('Ctrl-C'), 30_000, 'stdout');
+      const processes = descendantsOf(start.child.pid ?? -1);
+      expect(processes.length).toBeGreaterThanOrEqual(4);
+      start.child.kill('SIGKILL');
+      await start.exited;
+      // Before, both servers and the gateway ran on under PID 1, holding the ports.
+      await eventually(
+        () => processes.every((child) => !isAlive(child)),
+        15_000,
+        'every demo process to exit after the launcher was killed',
+      );
+    } finally {
+      await start.stop('SIGKILL');
+    }
+  });
 });
