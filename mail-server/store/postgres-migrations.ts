@@ -20,19 +20,33 @@ export interface MigrationResult {
   version: number;
 }
 
+/** How long a start waits for the database to answer a connection, then a query. */
+const START_CONNECT_TIMEOUT_MS = 10_000;
+const START_QUERY_TIMEOUT_MS = 30_000;
+
 export async function migrate(
   url: string,
   migrations: readonly Migration[] = knownMigrations,
 ): Promise<MigrationResult> {
-  const client = new pg.Client({ connectionString: url, application_name: 'sealed-mail' });
+  const client = new pg.Client({
+    connectionString: url,
+    application_name: 'sealed-mail',
+    // A database that takes the connection and never answers must not hang the start: the
+    // server exits with what to check, where a service manager sees it.
+    connectionTimeoutMillis: START_CONNECT_TIMEOUT_MS,
+    query_timeout: START_QUERY_TIMEOUT_MS,
+  });
   // A connection that fails later is reported by the query that fails.
   client.on('error', () => undefined);
   try {
     await client.connect();
   } catch (error) {
+    const message = (error as Error).message;
     throw new ServerError(
       'STORE_UNAVAILABLE',
-      `cannot reach the mail store (PostgreSQL ${describePostgresUrl(url)}): ${(error as Error).message}`,
+      /timeout/i.test(message)
+        ? `the mail store (PostgreSQL ${describePostgresUrl(url)}) took the connection but did not answer within ${START_CONNECT_TIMEOUT_MS / 1000} s: check that a PostgreSQL server is what listens there, and that it is not stuck`
+        : `cannot reach the mail store (PostgreSQL ${describePostgresUrl(url)}): ${message}`,
       { cause: error },
     );
   }

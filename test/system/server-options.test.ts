@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { chmodSync, copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { makeKeySetup, serverHome } from '../helpers/keys.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { signIn } from '../helpers/client.js';
@@ -88,6 +88,31 @@ describe('server options and start-up errors', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('server_public.pem: does not match server_private.pem');
     expect(result.stderr).toContain('openssl pkey -in');
+  });
+
+  it('a database that takes the connection and never answers: the start fails with one line instead of hanging', async () => {
+    const keys = await makeKeySetup();
+    cleanups.push(keys.cleanup);
+    const held: Socket[] = [];
+    const silent = createServer((socket) => held.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => {
+      for (const socket of held) socket.destroy();
+      silent.close();
+    });
+    const port = (silent.address() as AddressInfo).port;
+    const result = await runNode('mail-server/main.js', [
+      '--home',
+      serverHome(keys.dir),
+      '--port',
+      '0',
+      '--store',
+      `postgres://mail@127.0.0.1:${port}/mail`,
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringContaining('took the connection but did not answer within 10 s') as string,
+    ]);
   });
 
   it('--max-use 1 gives every client a fresh process', async () => {
