@@ -3,7 +3,12 @@
  * 3), showing users' keys, and showing a sealed email as read, with who signed it and whether
  * the signature holds. Everything another party wrote is shown, never obeyed, on the terminal.
  */
-import { EmailError, splitRecipients, type StoredEmail } from '../../protocol/email.js';
+import {
+  EmailError,
+  findEmailProblem,
+  splitRecipients,
+  type StoredEmail,
+} from '../../protocol/email.js';
 import { isProtocolError } from '../../protocol/errors.js';
 import { MAX_RECIPIENTS } from '../../protocol/limits.js';
 import { sealedClientLines } from '../../protocol/sealed/lines.js';
@@ -38,6 +43,9 @@ export async function sendSealed(
   for (;;) {
     const draft = await compose(problem);
     try {
+      // Said before it goes: for whom it is sealed, with which key (nothing pinned by asking).
+      if (!findEmailProblem({ ...draft, from: sealed.username }))
+        write(`${printable(sealedClientLines.willSeal(await sealed.sealingPlan(draft.to)))}\n`);
       result = await sealed.send(draft);
       break;
     } catch (error) {

@@ -19,6 +19,18 @@ export const sealedClientLines = {
     `The key of ${name} was not in your keyring: the server's, ${fingerprint}, is now pinned for ${name}. Compare it with ${name}.`,
   withoutKey: (names: readonly string[]) =>
     `No key for ${names.join(', ')}, in your keyring or on the server (no such user?): listed as recipients, they cannot open it.`,
+  /** Before a send: for whom it will be sealed, and with which key (RecipientSealing states). */
+  willSeal: (plan: readonly { name: string; state: string }[]) => {
+    const source: Record<string, string> = {
+      keyring: 'key in your keyring',
+      server: 'key from the server, not compared',
+      own: 'your own key',
+      changed: 'KEY CHANGED: nothing will be sent',
+      noKey: 'no key anywhere: no such user?',
+    };
+    const others = plan.filter((entry) => entry.state !== 'own');
+    return `Sealing it for ${[...others.map((entry) => `${entry.name} (${source[entry.state] ?? entry.state})`), 'you'].join(', ')}.`;
+  },
   notSent: 'Nothing was sent.',
   keyChanged: (warning: string) => `WARNING: ${warning}`,
   namesPrompt: 'Enter usernames (separated by ;): ',

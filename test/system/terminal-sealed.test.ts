@@ -67,6 +67,9 @@ describe('terminal client, session version 3', () => {
     expect(sent).toContain(
       `Your key: ${fingerprintOf('client1')}. Sealed emails are signed with it and opened with it; others can compare it.\n`,
     );
+    // Before it goes, for whom it will be sealed and with which key; after, what was done.
+    expect(sent).toContain('Sealing it for client2 (key in your keyring), you.\n');
+    expect(sent.indexOf('Sealing it for')).toBeLessThan(sent.indexOf('Sealed and signed'));
     expect(sent).toContain(
       `Sealed and signed: only client2 (${fingerprintOf('client2')}), client1 (${fingerprintOf('client1')}) can read it; the server stores it without being able to. The title is not sealed.\n`,
     );
