@@ -8,6 +8,16 @@ export type PasswordRecord =
   | { kind: 'plain'; digest: Buffer }
   | { kind: 'scrypt'; N: number; r: number; p: number; salt: Buffer; hash: Buffer };
 
+/** The largest scrypt record a server accepts: far above what hashPassword writes (N=2^14, r=8, p=1, 16 MiB). */
+const MAX_SCRYPT = {
+  N: 2 ** 20,
+  r: 32,
+  p: 16,
+  bytes: 256 * 1024 * 1024,
+  saltBytes: 1024,
+  hashBytes: 64,
+} as const;
+
 const sha256 = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
 
 export function parsePasswordRecord(stored: string): PasswordRecord {
@@ -25,12 +35,26 @@ export function parsePasswordRecord(stored: string): PasswordRecord {
     Number.isInteger(record.N) && record.N > 1 && (record.N & (record.N - 1)) === 0;
   if (
     !powerOfTwo ||
-    !(record.r > 0) ||
-    !(record.p > 0) ||
+    !(Number.isInteger(record.r) && record.r > 0) ||
+    !(Number.isInteger(record.p) && record.p > 0) ||
     record.salt.length < 8 ||
     record.hash.length < 16
   ) {
     throw new Error('malformed scrypt hash (expected scrypt$N$r$p$salt$hash)');
+  }
+  // Every login of this user (and every unknown name, which costs what the slowest record
+  // does) runs this scrypt: a record that asks for minutes or gigabytes is refused at load.
+  if (
+    record.N > MAX_SCRYPT.N ||
+    record.r > MAX_SCRYPT.r ||
+    record.p > MAX_SCRYPT.p ||
+    128 * record.N * record.r * record.p > MAX_SCRYPT.bytes ||
+    record.salt.length > MAX_SCRYPT.saltBytes ||
+    record.hash.length > MAX_SCRYPT.hashBytes
+  ) {
+    throw new Error(
+      `scrypt hash parameters too large (at most N=${MAX_SCRYPT.N}, r=${MAX_SCRYPT.r}, p=${MAX_SCRYPT.p}, ${MAX_SCRYPT.bytes / 1024 / 1024} MiB, a ${MAX_SCRYPT.saltBytes}-byte salt, a ${MAX_SCRYPT.hashBytes}-byte hash): make a new one with npm run admin -- passwd`,
+    );
   }
   return record;
 }

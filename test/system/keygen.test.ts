@@ -153,6 +153,21 @@ describe('key generator and passwords', () => {
     expect(() => parsePasswordRecord('scrypt$3$8$1$c2FsdHNhbHQ=$aGFzaA==')).toThrow(
       /malformed scrypt hash/,
     );
+    // A record that would make every login cost minutes or gigabytes is refused at load.
+    const salt = Buffer.alloc(16).toString('base64');
+    const hash = Buffer.alloc(32).toString('base64');
+    for (const [n, r, p] of [
+      [2 ** 30, 8, 1],
+      [2 ** 20, 64, 1],
+      [2 ** 14, 8, 1000],
+      [2 ** 20, 16, 2],
+    ])
+      expect(() => parsePasswordRecord(`scrypt$${n}$${r}$${p}$${salt}$${hash}`)).toThrow(
+        /scrypt hash parameters too large/,
+      );
+    expect(parsePasswordRecord(`scrypt$${2 ** 16}$8$1$${salt}$${hash}`)).toMatchObject({
+      kind: 'scrypt',
+    });
   });
 });
 
