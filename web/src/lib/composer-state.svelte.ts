@@ -115,6 +115,16 @@ export class ComposerState {
   readonly blocker = $derived(
     this.signedIn ? sendBlocker(this.draft) : 'You are signed out: sign in again to send.',
   );
+  /**
+   * Names this computer knows: contacts seen in mail, and anyone the sealing plan found a key
+   * for (the keyring, or the server on the enhanced protocol). Only other names are asked about.
+   */
+  readonly knownNames = $derived([
+    ...this.contacts,
+    ...(this.sealingPlan ?? [])
+      .filter((entry) => entry.state !== 'noKey')
+      .map((entry) => entry.name),
+  ]);
   /** What a send would do now: sealed, for whom, or why not. */
   readonly sealing = $derived(
     this.sealingPlan === undefined
@@ -134,6 +144,8 @@ export class ComposerState {
   #holdTimer: PausableTimer | undefined;
   #holdNotice: number | undefined;
   #planTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Between Send and the answer of the sealing plan: a second press does nothing. */
+  #deciding = false;
   /** Which recipients the plan on screen is for, so that a late answer never shows for others. */
   #planFor = '';
 
@@ -393,18 +405,28 @@ export class ComposerState {
     return this.#planFor === key ? this.sealing : undefined;
   }
 
-  /** Send pressed: checks, asks about names never seen, then holds the email for the undo time. */
+  /**
+   * Send pressed: checks, asks about names nothing on this computer knows (never seen in mail,
+   * no key for them), then holds the email for the undo time.
+   */
   send(): void {
     this.syncEditor?.();
-    if (this.sending || this.held || this.blocker !== undefined) return;
+    if (this.sending || this.held || this.blocker !== undefined || this.#deciding) return;
     this.draft.to = finalRecipients(this.draft);
     this.draft.pending = '';
-    const unknown = unknownRecipients(this.draft.to, this.contacts);
-    if (unknown.length > 0) {
-      this.unconfirmed = unknown;
-      return;
-    }
-    void this.#checkSealing();
+    this.#deciding = true;
+    void this.planSealing()
+      .then(() => {
+        const unknown = unknownRecipients(this.draft.to, this.knownNames);
+        if (unknown.length > 0) {
+          this.unconfirmed = unknown;
+          return;
+        }
+        return this.#checkSealing();
+      })
+      .finally(() => {
+        this.#deciding = false;
+      });
   }
 
   /** The person confirmed names never seen: they become contacts, and the email goes. */
