@@ -5,7 +5,7 @@
  * line; and what became of its last reload: `<kind>-<pid>.reload`, so that the command can say
  * whether it took.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRegularFile, removeFileDurably, writeFileSafely } from '../common/safe-files.js';
 import { USERNAME_PATTERN } from '../protocol/limits.js';
@@ -13,6 +13,31 @@ import { USERNAME_PATTERN } from '../protocol/limits.js';
 export const runFolder = (home: string): string => join(home, '.run');
 
 const pidFileName = (kind: string): string => `${kind}-${process.pid}.pid`;
+
+const PID_FILE = /^([a-z]+)-(\d+)\.pid$/;
+
+/** The servers running on a home (kind and pid); pid files of processes gone are removed. */
+export function runningServers(home: string): { kind: string; pid: number }[] {
+  let names: string[];
+  try {
+    names = readdirSync(runFolder(home));
+  } catch {
+    return [];
+  }
+  const servers: { kind: string; pid: number }[] = [];
+  for (const name of names) {
+    const [, kind = '', digits = ''] = PID_FILE.exec(name) ?? [];
+    if (kind === '') continue;
+    const pid = Number(digits);
+    try {
+      process.kill(pid, 0);
+      servers.push({ kind, pid });
+    } catch {
+      rmSync(join(runFolder(home), name), { force: true });
+    }
+  }
+  return servers;
+}
 
 export function writePidFile(home: string, kind: string): void {
   mkdirSync(runFolder(home), { recursive: true, mode: 0o700 });

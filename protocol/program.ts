@@ -61,7 +61,14 @@ export async function parseCommandLineAsync(
     each.exitOverride();
     for (const sub of each.commands) overrideAll(sub);
   };
-  command.showHelpAfterError().allowExcessArguments(false);
+  // One line on what is wrong and one on where the usage is, not the whole help.
+  const hint = `(${command.name()} --help for the usage)`;
+  const hintAll = (each: Command): void => {
+    each.showHelpAfterError(hint);
+    for (const sub of each.commands) hintAll(sub);
+  };
+  command.allowExcessArguments(false);
+  hintAll(command);
   overrideAll(command);
   try {
     await command.parseAsync(argv, { from: 'user' });

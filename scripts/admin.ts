@@ -34,12 +34,10 @@ home reloads it (SIGHUP): sessions already open go on; the next login uses the n
 const input = new LineInput(process.stdin, process.stdout);
 
 async function askPassword(prompt: string): Promise<string> {
-  const first = (await input.askHidden(prompt)) ?? '';
-  if (process.stdin.isTTY) {
-    const again = (await input.askHidden('The same again: ')) ?? '';
-    if (again !== first) throw new SiteUsersError('the two did not match; nothing was changed');
-  }
-  return first;
+  const password = await input.askNewSecret(prompt);
+  if (password === undefined)
+    throw new SiteUsersError('the two did not match; nothing was changed');
+  return password;
 }
 
 function home(): string {

@@ -53,12 +53,9 @@ try {
 }
 
 const input = new LineInput(process.stdin, process.stdout);
-const passphrase = await input.askHidden("New passphrase (the user's password): ");
-if (process.stdin.isTTY) {
-  const again = await input.askHidden('The same again: ');
-  if (again !== passphrase) fail('the two did not match; nothing was changed');
-}
+const passphrase = await input.askNewSecret("New passphrase (the user's password): ");
 input.close();
+if (passphrase === undefined) fail('the two did not match; nothing was changed');
 if (!passphrase) fail('no passphrase given; nothing was changed');
 
 writeFileSafely(dirname(file), basename(file), encryptPrivateKey(key, passphrase), {

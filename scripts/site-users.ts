@@ -5,7 +5,7 @@
  * lays it out (`DIR/server/` and `DIR/<user>/`).
  */
 import { createPrivateKey } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import {
   appendWhole,
@@ -18,7 +18,12 @@ import { hashPassword, parsePasswordRecord } from '../mail-server/passwords.js';
 import { generateRsaKeyPair } from '../protocol/crypto.js';
 import { USERNAME_PATTERN } from '../protocol/limits.js';
 import { lookalikeOf } from '../protocol/skeleton.js';
-import { readReloadReport, runFolder, type ReloadReport } from '../mail-server/run-files.js';
+import {
+  readReloadReport,
+  runFolder,
+  runningServers,
+  type ReloadReport,
+} from '../mail-server/run-files.js';
 
 /** A request the site's files refuse: one line, saying what is wrong. */
 export class SiteUsersError extends Error {}
@@ -174,30 +179,6 @@ export function reencryptKey(file: string, oldPassword: string, newPassword: str
     mode: 0o600,
     place: 'replace',
   });
-}
-
-/** The servers running on this home (kind and pid); pid files of processes gone are removed. */
-export function runningServers(home: string): { kind: string; pid: number }[] {
-  let names: string[];
-  try {
-    names = readdirSync(runFolder(home));
-  } catch {
-    return [];
-  }
-  const servers: { kind: string; pid: number }[] = [];
-  for (const name of names) {
-    const match = /^([a-z]+)-(\d+)\.pid$/.exec(name);
-    if (!match) continue;
-    const [, kind = '', digits = ''] = match;
-    const pid = Number(digits);
-    try {
-      process.kill(pid, 0);
-      servers.push({ kind, pid });
-    } catch {
-      rmSync(join(runFolder(home), name), { force: true });
-    }
-  }
-  return servers;
 }
 
 /** What one server said of the reload it was asked for. */

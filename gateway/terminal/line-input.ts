@@ -87,6 +87,17 @@ export class LineInput {
     }
   }
 
+  /**
+   * A new secret, hidden: asked twice on a terminal (a typo would lock its owner out), once
+   * when piped. Undefined when the two differ; '' at the end of input.
+   */
+  async askNewSecret(prompt: string): Promise<string | undefined> {
+    const first = (await this.askHidden(prompt)) ?? '';
+    if (!this.#isTerminal) return first;
+    const again = (await this.askHidden('The same again: ')) ?? '';
+    return again === first ? first : undefined;
+  }
+
   close(): void {
     this.#readline.close();
   }
