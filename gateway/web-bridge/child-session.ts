@@ -21,7 +21,9 @@ import { SENT_ID_PATTERN, SentFolder } from './sent-folder.js';
 import { LocalSeal } from '../protocol-client/local-seal.js';
 import { SealerMemory } from '../protocol-client/sealer-memory.js';
 import { SecurityMemory } from './email-security.js';
-import { toEmailView, toItems, type Account } from './email-views.js';
+import { toEmailView, toItems, type SignedInAccount } from './email-views.js';
+import { MailboxMarks } from './mailbox-marks.js';
+import { answerMarkRequest } from './read-marks.js';
 import { keepCopy, useSentFolder, type Warn } from './sent-copies.js';
 
 export interface ChildIo {
@@ -42,7 +44,7 @@ function eagerKeys(keys: ClientKeys): ClientKeys {
 export class ChildSession {
   readonly #io: ChildIo;
   #client: MailClient | undefined;
-  #account: Account | undefined;
+  #account: SignedInAccount | undefined;
   #signingIn = false;
   #ending = false;
   #newMail: NewMailWatch | undefined;
@@ -159,6 +161,13 @@ export class ChildSession {
           const entry = account.sealed.keyring.markVerified(message.name, message.fingerprint);
           return Promise.resolve({ type: 'keyVerified', id: message.id, entry });
         });
+      case 'loadMarks':
+      case 'setRead':
+      case 'moveToTrash':
+      case 'emptyTrash':
+        return this.#run(message.id, (client, account) =>
+          answerMarkRequest(message, client, account),
+        );
       case 'signOut':
         return this.#signOut(message.id);
     }
@@ -245,6 +254,8 @@ export class ChildSession {
       sent: new SentFolder(message.dataDir, message.username, seal),
       sealed,
       security,
+      marks: new MailboxMarks(message.dataDir, message.username, seal),
+      trashDays: message.trashDays,
     };
     const newMail = new NewMailWatch(
       client,
@@ -298,7 +309,7 @@ export class ChildSession {
 
   async #run(
     id: number,
-    operation: (client: MailClient, account: Account) => Promise<Reply>,
+    operation: (client: MailClient, account: SignedInAccount) => Promise<Reply>,
   ): Promise<void> {
     const client = this.#client;
     const account = this.#account;
