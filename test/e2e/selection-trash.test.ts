@@ -16,8 +16,15 @@ import { startGatewayProcess, type RunningGateway } from '../helpers/gateway.js'
 import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
-import { artifacts, axeViolations, longestTask, record, recordLongTasks } from './page-tools.js';
-import { deliver, haveChromium, launchChromium, signedInTab } from './tabs.js';
+import {
+  artifacts,
+  axeViolations,
+  coveredControls,
+  longestTask,
+  record,
+  recordLongTasks,
+} from './page-tools.js';
+import { deliver, haveChromium, launchChromium, PHONE_844, signedInTab } from './tabs.js';
 
 const USERS = ['client1', 'client2', 'client3', 'client4'];
 const BIG_INBOX = 'client3';
@@ -282,6 +289,39 @@ describe.skipIf(!haveChromium)('many emails at once, and the Trash', { timeout: 
     // A new session does not show it either.
     const again = await tab('client4', 'classic');
     await expect.poll(() => titles(again)).toEqual(['Classic keep']);
+    expect(violations).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('fits the bulk bar, the folder tabs and the Trash on a phone (390×844), nothing covered, axe clean', async () => {
+    const violations: string[] = [];
+    await deliver(need(gateway), 'client2', ['client1'], 'Phone trash', 'On a phone');
+    const page = await signedInTab(need(browser), need(gateway), 'client1', {
+      viewport: PHONE_844,
+      errors: pageErrors,
+      contexts,
+    });
+    await rowOf(page, 'Phone trash').locator('.check').click();
+    await page.getByText('1 email selected').waitFor();
+    // Nothing wider than the phone: four tabs with a count, and the bar's buttons, wrap or fit.
+    for (const part of ['.tabs', '.list-pane', '.bulk'])
+      await expect(
+        page.evaluate<number>(`document.querySelector('${part}').getBoundingClientRect().right`),
+      ).resolves.toBeLessThanOrEqual(PHONE_844.width);
+    await expect(coveredControls(page)).resolves.toEqual([]);
+    violations.push(...(await axeViolations(page, 'phone, one ticked')));
+    await page.screenshot({ path: join(artifacts, 'bulk-390.png') });
+    await page.getByRole('button', { name: 'Move to Trash' }).click();
+    await page
+      .getByRole('navigation', { name: 'Folders' })
+      .getByRole('button', { name: 'Trash' })
+      .click();
+    await rowOf(page, 'Phone trash').waitFor();
+    const tabs = await page.locator('.tabs').boundingBox();
+    expect(need(tabs ?? undefined).width).toBeLessThanOrEqual(PHONE_844.width);
+    await expect(coveredControls(page)).resolves.toEqual([]);
+    violations.push(...(await axeViolations(page, 'phone Trash')));
+    await page.screenshot({ path: join(artifacts, 'trash-390.png') });
     expect(violations).toEqual([]);
     expect(pageErrors).toEqual([]);
   });

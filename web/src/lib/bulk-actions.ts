@@ -72,7 +72,7 @@ export class BulkActions {
     if (!(await marks.move(items))) return;
     notices.notify(
       'info',
-      `${emails(items.length)} moved to the Trash, kept ${plural(marks.trashDays, 'day')} before ${marks.trashDeletes ? 'deleted from the server' : 'removed'}.`,
+      `${emails(items.length)} moved to the Trash: kept ${plural(marks.trashDays, 'day')}, then ${marks.trashDeletes ? 'deleted from the server' : 'removed from this computer (the classic protocol cannot delete)'}.`,
       {
         action: {
           kind: 'undo',
