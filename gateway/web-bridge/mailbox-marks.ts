@@ -87,9 +87,19 @@ export class MailboxMarks {
     this.#seal = seal;
   }
 
-  /** The marks; read once, then kept in memory and written after each change. */
+  /** The marks as last read or changed here; read from the file the first time. */
   get content(): MarksContent {
     this.#content ??= this.#read();
+    return this.#content;
+  }
+
+  /**
+   * Reads the file again before a change: another session of the same user (another browser,
+   * or a tab with a session of its own) may have written it since, and a change made to an
+   * older copy would write over theirs.
+   */
+  refresh(): MarksContent {
+    this.#content = this.#read();
     return this.#content;
   }
 

@@ -25,6 +25,7 @@ export async function answerMarkRequest(
   client: MailClient,
   { marks, trashDays }: MarksPlace,
 ): Promise<Reply> {
+  marks.refresh();
   switch (request.type) {
     case 'loadMarks': {
       // What has been in the Trash its time is removed before the Trash is shown.

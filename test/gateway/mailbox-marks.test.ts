@@ -59,6 +59,20 @@ describe('mailbox marks', () => {
     expect(new MailboxMarks(dir, 'client1', seal).content.read.size).toBe(0);
   });
 
+  it('a change starts from the file, so two sessions of one user do not write over each other', () => {
+    const first = new MailboxMarks(dir, 'client1', seal);
+    const second = new MailboxMarks(dir, 'client1', seal);
+    expect(second.content.read.size).toBe(0);
+    first.refresh().read.add('from.first');
+    first.save();
+    second.refresh().read.add('from.second');
+    second.save();
+    expect([...new MailboxMarks(dir, 'client1', seal).content.read]).toEqual([
+      'from.first',
+      'from.second',
+    ]);
+  });
+
   it('keeps at most MAX_MARKS of each, the newest', () => {
     const marks = new MailboxMarks(dir, 'client1', seal);
     for (let i = 0; i < MAX_MARKS + 5; i++) marks.content.read.add(`m.${i}`);
