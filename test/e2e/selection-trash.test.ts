@@ -153,6 +153,16 @@ describe.skipIf(!haveChromium)('many emails at once, and the Trash', { timeout: 
     // The list scrolls as fast as before: the rows shown are a window of the 10,002.
     await expect(page.locator('#inbox-list [role="option"]').count()).resolves.toBeLessThan(60);
 
+    // The keys are in the shortcuts dialog.
+    await page.locator('#inbox-list').focus();
+    await page.keyboard.press('?');
+    const help = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+    await help.getByText('Tick the email under the cursor, for an action on many').waitFor();
+    await help.getByText('Tick emails as the cursor moves').waitFor();
+    await help.getByText('Tick every email shown, or none').waitFor();
+    await page.keyboard.press('Escape');
+    await help.waitFor({ state: 'hidden' });
+
     // The keyboard: x ticks the row under the cursor, Shift+ArrowDown ticks on as it moves.
     await page.locator('#inbox-list').focus();
     await page.keyboard.press('Home');
