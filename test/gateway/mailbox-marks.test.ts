@@ -54,8 +54,9 @@ describe('mailbox marks', () => {
     // Another user's key, or an altered file: nothing opens, and the marks start afresh.
     const other = new LocalSeal(generateKeyPairSync('ed25519').privateKey, 'client1');
     expect(new MailboxMarks(dir, 'client1', other).content.read.size).toBe(0);
-    bytes[bytes.length - 1] ^= 1;
-    writeFileSync(file(), bytes);
+    const altered = Buffer.from(bytes);
+    altered.writeUInt8(altered.readUInt8(altered.length - 1) ^ 1, altered.length - 1);
+    writeFileSync(file(), altered);
     expect(new MailboxMarks(dir, 'client1', seal).content.read.size).toBe(0);
   });
 
