@@ -241,6 +241,9 @@ describe.skipIf(!haveChromium)('many emails at once, and the Trash', { timeout: 
     // An email of the Trash opens; Restore puts it back in the inbox.
     await rowOf(page, 'Trash three').click();
     await page.getByRole('heading', { level: 2, name: 'Trash three', exact: true }).waitFor();
+    await expect(
+      page.getByRole('button', { name: 'Delete the selected email for good' }).count(),
+    ).resolves.toBe(1);
     await rowOf(page, 'Trash three').locator('.check').click();
     await page.getByRole('button', { name: 'Restore' }).click();
     await expect.poll(() => titles(page)).toEqual(['Trash four']);
