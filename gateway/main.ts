@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 /** `npm run gateway -- --keys DIR [...]`: the local web gateway between a browser and the mail server. */
+import { requireSupportedNode } from '../common/version.js';
 import { exitWithParent } from '../common/exit-with-parent.js';
 import { createLogger } from '../protocol/program.js';
 import { buildGateway } from './web-bridge/app.js';
 import { parseGatewayArgs } from './web-bridge/cli.js';
 import { formatServerAddress } from './web-bridge/server-address.js';
+
+requireSupportedNode('sealed-mail-gateway');
 
 const cli = parseGatewayArgs(process.argv.slice(2));
 const logger = createLogger(cli.logLevel, { role: 'gateway' });

@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 /** `npm run keygen -- --out DIR [...]`: key pairs and user_pass.json for a server and its users. */
+import { requireSupportedNode, versionLine } from '../common/version.js';
 import { Command, Option } from 'commander';
 import { parseCommandLine } from '../protocol/program.js';
 import { DEFAULT_USERS, KeySetupError, writeKeySetup } from './key-setup.js';
+
+requireSupportedNode('sealed-mail-keygen');
 
 const list = (value: string): string[] => value.split(',').map((item) => item.trim());
 
 const command = new Command('keygen')
   .description('Key pairs and user_pass.json for a server and its users.')
+  .version(versionLine())
   .requiredOption(
     '--out <dir>',
     "where to write DIR/server/ (the server's home) and DIR/<user>/ (each user's machine: its key pair, server_public.pem, and keyring/<name>_public.pem for every user, itself included)",
