@@ -44,7 +44,6 @@ export const demoPassword = (index: number): string => `password${index}`;
 
 export class KeySetupError extends Error {}
 
-
 /** What the files are made of, known once the keys are generated. */
 interface Material {
   server: PemKeyPair;

@@ -87,7 +87,7 @@ export async function addUser(
   requireNewName(home, records, name);
   if (password === '') throw new SiteUsersError('a password is needed');
   const record = recordFor(records, password);
-    const { publicPem, files } = await newUserBundle(home, name, password, siteKeyring(home));
+  const { publicPem, files } = await newUserBundle(home, name, password, siteKeyring(home));
   ensureFolder(bundleDir);
   writeFiles(bundleDir, files, false);
   writeFileSafely(home, `${name}_public.pem`, publicPem, { mode: 0o644, place: 'new' });

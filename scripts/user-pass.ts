@@ -35,4 +35,3 @@ export function readUserPass(home: string): Record<string, string> {
   }
   return records;
 }
-
