@@ -185,7 +185,6 @@ export async function benchGateway(): Promise<Record<string, number | string>> {
       read_gateway_overhead_p50_ms: Math.round((readP50 - directP50) * 100) / 100,
       send_1M_chars_p50_ms: percentile(sends, 50),
       session_child_rss_mib: childRss ?? 'unknown',
-      targets: 'sign-in to inbox <= 150 ms; read <= 10 ms over the gateway overhead',
     };
   } finally {
     await gateway.close();
