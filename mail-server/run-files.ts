@@ -7,7 +7,12 @@
  */
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { readRegularFile, removeFileDurably, writeFileSafely } from '../common/safe-files.js';
+import {
+  appendWhole,
+  readRegularFile,
+  removeFileDurably,
+  writeFileSafely,
+} from '../common/safe-files.js';
 import { USERNAME_PATTERN } from '../protocol/limits.js';
 
 export const runFolder = (home: string): string => join(home, '.run');
@@ -175,4 +180,21 @@ export function loggedInSessions(home: string): SessionRecord[] {
     if (isSessionRecord(parsed) && parsed.pid === pid) sessions.push(parsed);
   }
   return sessions.sort((a, b) => a.since.localeCompare(b.since));
+}
+
+/** Asks a session process to end a user's sessions (`admin kick`); it is then sent SIGUSR2. */
+export function requestKick(home: string, pid: number, user: string): void {
+  appendWhole(join(runFolder(home), `kick-${pid}`), `${user}\n`, { mode: 0o600, durable: false });
+}
+
+/** The users this session process was asked to end the sessions of, the request taken away. */
+export function takeKickRequests(home: string): string[] {
+  const name = `kick-${process.pid}`;
+  const data = readRegularFile(join(runFolder(home), name), 64 * 1024);
+  if (!data) return [];
+  rmSync(join(runFolder(home), name), { force: true });
+  return data
+    .toString('utf8')
+    .split('\n')
+    .filter((line) => USERNAME_PATTERN.test(line));
 }

@@ -13,6 +13,7 @@ import { integerArgument, parseCommandLineAsync } from '../protocol/program.js';
 import { loggedInSessions } from '../mail-server/run-files.js';
 import { backupSite, restoreSite } from './site-backup.js';
 import { exportKeyring, issueUserKeys } from './site-keys.js';
+import { kickUser } from './site-sessions.js';
 import { waitReady, type ReadyTarget } from './wait-ready.js';
 import {
   addUser,
@@ -192,6 +193,20 @@ program
     if (sessions.length === 0) process.stdout.write('Nobody is logged in.\n');
     for (const { user, peer, channel, since, pid } of sessions)
       process.stdout.write(`${user}\t${channel}\t${peer}\tsince ${since}\tpid ${pid}\n`);
+  });
+
+program
+  .command('kick <name>')
+  .description(
+    'ends every session of a user now, on every server running on the home (to keep them out, remove the user or change the password first)',
+  )
+  .action(async (name: string) => {
+    const ended = await kickUser(home(), name);
+    if (ended === undefined)
+      throw new SiteUsersError(`${name} is still logged in after 10 s; see the servers' logs`);
+    process.stdout.write(
+      ended === 0 ? `${name} is not logged in.\n` : `Ended ${ended} session(s) of ${name}.\n`,
+    );
   });
 
 program

@@ -47,7 +47,7 @@ export const TARGETS: readonly Target[] = [
   },
   {
     part: 'push',
-    name: `server CPU of idle pushed sessions beyond idle processes' own (at most ${IDLE_MARGIN_MS} ms over the run)`,
+    name: "server CPU of idle pushed sessions beyond idle processes' own, over the run",
     figure: (part) => {
       const pushed = endingWith(part, '_pushed');
       const floor = endingWith(part, '_not_watching');

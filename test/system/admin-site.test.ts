@@ -164,6 +164,32 @@ describe('admin keys, keyring export and wait-ready', () => {
     );
   });
 
+  it("who lists the sessions logged in; kick ends a user's, leaving the others", async () => {
+    server = await startMailServer(serverHome(keys.dir));
+    const client1 = await signIn(server.port, keys.dir, 'client1');
+    const client2 = await signIn(server.port, keys.dir, 'client2');
+    const who = await admin(['who']);
+    expect(
+      who.stdout
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => line.split('\t')[0])
+        .sort(),
+    ).toEqual(['client1', 'client2']);
+
+    const kicked = await admin(['kick', 'client1']);
+    expect(kicked.stderr).toBe('');
+    expect(kicked.code).toBe(0);
+    expect(kicked.stdout).toBe('Ended 1 session(s) of client1.\n');
+    await expect(client1.listInbox()).rejects.toThrow();
+    expect((await client2.listInbox()).rows).toEqual([]);
+    const after = await admin(['who']);
+    expect(after.stdout).not.toMatch(/^client1\t/m);
+    expect(after.stdout).toMatch(/^client2\t/m);
+    await client2.terminate();
+    expect((await admin(['kick', 'client1'])).stdout).toBe('client1 is not logged in.\n');
+  });
+
   it('wait-ready: ready for a listening server, a failure for a closed port', async () => {
     server = await startMailServer(serverHome(keys.dir));
     const pid = String(server.process.child.pid);
