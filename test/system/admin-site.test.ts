@@ -12,6 +12,7 @@ import type { MailClient } from '../../gateway/protocol-client/mail-client.js';
 import { openSession } from '../../gateway/protocol-client/session.js';
 import { signIn } from '../helpers/client.js';
 import { makeKeySetup, serverHome } from '../helpers/keys.js';
+import { freshDatabase, postgresUnavailable, skippedBecause } from '../helpers/postgres.js';
 import { runNode } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 
@@ -125,6 +126,49 @@ describe('admin backup and restore', () => {
     expect(existsSync(home)).toBe(false);
   });
 });
+
+describe.skipIf(postgresUnavailable !== undefined)(
+  `admin backup and restore with a PostgreSQL store${skippedBecause(postgresUnavailable)}`,
+  () => {
+    it('dumps the store with pg_dump and restores it into another database: every email reads', async () => {
+      const home = serverHome(keys.dir);
+      const first = await freshDatabase();
+      const second = await freshDatabase();
+      try {
+        server = await startMailServer(home, ['--store', first.url]);
+        const sender = await signIn(server.port, keys.dir, 'client2');
+        await sender.send({ to: ['client1', 'client3'], title: 'Kept', content: 'In the dump.' });
+        await sender.terminate();
+        const before = await everyInbox(server.port);
+        const backupDir = join(scratch, 'backup');
+        const backup = await admin(['backup', backupDir, '--store', first.url]);
+        expect(backup.stderr).toBe('');
+        expect(backup.code).toBe(0);
+        expect(backup.stdout).toContain('the PostgreSQL store (pg_dump)');
+        await server.stop();
+        server = undefined;
+        rmSync(home, { recursive: true, force: true });
+
+        const withoutStore = await admin(['restore', backupDir]);
+        expect(withoutStore.code).toBe(1);
+        expect(withoutStore.stderr).toContain(
+          'name the database to restore it into with --store URL',
+        );
+        const restored = await admin(['restore', backupDir, '--store', second.url]);
+        expect(restored.stderr).toBe('');
+        expect(restored.code).toBe(0);
+        server = await startMailServer(home, ['--store', second.url]);
+        expect(await everyInbox(server.port)).toEqual(before);
+        expect(before.get('client3')).toHaveLength(1);
+      } finally {
+        await server?.stop();
+        server = undefined;
+        await first.drop();
+        await second.drop();
+      }
+    });
+  },
+);
 
 describe('admin keys, keyring export and wait-ready', () => {
   it("writes a new bundle for a user's new machine: the new key logs in, with their password only", async () => {
