@@ -167,9 +167,12 @@ export function loggedInSessions(home: string): SessionRecord[] {
     const path = join(sessionsFolder(home), name);
     try {
       process.kill(pid, 0);
-    } catch {
-      rmSync(path, { force: true });
-      continue;
+    } catch (error) {
+      // EPERM: alive, and another user's; only a process that is gone loses its sessions.
+      if ((error as NodeJS.ErrnoException).code === 'ESRCH') {
+        rmSync(path, { force: true });
+        continue;
+      }
     }
     let parsed: unknown;
     try {
