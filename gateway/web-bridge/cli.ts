@@ -1,4 +1,5 @@
 /** The command line of the web gateway. */
+import { versionLine } from '../../common/version.js';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -66,6 +67,7 @@ function gatewayCommand(): Command {
   const d = defaultGatewayOptions;
   return new Command('gateway')
     .description('The local web gateway between a browser and the mail server.')
+    .version(versionLine())
     .requiredOption(
       '--keys <dir>',
       "the users' keys: <user>_private.pem and server_public.pem in DIR, or one sub-folder per user (DIR/<user>/), as the key generator writes",
