@@ -147,20 +147,44 @@ export async function runServerCli(argv: string[], name: string, kind: ChannelKi
   }
   const options = serverOptionsOf(line.resolved, kind);
   const { log, reopen } = openLog(options);
-  let server: MailServer;
-  try {
-    server = new MailServer(options, log);
-    await server.start();
-    const identity = channels[kind].serverIdentityLine;
-    if (identity) announce(identity(keyFingerprint(server.identity)));
-  } catch (error) {
+  const failed = (error: unknown): never => {
     const message = isServerError(error)
       ? error.message
       : `cannot start: ${(error as Error).message}`;
     process.stderr.write(`mail server: ${message}\n`);
     process.exit(1);
+  };
+  const server = ((): MailServer => {
+    try {
+      return new MailServer(options, log);
+    } catch (error) {
+      return failed(error);
+    }
+  })();
+  // Before the start: a signal sent as soon as the ready line is read must find its handler,
+  // not the default action, which ends the process.
+  handleSignals(server, { kind, line, log, reopen, logFile: options.logFile });
+  try {
+    await server.start();
+    const identity = channels[kind].serverIdentityLine;
+    if (identity) announce(identity(keyFingerprint(server.identity)));
+  } catch (error) {
+    failed(error);
   }
   void warnOnPostgresLimits(options, log);
+}
+
+function handleSignals(
+  server: MailServer,
+  context: {
+    kind: ChannelKind;
+    line: CommandLine;
+    log: Logger & { level: string };
+    reopen: () => void;
+    logFile: string | undefined;
+  },
+): void {
+  const { kind, line, log, reopen } = context;
   const stop = (): void => {
     server.close().then(
       () => process.exit(0),
@@ -173,13 +197,11 @@ export async function runServerCli(argv: string[], name: string, kind: ChannelKi
   // The administrator changed the users or the configuration: reread them, no restart.
   let current = line.resolved;
   process.on('SIGHUP', () => {
-    if (line.configPath !== undefined) {
-      const changes = liveChanges(kind, line, current, log);
-      if (changes) {
-        current = changes.resolved;
-        if (changes.logLevel) log.level = changes.logLevel;
-        server.applyLive(changes.live);
-      }
+    const changes = liveChanges(kind, line, current, log);
+    if (changes) {
+      current = changes.resolved;
+      if (changes.logLevel) log.level = changes.logLevel;
+      server.applyLive(changes.live);
     }
     void server.reload();
   });
@@ -187,6 +209,6 @@ export async function runServerCli(argv: string[], name: string, kind: ChannelKi
   process.on('SIGUSR1', () => {
     reopen();
     server.reopenLogs();
-    log.info({ file: options.logFile }, 'log file reopened');
+    log.info({ file: context.logFile }, 'log file reopened');
   });
 }

@@ -102,7 +102,7 @@ export function formatConfig<V extends Record<string, unknown>>(
   for (const [name, spec] of Object.entries(table)) {
     const value = resolved.values[name];
     const shown =
-      value === undefined ? '(none)' : spec.show ? spec.show(value) : JSON.stringify(value);
+      value === undefined ? '(none)' : JSON.stringify(spec.show ? spec.show(value) : value);
     const source = resolved.sources[name as keyof V & string];
     const live = spec.reload === 'live' ? ', reloads on SIGHUP' : '';
     lines.push(`${spec.key.padEnd(keyWidth)} = ${shown}  # ${source}${live}`);
