@@ -134,7 +134,14 @@ function openLog(options: MailServerOptions): {
   return {
     log: createLogger(options.logLevel, { role: 'parent' }, destination),
     reopen: () => {
-      destination.reopen();
+      try {
+        destination.reopen();
+      } catch (error) {
+        // The old file stays open: no line is lost, and the operator is told why.
+        process.stderr.write(
+          `mail server: cannot reopen the log file ${options.logFile ?? ''}: ${(error as Error).message}\n`,
+        );
+      }
     },
   };
 }
@@ -205,8 +212,10 @@ function handleSignals(
     }
     void server.reload();
   });
-  // logrotate moved the log file: write to a new one of the same name.
+  // logrotate moved the log file: write to a new one of the same name. Without a log file it
+  // is ignored (and, handled, no longer opens Node's inspector as its default action would).
   process.on('SIGUSR1', () => {
+    if (context.logFile === undefined) return;
     reopen();
     server.reopenLogs();
     log.info({ file: context.logFile }, 'log file reopened');

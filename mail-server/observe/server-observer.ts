@@ -61,7 +61,21 @@ export class ServerObserver {
   }
 
   async listen(address: AdminAddress): Promise<AddressInfo> {
-    const bound = await this.#http.listen(address);
+    let bound: AddressInfo;
+    try {
+      bound = await this.#http.listen(address);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const why =
+        code === 'EADDRINUSE'
+          ? 'is in use by another program (another server on this host? give each its own port)'
+          : code === 'EADDRNOTAVAIL'
+            ? 'is not an address of this host'
+            : (error as Error).message;
+      throw new Error(`the admin port ${address.host}:${address.port} (--admin-listen) ${why}`, {
+        cause: error,
+      });
+    }
     this.#parts.log.info(
       { host: bound.address, port: bound.port, paths: ['/healthz', '/readyz', '/metrics'] },
       'admin port listening',

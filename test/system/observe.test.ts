@@ -8,6 +8,8 @@ import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { classicLoginFrom, signIn } from '../helpers/client.js';
 import { parsePrometheusText, sampleValue } from '../helpers/prometheus-text.js';
 import { postgresUnavailable, skippedBecause, until } from '../helpers/postgres.js';
+import { createServer, type AddressInfo } from 'node:net';
+import { runNode } from '../helpers/processes.js';
 import { startThrowawayCluster } from '../../scripts/lib/postgres-cluster.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -158,6 +160,29 @@ describe('the admin port', () => {
       }),
     ).toBe(1);
     expect(() => sampleValue(metrics, 'sealed_mail_sessions', { protocol: 'classic' })).toThrow();
+  });
+
+  it('a port already taken stops the start with one line that says so', async () => {
+    const keys = await makeKeySetup();
+    cleanups.push(keys.cleanup);
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => {
+      taken.close();
+    });
+    const port = (taken.address() as AddressInfo).port;
+    const result = await runNode('mail-server/main.js', [
+      '--home',
+      serverHome(keys.dir),
+      '--port',
+      '0',
+      '--admin-listen',
+      String(port),
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      `mail server: cannot start: the admin port 127.0.0.1:${port} (--admin-listen) is in use by another program (another server on this host? give each its own port)`,
+    ]);
   });
 
   it('is not ready while every session is in use', async () => {
