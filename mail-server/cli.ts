@@ -67,7 +67,11 @@ function usageError(message: string): never {
 }
 
 /** Reads the command line and the --config file; exits 2 with one line on a mistake, 0 after --help. */
-function readCommandLine(argv: string[], name: string, kind: ChannelKind): CommandLine {
+async function readCommandLine(
+  argv: string[],
+  name: string,
+  kind: ChannelKind,
+): Promise<CommandLine> {
   const command = serverCommand(name, kind);
   command.exitOverride().showHelpAfterError(USAGE_HINT).allowExcessArguments(false);
   try {
@@ -86,7 +90,7 @@ function readCommandLine(argv: string[], name: string, kind: ChannelKind): Comma
   let fromFile: Record<string, unknown> = {};
   if (all.config !== undefined) {
     try {
-      fromFile = readConfigFile(all.config, table);
+      fromFile = await readConfigFile(all.config, table);
     } catch (error) {
       usageError(`error: --config ${(error as Error).message}`);
     }
@@ -147,7 +151,7 @@ function openLog(options: MailServerOptions): {
 }
 
 export async function runServerCli(argv: string[], name: string, kind: ChannelKind): Promise<void> {
-  const line = readCommandLine(argv, name, kind);
+  const line = await readCommandLine(argv, name, kind);
   if (line.printConfig) {
     process.stdout.write(formatConfig(serverOptionTable(kind), line.resolved, line.configPath));
     process.exit(0);
@@ -204,13 +208,14 @@ function handleSignals(
   // The administrator changed the users or the configuration: reread them, no restart.
   let current = line.resolved;
   process.on('SIGHUP', () => {
-    const changes = liveChanges(kind, line, current, log);
-    if (changes) {
-      current = changes.resolved;
-      if (changes.logLevel) log.level = changes.logLevel;
-      server.applyLive(changes.live);
-    }
-    void server.reload();
+    void liveChanges(kind, line, current, log).then((changes) => {
+      if (changes) {
+        current = changes.resolved;
+        if (changes.logLevel) log.level = changes.logLevel;
+        server.applyLive(changes.live);
+      }
+      return server.reload();
+    });
   });
   // logrotate moved the log file: write to a new one of the same name. Without a log file it
   // is ignored (and, handled, no longer opens Node's inspector as its default action would).

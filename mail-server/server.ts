@@ -24,7 +24,8 @@ import { PendingLogins } from './pending-logins.js';
 import { WaitingRoom } from './waiting-room.js';
 import { openThrottleStorage, type ThrottleStorage } from './throttle-storage.js';
 import { defaultThrottleBounds, type LoginThrottle } from './throttle.js';
-import { observeServer, type ServerObserver } from './observe/server-observer.js';
+import type { ServerObserver } from './observe/server-observer.js';
+import type { AdminAddress } from './observe/admin-http.js';
 import { reportingStore, type StoreReport } from './observe/store-report.js';
 import type { WorkerConfig } from './worker-protocol.js';
 import type { LiveOptions } from './config/live-options.js';
@@ -52,8 +53,8 @@ export class MailServer {
   readonly #server: Server;
   readonly #throttle: ThrottleStorage;
   /** The throttle the sessions ask: counted for the metrics when they are on. */
-  readonly #loginThrottle: LoginThrottle;
-  readonly #observer: ServerObserver | undefined;
+  #loginThrottle: LoginThrottle;
+  #observer: ServerObserver | undefined;
   readonly #pendingLogins: PendingLogins;
   readonly #waiting: WaitingRoom<Socket>;
   #store: MailStore | undefined;
@@ -79,16 +80,7 @@ export class MailServer {
       ...defaultThrottleBounds,
       maxEntries: options.throttleMaxEntries,
     });
-    this.#observer = options.adminListen
-      ? observeServer(this.#options, log, {
-          pool: () => this.#pool,
-          waiting: () => this.#waiting.size,
-          throttleEntries: () => this.#throttle.entries?.(),
-          running: () => this.#run !== undefined,
-        })
-      : undefined;
-    this.#loginThrottle =
-      this.#observer?.counting(this.#throttle.throttle) ?? this.#throttle.throttle;
+    this.#loginThrottle = this.#throttle.throttle;
     this.#pendingLogins = new PendingLogins({
       maxPerAddress: options.maxPendingPerAddress,
       maxInProcessPerAddress: options.maxLoginsPerAddress,
@@ -106,7 +98,7 @@ export class MailServer {
 
   async start(): Promise<AddressInfo> {
     // First, so that a monitor sees the start: alive, and not ready until it is.
-    if (this.#options.adminListen) await this.#observer?.listen(this.#options.adminListen);
+    if (this.#options.adminListen) await this.#observe(this.#options.adminListen);
     await prepareMailStore(this.#options.store, this.#log);
     const store = await openMailStore(this.#options.store, this.#home, this.#log);
     this.#store = store;
@@ -118,6 +110,24 @@ export class MailServer {
         ? this.#inlineRunner(store)
         : await this.#forkRunner(store);
     return this.#listen();
+  }
+
+  /**
+   * The admin port and its metrics. Loaded only when asked for: prom-client is many modules,
+   * and a server started with few file descriptors must not spend them loading what it
+   * does not use.
+   */
+  async #observe(address: AdminAddress): Promise<void> {
+    const { observeServer } = await import('./observe/server-observer.js');
+    const observer = observeServer(this.#options, this.#log, {
+      pool: () => this.#pool,
+      waiting: () => this.#waiting.size,
+      throttleEntries: () => this.#throttle.entries?.(),
+      running: () => this.#run !== undefined,
+    });
+    this.#observer = observer;
+    this.#loginThrottle = observer.counting(this.#throttle.throttle);
+    await observer.listen(address);
   }
 
   #inlineRunner(store: MailStore): SessionRunner {

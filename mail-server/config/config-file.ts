@@ -5,7 +5,7 @@
  * over the defaults. `resolveOptions` says where each value came from, for --print-config.
  */
 import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { OptionSpec } from './option-kinds.js';
 
 /** Bounds before parsing: a configuration is a few kilobytes. */
@@ -21,7 +21,7 @@ export interface Resolved<V> {
 type Table = Record<string, OptionSpec<unknown>>;
 
 /** The file's values by the table's names; throws an Error naming the file and every mistake. */
-export function readConfigFile(path: string, table: Table): Record<string, unknown> {
+export async function readConfigFile(path: string, table: Table): Promise<Record<string, unknown>> {
   let text: string;
   try {
     const bytes = readFileSync(path);
@@ -40,13 +40,14 @@ export function readConfigFile(path: string, table: Table): Record<string, unkno
   } catch (error) {
     throw new Error(`${path}: is not valid JSON (${(error as Error).message})`);
   }
+  const { z: zod } = await import('zod');
   const shape: Record<string, z.ZodType> = {};
   const nameOfKey = new Map<string, string>();
   for (const [name, spec] of Object.entries(table)) {
-    shape[spec.key] = spec.schema.optional();
+    shape[spec.key] = spec.schema(zod).optional();
     nameOfKey.set(spec.key, name);
   }
-  const checked = z.strictObject(shape).safeParse(json);
+  const checked = zod.strictObject(shape).safeParse(json);
   if (!checked.success) {
     const problems = checked.error.issues.map((issue) => {
       if (issue.code === 'unrecognized_keys')

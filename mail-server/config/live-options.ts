@@ -23,7 +23,7 @@ export interface LiveChanges {
 
 const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
 
-export function liveChanges(
+export async function liveChanges(
   kind: ChannelKind,
   line: {
     configPath: string | undefined;
@@ -32,12 +32,12 @@ export function liveChanges(
   },
   current: Resolved<ServerOptionValues>,
   log: Logger,
-): LiveChanges | undefined {
+): Promise<LiveChanges | undefined> {
   if (line.configPath === undefined) return undefined;
   const table = serverOptionTable(kind);
   let fromFile: Record<string, unknown>;
   try {
-    fromFile = readConfigFile(line.configPath, table);
+    fromFile = await readConfigFile(line.configPath, table);
   } catch (error) {
     log.error(
       { err: (error as Error).message },

@@ -1,11 +1,13 @@
 /**
  * The kinds of value a server option takes, each with its reader for a flag (text) and its
- * check for a configuration file (JSON, zod). An option is declared once (server-options.ts)
+ * check for a configuration file (JSON, zod). An option is declared once (option-table.ts)
  * with one of these; the command line, the file, --print-config and --help all come from it.
  */
 import { InvalidArgumentError } from 'commander';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { integerArgument } from '../../protocol/program.js';
+
+export type Zod = typeof z;
 
 /** Whether a SIGHUP applies a changed value, or only the next start does. */
 export type Reload = 'live' | 'restart';
@@ -24,8 +26,11 @@ export interface OptionSpec<T> {
   reload: Reload;
   /** Reads the flag's text; throws InvalidArgumentError with what is expected. */
   fromText: (text: string) => T;
-  /** Checks a value of the configuration file. */
-  schema: z.ZodType<T>;
+  /**
+   * Checks a value of the configuration file, built with the zod it is given: zod is loaded
+   * only when a file is read, so that a server started without one loads fewer modules.
+   */
+  schema(zod: Zod): z.ZodType<T>;
   /** How --print-config writes the value (a password in a URL is never shown). */
   show?(value: T): string;
 }
@@ -39,7 +44,7 @@ export function integer(
   return {
     ...common,
     fromText: integerArgument(common.min, max),
-    schema: z.number().int().min(common.min).max(max),
+    schema: (zod) => zod.number().int().min(common.min).max(max),
   };
 }
 
@@ -53,7 +58,7 @@ export function choice<const C extends readonly [string, ...string[]]>(
         throw new InvalidArgumentError(`Allowed choices are ${common.choices.join(', ')}.`);
       return text;
     },
-    schema: z.enum(common.choices),
+    schema: (zod) => zod.enum(common.choices),
   };
 }
 
@@ -69,14 +74,15 @@ export function parsed<T>(
       throw new InvalidArgumentError((error as Error).message);
     }
   };
-  const schema = z.string().transform((text, context): T => {
-    try {
-      return read(text);
-    } catch (error) {
-      context.addIssue({ code: 'custom', message: (error as Error).message });
-      return z.NEVER;
-    }
-  }) as unknown as z.ZodType<T>;
+  const schema = (zod: Zod): z.ZodType<T> =>
+    zod.string().transform((text, context): T => {
+      try {
+        return read(text);
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+        return zod.NEVER;
+      }
+    });
   return { ...common, fromText, schema };
 }
 
