@@ -31,8 +31,9 @@ function serverCommand(name: string, kind: ChannelKind): Command {
   const command = new Command(name).description(`The forking mail server of the ${kind} protocol.`);
   const specs: OptionSpec<unknown>[] = Object.values(serverOptionTable(kind));
   for (const spec of specs) {
-    const option = new Option(`--${spec.key} ${spec.argument}`, spec.help);
-    if (spec.default !== undefined) option.default(spec.default);
+    const live = spec.reload === 'live' ? '; reread on SIGHUP from --config' : '';
+    const option = new Option(`--${spec.key} ${spec.argument}`, `${spec.help}${live}`);
+    if (spec.default !== undefined) option.default(spec.default, spec.defaultText);
     if ('choices' in spec && spec.choices) option.choices(spec.choices);
     else option.argParser(spec.fromText);
     command.addOption(option);
