@@ -13,6 +13,7 @@ import {
 import type { SessionImage } from './session-image.js';
 import type { LoginThrottle } from './throttle.js';
 import { ThrottleDesk } from './throttle-ipc.js';
+import { isStoreReport } from './observe/store-report.js';
 import {
   isFromWorker,
   isThrottleRequest,
@@ -94,7 +95,8 @@ export interface PoolStats {
  * Dovecot's services: spare children wait ready, more are started (a few at a time, then more)
  * while spares are short, idle extras are retired, each child serves `clientsPerProcess`
  * clients at a time and `maxUse` in all, a child that dies is replaced.
- * Emits 'died' (pid, wasBusy) when a child ends without being asked to.
+ * Emits 'died' (pid, wasBusy) when a child ends without being asked to, and 'store-report'
+ * (observe/store-report.ts) for each report a child sends for the metrics.
  */
 export class WorkerPool extends EventEmitter {
   readonly #options: PoolOptions;
@@ -357,6 +359,10 @@ export class WorkerPool extends EventEmitter {
         void throttle.handle(message);
         return;
       }
+      if (isStoreReport(message)) {
+        this.emit('store-report', message);
+        return;
+      }
       if (!isFromWorker(message)) return;
       if (message.type === 'logged-in') {
         this.#loginSettled(worker, message.connection);
@@ -456,6 +462,13 @@ export class WorkerPool extends EventEmitter {
     this.#generation++;
     for (const worker of this.#workers.values())
       if (worker.state !== 'starting') this.#tellReload(worker);
+  }
+
+  /** Every session process that can hear it reopens its log file (logrotate moved it). */
+  reopenLogs(): void {
+    const message: ToWorker = { type: 'reopen-log' };
+    for (const worker of this.#workers.values())
+      if (worker.child.connected) worker.child.send(message, () => undefined);
   }
 
   #tellReload(worker: Worker): void {

@@ -13,6 +13,8 @@ import { loadServerHome, reloadUsers, type ServerHome } from './home.js';
 import { announce } from './announce.js';
 import type { Logger } from './log.js';
 import { createLightLogger } from '../protocol/light-log.js';
+import { LogFile } from '../common/log-file.js';
+import { reportingStore, type StoreReport } from './observe/store-report.js';
 import { openMailStore } from './store/open-store.js';
 import { removeSessionFile, takeKickRequests, writeSessionFile } from './run-files.js';
 import { parentThrottle } from './throttle-ipc.js';
@@ -24,7 +26,7 @@ import {
   type ThrottleAnswer,
 } from './worker-protocol.js';
 
-function tell(message: FromWorker): void {
+function tell(message: FromWorker | StoreReport): void {
   process.send?.(message);
 }
 
@@ -119,13 +121,23 @@ export async function startSessionProcess(configArgument: string | undefined): P
     );
     process.exit(2);
   }
-  const log = createLightLogger(config.logLevel, { role: 'session' });
+  const logFile = config.logFile === undefined ? undefined : new LogFile(config.logFile);
+  const log = createLightLogger(
+    config.logLevel,
+    { role: 'session' },
+    logFile
+      ? (line) => {
+          logFile.write(line);
+        }
+      : undefined,
+  );
   const home = loadServerHome(config.home);
+  const store = await openMailStore(config.store, home, log);
   const throttleAnswers: ((answer: ThrottleAnswer) => void)[] = [];
   const context = connectionContext({
     channel: config.channel,
     home,
-    store: await openMailStore(config.store, home, log),
+    store: config.reportStore ? reportingStore(store, tell) : store,
     throttle: parentThrottle(tell, (listener) => throttleAnswers.push(listener)),
     log,
     announce,
@@ -138,7 +150,11 @@ export async function startSessionProcess(configArgument: string | undefined): P
     if (!isToWorker(message)) return;
     if (message.type === 'exit') process.exit(0);
     else if (message.type === 'reload') reload(home, log);
-    else if (message.type === 'login-admission')
+    else if (message.type === 'reopen-log') {
+      const error = logFile?.reopen();
+      if (error)
+        log.error({ err: error.message }, 'the log file could not be reopened; writing on');
+    } else if (message.type === 'login-admission')
       for (const listener of throttleAnswers) listener(message);
     else serveSession(message, handle, context, log, config.home);
   });

@@ -131,6 +131,7 @@ export class PostgresThrottle implements LoginThrottle {
   constructor(url: string, log: Logger, options: Partial<PostgresThrottleOptions> = {}) {
     this.#connection = new PostgresConnection(url, {
       maxConnections: 3,
+      name: 'throttle',
       waitMs: SETTLE_WAIT_MS,
       log,
     });

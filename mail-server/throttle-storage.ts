@@ -14,6 +14,8 @@ export interface ThrottleStorage {
   readonly throttle: LoginThrottle;
   /** Lifts every lock and count on a user (the administrator's unlock); how many entries went. */
   unlock(user: string): Promise<number>;
+  /** Entries the book keeps per space, for the metrics; absent when they live in the database. */
+  entries?(): Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -31,6 +33,11 @@ export function openThrottleStorage(
   const file = new PersistentThrottle(home, throttleFileName(channel), log, Date.now, bounds);
   return {
     throttle: localThrottle(file.book),
+    entries: () => ({
+      known: file.book.sizeOf('known'),
+      unknown: file.book.sizeOf('unknown'),
+      address: file.book.sizeOf('address'),
+    }),
     unlock: (user) => {
       const lifted = file.book.unlock(user);
       file.save();

@@ -12,6 +12,10 @@ export interface WorkerConfig {
   maxFrameBytes: number;
   maxInboxBytes: number;
   logLevel: string;
+  /** Report each piece of store work to the parent, for its metrics (observe/store-report.ts). */
+  reportStore?: boolean;
+  /** Append log lines to this file instead of stderr; reopened on `reopen-log`. */
+  logFile?: string;
 }
 
 /**
@@ -25,8 +29,12 @@ export interface SessionRequest {
   preread: string;
   loginDeadlineMs: number;
 }
-/** Parent to child: a session to serve; retire; reread the home's users; or a throttle answer. */
-export type ToWorker = SessionRequest | { type: 'exit' } | { type: 'reload' } | ThrottleAnswer;
+/**
+ * Parent to child: a session to serve; retire; reread the home's users; reopen the log file
+ * (logrotate moved it); or a throttle answer.
+ */
+export type ToWorker =
+  SessionRequest | { type: 'exit' } | { type: 'reload' } | { type: 'reopen-log' } | ThrottleAnswer;
 /**
  * Child to parent: ready for sessions; a connection's client logged in; a connection is over;
  * or a throttle question.
@@ -94,7 +102,7 @@ export function isToWorker(message: unknown): message is ToWorker {
     );
   if (message.type === 'login-admission')
     return typeof message.id === 'number' && typeof message.allowed === 'boolean';
-  return message.type === 'exit' || message.type === 'reload';
+  return message.type === 'exit' || message.type === 'reload' || message.type === 'reopen-log';
 }
 
 export function isWorkerConfig(value: unknown): value is WorkerConfig {
@@ -105,6 +113,8 @@ export function isWorkerConfig(value: unknown): value is WorkerConfig {
     isChannelKind(channel) &&
     (store === 'maildir' || (typeof store === 'string' && isPostgresUrl(store))) &&
     [idleTimeoutMs, maxFrameBytes, maxInboxBytes].every((n) => typeof n === 'number') &&
-    typeof logLevel === 'string'
+    typeof logLevel === 'string' &&
+    (value.reportStore === undefined || typeof value.reportStore === 'boolean') &&
+    (value.logFile === undefined || typeof value.logFile === 'string')
   );
 }

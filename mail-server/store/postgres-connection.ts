@@ -9,6 +9,7 @@
 import pg from 'pg';
 import { ServerError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { registerPostgresPool } from '../observe/postgres-pools.js';
 
 export interface ConnectionOptions {
   /** Connections this process may hold at once. */
@@ -16,6 +17,8 @@ export interface ConnectionOptions {
   /** How long work waits for an unreachable database before it fails. */
   waitMs: number;
   log?: Logger;
+  /** What the pool is for, in the metrics (store, throttle). */
+  name?: string;
 }
 
 /** A pool connection kept idle this long is closed: idle session processes hold none. */
@@ -96,6 +99,7 @@ export class PostgresConnection {
   readonly #pool: pg.Pool;
   readonly #options: ConnectionOptions;
   #unreachableSince: number | undefined;
+  readonly #unregister: () => void;
 
   constructor(url: string, options: ConnectionOptions) {
     this.description = describePostgresUrl(url);
@@ -111,6 +115,7 @@ export class PostgresConnection {
       keepAliveInitialDelayMillis: KEEPALIVE_MS,
       application_name: 'sealed-mail',
     });
+    this.#unregister = registerPostgresPool(options.name ?? 'store', this.#pool);
     // An idle connection the server ends (a restart) is reported here; the pool drops it.
     this.#pool.on('error', (error) => {
       options.log?.warn(
@@ -165,6 +170,7 @@ export class PostgresConnection {
   }
 
   async close(): Promise<void> {
+    this.#unregister();
     await this.#pool.end();
   }
 
