@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** `npm run gateway -- --keys DIR [...]`: the local web gateway between a browser and the mail server. */
 import { exitWithParent } from '../common/exit-with-parent.js';
-import { createLogger } from '../protocol/program.js';
+import { createLogger } from '../common/program.js';
 import { buildGateway } from './web-bridge/app.js';
 import { parseGatewayArgs } from './web-bridge/cli.js';
 import { formatServerAddress } from './web-bridge/server-address.js';

@@ -3,7 +3,7 @@ import { exitWithParent } from '../common/exit-with-parent.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { channels, type ChannelKind } from '../protocol/channels.js';
 import { keyFingerprint } from '../protocol/enhanced/fingerprint.js';
-import { integerArgument, LOG_LEVELS, parseCommandLine } from '../protocol/program.js';
+import { integerArgument, LOG_LEVELS, parseCommandLine } from '../common/program.js';
 import { isServerError } from './errors.js';
 import { announce, createLogger } from './log.js';
 import { defaultServerOptions, MailServer, type MailServerOptions } from './server.js';

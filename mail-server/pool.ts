@@ -11,8 +11,8 @@ import {
   type SizingLimits,
 } from './pool-sizing.js';
 import type { SessionImage } from './session-image.js';
-import type { LoginThrottle } from './throttle.js';
-import { ThrottleDesk } from './throttle-ipc.js';
+import type { LoginThrottle } from './throttle/rules.js';
+import { ThrottleDesk } from './throttle/ipc.js';
 import {
   isFromWorker,
   isThrottleRequest,

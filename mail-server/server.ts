@@ -27,8 +27,8 @@ import {
 } from './store/open-store.js';
 import { PendingLogins } from './pending-logins.js';
 import { WaitingRoom } from './waiting-room.js';
-import { openThrottleStorage, type ThrottleStorage } from './throttle-storage.js';
-import { defaultThrottleBounds } from './throttle.js';
+import { openThrottleStorage, type ThrottleStorage } from './throttle/storage.js';
+import { defaultThrottleBounds } from './throttle/rules.js';
 
 export interface MailServerOptions {
   home: string;
@@ -75,7 +75,7 @@ export interface MailServerOptions {
   maxLoginsPerAddress: number;
   /** Bytes of stored mail each inbox may hold. */
   inboxQuotaBytes: number;
-  /** Entries the login throttle keeps about unknown names, and about addresses (throttle.ts). */
+  /** Entries the login throttle keeps about unknown names, and about addresses (throttle/rules.ts). */
   throttleMaxEntries: number;
   logLevel: string;
 }

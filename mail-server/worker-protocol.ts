@@ -1,7 +1,7 @@
 /** Messages between the mail server's parent process and its session children, and their guards. */
 import { isChannelKind, type ChannelKind } from '../protocol/channel-kinds.js';
 import { isPostgresUrl, type StoreSpec } from './store/open-store.js';
-import type { AttemptOutcome, KeyKind } from './throttle.js';
+import type { AttemptOutcome, KeyKind } from './throttle/rules.js';
 
 /** What a session child needs to know, passed as its one argument (JSON). */
 export interface WorkerConfig {
@@ -38,7 +38,7 @@ export type FromWorker =
   | ThrottleRequest;
 
 /**
- * The login throttle (throttle.ts) is the parent's, shared by all children: a child asks to
+ * The login throttle (throttle/rules.ts) is the parent's, shared by all children: a child asks to
  * check an attempt, then settles it with the outcome.
  */
 export type ThrottleRequest =

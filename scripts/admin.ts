@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { LineInput } from '../gateway/terminal/line-input.js';
-import { parseCommandLineAsync } from '../protocol/program.js';
+import { parseCommandLineAsync } from '../common/program.js';
 import {
   addUser,
   defaultBundleDir,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** `npm run keygen -- --out DIR [...]`: key pairs and user_pass.json for a server and its users. */
 import { Command, Option } from 'commander';
-import { parseCommandLine } from '../protocol/program.js';
+import { parseCommandLine } from '../common/program.js';
 import { DEFAULT_USERS, KeySetupError, writeKeySetup } from './key-setup.js';
 
 const list = (value: string): string[] => value.split(',').map((item) => item.trim());

@@ -20,7 +20,7 @@ import { parseRequest } from './request-parser.js';
 import { formatServerList } from '../protocol-client/server-list.js';
 import { DEFAULT_ENHANCED_PORT, parseServerAddress, type ServerAddress } from './server-address.js';
 import type { DowngradeGuard } from './downgrade-guard.js';
-import type { ChildExit, SessionChildren, SessionProcess } from './session-process.js';
+import type { ChildExit, SessionChildren, SessionProcess } from './child-handles.js';
 import type { SignInAttempt, SignInOutcome, SignInThrottle } from './sign-in-throttle.js';
 
 /** The protocols this gateway can speak. */

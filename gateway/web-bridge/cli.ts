@@ -2,7 +2,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { integerArgument, LOG_LEVELS, parseCommandLine } from '../../protocol/program.js';
+import { integerArgument, LOG_LEVELS, parseCommandLine } from '../../common/program.js';
 import {
   defaultDataDir,
   defaultGatewayOptions,

@@ -12,9 +12,9 @@ import type { ConnectionContext } from './connection.js';
 import { loadServerHome, reloadUsers, type ServerHome } from './home.js';
 import { announce } from './announce.js';
 import type { Logger } from './log.js';
-import { createLightLogger } from '../protocol/light-log.js';
+import { createLightLogger } from '../common/light-log.js';
 import { openMailStore } from './store/open-store.js';
-import { parentThrottle } from './throttle-ipc.js';
+import { parentThrottle } from './throttle/ipc.js';
 import {
   isToWorker,
   isWorkerConfig,

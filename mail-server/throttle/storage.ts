@@ -1,14 +1,14 @@
 /**
  * Where the parent keeps the login throttle: with the Maildir store, in a file of the server's
- * home (throttle-file.ts); with the PostgreSQL store, in the database every host shares
- * (throttle-postgres.ts).
+ * home (file.ts); with the PostgreSQL store, in the database every host shares
+ * (postgres.ts).
  */
-import type { ChannelKind } from '../protocol/channel-kinds.js';
-import type { Logger } from './log.js';
-import { isPostgresUrl, type StoreSpec } from './store/open-store.js';
-import { localThrottle, type LoginThrottle, type ThrottleBounds } from './throttle.js';
-import { PersistentThrottle, throttleFileName } from './throttle-file.js';
-import { PostgresThrottle } from './throttle-postgres.js';
+import type { ChannelKind } from '../../protocol/channel-kinds.js';
+import type { Logger } from '../log.js';
+import { isPostgresUrl, type StoreSpec } from '../store/open-store.js';
+import { localThrottle, type LoginThrottle, type ThrottleBounds } from './rules.js';
+import { PersistentThrottle, throttleFileName } from './file.js';
+import { PostgresThrottle } from './postgres.js';
 
 export interface ThrottleStorage {
   readonly throttle: LoginThrottle;

@@ -5,15 +5,15 @@
  */
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { readRegularFile, removeTempFiles, writeFileSafely } from '../common/safe-files.js';
-import type { Logger } from './log.js';
+import { readRegularFile, removeTempFiles, writeFileSafely } from '../../common/safe-files.js';
+import type { Logger } from '../log.js';
 import {
   defaultThrottleBounds,
   ThrottleBook,
   type ThrottleBounds,
   type ThrottleEntry,
   type ThrottleSnapshot,
-} from './throttle.js';
+} from './rules.js';
 
 /** One file per channel kind: two servers sharing a home (npm start) never overwrite each other's. */
 export const throttleFileName = (kind: string): string => `login-throttle.${kind}.json`;
