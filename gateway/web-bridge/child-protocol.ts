@@ -7,6 +7,7 @@
  * The child answers with the browser's own Reply messages, which the main process relays.
  */
 import type { ChannelKind, Reply, Request } from '../messages.js';
+import { isCount, isFields, isName, isText, type Fields } from '../../common/ipc-guards.js';
 import { isChannelKind } from '../../protocol/channel-kinds.js';
 import { MAX_RECIPIENTS } from '../../protocol/limits.js';
 
@@ -52,13 +53,6 @@ export interface ChildSignOut {
 
 export type ParentToChild = ChildSignIn | SessionRequest | ChildSignOut;
 
-type Fields = Record<string, unknown>;
-
-const isCount = (value: unknown): value is number =>
-  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-const isText = (value: unknown): value is string => typeof value === 'string';
-const isName = (value: unknown): value is string => isText(value) && value !== '';
-
 /** For each message type, whether its fields (beside `type` and `id`) have their shapes. */
 const FIELDS_OF: Record<ParentToChild['type'], (message: Fields) => boolean> = {
   signIn: (m) =>
@@ -80,12 +74,12 @@ const FIELDS_OF: Record<ParentToChild['type'], (message: Fields) => boolean> = {
     Array.isArray(m.to) &&
     m.to.length >= 1 &&
     m.to.length <= MAX_RECIPIENTS &&
-    m.to.every(isName) &&
+    m.to.every((name) => isName(name)) &&
     isText(m.title) &&
     isText(m.content) &&
     (m.unsealed === undefined || m.unsealed === true),
   sealingPlan: (m) =>
-    Array.isArray(m.to) && m.to.length >= 1 && m.to.length <= MAX_RECIPIENTS && m.to.every(isName),
+    Array.isArray(m.to) && m.to.length >= 1 && m.to.length <= MAX_RECIPIENTS && m.to.every((name) => isName(name)),
   listSent: () => true,
   readSent: (m) => isName(m.sentId),
   delete: (m) => isName(m.emailId),
@@ -95,8 +89,8 @@ const FIELDS_OF: Record<ParentToChild['type'], (message: Fields) => boolean> = {
 
 /** The message, when it has the shape of one the parent sends; undefined otherwise. */
 export function parseParentToChild(message: unknown): ParentToChild | undefined {
-  if (typeof message !== 'object' || message === null) return undefined;
-  const fields = message as Fields;
+  if (!isFields(message)) return undefined;
+  const fields = message;
   const type = fields.type;
   if (typeof type !== 'string' || !Object.hasOwn(FIELDS_OF, type)) return undefined;
   const idFits = type === 'signOut' ? fields.id === null || isCount(fields.id) : isCount(fields.id);
@@ -132,9 +126,5 @@ const CHILD_REPLY_TYPES: ReadonlySet<string> = new Set([
  * relay, or act on, anything else.
  */
 export function isChildToParent(message: unknown): message is ChildToParent {
-  return (
-    typeof message === 'object' &&
-    message !== null &&
-    CHILD_REPLY_TYPES.has(String((message as { type?: unknown }).type))
-  );
+  return isFields(message) && CHILD_REPLY_TYPES.has(String(message.type));
 }
