@@ -17,11 +17,27 @@ export const isFields = (value: unknown): value is Fields =>
 export const isCount = (value: unknown): value is number =>
   typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 
-/** Any string, or one of at most `maxLength` UTF-16 units. */
-export const isText = (value: unknown, maxLength = Infinity): value is string =>
-  typeof value === 'string' && value.length <= maxLength;
+/** Unicode code points in a string: a surrogate pair counts once. */
+function codePoints(text: string): number {
+  let count = text.length;
+  for (let i = 0; i < text.length - 1; i++) {
+    if ((text.charCodeAt(i) & 0xfc00) === 0xd800 && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      count--;
+      i++;
+    }
+  }
+  return count;
+}
 
-/** A string that is not empty, of at most `maxLength` UTF-16 units. */
+/**
+ * Any string, or one of at most `maxLength` code points, measured as zod's `max()` measures it
+ * (the gateway's schemas and these guards must agree: test/gateway/request-bounds.test.ts). A
+ * code point is one or two UTF-16 units, so only a string longer in units is counted.
+ */
+export const isText = (value: unknown, maxLength = Infinity): value is string =>
+  typeof value === 'string' && (value.length <= maxLength || codePoints(value) <= maxLength);
+
+/** A string that is not empty, of at most `maxLength` code points. */
 export const isName = (value: unknown, maxLength = Infinity): value is string =>
   isText(value, maxLength) && value !== '';
 
@@ -32,7 +48,10 @@ export const isListOf = <T>(
   min: number,
   max: number,
 ): value is T[] =>
-  Array.isArray(value) && value.length >= min && value.length <= max && value.every((item) => isItem(item));
+  Array.isArray(value) &&
+  value.length >= min &&
+  value.length <= max &&
+  value.every((item) => isItem(item));
 
 /** One of the values listed. */
 export const isOneOf = <T>(values: readonly T[], value: unknown): value is T =>

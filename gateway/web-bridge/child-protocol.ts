@@ -7,9 +7,28 @@
  * The child answers with the browser's own Reply messages, which the main process relays.
  */
 import type { ChannelKind, Reply, Request } from '../messages.js';
-import { isCount, isFields, isName, isText, type Fields } from '../../common/ipc-guards.js';
+import {
+  isCount,
+  isFields,
+  isListOf,
+  isName,
+  isText,
+  type Fields,
+} from '../../common/ipc-guards.js';
 import { isChannelKind } from '../../protocol/channel-kinds.js';
-import { MAX_RECIPIENTS } from '../../protocol/limits.js';
+import {
+  contentFits,
+  FINGERPRINT_PATTERN,
+  MAX_EMAIL_ID_CHARS,
+  MAX_INBOX_INDEX,
+  MAX_PASSWORD_CHARS,
+  MAX_RECIPIENTS,
+  MAX_SENT_ID_CHARS,
+  MAX_USERNAME_CHARS,
+  SEND_ID_PATTERN,
+  titleFits,
+  titleIsOneLine,
+} from '../request-limits.js';
 
 /** The browser's requests that the main process hands to the child as they are. */
 export type SessionRequest = Extract<
@@ -53,15 +72,24 @@ export interface ChildSignOut {
 
 export type ParentToChild = ChildSignIn | SessionRequest | ChildSignOut;
 
-/** For each message type, whether its fields (beside `type` and `id`) have their shapes. */
+const isUsername = (value: unknown): value is string => isName(value, MAX_USERNAME_CHARS);
+const isRecipients = (value: unknown): value is string[] =>
+  isListOf(value, isUsername, 1, MAX_RECIPIENTS);
+const isEmailId = (value: unknown): value is string => isName(value, MAX_EMAIL_ID_CHARS);
+
+/**
+ * For each message type, whether its fields (beside `type` and `id`) have their shapes and
+ * bounds: for the browser's requests, exactly what the zod schemas of gateway/messages.ts
+ * accept (test/gateway/request-bounds.test.ts holds the two against each other).
+ */
 const FIELDS_OF: Record<ParentToChild['type'], (message: Fields) => boolean> = {
   signIn: (m) =>
     isName(m.host) &&
     isCount(m.port) &&
     m.port >= 1 &&
     m.port <= 65_535 &&
-    isName(m.username) &&
-    isText(m.password) &&
+    isUsername(m.username) &&
+    isText(m.password, MAX_PASSWORD_CHARS) &&
     isChannelKind(m.protocol) &&
     isName(m.keysDir) &&
     isName(m.dataDir) &&
@@ -69,21 +97,26 @@ const FIELDS_OF: Record<ParentToChild['type'], (message: Fields) => boolean> = {
     isCount(m.connectTimeoutMs) &&
     isCount(m.replyTimeoutMs),
   listInbox: () => true,
-  read: (m) => isCount(m.index) && m.index >= 1 && (m.emailId === undefined || isName(m.emailId)),
+  read: (m) =>
+    isCount(m.index) &&
+    m.index >= 1 &&
+    m.index <= MAX_INBOX_INDEX &&
+    (m.emailId === undefined || isEmailId(m.emailId)),
   send: (m) =>
-    Array.isArray(m.to) &&
-    m.to.length >= 1 &&
-    m.to.length <= MAX_RECIPIENTS &&
-    m.to.every((name) => isName(name)) &&
+    isRecipients(m.to) &&
     isText(m.title) &&
+    titleFits(m.title) &&
+    titleIsOneLine(m.title) &&
     isText(m.content) &&
+    contentFits(m.content) &&
+    (m.sendId === undefined || (isText(m.sendId) && SEND_ID_PATTERN.test(m.sendId))) &&
     (m.unsealed === undefined || m.unsealed === true),
-  sealingPlan: (m) =>
-    Array.isArray(m.to) && m.to.length >= 1 && m.to.length <= MAX_RECIPIENTS && m.to.every((name) => isName(name)),
+  sealingPlan: (m) => isRecipients(m.to),
   listSent: () => true,
-  readSent: (m) => isName(m.sentId),
-  delete: (m) => isName(m.emailId),
-  verifyKey: (m) => isName(m.name) && isText(m.fingerprint),
+  readSent: (m) => isName(m.sentId, MAX_SENT_ID_CHARS),
+  delete: (m) => isEmailId(m.emailId),
+  verifyKey: (m) =>
+    isUsername(m.name) && isText(m.fingerprint) && FINGERPRINT_PATTERN.test(m.fingerprint),
   signOut: () => true,
 };
 
