@@ -63,7 +63,7 @@ export class WaitingQueue {
    * closes those whose client went away.
    */
   handOut(mayEnter: (address: string) => boolean, hand: (waiting: Waiting) => boolean): void {
-    for (let at = 0; at < this.#queue.length; ) {
+    for (let at = 0; at < this.#queue.length;) {
       const waiting = this.#queue[at];
       if (!waiting) break;
       if (waiting.socket.destroyed) {

@@ -93,7 +93,10 @@ export class WorkerPool extends EventEmitter {
     this.#options = options;
     this.#log = log;
     this.#queue = new WaitingQueue(options.pendingLogins, ({ address }) => {
-      this.#log.info({ address }, 'connection closed: no session process before its login deadline');
+      this.#log.info(
+        { address },
+        'connection closed: no session process before its login deadline',
+      );
       this.emit('expired', address);
     });
     this.#ramp = new StartRamp(options.maxStarting);
