@@ -1,5 +1,6 @@
 /** The command line of the mail server, for every channel kind. */
 import { exitWithParent } from '../common/exit-with-parent.js';
+import { parseHostPort } from '../common/host-port.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { channels, type ChannelKind } from '../protocol/channels.js';
 import { keyFingerprint } from '../protocol/enhanced/fingerprint.js';
@@ -18,8 +19,28 @@ import {
 const seconds = (ms: number): number => ms / 1000;
 const MIB = 1024 * 1024;
 
+/**
+ * A PostgreSQL URL's HOST[:PORT] is read as every address is (common/host-port.ts), so that a
+ * bad port or host is named with what to write instead, not reported as "Invalid URL".
+ */
+function checkPostgresAddress(url: string): void {
+  const rest = /^postgres(?:ql)?:\/\/(.*)$/.exec(url)?.[1];
+  if (rest === undefined) return;
+  if (rest === '')
+    throw new Error(
+      `"${url}" names no server or database; write postgres://USER@HOST:PORT/DATABASE`,
+    );
+  const authority = /^[^/?#]*/.exec(rest)?.[0] ?? '';
+  const hostPort = authority.slice(authority.lastIndexOf('@') + 1);
+  // No host: node-postgres's defaults (the local server).
+  if (hostPort !== '') parseHostPort(hostPort, { defaultPort: 5432 });
+  if (!URL.canParse(url))
+    throw new Error(`"${url}" is not a URL; write postgres://USER@HOST:PORT/DATABASE`);
+}
+
 function storeArgument(value: string): StoreSpec {
   try {
+    checkPostgresAddress(value);
     return parseStoreSpec(value);
   } catch (error) {
     throw new InvalidArgumentError((error as Error).message);
