@@ -94,7 +94,7 @@ export class PoolProcess {
       events.heard();
     });
     child.on('error', (error) => {
-      log.error({ pid, err: error.message }, 'session process error');
+      log.error({ pid, err: error }, 'session process error');
     });
     child.on('exit', (code, signal) => {
       desk.releaseAll();
@@ -126,7 +126,7 @@ export class PoolProcess {
     };
     this.child.send(message, socket, (error) => {
       if (!error) return;
-      this.#log.error({ pid: this.pid, err: error.message }, 'could not hand a connection over');
+      this.#log.error({ pid: this.pid, err: error }, 'could not hand a connection over');
       socket.destroy();
       failed();
     });

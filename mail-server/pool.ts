@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { EventEmitter } from 'node:events';
+import type { DropReport } from './drop-report.js';
 import type { Logger } from './log.js';
 import type { PendingLogins } from './pending-logins.js';
 import { PoolProcess } from './pool-process.js';
@@ -39,6 +40,8 @@ export interface PoolOptions {
   throttle: LoginThrottle;
   /** Connections not logged in yet, per address: how many may hold a process at once. */
   pendingLogins: PendingLogins;
+  /** Where connections closed for want of room are counted (and logged once a second). */
+  drops: DropReport;
 }
 
 export interface PoolStats {
@@ -162,11 +165,13 @@ export class WorkerPool extends EventEmitter {
     // Only a connection that must wait counts against the queue's limit.
     if (this.#queue.length > this.#options.maxQueue) {
       const refused = this.#queue.refuseNewest();
-      this.#log.warn(
-        { queued: this.#queue.length },
-        'too many waiting connections; closing a new one',
-      );
-      if (refused) this.emit('refused', refused.address);
+      if (refused) {
+        this.#options.drops.dropped(
+          'too many waiting connections for the sessions allowed (--max-queue); a new one closed',
+          refused.address,
+        );
+        this.emit('refused', refused.address);
+      }
     }
   }
 

@@ -15,6 +15,7 @@ import {
 } from './run-files.js';
 import { lookalikePairs } from '../protocol/skeleton.js';
 import { announce, type Logger } from './log.js';
+import { DropReport } from './drop-report.js';
 import { WorkerPool } from './pool.js';
 import { screenConnection } from './screen.js';
 import { findSessionImage, type SessionImageKind, type SessionJit } from './session-image.js';
@@ -128,6 +129,8 @@ export class MailServer {
   readonly #throttle: ThrottleStorage;
   readonly #pendingLogins: PendingLogins;
   readonly #waiting: WaitingRoom<Socket>;
+  /** Connections closed before a session, logged at most once a second. */
+  readonly #drops: DropReport;
   #store: MailStore | undefined;
   #pool: WorkerPool | undefined;
   #run: SessionRunner | undefined;
@@ -153,6 +156,7 @@ export class MailServer {
       maxInProcessPerAddress: options.maxLoginsPerAddress,
     });
     this.#waiting = new WaitingRoom(options.maxWaiting);
+    this.#drops = new DropReport(log);
     this.#server = createServer((socket) => {
       void this.#screen(socket);
     });
@@ -231,6 +235,7 @@ export class MailServer {
         maxQueue: options.maxQueue,
         throttle: this.#throttle.throttle,
         pendingLogins: this.#pendingLogins,
+        drops: this.#drops,
       },
       this.#log,
     );
@@ -243,7 +248,7 @@ export class MailServer {
         },
         (error: unknown) => {
           this.#log.error(
-            { pid, err: (error as Error).message },
+            { pid, err: error },
             'could not clear what a dead session left unfinished',
           );
         },
@@ -258,18 +263,18 @@ export class MailServer {
   async #screen(socket: Socket): Promise<void> {
     const address = socket.remoteAddress ?? '?';
     if (!this.#pendingLogins.admit(address)) {
-      this.#log.warn(
-        { address },
-        'too many connections from one address without a login; closing a new one',
+      this.#drops.dropped(
+        'too many connections from one address without a login; a new one closed',
+        address,
       );
       socket.destroy();
       return;
     }
     const shed = this.#waiting.enter(address, socket);
     if (shed) {
-      this.#log.warn(
-        { address: shed.remoteAddress, waiting: this.#waiting.size },
-        'waiting room full; closing the oldest connection of the address holding the most',
+      this.#drops.dropped(
+        'waiting room full; the oldest connection of the address holding the most closed',
+        shed.remoteAddress ?? '?',
       );
       // Its screening ends as "closed", which settles its place among the pending logins.
       shed.destroy();
@@ -304,7 +309,7 @@ export class MailServer {
         // After listening, errors are failed accepts (EMFILE when out of file descriptors):
         // that connection is lost, the server goes on.
         this.#server.on('error', (error) => {
-          this.#log.error({ err: error.message }, 'could not accept a connection');
+          this.#log.error({ err: error }, 'could not accept a connection');
         });
         resolve();
       });
@@ -338,7 +343,7 @@ export class MailServer {
       changes = reloadUsers(this.#home);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      this.#log.error({ err: message }, 'user_pass.json not reloaded; the users before it stay');
+      this.#log.error({ err: error }, 'user_pass.json not reloaded; the users before it stay');
       report({ ok: false, error: message });
       return;
     }
@@ -357,6 +362,7 @@ export class MailServer {
     // to children to be reported closed, which a killed child never does.
     this.#server.close();
     await this.#pool?.close();
+    this.#drops.close();
     await this.#throttle.close();
     await this.#store?.close();
   }

@@ -175,7 +175,7 @@ export class BrowserSession {
           }
         })
         .catch((error: unknown) => {
-          config.logger?.error({ error: String(error) }, 'sign-in after the downgrade check');
+          config.logger?.error({ err: error }, 'sign-in after the downgrade check');
         });
       return;
     }

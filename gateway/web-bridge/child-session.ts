@@ -363,7 +363,7 @@ export class ChildSession {
       const failure = signInFailure(error, { username: message.username, server });
       if (failure.code !== 'WRONG_CREDENTIALS')
         this.#io.warn(
-          { username: message.username, server, error: String(error) },
+          { username: message.username, server, err: error },
           'sign-in failed',
         );
       this.#ending = true;
@@ -440,7 +440,7 @@ export class ChildSession {
     try {
       return keyring.list();
     } catch (error) {
-      this.#io.warn({ error: String(error) }, 'the keyring cannot be read');
+      this.#io.warn({ err: error }, 'the keyring cannot be read');
       return [];
     }
   }
@@ -463,7 +463,7 @@ export class ChildSession {
         : await operation(client, account);
     } catch (error) {
       const failure = sessionFailure(error);
-      if (failure.code === 'INTERNAL') this.#io.warn({ error: String(error) }, 'request failed');
+      if (failure.code === 'INTERNAL') this.#io.warn({ err: error }, 'request failed');
       await this.#io.reply({
         type: 'error',
         id,
@@ -511,7 +511,7 @@ export class ChildSession {
       return operation();
     } catch (error) {
       if (error instanceof GatewayError) throw error;
-      this.#io.warn({ error: String(error) }, 'the Sent folder failed');
+      this.#io.warn({ err: error }, 'the Sent folder failed');
       const problem =
         error instanceof UnsafeFolderError
           ? `${error.message} (in the gateway's data folder)`

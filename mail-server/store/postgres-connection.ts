@@ -9,6 +9,7 @@
 import pg from 'pg';
 import { ServerError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { describePostgresError } from './postgres-errors.js';
 
 export interface ConnectionOptions {
   /** Connections this process may hold at once. */
@@ -94,7 +95,7 @@ export class PostgresConnection {
     // An idle connection the server ends (a restart) is reported here; the pool drops it.
     this.#pool.on('error', (error) => {
       options.log?.warn(
-        { database: this.description, err: error.message },
+        { database: this.description, err: error },
         'a PostgreSQL connection was lost',
       );
     });
@@ -172,9 +173,10 @@ export class PostgresConnection {
   #unreachable(error: unknown): void {
     if (this.#unreachableSince !== undefined) return;
     this.#unreachableSince = Date.now();
+    // Told by SQLSTATE (postgres-errors.ts): "too many clients" is not "cannot be reached".
     this.#options.log?.warn(
-      { database: this.description, err: (error as Error).message },
-      'the PostgreSQL store cannot be reached; waiting for it',
+      { database: this.description, err: error },
+      `${describePostgresError(error)}; waiting for the PostgreSQL store`,
     );
   }
 
@@ -190,7 +192,7 @@ export class PostgresConnection {
   #unavailable(what: string, waitMs: number, error: unknown): ServerError {
     return new ServerError(
       'STORE_UNAVAILABLE',
-      `${what}: the mail store (PostgreSQL ${this.description}) did not answer within ${waitMs < 1000 ? `${waitMs} ms` : `${Math.round(waitMs / 1000)} s`} (${(error as Error).message})`,
+      `${what}: the mail store (PostgreSQL ${this.description}) did not answer within ${waitMs < 1000 ? `${waitMs} ms` : `${Math.round(waitMs / 1000)} s`} (${describePostgresError(error)})`,
       { cause: error },
     );
   }
@@ -199,7 +201,7 @@ export class PostgresConnection {
     if (error instanceof ServerError) return error;
     return new ServerError(
       'STORE_UNAVAILABLE',
-      `${what}: the mail store (PostgreSQL ${this.description}) refused it (${(error as Error).message})`,
+      `${what}: the mail store (PostgreSQL ${this.description}) refused it (${describePostgresError(error)})`,
       { cause: error },
     );
   }

@@ -68,7 +68,7 @@ function readSnapshot(file: string, log: Logger): ThrottleSnapshot | undefined {
     };
   } catch (error) {
     log.warn(
-      { file, err: (error as Error).message },
+      { file, err: error },
       'login throttle state malformed; starting afresh',
     );
     return undefined;

@@ -179,7 +179,7 @@ export class PostgresThrottle implements LoginThrottle {
       );
     } catch (error) {
       this.#log.error(
-        { err: (error as Error).message },
+        { err: error },
         'the login throttle cannot be consulted; the attempt is refused',
       );
       return { allowed: false, settle: () => undefined };
@@ -197,7 +197,7 @@ export class PostgresThrottle implements LoginThrottle {
           .then(() => this.#pruneNowAndThen(keys, outcome))
           .catch((error: unknown) => {
             this.#log.error(
-              { err: (error as Error).message, outcome },
+              { err: error, outcome },
               'a login attempt could not be recorded in the throttle',
             );
           })
@@ -263,7 +263,7 @@ export class PostgresThrottle implements LoginThrottle {
     if (this.#sincePrune < Math.max(1, Math.floor(this.#maxEntries / PRUNE_SHARE))) return;
     this.#sincePrune = 0;
     await this.#prune().catch((error: unknown) => {
-      this.#log.warn({ err: (error as Error).message }, 'the login throttle was not pruned');
+      this.#log.warn({ err: error }, 'the login throttle was not pruned');
     });
   }
 
@@ -302,7 +302,7 @@ export class PostgresThrottle implements LoginThrottle {
       });
       await this.#prune();
     } catch (error) {
-      this.#log.warn({ err: (error as Error).message }, 'the login throttle was not swept');
+      this.#log.warn({ err: error }, 'the login throttle was not swept');
     }
   }
 

@@ -5,6 +5,7 @@
 import { once } from 'node:events';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DropReport } from '../../mail-server/drop-report.js';
 import { createLogger } from '../../mail-server/log.js';
 import { PendingLogins } from '../../mail-server/pending-logins.js';
 import { WorkerPool, type PoolOptions } from '../../mail-server/pool.js';
@@ -51,6 +52,7 @@ function startPool(options: Partial<PoolOptions> = {}): WorkerPool {
       maxQueue: 10,
       throttle: localThrottle(new ThrottleBook()),
       pendingLogins: new PendingLogins({ maxPerAddress: 100, maxInProcessPerAddress: 100 }),
+      drops: new DropReport(createLogger('fatal')),
       ...options,
     },
     createLogger('fatal'),
