@@ -26,6 +26,13 @@ export interface Served {
   loggingIn: boolean;
 }
 
+/** How a session process is started: the image, its configuration, and its added environment. */
+export interface ProcessStart {
+  image: SessionImage;
+  config: WorkerConfig;
+  env?: Readonly<Record<string, string>>;
+}
+
 export interface ProcessEvents {
   /** It says it is ready for sessions. */
   ready: () => void;
@@ -54,14 +61,13 @@ export class PoolProcess {
 
   /** Starts a session process; undefined when none could be started (logged). */
   static start(
-    image: SessionImage,
-    config: WorkerConfig,
+    { image, config, env }: ProcessStart,
     throttle: LoginThrottle,
     generation: number,
     log: Logger,
     events: ProcessEvents,
   ): PoolProcess | undefined {
-    const child = image.start(JSON.stringify(config));
+    const child = image.start(JSON.stringify(config), env);
     if (child.pid === undefined) {
       log.error('a session process could not be started');
       return undefined;

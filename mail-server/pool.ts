@@ -20,6 +20,8 @@ export interface PoolOptions {
   /** How a session process is started (session-image.ts). */
   image: SessionImage;
   config: WorkerConfig;
+  /** Added to each session process's environment: the store's password, not on its command line. */
+  childEnv?: Readonly<Record<string, string>>;
   /** Sessions served at once; further connections wait in the queue. */
   maxSessions: number;
   /** Sessions a child serves before it is replaced; 1 gives every client a fresh process. */
@@ -269,10 +271,9 @@ export class WorkerPool extends EventEmitter {
   }
 
   #spawn(): void {
-    const { image, config, throttle } = this.#options;
+    const { image, config, childEnv, throttle } = this.#options;
     const worker: PoolProcess | undefined = PoolProcess.start(
-      image,
-      config,
+      { image, config, ...(childEnv ? { env: childEnv } : {}) },
       throttle,
       this.#generation,
       this.#log,

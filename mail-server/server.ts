@@ -213,13 +213,17 @@ export class MailServer {
         { wanted: options.sessionImage, found: image.kind, file: image.file },
         'session processes start from another image: the build did not make the one wanted',
       );
+    const childStore = storeSpecForChildren(options.store);
     const pool = new WorkerPool(
       {
         image,
+        ...(childStore.password === undefined
+          ? {}
+          : { childEnv: { PGPASSWORD: childStore.password } }),
         config: {
           home: options.home,
           channel: options.channel,
-          store: storeSpecForChildren(options.store),
+          store: childStore.spec,
           idleTimeoutMs: options.idleTimeoutMs,
           maxFrameBytes: MAX_FRAME_BYTES,
           maxInboxBytes: options.inboxQuotaBytes,

@@ -8,7 +8,7 @@ import type { Logger } from '../log.js';
 import { isPostgresUrl, type StoreSpec } from '../store/open-store.js';
 import { localThrottle, type LoginThrottle, type ThrottleBounds } from './rules.js';
 import { PersistentThrottle, throttleFileName } from './file.js';
-import { PostgresThrottle } from './postgres.js';
+import type { PostgresThrottle } from './postgres.js';
 
 export interface ThrottleStorage {
   readonly throttle: LoginThrottle;
@@ -24,10 +24,7 @@ export function openThrottleStorage(
   log: Logger,
   bounds: ThrottleBounds,
 ): ThrottleStorage {
-  if (isPostgresUrl(store)) {
-    const shared = new PostgresThrottle(store, log, { maxEntries: bounds.maxEntries });
-    return { throttle: shared, unlock: (user) => shared.unlock(user), close: () => shared.close() };
-  }
+  if (isPostgresUrl(store)) return sharedThrottle(store, log, bounds);
   const file = new PersistentThrottle(home, throttleFileName(channel), log, Date.now, bounds);
   return {
     throttle: localThrottle(file.book),
@@ -39,6 +36,35 @@ export function openThrottleStorage(
     close: () => {
       file.close();
       return Promise.resolve();
+    },
+  };
+}
+
+/**
+ * The throttle kept in PostgreSQL, loaded when first needed: postgres.ts brings node-postgres,
+ * which a server on the file store never loads. The module is read while the server starts,
+ * before any login; should it fail to load, every login is refused (a throttle fails closed).
+ */
+function sharedThrottle(store: string, log: Logger, bounds: ThrottleBounds): ThrottleStorage {
+  const shared: Promise<PostgresThrottle | undefined> = import('./postgres.js').then(
+    ({ PostgresThrottle }) => new PostgresThrottle(store, log, { maxEntries: bounds.maxEntries }),
+    (error: unknown) => {
+      log.error({ err: error }, 'the login throttle could not be loaded; every login is refused');
+      return undefined;
+    },
+  );
+  return {
+    throttle: {
+      admit: async (user, address, knownUser) => {
+        const throttle = await shared;
+        return throttle
+          ? throttle.admit(user, address, knownUser)
+          : { allowed: false, settle: () => undefined };
+      },
+    },
+    unlock: async (user) => (await shared)?.unlock(user) ?? 0,
+    close: async () => {
+      await (await shared)?.close();
     },
   };
 }
