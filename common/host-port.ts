@@ -102,3 +102,16 @@ export const formatHostPort = ({ host, port }: HostPort): string =>
 
 export const formatHostPortList = (addresses: readonly HostPort[]): string =>
   addresses.map(formatHostPort).join(',');
+
+/**
+ * Runs a reader of this module, its refusal turned into the caller's own error (a protocol
+ * error, a gateway error, a command-line error) with the same words.
+ */
+export function refuseAs<T>(read: () => T, refusal: (message: string) => Error): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof AddressError) throw refusal(error.message);
+    throw error;
+  }
+}

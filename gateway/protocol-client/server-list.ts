@@ -5,10 +5,10 @@
  * gone before the menu), never when one answers (a refused login is the answer of them all).
  */
 import {
-  AddressError,
   formatHostPort,
   formatHostPortList,
   parseHostPortList,
+  refuseAs,
   type HostPort,
 } from '../../common/host-port.js';
 import { isConnectionLost, isProtocolError, ProtocolError } from '../../protocol/errors.js';
@@ -33,12 +33,10 @@ export interface ServerChoice {
  * `defaultPort`. Throws CONNECT_FAILED with what is wrong and what to write instead.
  */
 export function parseServerList(text: string, defaultPort: number): ServerAddress[] {
-  try {
-    return parseHostPortList(text, { defaultPort });
-  } catch (error) {
-    if (error instanceof AddressError) throw new ProtocolError('CONNECT_FAILED', error.message);
-    throw error;
-  }
+  return refuseAs(
+    () => parseHostPortList(text, { defaultPort }),
+    (message) => new ProtocolError('CONNECT_FAILED', message),
+  );
 }
 
 export const formatServer = formatHostPort;

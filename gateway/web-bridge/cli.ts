@@ -15,6 +15,7 @@ import {
   AddressError,
   parseHostPort,
   parseHostPortList,
+  refuseAs,
   type AddressRules,
 } from '../../common/host-port.js';
 import {
@@ -27,14 +28,11 @@ const DEFAULT_LISTEN_PORT = 8080;
 
 /** A command-line argument read by common/host-port.ts; commander prints the refusal. */
 function addressArgument<T>(parse: (text: string) => T) {
-  return (value: string): T => {
-    try {
-      return parse(value);
-    } catch (error) {
-      if (error instanceof AddressError) throw new InvalidArgumentError(error.message);
-      throw error;
-    }
-  };
+  return (value: string): T =>
+    refuseAs(
+      () => parse(value),
+      (message) => new InvalidArgumentError(message),
+    );
 }
 
 /** One address, or several separated by commas, tried in turn. */

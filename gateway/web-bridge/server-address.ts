@@ -1,5 +1,5 @@
 /** The web gateway's reading of a server address: common/host-port.ts, refusals as BAD_REQUEST. */
-import { AddressError, formatHostPort, parseHostPort } from '../../common/host-port.js';
+import { formatHostPort, parseHostPort, refuseAs } from '../../common/host-port.js';
 import { channelKinds } from '../../protocol/channel-kinds.js';
 import type { ServerAddress } from '../protocol-client/server-list.js';
 import { GatewayError } from './errors.js';
@@ -11,12 +11,10 @@ export const DEFAULT_ENHANCED_PORT: number = channelKinds.enhanced.defaultPort;
 
 /** HOST, HOST:PORT, [IPv6] or [IPv6]:PORT; throws BAD_REQUEST saying what to write instead. */
 export function parseServerAddress(text: string, defaultPort = DEFAULT_MAIL_PORT): ServerAddress {
-  try {
-    return parseHostPort(text, { defaultPort });
-  } catch (error) {
-    if (error instanceof AddressError) throw new GatewayError('BAD_REQUEST', error.message);
-    throw error;
-  }
+  return refuseAs(
+    () => parseHostPort(text, { defaultPort }),
+    (message) => new GatewayError('BAD_REQUEST', message),
+  );
 }
 
 export const formatServerAddress = formatHostPort;
