@@ -66,16 +66,13 @@ export function isThrottleRequest(message: unknown): message is ThrottleRequest 
       typeof message.knownUser === 'boolean'
     );
   return (
-    message.type === 'login-settle' &&
-    isCount(message.ticket) &&
-    isOneOf(OUTCOMES, message.outcome)
+    message.type === 'login-settle' && isCount(message.ticket) && isOneOf(OUTCOMES, message.outcome)
   );
 }
 
 export function isFromWorker(message: unknown): message is FromWorker {
   if (!isFields(message)) return false;
-  if (message.type === 'logged-in' || message.type === 'done')
-    return isCount(message.connection);
+  if (message.type === 'logged-in' || message.type === 'done') return isCount(message.connection);
   return message.type === 'ready' || isThrottleRequest(message);
 }
 
@@ -83,9 +80,7 @@ export function isToWorker(message: unknown): message is ToWorker {
   if (!isFields(message)) return false;
   if (message.type === 'session')
     return (
-      isCount(message.connection) &&
-      isText(message.preread) &&
-      isCount(message.loginDeadlineMs)
+      isCount(message.connection) && isText(message.preread) && isCount(message.loginDeadlineMs)
     );
   if (message.type === 'login-admission')
     return isCount(message.id) && typeof message.allowed === 'boolean';

@@ -362,10 +362,7 @@ export class ChildSession {
     } catch (error) {
       const failure = signInFailure(error, { username: message.username, server });
       if (failure.code !== 'WRONG_CREDENTIALS')
-        this.#io.warn(
-          { username: message.username, server, err: error },
-          'sign-in failed',
-        );
+        this.#io.warn({ username: message.username, server, err: error }, 'sign-in failed');
       this.#ending = true;
       await this.#io.reply({
         type: 'error',

@@ -67,10 +67,7 @@ function readSnapshot(file: string, log: Logger): ThrottleSnapshot | undefined {
       knownDevices,
     };
   } catch (error) {
-    log.warn(
-      { file, err: error },
-      'login throttle state malformed; starting afresh',
-    );
+    log.warn({ file, err: error }, 'login throttle state malformed; starting afresh');
     return undefined;
   }
 }
