@@ -10,7 +10,6 @@ import {
   contentFits,
   FINGERPRINT_PATTERN,
   MAX_CONTENT_CHARS,
-  MAX_EMAIL_ID_CHARS,
   MAX_INBOX_INDEX,
   MAX_PAGE_SECRET_CHARS,
   MAX_PASSWORD_CHARS,
@@ -23,6 +22,16 @@ import {
   titleFits,
   titleIsOneLine,
 } from './request-limits.js';
+import { emailId, requestId } from './message-fields.js';
+import {
+  EmptyTrashRequestSchema,
+  LoadMarksRequestSchema,
+  MoveToTrashRequestSchema,
+  SetReadRequestSchema,
+  type MarkReply,
+} from './mark-messages.js';
+
+export * from './mark-messages.js';
 
 export type { SealedProblem };
 
@@ -32,7 +41,6 @@ export const MAX_WS_MESSAGE_BYTES = 8 * 1024 * 1024;
 export const ChannelKindSchema = z.enum(CHANNEL_KINDS);
 export type ChannelKind = z.infer<typeof ChannelKindSchema>;
 
-const requestId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const username = z.string().min(1).max(MAX_USERNAME_CHARS);
 
 export const SignInRequestSchema = z.object({
@@ -51,8 +59,6 @@ export const SignInRequestSchema = z.object({
 });
 
 export const ListInboxRequestSchema = z.object({ type: z.literal('listInbox'), id: requestId });
-
-const emailId = z.string().min(1).max(MAX_EMAIL_ID_CHARS);
 
 export const ReadRequestSchema = z.object({
   type: z.literal('read'),
@@ -177,6 +183,10 @@ export const RequestSchema = z.discriminatedUnion('type', [
   DeleteRequestSchema,
   SealingPlanRequestSchema,
   VerifyKeyRequestSchema,
+  LoadMarksRequestSchema,
+  SetReadRequestSchema,
+  MoveToTrashRequestSchema,
+  EmptyTrashRequestSchema,
 ]);
 export type Request = z.infer<typeof RequestSchema>;
 export type SignInRequest = z.infer<typeof SignInRequestSchema>;
@@ -444,6 +454,7 @@ export type Reply =
   | { type: 'sealingPlan'; id: number; recipients: RecipientSealing[] }
   | { type: 'sentEmail'; id: number; email: SentEmailView }
   | { type: 'signedOut'; id: number }
+  | MarkReply
   | {
       type: 'error';
       id: number | null;

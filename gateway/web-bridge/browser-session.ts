@@ -103,6 +103,10 @@ export class BrowserSession {
       case 'delete':
       case 'sealingPlan':
       case 'verifyKey':
+      case 'loadMarks':
+      case 'setRead':
+      case 'moveToTrash':
+      case 'emptyTrash':
         this.#relaySessionRequest(request);
         return;
     }
@@ -222,6 +226,7 @@ export class BrowserSession {
       keysDir: config.keysDir,
       dataDir: config.dataDir,
       pollMs: config.pollSeconds * 1000,
+      trashDays: config.trashDays,
       connectTimeoutMs: config.connectTimeoutMs,
       replyTimeoutMs: config.replyTimeoutMs,
     });

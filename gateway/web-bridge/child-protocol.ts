@@ -29,6 +29,7 @@ import {
   titleFits,
   titleIsOneLine,
 } from '../request-limits.js';
+import { MARK_PATTERN, MAX_MARKS_PER_REQUEST } from '../mark-limits.js';
 
 /** The browser's requests that the main process hands to the child as they are. */
 export type SessionRequest = Extract<
@@ -42,7 +43,11 @@ export type SessionRequest = Extract<
       | 'readSent'
       | 'delete'
       | 'sealingPlan'
-      | 'verifyKey';
+      | 'verifyKey'
+      | 'loadMarks'
+      | 'setRead'
+      | 'moveToTrash'
+      | 'emptyTrash';
   }
 >;
 
@@ -62,6 +67,8 @@ export interface ChildSignIn {
   pollMs: number;
   connectTimeoutMs: number;
   replyTimeoutMs: number;
+  /** How long an email stays in the Trash before it is removed for good (--trash-days). */
+  trashDays: number;
 }
 
 /** Ends the protocol session (menu choice 4). With an id, the child answers `signedOut`. */
@@ -76,6 +83,14 @@ const isUsername = (value: unknown): value is string => isName(value, MAX_USERNA
 const isRecipients = (value: unknown): value is string[] =>
   isListOf(value, isUsername, 1, MAX_RECIPIENTS);
 const isEmailId = (value: unknown): value is string => isName(value, MAX_EMAIL_ID_CHARS);
+
+const isMark = (value: unknown): value is string => isText(value) && MARK_PATTERN.test(value);
+const isMarkList = (value: unknown): value is string[] =>
+  isListOf(value, isMark, 1, MAX_MARKS_PER_REQUEST);
+const isTrashEntry = (entry: unknown): entry is Fields =>
+  isFields(entry) &&
+  isMark(entry.mark) &&
+  (entry.emailId === undefined || isEmailId(entry.emailId));
 
 /**
  * For each message type, whether its fields (beside `type` and `id`) have their shapes and
@@ -95,7 +110,8 @@ const FIELDS_OF: Record<ParentToChild['type'], (message: Fields) => boolean> = {
     isName(m.dataDir) &&
     isCount(m.pollMs) &&
     isCount(m.connectTimeoutMs) &&
-    isCount(m.replyTimeoutMs),
+    isCount(m.replyTimeoutMs) &&
+    isCount(m.trashDays),
   listInbox: () => true,
   read: (m) =>
     isCount(m.index) &&
@@ -117,6 +133,12 @@ const FIELDS_OF: Record<ParentToChild['type'], (message: Fields) => boolean> = {
   delete: (m) => isEmailId(m.emailId),
   verifyKey: (m) =>
     isUsername(m.name) && isText(m.fingerprint) && FINGERPRINT_PATTERN.test(m.fingerprint),
+  loadMarks: () => true,
+  setRead: (m) => isMarkList(m.marks) && typeof m.read === 'boolean',
+  moveToTrash: (m) =>
+    isListOf(m.emails, isTrashEntry, 1, MAX_MARKS_PER_REQUEST) &&
+    (m.restore === undefined || typeof m.restore === 'boolean'),
+  emptyTrash: (m) => isMarkList(m.marks),
   signOut: () => true,
 };
 
@@ -147,6 +169,9 @@ const CHILD_REPLY_TYPES: ReadonlySet<string> = new Set([
   'sentList',
   'sealingPlan',
   'sentEmail',
+  'marks',
+  'marksSaved',
+  'trashEmptied',
   'signedOut',
   'error',
   'newMail',

@@ -4,35 +4,27 @@
  * messages. No key, private or of an email's content, is ever in a reply.
  */
 import type { KeyObject } from 'node:crypto';
-import { nowMicros } from '../../protocol/email.js';
 import { isConnectionLost } from '../../protocol/errors.js';
-import type { InboxRow } from '../../protocol/inbox.js';
 import type { ClientKeys } from '../../protocol/login.js';
 import { Keyring, type KeyringEntry } from '../protocol-client/keyring.js';
 import { keyringFolder, loadClientKeys } from '../protocol-client/keys.js';
-import type { MailClient, ReadResult } from '../protocol-client/mail-client.js';
-import { Lookalikes } from '../protocol-client/lookalikes.js';
+import type { MailClient } from '../protocol-client/mail-client.js';
 import { OpenedEmails } from '../protocol-client/opened-emails.js';
-import { SealedMail, type OpenedEmail } from '../protocol-client/sealed-mail.js';
+import { SealedMail } from '../protocol-client/sealed-mail.js';
 import { describeServers, formatServer } from '../protocol-client/server-list.js';
 import { openSession } from '../protocol-client/session.js';
-import type {
-  ChannelKind,
-  DeliveryReport,
-  EmailView,
-  InboxItem,
-  Reply,
-  SendRequest,
-  SessionEndReason,
-} from '../messages.js';
+import type { Reply, SessionEndReason } from '../messages.js';
 import type { ChildSignIn, ParentToChild } from './child-protocol.js';
 import { NewMailWatch, waitSecondsWithin } from './new-mail.js';
 import { GatewayError, sessionFailure, signInFailure } from './errors.js';
-import { UnsafeFolderError } from './private-files.js';
 import { SENT_ID_PATTERN, SentFolder } from './sent-folder.js';
 import { LocalSeal } from '../protocol-client/local-seal.js';
 import { SealerMemory } from '../protocol-client/sealer-memory.js';
-import { SecurityMemory, securityOf } from './email-security.js';
+import { SecurityMemory } from './email-security.js';
+import { toEmailView, toItems, type SignedInAccount } from './email-views.js';
+import { MailboxMarks } from './mailbox-marks.js';
+import { answerMarkRequest } from './read-marks.js';
+import { keepCopy, useSentFolder, type Warn } from './sent-copies.js';
 
 export interface ChildIo {
   /** Resolves once the message is handed to the IPC channel. */
@@ -41,150 +33,6 @@ export interface ChildIo {
   exit(code: number): void;
   /** The gateway's log (stderr): details the browser is not shown. */
   warn(details: Record<string, unknown>, message: string): void;
-}
-
-/** Who is signed in, where, where their Sent folder is, and their keys. */
-interface Account {
-  username: string;
-  protocol: ChannelKind;
-  server: string;
-  sent: SentFolder;
-  sealed: SealedMail;
-  /** What the emails opened in this session were, for the list's marks. */
-  security: SecurityMemory;
-}
-
-/**
- * The listed rows: what each is as far as the list knows (email-security.ts), and whether its
- * sender looks like a name the user knows without being it.
- */
-function toItems(
-  rows: readonly InboxRow[],
-  sealed: SealedMail,
-  security: SecurityMemory,
-): InboxItem[] {
-  const lookalikes = new Lookalikes(sealed.username, sealed.keyring);
-  return rows.map((row) => {
-    const lookalike = lookalikes.of(row.from);
-    return {
-      index: row.index,
-      from: row.from,
-      receivedAt: row.receivedAt,
-      title: row.title,
-      ...(row.id === undefined ? {} : { id: row.id }),
-      security: security.of(row),
-      ...(lookalike === undefined ? {} : { lookalike }),
-    };
-  });
-}
-
-/** A sealed email as the browser sees it: what was verified, and only then the content. */
-function toSealedEmailView(
-  index: number,
-  receivedAt: string,
-  raw: string,
-  opened: OpenedEmail,
-): EmailView {
-  return {
-    index,
-    from: opened.from,
-    to: opened.to,
-    receivedAt,
-    title: opened.title,
-    contentLength: opened.contentLength ?? 0,
-    content: opened.content ?? '',
-    raw,
-    sealed: {
-      verified: opened.verified,
-      signedBy: opened.signedBy,
-      ...(opened.signerFingerprint === undefined
-        ? {}
-        : { signerFingerprint: opened.signerFingerprint }),
-      ...(opened.signerKey === undefined ? {} : { signerKey: opened.signerKey }),
-      ...(opened.signedAtMs === undefined
-        ? {}
-        : { signedAt: new Date(opened.signedAtMs).toISOString() }),
-      readers: opened.readers,
-      ...(opened.problem === undefined ? {} : { problem: opened.problem }),
-      ...(opened.warning === undefined ? {} : { warning: opened.warning }),
-      ...(opened.emailId === undefined ? {} : { emailId: opened.emailId }),
-      ...(opened.copyOf === undefined
-        ? {}
-        : {
-            copyOf: {
-              receivedAt: opened.copyOf.receivedAt,
-              openedAt: new Date(opened.copyOf.openedAtMs).toISOString(),
-            },
-          }),
-    },
-  };
-}
-
-/**
- * An email as read, with what it is (email-security.ts), remembered for the list under the
- * row it was read as (`emailId` when read by id).
- */
-async function toEmailView(
-  index: number,
-  result: Extract<ReadResult, { kind: 'email' }>,
-  account: Account,
-  serverId: string | undefined,
-): Promise<EmailView> {
-  const view = await openedView(index, result, account.sealed, serverId);
-  const { email } = result;
-  if (!email) return view.email;
-  const standing = account.sealed.standings([email.from]).get(email.from) ?? {
-    holdsKey: false,
-    sealedBefore: false,
-  };
-  const security = securityOf(email, view.opened, standing);
-  account.security.remember(
-    { from: email.from, receivedAt: email.receivedAt, title: email.title, id: serverId },
-    security,
-  );
-  // Known names are read after opening: a signer's key fetched now is pinned, and still compared.
-  const lookalike = new Lookalikes(account.sealed.username, account.sealed.keyring).of(
-    view.email.sealed?.signedBy ?? view.email.from,
-  );
-  return { ...view.email, security, ...(lookalike === undefined ? {} : { lookalike }) };
-}
-
-async function openedView(
-  index: number,
-  result: Extract<ReadResult, { kind: 'email' }>,
-  sealed: SealedMail,
-  serverId: string | undefined,
-): Promise<{ email: EmailView; opened?: OpenedEmail }> {
-  const { email, text } = result;
-  // A stored email this client cannot parse is still shown, as raw text, rather than hidden.
-  if (!email)
-    return {
-      email: {
-        index,
-        from: '',
-        to: [],
-        receivedAt: '',
-        title: '',
-        contentLength: 0,
-        content: text,
-        raw: text,
-        security: { kind: 'plain', sender: '', holdsKey: false, sealedBefore: false },
-      },
-    };
-  const opened = await sealed.open(email, serverId);
-  if (opened) return { email: toSealedEmailView(index, email.receivedAt, text, opened), opened };
-  return {
-    email: {
-      index,
-      from: email.from,
-      to: email.to,
-      receivedAt: email.receivedAt,
-      title: email.title,
-      contentLength: email.contentLength,
-      content: email.content,
-      raw: text,
-    },
-  };
 }
 
 /** Reads the private key at once (a missing key is reported before the password is sent) and only once. */
@@ -196,13 +44,18 @@ function eagerKeys(keys: ClientKeys): ClientKeys {
 export class ChildSession {
   readonly #io: ChildIo;
   #client: MailClient | undefined;
-  #account: Account | undefined;
+  #account: SignedInAccount | undefined;
   #signingIn = false;
   #ending = false;
   #newMail: NewMailWatch | undefined;
 
+  readonly #warn: Warn;
+
   constructor(io: ChildIo) {
     this.#io = io;
+    this.#warn = (details, message) => {
+      io.warn(details, message);
+    };
   }
 
   async handle(message: ParentToChild): Promise<void> {
@@ -275,7 +128,7 @@ export class ChildSession {
               recipients: message.to,
               ...(report ? { delivery: report } : {}),
               sealed: { readers, fromServer, withoutKey },
-              ...this.#keepCopy(account, message, { sealed: true, delivery: report }),
+              ...keepCopy(this.#warn, account, message, { sealed: true, delivery: report }),
             };
           }
           const { report } = await client.send(draft, options);
@@ -284,7 +137,7 @@ export class ChildSession {
             id: message.id,
             recipients: message.to,
             ...(report ? { delivery: report } : {}),
-            ...this.#keepCopy(account, message, {
+            ...keepCopy(this.#warn, account, message, {
               sealed: false,
               ...(report ? { delivery: report } : {}),
             }),
@@ -292,14 +145,14 @@ export class ChildSession {
         });
       case 'listSent':
         return this.#run(message.id, (_client, account) => {
-          const items = this.#useSentFolder(() => account.sent.list());
+          const items = useSentFolder(this.#warn, () => account.sent.list());
           return Promise.resolve({ type: 'sentList', id: message.id, items });
         });
       case 'readSent':
         return this.#run(message.id, (_client, account) => {
           if (!SENT_ID_PATTERN.test(message.sentId))
             throw new GatewayError('BAD_REQUEST', 'that is not the id of a sent email');
-          const email = this.#useSentFolder(() => account.sent.read(message.sentId));
+          const email = useSentFolder(this.#warn, () => account.sent.read(message.sentId));
           if (!email) throw new GatewayError('NOT_FOUND', 'there is no sent email of that id');
           return Promise.resolve({ type: 'sentEmail', id: message.id, email });
         });
@@ -308,6 +161,13 @@ export class ChildSession {
           const entry = account.sealed.keyring.markVerified(message.name, message.fingerprint);
           return Promise.resolve({ type: 'keyVerified', id: message.id, entry });
         });
+      case 'loadMarks':
+      case 'setRead':
+      case 'moveToTrash':
+      case 'emptyTrash':
+        return this.#run(message.id, (client, account) =>
+          answerMarkRequest(message, client, account),
+        );
       case 'signOut':
         return this.#signOut(message.id);
     }
@@ -391,6 +251,8 @@ export class ChildSession {
       sent: new SentFolder(message.dataDir, message.username, seal),
       sealed,
       security,
+      marks: new MailboxMarks(message.dataDir, message.username, seal),
+      trashDays: message.trashDays,
     };
     const newMail = new NewMailWatch(
       client,
@@ -444,7 +306,7 @@ export class ChildSession {
 
   async #run(
     id: number,
-    operation: (client: MailClient, account: Account) => Promise<Reply>,
+    operation: (client: MailClient, account: SignedInAccount) => Promise<Reply>,
   ): Promise<void> {
     const client = this.#client;
     const account = this.#account;
@@ -471,52 +333,6 @@ export class ChildSession {
       return;
     }
     await this.#io.reply(reply);
-  }
-
-  /**
-   * A copy of a sent email in the local Sent folder. The email has gone already: a copy that
-   * cannot be written is reported beside the `sent` reply, never as a failed send.
-   */
-  #keepCopy(
-    account: Account,
-    request: SendRequest,
-    outcome: { sealed: boolean; delivery?: DeliveryReport },
-  ): { sentId: string } | { sentCopyProblem: string } {
-    try {
-      const sentId = this.#useSentFolder(() =>
-        account.sent.keep({
-          from: account.username,
-          to: request.to,
-          title: request.title,
-          content: request.content,
-          sentAtMicros: nowMicros(),
-          protocol: account.protocol,
-          server: account.server,
-          ...outcome,
-        }),
-      );
-      return { sentId };
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      return { sentCopyProblem: `no copy was kept: ${message}` };
-    }
-  }
-
-  /** Runs an operation on the Sent folder; a failure says what is wrong without a path of this machine. */
-  #useSentFolder<T>(operation: () => T): T {
-    try {
-      return operation();
-    } catch (error) {
-      if (error instanceof GatewayError) throw error;
-      this.#io.warn({ err: error }, 'the Sent folder failed');
-      const problem =
-        error instanceof UnsafeFolderError
-          ? `${error.message} (in the gateway's data folder)`
-          : 'it could not be read or written';
-      throw new GatewayError('INTERNAL', `the local Sent folder cannot be used: ${problem}`, {
-        cause: error,
-      });
-    }
   }
 
   async #signOut(id: number | null): Promise<void> {

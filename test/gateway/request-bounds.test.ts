@@ -16,6 +16,7 @@ import {
   MAX_TITLE_CHARS,
   MAX_USERNAME_CHARS,
 } from '../../gateway/request-limits.js';
+import { MAX_MARKS_PER_REQUEST } from '../../gateway/mark-limits.js';
 import {
   parseParentToChild,
   type SessionRequest,
@@ -70,12 +71,46 @@ function generate(random: () => number): Record<string, unknown> {
     'delete',
     'sealingPlan',
     'verifyKey',
+    'loadMarks',
+    'setRead',
+    'moveToTrash',
+    'emptyTrash',
   ]);
   const message: Record<string, unknown> = {
     type,
     id: maybe([0, 1, 7, Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 2, -3]),
   };
+  const mark = (): unknown =>
+    maybe(['m1', 'a.b-c_d', 'x'.repeat(64), 'x'.repeat(65), '', 'bad mark']);
+  // Lists around the bound, the long ones rarely (each is MAX_MARKS_PER_REQUEST long).
+  const listOf = (item: () => unknown): unknown =>
+    maybe([
+      ...[0, 1, 2, 3].map((count) => Array.from({ length: count }, item)),
+      ...(random() < 0.05
+        ? [MAX_MARKS_PER_REQUEST, MAX_MARKS_PER_REQUEST + 1].map((count) =>
+            Array.from({ length: count }, () => 'm'),
+          )
+        : []),
+    ]);
   const fields: Record<SessionRequest['type'], () => void> = {
+    loadMarks: () => undefined,
+    setRead: () => {
+      message.marks = listOf(mark);
+      message.read = maybe([true, false]);
+    },
+    emptyTrash: () => {
+      message.marks = listOf(mark);
+    },
+    moveToTrash: () => {
+      message.emails = listOf(() =>
+        maybe([
+          { mark: mark() },
+          { mark: mark(), emailId: maybe(textsAround(MAX_EMAIL_ID_CHARS, pick)) },
+          ['m1'],
+        ]),
+      );
+      if (random() < 0.5) message.restore = maybe([true, false]);
+    },
     listInbox: () => undefined,
     listSent: () => undefined,
     read: () => {

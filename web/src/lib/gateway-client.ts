@@ -28,6 +28,10 @@ const ANSWER = {
   delete: 'deleted',
   sealingPlan: 'sealingPlan',
   verifyKey: 'keyVerified',
+  loadMarks: 'marks',
+  setRead: 'marksSaved',
+  moveToTrash: 'marksSaved',
+  emptyTrash: 'trashEmptied',
 } as const satisfies Record<Request['type'], ReplyType>;
 
 export type AnswerTo<T extends Request['type']> = Extract<Reply, { type: (typeof ANSWER)[T] }>;
