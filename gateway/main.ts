@@ -2,7 +2,7 @@
 /** `npm run gateway -- --keys DIR [...]`: the local web gateway between a browser and the mail server. */
 import { requireSupportedNode } from '../common/version.js';
 import { exitWithParent } from '../common/exit-with-parent.js';
-import { createLogger } from '../protocol/program.js';
+import { createLogger } from '../common/program.js';
 import { buildGateway } from './web-bridge/app.js';
 import { parseGatewayArgs } from './web-bridge/cli.js';
 import { DEFAULT_WEB_ROOT } from './web-bridge/config.js';

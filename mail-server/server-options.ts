@@ -3,7 +3,7 @@ import type { ChannelKind } from '../protocol/channel-kinds.js';
 import type { AdminAddress } from './observe/admin-http.js';
 import type { SessionImageKind, SessionJit } from './session-image.js';
 import type { StoreSpec } from './store/open-store.js';
-import { defaultThrottleBounds } from './throttle.js';
+import { defaultThrottleBounds } from './throttle/rules.js';
 
 export interface MailServerOptions {
   home: string;
@@ -50,7 +50,7 @@ export interface MailServerOptions {
   maxLoginsPerAddress: number;
   /** Bytes of stored mail each inbox may hold. */
   inboxQuotaBytes: number;
-  /** Entries the login throttle keeps about unknown names, and about addresses (throttle.ts). */
+  /** Entries the login throttle keeps about unknown names, and about addresses (throttle/rules.ts). */
   throttleMaxEntries: number;
   logLevel: string;
   /** Where /healthz, /readyz and /metrics answer (observe/admin-http.ts); none when absent. */

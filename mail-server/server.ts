@@ -14,6 +14,7 @@ import {
 } from './run-files.js';
 import { lookalikePairs } from '../protocol/skeleton.js';
 import { announce, type Logger } from './log.js';
+import { DropReport } from './drop-report.js';
 import { WorkerPool } from './pool.js';
 import type { MailServerOptions } from './server-options.js';
 import { screenConnection } from './screen.js';
@@ -22,8 +23,8 @@ import type { MailStore } from './store/mail-store.js';
 import { openMailStore, prepareMailStore, storeSpecForChildren } from './store/open-store.js';
 import { PendingLogins } from './pending-logins.js';
 import { WaitingRoom } from './waiting-room.js';
-import { openThrottleStorage, type ThrottleStorage } from './throttle-storage.js';
-import { defaultThrottleBounds, type LoginThrottle } from './throttle.js';
+import { openThrottleStorage, type ThrottleStorage } from './throttle/storage.js';
+import { defaultThrottleBounds, type LoginThrottle } from './throttle/rules.js';
 import type { ServerObserver } from './observe/server-observer.js';
 import type { AdminAddress } from './observe/admin-http.js';
 import { reportingStore, type StoreReport } from './observe/store-report.js';
@@ -57,6 +58,8 @@ export class MailServer {
   #observer: ServerObserver | undefined;
   readonly #pendingLogins: PendingLogins;
   readonly #waiting: WaitingRoom<Socket>;
+  /** Connections closed before a session, logged at most once a second. */
+  readonly #drops: DropReport;
   #store: MailStore | undefined;
   #pool: WorkerPool | undefined;
   #run: SessionRunner | undefined;
@@ -86,6 +89,7 @@ export class MailServer {
       maxInProcessPerAddress: options.maxLoginsPerAddress,
     });
     this.#waiting = new WaitingRoom(options.maxWaiting);
+    this.#drops = new DropReport(log);
     this.#server = createServer((socket) => {
       void this.#screen(socket);
     });
@@ -167,10 +171,11 @@ export class MailServer {
         { wanted: options.sessionImage, found: image.kind, file: image.file },
         'session processes start from another image: the build did not make the one wanted',
       );
+    const childStore = storeSpecForChildren(options.store);
     const config: WorkerConfig = {
       home: options.home,
       channel: options.channel,
-      store: storeSpecForChildren(options.store),
+      store: childStore.spec,
       idleTimeoutMs: options.idleTimeoutMs,
       maxFrameBytes: MAX_FRAME_BYTES,
       maxInboxBytes: options.inboxQuotaBytes,
@@ -182,6 +187,9 @@ export class MailServer {
     const pool = new WorkerPool(
       {
         image,
+        ...(childStore.password === undefined
+          ? {}
+          : { childEnv: { PGPASSWORD: childStore.password } }),
         config,
         maxSessions: options.maxSessions,
         maxUse: options.maxUse,
@@ -193,6 +201,7 @@ export class MailServer {
         maxQueue: options.maxQueue,
         throttle: this.#loginThrottle,
         pendingLogins: this.#pendingLogins,
+        drops: this.#drops,
       },
       this.#log,
     );
@@ -208,7 +217,7 @@ export class MailServer {
         },
         (error: unknown) => {
           this.#log.error(
-            { pid, err: (error as Error).message },
+            { pid, err: error },
             'could not clear what a dead session left unfinished',
           );
         },
@@ -223,18 +232,18 @@ export class MailServer {
   async #screen(socket: Socket): Promise<void> {
     const address = socket.remoteAddress ?? '?';
     if (!this.#pendingLogins.admit(address)) {
-      this.#log.warn(
-        { address },
-        'too many connections from one address without a login; closing a new one',
+      this.#drops.dropped(
+        'too many connections from one address without a login; a new one closed',
+        address,
       );
       socket.destroy();
       return;
     }
     const shed = this.#waiting.enter(address, socket);
     if (shed) {
-      this.#log.warn(
-        { address: shed.remoteAddress, waiting: this.#waiting.size },
-        'waiting room full; closing the oldest connection of the address holding the most',
+      this.#drops.dropped(
+        'waiting room full; the oldest connection of the address holding the most closed',
+        shed.remoteAddress ?? '?',
       );
       // Its screening ends as "closed", which settles its place among the pending logins.
       shed.destroy();
@@ -269,7 +278,7 @@ export class MailServer {
         // After listening, errors are failed accepts (EMFILE when out of file descriptors):
         // that connection is lost, the server goes on.
         this.#server.on('error', (error) => {
-          this.#log.error({ err: error.message }, 'could not accept a connection');
+          this.#log.error({ err: error }, 'could not accept a connection');
         });
         resolve();
       });
@@ -303,7 +312,7 @@ export class MailServer {
       changes = reloadUsers(this.#home);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      this.#log.error({ err: message }, 'user_pass.json not reloaded; the users before it stay');
+      this.#log.error({ err: error }, 'user_pass.json not reloaded; the users before it stay');
       report({ ok: false, error: message });
       return;
     }
@@ -334,6 +343,7 @@ export class MailServer {
     // to children to be reported closed, which a killed child never does.
     this.#server.close();
     await this.#pool?.close();
+    this.#drops.close();
     await this.#throttle.close();
     await this.#store?.close();
     await this.#observer?.close();

@@ -9,7 +9,7 @@ import { requireSupportedNode, versionLine } from '../common/version.js';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { LineInput } from '../gateway/terminal/line-input.js';
-import { integerArgument, parseCommandLineAsync } from '../protocol/program.js';
+import { integerArgument, parseCommandLineAsync } from '../common/program.js';
 import { loggedInSessions } from '../mail-server/run-files.js';
 import { backupSite, restoreSite } from './site-backup.js';
 import { exportKeyring, issueUserKeys } from './site-keys.js';

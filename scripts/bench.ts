@@ -17,7 +17,7 @@ import { benchSessionProcess } from './bench/session-process.js';
 import { benchSealed } from './bench/sealed.js';
 import { openPostgresTarget, postgresOption } from './lib/postgres-target.js';
 import { Command, Option } from 'commander';
-import { parseCommandLine } from '../protocol/program.js';
+import { parseCommandLine } from '../common/program.js';
 import { buildThenRunBuilt, progress } from './bench/progress.js';
 import { verdictLines } from './bench/verdicts.js';
 

@@ -4,7 +4,7 @@ import { requireSupportedNode, versionLine } from '../common/version.js';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { parseCommandLine } from '../protocol/program.js';
+import { parseCommandLine } from '../common/program.js';
 import { DEFAULT_USERS, KeySetupError, writeKeySetup } from './key-setup.js';
 
 requireSupportedNode('sealed-mail-keygen');

@@ -7,7 +7,7 @@ import { requireSupportedNode, versionLine } from '../../common/version.js';
 import { Command, Option } from 'commander';
 import { CHANNEL_KINDS, type ChannelKind } from '../../protocol/channel-kinds.js';
 import { channels } from '../../protocol/channels.js';
-import { integerArgument, parseCommandLine } from '../../protocol/program.js';
+import { integerArgument, parseCommandLine } from '../../common/program.js';
 import { LineInput } from './line-input.js';
 import { runTerminalClient } from './terminal-client.js';
 

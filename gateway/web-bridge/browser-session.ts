@@ -20,7 +20,7 @@ import { parseRequest } from './request-parser.js';
 import { formatServerList } from '../protocol-client/server-list.js';
 import { DEFAULT_ENHANCED_PORT, parseServerAddress, type ServerAddress } from './server-address.js';
 import type { DowngradeGuard } from './downgrade-guard.js';
-import type { ChildExit, SessionChildren, SessionProcess } from './session-process.js';
+import type { ChildExit, SessionChildren, SessionProcess } from './child-handles.js';
 import type { SignInAttempt, SignInOutcome, SignInThrottle } from './sign-in-throttle.js';
 
 /** The protocols this gateway can speak. */
@@ -179,7 +179,7 @@ export class BrowserSession {
           }
         })
         .catch((error: unknown) => {
-          config.logger?.error({ error: String(error) }, 'sign-in after the downgrade check');
+          config.logger?.error({ err: error }, 'sign-in after the downgrade check');
         });
       return;
     }

@@ -222,10 +222,7 @@ export class ChildSession {
     } catch (error) {
       const failure = signInFailure(error, { username: message.username, server });
       if (failure.code !== 'WRONG_CREDENTIALS')
-        this.#io.warn(
-          { username: message.username, server, error: String(error) },
-          'sign-in failed',
-        );
+        this.#io.warn({ username: message.username, server, err: error }, 'sign-in failed');
       this.#ending = true;
       await this.#io.reply({
         type: 'error',
@@ -302,7 +299,7 @@ export class ChildSession {
     try {
       return keyring.list();
     } catch (error) {
-      this.#io.warn({ error: String(error) }, 'the keyring cannot be read');
+      this.#io.warn({ err: error }, 'the keyring cannot be read');
       return [];
     }
   }
@@ -325,7 +322,7 @@ export class ChildSession {
         : await operation(client, account);
     } catch (error) {
       const failure = sessionFailure(error);
-      if (failure.code === 'INTERNAL') this.#io.warn({ error: String(error) }, 'request failed');
+      if (failure.code === 'INTERNAL') this.#io.warn({ err: error }, 'request failed');
       await this.#io.reply({
         type: 'error',
         id,

@@ -5,7 +5,7 @@
  */
 import { InvalidArgumentError } from 'commander';
 import type { z } from 'zod';
-import { integerArgument } from '../../protocol/program.js';
+import { integerArgument } from '../../common/program.js';
 
 export type Zod = typeof z;
 

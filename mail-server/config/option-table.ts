@@ -6,7 +6,7 @@
  * server's options. Keys are the flags' names: `max-sessions` in the file is --max-sessions.
  */
 import { defaultPortOf, type ChannelKind } from '../../protocol/channel-kinds.js';
-import { LOG_LEVELS } from '../../protocol/program.js';
+import { LOG_LEVELS } from '../../common/program.js';
 import { parseAdminAddress } from '../observe/admin-http.js';
 import { defaultServerOptions, type MailServerOptions } from '../server-options.js';
 import { SESSION_IMAGES, SESSION_JIT } from '../session-image.js';

@@ -1,5 +1,5 @@
 /** The login throttle, counted: every admission refused, and every attempt settled. */
-import type { AttemptOutcome, LoginThrottle } from '../throttle.js';
+import type { AttemptOutcome, LoginThrottle } from '../throttle/rules.js';
 
 export function countedThrottle(
   throttle: LoginThrottle,

@@ -7,7 +7,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { ChannelKind } from '../../protocol/channel-kinds.js';
-import type { AttemptOutcome } from '../throttle.js';
+import type { AttemptOutcome } from '../throttle/rules.js';
 import { postgresPools } from './postgres-pools.js';
 import type { StoreReport } from './store-report.js';
 

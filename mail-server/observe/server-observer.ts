@@ -7,7 +7,7 @@ import type { ChannelKind } from '../../protocol/channel-kinds.js';
 import type { Logger } from '../log.js';
 import type { MailServerOptions } from '../server-options.js';
 import type { StoreSpec } from '../store/open-store.js';
-import type { LoginThrottle } from '../throttle.js';
+import type { LoginThrottle } from '../throttle/rules.js';
 import { AdminHttp, type AdminAddress, type Readiness } from './admin-http.js';
 import { countedThrottle } from './counted-throttle.js';
 import { ServerMetrics, type ServerGauges } from './metrics.js';

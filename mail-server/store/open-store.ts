@@ -76,16 +76,23 @@ export async function openMailStore(
   return spec === 'memory' ? new MemoryStore(users) : new MaildirStore(home.dir, users);
 }
 
+/** What session processes are given of the store: the spec, and a password apart from it. */
+export interface ChildStore {
+  /** For their command line, which any local user can read: never with a password. */
+  spec: StoreSpec;
+  /** The URL's password, for their environment only (PGPASSWORD, which node-postgres reads). */
+  password?: string;
+}
+
 /**
- * The spec to hand to session processes: their command line, which any local user can read,
- * never carries a password; one given in the URL reaches them through the environment they
- * inherit (PGPASSWORD, which node-postgres reads).
+ * The store as session processes get it: a password given in the URL is taken out of it and
+ * handed to them explicitly (PoolOptions.childEnv); this process's environment is not changed.
  */
-export function storeSpecForChildren(spec: StoreSpec): StoreSpec {
-  if (!isPostgresUrl(spec)) return spec;
+export function storeSpecForChildren(spec: StoreSpec): ChildStore {
+  if (!isPostgresUrl(spec)) return { spec };
   const url = new URL(spec);
-  if (url.password === '') return spec;
-  process.env.PGPASSWORD = decodeURIComponent(url.password);
+  if (url.password === '') return { spec };
+  const password = decodeURIComponent(url.password);
   url.password = '';
-  return url.toString() as PostgresUrl;
+  return { spec: url.toString() as PostgresUrl, password };
 }

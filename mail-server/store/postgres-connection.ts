@@ -10,6 +10,7 @@ import pg from 'pg';
 import { ServerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { registerPostgresPool } from '../observe/postgres-pools.js';
+import { describePostgresError } from './postgres-errors.js';
 
 export interface ConnectionOptions {
   /** Connections this process may hold at once. */
@@ -70,24 +71,6 @@ export function describePostgresUrl(url: string): string {
   }
 }
 
-/**
- * node-postgres's own words for a refused start, made to say what to do: a password the
- * database asks for and was not given reads "SASL: SCRAM-SERVER-FIRST-MESSAGE: client
- * password must be a string".
- */
-export function explainPostgresError(error: unknown, url: string): string {
-  const message = error instanceof Error ? error.message : String(error);
-  const code = (error as { code?: unknown } | null)?.code;
-  const who = describePostgresUrl(url);
-  if (/client password must be a string|SASL/i.test(message))
-    return `PostgreSQL ${who} asks for a password and none was given: set PGPASSWORD in the server's environment (or a ~/.pgpass entry), never in the URL on a shared host`;
-  if (code === '28P01' || /password authentication failed/i.test(message))
-    return `PostgreSQL ${who} refused the password: check PGPASSWORD (${message})`;
-  if (code === '3D000')
-    return `PostgreSQL ${who}: ${message}; create it (CREATE DATABASE …) or fix the URL`;
-  return message;
-}
-
 const pause = (ms: number): Promise<void> =>
   new Promise((resolve) => {
     setTimeout(resolve, ms).unref();
@@ -95,7 +78,6 @@ const pause = (ms: number): Promise<void> =>
 
 export class PostgresConnection {
   readonly description: string;
-  readonly #url: string;
   readonly #pool: pg.Pool;
   readonly #options: ConnectionOptions;
   #unreachableSince: number | undefined;
@@ -103,7 +85,6 @@ export class PostgresConnection {
 
   constructor(url: string, options: ConnectionOptions) {
     this.description = describePostgresUrl(url);
-    this.#url = url;
     this.#options = options;
     this.#pool = new pg.Pool({
       connectionString: url,
@@ -119,7 +100,7 @@ export class PostgresConnection {
     // An idle connection the server ends (a restart) is reported here; the pool drops it.
     this.#pool.on('error', (error) => {
       options.log?.warn(
-        { database: this.description, err: error.message },
+        { database: this.description, err: error },
         'a PostgreSQL connection was lost',
       );
     });
@@ -198,9 +179,10 @@ export class PostgresConnection {
   #unreachable(error: unknown): void {
     if (this.#unreachableSince !== undefined) return;
     this.#unreachableSince = Date.now();
+    // Told by SQLSTATE (postgres-errors.ts): "too many clients" is not "cannot be reached".
     this.#options.log?.warn(
-      { database: this.description, err: (error as Error).message },
-      'the PostgreSQL store cannot be reached; waiting for it',
+      { database: this.description, err: error },
+      `${describePostgresError(error)}; waiting for the PostgreSQL store`,
     );
   }
 
@@ -216,7 +198,7 @@ export class PostgresConnection {
   #unavailable(what: string, waitMs: number, error: unknown): ServerError {
     return new ServerError(
       'STORE_UNAVAILABLE',
-      `${what}: the mail store (PostgreSQL ${this.description}) did not answer within ${waitMs < 1000 ? `${waitMs} ms` : `${Math.round(waitMs / 1000)} s`} (${(error as Error).message})`,
+      `${what}: the mail store (PostgreSQL ${this.description}) did not answer within ${waitMs < 1000 ? `${waitMs} ms` : `${Math.round(waitMs / 1000)} s`} (${describePostgresError(error)})`,
       { cause: error },
     );
   }
@@ -225,7 +207,7 @@ export class PostgresConnection {
     if (error instanceof ServerError) return error;
     return new ServerError(
       'STORE_UNAVAILABLE',
-      `${what}: the mail store (PostgreSQL ${this.description}) refused it (${explainPostgresError(error, this.#url)})`,
+      `${what}: the mail store (PostgreSQL ${this.description}) refused it (${describePostgresError(error)})`,
       { cause: error },
     );
   }

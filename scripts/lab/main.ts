@@ -6,7 +6,7 @@
  * and client hosts, running; `check` tours it and exits 0 when all went well.
  */
 import { Command, Option } from 'commander';
-import { integerArgument } from '../../protocol/program.js';
+import { integerArgument } from '../../common/program.js';
 import { postgresUnavailableReason } from '../lib/postgres-cluster.js';
 import {
   checkMultiHostLab,

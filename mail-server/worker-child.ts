@@ -12,12 +12,12 @@ import type { ConnectionContext } from './connection.js';
 import { loadServerHome, reloadUsers, type ServerHome } from './home.js';
 import { announce } from './announce.js';
 import type { Logger } from './log.js';
-import { createLightLogger } from '../protocol/light-log.js';
+import { createLightLogger } from '../common/light-log.js';
 import { LogFile } from '../common/log-file.js';
 import { reportingStore, type StoreReport } from './observe/store-report.js';
 import { openMailStore } from './store/open-store.js';
 import { removeSessionFile, takeKickRequests, writeSessionFile } from './run-files.js';
-import { parentThrottle } from './throttle-ipc.js';
+import { parentThrottle } from './throttle/ipc.js';
 import {
   isToWorker,
   isWorkerConfig,
