@@ -22,7 +22,8 @@ export type SessionRequest = Extract<
       | 'readSent'
       | 'delete'
       | 'sealingPlan'
-      | 'verifyKey';
+      | 'verifyKey'
+      | 'search';
   }
 >;
 
@@ -90,6 +91,7 @@ const FIELDS_OF: Record<ParentToChild['type'], (message: Fields) => boolean> = {
   readSent: (m) => isName(m.sentId),
   delete: (m) => isName(m.emailId),
   verifyKey: (m) => isName(m.name) && isText(m.fingerprint),
+  search: (m) => isText(m.query) && m.query.length <= 1000,
   signOut: () => true,
 };
 
@@ -124,6 +126,8 @@ const CHILD_REPLY_TYPES: ReadonlySet<string> = new Set([
   'error',
   'newMail',
   'sessionEnded',
+  'searchResults',
+  'indexProgress',
 ] satisfies Exclude<ChildToParent['type'], 'hello'>[]);
 
 /**

@@ -1,0 +1,260 @@
+/**
+ * The content search's indexer, in the session child (the process that holds the user's key):
+ * it reads, in the background, each listed email it has not indexed, opens the sealed ones
+ * with the user's key (sealed-mail.ts), and puts the words of their sender, recipients, title
+ * and content in the index (search-index.ts), with the mark its opening found, which the list's
+ * rows then show before the person opens anything (email-security.ts). The index is kept sealed
+ * on this machine (search-index-file.ts), so the next session starts where this one stopped.
+ *
+ * The browser's requests come first: they share the one protocol session, one request at a
+ * time, so the indexer reads in batches of BATCH inside `serialise` (NewMailWatch.around, which
+ * ends a wait for new mail first), one email at a time with a turn of the event loop between
+ * two, so that a browser's request waits for at most one read. Emails are read oldest first:
+ * indexing is an opening, and a sealed email's first opening is what later copies are
+ * compared with (opened-emails.ts), so the original must be opened before any copy stored
+ * after it. Emails that leave the inbox leave the index; only the newest MAX_EMAILS are indexed.
+ */
+import type { InboxRow } from '../../protocol/inbox.js';
+import { isConnectionLost } from '../../protocol/errors.js';
+import type { MailClient } from '../protocol-client/mail-client.js';
+import type { SealedMail } from '../protocol-client/sealed-mail.js';
+import type { EmailSecurity, Reply, SearchRequest } from '../messages.js';
+import { keyOf, securityOf, type SecurityMemory } from './email-security.js';
+import { MAX_EMAILS, SearchIndex, type EmailText, type StoredMark } from './search-index.js';
+import type { SearchIndexFile } from './search-index-file.js';
+
+/** Emails read in one turn between the browser's requests and the wait for new mail. */
+const BATCH = 20;
+/** The index is written at most this often while it is being filled, and when it is done. */
+const SAVE_EVERY_MS = 15_000;
+/** Progress is told at most this often (and when done). */
+const PROGRESS_EVERY_MS = 250;
+/** A search answers at most this many emails (the newest). */
+export const MAX_RESULTS = MAX_EMAILS;
+
+export interface IndexerDeps {
+  client: MailClient;
+  sealed: SealedMail;
+  security: SecurityMemory;
+  file: SearchIndexFile;
+  /** Runs a batch of reads between the browser's requests (NewMailWatch.around). */
+  serialise: <T>(work: () => Promise<T>) => Promise<T>;
+  progress: (indexed: number, total: number) => Promise<void>;
+  warn: (details: Record<string, unknown>, message: string) => void;
+}
+
+/** An email found by a search, as the browser names rows. */
+export interface FoundEmail {
+  index: number;
+  id?: string;
+}
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+export class Indexer {
+  readonly #deps: IndexerDeps;
+  readonly #index: SearchIndex;
+  /** The inbox as last listed, by key. */
+  #listed = new Map<string, InboxRow>();
+  /** Rows to read, oldest first. */
+  #pending: InboxRow[] = [];
+  #running = false;
+  #stopped = false;
+  #dirty = false;
+  #savedAt = Date.now();
+  #toldAt = 0;
+
+  constructor(deps: IndexerDeps) {
+    this.#deps = deps;
+    this.#index = this.#load();
+  }
+
+  #load(): SearchIndex {
+    try {
+      return this.#deps.file.load();
+    } catch (error) {
+      this.#deps.warn({ error: String(error) }, 'the search index cannot be read; starting again');
+      return new SearchIndex();
+    }
+  }
+
+  /** A full listing of the inbox: what left it leaves the index, what is new is read. */
+  listed(rows: readonly InboxRow[]): void {
+    this.#listed = new Map(rows.map((row) => [keyOf(row), row]));
+    const newest = rows.slice(-MAX_EMAILS);
+    const wanted = new Set(newest.map(keyOf));
+    for (const key of [...this.#index.keys()])
+      if (!wanted.has(key) && this.#index.remove(key)) this.#dirty = true;
+    this.#restoreMarks(newest);
+    this.#pending = newest.filter((row) => !this.#index.find({ ...row, key: keyOf(row) }));
+    this.#kick();
+  }
+
+  /** New mail, listed by the new-mail watch. */
+  added(rows: readonly InboxRow[]): void {
+    for (const row of rows) this.#listed.set(keyOf(row), row);
+    this.#pending.push(...rows);
+    this.#kick();
+  }
+
+  /** An email deleted through this session. */
+  removed(emailId: string): void {
+    const key = keyOf({ id: emailId, from: '', receivedAt: '', title: '' });
+    this.#listed.delete(key);
+    this.#deps.security.forget(key);
+    if (this.#index.remove(key)) this.#dirty = true;
+  }
+
+  /** The listed emails holding every word of the query (prefixes, folded), newest last. */
+  search(query: string): FoundEmail[] {
+    const keys = this.#index.search(query);
+    const found: FoundEmail[] = [];
+    for (const key of keys) {
+      const row = this.#listed.get(key);
+      if (row)
+        found.push(row.id === undefined ? { index: row.index } : { index: row.index, id: row.id });
+    }
+    found.sort((a, b) => a.index - b.index);
+    return found.slice(-MAX_RESULTS);
+  }
+
+  /** How many of the emails to index are indexed. */
+  progress(): { indexed: number; total: number } {
+    const total = Math.min(this.#listed.size, MAX_EMAILS);
+    return { indexed: Math.max(0, total - this.#pending.length), total };
+  }
+
+  /** Stops at the read in progress and keeps what was indexed; the session is ending. */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#save();
+  }
+
+  /** Marks of emails indexed in an earlier session, for rows the session has not opened itself. */
+  #restoreMarks(rows: readonly InboxRow[]): void {
+    const { security, sealed } = this.#deps;
+    const plainSenders = new Set<string>();
+    const marked: { row: InboxRow; mark: StoredMark }[] = [];
+    for (const row of rows) {
+      const mark = this.#index.find({ ...row, key: keyOf(row) })?.mark;
+      if (!mark || security.of(row).kind !== 'unopened') continue;
+      marked.push({ row, mark });
+      if (mark.kind === 'plain') plainSenders.add(row.from);
+    }
+    const standings = sealed.standings([...plainSenders]);
+    for (const { row, mark } of marked) {
+      const standing = standings.get(row.from) ?? { holdsKey: false, sealedBefore: false };
+      security.remember(
+        row,
+        mark.kind === 'plain' ? { kind: 'plain', sender: row.from, ...standing } : mark,
+      );
+    }
+  }
+
+  #kick(): void {
+    void this.#tell(false);
+    if (this.#running || this.#stopped || this.#pending.length === 0) return;
+    this.#running = true;
+    void this.#work().finally(() => {
+      this.#running = false;
+    });
+  }
+
+  async #work(): Promise<void> {
+    try {
+      while (!this.#stopped && this.#pending.length > 0) {
+        await this.#deps.serialise(async () => {
+          for (let read = 0; read < BATCH && !this.#stopped; read++) {
+            const row = this.#pending.shift();
+            if (!row) return;
+            await this.#indexOne(row);
+            await turn();
+          }
+        });
+        await this.#tell(false);
+        if (Date.now() - this.#savedAt >= SAVE_EVERY_MS) this.#save();
+      }
+    } catch (error) {
+      // The session is over (its end is told by the child); anything else is only the gateway's log.
+      if (!this.#stopped && !isConnectionLost(error) && !this.#deps.client.ended)
+        this.#deps.warn({ error: String(error) }, 'the search indexer stopped');
+      return;
+    }
+    if (this.#stopped) return;
+    this.#save();
+    await this.#tell(true);
+  }
+
+  async #indexOne(row: InboxRow): Promise<void> {
+    const key = keyOf(row);
+    if (!this.#listed.has(key) || this.#index.find({ ...row, key })) return;
+    const { client, sealed, security } = this.#deps;
+    const byId = row.id !== undefined && client.capabilities.emailIds;
+    const result = await client.read(byId ? { id: row.id ?? '' } : row.index);
+    if (result.kind === 'refused') return;
+    const { email } = result;
+    const indexed = { key, from: row.from, receivedAt: row.receivedAt, title: row.title };
+    this.#dirty = true;
+    if (!email) {
+      this.#index.add(indexed, undefined);
+      return;
+    }
+    // Read by index, the inbox may have changed since the listing: not this row after all.
+    if (email.from !== row.from || email.receivedAt !== row.receivedAt || email.title !== row.title)
+      return;
+    const opened = await sealed.open(email, byId ? row.id : undefined);
+    const standing = sealed.standings([email.from]).get(email.from) ?? {
+      holdsKey: false,
+      sealedBefore: false,
+    };
+    const state: EmailSecurity = securityOf(email, opened, standing);
+    // The person may have opened it meanwhile: what the reader found stays.
+    if (security.of(row).kind === 'unopened') security.remember(row, state);
+    const text: EmailText = !opened
+      ? email
+      : opened.content === undefined
+        ? { from: email.from, to: email.to, title: email.title, content: '' }
+        : { from: opened.from, to: opened.to, title: opened.title, content: opened.content };
+    this.#index.add(
+      { ...indexed, mark: state.kind === 'plain' ? { kind: 'plain' } : toStored(state) },
+      text,
+    );
+  }
+
+  #save(): void {
+    if (!this.#dirty) return;
+    try {
+      this.#deps.file.save(this.#index);
+      this.#dirty = false;
+    } catch (error) {
+      this.#deps.warn({ error: String(error) }, 'the search index cannot be written');
+    }
+    this.#savedAt = Date.now();
+  }
+
+  async #tell(done: boolean): Promise<void> {
+    const now = Date.now();
+    if (!done && now - this.#toldAt < PROGRESS_EVERY_MS) return;
+    this.#toldAt = now;
+    const { indexed, total } = this.progress();
+    await this.#deps.progress(indexed, total);
+  }
+}
+
+function toStored(state: EmailSecurity): StoredMark | undefined {
+  return state.kind === 'sealed' || state.kind === 'sealedNotVerified' ? state : undefined;
+}
+
+/** The answer to the browser's search: the emails found, and how far the index is. */
+export function searchReply(
+  indexer: Indexer | undefined,
+  request: Pick<SearchRequest, 'id' | 'query'>,
+): Extract<Reply, { type: 'searchResults' }> {
+  return {
+    type: 'searchResults',
+    id: request.id,
+    emails: indexer?.search(request.query) ?? [],
+    ...(indexer?.progress() ?? { indexed: 0, total: 0 }),
+  };
+}
