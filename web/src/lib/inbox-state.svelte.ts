@@ -50,6 +50,10 @@ export class InboxState {
   selected = $state<string | undefined>();
   /** Texts of emails opened in this session, by mark, for the search. */
   bodies = $state.raw<ReadonlyMap<string, string>>(new Map());
+  /** The emails (by ref) whose text holds the search's words, by the gateway's index (content-search.svelte.ts). */
+  contentMatches = $state.raw<ReadonlySet<string> | undefined>();
+  /** How far the gateway's index is: emails indexed of those to index. */
+  indexProgress = $state.raw<{ indexed: number; total: number } | undefined>();
 
   /** The listed emails but those whose delete is held. */
   readonly present = $derived(
@@ -87,6 +91,8 @@ export class InboxState {
     this.query = '';
     this.showHidden = false;
     this.bodies = new Map();
+    this.contentMatches = undefined;
+    this.indexProgress = undefined;
     this.read = this.#loadMarks('read');
     this.hidden = this.#loadMarks('hidden');
   }
@@ -106,9 +112,11 @@ export class InboxState {
     for (const item of this.sorted) {
       const key = markOf(item);
       if (!this.showHidden && this.hidden.has(key)) continue;
-      const row: InboxRow = { item, ref: refOf(item), key, unread: !this.read.has(key) };
+      const ref = refOf(item);
+      const row: InboxRow = { item, ref, key, unread: !this.read.has(key) };
       if (searching) {
-        const match = matchItem(item, query, this.bodies.get(key));
+        const inText = this.contentMatches?.has(ref) ?? false;
+        const match = matchItem(item, query, this.bodies.get(key), inText);
         if (!match) continue;
         row.match = match;
       }
