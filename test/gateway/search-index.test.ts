@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalSeal } from '../../gateway/protocol-client/local-seal.js';
+import { SecurityMemory } from '../../gateway/web-bridge/email-security.js';
 import { SearchIndex } from '../../gateway/web-bridge/search-index.js';
 import { SearchIndexFile } from '../../gateway/web-bridge/search-index-file.js';
 import { fold, wordsOf } from '../../gateway/web-bridge/search-words.js';
@@ -168,5 +169,30 @@ describe('search index file', () => {
     index.add(email('id:1'), text('quarterly'));
     new SearchIndexFile(data, 'client1', '127.0.0.1:13001', seal).save(index);
     expect(new SearchIndexFile(data, 'client1', '127.0.0.1:13000', seal).load().size).toBe(0);
+  });
+});
+
+describe('the marks of opened emails', () => {
+  it('gives a row the mark only under the sender, time and title it was opened under', () => {
+    const memory = new SecurityMemory();
+    const row = {
+      index: 1,
+      id: 'a1',
+      from: 'client2',
+      receivedAt: '2026-12-07 09:00:00.000001',
+      title: 'Numbers',
+    };
+    memory.remember(row, {
+      kind: 'sealed',
+      signer: 'client2',
+      fingerprint: 'SHA256:x',
+      keySource: 'keyring',
+    });
+    expect(memory.of(row).kind).toBe('sealed');
+    // The server lists the same id with another title or sender: not the email opened.
+    expect(memory.of({ ...row, title: 'Numbers (final)' })).toEqual({ kind: 'unopened' });
+    expect(memory.of({ ...row, from: 'client3' })).toEqual({ kind: 'unopened' });
+    memory.forget('id:a1');
+    expect(memory.of(row)).toEqual({ kind: 'unopened' });
   });
 });
