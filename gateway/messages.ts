@@ -472,6 +472,14 @@ export type Reply =
       total: number;
     }
   | { type: 'newMail'; items: InboxItem[]; total: number }
-  /** The content search's index is being filled: `indexed` of `total` emails so far. */
-  | { type: 'indexProgress'; indexed: number; total: number }
+  /**
+   * The content search's index is being filled: `indexed` of `total` emails so far; `marks`,
+   * what the session child found opening emails since the last one, for their rows.
+   */
+  | {
+      type: 'indexProgress';
+      indexed: number;
+      total: number;
+      marks?: { index: number; id?: string; security: EmailSecurity }[];
+    }
   | { type: 'sessionEnded'; reason: SessionEndReason; message: string };

@@ -122,18 +122,48 @@ export class OpenedEmails {
       opened: nowMs,
     };
     if (records.length + 1 > 2 * this.#max) this.#rewrite([...records, record].slice(-this.#max));
-    else {
-      const path = join(this.#folder, OPENED_FILE);
-      const before = this.#cache?.state;
-      const line = this.#line(record);
-      appendWhole(path, line, { mode: 0o600, durable: true });
-      const after = fileState(path);
-      // Kept only when the file grew by this line alone (another program may append too).
-      if (this.#cache && before && after && after.size === before.size + Buffer.byteLength(line))
-        this.#cache = { state: after, records: [...this.#cache.records, record] };
-      else this.#cache = undefined;
-    }
+    else this.#append([record]);
     return undefined;
+  }
+
+  /**
+   * Records many first openings at once, in the order given (oldest first), with one append:
+   * as `opened` for each, for an indexer that opened a whole inbox.
+   */
+  openedAll(openings: readonly { emailId: Buffer; place: EmailPlace }[], nowMs = Date.now()): void {
+    const records = this.#records();
+    const byId = new Map<string, OpenedRecord[]>();
+    for (const record of records) byId.set(record.id, [...(byId.get(record.id) ?? []), record]);
+    const fresh: OpenedRecord[] = [];
+    for (const { emailId, place } of openings) {
+      const id = emailId.toString('hex');
+      // Only the first place of an id is recorded; a second place is a copy of it.
+      if (byId.has(id)) continue;
+      const record: OpenedRecord = {
+        id,
+        at: place.receivedAt,
+        ...(place.serverId === undefined ? {} : { sid: place.serverId }),
+        opened: nowMs,
+      };
+      byId.set(id, [record]);
+      fresh.push(record);
+    }
+    if (fresh.length === 0) return;
+    if (records.length + fresh.length > 2 * this.#max)
+      this.#rewrite([...records, ...fresh].slice(-this.#max));
+    else this.#append(fresh);
+  }
+
+  #append(fresh: readonly OpenedRecord[]): void {
+    const path = join(this.#folder, OPENED_FILE);
+    const before = this.#cache?.state;
+    const lines = fresh.map((record) => this.#line(record)).join('');
+    appendWhole(path, lines, { mode: 0o600, durable: true });
+    const after = fileState(path);
+    // Kept only when the file grew by these lines alone (another program may append too).
+    if (this.#cache && before && after && after.size === before.size + Buffer.byteLength(lines))
+      this.#cache = { state: after, records: [...this.#cache.records, ...fresh] };
+    else this.#cache = undefined;
   }
 
   #line(record: OpenedRecord): string {

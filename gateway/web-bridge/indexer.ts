@@ -9,14 +9,19 @@
  * The browser's requests come first: they share the one protocol session, one request at a
  * time, so the indexer reads in batches of BATCH inside `serialise` (NewMailWatch.around, which
  * ends a wait for new mail first), one email at a time with a turn of the event loop between
- * two, so that a browser's request waits for at most one read. Emails are read oldest first:
- * indexing is an opening, and a sealed email's first opening is what later copies are
- * compared with (opened-emails.ts), so the original must be opened before any copy stored
- * after it. Emails that leave the inbox leave the index; only the newest MAX_EMAILS are indexed.
+ * two, so that a browser's request waits for at most one read.
+ *
+ * Newest first, as the list shows them. Indexing is an opening, and a sealed email's first
+ * opening is what later copies are compared with (opened-emails.ts): so the indexer opens
+ * without recording, and records its openings itself in the inbox's order, oldest first, once
+ * every older email is read (or when the session ends): a copy stored after the original is
+ * never taken for the original. Emails that leave the inbox leave the index; only the newest
+ * MAX_EMAILS are indexed.
  */
 import type { InboxRow } from '../../protocol/inbox.js';
 import { isConnectionLost } from '../../protocol/errors.js';
 import type { MailClient } from '../protocol-client/mail-client.js';
+import type { EmailPlace, OpenedEmails } from '../protocol-client/opened-emails.js';
 import type { SealedMail } from '../protocol-client/sealed-mail.js';
 import type { EmailSecurity, Reply, SearchRequest } from '../messages.js';
 import { keyOf, securityOf, type SecurityMemory } from './email-security.js';
@@ -29,17 +34,23 @@ const BATCH = 20;
 const SAVE_EVERY_MS = 15_000;
 /** Progress is told at most this often (and when done). */
 const PROGRESS_EVERY_MS = 250;
+/** Marks told with one progress event at most (the next listing carries the others). */
+const MAX_MARKS_TOLD = 2_000;
 /** A search answers at most this many emails (the newest). */
 export const MAX_RESULTS = MAX_EMAILS;
 
 export interface IndexerDeps {
   client: MailClient;
+  /** Opens without recording the opening (made without an OpenedEmails). */
   sealed: SealedMail;
+  /** Where openings are recorded, in the inbox's order. */
+  opened?: OpenedEmails;
   security: SecurityMemory;
   file: SearchIndexFile;
   /** Runs a batch of reads between the browser's requests (NewMailWatch.around). */
   serialise: <T>(work: () => Promise<T>) => Promise<T>;
-  progress: (indexed: number, total: number) => Promise<void>;
+  /** How far the index is, and the marks found since the last call. */
+  progress: (indexed: number, total: number, marks: MarkFound[]) => Promise<void>;
   warn: (details: Record<string, unknown>, message: string) => void;
 }
 
@@ -49,6 +60,11 @@ export interface FoundEmail {
   id?: string;
 }
 
+/** What opening an email found, for its row in the browser. */
+export interface MarkFound extends FoundEmail {
+  security: EmailSecurity;
+}
+
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class Indexer {
@@ -56,13 +72,16 @@ export class Indexer {
   readonly #index: SearchIndex;
   /** The inbox as last listed, by key. */
   #listed = new Map<string, InboxRow>();
-  /** Rows to read, oldest first. */
+  /** Rows to read, newest first. */
   #pending: InboxRow[] = [];
+  /** Sealed emails opened and not recorded yet (deferred to keep the inbox's order). */
+  #openings: { index: number; emailId: string; place: EmailPlace }[] = [];
   #running = false;
   #stopped = false;
   #dirty = false;
   #savedAt = Date.now();
   #toldAt = 0;
+  #marks: MarkFound[] = [];
 
   constructor(deps: IndexerDeps) {
     this.#deps = deps;
@@ -86,14 +105,16 @@ export class Indexer {
     for (const key of [...this.#index.keys()])
       if (!wanted.has(key) && this.#index.remove(key)) this.#dirty = true;
     this.#restoreMarks(newest);
-    this.#pending = newest.filter((row) => !this.#index.find({ ...row, key: keyOf(row) }));
+    this.#pending = newest
+      .filter((row) => !this.#index.find({ ...row, key: keyOf(row) }))
+      .reverse();
     this.#kick();
   }
 
   /** New mail, listed by the new-mail watch. */
   added(rows: readonly InboxRow[]): void {
     for (const row of rows) this.#listed.set(keyOf(row), row);
-    this.#pending.push(...rows);
+    this.#pending.unshift(...[...rows].reverse());
     this.#kick();
   }
 
@@ -128,6 +149,7 @@ export class Indexer {
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
+    this.#recordOpenings();
     this.#save();
   }
 
@@ -182,6 +204,7 @@ export class Indexer {
       return;
     }
     if (this.#stopped) return;
+    this.#recordOpenings();
     this.#save();
     await this.#tell(true);
   }
@@ -204,13 +227,27 @@ export class Indexer {
     if (email.from !== row.from || email.receivedAt !== row.receivedAt || email.title !== row.title)
       return;
     const opened = await sealed.open(email, byId ? row.id : undefined);
+    if (opened?.emailId !== undefined)
+      this.#openings.push({
+        index: row.index,
+        emailId: opened.emailId,
+        place: { receivedAt: email.receivedAt, ...(byId && row.id ? { serverId: row.id } : {}) },
+      });
     const standing = sealed.standings([email.from]).get(email.from) ?? {
       holdsKey: false,
       sealedBefore: false,
     };
     const state: EmailSecurity = securityOf(email, opened, standing);
     // The person may have opened it meanwhile: what the reader found stays.
-    if (security.of(row).kind === 'unopened') security.remember(row, state);
+    if (security.of(row).kind === 'unopened') {
+      security.remember(row, state);
+      if (this.#marks.length < MAX_MARKS_TOLD)
+        this.#marks.push({
+          index: row.index,
+          ...(row.id === undefined ? {} : { id: row.id }),
+          security: state,
+        });
+    }
     const text: EmailText = !opened
       ? email
       : opened.content === undefined
@@ -220,6 +257,19 @@ export class Indexer {
       { ...indexed, mark: state.kind === 'plain' ? { kind: 'plain' } : toStored(state) },
       text,
     );
+  }
+
+  /** The openings deferred, recorded oldest first (the first copy of an email is the original). */
+  #recordOpenings(): void {
+    const openings = this.#openings.sort((a, b) => a.index - b.index);
+    this.#openings = [];
+    try {
+      this.#deps.opened?.openedAll(
+        openings.map(({ emailId, place }) => ({ emailId: Buffer.from(emailId, 'hex'), place })),
+      );
+    } catch (error) {
+      this.#deps.warn({ error: String(error) }, 'the opened emails cannot be recorded');
+    }
   }
 
   #save(): void {
@@ -238,7 +288,9 @@ export class Indexer {
     if (!done && now - this.#toldAt < PROGRESS_EVERY_MS) return;
     this.#toldAt = now;
     const { indexed, total } = this.progress();
-    await this.#deps.progress(indexed, total);
+    const marks = this.#marks;
+    this.#marks = [];
+    await this.#deps.progress(indexed, total, marks);
   }
 }
 

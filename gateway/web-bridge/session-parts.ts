@@ -46,10 +46,9 @@ export function sessionParts(
   const seal = new LocalSeal(privateKey, message.username);
   const folder = keyringFolder(message.keysDir, message.username);
   const keyring = new Keyring(folder, seal);
-  const sealed = new SealedMail(client, privateKey, keyring, {
-    sealers: new SealerMemory(folder, seal),
-    opened: new OpenedEmails(folder, seal),
-  });
+  const sealers = new SealerMemory(folder, seal);
+  const opened = new OpenedEmails(folder, seal);
+  const sealed = new SealedMail(client, privateKey, keyring, { sealers, opened });
   const security = new SecurityMemory();
   const account: Account = {
     username: message.username,
@@ -73,11 +72,14 @@ export function sessionParts(
   );
   const indexer: Indexer = new Indexer({
     client,
-    sealed,
+    // Its openings are recorded by the indexer itself, in the inbox's order (indexer.ts).
+    sealed: new SealedMail(client, privateKey, keyring, { sealers }),
+    opened,
     security,
     file: new SearchIndexFile(message.dataDir, message.username, server, seal),
     serialise: (work) => newMail.around(work),
-    progress: (indexed, total) => io.reply({ type: 'indexProgress', indexed, total }),
+    progress: (indexed, total, marks) =>
+      io.reply({ type: 'indexProgress', indexed, total, ...(marks.length > 0 ? { marks } : {}) }),
     warn: (details, text) => {
       io.warn(details, text);
     },

@@ -359,7 +359,7 @@ export class MailApp {
         this.mailbox.receive(event.items, event.total);
         return;
       case 'indexProgress':
-        this.contentSearch.progressed(event.indexed, event.total);
+        this.contentSearch.progressed(event.indexed, event.total, event.marks);
         return;
       case 'sessionEnded':
         this.#endSession(describeSessionEnd(event.reason, event.message));

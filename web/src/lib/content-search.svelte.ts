@@ -1,10 +1,11 @@
+import type { EmailSecurity } from '../../../gateway/messages.js';
 import type { GatewayClient } from './gateway-client.js';
 import { refOf } from './inbox.js';
 import type { InboxState } from './inbox-state.svelte.js';
 import { parseQuery } from './search.js';
 
 /** Typing pauses this long before the gateway is asked. */
-const PAUSE_MS = 120;
+const PAUSE_MS = 50;
 /** While the index fills, a search shown is asked again at most this often. */
 const REFRESH_MS = 1000;
 
@@ -44,9 +45,17 @@ export class ContentSearch {
     this.#timer = setTimeout(() => void this.#ask(words), PAUSE_MS);
   }
 
-  /** The gateway indexed more: the progress line moves, and the search shown is asked again. */
-  progressed(indexed: number, total: number): void {
+  /**
+   * The gateway indexed more: the progress line moves, rows take the marks found, and the
+   * search shown is asked again.
+   */
+  progressed(
+    indexed: number,
+    total: number,
+    marks: readonly { index: number; id?: string; security: EmailSecurity }[] = [],
+  ): void {
     this.#inbox.indexProgress = { indexed, total };
+    this.#inbox.setMarks(marks);
     const now = Date.now();
     if (this.#asked === '' || (indexed < total && now - this.#refreshedAt < REFRESH_MS)) return;
     this.#refreshedAt = now;

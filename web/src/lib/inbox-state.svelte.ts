@@ -184,6 +184,18 @@ export class InboxState {
     this.items = this.items.map((each) => (each === item ? { ...each, security } : each));
   }
 
+  /** What the gateway found opening emails in the background, for their rows' marks. */
+  setMarks(marks: readonly { index: number; id?: string; security: EmailSecurity }[]): void {
+    if (marks.length === 0) return;
+    const byRef = new Map(
+      marks.map((mark) => [mark.id ?? `index-${mark.index}`, mark.security] as const),
+    );
+    this.items = this.items.map((item) => {
+      const security = byRef.get(refOf(item));
+      return security ? { ...item, security } : item;
+    });
+  }
+
   remember(item: InboxItem, content: string): void {
     const bodies = new Map(this.bodies);
     bodies.set(markOf(item), content);
