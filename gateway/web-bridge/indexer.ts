@@ -22,7 +22,7 @@ import type { InboxRow } from '../../protocol/inbox.js';
 import { isConnectionLost } from '../../protocol/errors.js';
 import type { MailClient } from '../protocol-client/mail-client.js';
 import type { EmailPlace, OpenedEmails } from '../protocol-client/opened-emails.js';
-import type { SealedMail } from '../protocol-client/sealed-mail.js';
+import type { SealedMail, SenderStanding } from '../protocol-client/sealed-mail.js';
 import type { EmailSecurity, Reply, SearchRequest } from '../messages.js';
 import { keyOf, securityOf, type SecurityMemory } from './email-security.js';
 import { MAX_EMAILS, SearchIndex, type EmailText, type StoredMark } from './search-index.js';
@@ -82,6 +82,8 @@ export class Indexer {
   #savedAt = Date.now();
   #toldAt = 0;
   #marks: MarkFound[] = [];
+  /** What was last known of each signer (bounded by the senders of the inbox). */
+  readonly #signers = new Map<string, SenderStanding>();
 
   constructor(deps: IndexerDeps) {
     this.#deps = deps;
@@ -227,6 +229,9 @@ export class Indexer {
     if (email.from !== row.from || email.receivedAt !== row.receivedAt || email.title !== row.title)
       return;
     const opened = await sealed.open(email, byId ? row.id : undefined);
+    // A signature that held makes its signer one who seals (and pins their key): rows of plain
+    // emails in their name, marked before, now carry the warning.
+    if (opened?.signerFingerprint !== undefined) this.#restand(opened.signedBy);
     if (opened?.emailId !== undefined)
       this.#openings.push({
         index: row.index,
@@ -241,12 +246,7 @@ export class Indexer {
     // The person may have opened it meanwhile: what the reader found stays.
     if (security.of(row).kind === 'unopened') {
       security.remember(row, state);
-      if (this.#marks.length < MAX_MARKS_TOLD)
-        this.#marks.push({
-          index: row.index,
-          ...(row.id === undefined ? {} : { id: row.id }),
-          security: state,
-        });
+      this.#tellMark(row, state);
     }
     const text: EmailText = !opened
       ? email
@@ -257,6 +257,41 @@ export class Indexer {
       { ...indexed, mark: state.kind === 'plain' ? { kind: 'plain' } : toStored(state) },
       text,
     );
+  }
+
+  /** Plain rows in `name`'s name marked with what was known of `name` before: marked again. */
+  #restand(name: string): void {
+    const { security, sealed } = this.#deps;
+    const standing = sealed.standings([name]).get(name);
+    const known = this.#signers.get(name);
+    // Once per change of what is known of a signer, not per email of theirs.
+    if (
+      !standing ||
+      (known?.holdsKey === standing.holdsKey && known.sealedBefore === standing.sealedBefore)
+    )
+      return;
+    this.#signers.set(name, standing);
+    for (const row of this.#listed.values()) {
+      if (row.from !== name) continue;
+      const state = security.of(row);
+      if (
+        state.kind !== 'plain' ||
+        (state.holdsKey === standing.holdsKey && state.sealedBefore === standing.sealedBefore)
+      )
+        continue;
+      const updated: EmailSecurity = { ...state, ...standing };
+      security.remember(row, updated);
+      this.#tellMark(row, updated);
+    }
+  }
+
+  #tellMark(row: InboxRow, state: EmailSecurity): void {
+    if (this.#marks.length < MAX_MARKS_TOLD)
+      this.#marks.push({
+        index: row.index,
+        ...(row.id === undefined ? {} : { id: row.id }),
+        security: state,
+      });
   }
 
   /** The openings deferred, recorded oldest first (the first copy of an email is the original). */
