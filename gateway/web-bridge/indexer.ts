@@ -35,7 +35,7 @@ const SAVE_EVERY_MS = 15_000;
 /** Progress is told at most this often (and when done). */
 const PROGRESS_EVERY_MS = 250;
 /** Marks told with one progress event at most (the next listing carries the others). */
-const MAX_MARKS_TOLD = 2_000;
+const MAX_MARKS_TOLD = MAX_EMAILS;
 /** A search answers at most this many emails (the newest). */
 export const MAX_RESULTS = MAX_EMAILS;
 
@@ -69,7 +69,9 @@ const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 
 export class Indexer {
   readonly #deps: IndexerDeps;
-  readonly #index: SearchIndex;
+  /** Empty until the file is read, just after the first listing was answered. */
+  #index = new SearchIndex();
+  #loaded = false;
   /** The inbox as last listed, by key. */
   #listed = new Map<string, InboxRow>();
   /** Rows to read, newest first. */
@@ -87,7 +89,6 @@ export class Indexer {
 
   constructor(deps: IndexerDeps) {
     this.#deps = deps;
-    this.#index = this.#load();
   }
 
   #load(): SearchIndex {
@@ -102,14 +103,31 @@ export class Indexer {
   /** A full listing of the inbox: what left it leaves the index, what is new is read. */
   listed(rows: readonly InboxRow[]): void {
     this.#listed = new Map(rows.map((row) => [keyOf(row), row]));
-    const newest = rows.slice(-MAX_EMAILS);
+    if (this.#loaded) {
+      this.#reconcile();
+      return;
+    }
+    // Read after this listing's answer has gone (a promise's continuation runs before
+    // setImmediate): 10,000 emails take a few hundred milliseconds, which the sign-in and the
+    // first listing do not wait for; the marks it holds follow with the progress.
+    this.#loaded = true;
+    setImmediate(() => {
+      if (this.#stopped) return;
+      this.#index = this.#load();
+      this.#reconcile();
+    });
+  }
+
+  #reconcile(): void {
+    const newest = [...this.#listed.values()].slice(-MAX_EMAILS);
     const wanted = new Set(newest.map(keyOf));
     for (const key of [...this.#index.keys()])
       if (!wanted.has(key) && this.#index.remove(key)) this.#dirty = true;
-    this.#restoreMarks(newest);
+    const restored = this.#restoreMarks(newest);
     this.#pending = newest
       .filter((row) => !this.#index.find({ ...row, key: keyOf(row) }))
       .reverse();
+    if (restored) void this.#tell(true);
     this.#kick();
   }
 
@@ -155,8 +173,8 @@ export class Indexer {
     this.#save();
   }
 
-  /** Marks of emails indexed in an earlier session, for rows the session has not opened itself. */
-  #restoreMarks(rows: readonly InboxRow[]): void {
+  /** Marks of emails indexed in an earlier session, for rows the session has not opened itself; whether there were any. */
+  #restoreMarks(rows: readonly InboxRow[]): boolean {
     const { security, sealed } = this.#deps;
     const plainSenders = new Set<string>();
     const marked: { row: InboxRow; mark: StoredMark }[] = [];
@@ -169,11 +187,12 @@ export class Indexer {
     const standings = sealed.standings([...plainSenders]);
     for (const { row, mark } of marked) {
       const standing = standings.get(row.from) ?? { holdsKey: false, sealedBefore: false };
-      security.remember(
-        row,
-        mark.kind === 'plain' ? { kind: 'plain', sender: row.from, ...standing } : mark,
-      );
+      const state: EmailSecurity =
+        mark.kind === 'plain' ? { kind: 'plain', sender: row.from, ...standing } : mark;
+      security.remember(row, state);
+      this.#tellMark(row, state);
     }
+    return marked.length > 0;
   }
 
   #kick(): void {

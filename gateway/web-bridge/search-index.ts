@@ -19,7 +19,7 @@ import { MAX_WORD_CHARS, wordsOf } from './search-words.js';
 export const MAX_EMAILS = 20_000;
 export const MAX_WORDS_PER_EMAIL = 2_000;
 export const MAX_POSTINGS = 2_000_000;
-export const MAX_VOCABULARY = 500_000;
+export const MAX_VOCABULARY = 200_000;
 /** At most this many words of a query are looked up. */
 export const MAX_QUERY_WORDS = 16;
 
@@ -52,16 +52,17 @@ export interface EmailText {
 }
 
 interface Entry extends IndexedEmail {
-  words: string[];
+  /** Its words, as numbers of the index's vocabulary (one copy of each word for all emails). */
+  words: Uint32Array;
 }
 
-/** The first position in sorted `list` whose value is not below `value`. */
-function lowerBound(list: readonly string[], value: string): number {
+/** The first position in `sorted` whose value (by `valueOf`) is not below `value`. */
+function lowerBound<T>(sorted: ArrayLike<T>, value: string, valueOf: (item: T) => string): number {
   let low = 0;
-  let high = list.length;
+  let high = sorted.length;
   while (low < high) {
     const middle = (low + high) >>> 1;
-    if ((list[middle] ?? '') < value) low = middle + 1;
+    if (valueOf(sorted[middle] as T) < value) low = middle + 1;
     else high = middle;
   }
   return low;
@@ -82,10 +83,15 @@ export class SearchIndex {
   /** By entry number; numbers only grow, so each posting list stays sorted. */
   readonly #entries: (Entry | undefined)[] = [];
   readonly #byKey = new Map<string, number>();
-  readonly #postings = new Map<string, number[]>();
+  /** The vocabulary: each word's number, each number's word and posting list. */
+  readonly #numberOf = new Map<string, number>();
+  readonly #words: string[] = [];
+  readonly #lists: number[][] = [];
+  /** Numbers of words no email holds any more, given to the next new words. */
+  readonly #free: number[] = [];
   #postingCount = 0;
-  /** The words in order, for prefix ranges; rebuilt at the first search after a new word. */
-  #sorted: string[] | undefined;
+  /** Word numbers in the words' order, for prefix ranges; rebuilt at the first search after a change. */
+  #sorted: Uint32Array | undefined;
   readonly #limits: { emails: number; postings: number; vocabulary: number };
 
   constructor(limits: Partial<{ emails: number; postings: number; vocabulary: number }> = {}) {
@@ -105,7 +111,7 @@ export class SearchIndex {
   }
 
   get vocabulary(): number {
-    return this.#postings.size;
+    return this.#numberOf.size;
   }
 
   /** The entry of a row, when it was indexed under these very fields. */
@@ -145,7 +151,7 @@ export class SearchIndex {
     this.addWords(email, words);
   }
 
-  /** Indexes an email under words already folded (a loaded file's). */
+  /** Indexes an email under words already folded and distinct (a loaded file's). */
   addWords(email: IndexedEmail, words: readonly string[]): void {
     this.remove(email.key);
     while (this.#byKey.size >= this.#limits.emails) {
@@ -154,21 +160,26 @@ export class SearchIndex {
       this.remove(oldest);
     }
     const number = this.#entries.length;
-    const kept: string[] = [];
+    const kept = new Uint32Array(Math.min(words.length, MAX_WORDS_PER_EMAIL));
+    let count = 0;
     for (const word of words) {
-      if (this.#postingCount >= this.#limits.postings) break;
-      let list = this.#postings.get(word);
-      if (!list) {
-        if (this.#postings.size >= this.#limits.vocabulary) continue;
-        list = [];
-        this.#postings.set(word, list);
+      if (this.#postingCount >= this.#limits.postings || count >= kept.length) break;
+      let id = this.#numberOf.get(word);
+      if (id === undefined) {
+        if (this.#numberOf.size >= this.#limits.vocabulary) continue;
+        id = this.#free.pop() ?? this.#words.length;
+        this.#words[id] = word;
+        this.#lists[id] = [];
+        this.#numberOf.set(word, id);
         this.#sorted = undefined;
       }
+      const list = this.#lists[id];
+      if (!list || list.at(-1) === number) continue;
       list.push(number);
       this.#postingCount++;
-      kept.push(word);
+      kept[count++] = id;
     }
-    this.#entries.push({ ...email, words: kept });
+    this.#entries.push({ ...email, words: kept.slice(0, count) });
     this.#byKey.set(email.key, number);
   }
 
@@ -179,8 +190,8 @@ export class SearchIndex {
     const entry = this.#entries[number];
     this.#entries[number] = undefined;
     this.#byKey.delete(key);
-    for (const word of entry?.words ?? []) {
-      const list = this.#postings.get(word);
+    for (const id of entry?.words ?? []) {
+      const list = this.#lists[id];
       if (!list) continue;
       const at = numberBound(list, number);
       if (list[at] === number) {
@@ -188,11 +199,26 @@ export class SearchIndex {
         this.#postingCount--;
       }
       if (list.length === 0) {
-        this.#postings.delete(word);
+        this.#numberOf.delete(this.#words[id] ?? '');
+        this.#free.push(id);
         this.#sorted = undefined;
       }
     }
     return true;
+  }
+
+  #sortedWords(): Uint32Array {
+    if (this.#sorted) return this.#sorted;
+    const ids = Uint32Array.from(this.#numberOf.values());
+    const words = this.#words;
+    // By the words' code units, as the prefix search compares them.
+    ids.sort((a, b) => {
+      const x = words[a] ?? '';
+      const y = words[b] ?? '';
+      return x < y ? -1 : x > y ? 1 : 0;
+    });
+    this.#sorted = ids;
+    return ids;
   }
 
   /**
@@ -203,7 +229,8 @@ export class SearchIndex {
     const words = wordsOf(query, MAX_QUERY_WORDS, 1).map((word) => word.slice(0, MAX_WORD_CHARS));
     const found = new Set<string>();
     if (words.length === 0) return found;
-    const sorted = (this.#sorted ??= [...this.#postings.keys()].sort());
+    const sorted = this.#sortedWords();
+    const wordOf = (id: number): string => this.#words[id] ?? '';
     // How many of the query's words each entry holds so far: an entry counts for word k only
     // when it held the k - 1 before it.
     const held = new Uint8Array(this.#entries.length);
@@ -211,10 +238,10 @@ export class SearchIndex {
     for (const word of words) {
       round++;
       let any = false;
-      for (let at = lowerBound(sorted, word); at < sorted.length; at++) {
-        const term = sorted[at] ?? '';
-        if (!term.startsWith(word)) break;
-        for (const number of this.#postings.get(term) ?? []) {
+      for (let at = lowerBound(sorted, word, wordOf); at < sorted.length; at++) {
+        const id = sorted[at] ?? 0;
+        if (!wordOf(id).startsWith(word)) break;
+        for (const number of this.#lists[id] ?? []) {
           if (held[number] === round - 1) {
             held[number] = round;
             any = true;
@@ -233,6 +260,10 @@ export class SearchIndex {
 
   /** Every entry with its words, oldest first (for the file). */
   *entries(): IterableIterator<IndexedEmail & { words: readonly string[] }> {
-    for (const entry of this.#entries) if (entry) yield entry;
+    for (const entry of this.#entries) {
+      if (!entry) continue;
+      const { words, ...email } = entry;
+      yield { ...email, words: Array.from(words, (id) => this.#words[id] ?? '') };
+    }
   }
 }

@@ -188,16 +188,25 @@ describe('content search in the session child', () => {
     for (const word of ['quarterly', 'Quarterly', 'figures', 'Numbers', 'client2', 'sealed'])
       expect(bytes.includes(Buffer.from(word))).toBe(false);
 
-    // The next session shows the marks on its first listing, before anything is opened.
+    // The next session gives the rows their marks from the sealed file, before anything is
+    // opened: with the progress that follows its first listing (the file is read after it).
     await alice.request({ type: 'signOut' });
     const again = await signIn('client1');
     const first = await list(again);
-    expect(first.find((item) => item.title === 'Numbers')?.security).toMatchObject({
-      kind: 'sealed',
-      signer: 'client2',
-    });
-    expect(first.find((item) => item.title === 'Planning')?.security?.kind).toBe('plain');
+    const restored = await again.next<Of<'indexProgress'>>(
+      (reply) => reply.type === 'indexProgress' && (reply.marks?.length ?? 0) > 0,
+    );
+    const markOf = (title: string) =>
+      restored.marks?.find((mark) => mark.id === first.find((item) => item.title === title)?.id)
+        ?.security;
+    expect(markOf('Numbers')).toMatchObject({ kind: 'sealed', signer: 'client2' });
+    expect(markOf('Planning')?.kind).toBe('plain');
+    expect(restored).toMatchObject({ indexed: 2, total: 2 });
     expect(titleOf(first, await search(again, 'figures'))).toEqual(['Numbers']);
+    // And the listings after carry them.
+    expect((await list(again)).find((item) => item.title === 'Numbers')?.security?.kind).toBe(
+      'sealed',
+    );
 
     // The server changes the stored title: the row is not the one opened, so it shows no mark
     // until the child opens it again, and then the change is caught.
