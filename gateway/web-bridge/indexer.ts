@@ -31,9 +31,9 @@ import type { SearchIndexFile } from './search-index-file.js';
 /** Emails read in one turn between the browser's requests and the wait for new mail. */
 const BATCH = 20;
 /** The index is written at most this often while it is being filled, and when it is done. */
-const SAVE_EVERY_MS = 15_000;
-/** Progress is told at most this often (and when done). */
-const PROGRESS_EVERY_MS = 250;
+const SAVE_EVERY_MS = 60_000;
+/** Progress (and the marks found) is told at most this often, and when done: each costs the page a pass over its rows. */
+const PROGRESS_EVERY_MS = 1000;
 /** Marks told with one progress event at most (the next listing carries the others). */
 const MAX_MARKS_TOLD = MAX_EMAILS;
 /** A search answers at most this many emails (the newest). */

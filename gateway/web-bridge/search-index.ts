@@ -11,7 +11,8 @@
  * Bounds (memory and the file, search-index-file.ts): MAX_EMAILS emails, MAX_WORDS_PER_EMAIL
  * distinct words of each (the first ones), MAX_POSTINGS (email, word) pairs in all and
  * MAX_VOCABULARY distinct words; past the last two an email is still indexed by its sender,
- * recipients and title where there is room, and its mark is kept. About 50 MB at the worst.
+ * recipients and title where there is room, and its mark is kept. Measured: 21 MB of heap for
+ * 10,000 emails of 84 distinct words; about 66 MB at the bounds.
  */
 import type { EmailSecurity } from '../messages.js';
 import { MAX_WORD_CHARS, wordsOf } from './search-words.js';
