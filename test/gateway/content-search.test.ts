@@ -236,6 +236,31 @@ describe('content search in the session child', () => {
     expect(titleOf(reopened, await search(third, 'quarterly'))).toEqual(['Numbers (final)']);
   }, 120_000);
 
+  it('records its openings oldest first: of an original and a later copy, both unopened, the copy is the copy', async () => {
+    const bob = await signIn('client2');
+    await bob.request({ type: 'send', to: ['client3'], title: 'Meeting', content: 'Room 4.' });
+    const folder = inboxOf(keys.dir, 'client3');
+    const [original] = readdirSync(folder);
+    // The operator stores it again, byte for byte, under a name listed after it.
+    writeFileSync(join(folder, 'zz-copy.txt'), readFileSync(join(folder, original ?? ''), 'utf8'));
+    const carol = await signIn('client3');
+    const items = await list(carol);
+    expect(items.map((item) => item.title)).toEqual(['Meeting', 'Meeting']);
+    await indexed(carol);
+    const read = async (item: InboxItem | undefined) => {
+      const reply = await carol.request({
+        type: 'read',
+        index: item?.index ?? 0,
+        emailId: item?.id ?? '',
+      });
+      if (reply.type !== 'email') throw new Error(JSON.stringify(reply));
+      return reply.email;
+    };
+    // Read the copy first: the indexer (newest first) opened it first too, yet it is the copy.
+    expect((await read(items[1])).sealed?.copyOf).toBeDefined();
+    expect((await read(items[0])).sealed?.copyOf).toBeUndefined();
+  }, 60_000);
+
   it(`indexes ${BIG_SIZE.toLocaleString('en')} emails in the background, answers the browser meanwhile, and searches them fast`, async () => {
     const started = performance.now();
     const tab = await signIn(BIG);
