@@ -1,4 +1,5 @@
 /** The command line of the mail server, for every channel kind. */
+import { versionLine } from '../common/version.js';
 import { exitWithParent } from '../common/exit-with-parent.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { channels, type ChannelKind } from '../protocol/channels.js';
@@ -34,6 +35,7 @@ function serverCommand(name: string, kind: ChannelKind): Command {
   const d = defaultServerOptions;
   return new Command(name)
     .description(`The forking mail server of the ${kind} protocol.`)
+    .version(versionLine())
     .requiredOption(
       '--home <dir>',
       "the server's folder: server_private.pem, server_public.pem, <user>_public.pem, user_pass.json and one inbox folder per user",

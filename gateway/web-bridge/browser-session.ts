@@ -104,6 +104,10 @@ export class BrowserSession {
       case 'sealingPlan':
       case 'verifyKey':
       case 'search':
+      case 'loadMarks':
+      case 'setRead':
+      case 'moveToTrash':
+      case 'emptyTrash':
         this.#relaySessionRequest(request);
         return;
     }
@@ -223,6 +227,7 @@ export class BrowserSession {
       keysDir: config.keysDir,
       dataDir: config.dataDir,
       pollMs: config.pollSeconds * 1000,
+      trashDays: config.trashDays,
       connectTimeoutMs: config.connectTimeoutMs,
       replyTimeoutMs: config.replyTimeoutMs,
     });

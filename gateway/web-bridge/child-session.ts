@@ -4,7 +4,6 @@
  * messages. No key, private or of an email's content, is ever in a reply.
  */
 import type { KeyObject } from 'node:crypto';
-import { nowMicros } from '../../protocol/email.js';
 import { isConnectionLost } from '../../protocol/errors.js';
 import type { ClientKeys } from '../../protocol/login.js';
 import type { Keyring, KeyringEntry } from '../protocol-client/keyring.js';
@@ -12,15 +11,16 @@ import { loadClientKeys } from '../protocol-client/keys.js';
 import type { MailClient } from '../protocol-client/mail-client.js';
 import { describeServers, formatServer } from '../protocol-client/server-list.js';
 import { openSession } from '../protocol-client/session.js';
-import type { DeliveryReport, Reply, SendRequest, SessionEndReason } from '../messages.js';
+import type { Reply, SessionEndReason } from '../messages.js';
 import type { ChildSignIn, ParentToChild } from './child-protocol.js';
 import type { NewMailWatch } from './new-mail.js';
 import { searchReply, type Indexer } from './indexer.js';
 import { sessionParts } from './session-parts.js';
 import { GatewayError, sessionFailure, signInFailure } from './errors.js';
-import { UnsafeFolderError } from './private-files.js';
 import { SENT_ID_PATTERN } from './sent-folder.js';
-import { toEmailView, toItems, type Account } from './email-views.js';
+import { toEmailView, toItems, type SignedInAccount } from './email-views.js';
+import { answerMarkRequest } from './read-marks.js';
+import { keepCopy, useSentFolder, type Warn } from './sent-copies.js';
 
 export interface ChildIo {
   /** Resolves once the message is handed to the IPC channel. */
@@ -40,14 +40,19 @@ function eagerKeys(keys: ClientKeys): ClientKeys {
 export class ChildSession {
   readonly #io: ChildIo;
   #client: MailClient | undefined;
-  #account: Account | undefined;
+  #account: SignedInAccount | undefined;
   #signingIn = false;
   #ending = false;
   #newMail: NewMailWatch | undefined;
   #indexer: Indexer | undefined;
 
+  readonly #warn: Warn;
+
   constructor(io: ChildIo) {
     this.#io = io;
+    this.#warn = (details, message) => {
+      io.warn(details, message);
+    };
   }
 
   async handle(message: ParentToChild): Promise<void> {
@@ -122,7 +127,7 @@ export class ChildSession {
               recipients: message.to,
               ...(report ? { delivery: report } : {}),
               sealed: { readers, fromServer, withoutKey },
-              ...this.#keepCopy(account, message, { sealed: true, delivery: report }),
+              ...keepCopy(this.#warn, account, message, { sealed: true, delivery: report }),
             };
           }
           const { report } = await client.send(draft, options);
@@ -131,7 +136,7 @@ export class ChildSession {
             id: message.id,
             recipients: message.to,
             ...(report ? { delivery: report } : {}),
-            ...this.#keepCopy(account, message, {
+            ...keepCopy(this.#warn, account, message, {
               sealed: false,
               ...(report ? { delivery: report } : {}),
             }),
@@ -139,14 +144,14 @@ export class ChildSession {
         });
       case 'listSent':
         return this.#run(message.id, (_client, account) => {
-          const items = this.#useSentFolder(() => account.sent.list());
+          const items = useSentFolder(this.#warn, () => account.sent.list());
           return Promise.resolve({ type: 'sentList', id: message.id, items });
         });
       case 'readSent':
         return this.#run(message.id, (_client, account) => {
           if (!SENT_ID_PATTERN.test(message.sentId))
             throw new GatewayError('BAD_REQUEST', 'that is not the id of a sent email');
-          const email = this.#useSentFolder(() => account.sent.read(message.sentId));
+          const email = useSentFolder(this.#warn, () => account.sent.read(message.sentId));
           if (!email) throw new GatewayError('NOT_FOUND', 'there is no sent email of that id');
           return Promise.resolve({ type: 'sentEmail', id: message.id, email });
         });
@@ -157,6 +162,13 @@ export class ChildSession {
         });
       case 'search':
         return this.#io.reply(searchReply(this.#indexer, message));
+      case 'loadMarks':
+      case 'setRead':
+      case 'moveToTrash':
+      case 'emptyTrash':
+        return this.#run(message.id, (client, account) =>
+          answerMarkRequest(message, client, account),
+        );
       case 'signOut':
         return this.#signOut(message.id);
     }
@@ -277,7 +289,7 @@ export class ChildSession {
 
   async #run(
     id: number,
-    operation: (client: MailClient, account: Account) => Promise<Reply>,
+    operation: (client: MailClient, account: SignedInAccount) => Promise<Reply>,
   ): Promise<void> {
     const client = this.#client;
     const account = this.#account;
@@ -304,52 +316,6 @@ export class ChildSession {
       return;
     }
     await this.#io.reply(reply);
-  }
-
-  /**
-   * A copy of a sent email in the local Sent folder. The email has gone already: a copy that
-   * cannot be written is reported beside the `sent` reply, never as a failed send.
-   */
-  #keepCopy(
-    account: Account,
-    request: SendRequest,
-    outcome: { sealed: boolean; delivery?: DeliveryReport },
-  ): { sentId: string } | { sentCopyProblem: string } {
-    try {
-      const sentId = this.#useSentFolder(() =>
-        account.sent.keep({
-          from: account.username,
-          to: request.to,
-          title: request.title,
-          content: request.content,
-          sentAtMicros: nowMicros(),
-          protocol: account.protocol,
-          server: account.server,
-          ...outcome,
-        }),
-      );
-      return { sentId };
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      return { sentCopyProblem: `no copy was kept: ${message}` };
-    }
-  }
-
-  /** Runs an operation on the Sent folder; a failure says what is wrong without a path of this machine. */
-  #useSentFolder<T>(operation: () => T): T {
-    try {
-      return operation();
-    } catch (error) {
-      if (error instanceof GatewayError) throw error;
-      this.#io.warn({ error: String(error) }, 'the Sent folder failed');
-      const problem =
-        error instanceof UnsafeFolderError
-          ? `${error.message} (in the gateway's data folder)`
-          : 'it could not be read or written';
-      throw new GatewayError('INTERNAL', `the local Sent folder cannot be used: ${problem}`, {
-        cause: error,
-      });
-    }
   }
 
   async #signOut(id: number | null): Promise<void> {

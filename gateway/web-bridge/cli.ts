@@ -1,4 +1,5 @@
 /** The command line of the web gateway. */
+import { versionLine } from '../../common/version.js';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -66,6 +67,7 @@ function gatewayCommand(): Command {
   const d = defaultGatewayOptions;
   return new Command('gateway')
     .description('The local web gateway between a browser and the mail server.')
+    .version(versionLine())
     .requiredOption(
       '--keys <dir>',
       "the users' keys: <user>_private.pem and server_public.pem in DIR, or one sub-folder per user (DIR/<user>/), as the key generator writes",
@@ -101,6 +103,14 @@ function gatewayCommand(): Command {
         'check the inbox for new mail this often where the server cannot push it; 0 never',
       )
         .default(d.pollSeconds)
+        .argParser(integerArgument(0)),
+    )
+    .addOption(
+      new Option(
+        '--trash-days <days>',
+        'keep deleted emails in the Trash this long, then delete them on the server; 0 at the next sign-in',
+      )
+        .default(d.trashDays)
         .argParser(integerArgument(0)),
     )
     .addOption(
@@ -177,6 +187,7 @@ interface ParsedOptions {
   server: ServerList;
   enhancedServer?: ServerList;
   poll: number;
+  trashDays: number;
   idleTimeout: number;
   webRoot: string;
   data?: string;
@@ -212,6 +223,7 @@ export function parseGatewayArgs(argv: readonly string[]): GatewayCommandLine {
       }),
       webRoot: resolve(values.webRoot),
       pollSeconds: values.poll,
+      trashDays: values.trashDays,
       idleTimeoutSeconds: values.idleTimeout,
       allowedHosts: [values.listen.host, ...values.allowHost],
       dataDir: values.data === undefined ? defaultDataDir(values.keys) : resolve(values.data),

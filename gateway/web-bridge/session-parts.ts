@@ -15,14 +15,15 @@ import { SealerMemory } from '../protocol-client/sealer-memory.js';
 import type { Reply } from '../messages.js';
 import type { ChildSignIn } from './child-protocol.js';
 import { SecurityMemory } from './email-security.js';
-import { toItems, type Account } from './email-views.js';
+import { toItems, type SignedInAccount } from './email-views.js';
+import { MailboxMarks } from './mailbox-marks.js';
 import { Indexer } from './indexer.js';
 import { NewMailWatch, waitSecondsWithin } from './new-mail.js';
 import { SearchIndexFile } from './search-index-file.js';
 import { SentFolder } from './sent-folder.js';
 
 export interface SessionParts {
-  account: Account;
+  account: SignedInAccount;
   keyring: Keyring;
   newMail: NewMailWatch;
   indexer: Indexer;
@@ -50,13 +51,15 @@ export function sessionParts(
   const opened = new OpenedEmails(folder, seal);
   const sealed = new SealedMail(client, privateKey, keyring, { sealers, opened });
   const security = new SecurityMemory();
-  const account: Account = {
+  const account: SignedInAccount = {
     username: message.username,
     protocol: message.protocol,
     server,
     sent: new SentFolder(message.dataDir, message.username, seal),
     sealed,
     security,
+    marks: new MailboxMarks(message.dataDir, message.username, seal),
+    trashDays: message.trashDays,
   };
   const newMail = new NewMailWatch(
     client,

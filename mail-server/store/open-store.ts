@@ -18,8 +18,30 @@ export const isPostgresUrl = (text: string): text is PostgresUrl =>
 
 /** A store named on the command line: `maildir` or a PostgreSQL URL; throws with what is wrong. */
 export function parseStoreSpec(text: string): StoreSpec {
-  if (text === 'maildir' || isPostgresUrl(text)) return text;
-  throw new Error('expected "maildir" or a PostgreSQL URL (postgres://user@host:port/database)');
+  if (text === 'maildir') return text;
+  if (!isPostgresUrl(text))
+    throw new Error('expected "maildir" or a PostgreSQL URL (postgres://user@host:port/database)');
+  const problem = postgresUrlProblem(text);
+  if (problem !== undefined)
+    throw new Error(`${problem}; expected postgres://user@host:port/database`);
+  return text;
+}
+
+/** What is wrong with a PostgreSQL URL, or undefined: a host and a database are required. */
+function postgresUrlProblem(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    const port = /^postgres(?:ql)?:\/\/[^/?#]*:([^/?#@]*)(?:[/?#]|$)/.exec(text)?.[1];
+    return port !== undefined && !/^\d+$/.test(port)
+      ? `the port "${port}" is not a number`
+      : 'this is not a URL';
+  }
+  // A Unix socket folder may be given as ?host=/run/postgresql instead of a host name.
+  if (url.hostname === '' && !url.searchParams.has('host')) return 'the URL names no host';
+  if (url.pathname.length <= 1) return 'the URL names no database (…/database at its end)';
+  return undefined;
 }
 
 /** Readies the store before any session runs: PostgreSQL's schema is brought up to date. */

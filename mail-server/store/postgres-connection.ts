@@ -67,6 +67,24 @@ export function describePostgresUrl(url: string): string {
   }
 }
 
+/**
+ * node-postgres's own words for a refused start, made to say what to do: a password the
+ * database asks for and was not given reads "SASL: SCRAM-SERVER-FIRST-MESSAGE: client
+ * password must be a string".
+ */
+export function explainPostgresError(error: unknown, url: string): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as { code?: unknown } | null)?.code;
+  const who = describePostgresUrl(url);
+  if (/client password must be a string|SASL/i.test(message))
+    return `PostgreSQL ${who} asks for a password and none was given: set PGPASSWORD in the server's environment (or a ~/.pgpass entry), never in the URL on a shared host`;
+  if (code === '28P01' || /password authentication failed/i.test(message))
+    return `PostgreSQL ${who} refused the password: check PGPASSWORD (${message})`;
+  if (code === '3D000')
+    return `PostgreSQL ${who}: ${message}; create it (CREATE DATABASE …) or fix the URL`;
+  return message;
+}
+
 const pause = (ms: number): Promise<void> =>
   new Promise((resolve) => {
     setTimeout(resolve, ms).unref();
@@ -74,12 +92,14 @@ const pause = (ms: number): Promise<void> =>
 
 export class PostgresConnection {
   readonly description: string;
+  readonly #url: string;
   readonly #pool: pg.Pool;
   readonly #options: ConnectionOptions;
   #unreachableSince: number | undefined;
 
   constructor(url: string, options: ConnectionOptions) {
     this.description = describePostgresUrl(url);
+    this.#url = url;
     this.#options = options;
     this.#pool = new pg.Pool({
       connectionString: url,
@@ -199,7 +219,7 @@ export class PostgresConnection {
     if (error instanceof ServerError) return error;
     return new ServerError(
       'STORE_UNAVAILABLE',
-      `${what}: the mail store (PostgreSQL ${this.description}) refused it (${(error as Error).message})`,
+      `${what}: the mail store (PostgreSQL ${this.description}) refused it (${explainPostgresError(error, this.#url)})`,
       { cause: error },
     );
   }
