@@ -32,6 +32,7 @@ let keys: { dir: string; cleanup: () => void };
 let web: { dir: string; cleanup: () => void };
 let data: string;
 let enhanced: RunningServer;
+let classic: RunningServer;
 let gateway: RunningGateway;
 let cookie: string;
 const tabs: Browser[] = [];
@@ -69,6 +70,7 @@ beforeAll(async () => {
     );
   }
   enhanced = await startMailServer(serverHome(keys.dir), [], 'mail-server/main-enhanced.js');
+  classic = await startMailServer(serverHome(keys.dir));
   gateway = await startGatewayProcess([
     '--keys',
     keys.dir,
@@ -91,20 +93,24 @@ afterEach(async () => {
 afterAll(async () => {
   await gateway.stop();
   await enhanced.stop();
+  await classic.stop();
   rmSync(data, { recursive: true, force: true });
   web.cleanup();
   keys.cleanup();
 });
 
-async function signIn(username: string): Promise<Browser> {
+async function signIn(
+  username: string,
+  protocol: 'enhanced' | 'classic' = 'enhanced',
+): Promise<Browser> {
   const tab = await Browser.open(gateway.base, cookie);
   tabs.push(tab);
   const reply = await tab.request({
     type: 'signIn',
-    server: '',
+    server: protocol === 'classic' ? `127.0.0.1:${classic.port}` : '',
     username,
     password: `password${username.slice(-1)}`,
-    protocol: 'enhanced',
+    protocol,
   });
   if (reply.type !== 'signedIn') throw new Error(`not signed in: ${JSON.stringify(reply)}`);
   return tab;
@@ -235,6 +241,28 @@ describe('content search in the session child', () => {
     await third.request({ type: 'delete', emailId: planning?.id ?? '' });
     expect(titleOf(reopened, await search(third, 'quarterly'))).toEqual(['Numbers (final)']);
   }, 120_000);
+
+  it('indexes on the classic protocol too, reading by index, sealed emails opened with the key', async () => {
+    const bob = await signIn('client2');
+    const sent = await bob.request({
+      type: 'send',
+      to: ['client1'],
+      title: 'Budget',
+      content: 'The zeppelin budget, sealed.',
+    });
+    expect(sent).toMatchObject({ type: 'sent', sealed: { withoutKey: [] } });
+    const dora = await signIn('client1', 'classic');
+    const items = await list(dora);
+    await indexed(dora);
+    const found = await search(dora, 'ZEPPELIN bud');
+    // Rows without ids are named by index.
+    expect(found.emails.map((email) => items[email.index - 1]?.title)).toEqual(['Budget']);
+    expect(found.emails[0]?.id).toBeUndefined();
+    expect((await list(dora)).find((item) => item.title === 'Budget')?.security).toMatchObject({
+      kind: 'sealed',
+      signer: 'client2',
+    });
+  }, 60_000);
 
   it('records its openings oldest first: of an original and a later copy, both unopened, the copy is the copy', async () => {
     const bob = await signIn('client2');
