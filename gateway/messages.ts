@@ -21,6 +21,7 @@ import {
   SEND_ID_PATTERN,
   titleFits,
   titleIsOneLine,
+  MAX_SEARCH_QUERY_CHARS,
 } from './request-limits.js';
 import { emailId, requestId } from './message-fields.js';
 import {
@@ -110,6 +111,17 @@ export const VerifyKeyRequestSchema = z.object({
   fingerprint: z.string().regex(FINGERPRINT_PATTERN),
 });
 
+/**
+ * Searches inside the emails (the content search, docs/GATEWAY.md): every word of `query` as the
+ * start of a word of an email's sender, recipients, title or content, case and accents aside.
+ * The session child answers from its own index, without the server.
+ */
+export const SearchRequestSchema = z.object({
+  type: z.literal('search'),
+  id: requestId,
+  query: z.string().max(MAX_SEARCH_QUERY_CHARS),
+});
+
 export const SignOutRequestSchema = z.object({ type: z.literal('signOut'), id: requestId });
 
 /** The local Sent folder the gateway keeps for the signed-in user (on the client machine). */
@@ -183,6 +195,7 @@ export const RequestSchema = z.discriminatedUnion('type', [
   DeleteRequestSchema,
   SealingPlanRequestSchema,
   VerifyKeyRequestSchema,
+  SearchRequestSchema,
   LoadMarksRequestSchema,
   SetReadRequestSchema,
   MoveToTrashRequestSchema,
@@ -191,6 +204,7 @@ export const RequestSchema = z.discriminatedUnion('type', [
 export type Request = z.infer<typeof RequestSchema>;
 export type SignInRequest = z.infer<typeof SignInRequestSchema>;
 export type SendRequest = z.infer<typeof SendRequestSchema>;
+export type SearchRequest = z.infer<typeof SearchRequestSchema>;
 
 /** One email of the local Sent folder; `id` names it for `readSent`. */
 export interface SentItem {
@@ -463,5 +477,24 @@ export type Reply =
       /** RATE_LIMITED: how long to wait before trying again. */
       retryAfterSeconds?: number;
     }
+  | {
+      type: 'searchResults';
+      id: number;
+      /** The listed emails whose words hold the query, oldest first, as rows name them. */
+      emails: { index: number; id?: string }[];
+      /** How far the index is: the emails indexed of those to index (the search covers only those). */
+      indexed: number;
+      total: number;
+    }
   | { type: 'newMail'; items: InboxItem[]; total: number }
+  /**
+   * The content search's index is being filled: `indexed` of `total` emails so far; `marks`,
+   * what the session child found opening emails since the last one, for their rows.
+   */
+  | {
+      type: 'indexProgress';
+      indexed: number;
+      total: number;
+      marks?: { index: number; id?: string; security: EmailSecurity }[];
+    }
   | { type: 'sessionEnded'; reason: SessionEndReason; message: string };

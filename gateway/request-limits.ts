@@ -33,6 +33,8 @@ export const MAX_SENT_ID_CHARS = 128;
 export const MAX_PAGE_SECRET_CHARS = 128;
 /** An inbox index: far beyond any inbox, within a 32-bit field. */
 export const MAX_INBOX_INDEX = 1_000_000_000;
+/** A content search's words as typed: far beyond any search a person types. */
+export const MAX_SEARCH_QUERY_CHARS = 1000;
 /** A key's fingerprint as the UI shows it. */
 export const FINGERPRINT_PATTERN = /^SHA256:[A-Za-z0-9+/]{43}$/;
 

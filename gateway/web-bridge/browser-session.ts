@@ -103,6 +103,7 @@ export class BrowserSession {
       case 'delete':
       case 'sealingPlan':
       case 'verifyKey':
+      case 'search':
       case 'loadMarks':
       case 'setRead':
       case 'moveToTrash':

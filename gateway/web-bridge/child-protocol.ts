@@ -28,6 +28,7 @@ import {
   SEND_ID_PATTERN,
   titleFits,
   titleIsOneLine,
+  MAX_SEARCH_QUERY_CHARS,
 } from '../request-limits.js';
 import { MARK_PATTERN, MAX_MARKS_PER_REQUEST } from '../mark-limits.js';
 
@@ -44,6 +45,7 @@ export type SessionRequest = Extract<
       | 'delete'
       | 'sealingPlan'
       | 'verifyKey'
+      | 'search'
       | 'loadMarks'
       | 'setRead'
       | 'moveToTrash'
@@ -133,6 +135,7 @@ const FIELDS_OF: Record<ParentToChild['type'], (message: Fields) => boolean> = {
   delete: (m) => isEmailId(m.emailId),
   verifyKey: (m) =>
     isUsername(m.name) && isText(m.fingerprint) && FINGERPRINT_PATTERN.test(m.fingerprint),
+  search: (m) => isText(m.query, MAX_SEARCH_QUERY_CHARS),
   loadMarks: () => true,
   setRead: (m) => isMarkList(m.marks) && typeof m.read === 'boolean',
   moveToTrash: (m) =>
@@ -176,6 +179,8 @@ const CHILD_REPLY_TYPES: ReadonlySet<string> = new Set([
   'error',
   'newMail',
   'sessionEnded',
+  'searchResults',
+  'indexProgress',
 ] satisfies Exclude<ChildToParent['type'], 'hello'>[]);
 
 /**

@@ -6,23 +6,19 @@
 import type { KeyObject } from 'node:crypto';
 import { isConnectionLost } from '../../protocol/errors.js';
 import type { ClientKeys } from '../../protocol/login.js';
-import { Keyring, type KeyringEntry } from '../protocol-client/keyring.js';
-import { keyringFolder, loadClientKeys } from '../protocol-client/keys.js';
+import type { Keyring, KeyringEntry } from '../protocol-client/keyring.js';
+import { loadClientKeys } from '../protocol-client/keys.js';
 import type { MailClient } from '../protocol-client/mail-client.js';
-import { OpenedEmails } from '../protocol-client/opened-emails.js';
-import { SealedMail } from '../protocol-client/sealed-mail.js';
 import { describeServers, formatServer } from '../protocol-client/server-list.js';
 import { openSession } from '../protocol-client/session.js';
 import type { Reply, SessionEndReason } from '../messages.js';
 import type { ChildSignIn, ParentToChild } from './child-protocol.js';
-import { NewMailWatch, waitSecondsWithin } from './new-mail.js';
+import type { NewMailWatch } from './new-mail.js';
+import { searchReply, type Indexer } from './indexer.js';
+import { sessionParts } from './session-parts.js';
 import { GatewayError, sessionFailure, signInFailure } from './errors.js';
-import { SENT_ID_PATTERN, SentFolder } from './sent-folder.js';
-import { LocalSeal } from '../protocol-client/local-seal.js';
-import { SealerMemory } from '../protocol-client/sealer-memory.js';
-import { SecurityMemory } from './email-security.js';
+import { SENT_ID_PATTERN } from './sent-folder.js';
 import { toEmailView, toItems, type SignedInAccount } from './email-views.js';
-import { MailboxMarks } from './mailbox-marks.js';
 import { answerMarkRequest } from './read-marks.js';
 import { keepCopy, useSentFolder, type Warn } from './sent-copies.js';
 
@@ -48,6 +44,7 @@ export class ChildSession {
   #signingIn = false;
   #ending = false;
   #newMail: NewMailWatch | undefined;
+  #indexer: Indexer | undefined;
 
   readonly #warn: Warn;
 
@@ -67,6 +64,7 @@ export class ChildSession {
         return this.#run(message.id, async (client, account) => {
           const { rows } = await client.listInbox();
           this.#newMail?.seen(rows);
+          this.#indexer?.listed(rows);
           const items = toItems(rows, account.sealed, account.security);
           return { type: 'inbox', id: message.id, items };
         });
@@ -92,6 +90,7 @@ export class ChildSession {
             );
           if (!(await client.delete(message.emailId)))
             throw new GatewayError('NOT_FOUND', 'that email is no longer in the inbox');
+          this.#indexer?.removed(message.emailId);
           return { type: 'deleted', id: message.id, emailId: message.emailId };
         });
       case 'sealingPlan':
@@ -161,6 +160,8 @@ export class ChildSession {
           const entry = account.sealed.keyring.markVerified(message.name, message.fingerprint);
           return Promise.resolve({ type: 'keyVerified', id: message.id, entry });
         });
+      case 'search':
+        return this.#io.reply(searchReply(this.#indexer, message));
       case 'loadMarks':
       case 'setRead':
       case 'moveToTrash':
@@ -178,6 +179,7 @@ export class ChildSession {
     if (this.#ending) return;
     this.#ending = true;
     this.#newMail?.stop();
+    this.#indexer?.stop();
     await this.#terminate();
     this.#io.exit(0);
   }
@@ -236,39 +238,17 @@ export class ChildSession {
       this.#signingIn = false;
     }
     const client = this.#client;
-    const seal = new LocalSeal(keys.privateKey(), message.username);
-    const folder = keyringFolder(message.keysDir, message.username);
-    const keyring = new Keyring(folder, seal);
-    const sealed = new SealedMail(client, keys.privateKey(), keyring, {
-      sealers: new SealerMemory(folder, seal),
-      opened: new OpenedEmails(folder, seal),
-    });
-    const security = new SecurityMemory();
-    this.#account = {
-      username: message.username,
-      protocol: message.protocol,
-      server,
-      sent: new SentFolder(message.dataDir, message.username, seal),
-      sealed,
-      security,
-      marks: new MailboxMarks(message.dataDir, message.username, seal),
-      trashDays: message.trashDays,
-    };
-    const newMail = new NewMailWatch(
+    const { account, keyring, newMail, indexer } = sessionParts(
       client,
-      message.pollMs,
-      {
-        found: (rows, total) =>
-          this.#io.reply({
-            type: 'newMail',
-            items: toItems(rows, sealed, security),
-            total,
-          }),
-        failed: (error) => this.#endAfterFailure(error),
-      },
-      waitSecondsWithin(message.replyTimeoutMs),
+      keys.privateKey(),
+      { ...message, server },
+      this.#io,
+      (error) => this.#endAfterFailure(error),
     );
+    const { sealed } = account;
+    this.#account = account;
     this.#newMail = newMail;
+    this.#indexer = indexer;
     const { deliveryReports, emailIds, delete: deletes, sendIds } = client.capabilities;
     const fingerprint = client.serverFingerprint;
     await this.#io.reply({
@@ -338,6 +318,7 @@ export class ChildSession {
   async #signOut(id: number | null): Promise<void> {
     this.#ending = true;
     this.#newMail?.stop();
+    this.#indexer?.stop();
     await this.#terminate();
     if (id !== null) await this.#io.reply({ type: 'signedOut', id });
     this.#io.exit(0);
@@ -348,6 +329,7 @@ export class ChildSession {
     if (this.#ending) return;
     this.#ending = true;
     this.#newMail?.stop();
+    this.#indexer?.stop();
     this.#client?.destroy();
     const lost = isConnectionLost(error);
     const reason: SessionEndReason = lost ? 'serverClosed' : 'error';

@@ -15,6 +15,7 @@ import {
   MAX_SENT_ID_CHARS,
   MAX_TITLE_CHARS,
   MAX_USERNAME_CHARS,
+  MAX_SEARCH_QUERY_CHARS,
 } from '../../gateway/request-limits.js';
 import { MAX_MARKS_PER_REQUEST } from '../../gateway/mark-limits.js';
 import {
@@ -75,6 +76,7 @@ function generate(random: () => number): Record<string, unknown> {
     'setRead',
     'moveToTrash',
     'emptyTrash',
+    'search',
   ]);
   const message: Record<string, unknown> = {
     type,
@@ -113,6 +115,9 @@ function generate(random: () => number): Record<string, unknown> {
     },
     listInbox: () => undefined,
     listSent: () => undefined,
+    search: () => {
+      message.query = maybe(['', 'quarterly', ...textsAround(MAX_SEARCH_QUERY_CHARS, pick)]);
+    },
     read: () => {
       message.index = maybe([1, 2, MAX_INBOX_INDEX, MAX_INBOX_INDEX + 1, 0, 2.5]);
       if (random() < 0.6) message.emailId = maybe(textsAround(MAX_EMAIL_ID_CHARS, pick));

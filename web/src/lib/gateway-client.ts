@@ -28,6 +28,7 @@ const ANSWER = {
   delete: 'deleted',
   sealingPlan: 'sealingPlan',
   verifyKey: 'keyVerified',
+  search: 'searchResults',
   loadMarks: 'marks',
   setRead: 'marksSaved',
   moveToTrash: 'marksSaved',
@@ -35,7 +36,10 @@ const ANSWER = {
 } as const satisfies Record<Request['type'], ReplyType>;
 
 export type AnswerTo<T extends Request['type']> = Extract<Reply, { type: (typeof ANSWER)[T] }>;
-export type GatewayEvent = Extract<Reply, { type: 'hello' | 'newMail' | 'sessionEnded' }>;
+export type GatewayEvent = Extract<
+  Reply,
+  { type: 'hello' | 'newMail' | 'sessionEnded' | 'indexProgress' }
+>;
 
 /**
  * A request the gateway refused or could not answer, in the browser (the gateway's own
@@ -289,6 +293,7 @@ export class GatewayClient {
       case 'hello':
       case 'newMail':
       case 'sessionEnded':
+      case 'indexProgress':
         this.#options.onEvent(reply);
         return;
       case 'error': {
