@@ -92,6 +92,33 @@ export class Spawned {
     });
   }
 
+  /** The JSON log records on stderr with this `msg` (pino's message field), in order. */
+  records(msg: string, fields: Record<string, unknown> = {}): LogRecord[] {
+    return this.stderrLines.flatMap((line) => {
+      const record = matchingRecord(line, msg, fields);
+      return record ? [record] : [];
+    });
+  }
+
+  /**
+   * Resolves with the first JSON log record on stderr, after the first `since` lines, whose
+   * `msg` is `msg` and whose fields include `fields` (compared with ===): the program's own
+   * structured event, not a search in its text.
+   */
+  async waitForRecord(
+    msg: string,
+    fields: Record<string, unknown> = {},
+    { timeoutMs = 15_000, since = 0 }: { timeoutMs?: number; since?: number } = {},
+  ): Promise<LogRecord> {
+    const line = await this.waitForLine(
+      (text) => matchingRecord(text, msg, fields) !== undefined,
+      timeoutMs,
+      'stderr',
+      since,
+    );
+    return JSON.parse(line) as LogRecord;
+  }
+
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
     await this.exited;
@@ -100,6 +127,29 @@ export class Spawned {
   #notify(): void {
     for (const listener of [...this.#listeners]) listener();
   }
+}
+
+/** One line of a program's JSON log (pino): its message and fields. */
+export type LogRecord = { msg: string } & Record<string, unknown>;
+
+function matchingRecord(
+  line: string,
+  msg: string,
+  fields: Record<string, unknown>,
+): LogRecord | undefined {
+  if (!line.startsWith('{')) return undefined;
+  let record: unknown;
+  try {
+    record = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof record !== 'object' || record === null) return undefined;
+  const fieldsOf = record as Record<string, unknown>;
+  if (fieldsOf.msg !== msg) return undefined;
+  for (const [name, value] of Object.entries(fields))
+    if (fieldsOf[name] !== value) return undefined;
+  return record as LogRecord;
 }
 
 /** Runs a node script of dist/ to its end. */
