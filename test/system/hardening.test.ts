@@ -133,14 +133,11 @@ describe('the login throttle against real servers', () => {
       );
       framed.destroy();
     };
-    const refused = (): number =>
-      server.process.stderrLines.filter((line) => line.includes('"msg":"login refused"')).length;
+    const refused = (): number => server.process.records('login refused').length;
     const checkedBefore = refused();
     await Promise.all(Array.from({ length: 40 }, (_, i) => guess(`parallel${i}`)));
     const checked = refused() - checkedBefore;
-    const throttled = server.process.stderrLines.filter((line) =>
-      line.includes('"msg":"login throttled"'),
-    ).length;
+    const throttled = server.process.records('login throttled').length;
     // One guess per lock period: the first admitted one locks client2 for 8 s, longer than
     // the burst takes even on a loaded machine (before, 10 of the 40 were checked).
     expect(checked).toBe(1);
@@ -164,11 +161,7 @@ describe('the login throttle against real servers', () => {
     await expect(signIn(server.port, keys.dir, 'client2')).rejects.toSatisfy((error) =>
       isProtocolError(error, 'LOGIN_REJECTED'),
     );
-    await server.process.waitForLine(
-      (line) => line.includes('"msg":"login throttled"'),
-      5000,
-      'stderr',
-    );
+    await server.process.waitForRecord('login throttled', {}, { timeoutMs: 5000 });
   });
 });
 

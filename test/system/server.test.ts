@@ -205,11 +205,10 @@ describe('mail server, real processes on loopback', () => {
     ).toContain('Title: ../../escape\n');
     expect(existsSync(join(keys.dir, 'escape.txt'))).toBe(false);
     expect(readdirSync(serverHome(keys.dir)).filter((name) => name.endsWith('.txt'))).toEqual([]);
-    await server.process.waitForLine(
-      (line) =>
-        line.includes('"msg":"email rejected, not stored"') && line.includes('LENGTH_MISMATCH'),
-      5000,
-      'stderr',
+    await server.process.waitForRecord(
+      'email rejected, not stored',
+      { problem: 'LENGTH_MISMATCH' },
+      { timeoutMs: 5000 },
     );
   });
 
