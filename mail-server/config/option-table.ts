@@ -10,7 +10,7 @@ import { LOG_LEVELS } from '../../common/program.js';
 import { parseAdminAddress } from '../observe/admin-http.js';
 import { defaultServerOptions, type MailServerOptions } from '../server-options.js';
 import { SESSION_IMAGES, SESSION_JIT } from '../session-image.js';
-import { describePostgresUrl } from '../store/postgres-connection.js';
+import { describePostgresUrl } from '../store/postgres-url.js';
 import { isPostgresUrl, parseStoreSpec } from '../store/open-store.js';
 import { choice, integer, parsed, text, type OptionSpec } from './option-kinds.js';
 

@@ -2,15 +2,16 @@
 import type { Logger } from '../log.js';
 import type { MailServerOptions } from '../server-options.js';
 import { isPostgresUrl } from '../store/open-store.js';
-import { connectionWarning, readDatabaseLimits } from './postgres-need.js';
 
 export async function warnOnPostgresLimits(options: MailServerOptions, log: Logger): Promise<void> {
   if (!isPostgresUrl(options.store)) return;
   try {
+    // Loaded here: postgres-need.ts brings node-postgres, which a file-store server never loads.
+    const { connectionWarning, readDatabaseLimits } = await import('./postgres-need.js');
     const warning = connectionWarning(options, await readDatabaseLimits(options.store));
     if (warning) log.warn(warning.fields, warning.message);
   } catch (error) {
     // The store answered at start; a warning that cannot be computed is not worth more.
-    log.debug({ err: (error as Error).message }, 'max_connections could not be read');
+    log.debug({ err: error }, 'max_connections could not be read');
   }
 }

@@ -5,7 +5,7 @@
  */
 import { access, constants } from 'node:fs/promises';
 import pg from 'pg';
-import { describePostgresUrl } from '../store/postgres-connection.js';
+import { describePostgresUrl } from '../store/postgres-url.js';
 import { isPostgresUrl, type StoreSpec } from '../store/open-store.js';
 
 export type ProbeResult = { ok: true } | { ok: false; reason: string };

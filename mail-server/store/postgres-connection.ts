@@ -11,6 +11,7 @@ import { ServerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { registerPostgresPool } from '../observe/postgres-pools.js';
 import { describePostgresError } from './postgres-errors.js';
+import { describePostgresUrl } from './postgres-url.js';
 
 export interface ConnectionOptions {
   /** Connections this process may hold at once. */
@@ -58,17 +59,6 @@ export function isConnectionFailure(error: unknown): boolean {
   return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|not queryable/i.test(
     error.message,
   );
-}
-
-/** `user@host:port/database` of a connection URL: what logs and errors show (never a password). */
-export function describePostgresUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    const user = parsed.username === '' ? '' : `${decodeURIComponent(parsed.username)}@`;
-    return `${user}${parsed.host}${parsed.pathname}`;
-  } catch {
-    return 'the PostgreSQL database (unreadable URL)';
-  }
 }
 
 const pause = (ms: number): Promise<void> =>

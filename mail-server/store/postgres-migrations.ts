@@ -8,7 +8,7 @@
 import pg from 'pg';
 import { ServerError } from '../errors.js';
 import { migrations as knownMigrations, type Migration } from './migrations/index.js';
-import { describePostgresUrl } from './postgres-connection.js';
+import { describePostgresUrl } from './postgres-url.js';
 import { describePostgresError } from './postgres-errors.js';
 
 /** The advisory lock's key: any constant that no other program on the database uses. */

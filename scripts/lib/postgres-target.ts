@@ -5,7 +5,7 @@
  */
 import { Command, Option } from 'commander';
 import { parseCommandLine } from '../../common/program.js';
-import { describePostgresUrl } from '../../mail-server/store/postgres-connection.js';
+import { describePostgresUrl } from '../../mail-server/store/postgres-url.js';
 import { startThrowawayCluster } from './postgres-cluster.js';
 
 export interface PostgresTarget {
