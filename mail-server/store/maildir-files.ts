@@ -14,6 +14,7 @@ import {
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { removeFileDurably, writeFileUnderFreeName } from '../../common/safe-files.js';
+import { linkNewFileUnderFreeName } from '../../common/safe-files-async.js';
 import { formatReceivedTime } from '../../protocol/email.js';
 import type { InboxRow } from '../../protocol/inbox.js';
 
@@ -81,6 +82,19 @@ export function emailFileStem(sender: string, title: string): string {
  */
 export function writeEmailFile(folder: string, stem: string, text: string): string {
   return writeFileUnderFreeName(
+    folder,
+    (copy) => (copy === 1 ? `${stem}.txt` : `${stem} (${copy}).txt`),
+    text,
+    0o600,
+  );
+}
+
+/**
+ * writeEmailFile off the event loop, but the folder not yet fsynced: the caller awaits
+ * FolderSyncs.sync (common/safe-files-async.ts) before the email counts as stored.
+ */
+export function linkEmailFile(folder: string, stem: string, text: string): Promise<string> {
+  return linkNewFileUnderFreeName(
     folder,
     (copy) => (copy === 1 ? `${stem}.txt` : `${stem} (${copy}).txt`),
     text,

@@ -91,8 +91,15 @@ export function fileMark(path: string): { ino: number; size: number; mtimeMs: nu
   }
 }
 
-/** Bytes of a regular file from `offset`, with the file's inode; undefined when there is none. */
-function readFrom(path: string, offset: number): { ino: number; data: Buffer } | undefined {
+/**
+ * Bytes of a regular file from `offset` (at most `limit`), with the file's inode; undefined when
+ * there is none.
+ */
+function readFrom(
+  path: string,
+  offset: number,
+  limit = Infinity,
+): { ino: number; data: Buffer } | undefined {
   let fd: number;
   try {
     fd = openSync(path, READ_NO_FOLLOW);
@@ -102,7 +109,7 @@ function readFrom(path: string, offset: number): { ino: number; data: Buffer } |
   try {
     const stats = fstatSync(fd);
     if (!stats.isFile()) return undefined;
-    const data = Buffer.allocUnsafe(Math.max(0, stats.size - offset));
+    const data = Buffer.allocUnsafe(Math.max(0, Math.min(stats.size - offset, limit)));
     let filled = 0;
     while (filled < data.length) {
       const read = readSync(fd, data, filled, data.length - filled, offset + filled);
@@ -138,6 +145,24 @@ export function readSnapshot(path: string): Snapshot | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A snapshot's first bytes: its version and journal mark, as writeSnapshot puts them. */
+const MARK_BYTES = 128;
+const MARK_PATTERN = new RegExp(
+  `^\\{"version":${SNAPSHOT_VERSION},"journal":\\{"ino":(\\d{1,16}),"size":(\\d{1,16})\\},`,
+);
+
+/**
+ * Which journal, up to where, a snapshot includes, read from its first bytes only (its rows
+ * cost the whole inbox); undefined when it is missing or of another form.
+ */
+export function readSnapshotMark(path: string): JournalMark | undefined {
+  const head = readFrom(path, 0, MARK_BYTES);
+  const match = head ? MARK_PATTERN.exec(head.data.toString('latin1')) : null;
+  if (!match) return undefined;
+  const [ino, size] = [Number(match[1]), Number(match[2])];
+  return Number.isSafeInteger(ino) && Number.isSafeInteger(size) ? { ino, size } : undefined;
 }
 
 /** Replaces the snapshot whole (common/safe-files.ts). */

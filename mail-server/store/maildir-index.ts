@@ -21,9 +21,11 @@ import {
   indexFiles,
   readJournal,
   readSnapshot,
+  readSnapshotMark,
   restartJournal,
   writeSnapshot,
   type JournalEvent,
+  type JournalMark,
 } from './maildir-index-files.js';
 
 /**
@@ -32,8 +34,18 @@ import {
  * within one tick share a stamp.
  */
 const SETTLED_MS = 1000;
-/** Journal events beyond the snapshot after which a listing writes a new snapshot. */
-const SNAPSHOT_AFTER_EVENTS = 512;
+/**
+ * Journal bytes beyond the newest snapshot (whoever wrote it) after which a listing writes a new
+ * one: about a thousand events. A snapshot costs the whole inbox, so it is written rarely and
+ * by one process for all (the others see its mark and do not write their own).
+ */
+const SNAPSHOT_AFTER_BYTES = 128 * 1024;
+/**
+ * Headers read by one listing that are worth a snapshot at once (an index rebuilt from the
+ * files); fewer are the race of a listing with a delivery between its link and its journal
+ * line, which costs a header read, not a snapshot.
+ */
+const SNAPSHOT_AFTER_HEADS = 32;
 /** A journal larger than this is started anew when a snapshot is written. */
 const JOURNAL_RESTART_BYTES = 1024 * 1024;
 
@@ -47,12 +59,24 @@ function folderStamp(folder: string): FolderStamp {
   return { ino: stats.ino, mtimeNs: stats.mtimeNs };
 }
 
-/** Oldest first, by the receive time in the header, then by file name. */
+/** Each entry's sort key, parsed once: a listing after a delivery sorts, it does not parse. */
+const sortKeys = new WeakMap<InboxEntry, string>();
+
+function sortKey(entry: InboxEntry): string {
+  let key = sortKeys.get(entry);
+  if (key === undefined) {
+    key = receivedTimeSortKey(entry.receivedAt);
+    sortKeys.set(entry, key);
+  }
+  return key;
+}
+
+/**
+ * Oldest first, by the receive time in the header, then by file name. The rows come mostly in
+ * order (a snapshot's, then deliveries), which the engine's merge sort takes in one pass.
+ */
 function sortEntries(entries: Iterable<InboxEntry>): InboxEntry[] {
-  const keyed = [...entries].map((entry) => ({
-    entry,
-    key: receivedTimeSortKey(entry.receivedAt),
-  }));
+  const keyed = [...entries].map((entry) => ({ entry, key: sortKey(entry) }));
   keyed.sort((a, b) =>
     a.key < b.key
       ? -1
@@ -74,10 +98,12 @@ export class InboxIndex {
   /** The sum of the rows' sizes. */
   #bytes = 0;
   #sorted: readonly InboxEntry[] | undefined;
-  /** The snapshot the rows were last loaded from. */
+  /** The snapshot file as last seen (read, or its mark peeked). */
   #snapshot: { ino: number; size: number; mtimeMs: number } | undefined;
-  /** How far the journal has been applied, and events applied since the snapshot. */
-  #journal = { ino: 0, offset: 0, eventsSinceSnapshot: 0 };
+  /** How much of which journal the newest snapshot seen includes. */
+  #snapshotMark: JournalMark | undefined;
+  /** How far the journal has been applied. */
+  #journal = { ino: 0, offset: 0 };
   /** The folder as the last check against its file names saw it, and when. */
   #checked: { stamp: FolderStamp; atMs: number } | undefined;
 
@@ -103,8 +129,7 @@ export class InboxIndex {
     const headsRead = this.#reconcile(readdirSync(this.#inbox).filter(isEmailFileName));
     this.#checked = { stamp, atMs: Date.now() };
     this.#sorted ??= sortEntries(this.#rows.values());
-    if (headsRead > 0 || this.#journal.eventsSinceSnapshot > SNAPSHOT_AFTER_EVENTS)
-      this.#saveSnapshot();
+    if (this.#snapshotDue(headsRead)) this.#saveSnapshot();
     return this.#sorted;
   }
 
@@ -159,7 +184,22 @@ export class InboxIndex {
     this.#sorted = undefined;
   }
 
-  /** Takes in a snapshot written by another process since, then the journal's new lines. */
+  /**
+   * Whether this listing writes a snapshot: when it rebuilt many rows from the files (or there
+   * is none yet), or when the journal has grown well past the newest snapshot.
+   */
+  #snapshotDue(headsRead: number): boolean {
+    if (headsRead >= SNAPSHOT_AFTER_HEADS || (headsRead > 0 && !this.#snapshotMark)) return true;
+    const mark = this.#snapshotMark;
+    const covered = mark?.ino === this.#journal.ino ? mark.size : 0;
+    return this.#journal.offset - covered > SNAPSHOT_AFTER_BYTES;
+  }
+
+  /**
+   * Takes in a snapshot written by another process since, then the journal's new lines. A
+   * snapshot of the journal this process reads, up to where it has read already, holds nothing
+   * new: only its mark is read, not its rows (which cost the whole inbox).
+   */
   #load(): void {
     const mark = fileMark(this.#files.snapshot);
     const known = this.#snapshot;
@@ -167,19 +207,21 @@ export class InboxIndex {
       mark &&
       (mark.ino !== known?.ino || mark.size !== known.size || mark.mtimeMs !== known.mtimeMs)
     ) {
-      const snapshot = readSnapshot(this.#files.snapshot);
+      const peeked = readSnapshotMark(this.#files.snapshot);
+      const behind =
+        peeked === undefined ||
+        peeked.ino !== this.#journal.ino ||
+        peeked.size > this.#journal.offset;
+      const snapshot = behind ? readSnapshot(this.#files.snapshot) : undefined;
       if (snapshot) {
         this.#rows.clear();
         this.#bytes = 0;
         for (const row of snapshot.rows) this.#put(row);
         // Written in listing order: kept as it is until something changes.
         this.#sorted = snapshot.rows;
-        this.#journal = {
-          ino: snapshot.journal.ino,
-          offset: snapshot.journal.size,
-          eventsSinceSnapshot: 0,
-        };
+        this.#journal = { ino: snapshot.journal.ino, offset: snapshot.journal.size };
       }
+      this.#snapshotMark = snapshot?.journal ?? peeked ?? this.#snapshotMark;
       this.#snapshot = mark;
     }
     let journal = readJournal(this.#files.journal, this.#journal.offset);
@@ -188,11 +230,7 @@ export class InboxIndex {
       journal = readJournal(this.#files.journal, 0);
     if (!journal) return;
     for (const event of journal.events) this.#apply(event);
-    this.#journal = {
-      ino: journal.ino,
-      offset: journal.end,
-      eventsSinceSnapshot: this.#journal.eventsSinceSnapshot + journal.events.length,
-    };
+    this.#journal = { ino: journal.ino, offset: journal.end };
   }
 
   /** Makes the rows name exactly the folder's email files; returns how many headers were read. */
@@ -216,8 +254,9 @@ export class InboxIndex {
       if (this.#journal.offset > JOURNAL_RESTART_BYTES)
         mark = { ino: restartJournal(folder, journal), size: 0 };
       writeSnapshot(folder, snapshot, { journal: mark, rows: this.#sorted ?? [] });
-      this.#journal = { ino: mark.ino, offset: mark.size, eventsSinceSnapshot: 0 };
+      this.#journal = { ino: mark.ino, offset: mark.size };
       this.#snapshot = fileMark(snapshot);
+      this.#snapshotMark = mark;
     } catch {
       // The index is a cache: the next listing reads again what this one could not keep.
     }
