@@ -41,28 +41,45 @@ async function writeTemporary(folder: string, data: Buffer, mode: number): Promi
  * Writes a new file, fsynced, under the first of `nameFor(1)`, `nameFor(2)`, ... that is free (a
  * link never replaces what is there). Returns the name it took. The folder is NOT fsynced yet:
  * the caller awaits `FolderSyncs.sync(folder)` before telling anyone the file is safe, and may
- * do what must follow the link at once (an index line) in between.
+ * do what must follow the link at once (an index line) in between. The temporary file goes in
+ * `tempFolder` (the same file system; by default `folder`), so that the folder itself changes
+ * only by the link.
  */
 export async function linkNewFileUnderFreeName(
   folder: string,
   nameFor: (attempt: number) => string,
   data: Buffer | string,
   mode: number,
+  tempFolder = folder,
 ): Promise<string> {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  const temp = await writeTemporary(folder, bytes, mode);
+  const temp = await writeTemporary(tempFolder, bytes, mode);
+  let name: string | undefined;
   try {
-    for (let attempt = 1; ; attempt++) {
-      const name = nameFor(attempt);
-      try {
-        await link(temp, join(folder, name));
-        return name;
-      } catch (error) {
-        if (errorCode(error) !== 'EEXIST') throw error;
-      }
-    }
+    name = await linkUnderFreeName(temp, folder, nameFor, tempFolder !== folder);
   } finally {
     await unlink(temp);
+  }
+  // The folder is another file system (a mount): the temporary file goes beside it.
+  return name ?? linkNewFileUnderFreeName(folder, nameFor, bytes, mode, folder);
+}
+
+/** Links `temp` under the first free name; undefined when the folder is another file system. */
+async function linkUnderFreeName(
+  temp: string,
+  folder: string,
+  nameFor: (attempt: number) => string,
+  mayCross: boolean,
+): Promise<string | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    const name = nameFor(attempt);
+    try {
+      await link(temp, join(folder, name));
+      return name;
+    } catch (error) {
+      if (mayCross && errorCode(error) === 'EXDEV') return undefined;
+      if (errorCode(error) !== 'EEXIST') throw error;
+    }
   }
 }
 

@@ -102,5 +102,9 @@ export async function startSessionProcess(configArgument: string | undefined): P
 
   // The parent is gone (even by kill -9): no one will hand out sessions or reap us.
   process.on('disconnect', () => process.exit(0));
+  // A profile asked of Node (npm run load --server-node-args=--cpu-prof) is written at exit,
+  // which the parent's SIGTERM would skip.
+  if (process.execArgv.some((arg) => arg.startsWith('--cpu-prof')))
+    process.on('SIGTERM', () => process.exit(0));
   tell({ type: 'ready' });
 }

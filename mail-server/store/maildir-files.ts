@@ -90,15 +90,22 @@ export function writeEmailFile(folder: string, stem: string, text: string): stri
 }
 
 /**
- * writeEmailFile off the event loop, but the folder not yet fsynced: the caller awaits
- * FolderSyncs.sync (common/safe-files-async.ts) before the email counts as stored.
+ * writeEmailFile off the event loop, its temporary file in `tempFolder` (so that the inbox
+ * changes only by the link), the inbox not yet fsynced: the caller awaits FolderSyncs.sync
+ * (common/safe-files-async.ts) before the email counts as stored.
  */
-export function linkEmailFile(folder: string, stem: string, text: string): Promise<string> {
+export function linkEmailFile(
+  folder: string,
+  stem: string,
+  text: string,
+  tempFolder: string,
+): Promise<string> {
   return linkNewFileUnderFreeName(
     folder,
     (copy) => (copy === 1 ? `${stem}.txt` : `${stem} (${copy}).txt`),
     text,
     0o600,
+    tempFolder,
   );
 }
 

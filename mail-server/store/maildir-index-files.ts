@@ -7,8 +7,10 @@
  *                   `journal` is how much of which journal file the rows already include.
  *   <user>.journal  what happened since, one line per event, appended with O_APPEND (one
  *                   write each, so that lines of several processes never mix):
- *                   +[file,from,receivedAt,title,id,bytes]   an email delivered
- *                   -"file"                          an email removed
+ *                   +[file,from,receivedAt,title,id,bytes,"time"]   an email delivered
+ *                   -["file","time"]                       an email removed
+ *                   "time" is the inbox folder's modification time in ns, read just after the
+ *                   change (older lines have none, and a removal then names the file alone).
  *
  * Neither is ever trusted over the inbox folder: a reader checks the rows against the folder's
  * file names (maildir-index.ts). A line cut short by a crash, or anything unreadable, is
@@ -33,7 +35,13 @@ export interface Snapshot {
   rows: readonly InboxEntry[];
 }
 
-export type JournalEvent = { kind: 'added'; entry: InboxEntry } | { kind: 'removed'; file: string };
+/**
+ * An event, and the inbox folder's modification time (ns) just after it, when the writer knew
+ * it: a reader whose folder shows no later time needs not read the folder's names.
+ */
+export type JournalEvent =
+  | { kind: 'added'; entry: InboxEntry; folderTime?: bigint }
+  | { kind: 'removed'; file: string; folderTime?: bigint };
 
 export const indexFiles = (
   folder: string,
@@ -176,16 +184,46 @@ export function writeSnapshot(folder: string, path: string, snapshot: Snapshot):
 }
 
 function eventLine(event: JournalEvent): string {
+  const time = event.folderTime === undefined ? [] : [String(event.folderTime)];
   return event.kind === 'added'
-    ? `+${JSON.stringify(rowOf(event.entry))}\n`
-    : `-${JSON.stringify(event.file)}\n`;
+    ? `+${JSON.stringify([...rowOf(event.entry), ...time])}\n`
+    : `-${JSON.stringify([event.file, ...time])}\n`;
+}
+
+const TIME = /^\d{1,24}$/;
+
+/** `[...fields]` or `[...fields, time]`: the fields and the folder time, if well formed. */
+function withTime(
+  value: unknown,
+  fields: number,
+): { fields: unknown[]; time?: bigint } | undefined {
+  if (!Array.isArray(value)) return undefined;
+  if (value.length === fields) return { fields: value };
+  const time: unknown = value[fields];
+  if (value.length !== fields + 1 || typeof time !== 'string' || !TIME.test(time)) return undefined;
+  return { fields: value.slice(0, fields), time: BigInt(time) };
 }
 
 function parseEvent(line: string): JournalEvent | undefined {
   try {
     const value: unknown = JSON.parse(line.slice(1));
-    if (line.startsWith('+') && isRow(value)) return { kind: 'added', entry: entryOf(value) };
-    if (line.startsWith('-') && typeof value === 'string') return { kind: 'removed', file: value };
+    if (line.startsWith('+')) {
+      const parts = withTime(value, 6);
+      if (!parts || !isRow(parts.fields)) return undefined;
+      const entry = entryOf(parts.fields);
+      return parts.time === undefined
+        ? { kind: 'added', entry }
+        : { kind: 'added', entry, folderTime: parts.time };
+    }
+    if (!line.startsWith('-')) return undefined;
+    // A removal of version 3 names the file alone.
+    if (typeof value === 'string') return { kind: 'removed', file: value };
+    const parts = withTime(value, 1);
+    const file = parts?.fields[0];
+    if (typeof file !== 'string') return undefined;
+    return parts?.time === undefined
+      ? { kind: 'removed', file }
+      : { kind: 'removed', file, folderTime: parts.time };
   } catch {
     // A line cut short or mixed with another: what it said is found again in the folder.
   }

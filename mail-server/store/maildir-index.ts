@@ -3,12 +3,17 @@
  * fields of each email file are kept in a snapshot and a journal (maildir-index-files.ts), and
  * in this process's memory between calls.
  *
- * The folder stays the truth. Each listing checks the rows against the folder's file names:
- * a file no row names (added by another program, or by a process that died between its link
+ * The folder stays the truth. A listing checks the rows against the folder's file names: a
+ * file no row names (added by another program, or by a process that died between its link
  * and its journal line) has its header read; a row whose file is gone is dropped. Any process
  * can deliver while others list, with no lock: a line lost or a snapshot written late costs a
- * header read, never a wrong listing. The check itself is skipped when the folder has not
- * changed since the last one (its modification time, once it is old enough to be trusted).
+ * header read, never a wrong listing. The check is skipped when the folder has not changed
+ * since the last one (its modification time, once it is old enough to be trusted), and when
+ * every change since is the server's own: each journal line carries the folder's modification
+ * time read just after its link or unlink, and a folder no newer than the newest such time
+ * holds nothing the journal has not said (deliveries write their temporary files elsewhere, so
+ * that only links and unlinks touch it). So a listing among busy deliveries costs the journal's
+ * new lines, not the inbox's size; the names are still read at least once a second.
  * A file replaced in place under the same name by another program is not noticed until the
  * folder changes otherwise; the server itself never does that.
  */
@@ -34,6 +39,12 @@ import {
  * within one tick share a stamp.
  */
 const SETTLED_MS = 1000;
+/**
+ * However well the journal explains the folder's changes, the folder's names are read at least
+ * this often (per process and inbox), so that a change by another program that shared a clock
+ * tick with one of the server's is seen within it.
+ */
+const FULL_CHECK_MS = 1000;
 /**
  * Journal bytes beyond the newest snapshot (whoever wrote it) after which a listing writes a new
  * one: about a thousand events. A snapshot costs the whole inbox, so it is written rarely and
@@ -71,24 +82,16 @@ function sortKey(entry: InboxEntry): string {
   return key;
 }
 
-/**
- * Oldest first, by the receive time in the header, then by file name. The rows come mostly in
- * order (a snapshot's, then deliveries), which the engine's merge sort takes in one pass.
- */
+/** Oldest first, by the receive time in the header, then by file name. */
+function compareEntries(a: InboxEntry, b: InboxEntry): number {
+  const [keyA, keyB] = [sortKey(a), sortKey(b)];
+  if (keyA !== keyB) return keyA < keyB ? -1 : 1;
+  return a.file < b.file ? -1 : a.file > b.file ? 1 : 0;
+}
+
+/** The rows come mostly in order (a snapshot's), which the engine's merge sort takes in one pass. */
 function sortEntries(entries: Iterable<InboxEntry>): InboxEntry[] {
-  const keyed = [...entries].map((entry) => ({ entry, key: sortKey(entry) }));
-  keyed.sort((a, b) =>
-    a.key < b.key
-      ? -1
-      : a.key > b.key
-        ? 1
-        : a.entry.file < b.entry.file
-          ? -1
-          : a.entry.file > b.entry.file
-            ? 1
-            : 0,
-  );
-  return keyed.map(({ entry }) => entry);
+  return [...entries].sort(compareEntries);
 }
 
 export class InboxIndex {
@@ -97,7 +100,10 @@ export class InboxIndex {
   readonly #rows = new Map<string, InboxEntry>();
   /** The sum of the rows' sizes. */
   #bytes = 0;
+  /** The rows in listing order, as last sorted: undefined when they must be sorted again. */
   #sorted: readonly InboxEntry[] | undefined;
+  /** Rows put since, each after the one before: appended to #sorted without a sort. */
+  #appended: InboxEntry[] = [];
   /** The snapshot file as last seen (read, or its mark peeked). */
   #snapshot: { ino: number; size: number; mtimeMs: number } | undefined;
   /** How much of which journal the newest snapshot seen includes. */
@@ -106,6 +112,10 @@ export class InboxIndex {
   #journal = { ino: 0, offset: 0 };
   /** The folder as the last check against its file names saw it, and when. */
   #checked: { stamp: FolderStamp; atMs: number } | undefined;
+  /** The folder as the last listing saw it (checked, or explained by the journal), and when. */
+  #seen: { stamp: FolderStamp; atMs: number } | undefined;
+  /** The latest folder time the journal's events carry: changes up to it are in the rows. */
+  #explainedNs = 0n;
 
   /** The index of `inbox`, its files in `indexFolder` under `name`. */
   constructor(inbox: string, indexFolder: string, name: string) {
@@ -116,21 +126,33 @@ export class InboxIndex {
   /** The inbox, oldest first (G.1), checked against the folder; the same array while unchanged. */
   entries(): readonly InboxEntry[] {
     const stamp = folderStamp(this.#inbox);
-    const checked = this.#checked;
+    const seen = this.#seen;
     if (
-      checked &&
+      seen &&
       this.#sorted &&
-      checked.stamp.ino === stamp.ino &&
-      checked.stamp.mtimeNs === stamp.mtimeNs &&
-      checked.atMs - Number(stamp.mtimeNs / 1_000_000n) > SETTLED_MS
+      seen.stamp.ino === stamp.ino &&
+      seen.stamp.mtimeNs === stamp.mtimeNs &&
+      seen.atMs - Number(stamp.mtimeNs / 1_000_000n) > SETTLED_MS
     )
       return this.#sorted;
     this.#load();
-    const headsRead = this.#reconcile(readdirSync(this.#inbox).filter(isEmailFileName));
-    this.#checked = { stamp, atMs: Date.now() };
-    this.#sorted ??= sortEntries(this.#rows.values());
+    const now = Date.now();
+    const checked = this.#checked;
+    // The folder changed since, but only as the server's own journal lines say: no names read.
+    const explained =
+      checked !== undefined &&
+      checked.stamp.ino === stamp.ino &&
+      now - checked.atMs < FULL_CHECK_MS &&
+      this.#explainedNs >= stamp.mtimeNs;
+    let headsRead = 0;
+    if (!explained) {
+      headsRead = this.#reconcile(readdirSync(this.#inbox).filter(isEmailFileName));
+      this.#checked = { stamp, atMs: now };
+    }
+    this.#seen = { stamp, atMs: now };
+    const sorted = this.#inOrder();
     if (this.#snapshotDue(headsRead)) this.#saveSnapshot();
-    return this.#sorted;
+    return sorted;
   }
 
   /**
@@ -145,14 +167,23 @@ export class InboxIndex {
     return this.#bytes;
   }
 
-  /** An email was delivered into the inbox (its file is linked). */
+  /** An email was delivered into the inbox (its file is linked just now). */
   added(entry: InboxEntry): void {
-    this.#record({ kind: 'added', entry });
+    this.#record({ kind: 'added', entry, folderTime: this.#folderTime() });
   }
 
-  /** An email was removed from the inbox (its file is gone). */
+  /** An email was removed from the inbox (its file unlinked just now). */
   removed(file: string): void {
-    this.#record({ kind: 'removed', file });
+    this.#record({ kind: 'removed', file, folderTime: this.#folderTime() });
+  }
+
+  /** The folder's modification time now, or none when it cannot be read. */
+  #folderTime(): bigint | undefined {
+    try {
+      return folderStamp(this.#inbox).mtimeNs;
+    } catch {
+      return undefined;
+    }
   }
 
   #record(event: JournalEvent): void {
@@ -167,13 +198,31 @@ export class InboxIndex {
   #apply(event: JournalEvent): void {
     if (event.kind === 'added') this.#put(event.entry);
     else this.#drop(event.file);
+    if (event.folderTime !== undefined && event.folderTime > this.#explainedNs)
+      this.#explainedNs = event.folderTime;
   }
 
   #put(entry: InboxEntry): void {
     this.#drop(entry.file);
     this.#rows.set(entry.file, entry);
     this.#bytes += entry.bytes;
+    // A delivery is mostly the newest email: it goes at the end, with no sort.
+    const last = this.#appended.at(-1) ?? this.#sorted?.at(-1);
+    if (this.#sorted && (!last || compareEntries(last, entry) < 0)) this.#appended.push(entry);
+    else this.#unsort();
+  }
+
+  #unsort(): void {
     this.#sorted = undefined;
+    this.#appended = [];
+  }
+
+  /** The rows in listing order: a new array when they changed, else the same one. */
+  #inOrder(): readonly InboxEntry[] {
+    if (!this.#sorted) this.#sorted = sortEntries(this.#rows.values());
+    else if (this.#appended.length > 0) this.#sorted = [...this.#sorted, ...this.#appended];
+    this.#appended = [];
+    return this.#sorted;
   }
 
   #drop(file: string): void {
@@ -181,7 +230,7 @@ export class InboxIndex {
     if (!row) return;
     this.#rows.delete(file);
     this.#bytes -= row.bytes;
-    this.#sorted = undefined;
+    this.#unsort();
   }
 
   /**
@@ -216,9 +265,11 @@ export class InboxIndex {
       if (snapshot) {
         this.#rows.clear();
         this.#bytes = 0;
+        this.#unsort();
         for (const row of snapshot.rows) this.#put(row);
         // Written in listing order: kept as it is until something changes.
         this.#sorted = snapshot.rows;
+        this.#appended = [];
         this.#journal = { ino: snapshot.journal.ino, offset: snapshot.journal.size };
       }
       this.#snapshotMark = snapshot?.journal ?? peeked ?? this.#snapshotMark;
@@ -253,7 +304,7 @@ export class InboxIndex {
       let mark = { ino: this.#journal.ino, size: this.#journal.offset };
       if (this.#journal.offset > JOURNAL_RESTART_BYTES)
         mark = { ino: restartJournal(folder, journal), size: 0 };
-      writeSnapshot(folder, snapshot, { journal: mark, rows: this.#sorted ?? [] });
+      writeSnapshot(folder, snapshot, { journal: mark, rows: this.#inOrder() });
       this.#journal = { ino: mark.ino, offset: mark.size };
       this.#snapshot = fileMark(snapshot);
       this.#snapshotMark = mark;

@@ -42,6 +42,11 @@ const INDEX_FOLDER = '.index';
 /** The home's folder of send ids, a folder per sender (maildir-sends.ts). */
 const SENDS_FOLDER = '.sends';
 /**
+ * The home's folder of emails being written (as Maildir's tmp/): linked into the inbox once
+ * whole and fsynced, so that an inbox folder changes only when an email arrives or goes.
+ */
+const INCOMING_FOLDER = '.incoming';
+/**
  * How long a delivery waits for another process storing the same send id (its client tried
  * again while the first try was still being stored): a delivery takes milliseconds.
  */
@@ -90,6 +95,7 @@ export class MaildirStore implements MailStore {
     for (const user of this.#users) ensurePrivateFolder(this.#folder(user));
     ensurePrivateFolder(join(home, INDEX_FOLDER));
     ensurePrivateFolder(join(home, SENDS_FOLDER));
+    ensurePrivateFolder(join(home, INCOMING_FOLDER));
     this.#sends = new SendBook((sender) => {
       const folder = this.#sendsFolder(sender);
       ensurePrivateFolder(folder);
@@ -155,7 +161,7 @@ export class MaildirStore implements MailStore {
         // The index's sizes, checked against the folder's names: no file is opened or stat'ed.
         if (maxInboxBytes !== undefined && index.storedBytes() + bytes > maxInboxBytes)
           return { recipient, status: 'overQuota' };
-        const file = await linkEmailFile(folder, stem, text);
+        const file = await linkEmailFile(folder, stem, text, join(this.#home, INCOMING_FOLDER));
         const entry = inboxEntry(file, email.from, receivedAt, email.title, bytes);
         index.added(entry);
         await this.#folderSyncs.sync(folder);
@@ -328,6 +334,7 @@ export class MaildirStore implements MailStore {
       ...[...this.#users].map((user) => this.#folder(user)),
       ...[...this.#users].map((user) => this.#sendsFolder(user)),
       join(this.#home, INDEX_FOLDER),
+      join(this.#home, INCOMING_FOLDER),
     ];
     const removed: string[] = [];
     for (const folder of folders) {
