@@ -177,7 +177,7 @@ function serverCommand(name: string, kind: ChannelKind): Command {
     .addOption(
       new Option(
         '--store <store>',
-        'where mail and the login throttle are kept: "maildir" (inbox folders in the home) or a PostgreSQL URL, postgres://user@host:port/database, that several hosts may share',
+        'where mail and the login throttle are kept: "files" (the seed\'s inbox folders in the home; "maildir" is taken as it) or a PostgreSQL URL, postgres://user@host:port/database, that several hosts may share',
       )
         .default(d.store)
         .argParser(storeArgument),

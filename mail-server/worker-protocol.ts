@@ -103,7 +103,7 @@ export function isWorkerConfig(value: unknown): value is WorkerConfig {
   return (
     typeof home === 'string' &&
     isChannelKind(channel) &&
-    (store === 'maildir' || (typeof store === 'string' && isPostgresUrl(store))) &&
+    (store === 'files' || (typeof store === 'string' && isPostgresUrl(store))) &&
     [idleTimeoutMs, maxFrameBytes, maxInboxBytes].every((n) => typeof n === 'number') &&
     typeof logLevel === 'string'
   );

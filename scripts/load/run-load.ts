@@ -5,7 +5,7 @@ import type { MailClient } from '../../gateway/protocol-client/mail-client.js';
 import type { ChannelKind } from '../../protocol/channel-kinds.js';
 import { openSession } from '../../gateway/protocol-client/session.js';
 import { percentile } from '../bench/stats.js';
-import { checkInboxes, maildirTexts, type IntegrityReport, type SentEmail } from './integrity.js';
+import { checkInboxes, seedFilesTexts, type IntegrityReport, type SentEmail } from './integrity.js';
 
 export interface LoadOptions {
   /** A key setup made by writeKeySetup; the server must serve `dir/server`. */
@@ -13,7 +13,7 @@ export interface LoadOptions {
   users: readonly string[];
   /** The mail-server hosts' ports on loopback; client i starts with host i mod their number. */
   ports: readonly number[];
-  /** The stored texts of a user's emails; by default, the files of the Maildir inbox. */
+  /** The stored texts of a user's emails; by default, the files of the seed-files inbox. */
   storedTexts?: (user: string) => Promise<string[]>;
   channel: ChannelKind;
   clients: number;
@@ -259,7 +259,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     integrity: await checkInboxes(
       options.users,
       sent,
-      options.storedTexts ?? ((user) => Promise.resolve(maildirTexts(options.dir, user))),
+      options.storedTexts ?? ((user) => Promise.resolve(seedFilesTexts(options.dir, user))),
     ),
   };
 }

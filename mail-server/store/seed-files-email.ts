@@ -1,5 +1,5 @@
 /**
- * The seed's inbox folders, Maildir-style: one file per email, written whole or not at all,
+ * The seed's inbox folders (not Maildir: the seed's names, no tmp/new/cur): one file per email, written whole or not at all,
  * never overwritten, never read through a symbolic link.
  */
 import {

@@ -1,7 +1,7 @@
 /**
  * The seed's layout (B.4, F.3): one folder per user in the server's home, one
- * `<sender>_<title>.txt` file per email (maildir-files.ts), and beside them an index of each
- * inbox so that a listing opens no email (maildir-index.ts). An email's id is emailId.
+ * `<sender>_<title>.txt` file per email (seed-files-email.ts), and beside them an index of each
+ * inbox so that a listing opens no email (seed-files-index.ts). An email's id is emailId.
  */
 import { lstatSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,11 +14,11 @@ import {
   readEmailFile,
   removeEmailFile,
   type InboxEntry,
-} from './maildir-files.js';
+} from './seed-files-email.js';
 import { FolderSyncs, removeTempFilesOf } from '../../common/safe-files-async.js';
 import { removeTempFiles } from '../../common/safe-files.js';
 import { watchFolder } from './folder-watch.js';
-import { InboxIndex } from './maildir-index.js';
+import { InboxIndex } from './seed-files-index.js';
 import type {
   DeliveryLimits,
   DeliveryOutcome,
@@ -30,16 +30,16 @@ import type {
   SendKey,
 } from './mail-store.js';
 import { promised, type UserNames, userNames } from './mail-store.js';
-import { SendBook, type SendRecord } from './maildir-sends.js';
+import { SendBook, type SendRecord } from './seed-files-sends.js';
 
-export { emailId } from './maildir-files.js';
+export { emailId } from './seed-files-email.js';
 
 const folderError = (folder: string, problem: string): ServerError =>
   new ServerError('INBOX_FOLDER', `${folder}: ${problem}`);
 
-/** The home's folder of inbox indexes (maildir-index.ts); a user name never starts with a dot. */
+/** The home's folder of inbox indexes (seed-files-index.ts); a user name never starts with a dot. */
 const INDEX_FOLDER = '.index';
-/** The home's folder of send ids, a folder per sender (maildir-sends.ts). */
+/** The home's folder of send ids, a folder per sender (seed-files-sends.ts). */
 const SENDS_FOLDER = '.sends';
 /**
  * The home's folder of emails being written (as Maildir's tmp/): linked into the inbox once
@@ -74,7 +74,7 @@ interface Listing {
   listing: MailboxEntry[];
 }
 
-export class MaildirStore implements MailStore {
+export class SeedFilesStore implements MailStore {
   readonly #home: string;
   readonly #users: UserNames;
   /** The users whose folder was made or checked in this process. */
@@ -174,7 +174,7 @@ export class MaildirStore implements MailStore {
   }
 
   /**
-   * A claim, then the copies, then the record (maildir-sends.ts); a send id claimed by a
+   * A claim, then the copies, then the record (seed-files-sends.ts); a send id claimed by a
    * process still storing it is waited for, one abandoned is completed from the inboxes.
    */
   async deliverOnce(

@@ -1,5 +1,5 @@
 /**
- * The files of an inbox's index (maildir-index.ts), kept in the home's `.index/` folder so that
+ * The files of an inbox's index (seed-files-index.ts), kept in the home's `.index/` folder so that
  * an inbox folder holds nothing but emails:
  *
  *   <user>.index    a snapshot, replaced whole (temporary file, rename):
@@ -13,13 +13,13 @@
  *                   change (older lines have none, and a removal then names the file alone).
  *
  * Neither is ever trusted over the inbox folder: a reader checks the rows against the folder's
- * file names (maildir-index.ts). A line cut short by a crash, or anything unreadable, is
+ * file names (seed-files-index.ts). A line cut short by a crash, or anything unreadable, is
  * skipped; what it described is found again in the folder.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { appendWhole, writeFileSafely } from '../../common/safe-files.js';
-import type { InboxEntry } from './maildir-files.js';
+import type { InboxEntry } from './seed-files-email.js';
 
 /** 3: rows carry the file's size (version 2 had none; such a snapshot is rebuilt from the files). */
 const SNAPSHOT_VERSION = 3;

@@ -1,6 +1,6 @@
 /**
  * An inbox's listing without opening every email (as Dovecot's index and cache): the listing
- * fields of each email file are kept in a snapshot and a journal (maildir-index-files.ts), and
+ * fields of each email file are kept in a snapshot and a journal (seed-files-journal.ts), and
  * in this process's memory between calls.
  *
  * The folder stays the truth. A listing checks the rows against the folder's file names: a
@@ -19,7 +19,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { receivedTimeSortKey } from '../../protocol/email.js';
-import { isEmailFileName, readInboxEntry, type InboxEntry } from './maildir-files.js';
+import { isEmailFileName, readInboxEntry, type InboxEntry } from './seed-files-email.js';
 import {
   appendEvent,
   fileMark,
@@ -31,7 +31,7 @@ import {
   writeSnapshot,
   type JournalEvent,
   type JournalMark,
-} from './maildir-index-files.js';
+} from './seed-files-journal.js';
 
 /**
  * A folder's modification time is trusted to tell "unchanged" only once it is this much older
