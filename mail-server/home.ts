@@ -14,7 +14,7 @@ export interface UserAccount {
 
 /**
  * The server's home (B.3–B.5): its key pair, the users and their public keys. The users'
- * inbox folders belong to the mail store (store/maildir-store.ts).
+ * inbox folders belong to the mail store (store/seed-files-store.ts).
  */
 export interface ServerHome {
   dir: string;

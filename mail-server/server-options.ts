@@ -64,7 +64,7 @@ export const defaultServerOptions = {
   port: 13000,
   channel: 'classic',
   sessions: 'fork',
-  store: 'maildir',
+  store: 'files',
   maxSessions: 250,
   maxUse: 100,
   clientsPerProcess: 1,

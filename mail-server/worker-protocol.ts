@@ -101,7 +101,7 @@ export function isWorkerConfig(value: unknown): value is WorkerConfig {
   return (
     isText(home) &&
     isChannelKind(channel) &&
-    (store === 'maildir' || (typeof store === 'string' && isPostgresUrl(store))) &&
+    (store === 'files' || (typeof store === 'string' && isPostgresUrl(store))) &&
     [idleTimeoutMs, maxFrameBytes, maxInboxBytes].every((n) => isCount(n)) &&
     isText(logLevel) &&
     (value.reportStore === undefined || typeof value.reportStore === 'boolean') &&

@@ -216,7 +216,7 @@ program
   .action(async (dir: string, options: { store?: string }) => {
     const done = await backupSite(home(), dir, options.store);
     process.stdout.write(
-      `Backed up ${done.users} users and ${done.store === 'maildir' ? `${done.emails} emails (every one read back from the copy)` : 'the PostgreSQL store (pg_dump)'} into ${dir}/: ${done.files} files.\n`,
+      `Backed up ${done.users} users and ${done.store === 'files' ? `${done.emails} emails (every one read back from the copy)` : 'the PostgreSQL store (pg_dump)'} into ${dir}/: ${done.files} files.\n`,
     );
   });
 

@@ -2,12 +2,12 @@
  * `admin backup DIR` and `admin restore DIR`: a copy of a site (keys, users, inboxes with their
  * index, send ids, login throttle) that can be brought back on a new machine.
  *
- * Consistency without stopping the servers: the Maildir store has no lock to take, and needs
+ * Consistency without stopping the servers: the file store has no lock to take, and needs
  * none for a copy. An email file is written whole under a temporary name and linked into the
  * inbox (common/safe-files.ts), never changed afterwards; user_pass.json and the throttle files
  * are replaced whole by a rename. So each file copied is a whole version of itself: an email
  * delivered during the copy is in it or not, never half. The index is a cache the store checks
- * against the folder at each listing (maildir-index.ts), so an index copied a moment before
+ * against the folder at each listing (seed-files-index.ts), so an index copied a moment before
  * or after its inbox heals itself. Then the copy is verified as a server would read it: its
  * keys load, and every inbox lists and every email reads; only then is the manifest written
  * (each file's size and SHA-256), which restore checks before it writes anything.
@@ -33,7 +33,7 @@ import { isTempFileName, writeFileSafely } from '../common/safe-files.js';
 import { versionLine } from '../common/version.js';
 import { loadServerHome } from '../mail-server/home.js';
 import { runningServers } from '../mail-server/run-files.js';
-import { MaildirStore } from '../mail-server/store/maildir-store.js';
+import { SeedFilesStore } from '../mail-server/store/seed-files-store.js';
 import { findPostgresProgram } from './postgres-programs.js';
 import { SiteUsersError } from './user-pass.js';
 
@@ -54,7 +54,7 @@ interface Manifest {
   format: 1;
   program: string;
   made: string;
-  store: 'maildir' | 'postgres';
+  store: 'files' | 'postgres';
   users: number;
   emails: number;
   files: ManifestFile[];
@@ -117,7 +117,7 @@ async function verifyCopy(copy: string): Promise<{ users: number; emails: number
   } catch (error) {
     throw new SiteUsersError(`the copy does not load as a home: ${(error as Error).message}`);
   }
-  const store = new MaildirStore(copy, home.users.keys());
+  const store = new SeedFilesStore(copy, home.users.keys());
   let emails = 0;
   try {
     for (const user of home.users.keys()) {
@@ -184,7 +184,7 @@ export async function backupSite(
     format: 1,
     program: versionLine(),
     made: new Date().toISOString(),
-    store: storeUrl === undefined ? 'maildir' : 'postgres',
+    store: storeUrl === undefined ? 'files' : 'postgres',
     ...counts,
     files: [
       ...manifestFiles(out, HOME_COPY),

@@ -183,7 +183,7 @@ export function serverOptionTable(kind: ChannelKind) {
       {
         key: 'store',
         argument: '<store>',
-        help: 'where mail and the login throttle are kept: "maildir" (inbox folders in the home) or a PostgreSQL URL, postgres://user@host:port/database, that several hosts may share',
+        help: 'where mail and the login throttle are kept: "files" (the seed\'s inbox folders in the home; "maildir" is taken as it) or a PostgreSQL URL, postgres://user@host:port/database, that several hosts may share',
         default: d.store,
         reload: 'restart',
         show: (spec) => (isPostgresUrl(spec) ? `postgres://${describePostgresUrl(spec)}` : spec),

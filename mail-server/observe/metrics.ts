@@ -27,7 +27,7 @@ const LOGIN_OUTCOMES: Record<AttemptOutcome, LoginOutcome> = {
   abandoned: 'abandoned',
 };
 
-/** Store work takes milliseconds on Maildir, a round trip or a retry on PostgreSQL. */
+/** Store work takes milliseconds on the file store, a round trip or a retry on PostgreSQL. */
 const STORE_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export class ServerMetrics {
@@ -80,7 +80,7 @@ export class ServerMetrics {
     });
     new Gauge({
       name: 'sealed_mail_throttle_entries',
-      help: "Entries the login throttle's book keeps, by space (known users, unknown names, addresses); Maildir store only",
+      help: "Entries the login throttle's book keeps, by space (known users, unknown names, addresses); file store only",
       labelNames: ['space'],
       registers,
       collect() {

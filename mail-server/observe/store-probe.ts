@@ -1,7 +1,7 @@
 /**
  * Whether the mail store answers now, within a bounded time, for /readyz: PostgreSQL through a
  * connection of its own (the store's pool may be busy with real work, and a probe must not
- * queue behind it), the Maildir store by reading the home. Never throws; says why not.
+ * queue behind it), the file store by reading the home. Never throws; says why not.
  */
 import { access, constants } from 'node:fs/promises';
 import pg from 'pg';
@@ -47,7 +47,7 @@ export async function probeStore(
 ): Promise<ProbeResult> {
   try {
     if (isPostgresUrl(spec)) await bounded(probePostgres(spec, timeoutMs), timeoutMs);
-    else if (spec === 'maildir')
+    else if (spec === 'files')
       await bounded(access(home, constants.R_OK | constants.W_OK | constants.X_OK), timeoutMs);
     return { ok: true };
   } catch (error) {

@@ -1,6 +1,6 @@
 /**
  * A store in memory: for tests and for a server run in one process. It proves the MailStore
- * interface is not the Maildir layout by another name.
+ * interface is not the seed-files layout by another name.
  */
 import { formatStoredEmail, receivedTimeSortKey } from '../../protocol/email.js';
 import type {

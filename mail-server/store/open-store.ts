@@ -2,25 +2,29 @@
 import type { ServerHome } from '../home.js';
 import type { Logger } from '../log.js';
 import type { MailStore, UserNames } from './mail-store.js';
-import { MaildirStore } from './maildir-store.js';
+import { SeedFilesStore } from './seed-files-store.js';
 import { MemoryStore } from './memory-store.js';
 
 export type PostgresUrl = `postgres://${string}` | `postgresql://${string}`;
 
 /**
- * `maildir`: the seed's folders in the home (the default); `memory`: nothing kept (tests);
- * a PostgreSQL connection URL: the store that several hosts can share.
+ * `files`: the seed's folders in the home, one `<sender>_<title>.txt` per email (the default;
+ * not Maildir, whose tools would not read it); `memory`: nothing kept (tests); a PostgreSQL
+ * connection URL: the store that several hosts can share.
  */
-export type StoreSpec = 'maildir' | 'memory' | PostgresUrl;
+export type StoreSpec = 'files' | 'memory' | PostgresUrl;
 
 export const isPostgresUrl = (text: string): text is PostgresUrl =>
   /^postgres(ql)?:\/\//.test(text);
 
-/** A store named on the command line: `maildir` or a PostgreSQL URL; throws with what is wrong. */
+/**
+ * A store named on the command line: `files` (`maildir`, its name before, is taken as it) or a
+ * PostgreSQL URL; throws with what is wrong.
+ */
 export function parseStoreSpec(text: string): StoreSpec {
-  if (text === 'maildir') return text;
+  if (text === 'files' || text === 'maildir') return 'files';
   if (!isPostgresUrl(text))
-    throw new Error('expected "maildir" or a PostgreSQL URL (postgres://user@host:port/database)');
+    throw new Error('expected "files" or a PostgreSQL URL (postgres://user@host:port/database)');
   const problem = postgresUrlProblem(text);
   if (problem !== undefined)
     throw new Error(`${problem}; expected postgres://user@host:port/database`);
@@ -54,7 +58,7 @@ export async function prepareMailStore(spec: StoreSpec, log?: Logger): Promise<v
 
 /**
  * Opens the store. The PostgreSQL store (and node-postgres) is loaded only when it is the one
- * configured: a session process of a Maildir server starts without it.
+ * configured: a session process of a files server starts without it.
  */
 export async function openMailStore(
   spec: StoreSpec,
@@ -73,7 +77,7 @@ export async function openMailStore(
       ...(log ? { log } : {}),
     });
   }
-  return spec === 'memory' ? new MemoryStore(users) : new MaildirStore(home.dir, users);
+  return spec === 'memory' ? new MemoryStore(users) : new SeedFilesStore(home.dir, users);
 }
 
 /** What session processes are given of the store: the spec, and a password apart from it. */

@@ -1,7 +1,7 @@
 /**
  * The mail store in PostgreSQL (schema: migrations/, docs/STORE.md), shared by any number of
  * mail-server hosts. A delivery is one transaction for all its recipients: every copy or
- * none. The text kept is section F's, byte for byte as the Maildir store writes it. An
+ * none. The text kept is section F's, byte for byte as the seed-files store writes it. An
  * email's id is its row's identity, never used again. Listing and reading by index follow
  * one index in receive order, the same on every host.
  */

@@ -1,5 +1,5 @@
 /**
- * Where the parent keeps the login throttle: with the Maildir store, in a file of the server's
+ * Where the parent keeps the login throttle: with the seed-files store, in a file of the server's
  * home (file.ts); with the PostgreSQL store, in the database every host shares
  * (postgres.ts).
  */

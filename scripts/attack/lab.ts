@@ -119,7 +119,7 @@ async function startServer(protocol: Protocol, dir: string, store?: string): Pro
 }
 
 export interface LabOptions {
-  /** The server's `--store` (a PostgreSQL URL); the home's Maildir folders when absent. */
+  /** The server's `--store` (a PostgreSQL URL); the home's inbox folders when absent. */
   store?: string;
 }
 

@@ -1,6 +1,6 @@
 /**
  * The PostgreSQL store's figures: the protocol figures of bench/protocol.ts on it (to set
- * beside the Maildir store's), and an inbox of 100,000 emails listed through the store and
+ * beside the file store's), and an inbox of 100,000 emails listed through the store and
  * through a session.
  */
 import { join } from 'node:path';

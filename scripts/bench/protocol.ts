@@ -44,7 +44,7 @@ export async function benchProtocol(
   dir: string,
   channel: ChannelKind,
   rounds = { logins: 200, sends: 20, lists: 20, reads: 20 },
-  store: StoreSpec = 'maildir',
+  store: StoreSpec = 'files',
 ): Promise<ProtocolFigures> {
   const server = await spawnMailServer({
     home: join(dir, 'server'),

@@ -68,7 +68,7 @@ export async function benchSessionProcess(
   const config = JSON.stringify({
     home,
     channel: 'classic',
-    store: 'maildir',
+    store: 'files',
     idleTimeoutMs: 60_000,
     maxFrameBytes: MAX_FRAME_BYTES,
     maxInboxBytes: defaultServerOptions.inboxQuotaBytes,

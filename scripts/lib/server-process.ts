@@ -20,6 +20,8 @@ export async function spawnMailServer(options: {
   port?: number;
   enhanced?: boolean;
   args?: string[];
+  /** Options for Node itself (e.g. --cpu-prof), which session processes inherit. */
+  nodeArgs?: string[];
   stdout?: 'inherit' | 'ignore';
   /** Echo the server's diagnostics: all, only warnings and errors, or none (default). */
   stderr?: 'inherit' | 'warnings' | 'ignore';
@@ -33,6 +35,7 @@ export async function spawnMailServer(options: {
   const child = spawn(
     process.execPath,
     [
+      ...(options.nodeArgs ?? []),
       script,
       '--home',
       options.home,

@@ -21,8 +21,8 @@ export interface IntegrityReport {
 
 const digestOf = (text: string): string => createHash('sha256').update(text).digest('hex');
 
-/** The stored texts of a user's emails in a Maildir home (`dir/server/<user>/*.txt`). */
-export function maildirTexts(dir: string, user: string): string[] {
+/** The stored texts of a user's emails in a seed-files home (`dir/server/<user>/*.txt`). */
+export function seedFilesTexts(dir: string, user: string): string[] {
   const folder = join(dir, 'server', user);
   return readdirSync(folder)
     .filter((file) => file.endsWith('.txt'))

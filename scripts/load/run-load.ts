@@ -5,7 +5,7 @@ import type { MailClient } from '../../gateway/protocol-client/mail-client.js';
 import type { ChannelKind } from '../../protocol/channel-kinds.js';
 import { openSession } from '../../gateway/protocol-client/session.js';
 import { percentile } from '../bench/stats.js';
-import { checkInboxes, maildirTexts, type IntegrityReport, type SentEmail } from './integrity.js';
+import { checkInboxes, seedFilesTexts, type IntegrityReport, type SentEmail } from './integrity.js';
 
 export interface LoadOptions {
   /** A key setup made by writeKeySetup; the server must serve `dir/server`. */
@@ -13,7 +13,7 @@ export interface LoadOptions {
   users: readonly string[];
   /** The mail-server hosts' ports on loopback; client i starts with host i mod their number. */
   ports: readonly number[];
-  /** The stored texts of a user's emails; by default, the files of the Maildir inbox. */
+  /** The stored texts of a user's emails; by default, the files of the seed-files inbox. */
   storedTexts?: (user: string) => Promise<string[]>;
   channel: ChannelKind;
   clients: number;
@@ -25,6 +25,13 @@ export interface LoadOptions {
    * read the newest, quit), so that sessions queue and change processes all the time.
    */
   reconnect?: boolean;
+  /** The content's length range, in characters (default 20 to 800), drawn per send. */
+  contentChars?: { min: number; max: number };
+  /** Which row a round reads: an index from 1 (default 1), or the newest row. */
+  readIndex?: number | 'newest';
+  /** Called every `progressMs` (default 2 s) of the steady state with the operations so far. */
+  onProgress?: (progress: { seconds: number; operations: number }) => void;
+  progressMs?: number;
   /** How long a client waits for any one answer before it gives up (default 30 s). */
   replyTimeoutMs?: number;
   /**
@@ -120,7 +127,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     return client;
   };
 
-  /** One send, list and read on a session; `newest` reads the last row, else row 1. */
+  const { min: minChars, max: maxChars } = options.contentChars ?? { min: 20, max: 800 };
+  /** A content of a length in the range, the same for the same client and round. */
+  const contentOf = (id: number, round: number): string => {
+    const head = `client ${id} round ${round}\n`;
+    const length = minChars + ((id * 7919 + round * 104729) % (maxChars - minChars + 1));
+    return (head + 'x'.repeat(Math.max(0, length - head.length))).slice(0, Math.max(1, length));
+  };
+
+  /** One send, list and read on a session; `newest` reads the last row, else options.readIndex. */
   const operate = async (
     client: MailClient,
     id: number,
@@ -129,12 +144,23 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   ): Promise<void> => {
     const recipient = options.users[(id + round + 1) % options.users.length] ?? 'client1';
     const title = `load ${id}-${round}`;
-    const content = `client ${id} round ${round}\n${'x'.repeat((id * 7919 + round * 104729) % 5000)}`;
+    const content = contentOf(id, round);
     await timed('send', () => client.send({ to: [recipient], title, content }));
     sent.push({ title, recipient, digest: digestOf(content) });
     const { rows } = await timed('list', () => client.listInbox());
-    if (rows.length > 0)
-      await timed('read', () => client.read(newest ? (rows.at(-1)?.index ?? 1) : 1));
+    const wanted = newest ? 'newest' : (options.readIndex ?? 1);
+    const index = wanted === 'newest' ? rows.at(-1)?.index : Math.min(wanted, rows.length);
+    if (rows.length > 0 && index !== undefined) await timed('read', () => client.read(index));
+  };
+
+  // The steady state ends at its time, or when the clients stop before the timer has fired.
+  let endTimer: NodeJS.Timeout | undefined;
+  let ended = false;
+  const endSteady = (): void => {
+    clearTimeout(endTimer);
+    if (ended) return;
+    ended = true;
+    options.onSteadyState?.('end');
   };
 
   // In session mode, the steady state starts once every client has logged in or given up.
@@ -145,7 +171,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       steadyStart = performance.now();
       steadyEnd = steadyStart + options.seconds * 1000;
       options.onSteadyState?.('start');
-      setTimeout(() => options.onSteadyState?.('end'), options.seconds * 1000);
+      endTimer = setTimeout(endSteady, options.seconds * 1000);
+      const progress = setInterval(() => {
+        const seconds = (performance.now() - steadyStart) / 1000;
+        if (seconds < options.seconds)
+          options.onProgress?.({ seconds: round(seconds), operations: steadyOperations });
+      }, options.progressMs ?? 2000);
+      setTimeout(() => {
+        clearInterval(progress);
+      }, options.seconds * 1000);
       resolve();
     };
   });
@@ -190,6 +224,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
       client(id, options.users[id % options.users.length] ?? 'client1'),
     ),
   );
+  endSteady();
   const elapsed = (Math.min(performance.now(), steadyEnd) - steadyStart) / 1000;
 
   const summary = (list: number[]): Summary => ({
@@ -224,7 +259,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     integrity: await checkInboxes(
       options.users,
       sent,
-      options.storedTexts ?? ((user) => Promise.resolve(maildirTexts(options.dir, user))),
+      options.storedTexts ?? ((user) => Promise.resolve(seedFilesTexts(options.dir, user))),
     ),
   };
 }

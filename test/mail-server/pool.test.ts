@@ -36,7 +36,7 @@ function startPool(options: Partial<PoolOptions> = {}): WorkerPool {
       config: {
         home: serverHome(keys.dir),
         channel: 'classic',
-        store: 'maildir',
+        store: 'files',
         idleTimeoutMs: 60_000,
         maxFrameBytes: MAX_FRAME_BYTES,
         maxInboxBytes: 1024 * 1024,

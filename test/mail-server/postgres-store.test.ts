@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isServerError } from '../../mail-server/errors.js';
 import { MAX_SEND_RECORDS, type IncomingEmail } from '../../mail-server/store/mail-store.js';
-import { MaildirStore } from '../../mail-server/store/maildir-store.js';
+import { SeedFilesStore } from '../../mail-server/store/seed-files-store.js';
 import { PostgresStore } from '../../mail-server/store/postgres-store.js';
 import { newSendId } from '../../protocol/operations/send-id.js';
 import { codePointLength } from '../../protocol/text.js';
@@ -111,7 +111,7 @@ describe.skipIf(postgresUnavailable !== undefined)(
       withStores(async (store) => {
         const home = mkdtempSync(join(tmpdir(), 'sealed-mail-bytes-'));
         try {
-          const maildir = new MaildirStore(home, users);
+          const maildir = new SeedFilesStore(home, users);
           const odd = incoming(
             'NUL \u0000 and a written \\0, back\\slash, tab \t, bidi \u202e, emoji 😀',
             '2024-05-01 10:00:00.000001',

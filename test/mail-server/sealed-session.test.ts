@@ -12,7 +12,7 @@ import { SealedMail } from '../../gateway/protocol-client/sealed-mail.js';
 import { loadServerHome, type ServerHome } from '../../mail-server/home.js';
 import { createLogger } from '../../mail-server/log.js';
 import { sessionHooks } from '../../mail-server/session.js';
-import { MaildirStore } from '../../mail-server/store/maildir-store.js';
+import { SeedFilesStore } from '../../mail-server/store/seed-files-store.js';
 import { parseStoredEmail } from '../../protocol/email.js';
 import { keyFingerprint } from '../../protocol/enhanced/fingerprint.js';
 import { SessionVersion } from '../../protocol/enhanced/suite.js';
@@ -30,13 +30,13 @@ import { inboxOf, makeKeySetup, serverHome, setupKeys } from '../helpers/keys.js
 const USERS = ['client1', 'client2', 'client3'];
 let keys: { dir: string; cleanup: () => void };
 let home: ServerHome;
-let store: MaildirStore;
+let store: SeedFilesStore;
 const announced: string[] = [];
 
 beforeEach(async () => {
   keys = await makeKeySetup(USERS);
   home = loadServerHome(serverHome(keys.dir));
-  store = new MaildirStore(home.dir, home.users.keys());
+  store = new SeedFilesStore(home.dir, home.users.keys());
   announced.length = 0;
 });
 afterEach(() => {

@@ -27,7 +27,7 @@ describe('the store password', () => {
     expect(storeSpecForChildren('postgres://mail@db/mail')).toEqual({
       spec: 'postgres://mail@db/mail',
     });
-    expect(storeSpecForChildren('maildir')).toEqual({ spec: 'maildir' });
+    expect(storeSpecForChildren('files')).toEqual({ spec: 'files' });
   });
 
   it('reaches a session process in its environment, not its arguments', async () => {

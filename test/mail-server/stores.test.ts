@@ -2,14 +2,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MaildirStore } from '../../mail-server/store/maildir-store.js';
+import { SeedFilesStore } from '../../mail-server/store/seed-files-store.js';
 import { MemoryStore } from '../../mail-server/store/memory-store.js';
 import { CONTRACT_USERS, storeContract } from './store-contract.js';
 
-storeContract('Maildir', () => {
-  const home = mkdtempSync(join(tmpdir(), 'sealed-mail-maildir-'));
+storeContract('seed files', () => {
+  const home = mkdtempSync(join(tmpdir(), 'sealed-mail-files-'));
   return Promise.resolve({
-    store: new MaildirStore(home, CONTRACT_USERS),
+    store: new SeedFilesStore(home, CONTRACT_USERS),
     cleanup: () => {
       rmSync(home, { recursive: true, force: true });
       return Promise.resolve();

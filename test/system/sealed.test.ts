@@ -1,5 +1,5 @@
 /**
- * Sealed mail end to end: the real enhanced server (dist/) on loopback, on the Maildir store
+ * Sealed mail end to end: the real enhanced server (dist/) on loopback, on the seed-files store
  * and on PostgreSQL, and clients sealing and opening with the client library. The server's
  * operator is played through the server's own store: what it keeps is looked at, edited and
  * delivered again to someone else, and the recipients' clients must notice.
@@ -39,7 +39,7 @@ interface Person {
   sealed: SealedMail;
 }
 
-function storeSuite(kind: 'maildir' | 'postgres', unavailable: string | undefined): void {
+function storeSuite(kind: 'files' | 'postgres', unavailable: string | undefined): void {
   describe.skipIf(unavailable !== undefined)(
     `sealed mail on the ${kind} store${skippedBecause(unavailable)}`,
     () => {
@@ -53,7 +53,7 @@ function storeSuite(kind: 'maildir' | 'postgres', unavailable: string | undefine
       beforeAll(async () => {
         keys = await makeKeySetup(USERS);
         database = kind === 'postgres' ? await freshDatabase() : undefined;
-        const spec: StoreSpec = database?.url ?? 'maildir';
+        const spec: StoreSpec = database?.url ?? 'files';
         server = await startMailServer(
           serverHome(keys.dir),
           ['--store', spec],
@@ -276,5 +276,5 @@ function storeSuite(kind: 'maildir' | 'postgres', unavailable: string | undefine
   );
 }
 
-storeSuite('maildir', undefined);
+storeSuite('files', undefined);
 storeSuite('postgres', postgresUnavailable);

@@ -104,7 +104,7 @@ describe('the configuration file and --print-config', () => {
     expect(both[0]).toContain('"spare": Too small: expected number to be >=0');
     writeFileSync(file, '{"store": "mysql://x"}');
     expect(await errorOf(['--config', file])).toEqual([
-      expect.stringContaining('"store": expected "maildir" or a PostgreSQL URL'),
+      expect.stringContaining('"store": expected "files" or a PostgreSQL URL'),
       HINT,
     ]);
     writeFileSync(file, '{"spare": 1');

@@ -1,5 +1,5 @@
 /**
- * The seed's inbox folders, Maildir-style: one file per email, written whole or not at all,
+ * The seed's inbox folders (not Maildir: the seed's names, no tmp/new/cur): one file per email, written whole or not at all,
  * never overwritten, never read through a symbolic link.
  */
 import {
@@ -14,6 +14,7 @@ import {
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { removeFileDurably, writeFileUnderFreeName } from '../../common/safe-files.js';
+import { linkNewFileUnderFreeName } from '../../common/safe-files-async.js';
 import { formatReceivedTime } from '../../protocol/email.js';
 import type { InboxRow } from '../../protocol/inbox.js';
 
@@ -85,6 +86,26 @@ export function writeEmailFile(folder: string, stem: string, text: string): stri
     (copy) => (copy === 1 ? `${stem}.txt` : `${stem} (${copy}).txt`),
     text,
     0o600,
+  );
+}
+
+/**
+ * writeEmailFile off the event loop, its temporary file in `tempFolder` (so that the inbox
+ * changes only by the link), the inbox not yet fsynced: the caller awaits FolderSyncs.sync
+ * (common/safe-files-async.ts) before the email counts as stored.
+ */
+export function linkEmailFile(
+  folder: string,
+  stem: string,
+  text: string,
+  tempFolder: string,
+): Promise<string> {
+  return linkNewFileUnderFreeName(
+    folder,
+    (copy) => (copy === 1 ? `${stem}.txt` : `${stem} (${copy}).txt`),
+    text,
+    0o600,
+    tempFolder,
   );
 }
 

@@ -14,9 +14,9 @@ import {
   emailFileStem,
   readEmailFile,
   writeEmailFile as deliver,
-} from '../../mail-server/store/maildir-files.js';
+} from '../../mail-server/store/seed-files-email.js';
 import { removeTempFiles, tempFilePrefix } from '../../common/safe-files.js';
-import { InboxIndex } from '../../mail-server/store/maildir-index.js';
+import { InboxIndex } from '../../mail-server/store/seed-files-index.js';
 import { formatStoredEmail } from '../../protocol/email.js';
 
 let folder: string;

@@ -1,5 +1,5 @@
 /**
- * The Maildir store's record of send ids (session version 5): one small file per (sender,
+ * The seed-files store's record of send ids (session version 5): one small file per (sender,
  * send id), `HOME/.sends/<sender>/<send id>.json`, written with common/safe-files.ts.
  *
  * The record is made in two steps around the delivery, so that a crash between storing the

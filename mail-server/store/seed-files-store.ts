@@ -1,7 +1,7 @@
 /**
  * The seed's layout (B.4, F.3): one folder per user in the server's home, one
- * `<sender>_<title>.txt` file per email (maildir-files.ts), and beside them an index of each
- * inbox so that a listing opens no email (maildir-index.ts). An email's id is emailId.
+ * `<sender>_<title>.txt` file per email (seed-files-email.ts), and beside them an index of each
+ * inbox so that a listing opens no email (seed-files-index.ts). An email's id is emailId.
  */
 import { lstatSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,14 +10,15 @@ import { ServerError } from '../errors.js';
 import {
   emailFileStem,
   inboxEntry,
+  linkEmailFile,
   readEmailFile,
   removeEmailFile,
-  writeEmailFile,
   type InboxEntry,
-} from './maildir-files.js';
+} from './seed-files-email.js';
+import { FolderSyncs, removeTempFilesOf } from '../../common/safe-files-async.js';
 import { removeTempFiles } from '../../common/safe-files.js';
 import { watchFolder } from './folder-watch.js';
-import { InboxIndex } from './maildir-index.js';
+import { InboxIndex } from './seed-files-index.js';
 import type {
   DeliveryLimits,
   DeliveryOutcome,
@@ -29,17 +30,22 @@ import type {
   SendKey,
 } from './mail-store.js';
 import { promised, type UserNames, userNames } from './mail-store.js';
-import { SendBook, type SendRecord } from './maildir-sends.js';
+import { SendBook, type SendRecord } from './seed-files-sends.js';
 
-export { emailId } from './maildir-files.js';
+export { emailId } from './seed-files-email.js';
 
 const folderError = (folder: string, problem: string): ServerError =>
   new ServerError('INBOX_FOLDER', `${folder}: ${problem}`);
 
-/** The home's folder of inbox indexes (maildir-index.ts); a user name never starts with a dot. */
+/** The home's folder of inbox indexes (seed-files-index.ts); a user name never starts with a dot. */
 const INDEX_FOLDER = '.index';
-/** The home's folder of send ids, a folder per sender (maildir-sends.ts). */
+/** The home's folder of send ids, a folder per sender (seed-files-sends.ts). */
 const SENDS_FOLDER = '.sends';
+/**
+ * The home's folder of emails being written (as Maildir's tmp/): linked into the inbox once
+ * whole and fsynced, so that an inbox folder changes only when an email arrives or goes.
+ */
+const INCOMING_FOLDER = '.incoming';
 /**
  * How long a delivery waits for another process storing the same send id (its client tried
  * again while the first try was still being stored): a delivery takes milliseconds.
@@ -68,7 +74,7 @@ interface Listing {
   listing: MailboxEntry[];
 }
 
-export class MaildirStore implements MailStore {
+export class SeedFilesStore implements MailStore {
   readonly #home: string;
   readonly #users: UserNames;
   /** The users whose folder was made or checked in this process. */
@@ -77,6 +83,10 @@ export class MaildirStore implements MailStore {
   readonly #listings = new Map<string, Listing>();
   /** Each index row's listing entry, made once. */
   readonly #listed = new WeakMap<InboxEntry, MailboxEntry>();
+  /** The claims (sender NUL send id) this process is storing now, its deliveries overlapping. */
+  readonly #storing = new Set<string>();
+  /** The inbox folders' fsyncs, shared by the deliveries waiting at the same time. */
+  readonly #folderSyncs = new FolderSyncs();
 
   /** The inboxes of `users` in `home`, created when missing. Throws an INBOX_FOLDER ServerError. */
   constructor(home: string, users: Iterable<string> | UserNames) {
@@ -85,6 +95,7 @@ export class MaildirStore implements MailStore {
     for (const user of this.#users) ensurePrivateFolder(this.#folder(user));
     ensurePrivateFolder(join(home, INDEX_FOLDER));
     ensurePrivateFolder(join(home, SENDS_FOLDER));
+    ensurePrivateFolder(join(home, INCOMING_FOLDER));
     this.#sends = new SendBook((sender) => {
       const folder = this.#sendsFolder(sender);
       ensurePrivateFolder(folder);
@@ -125,39 +136,45 @@ export class MaildirStore implements MailStore {
     recipients: readonly string[],
     limits: DeliveryLimits = {},
   ): Promise<DeliveryOutcome[]> {
-    return promised(() => this.#store(incoming, recipients, limits));
+    return this.#store(incoming, recipients, limits);
   }
 
-  #store(
+  /**
+   * Each copy: the file written and fsynced off the event loop, linked, its journal line, then
+   * an fsync of the inbox folder (shared with the other deliveries into that inbox waiting at
+   * the same time) before its outcome says delivered.
+   */
+  async #store(
     incoming: IncomingEmail,
     recipients: readonly string[],
     limits: DeliveryLimits,
-  ): DeliveryOutcome[] {
+  ): Promise<DeliveryOutcome[]> {
     const { email, contentLength, receivedAt } = incoming;
     const text = formatStoredEmail(email, receivedAt, contentLength);
     const bytes = Buffer.byteLength(text);
     const stem = emailFileStem(email.from, email.title);
     const folders = recipients.map((recipient) => this.#folder(recipient));
-    return recipients.map((recipient, i): DeliveryOutcome => {
-      const folder = folders[i] ?? '';
-      const { maxInboxBytes } = limits;
+    const { maxInboxBytes } = limits;
+    const copy = async (recipient: string, folder: string): Promise<DeliveryOutcome> => {
       try {
         const index = this.#index(recipient);
         // The index's sizes, checked against the folder's names: no file is opened or stat'ed.
         if (maxInboxBytes !== undefined && index.storedBytes() + bytes > maxInboxBytes)
           return { recipient, status: 'overQuota' };
-        const file = writeEmailFile(folder, stem, text);
+        const file = await linkEmailFile(folder, stem, text, join(this.#home, INCOMING_FOLDER));
         const entry = inboxEntry(file, email.from, receivedAt, email.title, bytes);
         index.added(entry);
+        await this.#folderSyncs.sync(folder);
         return { recipient, status: 'delivered', id: entry.id };
       } catch (error) {
         return { recipient, status: 'failed', reason: (error as Error).message };
       }
-    });
+    };
+    return Promise.all(recipients.map((recipient, i) => copy(recipient, folders[i] ?? '')));
   }
 
   /**
-   * A claim, then the copies, then the record (maildir-sends.ts); a send id claimed by a
+   * A claim, then the copies, then the record (seed-files-sends.ts); a send id claimed by a
    * process still storing it is waited for, one abandoned is completed from the inboxes.
    */
   async deliverOnce(
@@ -168,7 +185,7 @@ export class MaildirStore implements MailStore {
   ): Promise<OnceDelivery> {
     const deadline = Date.now() + CLAIM_WAIT_MS;
     for (;;) {
-      const done = await promised(() => this.#tryOnce(incoming, recipients, limits, key));
+      const done = await this.#tryOnce(incoming, recipients, limits, key);
       if (done) return done;
       if (Date.now() > deadline)
         return {
@@ -185,16 +202,16 @@ export class MaildirStore implements MailStore {
   }
 
   /**
-   * One synchronous try; undefined while another process stores this send id (or, after a
-   * few turns, while the record cannot be read: it is then left alone, never overwritten).
+   * One try; undefined while another process stores this send id (or, after a few turns,
+   * while the record cannot be read: it is then left alone, never overwritten).
    */
-  #tryOnce(
+  async #tryOnce(
     incoming: IncomingEmail,
     recipients: readonly string[],
     limits: DeliveryLimits,
     key: SendKey,
     turns = 3,
-  ): OnceDelivery | undefined {
+  ): Promise<OnceDelivery | undefined> {
     const { sender, sendId, named } = key;
     if (turns === 0) return undefined;
     const { email, receivedAt } = incoming;
@@ -206,8 +223,12 @@ export class MaildirStore implements MailStore {
       recipients: [...recipients],
       named: [...named],
     };
+    const claimKey = `${sender}\0${sendId}`;
     if (this.#sends.claim(sender, sendId, claim)) {
-      const outcomes = this.#store(incoming, recipients, limits);
+      this.#storing.add(claimKey);
+      const outcomes = await this.#store(incoming, recipients, limits).finally(() =>
+        this.#storing.delete(claimKey),
+      );
       try {
         if (outcomes.every((outcome) => outcome.status === 'failed'))
           this.#sends.release(sender, sendId);
@@ -223,7 +244,8 @@ export class MaildirStore implements MailStore {
     // Released (or pruned) since the claim failed: try again at once.
     if (!record) return this.#tryOnce(incoming, recipients, limits, key, turns - 1);
     if (record.outcomes) return { outcomes: record.outcomes, named: record.named, replayed: true };
-    if (!SendBook.abandoned(record)) return undefined;
+    // A claim of this process is abandoned only when no delivery of it is still storing it.
+    if (!SendBook.abandoned(record) || this.#storing.has(claimKey)) return undefined;
     const outcomes = this.#copiesOf(record);
     if (outcomes.every((outcome) => outcome.status === 'failed')) {
       // Stored nowhere: the claim goes and this try stores the email.
@@ -302,17 +324,27 @@ export class MaildirStore implements MailStore {
     return watchFolder(this.#folder(user), listener);
   }
 
-  recover(deadProcess?: number): Promise<string[]> {
+  /**
+   * A dead session process's temporary files (deadProcess), read off the event loop one folder
+   * at a time: the server keeps serving while it looks through every inbox. At start (no
+   * process named), those of every process that no longer runs.
+   */
+  async recover(deadProcess?: number): Promise<string[]> {
     const folders = [
       ...[...this.#users].map((user) => this.#folder(user)),
       ...[...this.#users].map((user) => this.#sendsFolder(user)),
       join(this.#home, INDEX_FOLDER),
+      join(this.#home, INCOMING_FOLDER),
     ];
-    return promised(() =>
-      folders.flatMap((folder) =>
-        removeTempFiles(folder, deadProcess).map((name) => join(folder, name)),
-      ),
-    );
+    const removed: string[] = [];
+    for (const folder of folders) {
+      const names =
+        deadProcess === undefined
+          ? removeTempFiles(folder)
+          : await removeTempFilesOf(folder, deadProcess);
+      removed.push(...names.map((name) => join(folder, name)));
+    }
+    return removed;
   }
 
   close(): Promise<void> {

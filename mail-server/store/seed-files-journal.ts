@@ -1,5 +1,5 @@
 /**
- * The files of an inbox's index (maildir-index.ts), kept in the home's `.index/` folder so that
+ * The files of an inbox's index (seed-files-index.ts), kept in the home's `.index/` folder so that
  * an inbox folder holds nothing but emails:
  *
  *   <user>.index    a snapshot, replaced whole (temporary file, rename):
@@ -7,17 +7,19 @@
  *                   `journal` is how much of which journal file the rows already include.
  *   <user>.journal  what happened since, one line per event, appended with O_APPEND (one
  *                   write each, so that lines of several processes never mix):
- *                   +[file,from,receivedAt,title,id,bytes]   an email delivered
- *                   -"file"                          an email removed
+ *                   +[file,from,receivedAt,title,id,bytes,"time"]   an email delivered
+ *                   -["file","time"]                       an email removed
+ *                   "time" is the inbox folder's modification time in ns, read just after the
+ *                   change (older lines have none, and a removal then names the file alone).
  *
  * Neither is ever trusted over the inbox folder: a reader checks the rows against the folder's
- * file names (maildir-index.ts). A line cut short by a crash, or anything unreadable, is
+ * file names (seed-files-index.ts). A line cut short by a crash, or anything unreadable, is
  * skipped; what it described is found again in the folder.
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { appendWhole, writeFileSafely } from '../../common/safe-files.js';
-import type { InboxEntry } from './maildir-files.js';
+import type { InboxEntry } from './seed-files-email.js';
 
 /** 3: rows carry the file's size (version 2 had none; such a snapshot is rebuilt from the files). */
 const SNAPSHOT_VERSION = 3;
@@ -33,7 +35,13 @@ export interface Snapshot {
   rows: readonly InboxEntry[];
 }
 
-export type JournalEvent = { kind: 'added'; entry: InboxEntry } | { kind: 'removed'; file: string };
+/**
+ * An event, and the inbox folder's modification time (ns) just after it, when the writer knew
+ * it: a reader whose folder shows no later time needs not read the folder's names.
+ */
+export type JournalEvent =
+  | { kind: 'added'; entry: InboxEntry; folderTime?: bigint }
+  | { kind: 'removed'; file: string; folderTime?: bigint };
 
 export const indexFiles = (
   folder: string,
@@ -91,8 +99,15 @@ export function fileMark(path: string): { ino: number; size: number; mtimeMs: nu
   }
 }
 
-/** Bytes of a regular file from `offset`, with the file's inode; undefined when there is none. */
-function readFrom(path: string, offset: number): { ino: number; data: Buffer } | undefined {
+/**
+ * Bytes of a regular file from `offset` (at most `limit`), with the file's inode; undefined when
+ * there is none.
+ */
+function readFrom(
+  path: string,
+  offset: number,
+  limit = Infinity,
+): { ino: number; data: Buffer } | undefined {
   let fd: number;
   try {
     fd = openSync(path, READ_NO_FOLLOW);
@@ -102,7 +117,7 @@ function readFrom(path: string, offset: number): { ino: number; data: Buffer } |
   try {
     const stats = fstatSync(fd);
     if (!stats.isFile()) return undefined;
-    const data = Buffer.allocUnsafe(Math.max(0, stats.size - offset));
+    const data = Buffer.allocUnsafe(Math.max(0, Math.min(stats.size - offset, limit)));
     let filled = 0;
     while (filled < data.length) {
       const read = readSync(fd, data, filled, data.length - filled, offset + filled);
@@ -140,6 +155,24 @@ export function readSnapshot(path: string): Snapshot | undefined {
   }
 }
 
+/** A snapshot's first bytes: its version and journal mark, as writeSnapshot puts them. */
+const MARK_BYTES = 128;
+const MARK_PATTERN = new RegExp(
+  `^\\{"version":${SNAPSHOT_VERSION},"journal":\\{"ino":(\\d{1,16}),"size":(\\d{1,16})\\},`,
+);
+
+/**
+ * Which journal, up to where, a snapshot includes, read from its first bytes only (its rows
+ * cost the whole inbox); undefined when it is missing or of another form.
+ */
+export function readSnapshotMark(path: string): JournalMark | undefined {
+  const head = readFrom(path, 0, MARK_BYTES);
+  const match = head ? MARK_PATTERN.exec(head.data.toString('latin1')) : null;
+  if (!match) return undefined;
+  const [ino, size] = [Number(match[1]), Number(match[2])];
+  return Number.isSafeInteger(ino) && Number.isSafeInteger(size) ? { ino, size } : undefined;
+}
+
 /** Replaces the snapshot whole (common/safe-files.ts). */
 export function writeSnapshot(folder: string, path: string, snapshot: Snapshot): void {
   const text = JSON.stringify({
@@ -151,16 +184,46 @@ export function writeSnapshot(folder: string, path: string, snapshot: Snapshot):
 }
 
 function eventLine(event: JournalEvent): string {
+  const time = event.folderTime === undefined ? [] : [String(event.folderTime)];
   return event.kind === 'added'
-    ? `+${JSON.stringify(rowOf(event.entry))}\n`
-    : `-${JSON.stringify(event.file)}\n`;
+    ? `+${JSON.stringify([...rowOf(event.entry), ...time])}\n`
+    : `-${JSON.stringify([event.file, ...time])}\n`;
+}
+
+const TIME = /^\d{1,24}$/;
+
+/** `[...fields]` or `[...fields, time]`: the fields and the folder time, if well formed. */
+function withTime(
+  value: unknown,
+  fields: number,
+): { fields: unknown[]; time?: bigint } | undefined {
+  if (!Array.isArray(value)) return undefined;
+  if (value.length === fields) return { fields: value };
+  const time: unknown = value[fields];
+  if (value.length !== fields + 1 || typeof time !== 'string' || !TIME.test(time)) return undefined;
+  return { fields: value.slice(0, fields), time: BigInt(time) };
 }
 
 function parseEvent(line: string): JournalEvent | undefined {
   try {
     const value: unknown = JSON.parse(line.slice(1));
-    if (line.startsWith('+') && isRow(value)) return { kind: 'added', entry: entryOf(value) };
-    if (line.startsWith('-') && typeof value === 'string') return { kind: 'removed', file: value };
+    if (line.startsWith('+')) {
+      const parts = withTime(value, 6);
+      if (!parts || !isRow(parts.fields)) return undefined;
+      const entry = entryOf(parts.fields);
+      return parts.time === undefined
+        ? { kind: 'added', entry }
+        : { kind: 'added', entry, folderTime: parts.time };
+    }
+    if (!line.startsWith('-')) return undefined;
+    // A removal of version 3 names the file alone.
+    if (typeof value === 'string') return { kind: 'removed', file: value };
+    const parts = withTime(value, 1);
+    const file = parts?.fields[0];
+    if (typeof file !== 'string') return undefined;
+    return parts?.time === undefined
+      ? { kind: 'removed', file }
+      : { kind: 'removed', file, folderTime: parts.time };
   } catch {
     // A line cut short or mixed with another: what it said is found again in the folder.
   }

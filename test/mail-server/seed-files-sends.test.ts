@@ -1,5 +1,5 @@
 /**
- * The Maildir store's send ids across a crash (maildir-sends.ts): a claim left by a process
+ * The seed-files store's send ids across a crash (seed-files-sends.ts): a claim left by a process
  * that died after storing copies and before recording them is completed from the inboxes,
  * never stored a second time; one that stored nothing lets the retry store the email; one of
  * a process still storing is waited for.
@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_SEND_RECORDS, type IncomingEmail } from '../../mail-server/store/mail-store.js';
-import { SendBook } from '../../mail-server/store/maildir-sends.js';
-import { MaildirStore } from '../../mail-server/store/maildir-store.js';
+import { SendBook } from '../../mail-server/store/seed-files-sends.js';
+import { SeedFilesStore } from '../../mail-server/store/seed-files-store.js';
 import { newSendId } from '../../protocol/operations/send-id.js';
 
 const USERS = ['client1', 'client2', 'client3'];
@@ -20,12 +20,12 @@ afterEach(() => {
   for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
 });
 
-function fresh(): { home: string; store: MaildirStore; book: SendBook } {
+function fresh(): { home: string; store: SeedFilesStore; book: SendBook } {
   const home = mkdtempSync(join(tmpdir(), 'sealed-mail-sends-'));
   homes.push(home);
   return {
     home,
-    store: new MaildirStore(home, USERS),
+    store: new SeedFilesStore(home, USERS),
     book: new SendBook((sender) => {
       const folder = join(home, '.sends', sender);
       mkdirSync(folder, { recursive: true, mode: 0o700 });
@@ -55,7 +55,7 @@ const claimOf = (pid: number, recipients: string[]) => ({
 const files = (home: string, user: string): string[] =>
   readdirSync(join(home, user)).filter((name) => !name.startsWith('.'));
 
-describe('Maildir send ids across a crash', () => {
+describe('seed-files send ids across a crash', () => {
   it('a claim whose process died after storing one copy: the retry stores nothing and reports what is there', async () => {
     const { home, store, book } = fresh();
     const sendId = newSendId();

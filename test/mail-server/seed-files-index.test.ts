@@ -1,5 +1,5 @@
 /**
- * The Maildir store's index: a cache of the listing that the folder always overrules, whoever
+ * The seed-files store's index: a cache of the listing that the folder always overrules, whoever
  * changed the folder (another program, another server process, a process that died between
  * its link and its journal line), and however its own files were left.
  */
@@ -17,8 +17,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { emailId, MaildirStore } from '../../mail-server/store/maildir-store.js';
-import { writeEmailFile } from '../../mail-server/store/maildir-files.js';
+import { emailId, SeedFilesStore } from '../../mail-server/store/seed-files-store.js';
+import { writeEmailFile } from '../../mail-server/store/seed-files-email.js';
 import type { MailboxEntry } from '../../mail-server/store/mail-store.js';
 import { formatStoredEmail } from '../../protocol/email.js';
 import { distPath } from '../helpers/processes.js';
@@ -45,7 +45,7 @@ const at = (second: number): string => `2024-01-01 00:00:${String(second).padSta
 
 /** Delivers `title` to client2; the outcome's status. */
 async function deliveryStatus(
-  store: MaildirStore,
+  store: SeedFilesStore,
   title: string,
   second: number,
   maxInboxBytes?: number,
@@ -63,7 +63,7 @@ async function deliveryStatus(
   return outcome?.status ?? 'none';
 }
 
-async function deliver(store: MaildirStore, title: string, second: number): Promise<void> {
+async function deliver(store: SeedFilesStore, title: string, second: number): Promise<void> {
   expect(await deliveryStatus(store, title, second)).toBe('delivered');
 }
 
@@ -72,13 +72,13 @@ const titles = (listing: MailboxEntry[]): string[] => listing.map((entry) => ent
 /** What a process that has never seen the inbox or its index lists: the files themselves. */
 async function listedFromFiles(): Promise<MailboxEntry[]> {
   rmSync(join(home, '.index'), { recursive: true, force: true });
-  const fresh = new MaildirStore(home, USERS);
+  const fresh = new SeedFilesStore(home, USERS);
   return fresh.list('client2');
 }
 
-describe('Maildir index', () => {
+describe('seed-files index', () => {
   it('keeps the inbox folder to emails, and lists a later process from the index', async () => {
-    const store = new MaildirStore(home, USERS);
+    const store = new SeedFilesStore(home, USERS);
     for (let i = 0; i < 5; i++) await deliver(store, `email ${i}`, i);
     expect(titles(await store.list('client2'))).toEqual([
       'email 0',
@@ -89,7 +89,7 @@ describe('Maildir index', () => {
     ]);
     expect(readdirSync(inbox()).every((name) => name.endsWith('.txt'))).toBe(true);
 
-    const later = new MaildirStore(home, USERS);
+    const later = new SeedFilesStore(home, USERS);
     const listing = await later.list('client2');
     expect(listing).toEqual(await store.list('client2'));
     for (const entry of listing)
@@ -100,14 +100,14 @@ describe('Maildir index', () => {
     mkdirSync(inbox());
     for (let i = 0; i < 4; i++)
       writeEmailFile(inbox(), `client1_old ${i}`, stored(`old ${i}`, at(10 - i)));
-    const store = new MaildirStore(home, USERS);
+    const store = new SeedFilesStore(home, USERS);
     expect(titles(await store.list('client2'))).toEqual(['old 3', 'old 2', 'old 1', 'old 0']);
     expect(readdirSync(join(home, '.index'))).toContain('client2.index');
-    expect(await new MaildirStore(home, USERS).list('client2')).toEqual(await listedFromFiles());
+    expect(await new SeedFilesStore(home, USERS).list('client2')).toEqual(await listedFromFiles());
   });
 
   it('sees files that another program added or removed behind its back', async () => {
-    const store = new MaildirStore(home, USERS);
+    const store = new SeedFilesStore(home, USERS);
     await deliver(store, 'kept', 1);
     await deliver(store, 'removed elsewhere', 2);
     expect(titles(await store.list('client2'))).toHaveLength(2);
@@ -115,60 +115,63 @@ describe('Maildir index', () => {
     writeFileSync(join(inbox(), 'client1_added elsewhere.txt'), stored('added elsewhere', at(3)));
     expect(titles(await store.list('client2'))).toEqual(['kept', 'added elsewhere']);
     expect(await store.read('client2', { index: 2 })).toBe(stored('added elsewhere', at(3)));
-    expect(await new MaildirStore(home, USERS).list('client2')).toEqual(await listedFromFiles());
+    expect(await new SeedFilesStore(home, USERS).list('client2')).toEqual(await listedFromFiles());
   });
 
   it('lists an email whose process died between linking its file and writing its journal line', async () => {
-    const store = new MaildirStore(home, USERS);
+    const store = new SeedFilesStore(home, USERS);
     await deliver(store, 'first', 1);
     await store.list('client2');
     // The file is linked as a delivery links it; the index never hears of it.
     writeEmailFile(inbox(), 'client1_orphan', stored('orphan', at(2)));
     expect(titles(await store.list('client2'))).toEqual(['first', 'orphan']);
-    expect(titles(await new MaildirStore(home, USERS).list('client2'))).toEqual([
+    expect(titles(await new SeedFilesStore(home, USERS).list('client2'))).toEqual([
       'first',
       'orphan',
     ]);
   });
 
   it('skips journal lines cut short, garbage and rows whose file is gone; a broken snapshot is rebuilt', async () => {
-    const store = new MaildirStore(home, USERS);
+    const store = new SeedFilesStore(home, USERS);
     await deliver(store, 'real', 1);
     appendFileSync(
       indexFile('client2.journal'),
       '+["client1_ghost.txt","client1","2024-01-01 00:00:05","ghost","x"]\n',
     );
     appendFileSync(indexFile('client2.journal'), 'nonsense\n+["cut short');
-    expect(titles(await new MaildirStore(home, USERS).list('client2'))).toEqual(['real']);
+    expect(titles(await new SeedFilesStore(home, USERS).list('client2'))).toEqual(['real']);
 
     writeFileSync(indexFile('client2.index'), '{"version":2,"rows":');
     await deliver(store, 'after', 2);
-    expect(titles(await new MaildirStore(home, USERS).list('client2'))).toEqual(['real', 'after']);
+    expect(titles(await new SeedFilesStore(home, USERS).list('client2'))).toEqual([
+      'real',
+      'after',
+    ]);
   });
 
   it('forgets a removed email, and a file of the same name delivered later is a new email', async () => {
-    const store = new MaildirStore(home, USERS);
+    const store = new SeedFilesStore(home, USERS);
     await deliver(store, 'same', 1);
     const [first] = await store.list('client2');
     expect(await store.remove('client2', first?.id ?? '')).toBe(true);
     await deliver(store, 'same', 2);
-    const listing = await new MaildirStore(home, USERS).list('client2');
+    const listing = await new SeedFilesStore(home, USERS).list('client2');
     expect(listing.map((entry) => entry.receivedAt)).toEqual([at(2)]);
     expect(listing[0]?.id).not.toBe(first?.id);
     expect(await store.read('client2', { id: first?.id ?? '' })).toBeUndefined();
   });
 
   it('stays exact under concurrent deliveries from several processes', async () => {
-    const store = new MaildirStore(home, USERS);
+    const store = new SeedFilesStore(home, USERS);
     await deliver(store, 'before', 0);
     await store.list('client2');
-    const storeModule = distPath('mail-server/store/maildir-store.js');
+    const storeModule = distPath('mail-server/store/seed-files-store.js');
     const deliverer = (process: number): Promise<unknown> =>
       promisify(execFile)('node', [
         '--input-type=module',
         '-e',
-        `const { MaildirStore } = await import(${JSON.stringify(storeModule)});
-         const store = new MaildirStore(${JSON.stringify(home)}, ['client1', 'client2']);
+        `const { SeedFilesStore } = await import(${JSON.stringify(storeModule)});
+         const store = new SeedFilesStore(${JSON.stringify(home)}, ['client1', 'client2']);
          for (let i = 0; i < 25; i++) {
            const title = 'p${process} ' + i;
            await store.deliver({ email: { from: 'client1', to: ['client2'], title, content: title },
@@ -198,7 +201,7 @@ describe('Maildir index', () => {
   });
 
   it('counts the quota from the index, and counts files another program added or removed', async () => {
-    const store = new MaildirStore(home, USERS);
+    const store = new SeedFilesStore(home, USERS);
     const quota = (title: string, second: number, maxInboxBytes: number): Promise<string> =>
       deliveryStatus(store, title, second, maxInboxBytes);
     const one = Buffer.byteLength(stored('email 0', at(0)));
@@ -220,7 +223,7 @@ describe('Maildir index', () => {
     expect(await quota('email 2', 2, 2 * one)).toBe('delivered');
     expect(titles(await store.list('client2'))).toEqual(['email 1', 'email 2']);
     // A process that has never seen the inbox counts the same sizes.
-    const fresh = new MaildirStore(home, USERS);
+    const fresh = new SeedFilesStore(home, USERS);
     expect(await deliveryStatus(fresh, 'x', 9, 2 * one + 10)).toBe('overQuota');
   });
 });

@@ -1,0 +1,328 @@
+/**
+ * An inbox's listing without opening every email (as Dovecot's index and cache): the listing
+ * fields of each email file are kept in a snapshot and a journal (seed-files-journal.ts), and
+ * in this process's memory between calls.
+ *
+ * The folder stays the truth. A listing checks the rows against the folder's file names: a
+ * file no row names (added by another program, or by a process that died between its link
+ * and its journal line) has its header read; a row whose file is gone is dropped. Any process
+ * can deliver while others list, with no lock: a line lost or a snapshot written late costs a
+ * header read, never a wrong listing. The check is skipped when the folder has not changed
+ * since the last one (its modification time, once it is old enough to be trusted), and when
+ * every change since is the server's own: each journal line carries the folder's modification
+ * time read just after its link or unlink, and a folder no newer than the newest such time
+ * holds nothing the journal has not said (deliveries write their temporary files elsewhere, so
+ * that only links and unlinks touch it). So a listing among busy deliveries costs the journal's
+ * new lines, not the inbox's size; the names are still read at least once a second.
+ * A file replaced in place under the same name by another program is not noticed until the
+ * folder changes otherwise; the server itself never does that.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { receivedTimeSortKey } from '../../protocol/email.js';
+import { isEmailFileName, readInboxEntry, type InboxEntry } from './seed-files-email.js';
+import {
+  appendEvent,
+  fileMark,
+  indexFiles,
+  readJournal,
+  readSnapshot,
+  readSnapshotMark,
+  restartJournal,
+  writeSnapshot,
+  type JournalEvent,
+  type JournalMark,
+} from './seed-files-journal.js';
+
+/**
+ * A folder's modification time is trusted to tell "unchanged" only once it is this much older
+ * than the check that saw it: the kernel stamps changes with a coarse clock, so two changes
+ * within one tick share a stamp.
+ */
+const SETTLED_MS = 1000;
+/**
+ * However well the journal explains the folder's changes, the folder's names are read at least
+ * this often (per process and inbox), so that a change by another program that shared a clock
+ * tick with one of the server's is seen within it.
+ */
+const FULL_CHECK_MS = 1000;
+/**
+ * Journal bytes beyond the newest snapshot (whoever wrote it) after which a listing writes a new
+ * one: about a thousand events. A snapshot costs the whole inbox, so it is written rarely and
+ * by one process for all (the others see its mark and do not write their own).
+ */
+const SNAPSHOT_AFTER_BYTES = 128 * 1024;
+/**
+ * Headers read by one listing that are worth a snapshot at once (an index rebuilt from the
+ * files); fewer are the race of a listing with a delivery between its link and its journal
+ * line, which costs a header read, not a snapshot.
+ */
+const SNAPSHOT_AFTER_HEADS = 32;
+/** A journal larger than this is started anew when a snapshot is written. */
+const JOURNAL_RESTART_BYTES = 1024 * 1024;
+
+interface FolderStamp {
+  ino: bigint;
+  mtimeNs: bigint;
+}
+
+function folderStamp(folder: string): FolderStamp {
+  const stats = statSync(folder, { bigint: true });
+  return { ino: stats.ino, mtimeNs: stats.mtimeNs };
+}
+
+/** Each entry's sort key, parsed once: a listing after a delivery sorts, it does not parse. */
+const sortKeys = new WeakMap<InboxEntry, string>();
+
+function sortKey(entry: InboxEntry): string {
+  let key = sortKeys.get(entry);
+  if (key === undefined) {
+    key = receivedTimeSortKey(entry.receivedAt);
+    sortKeys.set(entry, key);
+  }
+  return key;
+}
+
+/** Oldest first, by the receive time in the header, then by file name. */
+function compareEntries(a: InboxEntry, b: InboxEntry): number {
+  const [keyA, keyB] = [sortKey(a), sortKey(b)];
+  if (keyA !== keyB) return keyA < keyB ? -1 : 1;
+  return a.file < b.file ? -1 : a.file > b.file ? 1 : 0;
+}
+
+/** The rows come mostly in order (a snapshot's), which the engine's merge sort takes in one pass. */
+function sortEntries(entries: Iterable<InboxEntry>): InboxEntry[] {
+  // Each key looked up once, not at each of the n log n comparisons.
+  const keyed = [...entries].map((entry) => ({ entry, key: sortKey(entry) }));
+  keyed.sort((a, b) =>
+    a.key !== b.key
+      ? a.key < b.key
+        ? -1
+        : 1
+      : a.entry.file < b.entry.file
+        ? -1
+        : a.entry.file > b.entry.file
+          ? 1
+          : 0,
+  );
+  return keyed.map(({ entry }) => entry);
+}
+
+export class InboxIndex {
+  readonly #inbox: string;
+  readonly #files: ReturnType<typeof indexFiles>;
+  readonly #rows = new Map<string, InboxEntry>();
+  /** The sum of the rows' sizes. */
+  #bytes = 0;
+  /** The rows in listing order, as last sorted: undefined when they must be sorted again. */
+  #sorted: readonly InboxEntry[] | undefined;
+  /** Rows put since, each after the one before: appended to #sorted without a sort. */
+  #appended: InboxEntry[] = [];
+  /** The snapshot file as last seen (read, or its mark peeked). */
+  #snapshot: { ino: number; size: number; mtimeMs: number } | undefined;
+  /** How much of which journal the newest snapshot seen includes. */
+  #snapshotMark: JournalMark | undefined;
+  /** How far the journal has been applied. */
+  #journal = { ino: 0, offset: 0 };
+  /** The folder as the last check against its file names saw it, and when. */
+  #checked: { stamp: FolderStamp; atMs: number } | undefined;
+  /** The folder as the last listing saw it (checked, or explained by the journal), and when. */
+  #seen: { stamp: FolderStamp; atMs: number } | undefined;
+  /** The latest folder time the journal's events carry: changes up to it are in the rows. */
+  #explainedNs = 0n;
+
+  /** The index of `inbox`, its files in `indexFolder` under `name`. */
+  constructor(inbox: string, indexFolder: string, name: string) {
+    this.#inbox = inbox;
+    this.#files = indexFiles(indexFolder, name);
+  }
+
+  /** The inbox, oldest first (G.1), checked against the folder; the same array while unchanged. */
+  entries(): readonly InboxEntry[] {
+    const stamp = folderStamp(this.#inbox);
+    const seen = this.#seen;
+    if (
+      seen &&
+      this.#sorted &&
+      seen.stamp.ino === stamp.ino &&
+      seen.stamp.mtimeNs === stamp.mtimeNs &&
+      seen.atMs - Number(stamp.mtimeNs / 1_000_000n) > SETTLED_MS
+    )
+      return this.#sorted;
+    this.#load();
+    const now = Date.now();
+    const checked = this.#checked;
+    // The folder changed since, but only as the server's own journal lines say: no names read.
+    const explained =
+      checked !== undefined &&
+      checked.stamp.ino === stamp.ino &&
+      now - checked.atMs < FULL_CHECK_MS &&
+      this.#explainedNs >= stamp.mtimeNs;
+    let headsRead = 0;
+    if (!explained) {
+      headsRead = this.#reconcile(readdirSync(this.#inbox).filter(isEmailFileName));
+      this.#checked = { stamp, atMs: now };
+    }
+    this.#seen = { stamp, atMs: now };
+    const sorted = this.#inOrder();
+    if (this.#snapshotDue(headsRead)) this.#saveSnapshot();
+    return sorted;
+  }
+
+  /**
+   * Bytes of the inbox's email files (what its quota counts), from the index as the server's
+   * processes left it: the folder itself is read only when this process has not checked it yet,
+   * so a delivery costs the same into any inbox. A file another program put in or took out
+   * counts from the next listing on.
+   */
+  storedBytes(): number {
+    if (this.#checked) this.#load();
+    else this.entries();
+    return this.#bytes;
+  }
+
+  /** An email was delivered into the inbox (its file is linked just now). */
+  added(entry: InboxEntry): void {
+    this.#record({ kind: 'added', entry, folderTime: this.#folderTime() });
+  }
+
+  /** An email was removed from the inbox (its file unlinked just now). */
+  removed(file: string): void {
+    this.#record({ kind: 'removed', file, folderTime: this.#folderTime() });
+  }
+
+  /** The folder's modification time now, or none when it cannot be read. */
+  #folderTime(): bigint | undefined {
+    try {
+      return folderStamp(this.#inbox).mtimeNs;
+    } catch {
+      return undefined;
+    }
+  }
+
+  #record(event: JournalEvent): void {
+    this.#apply(event);
+    try {
+      appendEvent(this.#files.journal, event);
+    } catch {
+      // The index is a cache: without the line, the next listing finds the change in the folder.
+    }
+  }
+
+  #apply(event: JournalEvent): void {
+    if (event.kind === 'added') this.#put(event.entry);
+    else this.#drop(event.file);
+    if (event.folderTime !== undefined && event.folderTime > this.#explainedNs)
+      this.#explainedNs = event.folderTime;
+  }
+
+  #put(entry: InboxEntry): void {
+    this.#drop(entry.file);
+    this.#rows.set(entry.file, entry);
+    this.#bytes += entry.bytes;
+    // A delivery is mostly the newest email: it goes at the end, with no sort.
+    const last = this.#appended.at(-1) ?? this.#sorted?.at(-1);
+    if (this.#sorted && (!last || compareEntries(last, entry) < 0)) this.#appended.push(entry);
+    else this.#unsort();
+  }
+
+  #unsort(): void {
+    this.#sorted = undefined;
+    this.#appended = [];
+  }
+
+  /** The rows in listing order: a new array when they changed, else the same one. */
+  #inOrder(): readonly InboxEntry[] {
+    if (!this.#sorted) this.#sorted = sortEntries(this.#rows.values());
+    else if (this.#appended.length > 0) this.#sorted = [...this.#sorted, ...this.#appended];
+    this.#appended = [];
+    return this.#sorted;
+  }
+
+  #drop(file: string): void {
+    const row = this.#rows.get(file);
+    if (!row) return;
+    this.#rows.delete(file);
+    this.#bytes -= row.bytes;
+    this.#unsort();
+  }
+
+  /**
+   * Whether this listing writes a snapshot: when it rebuilt many rows from the files (or there
+   * is none yet), or when the journal has grown well past the newest snapshot.
+   */
+  #snapshotDue(headsRead: number): boolean {
+    if (headsRead >= SNAPSHOT_AFTER_HEADS || (headsRead > 0 && !this.#snapshotMark)) return true;
+    const mark = this.#snapshotMark;
+    const covered = mark?.ino === this.#journal.ino ? mark.size : 0;
+    return this.#journal.offset - covered > SNAPSHOT_AFTER_BYTES;
+  }
+
+  /**
+   * Takes in a snapshot written by another process since, then the journal's new lines. A
+   * snapshot of the journal this process reads, up to where it has read already, holds nothing
+   * new: only its mark is read, not its rows (which cost the whole inbox).
+   */
+  #load(): void {
+    const mark = fileMark(this.#files.snapshot);
+    const known = this.#snapshot;
+    if (
+      mark &&
+      (mark.ino !== known?.ino || mark.size !== known.size || mark.mtimeMs !== known.mtimeMs)
+    ) {
+      const peeked = readSnapshotMark(this.#files.snapshot);
+      const behind =
+        peeked === undefined ||
+        peeked.ino !== this.#journal.ino ||
+        peeked.size > this.#journal.offset;
+      const snapshot = behind ? readSnapshot(this.#files.snapshot) : undefined;
+      if (snapshot) {
+        this.#rows.clear();
+        this.#bytes = 0;
+        this.#unsort();
+        for (const row of snapshot.rows) this.#put(row);
+        // Written in listing order: kept as it is until something changes.
+        this.#sorted = snapshot.rows;
+        this.#appended = [];
+        this.#journal = { ino: snapshot.journal.ino, offset: snapshot.journal.size };
+      }
+      this.#snapshotMark = snapshot?.journal ?? peeked ?? this.#snapshotMark;
+      this.#snapshot = mark;
+    }
+    let journal = readJournal(this.#files.journal, this.#journal.offset);
+    // Another journal than the one read so far (started anew): all of it is new.
+    if (journal && journal.ino !== this.#journal.ino && this.#journal.offset > 0)
+      journal = readJournal(this.#files.journal, 0);
+    if (!journal) return;
+    for (const event of journal.events) this.#apply(event);
+    this.#journal = { ino: journal.ino, offset: journal.end };
+  }
+
+  /** Makes the rows name exactly the folder's email files; returns how many headers were read. */
+  #reconcile(names: readonly string[]): number {
+    const present = new Set(names);
+    for (const file of [...this.#rows.keys()]) if (!present.has(file)) this.#drop(file);
+    let headsRead = 0;
+    for (const name of names) {
+      if (this.#rows.has(name)) continue;
+      const entry = readInboxEntry(this.#inbox, name);
+      headsRead++;
+      if (entry) this.#put(entry);
+    }
+    return headsRead;
+  }
+
+  #saveSnapshot(): void {
+    const { folder, snapshot, journal } = this.#files;
+    try {
+      let mark = { ino: this.#journal.ino, size: this.#journal.offset };
+      if (this.#journal.offset > JOURNAL_RESTART_BYTES)
+        mark = { ino: restartJournal(folder, journal), size: 0 };
+      writeSnapshot(folder, snapshot, { journal: mark, rows: this.#inOrder() });
+      this.#journal = { ino: mark.ino, offset: mark.size };
+      this.#snapshot = fileMark(snapshot);
+      this.#snapshotMark = mark;
+    } catch {
+      // The index is a cache: the next listing reads again what this one could not keep.
+    }
+  }
+}
