@@ -103,6 +103,12 @@ export const VerifyKeyRequestSchema = z.object({
 
 export const SignOutRequestSchema = z.object({ type: z.literal('signOut'), id: requestId });
 
+/** While the mail server cannot be reached: try to reconnect now rather than at the next try. */
+export const ReconnectNowRequestSchema = z.object({
+  type: z.literal('reconnectNow'),
+  id: requestId,
+});
+
 /** The local Sent folder the gateway keeps for the signed-in user (on the client machine). */
 export const ListSentRequestSchema = z.object({ type: z.literal('listSent'), id: requestId });
 
@@ -174,6 +180,7 @@ export const RequestSchema = z.discriminatedUnion('type', [
   DeleteRequestSchema,
   SealingPlanRequestSchema,
   VerifyKeyRequestSchema,
+  ReconnectNowRequestSchema,
 ]);
 export type Request = z.infer<typeof RequestSchema>;
 export type SignInRequest = z.infer<typeof SignInRequestSchema>;
@@ -381,9 +388,35 @@ export type ErrorCode =
   | 'NOT_SUPPORTED'
   | 'RATE_LIMITED'
   | 'SESSION_ENDED'
+  /** The mail server cannot be reached now; the session is reconnecting, and nothing was done. */
+  | 'SERVER_DOWN'
+  /** The connection to the mail server broke before the answer came: it may have been done. */
+  | 'CONNECTION_LOST'
   | 'INTERNAL';
 
-export type SessionEndReason = 'signedOut' | 'idle' | 'serverClosed' | 'processDied' | 'error';
+export type SessionEndReason =
+  | 'signedOut'
+  | 'idle'
+  | 'serverClosed'
+  | 'processDied'
+  | 'error'
+  /** The mail server refused the password on reconnecting: it was changed. */
+  | 'passwordChanged';
+
+/** What a `signedIn` reply says of the session, as a page that joins it later is told. */
+export type SignedInSession = Omit<Extract<Reply, { type: 'signedIn' }>, 'type' | 'id'>;
+
+/** The session's connection to the mail server, while it is reconnecting and when it is back. */
+export type ServerConnection =
+  | {
+      type: 'serverConnection';
+      state: 'lost';
+      /** Milliseconds until the next try, from when this was sent. */
+      retryInMs: number;
+      /** Tries made since the connection was lost. */
+      attempts: number;
+    }
+  | { type: 'serverConnection'; state: 'restored' };
 
 /** Gateway to browser: replies carry the request's id; events carry none. */
 export type Reply =
@@ -450,4 +483,8 @@ export type Reply =
       retryAfterSeconds?: number;
     }
   | { type: 'newMail'; items: InboxItem[]; total: number }
-  | { type: 'sessionEnded'; reason: SessionEndReason; message: string };
+  | { type: 'sessionEnded'; reason: SessionEndReason; message: string }
+  /** A page of a browser whose session is signed in (a reload, another tab) joins it. */
+  | { type: 'resumed'; session: SignedInSession; connection?: ServerConnection }
+  | ServerConnection
+  | { type: 'reconnecting'; id: number };

@@ -11,20 +11,7 @@ import { isChannelKind } from '../../protocol/channel-kinds.js';
 import { MAX_RECIPIENTS } from '../../protocol/limits.js';
 
 /** The browser's requests that the main process hands to the child as they are. */
-export type SessionRequest = Extract<
-  Request,
-  {
-    type:
-      | 'listInbox'
-      | 'read'
-      | 'send'
-      | 'listSent'
-      | 'readSent'
-      | 'delete'
-      | 'sealingPlan'
-      | 'verifyKey';
-  }
->;
+export type SessionRequest = Exclude<Request, { type: 'signIn' | 'signOut' }>;
 
 export interface ChildSignIn {
   type: 'signIn';
@@ -90,6 +77,7 @@ const FIELDS_OF: Record<ParentToChild['type'], (message: Fields) => boolean> = {
   readSent: (m) => isName(m.sentId),
   delete: (m) => isName(m.emailId),
   verifyKey: (m) => isName(m.name) && isText(m.fingerprint),
+  reconnectNow: () => true,
   signOut: () => true,
 };
 
@@ -124,7 +112,9 @@ const CHILD_REPLY_TYPES: ReadonlySet<string> = new Set([
   'error',
   'newMail',
   'sessionEnded',
-] satisfies Exclude<ChildToParent['type'], 'hello'>[]);
+  'serverConnection',
+  'reconnecting',
+] satisfies Exclude<ChildToParent['type'], 'hello' | 'resumed'>[]);
 
 /**
  * The child builds its replies from typed values; this checks the envelope (an object of a

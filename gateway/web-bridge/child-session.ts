@@ -4,7 +4,6 @@
  * messages. No key, private or of an email's content, is ever in a reply.
  */
 import type { KeyObject } from 'node:crypto';
-import { nowMicros } from '../../protocol/email.js';
 import { isConnectionLost } from '../../protocol/errors.js';
 import type { ClientKeys } from '../../protocol/login.js';
 import { Keyring, type KeyringEntry } from '../protocol-client/keyring.js';
@@ -14,11 +13,12 @@ import { OpenedEmails } from '../protocol-client/opened-emails.js';
 import { SealedMail } from '../protocol-client/sealed-mail.js';
 import { describeServers, formatServer } from '../protocol-client/server-list.js';
 import { openSession } from '../protocol-client/session.js';
-import type { DeliveryReport, Reply, SendRequest, SessionEndReason } from '../messages.js';
+import type { Reply, SessionEndReason } from '../messages.js';
 import type { ChildSignIn, ParentToChild } from './child-protocol.js';
 import { NewMailWatch, waitSecondsWithin } from './new-mail.js';
 import { GatewayError, sessionFailure, signInFailure } from './errors.js';
-import { UnsafeFolderError } from './private-files.js';
+import { sendEmail, useSentFolder } from './child-sending.js';
+import { endOfReconnect, isPermanentFailure, Reconnector } from './reconnect.js';
 import { SENT_ID_PATTERN, SentFolder } from './sent-folder.js';
 import { LocalSeal } from '../protocol-client/local-seal.js';
 import { SealerMemory } from '../protocol-client/sealer-memory.js';
@@ -34,6 +34,9 @@ export interface ChildIo {
   warn(details: Record<string, unknown>, message: string): void;
 }
 
+/** Whether the client's connection has ended (read afresh: it changes while a request runs). */
+const hasEnded = (client: MailClient): boolean => client.ended;
+
 /** Reads the private key at once (a missing key is reported before the password is sent) and only once. */
 function eagerKeys(keys: ClientKeys): ClientKeys {
   const privateKey: KeyObject = keys.privateKey();
@@ -47,6 +50,13 @@ export class ChildSession {
   #signingIn = false;
   #ending = false;
   #newMail: NewMailWatch | undefined;
+  /** Set once signed in: connects again when the server goes away (reconnect.ts). */
+  #reconnector: Reconnector | undefined;
+  /** A new session's SealedMail and new-mail watch for a client (after a reconnection too). */
+  #bind: ((client: MailClient) => NewMailWatch) | undefined;
+  readonly #warn = (details: Record<string, unknown>, message: string): void => {
+    this.#io.warn(details, message);
+  };
 
   constructor(io: ChildIo) {
     this.#io = io;
@@ -95,58 +105,19 @@ export class ChildSession {
           recipients: await account.sealed.sealingPlan(message.to),
         }));
       case 'send':
-        return this.#run(message.id, async (client, account) => {
-          const draft = { to: message.to, title: message.title, content: message.content };
-          // The browser's id, so that its retry after a lost answer is stored once.
-          const options = message.sendId === undefined ? {} : { sendId: message.sendId };
-          // Sealed whenever it can be sealed for every recipient, on either protocol; never
-          // plain by surprise: an email that cannot be is sent only when the person chose to.
-          if (account.sealed.canSeal || !message.unsealed) {
-            if (!account.sealed.canSeal) {
-              // A session that cannot ask the server for keys seals with the keyring's alone.
-              const plan = await account.sealed.sealingPlan(message.to);
-              const without = plan.filter((entry) => entry.state === 'noKey');
-              if (without.length > 0)
-                throw new GatewayError(
-                  'NOT_SEALABLE',
-                  `it cannot be sealed for ${without.map((entry) => entry.name).join(', ')}: this computer has no key of theirs, and this session cannot ask the server for one. Send it unsealed, or remove them.`,
-                );
-            }
-            const { report, readers, fromServer, withoutKey } = await account.sealed.send(
-              draft,
-              options,
-            );
-            return {
-              type: 'sent',
-              id: message.id,
-              recipients: message.to,
-              ...(report ? { delivery: report } : {}),
-              sealed: { readers, fromServer, withoutKey },
-              ...this.#keepCopy(account, message, { sealed: true, delivery: report }),
-            };
-          }
-          const { report } = await client.send(draft, options);
-          return {
-            type: 'sent',
-            id: message.id,
-            recipients: message.to,
-            ...(report ? { delivery: report } : {}),
-            ...this.#keepCopy(account, message, {
-              sealed: false,
-              ...(report ? { delivery: report } : {}),
-            }),
-          };
-        });
+        return this.#run(message.id, (client, account) =>
+          sendEmail(client, account, message, this.#warn),
+        );
       case 'listSent':
         return this.#run(message.id, (_client, account) => {
-          const items = this.#useSentFolder(() => account.sent.list());
+          const items = useSentFolder(() => account.sent.list(), this.#warn);
           return Promise.resolve({ type: 'sentList', id: message.id, items });
         });
       case 'readSent':
         return this.#run(message.id, (_client, account) => {
           if (!SENT_ID_PATTERN.test(message.sentId))
             throw new GatewayError('BAD_REQUEST', 'that is not the id of a sent email');
-          const email = this.#useSentFolder(() => account.sent.read(message.sentId));
+          const email = useSentFolder(() => account.sent.read(message.sentId), this.#warn);
           if (!email) throw new GatewayError('NOT_FOUND', 'there is no sent email of that id');
           return Promise.resolve({ type: 'sentEmail', id: message.id, email });
         });
@@ -155,6 +126,9 @@ export class ChildSession {
           const entry = account.sealed.keyring.markVerified(message.name, message.fingerprint);
           return Promise.resolve({ type: 'keyVerified', id: message.id, entry });
         });
+      case 'reconnectNow':
+        this.#reconnector?.tryNow();
+        return this.#io.reply({ type: 'reconnecting', id: message.id });
       case 'signOut':
         return this.#signOut(message.id);
     }
@@ -164,6 +138,7 @@ export class ChildSession {
   async abandon(): Promise<void> {
     if (this.#ending) return;
     this.#ending = true;
+    this.#reconnector?.stop();
     this.#newMail?.stop();
     await this.#terminate();
     this.#io.exit(0);
@@ -194,18 +169,30 @@ export class ChildSession {
           'the private key is not encrypted at rest; run npm run encrypt-key on it',
         );
       keys = eagerKeys(loaded);
-      this.#client = await openSession({
+      const options = {
         host: message.host,
         port: message.port,
+        // Kept in this process's memory for reconnecting, as a mail client keeps it.
         credentials: { username: message.username, password: message.password },
         keys,
         channel: message.protocol,
         connectTimeoutMs: message.connectTimeoutMs,
         replyTimeoutMs: message.replyTimeoutMs,
-        onServer: (choice) => {
+        onServer: (choice: { server: Parameters<typeof formatServer>[0] }) => {
           server = formatServer(choice.server);
         },
-      });
+      };
+      this.#client = await openSession(options);
+      this.#reconnector = new Reconnector(
+        {
+          connect: () => openSession(options),
+          waiting: (retryInMs, attempts) =>
+            this.#io.reply({ type: 'serverConnection', state: 'lost', retryInMs, attempts }),
+          restored: (client) => this.#restored(client),
+          gaveUp: (error) => this.#end(endOfReconnect(error, message.username, server)),
+        },
+        (error) => isPermanentFailure(error, message.username, server),
+      );
     } catch (error) {
       const failure = signInFailure(error, { username: message.username, server });
       if (failure.code !== 'WRONG_CREDENTIALS')
@@ -229,12 +216,13 @@ export class ChildSession {
     const seal = new LocalSeal(keys.privateKey(), message.username);
     const folder = keyringFolder(message.keysDir, message.username);
     const keyring = new Keyring(folder, seal);
-    const sealed = new SealedMail(client, keys.privateKey(), keyring, {
+    const memories = {
       sealers: new SealerMemory(folder, seal),
       opened: new OpenedEmails(folder, seal),
-    });
+    };
     const security = new SecurityMemory();
-    this.#account = {
+    const sealed = new SealedMail(client, keys.privateKey(), keyring, memories);
+    const account: Account = {
       username: message.username,
       protocol: message.protocol,
       server,
@@ -242,21 +230,33 @@ export class ChildSession {
       sealed,
       security,
     };
-    const newMail = new NewMailWatch(
-      client,
-      message.pollMs,
-      {
-        found: (rows, total) =>
-          this.#io.reply({
-            type: 'newMail',
-            items: toItems(rows, sealed, security),
-            total,
-          }),
-        failed: (error) => this.#endAfterFailure(error),
-      },
-      waitSecondsWithin(message.replyTimeoutMs),
-    );
-    this.#newMail = newMail;
+    this.#account = account;
+    this.#bind = (next) => {
+      if (next !== client)
+        account.sealed = new SealedMail(next, keys.privateKey(), keyring, memories);
+      this.#newMail = new NewMailWatch(
+        next,
+        message.pollMs,
+        {
+          found: (rows, total) =>
+            this.#io.reply({
+              type: 'newMail',
+              items: toItems(rows, account.sealed, security),
+              total,
+            }),
+          // A watch of a connection already replaced has nothing to end.
+          failed: (error) =>
+            this.#client === next ? this.#endAfterFailure(error) : Promise.resolve(),
+        },
+        waitSecondsWithin(message.replyTimeoutMs),
+      );
+      // A server that goes away is told to the browser at once, not at its next request.
+      void next.connectionEnded.then((reason) => {
+        if (this.#client === next) void this.#endAfterFailure(reason);
+      });
+      return this.#newMail;
+    };
+    const newMail = this.#bind(client);
     const { deliveryReports, emailIds, delete: deletes, sendIds } = client.capabilities;
     const fingerprint = client.serverFingerprint;
     await this.#io.reply({
@@ -277,9 +277,19 @@ export class ChildSession {
       keyFingerprint: sealed.fingerprint,
       keyring: this.#keyringEntries(keyring),
     });
-    // A server that goes away is told to the browser at once, not at its next request.
-    void client.connectionEnded.then((reason) => this.#endAfterFailure(reason));
     newMail.start();
+  }
+
+  /** Connected again after the server went away: the same account, a new protocol session. */
+  async #restored(client: MailClient): Promise<void> {
+    if (this.#ending) {
+      client.destroy();
+      return;
+    }
+    this.#client = client;
+    this.#bind?.(client);
+    await this.#io.reply({ type: 'serverConnection', state: 'restored' });
+    this.#newMail?.start();
   }
 
   /** The keyring's keys to show; a keyring that cannot be read shows none (the gateway's log says why). */
@@ -302,6 +312,12 @@ export class ChildSession {
       await this.#io.reply({ type: 'error', id, code: 'NOT_SIGNED_IN', message: 'sign in first' });
       return;
     }
+    if (this.#reconnector?.active === true || hasEnded(client)) {
+      const message =
+        'the mail server cannot be reached now; nothing was done, and the gateway keeps trying to connect again';
+      await this.#io.reply({ type: 'error', id, code: 'SERVER_DOWN', message });
+      return;
+    }
     let reply: Reply;
     try {
       const watch = this.#newMail;
@@ -314,81 +330,47 @@ export class ChildSession {
       await this.#io.reply({
         type: 'error',
         id,
-        code: client.ended ? 'SESSION_ENDED' : failure.code,
+        code: hasEnded(client) ? 'CONNECTION_LOST' : failure.code,
         message: failure.message,
       });
-      if (client.ended) await this.#endAfterFailure(error);
+      if (hasEnded(client)) await this.#endAfterFailure(error);
       return;
     }
     await this.#io.reply(reply);
   }
 
-  /**
-   * A copy of a sent email in the local Sent folder. The email has gone already: a copy that
-   * cannot be written is reported beside the `sent` reply, never as a failed send.
-   */
-  #keepCopy(
-    account: Account,
-    request: SendRequest,
-    outcome: { sealed: boolean; delivery?: DeliveryReport },
-  ): { sentId: string } | { sentCopyProblem: string } {
-    try {
-      const sentId = this.#useSentFolder(() =>
-        account.sent.keep({
-          from: account.username,
-          to: request.to,
-          title: request.title,
-          content: request.content,
-          sentAtMicros: nowMicros(),
-          protocol: account.protocol,
-          server: account.server,
-          ...outcome,
-        }),
-      );
-      return { sentId };
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      return { sentCopyProblem: `no copy was kept: ${message}` };
-    }
-  }
-
-  /** Runs an operation on the Sent folder; a failure says what is wrong without a path of this machine. */
-  #useSentFolder<T>(operation: () => T): T {
-    try {
-      return operation();
-    } catch (error) {
-      if (error instanceof GatewayError) throw error;
-      this.#io.warn({ error: String(error) }, 'the Sent folder failed');
-      const problem =
-        error instanceof UnsafeFolderError
-          ? `${error.message} (in the gateway's data folder)`
-          : 'it could not be read or written';
-      throw new GatewayError('INTERNAL', `the local Sent folder cannot be used: ${problem}`, {
-        cause: error,
-      });
-    }
-  }
-
   async #signOut(id: number | null): Promise<void> {
     this.#ending = true;
+    this.#reconnector?.stop();
     this.#newMail?.stop();
     await this.#terminate();
     if (id !== null) await this.#io.reply({ type: 'signedOut', id });
     this.#io.exit(0);
   }
 
-  /** The protocol session broke: tell the browser why, then leave. */
+  /**
+   * The protocol session broke: a lost connection is made again (reconnect.ts) while the
+   * browser keeps what it shows; any other failure ends the session, told why.
+   */
   async #endAfterFailure(error: unknown): Promise<void> {
     if (this.#ending) return;
-    this.#ending = true;
     this.#newMail?.stop();
     this.#client?.destroy();
-    const lost = isConnectionLost(error);
-    const reason: SessionEndReason = lost ? 'serverClosed' : 'error';
-    const message = lost
-      ? 'The connection to the mail server was lost.'
-      : `The session with the mail server failed: ${error instanceof Error ? error.message : String(error)}`;
-    await this.#io.reply({ type: 'sessionEnded', reason, message });
+    if (isConnectionLost(error) && this.#reconnector) {
+      this.#reconnector.lost();
+      return;
+    }
+    const message = `The session with the mail server failed: ${error instanceof Error ? error.message : String(error)}`;
+    await this.#end({ reason: 'error', message });
+  }
+
+  async #end(why: { reason: SessionEndReason; message: string }): Promise<void> {
+    if (this.#ending) return;
+    this.#ending = true;
+    this.#reconnector?.stop();
+    this.#newMail?.stop();
+    this.#client?.destroy();
+    await this.#io.reply({ type: 'sessionEnded', ...why });
     this.#io.exit(0);
   }
 

@@ -108,6 +108,14 @@ function gatewayCommand(): Command {
         .default(d.idleTimeoutSeconds)
         .argParser(integerArgument(1)),
     )
+    .addOption(
+      new Option(
+        '--detached-grace <secs>',
+        'keep a signed-in session this long after its last page closed (a reload, a tab reopened)',
+      )
+        .default(d.detachedGraceSeconds)
+        .argParser(integerArgument(0)),
+    )
     .addOption(new Option('--web-root <dir>', 'the built UI').default(DEFAULT_WEB_ROOT, 'web/dist'))
     .addOption(
       new Option('--data <dir>', 'where the local Sent folders are kept, DIR/<user>/sent/').default(
@@ -178,6 +186,7 @@ interface ParsedOptions {
   enhancedServer?: ServerList;
   poll: number;
   idleTimeout: number;
+  detachedGrace: number;
   webRoot: string;
   data?: string;
   allowHost: string[];
@@ -213,6 +222,7 @@ export function parseGatewayArgs(argv: readonly string[]): GatewayCommandLine {
       webRoot: resolve(values.webRoot),
       pollSeconds: values.poll,
       idleTimeoutSeconds: values.idleTimeout,
+      detachedGraceSeconds: values.detachedGrace,
       allowedHosts: [values.listen.host, ...values.allowHost],
       dataDir: values.data === undefined ? defaultDataDir(values.keys) : resolve(values.data),
       signInBackoff: { ...defaultGatewayOptions.signInBackoff, freeFailures: values.signInLimit },
