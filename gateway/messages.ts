@@ -406,6 +406,12 @@ export type SessionEndReason =
 /** What a `signedIn` reply says of the session, as a page that joins it later is told. */
 export type SignedInSession = Omit<Extract<Reply, { type: 'signedIn' }>, 'type' | 'id'>;
 
+/** The signed-in session a page joins, and its server connection when it is reconnecting. */
+export interface Resumed {
+  session: SignedInSession;
+  connection?: ServerConnection;
+}
+
 /** The session's connection to the mail server, while it is reconnecting and when it is back. */
 export type ServerConnection =
   | {
@@ -435,6 +441,8 @@ export type Reply =
        */
       enhancedMissing?: string;
       pollSeconds: number;
+      /** This browser's session is signed in already (a reload, another tab): the page joins it. */
+      resumed?: Resumed;
     }
   | {
       type: 'signedIn';
@@ -484,7 +492,7 @@ export type Reply =
     }
   | { type: 'newMail'; items: InboxItem[]; total: number }
   | { type: 'sessionEnded'; reason: SessionEndReason; message: string }
-  /** A page of a browser whose session is signed in (a reload, another tab) joins it. */
-  | { type: 'resumed'; session: SignedInSession; connection?: ServerConnection }
+  /** Another page of this browser signed in: this page joins the session. */
+  | ({ type: 'resumed' } & Resumed)
   | ServerConnection
   | { type: 'reconnecting'; id: number };

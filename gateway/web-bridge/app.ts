@@ -134,9 +134,9 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         defaultProtocol: reachable && protocols.includes('enhanced') ? 'enhanced' : 'classic',
         ...(enhancedMissing === undefined ? {} : { enhancedMissing }),
         pollSeconds: config.pollSeconds,
+        // A page of a browser already signed in goes straight to its mail.
+        ...(session.resumed ? { resumed: session.resumed } : {}),
       });
-      // After hello: a page of a browser already signed in goes straight to its mail.
-      session.announce(tab);
     });
     return (data, isBinary) => {
       session.onMessage(tab, data, isBinary);

@@ -8,6 +8,7 @@ import type {
   ErrorCode,
   Reply,
   Request,
+  Resumed,
   ServerConnection,
   SessionEndReason,
   SignedInSession,
@@ -87,14 +88,13 @@ export class BrowserSession {
     this.#tabs.add(tab);
   }
 
-  /** Tells a page that joined (after its `hello`) the session it is part of, if one is signed in. */
-  announce(tab: Tab): void {
-    if (!this.#tabs.has(tab) || this.#state !== 'signedIn' || !this.#signedIn) return;
-    tab.send({
-      type: 'resumed',
+  /** The signed-in session, as a page that joins it is told (in its hello, or later). */
+  get resumed(): Resumed | undefined {
+    if (this.#state !== 'signedIn' || !this.#signedIn) return undefined;
+    return {
       session: this.#signedIn,
       ...(this.#connection ? { connection: this.#connection } : {}),
-    });
+    };
   }
 
   /** A page's socket closed; the session stays (browser-sessions.ts decides for how long). */
@@ -275,7 +275,10 @@ export class BrowserSession {
         const asker = this.#pending.tabOf(id);
         this.#answer(reply);
         // The browser's other pages join the session that one of them signed in.
-        for (const tab of this.#tabs) if (tab !== asker) this.announce(tab);
+        const resumed = this.resumed;
+        if (resumed)
+          for (const tab of this.#tabs)
+            if (tab !== asker) tab.send({ type: 'resumed', ...resumed });
         return;
       }
       case 'keyVerified':
@@ -290,7 +293,10 @@ export class BrowserSession {
           this.#endSignInAttempt(
             reply.code === 'WRONG_CREDENTIALS' ? 'wrongPassword' : 'otherFailure',
           );
+          // Answered before the detach, which answers whatever is still waiting as ended.
+          this.#answer(reply);
           this.#detach();
+          return;
         }
         break;
       case 'signedOut': {

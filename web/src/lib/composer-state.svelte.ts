@@ -14,7 +14,7 @@ import {
 } from './drafts.js';
 import type { GatewayClient } from './gateway-client.js';
 import type { NoticeAction, Notices } from './notices.svelte.js';
-import { isUnknownOutcome, newSendId } from './send-id.js';
+import { isServerDown, isUnknownOutcome, newSendId, NOT_SENT_SERVER_DOWN } from './send-id.js';
 import type { SettingsState } from './settings.svelte.js';
 import {
   accountKey,
@@ -236,6 +236,11 @@ export class ComposerState {
         },
       },
     );
+  }
+
+  /** The mail server is back after an outage: an email whose answer was lost goes again. */
+  retryUncertain(): void {
+    if (this.signedIn) this.#sendUncertain();
   }
 
   /** The person takes the uncertain email back as a draft, knowing it may have been delivered. */
@@ -558,7 +563,8 @@ export class ComposerState {
         this.#unknownOutcome(draft, sendId);
         this.#deps.onFailure(error);
         stillSignedIn = this.signedIn;
-      } else this.#giveBack(draft, this.#deps.onFailure(error));
+      } else if (isServerDown(error)) this.#giveBack(draft, NOT_SENT_SERVER_DOWN);
+      else this.#giveBack(draft, this.#deps.onFailure(error));
     } finally {
       this.sending = undefined;
     }

@@ -28,10 +28,14 @@ const ANSWER = {
   delete: 'deleted',
   sealingPlan: 'sealingPlan',
   verifyKey: 'keyVerified',
+  reconnectNow: 'reconnecting',
 } as const satisfies Record<Request['type'], ReplyType>;
 
 export type AnswerTo<T extends Request['type']> = Extract<Reply, { type: (typeof ANSWER)[T] }>;
-export type GatewayEvent = Extract<Reply, { type: 'hello' | 'newMail' | 'sessionEnded' }>;
+export type GatewayEvent = Extract<
+  Reply,
+  { type: 'hello' | 'newMail' | 'sessionEnded' | 'resumed' | 'serverConnection' }
+>;
 
 /**
  * A request the gateway refused or could not answer, in the browser (the gateway's own
@@ -285,6 +289,8 @@ export class GatewayClient {
       case 'hello':
       case 'newMail':
       case 'sessionEnded':
+      case 'resumed':
+      case 'serverConnection':
         this.#options.onEvent(reply);
         return;
       case 'error': {

@@ -19,9 +19,20 @@ export function newSendId(): string {
 export function isUnknownOutcome(error: unknown): boolean {
   return (
     error instanceof GatewayRequestError &&
-    (error.code === 'SESSION_ENDED' || error.code === 'DISCONNECTED' || error.code === 'TIMEOUT')
+    (error.code === 'SESSION_ENDED' ||
+      error.code === 'DISCONNECTED' ||
+      error.code === 'TIMEOUT' ||
+      error.code === 'CONNECTION_LOST')
   );
 }
+
+/** A send refused because the mail server cannot be reached now: nothing was sent. */
+export function isServerDown(error: unknown): boolean {
+  return error instanceof GatewayRequestError && error.code === 'SERVER_DOWN';
+}
+
+export const NOT_SENT_SERVER_DOWN =
+  'Not sent: the mail server cannot be reached right now. Your email is kept here; send it again when the server is back.';
 
 /** What the page says of an email whose answer was lost, until a session is back to send it again. */
 export function uncertainText(title: string): string {
