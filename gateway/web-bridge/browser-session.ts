@@ -247,9 +247,10 @@ export class BrowserSession {
     }
     if (this.#state === 'signingOut')
       throw new GatewayError('NOT_SIGNED_IN', 'already signing out');
-    // Signed out already, or cancelling a sign-in: either way the browser ends up signed out.
-    this.#detach();
+    // Signed out already, or cancelling a sign-in: either way the browser ends up signed out
+    // (answered first: the detach answers whatever else waits as ended).
     this.#answer({ type: 'signedOut', id });
+    this.#detach();
   }
 
   #relay(message: Parameters<SessionProcess['send']>[0]): void {
