@@ -88,7 +88,8 @@ describe.skipIf(!haveChromium)('a session that survives', { timeout: 300_000 }, 
 
   const inboxShown = async (page: Page): Promise<void> => {
     await page.getByRole('heading', { name: 'Inbox', exact: true }).waitFor();
-    await page.locator('.row', { hasText: 'Before anything' }).first().waitFor();
+    // The email delivered before the tests (sealed: the list shows what it can of it).
+    await page.locator('.row').first().waitFor();
   };
 
   it('a reload and a second tab of the same browser stay signed in', async () => {
@@ -115,7 +116,7 @@ describe.skipIf(!haveChromium)('a session that survives', { timeout: 300_000 }, 
     await second.goto(need(gateway).base);
     await inboxShown(second);
     record('second tab to inbox, ms', Date.now() - opened);
-    await second.getByRole('heading', { name: /Sealed Mail: Inbox of client1/ }).waitFor();
+    await expect.poll(() => second.locator('h1').first().textContent()).toContain('client1');
 
     // A second browser profile, without the cookie, gets the gateway's "open the link" page.
     const stranger = await need(browser).newContext();
@@ -180,6 +181,8 @@ describe.skipIf(!haveChromium)('a session that survives', { timeout: 300_000 }, 
         await page.getByLabel('Title').fill('Written during the outage');
         await page.locator('#compose-content').fill('Kept, not lost.');
         await page.getByRole('button', { name: 'Send', exact: true }).click();
+        // The names cannot be checked with the server away: the composer asks first.
+        await page.getByRole('button', { name: 'Send anyway' }).click();
         await page.getByText('Not sent: the mail server cannot be reached right now.').waitFor();
         await expect(page.getByLabel('Title').inputValue()).resolves.toBe(
           'Written during the outage',
@@ -216,12 +219,14 @@ describe.skipIf(!haveChromium)('a session that survives', { timeout: 300_000 }, 
 
     // The session goes on: the kept email sends, and new mail is watched for again.
     await page.getByRole('button', { name: 'Send', exact: true }).click();
+    const anyway = page.getByRole('button', { name: 'Send anyway' });
+    if (await anyway.isVisible()) await anyway.click();
     await page
       .getByText(/Sent to client1|Delivered to client1/)
       .first()
       .waitFor();
     await deliver(need(gateway), 'client3', ['client2'], 'After the outage', 'Back.', 'enhanced');
-    await page.locator('.row', { hasText: 'After the outage' }).waitFor({ timeout: 30_000 });
+    await expect.poll(() => page.locator('.row').count(), { timeout: 30_000 }).toBe(rows + 1);
     expect(errors.filter((text) => !/WebSocket|ERR_CONNECTION_REFUSED/.test(text))).toEqual([]);
   });
 });

@@ -261,8 +261,9 @@ export class MailApp {
     writeJson(this.#env.session, MARKER_KEY, { username, typedServer, protocol, server });
     this.ended = undefined;
     this.sessionLost = undefined;
-    openMailbox(this, accountOf(username, server), reply.capabilities);
+    // In the mail phase first: the mailbox lists only while it is active.
     this.phase = 'mail';
+    openMailbox(this, accountOf(username, server), reply.capabilities);
   }
 
   /** This browser's session is signed in: the page joins it (unless it shows it already). */
