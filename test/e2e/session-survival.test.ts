@@ -108,6 +108,11 @@ describe.skipIf(!haveChromium)('a session that survives', { timeout: 300_000 }, 
     record('reload to inbox, median ms', median(timings));
     record('reload to inbox, runs ms', timings.join(', '));
 
+    // A draft written in this tab is there in the next one (shared in memory between tabs).
+    await page.keyboard.press('c');
+    await page.getByLabel('Title').fill('Shared between tabs');
+    await page.keyboard.press('Escape');
+
     // Another tab of the same browser: straight to the inbox, no sign-in.
     const context = need(contexts.at(-1));
     const second = await context.newPage();
@@ -117,6 +122,9 @@ describe.skipIf(!haveChromium)('a session that survives', { timeout: 300_000 }, 
     await inboxShown(second);
     record('second tab to inbox, ms', Date.now() - opened);
     await expect.poll(() => second.locator('h1').first().textContent()).toContain('client1');
+    await second.getByRole('button', { name: /^Drafts/ }).click();
+    await second.locator('.draft', { hasText: 'Shared between tabs' }).waitFor();
+    expect(await axeViolations(second, 'second tab, drafts')).toEqual([]);
 
     // A second browser profile, without the cookie, gets the gateway's "open the link" page.
     const stranger = await need(browser).newContext();

@@ -15,7 +15,14 @@ import {
 import type { GatewayClient } from './gateway-client.js';
 import type { NoticeAction, Notices } from './notices.svelte.js';
 import { DraftShare, mergeDrafts } from './draft-share.js';
-import { isServerDown, isUnknownOutcome, newSendId, NOT_SENT_SERVER_DOWN } from './send-id.js';
+import {
+  isConnectionLost,
+  isServerDown,
+  isUnknownOutcome,
+  newSendId,
+  NOT_SENT_SERVER_DOWN,
+  resendWhenBackText,
+} from './send-id.js';
 import type { SettingsState } from './settings.svelte.js';
 import {
   accountKey,
@@ -255,8 +262,13 @@ export class ComposerState {
 
   /** The mail server is back after an outage: an email whose answer was lost goes again. */
   retryUncertain(): void {
+    if (this.#resendNotice !== undefined) this.#deps.notices.dismiss(this.#resendNotice);
+    this.#resendNotice = undefined;
     if (this.signedIn) this.#sendUncertain();
   }
+
+  /** The notice that a send goes again once the mail server is back. */
+  #resendNotice: number | undefined;
 
   /** The person takes the uncertain email back as a draft, knowing it may have been delivered. */
   #toDrafts(uncertain: UncertainSend): void {
@@ -586,6 +598,11 @@ export class ComposerState {
         this.#unknownOutcome(draft, sendId);
         this.#deps.onFailure(error);
         stillSignedIn = this.signedIn;
+        // The session reconnects, and sends it again by itself once the server is back.
+        if (stillSignedIn && isConnectionLost(error)) {
+          this.#resendNotice = this.#deps.notices.notify('error', resendWhenBackText(draft.title));
+          stillSignedIn = false;
+        }
       } else if (isServerDown(error)) this.#giveBack(draft, NOT_SENT_SERVER_DOWN);
       else this.#giveBack(draft, this.#deps.onFailure(error));
     } finally {

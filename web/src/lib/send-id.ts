@@ -31,6 +31,17 @@ export function isServerDown(error: unknown): boolean {
   return error instanceof GatewayRequestError && error.code === 'SERVER_DOWN';
 }
 
+/** The connection to the mail server broke under a send: the session is connecting again. */
+export function isConnectionLost(error: unknown): boolean {
+  return error instanceof GatewayRequestError && error.code === 'CONNECTION_LOST';
+}
+
+/** Said when a send's connection broke: it goes again, with its id, when the server is back. */
+export function resendWhenBackText(title: string): string {
+  const named = title === '' ? 'Your email' : `“${title}”`;
+  return `${named} may have been delivered: the connection to the mail server broke before it said so. It is sent again with the same id as soon as the server is back, and the server keeps a single copy.`;
+}
+
 export const NOT_SENT_SERVER_DOWN =
   'Not sent: the mail server cannot be reached right now. Your email is kept here; send it again when the server is back.';
 
