@@ -268,7 +268,8 @@ export class MailApp {
 
   /** This browser's session is signed in: the page joins it (unless it shows it already). */
   #resume({ session, connection }: Resumed): void {
-    const same = this.phase === 'mail' && this.session?.username === session.username;
+    const same =
+      this.phase === 'mail' && !this.sessionLost && this.session?.username === session.username;
     if (!same) this.#begin(session, this.lastForm.server);
     if (connection) this.server.apply(connection);
   }
