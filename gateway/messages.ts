@@ -14,6 +14,16 @@ import {
 import type { SealedProblem } from '../protocol/sealed/problems.js';
 import { SEND_ID_PATTERN } from '../protocol/operations/send-id.js';
 import { codePointLength } from '../protocol/text.js';
+import { emailId, requestId } from './message-fields.js';
+import {
+  EmptyTrashRequestSchema,
+  LoadMarksRequestSchema,
+  MoveToTrashRequestSchema,
+  SetReadRequestSchema,
+  type MarkReply,
+} from './mark-messages.js';
+
+export * from './mark-messages.js';
 
 export type { SealedProblem };
 
@@ -23,7 +33,6 @@ export const MAX_WS_MESSAGE_BYTES = 8 * 1024 * 1024;
 export const ChannelKindSchema = z.enum(CHANNEL_KINDS);
 export type ChannelKind = z.infer<typeof ChannelKindSchema>;
 
-const requestId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const username = z.string().min(1).max(MAX_USERNAME_CHARS);
 
 export const SignInRequestSchema = z.object({
@@ -42,8 +51,6 @@ export const SignInRequestSchema = z.object({
 });
 
 export const ListInboxRequestSchema = z.object({ type: z.literal('listInbox'), id: requestId });
-
-const emailId = z.string().min(1).max(128);
 
 export const ReadRequestSchema = z.object({
   type: z.literal('read'),
@@ -181,6 +188,10 @@ export const RequestSchema = z.discriminatedUnion('type', [
   SealingPlanRequestSchema,
   VerifyKeyRequestSchema,
   ReconnectNowRequestSchema,
+  LoadMarksRequestSchema,
+  SetReadRequestSchema,
+  MoveToTrashRequestSchema,
+  EmptyTrashRequestSchema,
 ]);
 export type Request = z.infer<typeof RequestSchema>;
 export type SignInRequest = z.infer<typeof SignInRequestSchema>;
@@ -482,6 +493,7 @@ export type Reply =
   | { type: 'sealingPlan'; id: number; recipients: RecipientSealing[] }
   | { type: 'sentEmail'; id: number; email: SentEmailView }
   | { type: 'signedOut'; id: number }
+  | MarkReply
   | {
       type: 'error';
       id: number | null;

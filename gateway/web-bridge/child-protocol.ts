@@ -9,6 +9,7 @@
 import type { ChannelKind, Reply, Request } from '../messages.js';
 import { isChannelKind } from '../../protocol/channel-kinds.js';
 import { MAX_RECIPIENTS } from '../../protocol/limits.js';
+import { MARK_PATTERN, MAX_MARKS_PER_REQUEST } from '../mark-limits.js';
 
 /** The browser's requests that the main process hands to the child as they are. */
 export type SessionRequest = Exclude<Request, { type: 'signIn' | 'signOut' }>;
@@ -29,6 +30,8 @@ export interface ChildSignIn {
   pollMs: number;
   connectTimeoutMs: number;
   replyTimeoutMs: number;
+  /** How long an email stays in the Trash before it is removed for good (--trash-days). */
+  trashDays: number;
 }
 
 /** Ends the protocol session (menu choice 4). With an id, the child answers `signedOut`. */
@@ -45,6 +48,23 @@ const isCount = (value: unknown): value is number =>
   typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 const isText = (value: unknown): value is string => typeof value === 'string';
 const isName = (value: unknown): value is string => isText(value) && value !== '';
+const isMark = (value: unknown): value is string => isText(value) && MARK_PATTERN.test(value);
+const isMarkList = (value: unknown): value is string[] =>
+  Array.isArray(value) &&
+  value.length >= 1 &&
+  value.length <= MAX_MARKS_PER_REQUEST &&
+  value.every(isMark);
+const isTrashList = (value: unknown): boolean =>
+  Array.isArray(value) &&
+  value.length >= 1 &&
+  value.length <= MAX_MARKS_PER_REQUEST &&
+  value.every(
+    (entry: unknown) =>
+      typeof entry === 'object' &&
+      entry !== null &&
+      isMark((entry as Fields).mark) &&
+      ((entry as Fields).emailId === undefined || isName((entry as Fields).emailId)),
+  );
 
 /** For each message type, whether its fields (beside `type` and `id`) have their shapes. */
 const FIELDS_OF: Record<ParentToChild['type'], (message: Fields) => boolean> = {
@@ -60,7 +80,8 @@ const FIELDS_OF: Record<ParentToChild['type'], (message: Fields) => boolean> = {
     isName(m.dataDir) &&
     isCount(m.pollMs) &&
     isCount(m.connectTimeoutMs) &&
-    isCount(m.replyTimeoutMs),
+    isCount(m.replyTimeoutMs) &&
+    isCount(m.trashDays),
   listInbox: () => true,
   read: (m) => isCount(m.index) && m.index >= 1 && (m.emailId === undefined || isName(m.emailId)),
   send: (m) =>
@@ -78,6 +99,11 @@ const FIELDS_OF: Record<ParentToChild['type'], (message: Fields) => boolean> = {
   delete: (m) => isName(m.emailId),
   verifyKey: (m) => isName(m.name) && isText(m.fingerprint),
   reconnectNow: () => true,
+  loadMarks: () => true,
+  setRead: (m) => isMarkList(m.marks) && typeof m.read === 'boolean',
+  moveToTrash: (m) =>
+    isTrashList(m.emails) && (m.restore === undefined || typeof m.restore === 'boolean'),
+  emptyTrash: (m) => isMarkList(m.marks),
   signOut: () => true,
 };
 
@@ -108,6 +134,9 @@ const CHILD_REPLY_TYPES: ReadonlySet<string> = new Set([
   'sentList',
   'sealingPlan',
   'sentEmail',
+  'marks',
+  'marksSaved',
+  'trashEmptied',
   'signedOut',
   'error',
   'newMail',

@@ -17,13 +17,16 @@ import type { Reply, SessionEndReason } from '../messages.js';
 import type { ChildSignIn, ParentToChild } from './child-protocol.js';
 import { NewMailWatch, waitSecondsWithin } from './new-mail.js';
 import { GatewayError, sessionFailure, signInFailure } from './errors.js';
-import { sendEmail, useSentFolder } from './child-sending.js';
+import { sendEmail } from './child-sending.js';
 import { endOfReconnect, isPermanentFailure, Reconnector } from './reconnect.js';
 import { SENT_ID_PATTERN, SentFolder } from './sent-folder.js';
 import { LocalSeal } from '../protocol-client/local-seal.js';
 import { SealerMemory } from '../protocol-client/sealer-memory.js';
 import { SecurityMemory } from './email-security.js';
-import { toEmailView, toItems, type Account } from './email-views.js';
+import { toEmailView, toItems, type SignedInAccount } from './email-views.js';
+import { MailboxMarks } from './mailbox-marks.js';
+import { answerMarkRequest } from './read-marks.js';
+import { useSentFolder } from './sent-copies.js';
 
 export interface ChildIo {
   /** Resolves once the message is handed to the IPC channel. */
@@ -46,7 +49,7 @@ function eagerKeys(keys: ClientKeys): ClientKeys {
 export class ChildSession {
   readonly #io: ChildIo;
   #client: MailClient | undefined;
-  #account: Account | undefined;
+  #account: SignedInAccount | undefined;
   #signingIn = false;
   #ending = false;
   #newMail: NewMailWatch | undefined;
@@ -110,14 +113,14 @@ export class ChildSession {
         );
       case 'listSent':
         return this.#run(message.id, (_client, account) => {
-          const items = useSentFolder(() => account.sent.list(), this.#warn);
+          const items = useSentFolder(this.#warn, () => account.sent.list());
           return Promise.resolve({ type: 'sentList', id: message.id, items });
         });
       case 'readSent':
         return this.#run(message.id, (_client, account) => {
           if (!SENT_ID_PATTERN.test(message.sentId))
             throw new GatewayError('BAD_REQUEST', 'that is not the id of a sent email');
-          const email = useSentFolder(() => account.sent.read(message.sentId), this.#warn);
+          const email = useSentFolder(this.#warn, () => account.sent.read(message.sentId));
           if (!email) throw new GatewayError('NOT_FOUND', 'there is no sent email of that id');
           return Promise.resolve({ type: 'sentEmail', id: message.id, email });
         });
@@ -126,6 +129,13 @@ export class ChildSession {
           const entry = account.sealed.keyring.markVerified(message.name, message.fingerprint);
           return Promise.resolve({ type: 'keyVerified', id: message.id, entry });
         });
+      case 'loadMarks':
+      case 'setRead':
+      case 'moveToTrash':
+      case 'emptyTrash':
+        return this.#run(message.id, (client, account) =>
+          answerMarkRequest(message, client, account),
+        );
       case 'reconnectNow':
         this.#reconnector?.tryNow();
         return this.#io.reply({ type: 'reconnecting', id: message.id });
@@ -222,13 +232,15 @@ export class ChildSession {
     };
     const security = new SecurityMemory();
     const sealed = new SealedMail(client, keys.privateKey(), keyring, memories);
-    const account: Account = {
+    const account: SignedInAccount = {
       username: message.username,
       protocol: message.protocol,
       server,
       sent: new SentFolder(message.dataDir, message.username, seal),
       sealed,
       security,
+      marks: new MailboxMarks(message.dataDir, message.username, seal),
+      trashDays: message.trashDays,
     };
     this.#account = account;
     this.#bind = (next) => {
@@ -304,7 +316,7 @@ export class ChildSession {
 
   async #run(
     id: number,
-    operation: (client: MailClient, account: Account) => Promise<Reply>,
+    operation: (client: MailClient, account: SignedInAccount) => Promise<Reply>,
   ): Promise<void> {
     const client = this.#client;
     const account = this.#account;

@@ -104,6 +104,14 @@ function gatewayCommand(): Command {
         .argParser(integerArgument(0)),
     )
     .addOption(
+      new Option(
+        '--trash-days <days>',
+        'keep deleted emails in the Trash this long, then delete them on the server; 0 at the next sign-in',
+      )
+        .default(d.trashDays)
+        .argParser(integerArgument(0)),
+    )
+    .addOption(
       new Option('--idle-timeout <secs>', 'sign out a browser session idle this long')
         .default(d.idleTimeoutSeconds)
         .argParser(integerArgument(1)),
@@ -185,6 +193,7 @@ interface ParsedOptions {
   server: ServerList;
   enhancedServer?: ServerList;
   poll: number;
+  trashDays: number;
   idleTimeout: number;
   detachedGrace: number;
   webRoot: string;
@@ -221,6 +230,7 @@ export function parseGatewayArgs(argv: readonly string[]): GatewayCommandLine {
       }),
       webRoot: resolve(values.webRoot),
       pollSeconds: values.poll,
+      trashDays: values.trashDays,
       idleTimeoutSeconds: values.idleTimeout,
       detachedGraceSeconds: values.detachedGrace,
       allowedHosts: [values.listen.host, ...values.allowHost],

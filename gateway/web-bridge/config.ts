@@ -34,6 +34,8 @@ export interface GatewayOptions {
   allowedHosts?: readonly string[];
   /** Where the local Sent folders are kept: DATA/<user>/sent/. */
   dataDir?: string;
+  /** Days an email stays in the Trash before it is removed for good (deleted on the server where it can be). */
+  trashDays?: number;
   /** Wrong passwords per username before each further one makes that username wait. */
   signInBackoff?: SignInBackoffPolicy;
   maxSessions?: number;
@@ -103,6 +105,7 @@ const DEFAULT_CHILD_SCRIPT = existsSync(CHILD_BUNDLE)
 export const defaultGatewayOptions = {
   classicServers: [{ host: '127.0.0.1', port: defaultPortOf('classic') }] as ServerList,
   pollSeconds: 10,
+  trashDays: 30,
   idleTimeoutSeconds: 15 * 60,
   detachedGraceSeconds: 5 * 60,
   signInBackoff: {
@@ -159,6 +162,7 @@ export function resolveConfig(options: GatewayOptions, token: string): GatewayCo
     token,
     allowedHosts: options.allowedHosts ?? [],
     dataDir: options.dataDir ?? defaultDataDir(options.keysDir),
+    trashDays: options.trashDays ?? defaultGatewayOptions.trashDays,
     signInBackoff: options.signInBackoff ?? defaultGatewayOptions.signInBackoff,
     maxSessions: options.maxSessions ?? defaultGatewayOptions.maxSessions,
     maxSocketsPerAddress:

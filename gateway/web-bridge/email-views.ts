@@ -9,6 +9,7 @@ import type { ReadResult } from '../protocol-client/mail-client.js';
 import type { OpenedEmail, SealedMail } from '../protocol-client/sealed-mail.js';
 import type { ChannelKind, EmailView, InboxItem } from '../messages.js';
 import { SecurityMemory, securityOf } from './email-security.js';
+import type { MarksPlace } from './read-marks.js';
 import type { SentFolder } from './sent-folder.js';
 
 /** Who is signed in, where, where their Sent folder is, and their keys. */
@@ -21,6 +22,9 @@ export interface Account {
   /** What the emails opened in this session were, for the list's marks. */
   security: SecurityMemory;
 }
+
+/** The signed-in user as the session child keeps them: the account, their marks and Trash. */
+export type SignedInAccount = Account & MarksPlace;
 
 /**
  * The listed rows: what each is as far as the list knows (email-security.ts), and whether its

@@ -57,6 +57,7 @@ export function childSignIn(
     keysDir: config.keysDir,
     dataDir: config.dataDir,
     pollMs: config.pollSeconds * 1000,
+    trashDays: config.trashDays,
     connectTimeoutMs: config.connectTimeoutMs,
     replyTimeoutMs: config.replyTimeoutMs,
   };

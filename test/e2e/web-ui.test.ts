@@ -377,7 +377,7 @@ describe.skipIf(!haveChromium)('web UI in Chromium', { timeout: 180_000 }, () =>
       await signIn(page, 'client99', 'password99');
       await expect
         .poll(() => page.getByRole('alert').textContent())
-        .toMatch(/no private key for “client99”/);
+        .toMatch(/There is no user “client99” on this computer/);
     }
     expect(violations).toEqual([]);
     expect(pageErrors).toEqual([]);

@@ -175,7 +175,12 @@ describe('web UI gateway client', () => {
     expect(said(0.2)).toBe('Too many attempts. Wait 1 second, then try again.');
     expect(said(89)).toBe('Too many attempts. Wait 89 seconds, then try again.');
     expect(said(300)).toBe('Too many attempts. Wait about 5 minutes, then try again.');
-    expect(said()).toBe('Too many attempts. Wait a moment, then try again.');
+    expect(said()).toBe(
+      'The gateway is busy. Try again in a minute, or sign out of a session you no longer use.',
+    );
+    expect(describeError('RATE_LIMITED', 'the gateway already serves 32 sessions')).toBe(
+      'The gateway is busy: the gateway already serves 32 sessions. Try again in a minute, or sign out of a session you no longer use.',
+    );
   });
 
   it('hands events to the UI and ignores garbage', async () => {
@@ -361,7 +366,21 @@ describe('web UI gateway client', () => {
     ).map((code) => describeError(code, '', { username: 'client9', server: '10.0.0.1:13000' }));
     expect(texts[0]).toMatch(/username or password is wrong/);
     expect(texts[1]).toMatch(/Could not reach 10\.0\.0\.1:13000/);
-    expect(texts[2]).toMatch(/no private key for “client9”/);
+    expect(texts[2]).toMatch(/^There is no user “client9” on this computer\. Check the username/);
+    expect(
+      describeError('MISSING_KEY', 'this machine has no key for "client9": …', {
+        username: 'client9',
+      }),
+    ).toMatch(/^There is no user “client9” on this computer/);
+    expect(
+      describeError(
+        'MISSING_KEY',
+        'the private key for "client9" on this machine does not match this account',
+        { username: 'client9' },
+      ),
+    ).toBe(
+      'The key of “client9” on this computer cannot be used: the private key for "client9" on this machine does not match this account.',
+    );
     expect(texts[3]).toMatch(/10\.0\.0\.1:13000 was not verified, so nothing was sent/);
     expect(new Set(texts).size).toBe(4);
     expect(

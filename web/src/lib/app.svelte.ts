@@ -13,6 +13,7 @@ import type { SendOutcome } from './delivery.js';
 import { describeError, describeSessionEnd, type ErrorContext } from './errors.js';
 import { GatewayRequestError, type GatewayEvent } from './gateway-client.js';
 import { InboxState } from './inbox-state.svelte.js';
+import { withPinnedKeys, withVerifiedKey } from './keyring-view.js';
 import { Notices } from './notices.svelte.js';
 import { adviseAfterRefusal, adviseProtocol, type ProtocolAdvice } from './protocol-memory.js';
 import { MailboxState } from './mailbox-state.svelte.js';
@@ -282,12 +283,7 @@ export class MailApp {
     try {
       const { entry } = await this.client.request({ type: 'verifyKey', name, fingerprint });
       const session = this.session;
-      if (session)
-        session.keyring = session.keyring.map((each) =>
-          each.name === entry.name && each.fingerprint === entry.fingerprint
-            ? { ...each, provenance: entry.provenance ?? 'verified' }
-            : each,
-        );
+      if (session) session.keyring = withVerifiedKey(session.keyring, entry);
       return undefined;
     } catch (error) {
       return this.errorText(error);
@@ -297,15 +293,8 @@ export class MailApp {
   /** Keys the session process fetched from the server and pinned now join the keyring shown. */
   #pinned(keys: readonly { name: string; fingerprint: string }[]): void {
     const session = this.session;
-    if (!session || keys.length === 0) return;
-    const known = new Set(session.keyring.map((entry) => entry.name));
-    const added = keys
-      .filter((key) => !known.has(key.name))
-      .map((key) => ({ ...key, provenance: 'server' as const }));
-    if (added.length === 0) return;
-    session.keyring = [...session.keyring, ...added].sort((a, b) =>
-      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
-    );
+    const keyring = session && withPinnedKeys(session.keyring, keys);
+    if (session && keyring) session.keyring = keyring;
   }
 
   /** Held deletes go first: signing out is no reason to cancel them (a reload is: see main.ts). */

@@ -38,9 +38,13 @@ export function describeError(
         ? `Could not sign in at ${server}: it could not be reached or ended the connection. Check the address and that the server is running with the enhanced protocol (its port is usually 13001).`
         : `Could not reach ${server}, or it ended the connection. Check the address and that the mail server is running.`;
     case 'MISSING_KEY':
+      // No key at all is what a mistyped name gets: said as no such user. A key that is there
+      // and cannot be used is another matter, which the gateway's words say.
+      if (message !== '' && !message.includes('has no key for'))
+        return `The key of ${context.username ? `“${context.username}”` : 'that user'} on this computer cannot be used: ${message}.`;
       return context.username
-        ? `This computer has no private key for “${context.username}”. The gateway looks for ${context.username}_private.pem in its key folder (--keys).`
-        : 'This computer has no private key for that user in the gateway’s key folder (--keys).';
+        ? `There is no user “${context.username}” on this computer. Check the username; for a new user, the gateway’s key folder (--keys) needs ${context.username}_private.pem.`
+        : 'There is no such user on this computer. Check the username.';
     case 'SERVER_IDENTITY':
       // A failed enhanced handshake: a server without the enhanced protocol on that port, or an impostor.
       return `The server at ${server} was not verified, so nothing was sent: it does not speak the enhanced protocol on that port (usually 13001), or it is not the server of server_public.pem.`;
@@ -48,7 +52,7 @@ export function describeError(
       return `${server} offered the enhanced protocol before, and its enhanced server does not answer now. To sign in with Classic anyway, without server verification, tick “Sign in without server verification”.`;
     case 'RATE_LIMITED':
       return context.retryAfterSeconds === undefined
-        ? 'Too many attempts. Wait a moment, then try again.'
+        ? `The gateway is busy${message === '' ? '' : `: ${message}`}. Try again in a minute, or sign out of a session you no longer use.`
         : `Too many attempts. Wait ${waitText(context.retryAfterSeconds)}, then try again.`;
     case 'TOO_LARGE':
       return 'That is too large for the gateway to take.';

@@ -29,6 +29,10 @@ const ANSWER = {
   sealingPlan: 'sealingPlan',
   verifyKey: 'keyVerified',
   reconnectNow: 'reconnecting',
+  loadMarks: 'marks',
+  setRead: 'marksSaved',
+  moveToTrash: 'marksSaved',
+  emptyTrash: 'trashEmptied',
 } as const satisfies Record<Request['type'], ReplyType>;
 
 export type AnswerTo<T extends Request['type']> = Extract<Reply, { type: (typeof ANSWER)[T] }>;

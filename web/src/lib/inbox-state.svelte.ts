@@ -30,10 +30,15 @@ export interface InboxRow {
   match?: ItemMatch;
 }
 
+/** Which of the listed emails are shown: those of the inbox, or those in the Trash. */
+export type InboxView = 'inbox' | 'trash';
+
 /**
- * The inbox as listed, and what this device adds to it: read and hidden marks (kept per user),
- * the sort, the search and the selection. Text of emails opened in this session is kept for
- * the search. Emails whose delete is held for its undo time are left out of everything shown.
+ * The inbox as listed, and what this computer adds to it: read marks and the Trash (kept by the
+ * gateway's session process, mail-marks.svelte.ts), hidden marks (kept per user in this
+ * browser), the sort, the search and the selection. Text of emails opened in this session is
+ * kept for the search. Emails whose delete is held for its undo time are left out of
+ * everything shown, and so are emails emptied from a Trash that could not delete them.
  */
 export class InboxState {
   items = $state.raw<InboxItem[]>([]);
@@ -48,27 +53,42 @@ export class InboxState {
   showHidden = $state(false);
   /** The selected email's ref. */
   selected = $state<string | undefined>();
+  /** Marks of the emails in the Trash, and of those emptied from it on this computer alone. */
+  trashed = $state.raw<ReadonlySet<string>>(new Set());
+  gone = $state.raw<ReadonlySet<string>>(new Set());
+  view = $state<InboxView>('inbox');
+  /** Read marks changed here, for the gateway to keep (set by MailMarks). */
+  onReadChanged: ((marks: string[], read: boolean) => void) | undefined;
   /** Texts of emails opened in this session, by mark, for the search. */
   bodies = $state.raw<ReadonlyMap<string, string>>(new Map());
 
   /** The listed emails but those whose delete is held. */
   readonly present = $derived(
-    this.deleting.size === 0
+    this.deleting.size === 0 && this.gone.size === 0
       ? this.items
-      : this.items.filter((item) => !this.deleting.has(refOf(item))),
+      : this.items.filter(
+          (item) => !this.deleting.has(refOf(item)) && !this.gone.has(markOf(item)),
+        ),
   );
   readonly sorted = $derived(sortInbox(this.present, this.sort));
   readonly rows = $derived(this.#rows());
   readonly unreadCount = $derived(
     this.present.reduce((count, item) => {
       const key = markOf(item);
-      return count + (this.read.has(key) || this.hidden.has(key) ? 0 : 1);
+      return count + (this.read.has(key) || this.hidden.has(key) || this.trashed.has(key) ? 0 : 1);
     }, 0),
   );
   readonly hiddenCount = $derived(
     this.present.filter((item) => this.hidden.has(markOf(item))).length,
   );
-  readonly countText = $derived(countLabel(this.present.length));
+  readonly trashCount = $derived(
+    this.trashed.size === 0
+      ? 0
+      : this.present.filter((item) => this.trashed.has(markOf(item))).length,
+  );
+  readonly countText = $derived(
+    countLabel(this.view === 'trash' ? this.trashCount : this.present.length - this.trashCount),
+  );
 
   #store: KeyValueStore;
   #account: Account | undefined;
@@ -87,7 +107,10 @@ export class InboxState {
     this.query = '';
     this.showHidden = false;
     this.bodies = new Map();
-    this.read = this.#loadMarks('read');
+    this.read = new Set();
+    this.trashed = new Set();
+    this.gone = new Set();
+    this.view = 'inbox';
     this.hidden = this.#loadMarks('hidden');
   }
 
@@ -102,10 +125,12 @@ export class InboxState {
   #rows(): InboxRow[] {
     const query = parseQuery(this.query);
     const searching = !isEmptyQuery(query);
+    const inTrash = this.view === 'trash';
     const rows: InboxRow[] = [];
     for (const item of this.sorted) {
       const key = markOf(item);
-      if (!this.showHidden && this.hidden.has(key)) continue;
+      if (this.trashed.has(key) !== inTrash) continue;
+      if (!inTrash && !this.showHidden && this.hidden.has(key)) continue;
       const row: InboxRow = { item, ref: refOf(item), key, unread: !this.read.has(key) };
       if (searching) {
         const match = matchItem(item, query, this.bodies.get(key));
@@ -124,8 +149,8 @@ export class InboxState {
     if (this.selected !== undefined && !items.some((item) => refOf(item) === this.selected))
       this.selected = undefined;
     if (this.loaded) return added;
-    // The first full listing of a session: marks of emails no longer there are dropped.
-    this.#setMarks('read', pruneMarks(this.read, items));
+    // The first full listing of a session: marks of emails no longer there are dropped (the
+    // gateway bounds the read marks it keeps itself).
     this.#setMarks('hidden', pruneMarks(this.hidden, items));
     return added;
   }
@@ -144,18 +169,38 @@ export class InboxState {
 
   /** The server deleted the email: it leaves the listing, and its marks go with it. */
   removeDeleted(item: InboxItem): void {
-    const ref = refOf(item);
-    this.items = this.items.filter((entry) => refOf(entry) !== ref);
-    this.setDeleting(ref, false);
-    if (this.selected === ref) this.selected = undefined;
-    const key = [markOf(item)];
-    this.#setMarks('read', withoutMarks(this.read, key));
-    this.#setMarks('hidden', withoutMarks(this.hidden, key));
+    this.removeAllDeleted([item]);
   }
 
+  /** removeDeleted for many at once (one pass over the listing, however many). */
+  removeAllDeleted(deleted: readonly InboxItem[]): void {
+    const refs = new Set(deleted.map(refOf));
+    const keys = deleted.map(markOf);
+    this.items = this.items.filter((entry) => !refs.has(refOf(entry)));
+    const deleting = new Set(this.deleting);
+    for (const ref of refs) deleting.delete(ref);
+    this.deleting = deleting;
+    if (this.selected !== undefined && refs.has(this.selected)) this.selected = undefined;
+    this.read = withoutMarks(this.read, keys);
+    this.#setMarks('hidden', withoutMarks(this.hidden, keys));
+  }
+
+  /** Marks emails read or unread here, and has the gateway keep it (only those that change). */
   markRead(items: readonly InboxItem[], read: boolean): void {
-    const keys = items.map(markOf);
-    this.#setMarks('read', read ? withMarks(this.read, keys) : withoutMarks(this.read, keys));
+    const keys = items.map(markOf).filter((key) => this.read.has(key) !== read);
+    if (keys.length === 0) return;
+    this.read = read ? withMarks(this.read, keys) : withoutMarks(this.read, keys);
+    this.onReadChanged?.(keys, read);
+  }
+
+  /** Read marks kept in this browser before the gateway kept them; read once, then removed. */
+  takeLegacyReadMarks(): string[] {
+    if (!this.#account) return [];
+    const key = accountKey(this.#account, 'read');
+    const stored = readJson(this.#store, key);
+    if (!isStringArray(stored)) return [];
+    this.#store.removeItem(key);
+    return stored;
   }
 
   setHidden(items: readonly InboxItem[], hidden: boolean): void {
@@ -191,15 +236,14 @@ export class InboxState {
     );
   }
 
-  #loadMarks(what: 'read' | 'hidden'): Set<string> {
+  #loadMarks(what: 'hidden'): Set<string> {
     if (!this.#account) return new Set();
     const stored = readJson(this.#store, accountKey(this.#account, what));
     return new Set(isStringArray(stored) ? stored : []);
   }
 
-  #setMarks(what: 'read' | 'hidden', marks: Set<string>): void {
-    if (what === 'read') this.read = marks;
-    else this.hidden = marks;
+  #setMarks(what: 'hidden', marks: Set<string>): void {
+    this.hidden = marks;
     if (this.#account) writeJson(this.#store, accountKey(this.#account, what), [...marks]);
   }
 }

@@ -2,17 +2,21 @@ import type { EmailView, InboxItem, SessionCapabilities } from '../../../gateway
 import type { ComposerState } from './composer-state.svelte.js';
 import { describeError } from './errors.js';
 import { GatewayRequestError, type GatewayClient } from './gateway-client.js';
+import { BulkActions } from './bulk-actions.js';
 import { HeldDeletes } from './held-deletes.js';
 import { isListedEmail, refOf } from './inbox.js';
 import type { InboxState } from './inbox-state.svelte.js';
+import { MailMarks } from './mail-marks.svelte.js';
 import { listingWithNew, newMailNotice } from './new-mail.js';
 import type { Notices } from './notices.svelte.js';
 import { replyDraft, type ReplyKind } from './quote.js';
 import type { ReaderState } from './reader-state.svelte.js';
+import { Selection } from './selection.svelte.js';
+import { sentAsEmail } from './sent-rows.js';
 import type { SentState } from './sent-state.svelte.js';
 import type { SettingsState } from './settings.svelte.js';
 
-export type Folder = 'inbox' | 'drafts' | 'sent';
+export type Folder = 'inbox' | 'drafts' | 'sent' | 'trash';
 
 export interface MailboxDeps {
   client: GatewayClient;
@@ -45,10 +49,34 @@ export class MailboxState {
   folder = $state<Folder>('inbox');
   readonly #deps: MailboxDeps;
   readonly deletes: HeldDeletes;
+  /** Read marks and the Trash, kept by the gateway; the emails ticked; what is done to many. */
+  readonly marks: MailMarks;
+  readonly selection = new Selection();
+  readonly bulk: BulkActions;
 
   constructor(deps: MailboxDeps) {
     this.#deps = deps;
     this.deletes = this.#heldDeletes();
+    const { client, inbox, reader, notices, onFailure } = deps;
+    this.marks = new MailMarks({
+      client,
+      inbox,
+      onFailure: (error) => {
+        onFailure(error, true);
+      },
+    });
+    this.bulk = new BulkActions({
+      inbox,
+      selection: this.selection,
+      marks: this.marks,
+      reader,
+      notices,
+    });
+  }
+
+  /** The inbox and the Trash show the same listing, each its part of it. */
+  get listsInbox(): boolean {
+    return this.folder === 'inbox' || this.folder === 'trash';
   }
 
   /** Lists the inbox again; `announce` says the result aloud (the u key and the button). */
@@ -57,6 +85,11 @@ export class MailboxState {
     if (!isActive() || inbox.refreshing) return;
     inbox.refreshing = true;
     try {
+      // A session's first listing: its read marks and Trash first (expired emails go then).
+      if (!inbox.loaded) {
+        this.selection.clear();
+        await this.marks.load();
+      }
       const reply = await client.request({ type: 'listInbox' });
       const added = this.#applyListing(reply.items, inbox.loaded);
       if (announce && added === 0) notices.say(`Inbox checked: ${inbox.countText}, nothing new`);
@@ -80,7 +113,7 @@ export class MailboxState {
     const { client, inbox, reader, composer, onFailure, describe } = this.#deps;
     const item = inbox.find(ref);
     inbox.selected = ref;
-    this.folder = 'inbox';
+    if (!this.listsInbox) this.showFolder('inbox');
     if (composer.open) composer.close();
     if (reader.open?.ref === ref && reader.open.email) {
       if (focus) reader.focusWhenShown = true;
@@ -177,6 +210,9 @@ export class MailboxState {
    */
   delete(item: InboxItem | undefined = this.current): void {
     const { notices, settings } = this.#deps;
+    // Ticked emails go to the Trash; in the Trash, a delete is for good.
+    if (this.folder === 'trash') return void this.bulk.emptyTrash(false);
+    if (this.selection.size > 0) return void this.bulk.trashChosen();
     if (!item) return;
     if (!this.canDelete || item.id === undefined) {
       notices.notify(
@@ -224,16 +260,22 @@ export class MailboxState {
 
   markUnread(item: InboxItem | undefined = this.current): void {
     const { inbox, reader, notices } = this.#deps;
+    if (this.selection.size > 0) {
+      this.bulk.markChosen(false);
+      return;
+    }
     if (!item) return;
     inbox.markRead([item], false);
     if (reader.isOpen(refOf(item))) reader.close();
     notices.say('Marked as unread');
   }
 
+  /** Replies to or forwards the open email: of the inbox, or of Sent (to its recipients again). */
   reply(kind: ReplyKind): void {
-    const { reader, composer, username } = this.#deps;
-    const email = reader.open?.email;
+    const { reader, composer, username, sent } = this.#deps;
     const me = username();
+    const sentEmail = this.folder === 'sent' ? sent.open?.email : undefined;
+    const email = sentEmail && me !== undefined ? sentAsEmail(sentEmail, me) : reader.open?.email;
     if (!email || me === undefined) return;
     const { draft, shortened } = replyDraft(kind, email, me);
     composer.start(draft);
@@ -242,7 +284,13 @@ export class MailboxState {
   }
 
   showFolder(folder: Folder): void {
-    const { composer, sent } = this.#deps;
+    const { composer, sent, inbox, reader } = this.#deps;
+    if (folder !== this.folder) this.selection.clear();
+    if ((folder === 'trash') !== (inbox.view === 'trash')) {
+      reader.close();
+      inbox.selected = undefined;
+      inbox.view = folder === 'trash' ? 'trash' : 'inbox';
+    }
     this.folder = folder;
     if (composer.open) composer.close();
     if (folder === 'sent') void sent.load();

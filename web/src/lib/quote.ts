@@ -67,15 +67,18 @@ export function replyDraft(kind: ReplyKind, email: EmailView, me: string): Reply
     kind === 'forward'
       ? fitQuote(intro, email.content, FORWARD_CUT_NOTE)
       : fitQuote(intro, quoteLines(email.content), CUT_NOTE);
+  // A reply to one's own (sent) email goes to its recipients again, as mail clients do.
   const to =
     kind === 'forward'
       ? []
-      : kind === 'reply'
-        ? [email.from]
-        : addRecipients(
-            [email.from],
-            email.to.filter((name) => name !== me),
-          );
+      : email.from === me
+        ? [...email.to]
+        : kind === 'reply'
+          ? [email.from]
+          : addRecipients(
+              [email.from],
+              email.to.filter((name) => name !== me),
+            );
   const draft: Partial<Draft> = { ...emptyDraft(), kind, to, title, content: `${intro}${text}` };
   if (email.sealed) draft.sealedOrigin = true;
   return { draft, shortened };

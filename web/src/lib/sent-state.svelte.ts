@@ -1,6 +1,8 @@
 import type { RecipientDelivery, SentEmailView, SentItem } from '../../../gateway/messages.js';
 import { parseReports, withReport, type KeptReports } from './delivery.js';
 import { GatewayRequestError, type GatewayClient } from './gateway-client.js';
+import { DEFAULT_SORT, type SortOrder } from './inbox.js';
+import { sentRows } from './sent-rows.js';
 import { accountKey, readJson, writeJson, type Account, type KeyValueStore } from './storage.js';
 
 export type SentStatus = 'idle' | 'loading' | 'ready' | 'unavailable' | 'error';
@@ -17,6 +19,10 @@ export class SentState {
   open = $state.raw<{ id: string; email?: SentEmailView; error?: string } | undefined>();
   error = $state<string | undefined>();
   reports = $state.raw<KeptReports>({});
+  /** Sorted and searched as the inbox is (sent-rows.ts). */
+  sort = $state<SortOrder>(DEFAULT_SORT);
+  query = $state('');
+  readonly rows = $derived(sentRows(this.items, this.query, this.sort));
   readonly #client: GatewayClient;
   readonly #describe: (error: unknown) => string;
   readonly #store: KeyValueStore;
@@ -33,6 +39,7 @@ export class SentState {
     this.status = 'idle';
     this.items = [];
     this.open = undefined;
+    this.query = '';
     this.#account = account;
     this.reports = account ? parseReports(readJson(this.#store, this.#reportsKey(account))) : {};
   }
