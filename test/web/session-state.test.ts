@@ -76,7 +76,7 @@ describe('web UI page reload', () => {
     if (!parsed) throw new Error('no marker');
     // Said only when the page found no session to join (a reload within the grace period joins it).
     expect(endedByPageLoad(parsed, 'reload')).toBe(
-      'Your session as client7 has ended while the page was reloaded: the gateway keeps a session for a few minutes after its last page closes, and no longer than it runs. Sign in again to go on.',
+      'Your session as client7 has ended while the page was reloaded. Sign in again to go on.',
     );
     expect(endedByPageLoad(parsed, 'back_forward')).toMatch(/while the page was closed or left/);
   });

@@ -72,9 +72,9 @@ export function describeError(
     case 'ALREADY_SIGNED_IN':
       return 'This browser is already signed in.';
     case 'SERVER_DOWN':
-      return 'The mail server cannot be reached right now, so nothing was done. The gateway keeps trying to connect again; try this once it is back.';
+      return 'The mail server cannot be reached, so nothing was done. Try again once it is back.';
     case 'CONNECTION_LOST':
-      return 'The connection to the mail server broke before it answered; the gateway is connecting again.';
+      return 'The connection to the mail server broke before it answered.';
     case 'DISCONNECTED':
       return 'Lost the connection to the gateway on this computer.';
     case 'TIMEOUT':

@@ -66,8 +66,8 @@ export class ServerLink {
   /** Said once to a screen reader when the connection is lost, and when it is back. */
   static announcement(change: 'lost' | 'back'): string {
     return change === 'lost'
-      ? 'The mail server cannot be reached. What was loaded stays on screen; the gateway keeps trying to connect again.'
-      : 'The mail server is back. The inbox has been listed again.';
+      ? 'The mail server cannot be reached; trying again.'
+      : 'The mail server is back.';
   }
 
   #tick(): void {

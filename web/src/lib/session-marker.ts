@@ -43,5 +43,5 @@ export function endedByPageLoad(marker: SessionMarker, navigation: string): stri
   if (marker.endedBy === 'gatewayRestart')
     return `The gateway was restarted, which ended your session as ${marker.username}. Sign in again to go on.`;
   const how = navigation === 'reload' ? 'reloaded' : 'closed or left';
-  return `Your session as ${marker.username} has ended while the page was ${how}: the gateway keeps a session for a few minutes after its last page closes, and no longer than it runs. Sign in again to go on.`;
+  return `Your session as ${marker.username} has ended while the page was ${how}. Sign in again to go on.`;
 }
