@@ -1,12 +1,25 @@
 #!/usr/bin/env node
 /** `npm run gateway -- --keys DIR [...]`: the local web gateway between a browser and the mail server. */
+import { requireSupportedNode } from '../common/version.js';
 import { exitWithParent } from '../common/exit-with-parent.js';
-import { createLogger } from '../protocol/program.js';
+import { createLogger } from '../common/program.js';
 import { buildGateway } from './web-bridge/app.js';
 import { parseGatewayArgs } from './web-bridge/cli.js';
+import { DEFAULT_WEB_ROOT } from './web-bridge/config.js';
+import { gatewayStartProblems } from './web-bridge/startup-checks.js';
 import { formatServerAddress } from './web-bridge/server-address.js';
 
+requireSupportedNode('sealed-mail-gateway');
+
 const cli = parseGatewayArgs(process.argv.slice(2));
+const problems = gatewayStartProblems({
+  keysDir: cli.options.keysDir,
+  webRoot: cli.options.webRoot ?? DEFAULT_WEB_ROOT,
+});
+if (problems.length > 0) {
+  for (const problem of problems) process.stderr.write(`gateway: ${problem}\n`);
+  process.exit(1);
+}
 const logger = createLogger(cli.logLevel, { role: 'gateway' });
 const gateway = await buildGateway({ ...cli.options, logger });
 try {

@@ -5,15 +5,24 @@
  */
 import { z } from 'zod';
 import { CHANNEL_KINDS } from '../protocol/channel-kinds.js';
+import type { SealedProblem } from '../protocol/sealed/problems.js';
 import {
+  contentFits,
+  FINGERPRINT_PATTERN,
   MAX_CONTENT_CHARS,
+  MAX_INBOX_INDEX,
+  MAX_PAGE_SECRET_CHARS,
+  MAX_PASSWORD_CHARS,
   MAX_RECIPIENTS,
+  MAX_SENT_ID_CHARS,
+  MAX_SERVER_CHARS,
   MAX_TITLE_CHARS,
   MAX_USERNAME_CHARS,
-} from '../protocol/limits.js';
-import type { SealedProblem } from '../protocol/sealed/problems.js';
-import { SEND_ID_PATTERN } from '../protocol/operations/send-id.js';
-import { codePointLength } from '../protocol/text.js';
+  SEND_ID_PATTERN,
+  titleFits,
+  titleIsOneLine,
+  MAX_SEARCH_QUERY_CHARS,
+} from './request-limits.js';
 import { emailId, requestId } from './message-fields.js';
 import {
   EmptyTrashRequestSchema,
@@ -39,9 +48,9 @@ export const SignInRequestSchema = z.object({
   type: z.literal('signIn'),
   id: requestId,
   /** HOST or HOST:PORT; the gateway's --server when empty. */
-  server: z.string().max(255),
+  server: z.string().max(MAX_SERVER_CHARS),
   username,
-  password: z.string().max(200),
+  password: z.string().max(MAX_PASSWORD_CHARS),
   protocol: ChannelKindSchema,
   /**
    * The person chose, warned, to sign in with the classic protocol to a server whose enhanced
@@ -55,7 +64,7 @@ export const ListInboxRequestSchema = z.object({ type: z.literal('listInbox'), i
 export const ReadRequestSchema = z.object({
   type: z.literal('read'),
   id: requestId,
-  index: z.number().int().positive().max(1_000_000_000),
+  index: z.number().int().positive().max(MAX_INBOX_INDEX),
   /** When the session lists ids: the email is read by its id, whatever its index is now. */
   emailId: emailId.optional(),
 });
@@ -70,20 +79,14 @@ export const DeleteRequestSchema = z.object({
 export const SendRequestSchema = z.object({
   type: z.literal('send'),
   id: requestId,
-  to: z.array(username).min(1).max(100),
+  to: z.array(username).min(1).max(MAX_RECIPIENTS),
   title: z
     .string()
-    .refine(
-      (title) => codePointLength(title) <= MAX_TITLE_CHARS,
-      `the title is longer than ${MAX_TITLE_CHARS} characters`,
-    )
-    .refine((title) => !/[\r\n]/.test(title), 'the title must be a single line'),
+    .refine(titleFits, `the title is longer than ${MAX_TITLE_CHARS} characters`)
+    .refine(titleIsOneLine, 'the title must be a single line'),
   content: z
     .string()
-    .refine(
-      (content) => codePointLength(content) <= MAX_CONTENT_CHARS,
-      `the content is longer than ${MAX_CONTENT_CHARS} characters`,
-    ),
+    .refine(contentFits, `the content is longer than ${MAX_CONTENT_CHARS} characters`),
   /**
    * The browser's id of this email (22 characters of base64url, 16 random bytes), the same for
    * each try of it: on sessions with `capabilities.sendIds` the server stores it once, and a
@@ -105,7 +108,18 @@ export const VerifyKeyRequestSchema = z.object({
   type: z.literal('verifyKey'),
   id: requestId,
   name: username,
-  fingerprint: z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/),
+  fingerprint: z.string().regex(FINGERPRINT_PATTERN),
+});
+
+/**
+ * Searches inside the emails (the content search, docs/GATEWAY.md): every word of `query` as the
+ * start of a word of an email's sender, recipients, title or content, case and accents aside.
+ * The session child answers from its own index, without the server.
+ */
+export const SearchRequestSchema = z.object({
+  type: z.literal('search'),
+  id: requestId,
+  query: z.string().max(MAX_SEARCH_QUERY_CHARS),
 });
 
 export const SignOutRequestSchema = z.object({ type: z.literal('signOut'), id: requestId });
@@ -131,7 +145,7 @@ export const SealingPlanRequestSchema = z.object({
 export const ReadSentRequestSchema = z.object({
   type: z.literal('readSent'),
   id: requestId,
-  sentId: z.string().min(1).max(128),
+  sentId: z.string().min(1).max(MAX_SENT_ID_CHARS),
 });
 
 /**
@@ -141,7 +155,7 @@ export const ReadSentRequestSchema = z.object({
  */
 export const AuthenticateSchema = z.object({
   type: z.literal('authenticate'),
-  secret: z.string().min(1).max(128),
+  secret: z.string().min(1).max(MAX_PAGE_SECRET_CHARS),
 });
 export type Authenticate = z.infer<typeof AuthenticateSchema>;
 
@@ -188,6 +202,7 @@ export const RequestSchema = z.discriminatedUnion('type', [
   SealingPlanRequestSchema,
   VerifyKeyRequestSchema,
   ReconnectNowRequestSchema,
+  SearchRequestSchema,
   LoadMarksRequestSchema,
   SetReadRequestSchema,
   MoveToTrashRequestSchema,
@@ -196,6 +211,7 @@ export const RequestSchema = z.discriminatedUnion('type', [
 export type Request = z.infer<typeof RequestSchema>;
 export type SignInRequest = z.infer<typeof SignInRequestSchema>;
 export type SendRequest = z.infer<typeof SendRequestSchema>;
+export type SearchRequest = z.infer<typeof SearchRequestSchema>;
 
 /** One email of the local Sent folder; `id` names it for `readSent`. */
 export interface SentItem {
@@ -502,7 +518,26 @@ export type Reply =
       /** RATE_LIMITED: how long to wait before trying again. */
       retryAfterSeconds?: number;
     }
+  | {
+      type: 'searchResults';
+      id: number;
+      /** The listed emails whose words hold the query, oldest first, as rows name them. */
+      emails: { index: number; id?: string }[];
+      /** How far the index is: the emails indexed of those to index (the search covers only those). */
+      indexed: number;
+      total: number;
+    }
   | { type: 'newMail'; items: InboxItem[]; total: number }
+  /**
+   * The content search's index is being filled: `indexed` of `total` emails so far; `marks`,
+   * what the session child found opening emails since the last one, for their rows.
+   */
+  | {
+      type: 'indexProgress';
+      indexed: number;
+      total: number;
+      marks?: { index: number; id?: string; security: EmailSecurity }[];
+    }
   | { type: 'sessionEnded'; reason: SessionEndReason; message: string }
   /** Another page of this browser signed in: this page joins the session. */
   | ({ type: 'resumed' } & Resumed)

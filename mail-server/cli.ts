@@ -1,270 +1,205 @@
-/** The command line of the mail server, for every channel kind. */
+/**
+ * The command line of the mail server, for every channel kind: the options come from the
+ * table (config/server-options.ts), given as flags or in a --config file.
+ */
 import { exitWithParent } from '../common/exit-with-parent.js';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { versionLine } from '../common/version.js';
+import { Command, CommanderError, Option } from 'commander';
+import { pino } from 'pino';
 import { channels, type ChannelKind } from '../protocol/channels.js';
 import { keyFingerprint } from '../protocol/enhanced/fingerprint.js';
-import { integerArgument, LOG_LEVELS, parseCommandLine } from '../protocol/program.js';
 import { isServerError } from './errors.js';
-import { announce, createLogger } from './log.js';
-import { defaultServerOptions, MailServer, type MailServerOptions } from './server.js';
-import { parseStoreSpec, type StoreSpec } from './store/open-store.js';
+import { announce, createLogger, type Logger } from './log.js';
+import { MailServer, type MailServerOptions } from './server.js';
 import {
-  SESSION_IMAGES,
-  SESSION_JIT,
-  type SessionImageKind,
-  type SessionJit,
-} from './session-image.js';
+  formatConfig,
+  readConfigFile,
+  resolveOptions,
+  type Resolved,
+} from './config/config-file.js';
+import {
+  serverOptionTable,
+  toServerOptions,
+  type ServerOptionValues,
+} from './config/option-table.js';
+import type { OptionSpec } from './config/option-kinds.js';
+import { liveChanges } from './config/live-options.js';
+import { warnOnPostgresLimits } from './config/postgres-check.js';
 
-const seconds = (ms: number): number => ms / 1000;
-const MIB = 1024 * 1024;
-
-function storeArgument(value: string): StoreSpec {
-  try {
-    return parseStoreSpec(value);
-  } catch (error) {
-    throw new InvalidArgumentError((error as Error).message);
-  }
-}
-
-function poolOption(flags: string, description: string, fallback: number, min: number): Option {
-  return new Option(flags, description).default(fallback).argParser(integerArgument(min));
-}
+const USAGE_HINT = 'Run with --help for the options';
 
 function serverCommand(name: string, kind: ChannelKind): Command {
-  const d = defaultServerOptions;
-  return new Command(name)
+  const command = new Command(name)
     .description(`The forking mail server of the ${kind} protocol.`)
-    .requiredOption(
-      '--home <dir>',
-      "the server's folder: server_private.pem, server_public.pem, <user>_public.pem, user_pass.json and one inbox folder per user",
-    )
-    .addOption(
-      new Option('--port <n>', 'TCP port; 0 picks a free one')
-        .default(channels[kind].defaultPort)
-        .argParser(integerArgument(0, 65535)),
-    )
-    .addOption(new Option('--host <addr>', 'address to listen on').default(d.host))
-    .addOption(
-      new Option('--max-sessions <n>', 'concurrent sessions; more clients wait their turn')
-        .default(d.maxSessions)
-        .argParser(integerArgument(1)),
-    )
+    .version(versionLine());
+  const specs: OptionSpec<unknown>[] = Object.values(serverOptionTable(kind));
+  for (const spec of specs) {
+    const live = spec.reload === 'live' ? '; reread on SIGHUP from --config' : '';
+    const option = new Option(`--${spec.key} ${spec.argument}`, `${spec.help}${live}`);
+    if (spec.default !== undefined) option.default(spec.default, spec.defaultText);
+    if ('choices' in spec && spec.choices) option.choices(spec.choices);
+    else option.argParser(spec.fromText);
+    command.addOption(option);
+  }
+  return command
     .addOption(
       new Option(
-        '--max-use <n>',
-        'sessions a process serves before it is replaced (1: a fresh process per client)',
-      )
-        .default(d.maxUse)
-        .argParser(integerArgument(1)),
-    )
-    .addOption(
-      new Option('--spare <n>', 'idle session processes kept started ahead')
-        .default(d.spare)
-        .argParser(integerArgument(0)),
-    )
-    .addOption(
-      poolOption(
-        '--max-spare <n>',
-        'idle session processes beyond this many are retired at once',
-        d.maxSpare,
-        0,
-      ),
-    )
-    .addOption(
-      poolOption(
-        '--max-idle <secs>',
-        'an idle session process beyond --spare is retired after this long',
-        seconds(d.maxIdleMs),
-        1,
-      ),
-    )
-    .addOption(
-      poolOption(
-        '--max-starting <n>',
-        'session processes started at once while spares are short: 1, then twice as many each time one is ready, up to this',
-        d.maxStarting,
-        1,
-      ),
-    )
-    .addOption(
-      poolOption(
-        '--clients-per-process <n>',
-        'clients one session process serves at once; above 1 is the high-performance mode (docs/SECURITY.md): a crash ends all its sessions, their keys share one address space',
-        d.clientsPerProcess,
-        1,
+        '--config <file>',
+        'read the options from this JSON file, keys named as the flags without dashes ("max-sessions": 250); flags given win over it; reread on SIGHUP',
       ),
     )
     .addOption(
       new Option(
-        '--session-image <kind>',
-        'how session processes start: bundle (one file) or modules (the compiled modules)',
-      )
-        .default(d.sessionImage)
-        .choices(SESSION_IMAGES),
-    )
-    .addOption(
-      new Option(
-        '--session-jit <mode>',
-        "V8's compilers in session processes: off (--jitless: less attack surface, more sessions per second here, slower on large emails) or on",
-      )
-        .default(d.sessionJit)
-        .choices(SESSION_JIT),
-    )
-    .addOption(
-      new Option(
-        '--max-queue <n>',
-        'clients allowed to wait for a session; beyond it new connections are closed',
-      )
-        .default(d.maxQueue)
-        .argParser(integerArgument(0)),
-    )
-    .addOption(
-      new Option(
-        '--idle-timeout <secs>',
-        'end a session that sends no complete message for this long',
-      )
-        .default(seconds(d.idleTimeoutMs))
-        .argParser(integerArgument(1)),
-    )
-    .addOption(
-      new Option(
-        '--login-timeout <secs>',
-        'close a connection that has not completed its login this long after connecting; until its first message it waits in the parent, not in a session process',
-      )
-        .default(seconds(d.loginTimeoutMs))
-        .argParser(integerArgument(1)),
-    )
-    .addOption(
-      new Option(
-        '--max-waiting <n>',
-        'connections that may wait in the parent for their first message at once (the waiting room)',
-      )
-        .default(d.maxWaiting)
-        .argParser(integerArgument(1)),
-    )
-    .addOption(
-      new Option(
-        '--max-pending-per-address <n>',
-        'connections from one client address that have not completed a login; beyond it new ones are closed',
-      )
-        .default(d.maxPendingPerAddress)
-        .argParser(integerArgument(1)),
-    )
-    .addOption(
-      new Option(
-        '--max-logins-per-address <n>',
-        'session processes one client address may hold before its logins complete; its other connections wait in the parent',
-      )
-        .default(d.maxLoginsPerAddress)
-        .argParser(integerArgument(1)),
-    )
-    .addOption(
-      new Option(
-        '--inbox-quota-mb <n>',
-        'megabytes of stored mail each inbox may hold; a copy beyond it is refused (and reported on the enhanced protocol)',
-      )
-        .default(d.inboxQuotaBytes / MIB)
-        .argParser(integerArgument(1)),
-    )
-    .addOption(
-      new Option(
-        '--throttle-max-entries <n>',
-        'entries the login throttle keeps before it prunes old ones',
-      )
-        .default(d.throttleMaxEntries)
-        .argParser(integerArgument(1)),
-    )
-    .addOption(
-      new Option(
-        '--store <store>',
-        'where mail and the login throttle are kept: "maildir" (inbox folders in the home) or a PostgreSQL URL, postgres://user@host:port/database, that several hosts may share',
-      )
-        .default(d.store)
-        .argParser(storeArgument),
-    )
-    .addOption(
-      new Option('--log-level <level>', 'diagnostics on stderr (JSON lines)')
-        .default(d.logLevel)
-        .choices(LOG_LEVELS),
+        '--print-config',
+        'print every option, its effective value and where it came from (default, file, flag), then exit',
+      ),
     );
 }
 
-interface ParsedOptions {
-  home: string;
-  port: number;
-  host: string;
-  maxSessions: number;
-  maxUse: number;
-  spare: number;
-  maxSpare: number;
-  maxIdle: number;
-  maxStarting: number;
-  clientsPerProcess: number;
-  sessionImage: SessionImageKind;
-  sessionJit: SessionJit;
-  maxQueue: number;
-  idleTimeout: number;
-  loginTimeout: number;
-  maxWaiting: number;
-  maxPendingPerAddress: number;
-  maxLoginsPerAddress: number;
-  inboxQuotaMb: number;
-  throttleMaxEntries: number;
-  store: StoreSpec;
-  logLevel: string;
+interface CommandLine {
+  resolved: Resolved<ServerOptionValues>;
+  configPath: string | undefined;
+  printConfig: boolean;
+  /** The flags as given, to resolve again against the file at a reload. */
+  flags: Partial<ServerOptionValues>;
+  given: Set<string>;
 }
 
-/** Reads the command line; exits 2 with the usage on a mistake, 0 after printing --help. */
-export function parseServerArgs(
+function usageError(message: string): never {
+  process.stderr.write(`${message}\n${USAGE_HINT}\n`);
+  process.exit(2);
+}
+
+/** Reads the command line and the --config file; exits 2 with one line on a mistake, 0 after --help. */
+async function readCommandLine(
   argv: string[],
   name: string,
   kind: ChannelKind,
-): MailServerOptions {
-  const values = parseCommandLine(serverCommand(name, kind), argv).opts<ParsedOptions>();
+): Promise<CommandLine> {
+  const command = serverCommand(name, kind);
+  command.exitOverride().showHelpAfterError(USAGE_HINT).allowExcessArguments(false);
+  try {
+    command.parse(argv, { from: 'user' });
+  } catch (error) {
+    if (!(error instanceof CommanderError)) throw error;
+    process.exit(error.code === 'commander.helpDisplayed' ? 0 : 2);
+  }
+  const all = command.opts<
+    Partial<ServerOptionValues> & { config?: string; printConfig?: boolean }
+  >();
+  const table = serverOptionTable(kind);
+  const given = new Set(
+    Object.keys(table).filter((key) => command.getOptionValueSource(key) === 'cli'),
+  );
+  let fromFile: Record<string, unknown> = {};
+  if (all.config !== undefined) {
+    try {
+      fromFile = await readConfigFile(all.config, table);
+    } catch (error) {
+      usageError(`error: --config ${(error as Error).message}`);
+    }
+  }
+  const resolved = resolveOptions<ServerOptionValues>(table, all, given, fromFile);
   return {
-    ...defaultServerOptions,
-    home: values.home,
-    host: values.host,
-    port: values.port,
-    channel: kind,
-    maxSessions: values.maxSessions,
-    maxUse: values.maxUse,
-    spare: values.spare,
-    maxSpare: values.maxSpare,
-    maxIdleMs: values.maxIdle * 1000,
-    maxStarting: values.maxStarting,
-    clientsPerProcess: values.clientsPerProcess,
-    sessionImage: values.sessionImage,
-    sessionJit: values.sessionJit,
-    maxQueue: values.maxQueue,
-    idleTimeoutMs: values.idleTimeout * 1000,
-    loginTimeoutMs: values.loginTimeout * 1000,
-    maxWaiting: values.maxWaiting,
-    maxPendingPerAddress: values.maxPendingPerAddress,
-    maxLoginsPerAddress: values.maxLoginsPerAddress,
-    inboxQuotaBytes: values.inboxQuotaMb * MIB,
-    throttleMaxEntries: values.throttleMaxEntries,
-    store: values.store,
-    logLevel: values.logLevel,
+    resolved,
+    configPath: all.config,
+    printConfig: all.printConfig === true,
+    flags: all,
+    given,
+  };
+}
+
+/** The server's options from what was read; exits 2 when --home is given nowhere. */
+function serverOptionsOf(
+  resolved: Resolved<ServerOptionValues>,
+  kind: ChannelKind,
+): MailServerOptions {
+  const { home } = resolved.values;
+  if (home === undefined)
+    usageError(
+      `error: required option '--home <dir>' not specified (or "home" in the --config file)`,
+    );
+  return toServerOptions({ ...resolved.values, home }, kind);
+}
+
+/** Where the parent's log goes: stderr, or --log-file (reopened on SIGUSR1). */
+function openLog(options: MailServerOptions): {
+  log: Logger & { level: string };
+  reopen: () => void;
+} {
+  if (options.logFile === undefined) {
+    return { log: createLogger(options.logLevel, { role: 'parent' }), reopen: () => undefined };
+  }
+  let destination: ReturnType<typeof pino.destination>;
+  try {
+    destination = pino.destination({ dest: options.logFile, sync: true, mkdir: false });
+  } catch (error) {
+    process.stderr.write(
+      `mail server: cannot open the log file ${options.logFile}: ${(error as Error).message}; check the folder exists and this user may write there\n`,
+    );
+    process.exit(1);
+  }
+  return {
+    log: createLogger(options.logLevel, { role: 'parent' }, destination),
+    reopen: () => {
+      try {
+        destination.reopen();
+      } catch (error) {
+        // The old file stays open: no line is lost, and the operator is told why.
+        process.stderr.write(
+          `mail server: cannot reopen the log file ${options.logFile ?? ''}: ${(error as Error).message}\n`,
+        );
+      }
+    },
   };
 }
 
 export async function runServerCli(argv: string[], name: string, kind: ChannelKind): Promise<void> {
-  const options = parseServerArgs(argv, name, kind);
-  const log = createLogger(options.logLevel, { role: 'parent' });
-  let server: MailServer;
-  try {
-    server = new MailServer(options, log);
-    await server.start();
-    const identity = channels[kind].serverIdentityLine;
-    if (identity) announce(identity(keyFingerprint(server.identity)));
-  } catch (error) {
+  const line = await readCommandLine(argv, name, kind);
+  if (line.printConfig) {
+    process.stdout.write(formatConfig(serverOptionTable(kind), line.resolved, line.configPath));
+    process.exit(0);
+  }
+  const options = serverOptionsOf(line.resolved, kind);
+  const { log, reopen } = openLog(options);
+  const failed = (error: unknown): never => {
     const message = isServerError(error)
       ? error.message
       : `cannot start: ${(error as Error).message}`;
     process.stderr.write(`mail server: ${message}\n`);
     process.exit(1);
+  };
+  const server = ((): MailServer => {
+    try {
+      return new MailServer(options, log);
+    } catch (error) {
+      return failed(error);
+    }
+  })();
+  // Before the start: a signal sent as soon as the ready line is read must find its handler,
+  // not the default action, which ends the process.
+  handleSignals(server, { kind, line, log, reopen, logFile: options.logFile });
+  try {
+    await server.start();
+    const identity = channels[kind].serverIdentityLine;
+    if (identity) announce(identity(keyFingerprint(server.identity)));
+  } catch (error) {
+    failed(error);
   }
+  void warnOnPostgresLimits(options, log);
+}
+
+function handleSignals(
+  server: MailServer,
+  context: {
+    kind: ChannelKind;
+    line: CommandLine;
+    log: Logger & { level: string };
+    reopen: () => void;
+    logFile: string | undefined;
+  },
+): void {
+  const { kind, line, log, reopen } = context;
   const stop = (): void => {
     server.close().then(
       () => process.exit(0),
@@ -274,8 +209,24 @@ export async function runServerCli(argv: string[], name: string, kind: ChannelKi
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   exitWithParent(stop);
-  // The administrator changed the users (npm run admin, or an edit): reread them, no restart.
+  // The administrator changed the users or the configuration: reread them, no restart.
+  let current = line.resolved;
   process.on('SIGHUP', () => {
-    void server.reload();
+    void liveChanges(kind, line, current, log).then((changes) => {
+      if (changes) {
+        current = changes.resolved;
+        if (changes.logLevel) log.level = changes.logLevel;
+        server.applyLive(changes.live);
+      }
+      return server.reload();
+    });
+  });
+  // logrotate moved the log file: write to a new one of the same name. Without a log file it
+  // is ignored (and, handled, no longer opens Node's inspector as its default action would).
+  process.on('SIGUSR1', () => {
+    if (context.logFile === undefined) return;
+    reopen();
+    server.reopenLogs();
+    log.info({ file: context.logFile }, 'log file reopened');
   });
 }

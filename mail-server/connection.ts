@@ -31,7 +31,7 @@ export const peerOf = (socket: Socket): string =>
 /**
  * Serves one connection. `preread` is what the parent read while screening; the login must
  * be complete within `loginDeadlineMs`, or the connection is closed (a refused login closes
- * it at once); `onLoggedIn` hears when it is. Resolves when the connection is over; rejects
+ * it at once); `onLoggedIn` hears when it is, and who. Resolves when the connection is over; rejects
  * only on a bug.
  */
 export async function serveConnection(
@@ -39,7 +39,7 @@ export async function serveConnection(
   preread: Buffer,
   loginDeadlineMs: number,
   context: ConnectionContext,
-  onLoggedIn: () => void = () => undefined,
+  onLoggedIn: (user: string, peer: string) => void = () => undefined,
 ): Promise<void> {
   const { log, announce } = context;
   // Every exchange is a small message followed by a wait for the answer: Nagle's algorithm
@@ -66,8 +66,8 @@ export async function serveConnection(
     const loggedIn = await channels[context.channel].serverLogin(framed, policy, peer);
     clearTimeout(deadline);
     if (!loggedIn) return;
-    onLoggedIn();
     const user = loggedIn.account;
+    onLoggedIn(user.name, peer);
     log.info({ peer, user: user.name }, 'session started');
     const channel = withRecordSummary(loggedIn.channel, user.name, announce);
     await serveMenu(channel, sessionHooks(context.session, user));

@@ -5,7 +5,7 @@ import type { ServerHome } from './home.js';
 import type { Logger } from './log.js';
 import { loginContext } from './login-policy.js';
 import type { MailStore } from './store/mail-store.js';
-import type { LoginThrottle } from './throttle.js';
+import type { LoginThrottle } from './throttle/rules.js';
 
 export interface ContextParts {
   channel: ChannelKind;

@@ -12,7 +12,7 @@ import { serverLines } from '../protocol/texts.js';
 import type { ServerHome, UserAccount } from './home.js';
 import type { Logger } from './log.js';
 import { standInRecord, verifyPassword, type PasswordRecord } from './passwords.js';
-import type { LoginThrottle } from './throttle.js';
+import type { LoginThrottle } from './throttle/rules.js';
 
 /** What every login of a server shares; made once per process. */
 export interface LoginContext {

@@ -1,6 +1,5 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import type { ChannelKind } from '../protocol/channel-kinds.js';
 import { MAX_FRAME_BYTES } from '../protocol/framing.js';
 import { serverLines } from '../protocol/texts.js';
 import { peerOf, serveConnection } from './connection.js';
@@ -15,96 +14,24 @@ import {
 } from './run-files.js';
 import { lookalikePairs } from '../protocol/skeleton.js';
 import { announce, type Logger } from './log.js';
+import { DropReport } from './drop-report.js';
 import { WorkerPool } from './pool.js';
+import type { MailServerOptions } from './server-options.js';
 import { screenConnection } from './screen.js';
-import { findSessionImage, type SessionImageKind, type SessionJit } from './session-image.js';
+import { findSessionImage } from './session-image.js';
 import type { MailStore } from './store/mail-store.js';
-import {
-  openMailStore,
-  prepareMailStore,
-  storeSpecForChildren,
-  type StoreSpec,
-} from './store/open-store.js';
+import { openMailStore, prepareMailStore, storeSpecForChildren } from './store/open-store.js';
 import { PendingLogins } from './pending-logins.js';
 import { WaitingRoom } from './waiting-room.js';
-import { openThrottleStorage, type ThrottleStorage } from './throttle-storage.js';
-import { defaultThrottleBounds } from './throttle.js';
+import { openThrottleStorage, type ThrottleStorage } from './throttle/storage.js';
+import { defaultThrottleBounds, type LoginThrottle } from './throttle/rules.js';
+import type { ServerObserver } from './observe/server-observer.js';
+import type { AdminAddress } from './observe/admin-http.js';
+import { reportingStore, type StoreReport } from './observe/store-report.js';
+import type { WorkerConfig } from './worker-protocol.js';
+import type { LiveOptions } from './config/live-options.js';
 
-export interface MailServerOptions {
-  home: string;
-  host: string;
-  port: number;
-  channel: ChannelKind;
-  /**
-   * `fork`: each client is served by a session process of the prefork pool (the
-   * specification's model, and the only one the programs use). `inline`: in this process,
-   * for tests of the session logic.
-   */
-  sessions: 'fork' | 'inline';
-  store: StoreSpec;
-  maxSessions: number;
-  maxUse: number;
-  /** Sessions one session process serves at once (1: every client in its own process). */
-  clientsPerProcess: number;
-  /** Free session slots kept started ahead. */
-  spare: number;
-  /** Idle session processes beyond this many are retired at once. */
-  maxSpare: number;
-  /** Idle session processes beyond the spares are retired after this long. */
-  maxIdleMs: number;
-  /** Session processes started at once, at most, while spares are short. */
-  maxStarting: number;
-  /** How session processes are started (session-image.ts). */
-  sessionImage: SessionImageKind;
-  /** Whether session processes run V8's compilers (session-image.ts); off: `--jitless`. */
-  sessionJit: SessionJit;
-  maxQueue: number;
-  idleTimeoutMs: number;
-  /** How long a new connection may take to complete its login before it is closed. */
-  loginTimeoutMs: number;
-  /**
-   * Connections that may wait in the parent for their first frame at once (the waiting room).
-   * Each costs a socket and nothing more; the limit keeps a flood from exhausting file
-   * descriptors. When it is full a newcomer is let in and the oldest connection of the address
-   * holding the most is closed (waiting-room.ts).
-   */
-  maxWaiting: number;
-  /** Connections from one address that have not completed a login; beyond it new ones are closed. */
-  maxPendingPerAddress: number;
-  /** Session processes one address may hold with a login in progress; its other connections wait. */
-  maxLoginsPerAddress: number;
-  /** Bytes of stored mail each inbox may hold. */
-  inboxQuotaBytes: number;
-  /** Entries the login throttle keeps about unknown names, and about addresses (throttle.ts). */
-  throttleMaxEntries: number;
-  logLevel: string;
-}
-
-export const defaultServerOptions = {
-  host: '0.0.0.0',
-  port: 13000,
-  channel: 'classic',
-  sessions: 'fork',
-  store: 'maildir',
-  maxSessions: 250,
-  maxUse: 100,
-  clientsPerProcess: 1,
-  spare: 4,
-  maxSpare: 32,
-  maxIdleMs: 60_000,
-  maxStarting: 4,
-  sessionImage: 'bundle',
-  sessionJit: 'off',
-  maxQueue: 1000,
-  idleTimeoutMs: 300_000,
-  loginTimeoutMs: 60_000,
-  maxWaiting: 10_000,
-  maxPendingPerAddress: 128,
-  maxLoginsPerAddress: 8,
-  inboxQuotaBytes: 256 * 1024 * 1024,
-  throttleMaxEntries: defaultThrottleBounds.maxEntries,
-  logLevel: 'info',
-} as const satisfies Omit<MailServerOptions, 'home'>;
+export { defaultServerOptions, type MailServerOptions } from './server-options.js';
 
 /** Hands a screened connection to whatever serves sessions. */
 type SessionRunner = (
@@ -126,16 +53,24 @@ export class MailServer {
   readonly #home: ServerHome;
   readonly #server: Server;
   readonly #throttle: ThrottleStorage;
+  /** The throttle the sessions ask: counted for the metrics when they are on. */
+  #loginThrottle: LoginThrottle;
+  #observer: ServerObserver | undefined;
   readonly #pendingLogins: PendingLogins;
   readonly #waiting: WaitingRoom<Socket>;
+  /** Connections closed before a session, logged at most once a second. */
+  readonly #drops: DropReport;
   #store: MailStore | undefined;
   #pool: WorkerPool | undefined;
   #run: SessionRunner | undefined;
   #reloads = 0;
+  /** What session processes are started with; a reload changes it for those started after. */
+  #workerConfig: WorkerConfig | undefined;
 
   /** Throws a HOME_FILE ServerError when a file of the home is missing or malformed. */
   constructor(options: MailServerOptions, log: Logger) {
-    this.#options = options;
+    // A copy: a reload changes the live options (config/live-options.ts) here, nowhere else.
+    this.#options = { ...options };
     this.#log = log;
     this.#home = loadServerHome(options.home);
     // Users a reader cannot tell apart: kept (they may be genuine), but the operator is told.
@@ -148,11 +83,13 @@ export class MailServer {
       ...defaultThrottleBounds,
       maxEntries: options.throttleMaxEntries,
     });
+    this.#loginThrottle = this.#throttle.throttle;
     this.#pendingLogins = new PendingLogins({
       maxPerAddress: options.maxPendingPerAddress,
       maxInProcessPerAddress: options.maxLoginsPerAddress,
     });
     this.#waiting = new WaitingRoom(options.maxWaiting);
+    this.#drops = new DropReport(log);
     this.#server = createServer((socket) => {
       void this.#screen(socket);
     });
@@ -164,6 +101,8 @@ export class MailServer {
   }
 
   async start(): Promise<AddressInfo> {
+    // First, so that a monitor sees the start: alive, and not ready until it is.
+    if (this.#options.adminListen) await this.#observe(this.#options.adminListen);
     await prepareMailStore(this.#options.store, this.#log);
     const store = await openMailStore(this.#options.store, this.#home, this.#log);
     this.#store = store;
@@ -177,12 +116,35 @@ export class MailServer {
     return this.#listen();
   }
 
+  /**
+   * The admin port and its metrics. Loaded only when asked for: prom-client is many modules,
+   * and a server started with few file descriptors must not spend them loading what it
+   * does not use.
+   */
+  async #observe(address: AdminAddress): Promise<void> {
+    const { observeServer } = await import('./observe/server-observer.js');
+    const observer = observeServer(this.#options, this.#log, {
+      pool: () => this.#pool,
+      waiting: () => this.#waiting.size,
+      throttleEntries: () => this.#throttle.entries?.(),
+      running: () => this.#run !== undefined,
+    });
+    this.#observer = observer;
+    this.#loginThrottle = observer.counting(this.#throttle.throttle);
+    await observer.listen(address);
+  }
+
   #inlineRunner(store: MailStore): SessionRunner {
+    const observer = this.#observer;
     const context = connectionContext({
       channel: this.#options.channel,
       home: this.#home,
-      store,
-      throttle: this.#throttle.throttle,
+      store: observer
+        ? reportingStore(store, (report) => {
+            observer.storeReport(report);
+          })
+        : store,
+      throttle: this.#loginThrottle,
       log: this.#log,
       announce,
       idleTimeoutMs: this.#options.idleTimeoutMs,
@@ -209,18 +171,26 @@ export class MailServer {
         { wanted: options.sessionImage, found: image.kind, file: image.file },
         'session processes start from another image: the build did not make the one wanted',
       );
+    const childStore = storeSpecForChildren(options.store);
+    const config: WorkerConfig = {
+      home: options.home,
+      channel: options.channel,
+      store: childStore.spec,
+      idleTimeoutMs: options.idleTimeoutMs,
+      maxFrameBytes: MAX_FRAME_BYTES,
+      maxInboxBytes: options.inboxQuotaBytes,
+      logLevel: options.logLevel,
+      ...(this.#observer ? { reportStore: true } : {}),
+      ...(options.logFile === undefined ? {} : { logFile: options.logFile }),
+    };
+    this.#workerConfig = config;
     const pool = new WorkerPool(
       {
         image,
-        config: {
-          home: options.home,
-          channel: options.channel,
-          store: storeSpecForChildren(options.store),
-          idleTimeoutMs: options.idleTimeoutMs,
-          maxFrameBytes: MAX_FRAME_BYTES,
-          maxInboxBytes: options.inboxQuotaBytes,
-          logLevel: options.logLevel,
-        },
+        ...(childStore.password === undefined
+          ? {}
+          : { childEnv: { PGPASSWORD: childStore.password } }),
+        config,
         maxSessions: options.maxSessions,
         maxUse: options.maxUse,
         clientsPerProcess: options.clientsPerProcess,
@@ -229,12 +199,16 @@ export class MailServer {
         maxIdleMs: options.maxIdleMs,
         maxStarting: options.maxStarting,
         maxQueue: options.maxQueue,
-        throttle: this.#throttle.throttle,
+        throttle: this.#loginThrottle,
         pendingLogins: this.#pendingLogins,
+        drops: this.#drops,
       },
       this.#log,
     );
     this.#pool = pool;
+    pool.on('store-report', (report: StoreReport) => {
+      this.#observer?.storeReport(report);
+    });
     pool.on('died', (pid: number) => {
       store.recover(pid).then(
         (removed) => {
@@ -243,7 +217,7 @@ export class MailServer {
         },
         (error: unknown) => {
           this.#log.error(
-            { pid, err: (error as Error).message },
+            { pid, err: error },
             'could not clear what a dead session left unfinished',
           );
         },
@@ -258,18 +232,18 @@ export class MailServer {
   async #screen(socket: Socket): Promise<void> {
     const address = socket.remoteAddress ?? '?';
     if (!this.#pendingLogins.admit(address)) {
-      this.#log.warn(
-        { address },
-        'too many connections from one address without a login; closing a new one',
+      this.#drops.dropped(
+        'too many connections from one address without a login; a new one closed',
+        address,
       );
       socket.destroy();
       return;
     }
     const shed = this.#waiting.enter(address, socket);
     if (shed) {
-      this.#log.warn(
-        { address: shed.remoteAddress, waiting: this.#waiting.size },
-        'waiting room full; closing the oldest connection of the address holding the most',
+      this.#drops.dropped(
+        'waiting room full; the oldest connection of the address holding the most closed',
+        shed.remoteAddress ?? '?',
       );
       // Its screening ends as "closed", which settles its place among the pending logins.
       shed.destroy();
@@ -304,7 +278,7 @@ export class MailServer {
         // After listening, errors are failed accepts (EMFILE when out of file descriptors):
         // that connection is lost, the server goes on.
         this.#server.on('error', (error) => {
-          this.#log.error({ err: error.message }, 'could not accept a connection');
+          this.#log.error({ err: error }, 'could not accept a connection');
         });
         resolve();
       });
@@ -338,7 +312,7 @@ export class MailServer {
       changes = reloadUsers(this.#home);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      this.#log.error({ err: message }, 'user_pass.json not reloaded; the users before it stay');
+      this.#log.error({ err: error }, 'user_pass.json not reloaded; the users before it stay');
       report({ ok: false, error: message });
       return;
     }
@@ -351,13 +325,27 @@ export class MailServer {
     report({ ok: true, users: this.#home.users.size });
   }
 
+  /** The options a SIGHUP may change, from the reread configuration. */
+  applyLive(live: LiveOptions): void {
+    this.#options.loginTimeoutMs = live.loginTimeoutMs;
+    this.#options.logLevel = live.logLevel;
+    if (this.#workerConfig) this.#workerConfig.logLevel = live.logLevel;
+  }
+
+  /** SIGUSR1: the session processes reopen the log file (the parent's is the caller's). */
+  reopenLogs(): void {
+    this.#pool?.reopenLogs();
+  }
+
   async close(): Promise<void> {
     removePidFile(this.#options.home, this.#options.channel);
     // Stops listening at once. Its callback is not awaited: it waits for the sockets handed
     // to children to be reported closed, which a killed child never does.
     this.#server.close();
     await this.#pool?.close();
+    this.#drops.close();
     await this.#throttle.close();
     await this.#store?.close();
+    await this.#observer?.close();
   }
 }

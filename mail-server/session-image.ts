@@ -32,8 +32,11 @@ export const sessionImageFiles = {
 export interface SessionImage {
   kind: SessionImageKind;
   file: string;
-  /** Starts a session process with its configuration (JSON) and an IPC channel. */
-  start: (config: string) => ChildProcess;
+  /**
+   * Starts a session process with its configuration (JSON) and an IPC channel; `env` is added
+   * to this process's environment for it (a secret that must not be on its command line).
+   */
+  start: (config: string, env?: Readonly<Record<string, string>>) => ChildProcess;
 }
 
 /**
@@ -68,7 +71,11 @@ export function findSessionImage(
   return {
     kind,
     file,
-    start: (config) =>
-      fork(file, [config], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+    start: (config, env) =>
+      fork(file, [config], {
+        execArgv,
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        env: env ? { ...process.env, ...env } : process.env,
+      }),
   };
 }

@@ -1,7 +1,8 @@
 /** Messages between the mail server's parent process and its session children, and their guards. */
+import { isCount, isFields, isOneOf, isText } from '../common/ipc-guards.js';
 import { isChannelKind, type ChannelKind } from '../protocol/channel-kinds.js';
 import { isPostgresUrl, type StoreSpec } from './store/open-store.js';
-import type { AttemptOutcome, KeyKind } from './throttle.js';
+import type { AttemptOutcome, KeyKind } from './throttle/rules.js';
 
 /** What a session child needs to know, passed as its one argument (JSON). */
 export interface WorkerConfig {
@@ -12,6 +13,10 @@ export interface WorkerConfig {
   maxFrameBytes: number;
   maxInboxBytes: number;
   logLevel: string;
+  /** Report each piece of store work to the parent, for its metrics (observe/store-report.ts). */
+  reportStore?: boolean;
+  /** Append log lines to this file instead of stderr; reopened on `reopen-log`. */
+  logFile?: string;
 }
 
 /**
@@ -25,8 +30,12 @@ export interface SessionRequest {
   preread: string;
   loginDeadlineMs: number;
 }
-/** Parent to child: a session to serve; retire; reread the home's users; or a throttle answer. */
-export type ToWorker = SessionRequest | { type: 'exit' } | { type: 'reload' } | ThrottleAnswer;
+/**
+ * Parent to child: a session to serve; retire; reread the home's users; reopen the log file
+ * (logrotate moved it); or a throttle answer.
+ */
+export type ToWorker =
+  SessionRequest | { type: 'exit' } | { type: 'reload' } | { type: 'reopen-log' } | ThrottleAnswer;
 /**
  * Child to parent: ready for sessions; a connection's client logged in; a connection is over;
  * or a throttle question.
@@ -38,7 +47,7 @@ export type FromWorker =
   | ThrottleRequest;
 
 /**
- * The login throttle (throttle.ts) is the parent's, shared by all children: a child asks to
+ * The login throttle (throttle/rules.ts) is the parent's, shared by all children: a child asks to
  * check an attempt, then settles it with the outcome.
  */
 export type ThrottleRequest =
@@ -53,58 +62,49 @@ export type ThrottleAnswer = {
   ticket?: number;
 };
 
-type Fields = Record<string, unknown>;
-const isObject = (value: unknown): value is Fields => typeof value === 'object' && value !== null;
-const OUTCOMES: readonly unknown[] = [
-  'failed',
-  'succeeded',
-  'abandoned',
-] satisfies AttemptOutcome[];
+const OUTCOMES = ['failed', 'succeeded', 'abandoned'] as const satisfies AttemptOutcome[];
 
 export function isThrottleRequest(message: unknown): message is ThrottleRequest {
-  if (!isObject(message)) return false;
+  if (!isFields(message)) return false;
   if (message.type === 'login-admit')
     return (
-      typeof message.id === 'number' &&
-      typeof message.user === 'string' &&
-      typeof message.address === 'string' &&
+      isCount(message.id) &&
+      isText(message.user) &&
+      isText(message.address) &&
       typeof message.knownUser === 'boolean'
     );
   return (
-    message.type === 'login-settle' &&
-    typeof message.ticket === 'number' &&
-    OUTCOMES.includes(message.outcome)
+    message.type === 'login-settle' && isCount(message.ticket) && isOneOf(OUTCOMES, message.outcome)
   );
 }
 
 export function isFromWorker(message: unknown): message is FromWorker {
-  if (!isObject(message)) return false;
-  if (message.type === 'logged-in' || message.type === 'done')
-    return typeof message.connection === 'number';
+  if (!isFields(message)) return false;
+  if (message.type === 'logged-in' || message.type === 'done') return isCount(message.connection);
   return message.type === 'ready' || isThrottleRequest(message);
 }
 
 export function isToWorker(message: unknown): message is ToWorker {
-  if (!isObject(message)) return false;
+  if (!isFields(message)) return false;
   if (message.type === 'session')
     return (
-      typeof message.connection === 'number' &&
-      typeof message.preread === 'string' &&
-      typeof message.loginDeadlineMs === 'number'
+      isCount(message.connection) && isText(message.preread) && isCount(message.loginDeadlineMs)
     );
   if (message.type === 'login-admission')
-    return typeof message.id === 'number' && typeof message.allowed === 'boolean';
-  return message.type === 'exit' || message.type === 'reload';
+    return isCount(message.id) && typeof message.allowed === 'boolean';
+  return message.type === 'exit' || message.type === 'reload' || message.type === 'reopen-log';
 }
 
 export function isWorkerConfig(value: unknown): value is WorkerConfig {
-  if (!isObject(value)) return false;
+  if (!isFields(value)) return false;
   const { home, channel, store, idleTimeoutMs, maxFrameBytes, maxInboxBytes, logLevel } = value;
   return (
-    typeof home === 'string' &&
+    isText(home) &&
     isChannelKind(channel) &&
     (store === 'maildir' || (typeof store === 'string' && isPostgresUrl(store))) &&
-    [idleTimeoutMs, maxFrameBytes, maxInboxBytes].every((n) => typeof n === 'number') &&
-    typeof logLevel === 'string'
+    [idleTimeoutMs, maxFrameBytes, maxInboxBytes].every((n) => isCount(n)) &&
+    isText(logLevel) &&
+    (value.reportStore === undefined || typeof value.reportStore === 'boolean') &&
+    (value.logFile === undefined || isText(value.logFile))
   );
 }

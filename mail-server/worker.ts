@@ -2,7 +2,7 @@
  * The session process's entry, from the compiled modules (dist/) or from the one bundled file
  * the build makes of them (scripts/build-session.ts).
  */
-import { startSessionProcess } from './session-process.js';
+import { startSessionProcess } from './worker-child.js';
 
 startSessionProcess(process.argv[2]).catch((error: unknown) => {
   process.stderr.write(

@@ -5,10 +5,16 @@
  * reload (SIGHUP), so nobody else is disturbed and no restart is needed. Passwords are asked
  * for, never taken from the command line.
  */
+import { requireSupportedNode, versionLine } from '../common/version.js';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { LineInput } from '../gateway/terminal/line-input.js';
-import { parseCommandLineAsync } from '../protocol/program.js';
+import { integerArgument, parseCommandLineAsync } from '../common/program.js';
+import { loggedInSessions } from '../mail-server/run-files.js';
+import { backupSite, restoreSite } from './site-backup.js';
+import { exportKeyring, issueUserKeys } from './site-keys.js';
+import { kickUser } from './site-sessions.js';
+import { waitReady, type ReadyTarget } from './wait-ready.js';
 import {
   addUser,
   defaultBundleDir,
@@ -21,9 +27,12 @@ import {
   SiteUsersError,
 } from './site-users.js';
 
+requireSupportedNode('sealed-mail-admin');
+
 const program = new Command('npm run admin --')
   .description('Runs a site: users, passwords, locks and reloads, without a restart.')
-  .requiredOption('--home <dir>', "the server's home (user_pass.json, the keys, the inboxes)")
+  .version(versionLine())
+  .option('--home <dir>', "the server's home (user_pass.json, the keys, the inboxes)")
   .addHelpText(
     'after',
     `
@@ -41,7 +50,10 @@ async function askPassword(prompt: string): Promise<string> {
 }
 
 function home(): string {
-  return program.opts<{ home: string }>().home;
+  const dir = program.opts<{ home?: string }>().home;
+  if (dir === undefined)
+    throw new SiteUsersError("this command needs --home DIR, the server's home");
+  return dir;
 }
 
 /**
@@ -144,6 +156,114 @@ program
   .action(async () => {
     await reload();
   });
+
+program
+  .command('keys <name>')
+  .description(
+    "a new key pair for a user (a lost or new machine): asks their password, writes their machine's bundle and replaces their public key in the home",
+  )
+  .option('--bundle <dir>', 'where to write the bundle (default: beside the home, DIR/../<name>)')
+  .option('--force', 'replace the files of a bundle already there', false)
+  .action(async (name: string, options: { bundle?: string; force: boolean }) => {
+    const password = (await input.askHidden(`${name}'s password on the site: `)) ?? '';
+    const bundle = options.bundle ?? defaultBundleDir(home(), name);
+    await issueUserKeys(home(), name, password, bundle, options.force);
+    process.stdout.write(
+      `Wrote ${name}'s bundle to ${bundle}/ (their private key, encrypted under their password; server_public.pem; a keyring). Their old private key no longer works on this site; correspondents who pinned the old public key will be told it changed.\n`,
+    );
+    await reload();
+  });
+
+program
+  .command('keyring')
+  .description("every user's public key, for a client's keyring folder")
+  .command('export <dir>')
+  .description('writes DIR/<name>_public.pem for every user of the site')
+  .option('--force', 'replace keys already in DIR', false)
+  .action((dir: string, options: { force: boolean }) => {
+    const count = exportKeyring(home(), dir, options.force);
+    process.stdout.write(`Wrote ${count} public keys to ${dir}/.\n`);
+  });
+
+program
+  .command('who')
+  .description('the sessions logged in now, on every server running on the home')
+  .action(() => {
+    const sessions = loggedInSessions(home());
+    if (sessions.length === 0) process.stdout.write('Nobody is logged in.\n');
+    for (const { user, peer, channel, since, pid } of sessions)
+      process.stdout.write(`${user}\t${channel}\t${peer}\tsince ${since}\tpid ${pid}\n`);
+  });
+
+program
+  .command('kick <name>')
+  .description(
+    'ends every session of a user now, on every server running on the home (to keep them out, remove the user or change the password first)',
+  )
+  .action(async (name: string) => {
+    const ended = await kickUser(home(), name);
+    if (ended === undefined)
+      throw new SiteUsersError(`${name} is still logged in after 10 s; see the servers' logs`);
+    process.stdout.write(
+      ended === 0 ? `${name} is not logged in.\n` : `Ended ${ended} session(s) of ${name}.\n`,
+    );
+  });
+
+program
+  .command('backup <dir>')
+  .description('a consistent copy of the site into DIR (new or empty), taken while the servers run')
+  .option('--store <url>', 'the PostgreSQL store the servers use (dumped with pg_dump)')
+  .action(async (dir: string, options: { store?: string }) => {
+    const done = await backupSite(home(), dir, options.store);
+    process.stdout.write(
+      `Backed up ${done.users} users and ${done.store === 'maildir' ? `${done.emails} emails (every one read back from the copy)` : 'the PostgreSQL store (pg_dump)'} into ${dir}/: ${done.files} files.\n`,
+    );
+  });
+
+program
+  .command('restore <dir>')
+  .description('brings a backup back into --home (which must be new or empty)')
+  .option('--store <url>', 'the PostgreSQL database to restore the store into (pg_restore)')
+  .option('--force', 'move a non-empty home aside (HOME.before-restore-TIME) first', false)
+  .action((dir: string, options: { store?: string; force: boolean }) => {
+    const done = restoreSite(dir, home(), { storeUrl: options.store, force: options.force });
+    if (done.movedAside)
+      process.stdout.write(`Moved the home that was there to ${done.movedAside}.\n`);
+    process.stdout.write(
+      `Restored ${done.files} files into ${home()}/. Start the servers on it.\n`,
+    );
+  });
+
+program
+  .command('wait-ready')
+  .description(
+    "waits until a server is ready (its pid file, with --home, --kind and --pid) or a port accepts connections (--tcp); the systemd units' ExecStartPost",
+  )
+  .option('--kind <kind>', 'the server: classic or enhanced')
+  .option('--pid <pid>', "the server's process id", integerArgument(1))
+  .option('--tcp <host:port>', 'wait for this address to accept a connection instead')
+  .option('--timeout <secs>', 'give up after this long', integerArgument(1), 60)
+  .action(async (options: { kind?: string; pid?: number; tcp?: string; timeout: number }) => {
+    const target = readyTarget(options);
+    const outcome = await waitReady(target, options.timeout * 1000);
+    if (outcome === 'ready') return;
+    throw new SiteUsersError(
+      outcome === 'gone'
+        ? 'the server exited before it was ready; see its log (journalctl -u UNIT)'
+        : `not ready after ${options.timeout} s; see its log (journalctl -u UNIT)`,
+    );
+  });
+
+function readyTarget(options: { kind?: string; pid?: number; tcp?: string }): ReadyTarget {
+  if (options.tcp !== undefined) {
+    const match = /^(.+):(\d{1,5})$/.exec(options.tcp);
+    if (!match) throw new SiteUsersError(`--tcp ${options.tcp}: expected HOST:PORT`);
+    return { kind: 'tcp', host: match[1] ?? '', port: Number(match[2]) };
+  }
+  if (options.kind === undefined || options.pid === undefined)
+    throw new SiteUsersError('wait-ready needs --tcp HOST:PORT, or --home, --kind and --pid');
+  return { kind: 'server', home: home(), channel: options.kind, pid: options.pid };
+}
 
 try {
   await parseCommandLineAsync(program, process.argv.slice(2));

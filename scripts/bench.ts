@@ -17,7 +17,9 @@ import { benchSessionProcess } from './bench/session-process.js';
 import { benchSealed } from './bench/sealed.js';
 import { openPostgresTarget, postgresOption } from './lib/postgres-target.js';
 import { Command, Option } from 'commander';
-import { parseCommandLine } from '../protocol/program.js';
+import { parseCommandLine } from '../common/program.js';
+import { buildThenRunBuilt, progress } from './bench/progress.js';
+import { verdictLines } from './bench/verdicts.js';
 
 const PARTS = ['protocol', 'inbox', 'session-process', 'gateway', 'push', 'sealed'] as const;
 type Part = (typeof PARTS)[number];
@@ -25,11 +27,14 @@ const isPart = (name: string): name is Part => (PARTS as readonly string[]).incl
 
 const values = parseCommandLine(
   new Command('npm run bench --')
-    .description('Runs real servers and clients on loopback and prints the figures as JSON.')
+    .description(
+      'Runs real servers and clients on loopback, prints the figures as JSON and a verdict line per target (met / NOT MET, the figure); progress on stderr. Builds first (npm run build), so that the figures are of the sources as they are.',
+    )
     .addOption(new Option('--only <parts>', `the parts to run, of: ${PARTS.join(', ')}`))
-    .addOption(postgresOption()),
+    .addOption(postgresOption())
+    .option('--no-build', 'measure the dist/ already built, without npm run build'),
   process.argv.slice(2),
-).opts<{ only?: string; postgres?: string | true }>();
+).opts<{ only?: string; postgres?: string | true; build: boolean }>();
 const wanted = values.only?.split(',') ?? [...PARTS];
 const unknown = wanted.filter((name) => !isPart(name));
 if (unknown.length > 0) {
@@ -37,6 +42,7 @@ if (unknown.length > 0) {
   process.exit(2);
 }
 const runs = (part: Part): boolean => wanted.includes(part);
+if (values.build) process.exit(buildThenRunBuilt(process.argv.slice(2)));
 const postgres = await openPostgresTarget(values.postgres);
 
 const USERS = ['client1', 'client2', 'client3', 'client4', 'client5'];
@@ -52,8 +58,12 @@ try {
     machine: { cpus: cpus().length, node: process.version },
   };
   if (runs('protocol')) {
-    const classic = await benchProtocol(await freshSetup(), 'classic');
-    const enhanced = await benchProtocol(await freshSetup(), 'enhanced');
+    const classic = await progress.part('protocol (classic)', async () =>
+      benchProtocol(await freshSetup(), 'classic'),
+    );
+    const enhanced = await progress.part('protocol (enhanced)', async () =>
+      benchProtocol(await freshSetup(), 'enhanced'),
+    );
     figures.classic = classic;
     figures.enhanced = {
       ...enhanced,
@@ -63,14 +73,23 @@ try {
         Math.round((enhanced.send_1M_chars_p50_ms / classic.send_1M_chars_p50_ms) * 100) / 100,
     };
   }
-  if (runs('inbox')) figures.inbox = await benchInbox(await freshSetup());
+  if (runs('inbox'))
+    figures.inbox = await progress.part('inbox', async () => benchInbox(await freshSetup()));
   if (runs('session-process'))
-    figures.session_process = await benchSessionProcess(await freshSetup());
-  if (runs('gateway')) figures.gateway = await benchGateway();
-  if (runs('push')) figures.push = await benchPush(await freshSetup());
-  if (runs('sealed')) figures.sealed = await benchSealed(await freshSetup());
+    figures.session_process = await progress.part('session-process', async () =>
+      benchSessionProcess(await freshSetup()),
+    );
+  if (runs('gateway')) figures.gateway = await progress.part('gateway', () => benchGateway());
+  if (runs('push'))
+    figures.push = await progress.part('push (about 4 minutes)', async () =>
+      benchPush(await freshSetup()),
+    );
+  if (runs('sealed'))
+    figures.sealed = await progress.part('sealed', async () => benchSealed(await freshSetup()));
   if (postgres && runs('protocol')) {
-    const onPostgres = await benchPostgres(await freshSetup(), postgres.url);
+    const onPostgres = await progress.part('protocol on PostgreSQL', async () =>
+      benchPostgres(await freshSetup(), postgres.url),
+    );
     const maildir = figures.classic as typeof onPostgres;
     const ratio = (a: number, b: number): number => Math.round((a / b) * 100) / 100;
     figures.postgres = {
@@ -85,6 +104,9 @@ try {
     };
   }
   process.stdout.write(`${JSON.stringify(figures, null, 2)}\n`);
+  const { lines, allMet } = verdictLines(figures, (part) => isPart(part) && runs(part));
+  process.stdout.write(`${lines.join('\n')}\n`);
+  process.exitCode = allMet ? 0 : 1;
 } finally {
   rmSync(dir, { recursive: true, force: true });
   await postgres?.release();

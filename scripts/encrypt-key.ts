@@ -11,7 +11,7 @@ import { readRegularFile, writeFileSafely } from '../common/safe-files.js';
 import { encryptPrivateKey, isEncryptedKey } from '../gateway/protocol-client/key-at-rest.js';
 import { checkPrivateKeyFile } from '../gateway/protocol-client/keys.js';
 import { LineInput } from '../gateway/terminal/line-input.js';
-import { parseCommandLine } from '../protocol/program.js';
+import { parseCommandLine } from '../common/program.js';
 
 const command = new Command('npm run encrypt-key --')
   .description(

@@ -2,6 +2,13 @@ import { createPrivateKey } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateRsaKeyPair, type PemKeyPair } from '../protocol/crypto.js';
+import {
+  bundleFiles,
+  KEYRING_FOLDER,
+  PRIVATE_MODE,
+  PUBLIC_MODE,
+  type BundleFile,
+} from './site-bundle.js';
 import { USERNAME_PATTERN } from '../protocol/limits.js';
 import { lookalikeOf, lookalikePairs } from '../protocol/skeleton.js';
 import { hashPassword } from '../mail-server/passwords.js';
@@ -36,9 +43,6 @@ export interface KeySetupOptions {
 export const demoPassword = (index: number): string => `password${index}`;
 
 export class KeySetupError extends Error {}
-
-const PRIVATE_MODE = 0o600;
-const PUBLIC_MODE = 0o644;
 
 /** What the files are made of, known once the keys are generated. */
 interface Material {
@@ -104,36 +108,37 @@ function layoutOf(
   ];
   for (const user of users) {
     const machine = join(out, user);
-    const keyring = join(machine, 'keyring');
-    folders.push(join(serverHome, user), machine, keyring);
-    files.push(
-      {
-        path: join(serverHome, `${user}_public.pem`),
-        mode: PUBLIC_MODE,
-        content: publicKeyOf(user),
-      },
-      {
-        path: join(machine, `${user}_private.pem`),
-        mode: PRIVATE_MODE,
-        content: (material) => pairOf(material, user).privatePem,
-      },
-      { path: join(machine, `${user}_public.pem`), mode: PUBLIC_MODE, content: publicKeyOf(user) },
-      {
-        path: join(machine, 'server_public.pem'),
-        mode: PUBLIC_MODE,
-        content: (material) => material.server.publicPem,
-      },
-      ...users.map((correspondent) => ({
-        path: join(keyring, `${correspondent}_public.pem`),
-        mode: PUBLIC_MODE,
-        content: publicKeyOf(correspondent),
-      })),
-      ...[...others].map(([correspondent, pem]) => ({
-        path: join(keyring, `${correspondent}_public.pem`),
-        mode: PUBLIC_MODE,
-        content: () => pem,
-      })),
-    );
+    folders.push(join(serverHome, user), machine, join(machine, KEYRING_FOLDER));
+    files.push({
+      path: join(serverHome, `${user}_public.pem`),
+      mode: PUBLIC_MODE,
+      content: publicKeyOf(user),
+    });
+    // The machine's bundle, as admin users add and admin keys write it (site-bundle.ts).
+    const bundleOf = (material: Material): BundleFile[] =>
+      bundleFiles({
+        user,
+        privatePem: pairOf(material, user).privatePem,
+        publicPem: pairOf(material, user).publicPem,
+        serverPublicPem: material.server.publicPem,
+        keyring: new Map([
+          ...others,
+          ...users.map((name) => [name, pairOf(material, name).publicPem] as const),
+        ]),
+      });
+    const paths = bundleFiles({
+      user,
+      privatePem: '',
+      publicPem: '',
+      serverPublicPem: '',
+      keyring: new Map([...others, ...users.map((name) => [name, ''] as const)]),
+    });
+    for (const { path, mode } of paths)
+      files.push({
+        path: join(machine, path),
+        mode,
+        content: (material) => bundleOf(material).find((file) => file.path === path)?.content ?? '',
+      });
   }
   // Last, so that a run that fails midway leaves no passwords for keys that were not written.
   files.push({

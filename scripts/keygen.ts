@@ -1,13 +1,19 @@
 #!/usr/bin/env node
 /** `npm run keygen -- --out DIR [...]`: key pairs and user_pass.json for a server and its users. */
+import { requireSupportedNode, versionLine } from '../common/version.js';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { parseCommandLine } from '../protocol/program.js';
+import { parseCommandLine } from '../common/program.js';
 import { DEFAULT_USERS, KeySetupError, writeKeySetup } from './key-setup.js';
+
+requireSupportedNode('sealed-mail-keygen');
 
 const list = (value: string): string[] => value.split(',').map((item) => item.trim());
 
 const command = new Command('keygen')
   .description('Key pairs and user_pass.json for a server and its users.')
+  .version(versionLine())
   .requiredOption(
     '--out <dir>',
     "where to write DIR/server/ (the server's home) and DIR/<user>/ (each user's machine: its key pair, server_public.pem, and keyring/<name>_public.pem for every user, itself included)",
@@ -49,7 +55,17 @@ const values = parseCommandLine(command, process.argv.slice(2)).opts<{
   force: boolean;
 }>();
 
+/** keygen makes --out, never the folders above it: a mistyped path must not become a tree. */
+function requireParentFolder(out: string): void {
+  const parent = dirname(resolve(out));
+  if (!existsSync(parent) || !statSync(parent).isDirectory())
+    throw new KeySetupError(
+      `${parent} does not exist: create it first (mkdir -p ${parent}) or choose another --out; keygen makes only the last folder of --out`,
+    );
+}
+
 try {
+  requireParentFolder(values.out);
   const users = values.users;
   const passwords = await writeKeySetup({
     out: values.out,

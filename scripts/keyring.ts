@@ -10,7 +10,7 @@ import { keyringFolder, loadClientKeys } from '../gateway/protocol-client/keys.j
 import { LocalSeal } from '../gateway/protocol-client/local-seal.js';
 import { LineInput } from '../gateway/terminal/line-input.js';
 import { isProtocolError } from '../protocol/errors.js';
-import { parseCommandLine } from '../protocol/program.js';
+import { parseCommandLine } from '../common/program.js';
 import { printable } from '../protocol/text.js';
 
 const command = new Command('npm run keyring --')

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { loadServerHome } from '../mail-server/home.js';
 import { isPostgresUrl, type PostgresUrl } from '../mail-server/store/open-store.js';
-import { integerArgument, parseCommandLine } from '../protocol/program.js';
+import { integerArgument, parseCommandLine } from '../common/program.js';
 import { writeKeySetup } from './key-setup.js';
 import {
   childPids,

@@ -5,7 +5,7 @@
  * lays it out (`DIR/server/` and `DIR/<user>/`).
  */
 import { createPrivateKey } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import {
   appendWhole,
@@ -15,49 +15,18 @@ import {
 } from '../common/safe-files.js';
 import { encryptPrivateKey } from '../gateway/protocol-client/key-at-rest.js';
 import { hashPassword, parsePasswordRecord } from '../mail-server/passwords.js';
-import { generateRsaKeyPair } from '../protocol/crypto.js';
 import { USERNAME_PATTERN } from '../protocol/limits.js';
 import { lookalikeOf } from '../protocol/skeleton.js';
+import { newUserBundle, siteKeyring, writeFiles } from './site-keys.js';
+import { readUserPass, SiteUsersError, USER_PASS } from './user-pass.js';
+
+export { readUserPass, SiteUsersError };
 import {
   readReloadReport,
   runFolder,
   runningServers,
   type ReloadReport,
 } from '../mail-server/run-files.js';
-
-/** A request the site's files refuse: one line, saying what is wrong. */
-export class SiteUsersError extends Error {}
-
-const USER_PASS = 'user_pass.json';
-const MAX_USER_PASS_BYTES = 16 * 1024 * 1024;
-
-/** user_pass.json as it is: each user's plain password or scrypt hash. */
-export function readUserPass(home: string): Record<string, string> {
-  const data = readRegularFile(join(home, USER_PASS), MAX_USER_PASS_BYTES);
-  if (!data)
-    throw new SiteUsersError(`${join(home, USER_PASS)} is missing: is ${home} a server's home?`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(data.toString('utf8'));
-  } catch (error) {
-    throw new SiteUsersError(
-      `${join(home, USER_PASS)} is not valid JSON (${(error as Error).message})`,
-    );
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
-    throw new SiteUsersError(
-      `${join(home, USER_PASS)} is not a JSON object of {"user": "password"}`,
-    );
-  const records: Record<string, string> = {};
-  for (const [name, value] of Object.entries(parsed)) {
-    if (typeof value !== 'string')
-      throw new SiteUsersError(
-        `${join(home, USER_PASS)}: the password of "${name}" is not a string`,
-      );
-    records[name] = value;
-  }
-  return records;
-}
 
 /** Replaces user_pass.json whole (0600), so that a reading server never sees half of it. */
 function writeUserPass(home: string, records: Record<string, string>): void {
@@ -118,27 +87,10 @@ export async function addUser(
   requireNewName(home, records, name);
   if (password === '') throw new SiteUsersError('a password is needed');
   const record = recordFor(records, password);
-  const pair = await generateRsaKeyPair();
-  const serverPublic = readFileSync(join(home, 'server_public.pem'));
+  const { publicPem, files } = await newUserBundle(home, name, password, siteKeyring(home));
   ensureFolder(bundleDir);
-  const keyring = join(bundleDir, 'keyring');
-  ensureFolder(keyring);
-  const write = (folder: string, file: string, data: string | Buffer, mode: number) => {
-    writeFileSafely(folder, file, data, { mode, place: 'new' });
-  };
-  write(
-    bundleDir,
-    `${name}_private.pem`,
-    encryptPrivateKey(createPrivateKey(pair.privatePem), password),
-    0o600,
-  );
-  write(bundleDir, `${name}_public.pem`, pair.publicPem, 0o644);
-  write(bundleDir, 'server_public.pem', serverPublic, 0o644);
-  for (const user of [...Object.keys(records), name]) {
-    const pem = user === name ? pair.publicPem : readFileSync(join(home, `${user}_public.pem`));
-    write(keyring, `${user}_public.pem`, pem, 0o644);
-  }
-  write(home, `${name}_public.pem`, pair.publicPem, 0o644);
+  writeFiles(bundleDir, files, false);
+  writeFileSafely(home, `${name}_public.pem`, publicPem, { mode: 0o644, place: 'new' });
   ensureFolder(join(home, name));
   writeUserPass(home, { ...records, [name]: record });
 }

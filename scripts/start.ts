@@ -13,7 +13,7 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { integerArgument, parseCommandLine } from '../protocol/program.js';
+import { integerArgument, parseCommandLine } from '../common/program.js';
 import { childPids } from './lib/server-process.js';
 import { DEFAULT_USERS, KeySetupError, writeKeySetup } from './key-setup.js';
 

@@ -64,6 +64,26 @@ export function checkPrivateKeyFile(file: string): void {
 const MAX_KEY_FILE_BYTES = 64 * 1024;
 
 /**
+ * What can be checked of a user's key folder before a password is asked for: the folder, the
+ * server's public key, and the private key file's owner and mode when there is one (a missing
+ * private key is the server's to answer: an unknown user hears "Invalid username or password").
+ */
+export function checkKeyFolder(dir: string, username: string): void {
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new ProtocolError(
+      'MISSING_PRIVATE_KEY',
+      `the key folder ${dir} does not exist: run the client in your key folder or name it with --keys DIR (the bundle your administrator gave you)`,
+    );
+  if (!findFile(dir, username, 'server_public.pem'))
+    throw new ProtocolError(
+      'MISSING_PRIVATE_KEY',
+      `no server_public.pem in ${dir} or ${join(dir, username)}: name the folder of your bundle with --keys DIR (it holds server_public.pem and ${username}_private.pem)`,
+    );
+  const privateFile = findFile(dir, username, `${username}_private.pem`);
+  if (privateFile !== undefined) checkPrivateKeyFile(privateFile);
+}
+
+/**
  * The server's public key, and the user's private key unlocked with `passphrase` (what the
  * person typed) before anything is sent: a wrong passphrase throws WRONG_KEY_PASSPHRASE here,
  * never after a server answered. A missing private key throws MISSING_PRIVATE_KEY only when the

@@ -12,7 +12,12 @@
  * Bounded: past 2 x MAX_REMEMBERED lines, the newest MAX_REMEMBERED are kept (the file
  * rewritten whole); an email older than that, replayed, is no longer recognised (its signed
  * time still shows its age).
+ *
+ * The records read are kept while the file's size, time and inode stay as this process left
+ * them: the content search's indexer opens every sealed email of an inbox, and reading the
+ * whole file again for each would cost 10,000 x 10,000 openings of records.
  */
+import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   appendWhole,
@@ -64,10 +69,33 @@ const samePlace = (record: OpenedRecord, place: EmailPlace): boolean =>
   record.at === place.receivedAt &&
   (record.sid === undefined || place.serverId === undefined || record.sid === place.serverId);
 
+interface FileState {
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+function fileState(path: string): FileState | undefined {
+  try {
+    const { size, mtimeMs, ino } = lstatSync(path);
+    return { size, mtimeMs, ino };
+  } catch {
+    return undefined;
+  }
+}
+
+const sameState = (a: FileState | undefined, b: FileState | undefined): boolean =>
+  a !== undefined &&
+  b !== undefined &&
+  a.size === b.size &&
+  a.mtimeMs === b.mtimeMs &&
+  a.ino === b.ino;
+
 export class OpenedEmails {
   readonly #folder: string;
   readonly #seal: LocalSeal;
   readonly #max: number;
+  #cache: { state: FileState; records: OpenedRecord[] } | undefined;
 
   constructor(folder: string, seal: LocalSeal, maxRemembered = MAX_REMEMBERED) {
     this.#folder = folder;
@@ -94,12 +122,48 @@ export class OpenedEmails {
       opened: nowMs,
     };
     if (records.length + 1 > 2 * this.#max) this.#rewrite([...records, record].slice(-this.#max));
-    else
-      appendWhole(join(this.#folder, OPENED_FILE), this.#line(record), {
-        mode: 0o600,
-        durable: true,
-      });
+    else this.#append([record]);
     return undefined;
+  }
+
+  /**
+   * Records many first openings at once, in the order given (oldest first), with one append:
+   * as `opened` for each, for an indexer that opened a whole inbox.
+   */
+  openedAll(openings: readonly { emailId: Buffer; place: EmailPlace }[], nowMs = Date.now()): void {
+    const records = this.#records();
+    const byId = new Map<string, OpenedRecord[]>();
+    for (const record of records) byId.set(record.id, [...(byId.get(record.id) ?? []), record]);
+    const fresh: OpenedRecord[] = [];
+    for (const { emailId, place } of openings) {
+      const id = emailId.toString('hex');
+      // Only the first place of an id is recorded; a second place is a copy of it.
+      if (byId.has(id)) continue;
+      const record: OpenedRecord = {
+        id,
+        at: place.receivedAt,
+        ...(place.serverId === undefined ? {} : { sid: place.serverId }),
+        opened: nowMs,
+      };
+      byId.set(id, [record]);
+      fresh.push(record);
+    }
+    if (fresh.length === 0) return;
+    if (records.length + fresh.length > 2 * this.#max)
+      this.#rewrite([...records, ...fresh].slice(-this.#max));
+    else this.#append(fresh);
+  }
+
+  #append(fresh: readonly OpenedRecord[]): void {
+    const path = join(this.#folder, OPENED_FILE);
+    const before = this.#cache?.state;
+    const lines = fresh.map((record) => this.#line(record)).join('');
+    appendWhole(path, lines, { mode: 0o600, durable: true });
+    const after = fileState(path);
+    // Kept only when the file grew by these lines alone (another program may append too).
+    if (this.#cache && before && after && after.size === before.size + Buffer.byteLength(lines))
+      this.#cache = { state: after, records: [...this.#cache.records, ...fresh] };
+    else this.#cache = undefined;
   }
 
   #line(record: OpenedRecord): string {
@@ -110,10 +174,21 @@ export class OpenedEmails {
   #rewrite(records: readonly OpenedRecord[]): void {
     const text = records.map((record) => this.#line(record)).join('');
     writeFileSafely(this.#folder, OPENED_FILE, text, { mode: 0o600, place: 'replace' });
+    this.#cache = undefined;
   }
 
   /** The records that open with this user's key, oldest first. */
   #records(): OpenedRecord[] {
+    const path = join(this.#folder, OPENED_FILE);
+    const state = fileState(path);
+    if (this.#cache && sameState(this.#cache.state, state)) return this.#cache.records;
+    const records = this.#read();
+    const now = fileState(path);
+    this.#cache = now && sameState(state, now) ? { state: now, records } : undefined;
+    return records;
+  }
+
+  #read(): OpenedRecord[] {
     let bytes: Buffer | undefined;
     try {
       bytes = readRegularFile(join(this.#folder, OPENED_FILE), MAX_FILE_BYTES, {

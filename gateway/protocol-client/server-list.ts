@@ -4,12 +4,17 @@
  * given; the next one is tried when one does not answer (refused, unreachable, silent, or
  * gone before the menu), never when one answers (a refused login is the answer of them all).
  */
+import {
+  formatHostPort,
+  formatHostPortList,
+  parseHostPortList,
+  refuseAs,
+  type HostPort,
+} from '../../common/host-port.js';
 import { isConnectionLost, isProtocolError, ProtocolError } from '../../protocol/errors.js';
 
-export interface ServerAddress {
-  host: string;
-  port: number;
-}
+/** A mail server's HOST and PORT (common/host-port.ts reads and writes them). */
+export type ServerAddress = HostPort;
 
 /** A server passed over, and why. */
 export interface PassedOver {
@@ -23,42 +28,20 @@ export interface ServerChoice {
   passedOver: PassedOver[];
 }
 
-function parsePort(text: string, item: string): number {
-  const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;
-  if (!(port >= 1 && port <= 65535))
-    throw new ProtocolError('CONNECT_FAILED', `"${item}" has no valid port (1 to 65535)`);
-  return port;
-}
-
-function parseServer(item: string, defaultPort: number): ServerAddress {
-  const bracketed = /^\[([^\]]+)\](?::(.*))?$/.exec(item);
-  if (bracketed) {
-    const [, host = '', port] = bracketed;
-    return { host, port: port === undefined ? defaultPort : parsePort(port, item) };
-  }
-  const colons = item.split(':').length - 1;
-  // Two colons or more without brackets: an IPv6 address alone.
-  if (colons !== 1) return { host: item, port: defaultPort };
-  const [host = '', port = ''] = item.split(':');
-  if (host === '') throw new ProtocolError('CONNECT_FAILED', `"${item}" names no host`);
-  return { host, port: parsePort(port, item) };
-}
-
-/** `a`, `a:13000` or `a:13000,b:13000` (spaces allowed); a server without a port gets `defaultPort`. */
+/**
+ * `a`, `a:13000` or `a:13000,b:13000` (spaces allowed); a server without a port gets
+ * `defaultPort`. Throws CONNECT_FAILED with what is wrong and what to write instead.
+ */
 export function parseServerList(text: string, defaultPort: number): ServerAddress[] {
-  const items = text
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
-  if (items.length === 0) throw new ProtocolError('CONNECT_FAILED', 'no mail server was named');
-  return items.map((item) => parseServer(item, defaultPort));
+  return refuseAs(
+    () => parseHostPortList(text, { defaultPort }),
+    (message) => new ProtocolError('CONNECT_FAILED', message),
+  );
 }
 
-export const formatServer = ({ host, port }: ServerAddress): string =>
-  host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+export const formatServer = formatHostPort;
 
-export const formatServerList = (servers: readonly ServerAddress[]): string =>
-  servers.map(formatServer).join(',');
+export const formatServerList = formatHostPortList;
 
 /** The servers a host string names, as HOST:PORT,...; the string itself when it names none. */
 export function describeServers(host: string, port: number): string {

@@ -3,15 +3,19 @@
  * `npm run client -- [options]`: the terminal client of the sample sessions.
  * `npm run client:enhanced` (or --enhanced) speaks the enhanced protocol.
  */
+import { requireSupportedNode, versionLine } from '../../common/version.js';
 import { Command, Option } from 'commander';
 import { CHANNEL_KINDS, type ChannelKind } from '../../protocol/channel-kinds.js';
 import { channels } from '../../protocol/channels.js';
-import { integerArgument, parseCommandLine } from '../../protocol/program.js';
+import { integerArgument, parseCommandLine } from '../../common/program.js';
 import { LineInput } from './line-input.js';
 import { runTerminalClient } from './terminal-client.js';
 
+requireSupportedNode('sealed-mail-client');
+
 const command = new Command('npm run client --')
   .description('The terminal client of the Secure Mail Transfer Protocol.')
+  .version(versionLine())
   .option(
     '--keys <dir>',
     'where <user>_private.pem and server_public.pem are, directly or in DIR/<user>/ (default: the current folder)',

@@ -22,6 +22,7 @@ import { decodeUtf8 } from '../../protocol/utf8.js';
 import { sealedClientLines } from '../../protocol/sealed/lines.js';
 import { Keyring } from '../protocol-client/keyring.js';
 import { keyringFolder, loadClientKeys, type LoadedClientKeys } from '../protocol-client/keys.js';
+import { keyFolderProblem, keyLines } from './key-lines.js';
 import { LocalSeal } from '../protocol-client/local-seal.js';
 import type { Draft, MailClient, ReadResult } from '../protocol-client/mail-client.js';
 import { Lookalikes } from '../protocol-client/lookalikes.js';
@@ -300,14 +301,6 @@ async function menuLoop(
   }
 }
 
-/** What the terminal says of the user's private key on this machine. */
-const keyLines = {
-  notUnlocked: (username: string): string =>
-    `Invalid username or password: it does not unlock ${username}'s private key on this computer (nothing was sent to the server).\nTerminating.`,
-  plainKey: (file: string): string =>
-    `Warning: ${file} is not encrypted: anyone who can read the file can use your key. Encrypt it with your password: npm run encrypt-key -- ${file}`,
-};
-
 /** What the person is told when the session cannot start or goes on no longer. */
 function failureText(error: unknown, replyTimeoutMs: number): string | undefined {
   if (isProtocolError(error, 'IDLE_TIMEOUT'))
@@ -321,6 +314,12 @@ export async function runTerminalClient(options: TerminalOptions): Promise<numbe
   const { input, write } = options;
   const server = options.server ?? (await input.ask(clientLines.serverPrompt))?.trim();
   const username = (await input.ask(clientLines.usernamePrompt))?.trim();
+  // Before the password is typed: a folder that cannot log anyone in says so at once.
+  const problem = server && username ? keyFolderProblem(options.keysDir, username) : undefined;
+  if (problem !== undefined) {
+    write(`${printable(problem)}\nTerminating.\n`);
+    return 1;
+  }
   const password = await input.askHidden(clientLines.passwordPrompt);
   if (!server || !username || password === null) {
     write('\nNo input: terminating.\n');
@@ -359,6 +358,7 @@ export async function runTerminalClient(options: TerminalOptions): Promise<numbe
     });
   } catch (error) {
     if (isProtocolError(error, 'LOGIN_REJECTED')) {
+      if (keys.privateKeyAtRest === 'encrypted') write(`${keyLines.refusedDespiteKey(username)}\n`);
       write(`${clientLines.rejected}\n`);
       return 1;
     }

@@ -22,7 +22,7 @@ import { reachabilityProbe } from './probe.js';
 import { HostAllowList, newSecret } from './security.js';
 import { formatServerList } from '../protocol-client/server-list.js';
 import { registerSessionRoute, SESSION_PATH } from './session-route.js';
-import { SessionChildren } from './session-process.js';
+import { SessionChildren } from './child-handles.js';
 import { SignInThrottle } from './sign-in-throttle.js';
 import { registerSocketRoute, WS_PATH, type MessageHandler } from './socket-route.js';
 import { registerUi } from './ui.js';

@@ -20,7 +20,7 @@ import { GatewayError } from './errors.js';
 import { parseRequest } from './request-parser.js';
 import type { ServerAddress } from './server-address.js';
 import type { DowngradeGuard } from './downgrade-guard.js';
-import type { ChildExit, SessionChildren, SessionProcess } from './session-process.js';
+import type { ChildExit, SessionChildren, SessionProcess } from './child-handles.js';
 import type { SignInAttempt, SignInOutcome, SignInThrottle } from './sign-in-throttle.js';
 import { TabRoutes, type Tab } from './tab-routes.js';
 import {
@@ -200,7 +200,7 @@ export class BrowserSession {
           }
         })
         .catch((error: unknown) => {
-          config.logger?.error({ error: String(error) }, 'sign-in after the downgrade check');
+          config.logger?.error({ err: error }, 'sign-in after the downgrade check');
         });
       return;
     }

@@ -7,8 +7,29 @@
  * The child answers with the browser's own Reply messages, which the main process relays.
  */
 import type { ChannelKind, Reply, Request } from '../messages.js';
+import {
+  isCount,
+  isFields,
+  isListOf,
+  isName,
+  isText,
+  type Fields,
+} from '../../common/ipc-guards.js';
 import { isChannelKind } from '../../protocol/channel-kinds.js';
-import { MAX_RECIPIENTS } from '../../protocol/limits.js';
+import {
+  contentFits,
+  FINGERPRINT_PATTERN,
+  MAX_EMAIL_ID_CHARS,
+  MAX_INBOX_INDEX,
+  MAX_PASSWORD_CHARS,
+  MAX_RECIPIENTS,
+  MAX_SENT_ID_CHARS,
+  MAX_USERNAME_CHARS,
+  SEND_ID_PATTERN,
+  titleFits,
+  titleIsOneLine,
+  MAX_SEARCH_QUERY_CHARS,
+} from '../request-limits.js';
 import { MARK_PATTERN, MAX_MARKS_PER_REQUEST } from '../mark-limits.js';
 
 /** The browser's requests that the main process hands to the child as they are. */
@@ -42,39 +63,32 @@ export interface ChildSignOut {
 
 export type ParentToChild = ChildSignIn | SessionRequest | ChildSignOut;
 
-type Fields = Record<string, unknown>;
+const isUsername = (value: unknown): value is string => isName(value, MAX_USERNAME_CHARS);
+const isRecipients = (value: unknown): value is string[] =>
+  isListOf(value, isUsername, 1, MAX_RECIPIENTS);
+const isEmailId = (value: unknown): value is string => isName(value, MAX_EMAIL_ID_CHARS);
 
-const isCount = (value: unknown): value is number =>
-  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-const isText = (value: unknown): value is string => typeof value === 'string';
-const isName = (value: unknown): value is string => isText(value) && value !== '';
 const isMark = (value: unknown): value is string => isText(value) && MARK_PATTERN.test(value);
 const isMarkList = (value: unknown): value is string[] =>
-  Array.isArray(value) &&
-  value.length >= 1 &&
-  value.length <= MAX_MARKS_PER_REQUEST &&
-  value.every(isMark);
-const isTrashList = (value: unknown): boolean =>
-  Array.isArray(value) &&
-  value.length >= 1 &&
-  value.length <= MAX_MARKS_PER_REQUEST &&
-  value.every(
-    (entry: unknown) =>
-      typeof entry === 'object' &&
-      entry !== null &&
-      isMark((entry as Fields).mark) &&
-      ((entry as Fields).emailId === undefined || isName((entry as Fields).emailId)),
-  );
+  isListOf(value, isMark, 1, MAX_MARKS_PER_REQUEST);
+const isTrashEntry = (entry: unknown): entry is Fields =>
+  isFields(entry) &&
+  isMark(entry.mark) &&
+  (entry.emailId === undefined || isEmailId(entry.emailId));
 
-/** For each message type, whether its fields (beside `type` and `id`) have their shapes. */
+/**
+ * For each message type, whether its fields (beside `type` and `id`) have their shapes and
+ * bounds: for the browser's requests, exactly what the zod schemas of gateway/messages.ts
+ * accept (test/gateway/request-bounds.test.ts holds the two against each other).
+ */
 const FIELDS_OF: Record<ParentToChild['type'], (message: Fields) => boolean> = {
   signIn: (m) =>
     isName(m.host) &&
     isCount(m.port) &&
     m.port >= 1 &&
     m.port <= 65_535 &&
-    isName(m.username) &&
-    isText(m.password) &&
+    isUsername(m.username) &&
+    isText(m.password, MAX_PASSWORD_CHARS) &&
     isChannelKind(m.protocol) &&
     isName(m.keysDir) &&
     isName(m.dataDir) &&
@@ -83,34 +97,41 @@ const FIELDS_OF: Record<ParentToChild['type'], (message: Fields) => boolean> = {
     isCount(m.replyTimeoutMs) &&
     isCount(m.trashDays),
   listInbox: () => true,
-  read: (m) => isCount(m.index) && m.index >= 1 && (m.emailId === undefined || isName(m.emailId)),
+  read: (m) =>
+    isCount(m.index) &&
+    m.index >= 1 &&
+    m.index <= MAX_INBOX_INDEX &&
+    (m.emailId === undefined || isEmailId(m.emailId)),
   send: (m) =>
-    Array.isArray(m.to) &&
-    m.to.length >= 1 &&
-    m.to.length <= MAX_RECIPIENTS &&
-    m.to.every(isName) &&
+    isRecipients(m.to) &&
     isText(m.title) &&
+    titleFits(m.title) &&
+    titleIsOneLine(m.title) &&
     isText(m.content) &&
+    contentFits(m.content) &&
+    (m.sendId === undefined || (isText(m.sendId) && SEND_ID_PATTERN.test(m.sendId))) &&
     (m.unsealed === undefined || m.unsealed === true),
-  sealingPlan: (m) =>
-    Array.isArray(m.to) && m.to.length >= 1 && m.to.length <= MAX_RECIPIENTS && m.to.every(isName),
+  sealingPlan: (m) => isRecipients(m.to),
   listSent: () => true,
-  readSent: (m) => isName(m.sentId),
-  delete: (m) => isName(m.emailId),
-  verifyKey: (m) => isName(m.name) && isText(m.fingerprint),
+  readSent: (m) => isName(m.sentId, MAX_SENT_ID_CHARS),
+  delete: (m) => isEmailId(m.emailId),
+  verifyKey: (m) =>
+    isUsername(m.name) && isText(m.fingerprint) && FINGERPRINT_PATTERN.test(m.fingerprint),
+  search: (m) => isText(m.query, MAX_SEARCH_QUERY_CHARS),
   reconnectNow: () => true,
   loadMarks: () => true,
   setRead: (m) => isMarkList(m.marks) && typeof m.read === 'boolean',
   moveToTrash: (m) =>
-    isTrashList(m.emails) && (m.restore === undefined || typeof m.restore === 'boolean'),
+    isListOf(m.emails, isTrashEntry, 1, MAX_MARKS_PER_REQUEST) &&
+    (m.restore === undefined || typeof m.restore === 'boolean'),
   emptyTrash: (m) => isMarkList(m.marks),
   signOut: () => true,
 };
 
 /** The message, when it has the shape of one the parent sends; undefined otherwise. */
 export function parseParentToChild(message: unknown): ParentToChild | undefined {
-  if (typeof message !== 'object' || message === null) return undefined;
-  const fields = message as Fields;
+  if (!isFields(message)) return undefined;
+  const fields = message;
   const type = fields.type;
   if (typeof type !== 'string' || !Object.hasOwn(FIELDS_OF, type)) return undefined;
   const idFits = type === 'signOut' ? fields.id === null || isCount(fields.id) : isCount(fields.id);
@@ -141,6 +162,8 @@ const CHILD_REPLY_TYPES: ReadonlySet<string> = new Set([
   'error',
   'newMail',
   'sessionEnded',
+  'searchResults',
+  'indexProgress',
   'serverConnection',
   'reconnecting',
 ] satisfies Exclude<ChildToParent['type'], 'hello' | 'resumed'>[]);
@@ -151,9 +174,5 @@ const CHILD_REPLY_TYPES: ReadonlySet<string> = new Set([
  * relay, or act on, anything else.
  */
 export function isChildToParent(message: unknown): message is ChildToParent {
-  return (
-    typeof message === 'object' &&
-    message !== null &&
-    CHILD_REPLY_TYPES.has(String((message as { type?: unknown }).type))
-  );
+  return isFields(message) && CHILD_REPLY_TYPES.has(String(message.type));
 }

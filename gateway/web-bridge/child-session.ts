@@ -6,25 +6,21 @@
 import type { KeyObject } from 'node:crypto';
 import { isConnectionLost } from '../../protocol/errors.js';
 import type { ClientKeys } from '../../protocol/login.js';
-import { Keyring, type KeyringEntry } from '../protocol-client/keyring.js';
-import { keyringFolder, loadClientKeys } from '../protocol-client/keys.js';
+import type { Keyring, KeyringEntry } from '../protocol-client/keyring.js';
+import { loadClientKeys } from '../protocol-client/keys.js';
 import type { MailClient } from '../protocol-client/mail-client.js';
-import { OpenedEmails } from '../protocol-client/opened-emails.js';
-import { SealedMail } from '../protocol-client/sealed-mail.js';
 import { describeServers, formatServer } from '../protocol-client/server-list.js';
 import { openSession } from '../protocol-client/session.js';
 import type { Reply, SessionEndReason } from '../messages.js';
 import type { ChildSignIn, ParentToChild } from './child-protocol.js';
-import { NewMailWatch, waitSecondsWithin } from './new-mail.js';
+import type { NewMailWatch } from './new-mail.js';
+import { searchReply, type Indexer } from './indexer.js';
+import { sessionParts, type SessionParts } from './session-parts.js';
 import { GatewayError, sessionFailure, signInFailure } from './errors.js';
 import { sendEmail } from './child-sending.js';
 import { endOfReconnect, isPermanentFailure, Reconnector } from './reconnect.js';
-import { SENT_ID_PATTERN, SentFolder } from './sent-folder.js';
-import { LocalSeal } from '../protocol-client/local-seal.js';
-import { SealerMemory } from '../protocol-client/sealer-memory.js';
-import { SecurityMemory } from './email-security.js';
+import { SENT_ID_PATTERN } from './sent-folder.js';
 import { toEmailView, toItems, type SignedInAccount } from './email-views.js';
-import { MailboxMarks } from './mailbox-marks.js';
 import { answerMarkRequest } from './read-marks.js';
 import { useSentFolder } from './sent-copies.js';
 
@@ -56,10 +52,11 @@ export class ChildSession {
   /** Set once signed in: connects again when the server goes away (reconnect.ts). */
   #reconnector: Reconnector | undefined;
   /** A new session's SealedMail and new-mail watch for a client (after a reconnection too). */
-  #bind: ((client: MailClient) => NewMailWatch) | undefined;
+  #bind: ((client: MailClient) => SessionParts) | undefined;
   readonly #warn = (details: Record<string, unknown>, message: string): void => {
     this.#io.warn(details, message);
   };
+  #indexer: Indexer | undefined;
 
   constructor(io: ChildIo) {
     this.#io = io;
@@ -74,6 +71,7 @@ export class ChildSession {
         return this.#run(message.id, async (client, account) => {
           const { rows } = await client.listInbox();
           this.#newMail?.seen(rows);
+          this.#indexer?.listed(rows);
           const items = toItems(rows, account.sealed, account.security);
           return { type: 'inbox', id: message.id, items };
         });
@@ -99,6 +97,7 @@ export class ChildSession {
             );
           if (!(await client.delete(message.emailId)))
             throw new GatewayError('NOT_FOUND', 'that email is no longer in the inbox');
+          this.#indexer?.removed(message.emailId);
           return { type: 'deleted', id: message.id, emailId: message.emailId };
         });
       case 'sealingPlan':
@@ -129,6 +128,8 @@ export class ChildSession {
           const entry = account.sealed.keyring.markVerified(message.name, message.fingerprint);
           return Promise.resolve({ type: 'keyVerified', id: message.id, entry });
         });
+      case 'search':
+        return this.#io.reply(searchReply(this.#indexer, message));
       case 'loadMarks':
       case 'setRead':
       case 'moveToTrash':
@@ -150,6 +151,7 @@ export class ChildSession {
     this.#ending = true;
     this.#reconnector?.stop();
     this.#newMail?.stop();
+    this.#indexer?.stop();
     await this.#terminate();
     this.#io.exit(0);
   }
@@ -206,10 +208,7 @@ export class ChildSession {
     } catch (error) {
       const failure = signInFailure(error, { username: message.username, server });
       if (failure.code !== 'WRONG_CREDENTIALS')
-        this.#io.warn(
-          { username: message.username, server, error: String(error) },
-          'sign-in failed',
-        );
+        this.#io.warn({ username: message.username, server, err: error }, 'sign-in failed');
       this.#ending = true;
       await this.#io.reply({
         type: 'error',
@@ -223,52 +222,27 @@ export class ChildSession {
       this.#signingIn = false;
     }
     const client = this.#client;
-    const seal = new LocalSeal(keys.privateKey(), message.username);
-    const folder = keyringFolder(message.keysDir, message.username);
-    const keyring = new Keyring(folder, seal);
-    const memories = {
-      sealers: new SealerMemory(folder, seal),
-      opened: new OpenedEmails(folder, seal),
-    };
-    const security = new SecurityMemory();
-    const sealed = new SealedMail(client, keys.privateKey(), keyring, memories);
-    const account: SignedInAccount = {
-      username: message.username,
-      protocol: message.protocol,
-      server,
-      sent: new SentFolder(message.dataDir, message.username, seal),
-      sealed,
-      security,
-      marks: new MailboxMarks(message.dataDir, message.username, seal),
-      trashDays: message.trashDays,
-    };
-    this.#account = account;
     this.#bind = (next) => {
-      if (next !== client)
-        account.sealed = new SealedMail(next, keys.privateKey(), keyring, memories);
-      this.#newMail = new NewMailWatch(
+      this.#indexer?.stop();
+      const parts = sessionParts(
         next,
-        message.pollMs,
-        {
-          found: (rows, total) =>
-            this.#io.reply({
-              type: 'newMail',
-              items: toItems(rows, account.sealed, security),
-              total,
-            }),
-          // A watch of a connection already replaced has nothing to end.
-          failed: (error) =>
-            this.#client === next ? this.#endAfterFailure(error) : Promise.resolve(),
-        },
-        waitSecondsWithin(message.replyTimeoutMs),
+        keys.privateKey(),
+        { ...message, server },
+        this.#io,
+        // A watch of a connection already replaced has nothing to end.
+        (error) => (this.#client === next ? this.#endAfterFailure(error) : Promise.resolve()),
       );
+      this.#account = parts.account;
+      this.#newMail = parts.newMail;
+      this.#indexer = parts.indexer;
       // A server that goes away is told to the browser at once, not at its next request.
       void next.connectionEnded.then((reason) => {
         if (this.#client === next) void this.#endAfterFailure(reason);
       });
-      return this.#newMail;
+      return parts;
     };
-    const newMail = this.#bind(client);
+    const { account, keyring, newMail } = this.#bind(client);
+    const { sealed } = account;
     const { deliveryReports, emailIds, delete: deletes, sendIds } = client.capabilities;
     const fingerprint = client.serverFingerprint;
     await this.#io.reply({
@@ -309,7 +283,7 @@ export class ChildSession {
     try {
       return keyring.list();
     } catch (error) {
-      this.#io.warn({ error: String(error) }, 'the keyring cannot be read');
+      this.#io.warn({ err: error }, 'the keyring cannot be read');
       return [];
     }
   }
@@ -338,7 +312,7 @@ export class ChildSession {
         : await operation(client, account);
     } catch (error) {
       const failure = sessionFailure(error);
-      if (failure.code === 'INTERNAL') this.#io.warn({ error: String(error) }, 'request failed');
+      if (failure.code === 'INTERNAL') this.#io.warn({ err: error }, 'request failed');
       await this.#io.reply({
         type: 'error',
         id,
@@ -355,6 +329,7 @@ export class ChildSession {
     this.#ending = true;
     this.#reconnector?.stop();
     this.#newMail?.stop();
+    this.#indexer?.stop();
     await this.#terminate();
     if (id !== null) await this.#io.reply({ type: 'signedOut', id });
     this.#io.exit(0);
@@ -367,6 +342,7 @@ export class ChildSession {
   async #endAfterFailure(error: unknown): Promise<void> {
     if (this.#ending) return;
     this.#newMail?.stop();
+    this.#indexer?.stop();
     this.#client?.destroy();
     if (isConnectionLost(error) && this.#reconnector) {
       this.#reconnector.lost();

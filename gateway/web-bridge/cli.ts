@@ -1,8 +1,9 @@
 /** The command line of the web gateway. */
+import { versionLine } from '../../common/version.js';
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { integerArgument, LOG_LEVELS, parseCommandLine } from '../../protocol/program.js';
+import { integerArgument, LOG_LEVELS, parseCommandLine } from '../../common/program.js';
 import {
   defaultDataDir,
   defaultGatewayOptions,
@@ -11,47 +12,52 @@ import {
   type GatewayOptions,
   type ServerList,
 } from './config.js';
-import { GatewayError } from './errors.js';
+import {
+  AddressError,
+  parseHostPort,
+  parseHostPortList,
+  refuseAs,
+  type AddressRules,
+} from '../../common/host-port.js';
 import {
   DEFAULT_ENHANCED_PORT as ENHANCED_PORT,
   DEFAULT_MAIL_PORT as CLASSIC_PORT,
-  parseServerAddress,
   type ServerAddress,
 } from './server-address.js';
 
 const DEFAULT_LISTEN_PORT = 8080;
 
-function addressArgument(defaultPort: number) {
-  return (value: string): ServerAddress => {
-    try {
-      return parseServerAddress(value, defaultPort);
-    } catch (error) {
-      if (error instanceof GatewayError) throw new InvalidArgumentError(error.message);
-      throw error;
-    }
-  };
+/** A command-line argument read by common/host-port.ts; commander prints the refusal. */
+function addressArgument<T>(parse: (text: string) => T) {
+  return (value: string): T =>
+    refuseAs(
+      () => parse(value),
+      (message) => new InvalidArgumentError(message),
+    );
 }
 
 /** One address, or several separated by commas, tried in turn. */
 function addressListArgument(defaultPort: number) {
-  const one = addressArgument(defaultPort);
-  return (value: string): ServerList => {
-    const [first, ...others] = value
-      .split(',')
-      .map((item) => item.trim())
-      .filter((item) => item !== '')
-      .map(one);
-    if (!first) throw new InvalidArgumentError('names no server');
+  return addressArgument((value): ServerList => {
+    const [first, ...others] = parseHostPortList(value, { defaultPort });
+    // parseHostPortList refuses an empty list: this is for the type.
+    if (!first) throw new AddressError('no host was named');
     return [first, ...others];
-  };
+  });
 }
 
-/** HOST:PORT to listen on; port 0 (any free port) is fine here, though never a mail server's. */
-function listenArgument(value: string): ServerAddress {
-  const anyPort = value.endsWith(':0');
-  const address = addressArgument(DEFAULT_LISTEN_PORT)(anyPort ? value.slice(0, -2) : value);
-  return anyPort ? { ...address, port: 0 } : address;
-}
+/**
+ * HOST:PORT to listen on; port 0 (any free port) is fine here, though never a mail server's,
+ * and a port alone (`--listen 8080`) is that port on 127.0.0.1.
+ */
+const LISTEN_RULES: AddressRules = {
+  defaultPort: DEFAULT_LISTEN_PORT,
+  anyPort: true,
+  hostForBarePort: '127.0.0.1',
+};
+const listenArgument = addressArgument((value): ServerAddress =>
+  parseHostPort(value, LISTEN_RULES),
+);
 
 function keysArgument(value: string): string {
   const folder = resolve(value);
@@ -66,13 +72,17 @@ function gatewayCommand(): Command {
   const d = defaultGatewayOptions;
   return new Command('gateway')
     .description('The local web gateway between a browser and the mail server.')
+    .version(versionLine())
     .requiredOption(
       '--keys <dir>',
       "the users' keys: <user>_private.pem and server_public.pem in DIR, or one sub-folder per user (DIR/<user>/), as the key generator writes",
       keysArgument,
     )
     .addOption(
-      new Option('--listen <host:port>', 'where the browser connects; port 0 picks one')
+      new Option(
+        '--listen <host:port>',
+        'where the browser connects; port 0 picks one, and a port alone is on 127.0.0.1',
+      )
         .default(
           { host: '127.0.0.1', port: DEFAULT_LISTEN_PORT },
           `127.0.0.1:${DEFAULT_LISTEN_PORT}`,

@@ -2,10 +2,13 @@
  * What each email is, decided in one place for the browser: the reader's banner and the list's
  * mark both come from here (docs/SEALED.md, section 8).
  *
- * The listing carries no content, so a row's state is what this session found when the email
- * was opened (remembered by id, or by sender, time and title on sessions without ids), else
- * `unopened`: reading every listed email to classify it would cost a round trip and its whole
- * content per row. The memory lasts as long as the session process and holds at most
+ * The listing carries no content, so a row's state is what this session child found when it
+ * opened the email itself: when the person read it, or when the content search's indexer
+ * (indexer.ts) did, in the background, which also keeps the marks across sessions in its sealed
+ * file. Remembered by id, or by sender, time and title on sessions without ids, and used only
+ * for a row whose sender, time and title are the ones opened (a server that changes them gets
+ * `unopened`, and the email is opened again); else `unopened`. Nothing the server sends can
+ * make a row look verified: only an opening in this process sets a mark. At most
  * MAX_REMEMBERED emails.
  */
 import type { StoredEmail } from '../../protocol/email.js';
@@ -13,7 +16,7 @@ import type { InboxRow } from '../../protocol/inbox.js';
 import type { OpenedEmail, SenderStanding } from '../protocol-client/sealed-mail.js';
 import type { EmailSecurity } from '../messages.js';
 
-export const MAX_REMEMBERED = 10_000;
+export const MAX_REMEMBERED = 20_000;
 
 /** An opened email's state: sealed and verified, sealed and why not, or plain and from whom. */
 export function securityOf(
@@ -48,13 +51,15 @@ export function securityOf(
 }
 
 /** What names a listed email across listings: its id, or its row's fields without one. */
-function keyOf(row: Pick<InboxRow, 'id' | 'from' | 'receivedAt' | 'title'>): string {
+export function keyOf(row: Pick<InboxRow, 'id' | 'from' | 'receivedAt' | 'title'>): string {
   return row.id !== undefined ? `id:${row.id}` : `row:${row.from}\n${row.receivedAt}\n${row.title}`;
 }
 
-/** The states of the emails this session opened, for the list. */
+type ListedFields = Pick<InboxRow, 'from' | 'receivedAt' | 'title'>;
+
+/** The states of the emails this session child opened, for the list. */
 export class SecurityMemory {
-  readonly #states = new Map<string, EmailSecurity>();
+  readonly #states = new Map<string, { state: EmailSecurity; row: ListedFields }>();
 
   remember(
     row: Pick<InboxRow, 'id' | 'from' | 'receivedAt' | 'title'>,
@@ -63,7 +68,8 @@ export class SecurityMemory {
     const key = keyOf(row);
     // Re-inserted, so that the oldest entry is the one dropped beyond the bound.
     this.#states.delete(key);
-    this.#states.set(key, state);
+    const { from, receivedAt, title } = row;
+    this.#states.set(key, { state, row: { from, receivedAt, title } });
     if (this.#states.size > MAX_REMEMBERED) {
       const oldest = this.#states.keys().next().value;
       if (oldest !== undefined) this.#states.delete(oldest);
@@ -71,6 +77,18 @@ export class SecurityMemory {
   }
 
   of(row: InboxRow): EmailSecurity {
-    return this.#states.get(keyOf(row)) ?? { kind: 'unopened' };
+    const known = this.#states.get(keyOf(row));
+    if (
+      !known ||
+      known.row.from !== row.from ||
+      known.row.receivedAt !== row.receivedAt ||
+      known.row.title !== row.title
+    )
+      return { kind: 'unopened' };
+    return known.state;
+  }
+
+  forget(key: string): void {
+    this.#states.delete(key);
   }
 }

@@ -19,7 +19,7 @@ export interface Account {
   server: string;
   sent: SentFolder;
   sealed: SealedMail;
-  /** What the emails opened in this session were, for the list's marks. */
+  /** What the emails this child opened were (read, or indexed), for the list's marks. */
   security: SecurityMemory;
 }
 

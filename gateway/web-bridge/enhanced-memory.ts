@@ -60,7 +60,7 @@ export class EnhancedServerMemory {
       // Another gateway on the same folder may have written it first: that is the same record.
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return;
       // Still remembered until the gateway stops; the log says why not longer.
-      this.#logger?.warn({ error: String(error) }, 'cannot keep the enhanced server memory');
+      this.#logger?.warn({ err: error }, 'cannot keep the enhanced server memory');
     }
   }
 
@@ -82,7 +82,7 @@ export class EnhancedServerMemory {
         shownRoot: SHOWN_ROOT,
       });
     } catch (error) {
-      this.#logger?.warn({ error: String(error) }, 'the enhanced server memory is not read');
+      this.#logger?.warn({ err: error }, 'the enhanced server memory is not read');
       return;
     }
     if (folder === undefined) return;

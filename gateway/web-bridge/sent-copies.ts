@@ -17,7 +17,7 @@ export function useSentFolder<T>(warn: Warn, operation: () => T): T {
     return operation();
   } catch (error) {
     if (error instanceof GatewayError) throw error;
-    warn({ error: String(error) }, 'the Sent folder failed');
+    warn({ err: error }, 'the Sent folder failed');
     const problem =
       error instanceof UnsafeFolderError
         ? `${error.message} (in the gateway's data folder)`

@@ -3,7 +3,7 @@
  * The entry of a session child, forked by the gateway once per signed-in browser session.
  * Only this process reads the user's private key and holds the session key.
  */
-import { createLightLogger } from '../../protocol/light-log.js';
+import { createLightLogger } from '../../common/light-log.js';
 import type { Reply } from '../messages.js';
 import { parseParentToChild, type ChildToParent } from './child-protocol.js';
 import { ChildSession } from './child-session.js';

@@ -18,8 +18,30 @@ export const isPostgresUrl = (text: string): text is PostgresUrl =>
 
 /** A store named on the command line: `maildir` or a PostgreSQL URL; throws with what is wrong. */
 export function parseStoreSpec(text: string): StoreSpec {
-  if (text === 'maildir' || isPostgresUrl(text)) return text;
-  throw new Error('expected "maildir" or a PostgreSQL URL (postgres://user@host:port/database)');
+  if (text === 'maildir') return text;
+  if (!isPostgresUrl(text))
+    throw new Error('expected "maildir" or a PostgreSQL URL (postgres://user@host:port/database)');
+  const problem = postgresUrlProblem(text);
+  if (problem !== undefined)
+    throw new Error(`${problem}; expected postgres://user@host:port/database`);
+  return text;
+}
+
+/** What is wrong with a PostgreSQL URL, or undefined: a host and a database are required. */
+function postgresUrlProblem(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    const port = /^postgres(?:ql)?:\/\/[^/?#]*:([^/?#@]*)(?:[/?#]|$)/.exec(text)?.[1];
+    return port !== undefined && !/^\d+$/.test(port)
+      ? `the port "${port}" is not a number`
+      : 'this is not a URL';
+  }
+  // A Unix socket folder may be given as ?host=/run/postgresql instead of a host name.
+  if (url.hostname === '' && !url.searchParams.has('host')) return 'the URL names no host';
+  if (url.pathname.length <= 1) return 'the URL names no database (…/database at its end)';
+  return undefined;
 }
 
 /** Readies the store before any session runs: PostgreSQL's schema is brought up to date. */
@@ -54,16 +76,23 @@ export async function openMailStore(
   return spec === 'memory' ? new MemoryStore(users) : new MaildirStore(home.dir, users);
 }
 
+/** What session processes are given of the store: the spec, and a password apart from it. */
+export interface ChildStore {
+  /** For their command line, which any local user can read: never with a password. */
+  spec: StoreSpec;
+  /** The URL's password, for their environment only (PGPASSWORD, which node-postgres reads). */
+  password?: string;
+}
+
 /**
- * The spec to hand to session processes: their command line, which any local user can read,
- * never carries a password; one given in the URL reaches them through the environment they
- * inherit (PGPASSWORD, which node-postgres reads).
+ * The store as session processes get it: a password given in the URL is taken out of it and
+ * handed to them explicitly (PoolOptions.childEnv); this process's environment is not changed.
  */
-export function storeSpecForChildren(spec: StoreSpec): StoreSpec {
-  if (!isPostgresUrl(spec)) return spec;
+export function storeSpecForChildren(spec: StoreSpec): ChildStore {
+  if (!isPostgresUrl(spec)) return { spec };
   const url = new URL(spec);
-  if (url.password === '') return spec;
-  process.env.PGPASSWORD = decodeURIComponent(url.password);
+  if (url.password === '') return { spec };
+  const password = decodeURIComponent(url.password);
   url.password = '';
-  return url.toString() as PostgresUrl;
+  return { spec: url.toString() as PostgresUrl, password };
 }

@@ -9,6 +9,8 @@
 import pg from 'pg';
 import { ServerError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { registerPostgresPool } from '../observe/postgres-pools.js';
+import { describePostgresError } from './postgres-errors.js';
 
 export interface ConnectionOptions {
   /** Connections this process may hold at once. */
@@ -16,6 +18,8 @@ export interface ConnectionOptions {
   /** How long work waits for an unreachable database before it fails. */
   waitMs: number;
   log?: Logger;
+  /** What the pool is for, in the metrics (store, throttle). */
+  name?: string;
 }
 
 /** A pool connection kept idle this long is closed: idle session processes hold none. */
@@ -77,6 +81,7 @@ export class PostgresConnection {
   readonly #pool: pg.Pool;
   readonly #options: ConnectionOptions;
   #unreachableSince: number | undefined;
+  readonly #unregister: () => void;
 
   constructor(url: string, options: ConnectionOptions) {
     this.description = describePostgresUrl(url);
@@ -91,10 +96,11 @@ export class PostgresConnection {
       keepAliveInitialDelayMillis: KEEPALIVE_MS,
       application_name: 'sealed-mail',
     });
+    this.#unregister = registerPostgresPool(options.name ?? 'store', this.#pool);
     // An idle connection the server ends (a restart) is reported here; the pool drops it.
     this.#pool.on('error', (error) => {
       options.log?.warn(
-        { database: this.description, err: error.message },
+        { database: this.description, err: error },
         'a PostgreSQL connection was lost',
       );
     });
@@ -145,6 +151,7 @@ export class PostgresConnection {
   }
 
   async close(): Promise<void> {
+    this.#unregister();
     await this.#pool.end();
   }
 
@@ -172,9 +179,10 @@ export class PostgresConnection {
   #unreachable(error: unknown): void {
     if (this.#unreachableSince !== undefined) return;
     this.#unreachableSince = Date.now();
+    // Told by SQLSTATE (postgres-errors.ts): "too many clients" is not "cannot be reached".
     this.#options.log?.warn(
-      { database: this.description, err: (error as Error).message },
-      'the PostgreSQL store cannot be reached; waiting for it',
+      { database: this.description, err: error },
+      `${describePostgresError(error)}; waiting for the PostgreSQL store`,
     );
   }
 
@@ -190,7 +198,7 @@ export class PostgresConnection {
   #unavailable(what: string, waitMs: number, error: unknown): ServerError {
     return new ServerError(
       'STORE_UNAVAILABLE',
-      `${what}: the mail store (PostgreSQL ${this.description}) did not answer within ${waitMs < 1000 ? `${waitMs} ms` : `${Math.round(waitMs / 1000)} s`} (${(error as Error).message})`,
+      `${what}: the mail store (PostgreSQL ${this.description}) did not answer within ${waitMs < 1000 ? `${waitMs} ms` : `${Math.round(waitMs / 1000)} s`} (${describePostgresError(error)})`,
       { cause: error },
     );
   }
@@ -199,7 +207,7 @@ export class PostgresConnection {
     if (error instanceof ServerError) return error;
     return new ServerError(
       'STORE_UNAVAILABLE',
-      `${what}: the mail store (PostgreSQL ${this.description}) refused it (${(error as Error).message})`,
+      `${what}: the mail store (PostgreSQL ${this.description}) refused it (${describePostgresError(error)})`,
       { cause: error },
     );
   }

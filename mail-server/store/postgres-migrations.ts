@@ -9,6 +9,7 @@ import pg from 'pg';
 import { ServerError } from '../errors.js';
 import { migrations as knownMigrations, type Migration } from './migrations/index.js';
 import { describePostgresUrl } from './postgres-connection.js';
+import { describePostgresError } from './postgres-errors.js';
 
 /** The advisory lock's key: any constant that no other program on the database uses. */
 const MIGRATION_LOCK = 5_146_307_270_001n;
@@ -46,7 +47,7 @@ export async function migrate(
       'STORE_UNAVAILABLE',
       /timeout/i.test(message)
         ? `the mail store (PostgreSQL ${describePostgresUrl(url)}) took the connection but did not answer within ${START_CONNECT_TIMEOUT_MS / 1000} s: check that a PostgreSQL server is what listens there, and that it is not stuck`
-        : `cannot reach the mail store (PostgreSQL ${describePostgresUrl(url)}): ${message}`,
+        : `cannot reach the mail store (PostgreSQL ${describePostgresUrl(url)}): ${describePostgresError(error)}`,
       { cause: error },
     );
   }

@@ -102,7 +102,17 @@ export async function clientClassicLogin(
     await framed.end();
     throw new ProtocolError('LOGIN_REJECTED', LOGIN_REJECTED);
   }
-  const sessionKey = rsaDecrypt(keys.privateKey(), reply);
+  let sessionKey: Buffer;
+  try {
+    sessionKey = rsaDecrypt(keys.privateKey(), reply);
+  } catch (error) {
+    if (!isProtocolError(error, 'BAD_CIPHERTEXT')) throw error;
+    throw new ProtocolError(
+      'BAD_CIPHERTEXT',
+      `the session key from the server does not open with ${credentials.username}'s private key on this computer: the server holds another public key for ${credentials.username}; ask the administrator for your bundle (sealed-mail-admin keys ${credentials.username})`,
+      { cause: error },
+    );
+  }
   if (sessionKey.length !== SESSION_KEY_BYTES) {
     throw new ProtocolError(
       'HANDSHAKE_FAILED',

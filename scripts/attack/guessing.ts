@@ -2,7 +2,7 @@
  * Attack 5, online password guessing. The classic login needs nothing but the server's public
  * key, which anyone has: a word list is tried at the speed of the network, and the classic
  * protocol says clearly whether each guess was right. Both servers throttle logins
- * (mail-server/throttle.ts): after three failures the user is locked for 1 s, 2 s, 4 s, ...,
+ * (mail-server/throttle/rules.ts): after three failures the user is locked for 1 s, 2 s, 4 s, ...,
  * a throttled guess gets the ordinary refusal, and the right guess comes while the user is
  * locked. Against the enhanced server the attacker is also given the victim's private key (a
  * stolen laptop), the strongest position short of knowing the password.

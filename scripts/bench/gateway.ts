@@ -168,7 +168,14 @@ export async function benchGateway(): Promise<Record<string, number | string>> {
 
     const million = millionCharacters();
     const sends = await timeEach(ROUNDS.sends, () =>
-      tab.ask('sent', { type: 'send', to: ['client3'], title: 'a million', content: million }),
+      // Unsealed: a million characters sealed would exceed the protocol's limit.
+      tab.ask('sent', {
+        type: 'send',
+        to: ['client3'],
+        title: 'a million',
+        content: million,
+        unsealed: true,
+      }),
     );
 
     const [childPid] = gateway.childPids();
@@ -185,7 +192,6 @@ export async function benchGateway(): Promise<Record<string, number | string>> {
       read_gateway_overhead_p50_ms: Math.round((readP50 - directP50) * 100) / 100,
       send_1M_chars_p50_ms: percentile(sends, 50),
       session_child_rss_mib: childRss ?? 'unknown',
-      targets: 'sign-in to inbox <= 150 ms; read <= 10 ms over the gateway overhead',
     };
   } finally {
     await gateway.close();

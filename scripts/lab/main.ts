@@ -6,7 +6,7 @@
  * and client hosts, running; `check` tours it and exits 0 when all went well.
  */
 import { Command, Option } from 'commander';
-import { integerArgument } from '../../protocol/program.js';
+import { integerArgument } from '../../common/program.js';
 import { postgresUnavailableReason } from '../lib/postgres-cluster.js';
 import {
   checkMultiHostLab,
@@ -15,7 +15,7 @@ import {
   startMultiHostLab,
   type RunningLab,
 } from './multi-host.js';
-import { describeLab, labDown, labUnavailableReason, labUp } from './network.js';
+import { describeLab, hostsUp, labDown, labUnavailableReason, labUp } from './network.js';
 
 const clientsOption = (): Option =>
   new Option('--clients <n>', 'client hosts').default(3).argParser(integerArgument(1, 50));
@@ -143,7 +143,18 @@ program.addCommand(
 program.addCommand(
   singleServerCommand('status', 'describe the lab (as JSON)').action(
     (values: { clients: number; id: string }) => {
-      process.stdout.write(`${JSON.stringify(describeLab(values.id, values.clients), null, 2)}\n`);
+      const lab = describeLab(values.id, values.clients);
+      const up = hostsUp(lab);
+      if (up.length === 0) {
+        process.stderr.write(
+          `lab: no lab ${lab.id} is up (no namespace ${lab.server.namespace}); make it with: npm run lab -- up --id ${lab.id}\n`,
+        );
+        process.exitCode = 1;
+        return;
+      }
+      process.stdout.write(
+        `${JSON.stringify({ ...lab, up: up.map((host) => host.namespace) }, null, 2)}\n`,
+      );
     },
   ),
 );

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
 /**
  * A small lab network on this machine: hosts (a server host and several client hosts, or the
@@ -51,6 +52,11 @@ export function describeLab(id: string, clients: number): Lab {
     hosts: [server, ...clientHosts],
     hostAddress: `${SUBNET}.254`,
   };
+}
+
+/** The hosts of a lab whose namespace exists (iproute2 names them in /run/netns/). */
+export function hostsUp(lab: LabNetwork): LabHost[] {
+  return lab.hosts.filter((host) => existsSync(`/run/netns/${host.namespace}`));
 }
 
 /** Whether this machine lets us make namespaces (root and iproute2); the reason when not. */

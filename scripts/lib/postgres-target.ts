@@ -4,7 +4,7 @@
  * postgresql) that is removed afterwards.
  */
 import { Command, Option } from 'commander';
-import { parseCommandLine } from '../../protocol/program.js';
+import { parseCommandLine } from '../../common/program.js';
 import { describePostgresUrl } from '../../mail-server/store/postgres-connection.js';
 import { startThrowawayCluster } from './postgres-cluster.js';
 

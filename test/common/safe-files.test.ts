@@ -25,7 +25,7 @@ import {
   writeFileUnderFreeName,
 } from '../../common/safe-files.js';
 import { createLogger } from '../../mail-server/log.js';
-import { PersistentThrottle, throttleFileName } from '../../mail-server/throttle-file.js';
+import { PersistentThrottle, throttleFileName } from '../../mail-server/throttle/file.js';
 
 const dirs: string[] = [];
 afterEach(() => {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isChildToParent, parseParentToChild } from '../../gateway/web-bridge/child-protocol.js';
-import { SessionProcess } from '../../gateway/web-bridge/session-process.js';
+import { SessionProcess } from '../../gateway/web-bridge/child-handles.js';
 import type { Reply } from '../../gateway/messages.js';
 import { distPath } from '../helpers/processes.js';
 

@@ -5,6 +5,7 @@
  * long as the test says.
  */
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WsCloseCode, type Reply } from '../../gateway/messages.js';
 import { buildGateway, type Gateway } from '../../gateway/web-bridge/app.js';
@@ -16,8 +17,11 @@ import {
   type RunningGateway,
 } from '../helpers/gateway.js';
 import { makeKeySetup, serverHome } from '../helpers/keys.js';
-import { distPath } from '../helpers/processes.js';
+import { distPath, repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
+
+/** The gateway refuses to start without a built UI; these tests use the build's. */
+const builtWebRoot = join(repoRoot, 'web', 'dist');
 
 type ErrorReply = Extract<Reply, { type: 'error' }>;
 
@@ -187,7 +191,7 @@ describe('gateway sockets per browser address', () => {
       '--keys',
       keys.dir,
       '--web-root',
-      '/nonexistent',
+      builtWebRoot,
       '--spare',
       '0',
       '--max-sockets-per-address',

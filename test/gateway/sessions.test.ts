@@ -2,6 +2,7 @@
  * Browser sessions end to end: `ws` clients against the built gateway process, which forks
  * one session child per signed-in browser, against a real mail server.
  */
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EmailView, InboxItem, Reply } from '../../gateway/messages.js';
 import {
@@ -16,7 +17,11 @@ import {
   type RunningGateway,
 } from '../helpers/gateway.js';
 import { makeKeySetup, serverHome } from '../helpers/keys.js';
+import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
+
+/** The gateway refuses to start without a built UI; these tests use the build's. */
+const builtWebRoot = join(repoRoot, 'web', 'dist');
 
 type Of<K extends Reply['type']> = Extract<Reply, { type: K }>;
 
@@ -293,7 +298,7 @@ describe('gateway lifetime', () => {
       '--server',
       `127.0.0.1:${server.port}`,
       '--web-root',
-      '/nonexistent',
+      builtWebRoot,
       ...extra,
     ]);
 

@@ -1,12 +1,12 @@
 /**
- * The login throttle kept in PostgreSQL, as two hosts see it: the rules of throttle.ts hold
+ * The login throttle kept in PostgreSQL, as two hosts see it: the rules of throttle/rules.ts hold
  * for guesses spread over both. A clock of the test's own, so that no test waits.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../mail-server/log.js';
-import type { Admission, AttemptOutcome } from '../../mail-server/throttle.js';
-import { throttlePolicies } from '../../mail-server/throttle.js';
-import { PostgresThrottle } from '../../mail-server/throttle-postgres.js';
+import type { Admission, AttemptOutcome } from '../../mail-server/throttle/rules.js';
+import { throttlePolicies } from '../../mail-server/throttle/rules.js';
+import { PostgresThrottle } from '../../mail-server/throttle/postgres.js';
 import {
   adminQuery,
   freshDatabase,

@@ -12,7 +12,7 @@ import { connectionContext } from '../../mail-server/context.js';
 import { loadServerHome } from '../../mail-server/home.js';
 import { createLogger } from '../../mail-server/log.js';
 import { MemoryStore } from '../../mail-server/store/memory-store.js';
-import { localThrottle, ThrottleBook } from '../../mail-server/throttle.js';
+import { localThrottle, ThrottleBook } from '../../mail-server/throttle/rules.js';
 import { defaultServerOptions, MailServer } from '../../mail-server/server.js';
 import type { ChannelKind } from '../../protocol/channel-kinds.js';
 import { isProtocolError } from '../../protocol/errors.js';

@@ -9,8 +9,8 @@ import {
   ThrottleBook,
   throttlePolicies,
   type ThrottleBounds,
-} from '../../mail-server/throttle.js';
-import { PersistentThrottle, throttleFileName } from '../../mail-server/throttle-file.js';
+} from '../../mail-server/throttle/rules.js';
+import { PersistentThrottle, throttleFileName } from '../../mail-server/throttle/file.js';
 
 function bookAt(
   start = 1_000_000,

@@ -1,7 +1,7 @@
 import type { Migration } from './migration.js';
 
 /**
- * The login throttle of every host (mail-server/throttle.ts has the rules). Keys are the
+ * The login throttle of every host (mail-server/throttle/rules.ts has the rules). Keys are the
  * book's: `ua:user@address`, `u:user`, `a:address`. Times are milliseconds since the epoch,
  * from the hosts' clocks. An admitted attempt holds one row per key until it is settled, or
  * until it expires when its host died before settling it.

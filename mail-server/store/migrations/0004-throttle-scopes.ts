@@ -1,10 +1,10 @@
 import type { Migration } from './migration.js';
 
 /**
- * The login throttle's failures, kept apart by whom they are about (throttle.ts, EntrySpace):
+ * The login throttle's failures, kept apart by whom they are about (throttle/rules.ts, EntrySpace):
  * `known` for a user of user_pass.json, `unknown` for any other name, `address` for an
  * address key. Rows about unknown names and about addresses are bounded each (the oldest
- * failures deleted first, throttle-postgres.ts); rows about users never are for room, so that
+ * failures deleted first, throttle/postgres.ts); rows about users never are for room, so that
  * a flood of made-up names cannot push out a guesser's count. Rows written before this step,
  * or by a host that does not know it yet, count as `known` (the default) and are swept once
  * they no longer count, within an hour.

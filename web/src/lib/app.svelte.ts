@@ -8,6 +8,7 @@ import type {
 import { browserEnvironment, type AppEnvironment } from './browser-environment.js';
 import { isDraftEmpty } from './compose.js';
 import { ComposerState } from './composer-state.svelte.js';
+import { ContentSearch } from './content-search.svelte.js';
 import { GatewayConnection } from './connection.svelte.js';
 import type { SendOutcome } from './delivery.js';
 import { describeError, describeSessionEnd, type ErrorContext } from './errors.js';
@@ -81,6 +82,7 @@ export class MailApp {
   readonly composer: ComposerState;
   readonly sent: SentState;
   readonly mailbox: MailboxState;
+  readonly contentSearch: ContentSearch;
   /** The account whose drafts are kept from before a reload, to say so at sign-in. */
   readonly keptFrom: SessionMarker | undefined;
   readonly #env: AppEnvironment;
@@ -145,6 +147,11 @@ export class MailApp {
           this.#pinned([{ name: security.signer, fingerprint: security.fingerprint }]);
       },
     });
+    this.contentSearch = new ContentSearch(
+      this.connection.client,
+      this.inbox,
+      () => this.phase === 'mail' && this.sessionLost === undefined,
+    );
     const marker = parseMarker(readJson(env.session, MARKER_KEY));
     this.keptFrom = marker;
     if (marker) {
@@ -353,6 +360,9 @@ export class MailApp {
       }
       case 'newMail':
         this.mailbox.receive(event.items, event.total);
+        return;
+      case 'indexProgress':
+        this.contentSearch.progressed(event.indexed, event.total, event.marks);
         return;
       case 'sessionEnded':
         this.#endSession(describeSessionEnd(event.reason, event.message));

@@ -29,6 +29,7 @@ const ANSWER = {
   sealingPlan: 'sealingPlan',
   verifyKey: 'keyVerified',
   reconnectNow: 'reconnecting',
+  search: 'searchResults',
   loadMarks: 'marks',
   setRead: 'marksSaved',
   moveToTrash: 'marksSaved',
@@ -38,7 +39,7 @@ const ANSWER = {
 export type AnswerTo<T extends Request['type']> = Extract<Reply, { type: (typeof ANSWER)[T] }>;
 export type GatewayEvent = Extract<
   Reply,
-  { type: 'hello' | 'newMail' | 'sessionEnded' | 'resumed' | 'serverConnection' }
+  { type: 'hello' | 'newMail' | 'sessionEnded' | 'indexProgress' | 'resumed' | 'serverConnection' }
 >;
 
 /**
@@ -295,6 +296,7 @@ export class GatewayClient {
       case 'sessionEnded':
       case 'resumed':
       case 'serverConnection':
+      case 'indexProgress':
         this.#options.onEvent(reply);
         return;
       case 'error': {

@@ -61,6 +61,10 @@ export class InboxState {
   onReadChanged: ((marks: string[], read: boolean) => void) | undefined;
   /** Texts of emails opened in this session, by mark, for the search. */
   bodies = $state.raw<ReadonlyMap<string, string>>(new Map());
+  /** The emails (by ref) whose text holds the search's words, by the gateway's index (content-search.svelte.ts). */
+  contentMatches = $state.raw<ReadonlySet<string> | undefined>();
+  /** How far the gateway's index is: emails indexed of those to index. */
+  indexProgress = $state.raw<{ indexed: number; total: number } | undefined>();
 
   /** The listed emails but those whose delete is held. */
   readonly present = $derived(
@@ -107,6 +111,8 @@ export class InboxState {
     this.query = '';
     this.showHidden = false;
     this.bodies = new Map();
+    this.contentMatches = undefined;
+    this.indexProgress = undefined;
     this.read = new Set();
     this.trashed = new Set();
     this.gone = new Set();
@@ -131,9 +137,11 @@ export class InboxState {
       const key = markOf(item);
       if (this.trashed.has(key) !== inTrash) continue;
       if (!inTrash && !this.showHidden && this.hidden.has(key)) continue;
-      const row: InboxRow = { item, ref: refOf(item), key, unread: !this.read.has(key) };
+      const ref = refOf(item);
+      const row: InboxRow = { item, ref, key, unread: !this.read.has(key) };
       if (searching) {
-        const match = matchItem(item, query, this.bodies.get(key));
+        const inText = this.contentMatches?.has(ref) ?? false;
+        const match = matchItem(item, query, this.bodies.get(key), inText);
         if (!match) continue;
         row.match = match;
       }
@@ -219,6 +227,18 @@ export class InboxState {
   setSecurity(item: InboxItem, security: EmailSecurity | undefined): void {
     if (!security) return;
     this.items = this.items.map((each) => (each === item ? { ...each, security } : each));
+  }
+
+  /** What the gateway found opening emails in the background, for their rows' marks. */
+  setMarks(marks: readonly { index: number; id?: string; security: EmailSecurity }[]): void {
+    if (marks.length === 0) return;
+    const byRef = new Map(
+      marks.map((mark) => [mark.id ?? `index-${mark.index}`, mark.security] as const),
+    );
+    this.items = this.items.map((item) => {
+      const security = byRef.get(refOf(item));
+      return security ? { ...item, security } : item;
+    });
   }
 
   remember(item: InboxItem, content: string): void {

@@ -1,8 +1,9 @@
 import type { InboxItem } from '../../../gateway/messages.js';
 
 /**
- * Search over what the browser has: the listed sender, title and date of every email, and the
- * text of the emails opened in this session. Words must all match (anywhere); `from:`, `title:`,
+ * Search over what the browser has: the listed sender, title and date of every email, the
+ * text of the emails opened in this session, and what the gateway's index found inside every
+ * email (content-search.svelte.ts). Words must all match (anywhere); `from:`, `title:`,
  * `date:` (a date or its start, 2026-11 or 2026-11-20), `after:` and `before:` narrow.
  */
 export interface SearchQuery {
@@ -93,12 +94,14 @@ const SNIPPET_LENGTH = 120;
 
 /**
  * Whether an email matches, and where (for highlighting); undefined when it does not.
- * `body` is the email's text when it has been opened in this session.
+ * `body` is the email's text when it has been opened in this session; `inText`, that the
+ * gateway's index found every word inside the email.
  */
 export function matchItem(
   item: InboxItem,
   query: SearchQuery,
   body?: string,
+  inText = false,
 ): ItemMatch | undefined {
   if (!query.from.every((word) => contains(item.from, word))) return undefined;
   if (!query.title.every((word) => contains(item.title, word))) return undefined;
@@ -113,6 +116,7 @@ export function matchItem(
       inBody = true;
       continue;
     }
+    if (inText) continue;
     return undefined;
   }
   const match: ItemMatch = {

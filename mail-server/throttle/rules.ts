@@ -26,9 +26,9 @@
  * are real.
  *
  * The state is the parent process's (children serve one client each and would forget);
- * children ask over IPC (throttle-ipc.ts), saying whether the name is a user's. It is written to the server's home, so a restart
+ * children ask over IPC (ipc.ts), saying whether the name is a user's. It is written to the server's home, so a restart
  * does not lift a lock; with the PostgreSQL store it is kept in the database instead, so
- * that every host counts the same guesses (throttle-postgres.ts).
+ * that every host counts the same guesses (postgres.ts).
  */
 
 export interface BackoffPolicy {
@@ -123,7 +123,7 @@ const lockFor = (policy: BackoffPolicy, failures: number): number => {
 
 /*
  * The rules, apart from where the state is kept: the book below keeps it in this process,
- * throttle-postgres.ts in the database that several hosts share.
+ * postgres.ts in the database that several hosts share.
  */
 
 /** The keys an attempt counts under: from a known device, not the user's own key. */

@@ -12,9 +12,12 @@ import type { ConnectionContext } from './connection.js';
 import { loadServerHome, reloadUsers, type ServerHome } from './home.js';
 import { announce } from './announce.js';
 import type { Logger } from './log.js';
-import { createLightLogger } from '../protocol/light-log.js';
+import { createLightLogger } from '../common/light-log.js';
+import { LogFile } from '../common/log-file.js';
+import { reportingStore, type StoreReport } from './observe/store-report.js';
 import { openMailStore } from './store/open-store.js';
-import { parentThrottle } from './throttle-ipc.js';
+import { removeSessionFile, takeKickRequests, writeSessionFile } from './run-files.js';
+import { parentThrottle } from './throttle/ipc.js';
 import {
   isToWorker,
   isWorkerConfig,
@@ -23,7 +26,7 @@ import {
   type ThrottleAnswer,
 } from './worker-protocol.js';
 
-function tell(message: FromWorker): void {
+function tell(message: FromWorker | StoreReport): void {
   process.send?.(message);
 }
 
@@ -32,6 +35,7 @@ function serveSession(
   handle: unknown,
   context: ConnectionContext,
   log: Logger,
+  homeDir: string,
 ): void {
   const { connection } = request;
   if (!(handle instanceof Socket)) {
@@ -40,10 +44,15 @@ function serveSession(
     return;
   }
   const preread = Buffer.from(request.preread, 'base64');
-  serveConnection(handle, preread, request.loginDeadlineMs, context, () => {
+  let listed = false;
+  serveConnection(handle, preread, request.loginDeadlineMs, context, (user, peer) => {
     tell({ type: 'logged-in', connection });
+    listed = listSession(homeDir, context.channel, connection, user, peer, log);
+    loggedIn.set(connection, { user, socket: handle });
   }).then(
     () => {
+      loggedIn.delete(connection);
+      if (listed) removeSessionFile(homeDir, connection);
       tell({ type: 'done', connection });
     },
     (error: unknown) => {
@@ -51,6 +60,42 @@ function serveSession(
       process.exit(1);
     },
   );
+}
+
+/** This process's logged-in sessions, for `admin kick`. */
+const loggedIn = new Map<number, { user: string; socket: Socket }>();
+
+/** `admin kick`: ends the sessions of the users it named (their connections are closed). */
+function kick(homeDir: string, log: Logger): void {
+  const users = new Set(takeKickRequests(homeDir));
+  for (const { user, socket } of loggedIn.values()) {
+    if (!users.has(user)) continue;
+    log.info({ user }, 'session ended by the administrator (admin kick)');
+    socket.destroy();
+  }
+}
+
+/** Lists the session for `admin who`; a failure to write costs the listing, never the session. */
+function listSession(
+  homeDir: string,
+  channel: string,
+  connection: number,
+  user: string,
+  peer: string,
+  log: Logger,
+): boolean {
+  try {
+    writeSessionFile(homeDir, connection, {
+      user,
+      peer,
+      channel,
+      since: new Date().toISOString(),
+    });
+    return true;
+  } catch (error) {
+    log.warn({ err: error }, 'the session could not be listed for admin who');
+    return false;
+  }
 }
 
 /**
@@ -76,13 +121,23 @@ export async function startSessionProcess(configArgument: string | undefined): P
     );
     process.exit(2);
   }
-  const log = createLightLogger(config.logLevel, { role: 'session' });
+  const logFile = config.logFile === undefined ? undefined : new LogFile(config.logFile);
+  const log = createLightLogger(
+    config.logLevel,
+    { role: 'session' },
+    logFile
+      ? (line) => {
+          logFile.write(line);
+        }
+      : undefined,
+  );
   const home = loadServerHome(config.home);
+  const store = await openMailStore(config.store, home, log);
   const throttleAnswers: ((answer: ThrottleAnswer) => void)[] = [];
   const context = connectionContext({
     channel: config.channel,
     home,
-    store: await openMailStore(config.store, home, log),
+    store: config.reportStore ? reportingStore(store, tell) : store,
     throttle: parentThrottle(tell, (listener) => throttleAnswers.push(listener)),
     log,
     announce,
@@ -95,11 +150,18 @@ export async function startSessionProcess(configArgument: string | undefined): P
     if (!isToWorker(message)) return;
     if (message.type === 'exit') process.exit(0);
     else if (message.type === 'reload') reload(home, log);
-    else if (message.type === 'login-admission')
+    else if (message.type === 'reopen-log') {
+      const error = logFile?.reopen();
+      if (error)
+        log.error({ err: error.message }, 'the log file could not be reopened; writing on');
+    } else if (message.type === 'login-admission')
       for (const listener of throttleAnswers) listener(message);
-    else serveSession(message, handle, context, log);
+    else serveSession(message, handle, context, log, config.home);
   });
 
+  process.on('SIGUSR2', () => {
+    kick(config.home, log);
+  });
   // The parent is gone (even by kill -9): no one will hand out sessions or reap us.
   process.on('disconnect', () => process.exit(0));
   tell({ type: 'ready' });

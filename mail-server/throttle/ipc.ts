@@ -3,12 +3,12 @@
  * a child asks and waits. A child that dies frees the places its attempts held.
  */
 import type { ChildProcess } from 'node:child_process';
-import type { Admission, LoginThrottle } from './throttle.js';
-import type { ThrottleAnswer, ThrottleRequest, ToWorker } from './worker-protocol.js';
+import type { Admission, LoginThrottle } from './rules.js';
+import type { ThrottleAnswer, ThrottleRequest, ToWorker } from '../worker-protocol.js';
 
 /**
  * With no answer in time, an attempt is refused: a throttle fails closed. Long enough for a
- * throttle kept in a database to wait out its restart (throttle-postgres.ts waits 30 s).
+ * throttle kept in a database to wait out its restart (postgres.ts waits 30 s).
  */
 const ANSWER_TIMEOUT_MS = 35_000;
 

@@ -5,15 +5,15 @@
  */
 import { lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { readRegularFile, removeTempFiles, writeFileSafely } from '../common/safe-files.js';
-import type { Logger } from './log.js';
+import { readRegularFile, removeTempFiles, writeFileSafely } from '../../common/safe-files.js';
+import type { Logger } from '../log.js';
 import {
   defaultThrottleBounds,
   ThrottleBook,
   type ThrottleBounds,
   type ThrottleEntry,
   type ThrottleSnapshot,
-} from './throttle.js';
+} from './rules.js';
 
 /** One file per channel kind: two servers sharing a home (npm start) never overwrite each other's. */
 export const throttleFileName = (kind: string): string => `login-throttle.${kind}.json`;
@@ -67,10 +67,7 @@ function readSnapshot(file: string, log: Logger): ThrottleSnapshot | undefined {
       knownDevices,
     };
   } catch (error) {
-    log.warn(
-      { file, err: (error as Error).message },
-      'login throttle state malformed; starting afresh',
-    );
+    log.warn({ file, err: error }, 'login throttle state malformed; starting afresh');
     return undefined;
   }
 }

@@ -48,7 +48,16 @@ function jsonLine(record: Record<string, unknown>): string {
   }
 }
 
-export function createLightLogger(level: string, bindings: Record<string, unknown>): Logger {
+/** Where lines go: stderr unless a writer is given (a log file's). */
+const toStderr = (line: string): void => {
+  writeSync(2, line);
+};
+
+export function createLightLogger(
+  level: string,
+  bindings: Record<string, unknown>,
+  write: (line: string) => void = toStderr,
+): Logger {
   const threshold = isLevelName(level) ? LEVELS[level] : LEVELS.info;
   const base = { pid: process.pid, ...bindings };
   const at = (name: LevelName): LogFn => {
@@ -57,8 +66,8 @@ export function createLightLogger(level: string, bindings: Record<string, unknow
     return (first: object | string, message?: string): void => {
       const fields = typeof first === 'string' ? {} : first;
       const msg = typeof first === 'string' ? first : message;
-      const record = { level: value, time: Date.now(), ...base, ...fields, msg };
-      writeSync(2, `${jsonLine(record)}\n`);
+      const record = { level: value, time: new Date().toISOString(), ...base, ...fields, msg };
+      write(`${jsonLine(record)}\n`);
     };
   };
   return {

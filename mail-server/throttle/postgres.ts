@@ -1,7 +1,7 @@
 /**
  * The login throttle kept in the PostgreSQL store, so that every host counts the same
  * guesses: a guesser who spreads attempts over several hosts meets one book. The rules are
- * throttle.ts's; only the state lives elsewhere (schema: store/migrations/0002). Each decision
+ * rules.ts's; only the state lives elsewhere (schema: ../store/migrations/0002). Each decision
  * is a transaction that first takes an advisory lock per key, in a fixed order, so two hosts
  * never admit past a key's limit between them.
  *
@@ -17,8 +17,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import type { Logger } from './log.js';
-import { PostgresConnection } from './store/postgres-connection.js';
+import type { Logger } from '../log.js';
+import { PostgresConnection } from '../store/postgres-connection.js';
 import {
   attemptKeys,
   defaultThrottleBounds,
@@ -35,13 +35,13 @@ import {
   type KeyKind,
   type LoginThrottle,
   type ThrottleEntry,
-} from './throttle.js';
+} from './rules.js';
 
 /** Longer than any check of a login takes, shorter than a guesser would wait for. */
 const ATTEMPT_LEASE_MS = 30_000;
 /**
  * Logins wait out a database restart as other work does; under the session process's own
- * wait for an answer (throttle-ipc.ts), so that it hears ours.
+ * wait for an answer (ipc.ts), so that it hears ours.
  */
 const ADMIT_WAIT_MS = 30_000;
 /** A settlement is not waited for by anyone: it may wait out a longer restart. */
@@ -112,7 +112,7 @@ export interface PostgresThrottleOptions {
   now: () => number;
   /** How long an admission waits for an unreachable database before it refuses. */
   admitWaitMs: number;
-  /** Rows kept about names that are not users, and as many about addresses (throttle.ts). */
+  /** Rows kept about names that are not users, and as many about addresses (rules.ts). */
   maxEntries: number;
 }
 
@@ -131,6 +131,7 @@ export class PostgresThrottle implements LoginThrottle {
   constructor(url: string, log: Logger, options: Partial<PostgresThrottleOptions> = {}) {
     this.#connection = new PostgresConnection(url, {
       maxConnections: 3,
+      name: 'throttle',
       waitMs: SETTLE_WAIT_MS,
       log,
     });
@@ -179,7 +180,7 @@ export class PostgresThrottle implements LoginThrottle {
       );
     } catch (error) {
       this.#log.error(
-        { err: (error as Error).message },
+        { err: error },
         'the login throttle cannot be consulted; the attempt is refused',
       );
       return { allowed: false, settle: () => undefined };
@@ -197,7 +198,7 @@ export class PostgresThrottle implements LoginThrottle {
           .then(() => this.#pruneNowAndThen(keys, outcome))
           .catch((error: unknown) => {
             this.#log.error(
-              { err: (error as Error).message, outcome },
+              { err: error, outcome },
               'a login attempt could not be recorded in the throttle',
             );
           })
@@ -263,7 +264,7 @@ export class PostgresThrottle implements LoginThrottle {
     if (this.#sincePrune < Math.max(1, Math.floor(this.#maxEntries / PRUNE_SHARE))) return;
     this.#sincePrune = 0;
     await this.#prune().catch((error: unknown) => {
-      this.#log.warn({ err: (error as Error).message }, 'the login throttle was not pruned');
+      this.#log.warn({ err: error }, 'the login throttle was not pruned');
     });
   }
 
@@ -302,7 +303,7 @@ export class PostgresThrottle implements LoginThrottle {
       });
       await this.#prune();
     } catch (error) {
-      this.#log.warn({ err: (error as Error).message }, 'the login throttle was not swept');
+      this.#log.warn({ err: error }, 'the login throttle was not swept');
     }
   }
 

@@ -29,10 +29,14 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug'] as const;
  * user (the specification's lines, a sign-in link). Synchronous, so that a line written just
  * before a process dies is not lost.
  */
-export function createLogger(level: string, bindings: Record<string, unknown> = {}): Logger {
+export function createLogger(
+  level: string,
+  bindings: Record<string, unknown> = {},
+  destination: pino.DestinationStream = pino.destination({ fd: 2, sync: true }),
+): Logger {
   return pino(
-    { level, base: { pid: process.pid, ...bindings } },
-    pino.destination({ fd: 2, sync: true }),
+    { level, base: { pid: process.pid, ...bindings }, timestamp: pino.stdTimeFunctions.isoTime },
+    destination,
   );
 }
 
