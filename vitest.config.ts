@@ -1,13 +1,66 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
+
+/**
+ * Unit tests: no process started, no socket opened; `npm run test:unit` runs them in the
+ * edit-test loop. A new file here must keep to that; one that starts a server belongs to
+ * test/system/ or test/gateway/ (or the exclusions below, for the few that grew up here).
+ */
+const UNIT = [
+  'test/protocol/**/*.test.ts',
+  'test/web/**/*.test.ts',
+  'test/mail-server/**/*.test.ts',
+  'test/gateway/sealed-keyring.test.ts',
+  'test/gateway/server-list.test.ts',
+];
+/** Files in the unit folders that start a process, listen or need the PostgreSQL cluster. */
+const SYSTEM_IN_UNIT_FOLDERS = [
+  'test/mail-server/maildir-index.test.ts',
+  'test/mail-server/maildir-sends.test.ts',
+  'test/mail-server/server-inline.test.ts',
+  'test/mail-server/postgres-*.test.ts',
+  'test/mail-server/pool.test.ts',
+  'test/mail-server/store-password.test.ts',
+];
+/** Real Chromium against the real gateway and mail servers. */
+const BROWSER = ['test/e2e/**/*.test.ts'];
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    // A throwaway PostgreSQL cluster for the run (skipped where PostgreSQL is not installed).
-    globalSetup: ['test/setup/postgres.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Process-level tests start real servers; two cores do not gain from many workers.
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: UNIT,
+          exclude: [...configDefaults.exclude, ...SYSTEM_IN_UNIT_FOLDERS],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'system',
+          include: [
+            'test/system/**/*.test.ts',
+            'test/gateway/**/*.test.ts',
+            'test/common/**/*.test.ts',
+            ...SYSTEM_IN_UNIT_FOLDERS,
+          ],
+          exclude: [
+            ...configDefaults.exclude,
+            ...UNIT.filter((glob) => glob.startsWith('test/gateway/')),
+          ],
+          // A throwaway PostgreSQL cluster for the run (skipped where PostgreSQL is not installed).
+          globalSetup: ['test/setup/postgres.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'browser', include: BROWSER },
+      },
+    ],
   },
 });

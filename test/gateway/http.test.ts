@@ -1,5 +1,5 @@
 /**
- * The gateway's HTTP side, its own pages and its WebSocket guards, in-process (supertest, and
+ * The gateway's HTTP side, its own pages and its WebSocket guards, in-process (plain HTTP requests, and
  * `ws` against an ephemeral port). No mail server is needed: sign-ins here fail before reaching
  * one, or reach services that are not mail servers.
  */
@@ -7,13 +7,18 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { MAX_WS_MESSAGE_BYTES } from '../../gateway/messages.js';
 import { buildGateway, type Gateway } from '../../gateway/web-bridge/app.js';
 import type { GatewayOptions } from '../../gateway/web-bridge/config.js';
-import { Browser, makeWebRoot, pageSecret, upgradeStatus as statusOf } from '../helpers/gateway.js';
+import {
+  Browser,
+  httpGet,
+  makeWebRoot,
+  pageSecret,
+  upgradeStatus as statusOf,
+} from '../helpers/gateway.js';
 import { makeKeySetup } from '../helpers/keys.js';
 import { distPath } from '../helpers/processes.js';
 
@@ -70,10 +75,10 @@ describe('gateway over HTTP', () => {
       keysDir: keys.dir,
       webRoot: web.dir,
     }));
-    const exchange = await request(gateway.app.server)
-      .get(`/?token=${TOKEN}`)
-      .set('Host', 'localhost:8080');
-    cookie = exchange.headers['set-cookie']?.[0]?.split(';')[0] ?? '';
+    const exchange = await httpGet(gateway.app.server, `/?token=${TOKEN}`, {
+      Host: 'localhost:8080',
+    });
+    cookie = exchange.cookies[0]?.split(';')[0] ?? '';
   });
 
   afterAll(async () => {
@@ -83,12 +88,12 @@ describe('gateway over HTTP', () => {
   });
 
   it('trades the start-up token once for an HttpOnly SameSite=Strict cookie and a redirect to /', async () => {
-    const response = await request(gateway.app.server)
-      .get(`/?token=${TOKEN}`)
-      .set('Host', '127.0.0.1:8080');
+    const response = await httpGet(gateway.app.server, `/?token=${TOKEN}`, {
+      Host: '127.0.0.1:8080',
+    });
     expect(response.status).toBe(303);
     expect(response.headers.location).toBe('/');
-    const setCookie = response.headers['set-cookie']?.[0] ?? '';
+    const setCookie = response.cookies[0] ?? '';
     expect(setCookie).toMatch(/HttpOnly/);
     expect(setCookie).toMatch(/SameSite=Strict/);
     // The cookie holds a secret of its own, not the token of the URL.
@@ -97,25 +102,20 @@ describe('gateway over HTTP', () => {
   });
 
   it('refuses a wrong token and sets no cookie', async () => {
-    const response = await request(gateway.app.server)
-      .get('/?token=wrong')
-      .set('Host', 'localhost');
+    const response = await httpGet(gateway.app.server, '/?token=wrong', { Host: 'localhost' });
     expect(response.status).toBe(401);
     expect(response.headers['set-cookie']).toBeUndefined();
   });
 
   it('serves nothing without the cookie', async () => {
-    const page = await request(gateway.app.server).get('/').set('Host', 'localhost');
+    const page = await httpGet(gateway.app.server, '/', { Host: 'localhost' });
     expect(page.status).toBe(401);
-    const script = await request(gateway.app.server).get('/app.js').set('Host', 'localhost');
+    const script = await httpGet(gateway.app.server, '/app.js', { Host: 'localhost' });
     expect(script.status).toBe(401);
   });
 
   it('serves the UI with a strict CSP and the usual security headers', async () => {
-    const page = await request(gateway.app.server)
-      .get('/')
-      .set('Host', 'localhost:8080')
-      .set('Cookie', cookie);
+    const page = await httpGet(gateway.app.server, '/', { Host: 'localhost:8080', Cookie: cookie });
     expect(page.status).toBe(200);
     expect(page.headers['content-type']).toMatch(/text\/html/);
     expect(page.text).toContain('<script type="module" src="/app.js">');
@@ -130,37 +130,31 @@ describe('gateway over HTTP', () => {
     expect(page.headers['x-frame-options']).toBe('DENY');
     expect(page.headers['referrer-policy']).toBe('no-referrer');
     expect(page.headers['cache-control']).toBe('no-store');
-    const script = await request(gateway.app.server)
-      .get('/app.js')
-      .set('Host', 'localhost:8080')
-      .set('Cookie', cookie);
+    const script = await httpGet(gateway.app.server, '/app.js', {
+      Host: 'localhost:8080',
+      Cookie: cookie,
+    });
     expect(script.status).toBe(200);
     expect(script.headers['content-type']).toMatch(/javascript/);
     expect(script.headers['content-security-policy']).toBe(csp);
-    const missing = await request(gateway.app.server)
-      .get('/nothing-here')
-      .set('Host', 'localhost')
-      .set('Cookie', cookie);
+    const missing = await httpGet(gateway.app.server, '/nothing-here', {
+      Host: 'localhost',
+      Cookie: cookie,
+    });
     expect(missing.status).toBe(404);
     expect(missing.headers['content-security-policy']).toBeDefined();
   });
 
   it('refuses a foreign Host (DNS rebinding), even with the token or the cookie', async () => {
     for (const host of ['evil.example', 'evil.example:8080', '127.0.0.1.evil.example', '']) {
-      const withToken = await request(gateway.app.server).get(`/?token=${TOKEN}`).set('Host', host);
+      const withToken = await httpGet(gateway.app.server, `/?token=${TOKEN}`, { Host: host });
       expect(withToken.status, host).toBe(403);
       expect(withToken.headers['set-cookie']).toBeUndefined();
-      const withCookie = await request(gateway.app.server)
-        .get('/')
-        .set('Host', host)
-        .set('Cookie', cookie);
+      const withCookie = await httpGet(gateway.app.server, '/', { Host: host, Cookie: cookie });
       expect(withCookie.status, host).toBe(403);
     }
     for (const host of ['localhost', '127.0.0.1:9', '[::1]:8080', 'mail.localhost:8080']) {
-      const page = await request(gateway.app.server)
-        .get('/')
-        .set('Host', host)
-        .set('Cookie', cookie);
+      const page = await httpGet(gateway.app.server, '/', { Host: host, Cookie: cookie });
       expect(page.status, host).toBe(200);
     }
   });
@@ -361,7 +355,7 @@ describe('gateway over HTTP', () => {
       },
     ];
     for (const { what, path, headers, status, next } of pages) {
-      const page = await request(gateway.app.server).get(path).set(headers);
+      const page = await httpGet(gateway.app.server, path, headers);
       expect(page.status, what).toBe(status);
       expect(page.headers['content-type'], what).toMatch(/^text\/html/);
       expect(page.text, what).toContain('<link rel="stylesheet" href="/_gateway/page.css">');
@@ -371,9 +365,7 @@ describe('gateway over HTTP', () => {
       expect(page.headers['content-security-policy'], what).toContain("style-src 'self'");
     }
     // The stylesheet is served to a page that has no cookie (the 401 page itself), light and dark.
-    const stylesheet = await request(gateway.app.server)
-      .get('/_gateway/page.css')
-      .set('Host', host);
+    const stylesheet = await httpGet(gateway.app.server, '/_gateway/page.css', { Host: host });
     expect(stylesheet.status).toBe(200);
     expect(stylesheet.headers['content-type']).toMatch(/^text\/css/);
     expect(stylesheet.text).toContain('@media (prefers-color-scheme: dark)');
@@ -390,14 +382,9 @@ describe('gateway over HTTP', () => {
     });
     try {
       await bare.app.listen({ host: '127.0.0.1', port: 0 });
-      const exchange = await request(bare.app.server)
-        .get(`/?token=${TOKEN}`)
-        .set('Host', 'localhost');
-      const bareCookie = exchange.headers['set-cookie']?.[0]?.split(';')[0] ?? '';
-      const page = await request(bare.app.server)
-        .get('/')
-        .set('Host', 'localhost')
-        .set('Cookie', bareCookie);
+      const exchange = await httpGet(bare.app.server, `/?token=${TOKEN}`, { Host: 'localhost' });
+      const bareCookie = exchange.cookies[0]?.split(';')[0] ?? '';
+      const page = await httpGet(bare.app.server, '/', { Host: 'localhost', Cookie: bareCookie });
       expect(page.status).toBe(503);
       expect(page.text).toContain('not built');
       expect(page.text).toContain('npm run build');

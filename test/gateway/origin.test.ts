@@ -6,11 +6,10 @@
  * real mail server behind it.
  */
 import type { AddressInfo } from 'node:net';
-import request from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WsCloseCode } from '../../gateway/messages.js';
 import { buildGateway, type Gateway } from '../../gateway/web-bridge/app.js';
-import { Browser, makeWebRoot, pageSecret, upgradeStatus } from '../helpers/gateway.js';
+import { Browser, httpGet, makeWebRoot, pageSecret, upgradeStatus } from '../helpers/gateway.js';
 import { makeKeySetup, serverHome } from '../helpers/keys.js';
 import { distPath } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
@@ -101,16 +100,16 @@ describe('the gateway WebSocket against pages of other origins', () => {
   });
 
   it('hands a page secret only to a same-origin request with the cookie, in JSON without CORS', async () => {
-    const ok = await request(gateway.app.server)
-      .get('/session')
-      .set('Host', new URL(base).host)
-      .set('Cookie', cookie)
-      .set('Sec-Fetch-Site', 'same-origin');
+    const ok = await httpGet(gateway.app.server, '/session', {
+      Host: new URL(base).host,
+      Cookie: cookie,
+      'Sec-Fetch-Site': 'same-origin',
+    });
     expect(ok.status).toBe(200);
     expect(ok.headers['content-type']).toMatch(/^application\/json/);
     expect(ok.headers['cache-control']).toBe('no-store');
     expect(ok.headers['access-control-allow-origin']).toBeUndefined();
-    expect((ok.body as { secret: string }).secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect((ok.json() as { secret: string }).secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
 
     const refusals = [
       { headers: { 'Sec-Fetch-Site': 'same-origin' }, status: 401, error: 'cookie' },
@@ -125,13 +124,14 @@ describe('the gateway WebSocket against pages of other origins', () => {
       { headers: { Cookie: cookie, Host: 'evil.example' }, status: 403, error: 'host' },
     ];
     for (const { headers, status, error } of refusals) {
-      const response = await request(gateway.app.server)
-        .get('/session')
-        .set({ Host: new URL(base).host, ...headers });
+      const response = await httpGet(gateway.app.server, '/session', {
+        Host: new URL(base).host,
+        ...headers,
+      });
       expect(response.status, JSON.stringify(headers)).toBe(status);
       expect(response.headers['content-type']).toMatch(/^application\/json/);
-      expect(response.body).toMatchObject({ error, message: expect.any(String) as string });
-      expect(response.body).not.toHaveProperty('secret');
+      expect(response.json()).toMatchObject({ error, message: expect.any(String) as string });
+      expect(response.json()).not.toHaveProperty('secret');
     }
   });
 

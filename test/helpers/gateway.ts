@@ -1,5 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import type { Reply, Request } from '../../gateway/messages.js';
@@ -75,6 +77,57 @@ export async function pageSecret(base: string, cookie: string): Promise<string> 
   if (typeof secret !== 'string' || secret === '')
     throw new Error(`GET /session failed: ${response.status} ${text.slice(0, 200)}`);
   return secret;
+}
+
+export interface PageResponse {
+  status: number;
+  headers: Record<string, string | undefined>;
+  /** Every Set-Cookie header, in order (none: empty). */
+  cookies: string[];
+  text: string;
+  json: () => unknown;
+}
+
+/**
+ * A GET over a real socket to the listening `server`, headers sent exactly as given (an empty
+ * Host stays empty; undefined ones are left out). Not Fastify's inject(): the gateway names its
+ * cookie after the socket's local port, which inject's stand-in socket does not have, and
+ * inject fills in a Host that a test means to leave empty.
+ */
+export function httpGet(
+  server: Server,
+  path: string,
+  headers: Record<string, string | undefined>,
+): Promise<PageResponse> {
+  const { port } = server.address() as AddressInfo;
+  const sent: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined) sent[name] = value;
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(
+      // setHost: false, or Node would put in a Host of its own where the test's is empty.
+      { host: '127.0.0.1', port, path, headers: sent, setHost: !('Host' in sent) },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('error', reject);
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          const flat: Record<string, string | undefined> = {};
+          for (const [name, value] of Object.entries(response.headers))
+            flat[name] = Array.isArray(value) ? value.join(', ') : value;
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: flat,
+            cookies: response.headers['set-cookie'] ?? [],
+            text,
+            json: () => JSON.parse(text) as unknown,
+          });
+        });
+      },
+    );
+    request.on('error', reject);
+    request.end();
+  });
 }
 
 /** The refused upgrade's HTTP status, or 101 when the socket opened. */

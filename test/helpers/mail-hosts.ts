@@ -32,14 +32,10 @@ export async function startMailHost(
     '127.0.0.1',
     ...extraArgs,
   ]);
-  const listening = await server.waitForLine(
-    (line) => line.includes('"msg":"listening"'),
-    30_000,
-    'stderr',
-  );
+  const listening = await server.waitForRecord('listening', {}, { timeoutMs: 30_000 });
   const pid = server.child.pid ?? 0;
   return {
-    port: (JSON.parse(listening) as { port: number }).port,
+    port: listening.port as number,
     process: server,
     kill: async () => {
       process.kill(-pid, 'SIGKILL');

@@ -92,6 +92,36 @@ export class Spawned {
     });
   }
 
+  /**
+   * The JSON log records on stderr with this `msg` (pino's message field) and `fields`, in
+   * order, after the first `since` lines.
+   */
+  records(msg: string, fields: RecordFields = {}, since = 0): LogRecord[] {
+    return this.stderrLines.slice(since).flatMap((line) => {
+      const record = matchingRecord(line, msg, fields);
+      return record ? [record] : [];
+    });
+  }
+
+  /**
+   * Resolves with the first JSON log record on stderr, after the first `since` lines, whose
+   * `msg` is `msg` and whose fields match `fields` (a value compared with ===, or a test of
+   * the value): the program's own structured event, not a search in its text.
+   */
+  async waitForRecord(
+    msg: string,
+    fields: RecordFields = {},
+    { timeoutMs = 15_000, since = 0 }: { timeoutMs?: number; since?: number } = {},
+  ): Promise<LogRecord> {
+    const line = await this.waitForLine(
+      (text) => matchingRecord(text, msg, fields) !== undefined,
+      timeoutMs,
+      'stderr',
+      since,
+    );
+    return JSON.parse(line) as LogRecord;
+  }
+
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
     await this.exited;
@@ -100,6 +130,34 @@ export class Spawned {
   #notify(): void {
     for (const listener of [...this.#listeners]) listener();
   }
+}
+
+/** One line of a program's JSON log (pino): its message and fields. */
+export type LogRecord = { msg: string } & Record<string, unknown>;
+
+/** What a record's fields must be: a value (===) or a test of the value, by field name. */
+export type RecordFields = Record<string, unknown>;
+
+function matchingRecord(line: string, msg: string, fields: RecordFields): LogRecord | undefined {
+  if (!line.startsWith('{')) return undefined;
+  let record: unknown;
+  try {
+    record = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof record !== 'object' || record === null) return undefined;
+  const fieldsOf = record as Record<string, unknown>;
+  if (fieldsOf.msg !== msg) return undefined;
+  for (const [name, expected] of Object.entries(fields)) {
+    const actual = fieldsOf[name];
+    const matches =
+      typeof expected === 'function'
+        ? (expected as (value: unknown) => boolean)(actual)
+        : actual === expected;
+    if (!matches) return undefined;
+  }
+  return record as LogRecord;
 }
 
 /** Runs a node script of dist/ to its end. */

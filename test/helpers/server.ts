@@ -24,12 +24,7 @@ export async function startMailServer(
     '127.0.0.1',
     ...extraArgs,
   ]);
-  const listening = await server.waitForLine(
-    (line) => line.includes('"msg":"listening"'),
-    20_000,
-    'stderr',
-  );
-  const port = (JSON.parse(listening) as { port: number }).port;
+  const port = (await server.waitForRecord('listening', {}, { timeoutMs: 20_000 })).port as number;
   await server.waitForLine(
     (line) => line === 'The server is ready to accept connections',
     5000,

@@ -31,12 +31,12 @@ async function setup(
 
 /** The pid of the session process serving `user`'s latest session, from the server's log. */
 async function sessionPid(server: RunningServer, user: string): Promise<number> {
-  const line = await server.process.waitForLine(
-    (text) => text.includes('"msg":"session started"') && text.includes(`"user":"${user}"`),
-    5000,
-    'stderr',
+  const started = await server.process.waitForRecord(
+    'session started',
+    { user },
+    { timeoutMs: 5000 },
   );
-  return (JSON.parse(line) as { pid: number }).pid;
+  return started.pid as number;
 }
 
 const errorOf = (promise: Promise<unknown>): Promise<unknown> =>
@@ -80,10 +80,10 @@ describe('clients per session process', () => {
     process.kill(pid, 'SIGKILL');
     expect(await lists(first)).toBe(false);
     expect(await lists(second)).toBe(false);
-    await server.process.waitForLine(
-      (line) => line.includes('"msg":"session process died; replacing it"'),
-      5000,
-      'stderr',
+    await server.process.waitForRecord(
+      'session process died; replacing it',
+      {},
+      { timeoutMs: 5000 },
     );
     const later = await signIn(server.port, dir, 'client3');
     expect(await lists(later)).toBe(true);

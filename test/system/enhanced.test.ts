@@ -181,11 +181,7 @@ describe('enhanced login refusals', () => {
       }),
     );
     expect(isProtocolError(error, 'HANDSHAKE_FAILED')).toBe(true);
-    await server.process.waitForLine(
-      (line) => line.includes('"msg":"session ended"'),
-      5000,
-      'stderr',
-    );
+    await server.process.waitForRecord('session ended', {}, { timeoutMs: 5000 });
     expect(server.lines().some((line) => line.includes('client1'))).toBe(false);
   });
 

@@ -55,15 +55,12 @@ describe('faults: processes killed, storage failing', () => {
     for (const delayMs of [0, 2, 5, 10, 20, 40]) {
       const since = server.process.stderrLines.length;
       const { framed, channel } = await rawSession(server.port, dir, 'client1');
-      const line = await server.process.waitForLine(
-        (text) =>
-          text.includes('"msg":"session started"') &&
-          text.includes(`:${framed.socket.localPort ?? 0}"`),
-        10_000,
-        'stderr',
-        since,
+      const started = await server.process.waitForRecord(
+        'session started',
+        { peer: `127.0.0.1:${framed.socket.localPort ?? 0}` },
+        { timeoutMs: 10_000, since },
       );
-      const pid = (JSON.parse(line) as { pid: number }).pid;
+      const pid = started.pid as number;
       await channel.send('1');
       expect(await channel.receive()).toBe(SEND_THE_EMAIL);
       void channel
@@ -126,10 +123,10 @@ describe('faults: processes killed, storage failing', () => {
     });
     const client = await signIn(server.port, dir, 'client1');
     await client.send({ to: ['client2', 'client3'], title: 'partly deliverable', content: 'x' });
-    await server.process.waitForLine(
-      (line) => line.includes('"msg":"email could not be stored"') && line.includes('client2'),
-      5000,
-      'stderr',
+    await server.process.waitForRecord(
+      'email could not be stored',
+      { recipient: 'client2' },
+      { timeoutMs: 5000 },
     );
     expect(readdirSync(inboxOf(dir, 'client3'))).toContain('client1_partly deliverable.txt');
     expect((await client.listInbox()).rows).toEqual([]);
@@ -140,11 +137,10 @@ describe('faults: processes killed, storage failing', () => {
     const since = server.process.stderrLines.length;
     const [victim] = childPids(server.process.child.pid ?? 0);
     process.kill(victim ?? 0, 'SIGKILL');
-    await server.process.waitForLine(
-      (line) => line.includes('"msg":"session process died; replacing it"'),
-      5000,
-      'stderr',
-      since,
+    await server.process.waitForRecord(
+      'session process died; replacing it',
+      {},
+      { timeoutMs: 5000, since },
     );
     const next = await signIn(server.port, dir, 'client4');
     await next.send({ to: ['client3'], title: 'after a death', content: 'y' });
@@ -161,16 +157,14 @@ describe('faults: processes killed, storage failing', () => {
       if (existsSync(`${key}.away`)) renameSync(`${key}.away`, key);
     });
     for (const pid of childPids(server.process.child.pid ?? 0)) process.kill(pid, 'SIGKILL');
-    await server.process.waitForLine(
-      (line) => line.includes('"msg":"session processes end before they are ready'),
-      10_000,
-      'stderr',
-      since,
+    // The server's own word that it waited 1 s, then 2 s, and now waits 4 s: three seconds of
+    // failing starts, counted when the third wait begins.
+    await server.process.waitForRecord(
+      'session processes end before they are ready; waiting before starting another',
+      { waitMs: 4000 },
+      { timeoutMs: 20_000, since },
     );
-    await sleep(3000);
-    const deaths = server.process.stderrLines
-      .slice(since)
-      .filter((line) => line.includes('"msg":"session process died; replacing it"')).length;
+    const deaths = server.process.records('session process died; replacing it', {}, since).length;
     // Two killed, three failed starts replaced at once, then one after 1 s and one after 2 s
     // more; without the wait, processes that cannot start were replaced dozens of times a second.
     expect(deaths).toBeLessThanOrEqual(9);
@@ -200,11 +194,12 @@ describe('faults: processes killed, storage failing', () => {
       title: 'too big for the disk',
       content: 'x'.repeat(200_000),
     });
-    await server.process.waitForLine(
-      (line) => line.includes('"msg":"email could not be stored"') && line.includes('ENOSPC'),
-      5000,
-      'stderr',
+    const refused = await server.process.waitForRecord(
+      'email could not be stored',
+      { recipient: 'client4' },
+      { timeoutMs: 5000 },
     );
+    expect(JSON.stringify(refused.err)).toContain('ENOSPC');
     expect(readdirSync(inbox)).toEqual([]);
     await client.send({ to: ['client4'], title: 'small', content: 'fits' });
     await client.terminate();

@@ -124,12 +124,8 @@ describe('out of file descriptors', () => {
     const script = `ulimit -n 80; exec node ${distPath('mail-server/main.js')} --home ${serverHome(keysForFlood.dir)} --host 127.0.0.1 --port 0 --spare 2`;
     const flooded = new Spawned('bash', ['-c', script]);
     try {
-      const listening = await flooded.waitForLine(
-        (line) => line.includes('"msg":"listening"'),
-        20_000,
-        'stderr',
-      );
-      const port = (JSON.parse(listening) as { port: number }).port;
+      const port = (await flooded.waitForRecord('listening', {}, { timeoutMs: 20_000 }))
+        .port as number;
       const sockets = Array.from({ length: 200 }, () => {
         const socket = connect({ host: '127.0.0.1', port });
         socket.on('error', () => undefined);

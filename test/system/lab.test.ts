@@ -73,14 +73,8 @@ describe.skipIf(unavailable !== undefined)(
       );
       expect((await terminal.exited).code).toBe(0);
       expect(terminal.stdout).toContain('The message is sent to the server.');
-      const session = await server.waitForLine(
-        (line) => line.includes('"msg":"session started"'),
-        10_000,
-        'stderr',
-      );
-      expect((JSON.parse(session) as { peer: string }).peer).toMatch(
-        new RegExp(`^${client1Host.address.replace(/\./g, '\\.')}:`),
-      );
+      const session = await server.waitForRecord('session started', {}, { timeoutMs: 10_000 });
+      expect(session.peer).toMatch(new RegExp(`^${client1Host.address.replace(/\./g, '\\.')}:`));
 
       // Client host 2: the web gateway, reached by a browser over the lab network.
       const gateway = runOn(client2Host, 'gateway/main.js', [

@@ -23,10 +23,7 @@ async function setup(args: string[]): Promise<{ dir: string; server: RunningServ
 }
 
 function sessionPids(server: RunningServer): number[] {
-  const lines = server.process.stderrLines.filter((line) =>
-    line.includes('"msg":"session started"'),
-  );
-  return lines.map((line) => (JSON.parse(line) as { pid: number }).pid);
+  return server.process.records('session started').map((record) => record.pid as number);
 }
 
 describe('server options and start-up errors', () => {
@@ -155,7 +152,7 @@ describe('server options and start-up errors', () => {
       expect((await client.listInbox()).rows.map((row) => row.title)).toEqual([
         `jit ${String(!jitless)}`,
       ]);
-      await server.process.waitForLine((line) => line.includes('"msg":"session started"'));
+      await server.process.waitForRecord('session started');
       const [pid = 0] = sessionPids(server);
       expect(flagsOf(pid).includes('--jitless')).toBe(jitless);
       // Nothing but JSON lines on the server's stderr: no warning from the flags.
@@ -165,15 +162,25 @@ describe('server options and start-up errors', () => {
   });
 
   it('--max-sessions: a client beyond the cap waits its turn and is then served', async () => {
-    const { dir, server } = await setup(['--max-sessions', '2', '--spare', '2']);
+    // Debug level: the pool says when a connection waits for a session.
+    const { dir, server } = await setup([
+      '--max-sessions',
+      '2',
+      '--spare',
+      '2',
+      '--log-level',
+      'debug',
+    ]);
     const first = await signIn(server.port, dir, 'client1');
     const second = await signIn(server.port, dir, 'client2');
+    const since = server.process.stderrLines.length;
     let thirdServed = false;
     const third = signIn(server.port, dir, 'client3').then((client) => {
       thirdServed = true;
       return client;
     });
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // The pool put the third in the waiting room (its own word, not a pause that hopes so) ...
+    await server.process.waitForRecord('connection waits for a session', {}, { since });
     expect(thirdServed).toBe(false);
     await first.terminate();
     const client3 = await third;

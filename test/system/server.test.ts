@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { makeKeySetup, inboxOf, serverHome } from '../helpers/keys.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { rawSession, signIn } from '../helpers/client.js';
@@ -33,13 +32,12 @@ const inboxFiles = (user: string): string[] => readdirSync(inboxOf(keys.dir, use
  * (only lines after `since`: an earlier session may have had the same client port).
  */
 async function sessionPid(localPort: number, since: number): Promise<number> {
-  const line = await server.process.waitForLine(
-    (text) => text.includes('"msg":"session started"') && text.includes(`:${localPort}"`),
-    10_000,
-    'stderr',
-    since,
+  const record = await server.process.waitForRecord(
+    'session started',
+    { peer: `127.0.0.1:${localPort}` },
+    { timeoutMs: 10_000, since },
   );
-  return (JSON.parse(line) as { pid: number }).pid;
+  return record.pid as number;
 }
 
 describe('mail server, real processes on loopback', () => {
@@ -207,25 +205,31 @@ describe('mail server, real processes on loopback', () => {
     ).toContain('Title: ../../escape\n');
     expect(existsSync(join(keys.dir, 'escape.txt'))).toBe(false);
     expect(readdirSync(serverHome(keys.dir)).filter((name) => name.endsWith('.txt'))).toEqual([]);
-    await server.process.waitForLine(
-      (line) =>
-        line.includes('"msg":"email rejected, not stored"') && line.includes('LENGTH_MISMATCH'),
-      5000,
-      'stderr',
+    await server.process.waitForRecord(
+      'email rejected, not stored',
+      { problem: 'LENGTH_MISMATCH' },
+      { timeoutMs: 5000 },
     );
   });
 
   it('stores nothing from a client cut off in the middle of an email, and serves the next one', async () => {
     const before = inboxFiles('client3').length;
+    const since = server.process.stderrLines.length;
     const { framed, channel } = await rawSession(server.port, keys.dir, 'client2');
+    const peer = `127.0.0.1:${String(framed.socket.localPort)}`;
     await channel.send('1');
     expect(await channel.receive()).toBe(SEND_THE_EMAIL);
     // Announce a 4 MB frame, send a part of it, and vanish.
     framed.socket.write(encodeFrameHeader(4_000_016));
-    framed.socket.write(Buffer.alloc(1_000_000, 1));
-    await sleep(100);
+    await new Promise<void>((resolve, reject) => {
+      framed.socket.write(Buffer.alloc(1_000_000, 1), (error) => {
+        if (error) reject(error);
+        else resolve();
+      });
+    });
     framed.destroy();
-    await sleep(300);
+    // The session saw the cut and ended: whatever it would have stored, it has stored by now.
+    await server.process.waitForRecord('session ended', { peer }, { since });
     const files = inboxFiles('client3');
     expect(files).toHaveLength(before);
     expect(files.filter((name) => name.startsWith('.'))).toEqual([]);
