@@ -124,6 +124,12 @@ export const SearchRequestSchema = z.object({
 
 export const SignOutRequestSchema = z.object({ type: z.literal('signOut'), id: requestId });
 
+/** While the mail server cannot be reached: try to reconnect now rather than at the next try. */
+export const ReconnectNowRequestSchema = z.object({
+  type: z.literal('reconnectNow'),
+  id: requestId,
+});
+
 /** The local Sent folder the gateway keeps for the signed-in user (on the client machine). */
 export const ListSentRequestSchema = z.object({ type: z.literal('listSent'), id: requestId });
 
@@ -195,6 +201,7 @@ export const RequestSchema = z.discriminatedUnion('type', [
   DeleteRequestSchema,
   SealingPlanRequestSchema,
   VerifyKeyRequestSchema,
+  ReconnectNowRequestSchema,
   SearchRequestSchema,
   LoadMarksRequestSchema,
   SetReadRequestSchema,
@@ -408,9 +415,41 @@ export type ErrorCode =
   | 'NOT_SUPPORTED'
   | 'RATE_LIMITED'
   | 'SESSION_ENDED'
+  /** The mail server cannot be reached now; the session is reconnecting, and nothing was done. */
+  | 'SERVER_DOWN'
+  /** The connection to the mail server broke before the answer came: it may have been done. */
+  | 'CONNECTION_LOST'
   | 'INTERNAL';
 
-export type SessionEndReason = 'signedOut' | 'idle' | 'serverClosed' | 'processDied' | 'error';
+export type SessionEndReason =
+  | 'signedOut'
+  | 'idle'
+  | 'serverClosed'
+  | 'processDied'
+  | 'error'
+  /** The mail server refused the password on reconnecting: it was changed. */
+  | 'passwordChanged';
+
+/** What a `signedIn` reply says of the session, as a page that joins it later is told. */
+export type SignedInSession = Omit<Extract<Reply, { type: 'signedIn' }>, 'type' | 'id'>;
+
+/** The signed-in session a page joins, and its server connection when it is reconnecting. */
+export interface Resumed {
+  session: SignedInSession;
+  connection?: ServerConnection;
+}
+
+/** The session's connection to the mail server, while it is reconnecting and when it is back. */
+export type ServerConnection =
+  | {
+      type: 'serverConnection';
+      state: 'lost';
+      /** Milliseconds until the next try, from when this was sent. */
+      retryInMs: number;
+      /** Tries made since the connection was lost. */
+      attempts: number;
+    }
+  | { type: 'serverConnection'; state: 'restored' };
 
 /** Gateway to browser: replies carry the request's id; events carry none. */
 export type Reply =
@@ -429,6 +468,8 @@ export type Reply =
        */
       enhancedMissing?: string;
       pollSeconds: number;
+      /** This browser's session is signed in already (a reload, another tab): the page joins it. */
+      resumed?: Resumed;
     }
   | {
       type: 'signedIn';
@@ -497,4 +538,8 @@ export type Reply =
       total: number;
       marks?: { index: number; id?: string; security: EmailSecurity }[];
     }
-  | { type: 'sessionEnded'; reason: SessionEndReason; message: string };
+  | { type: 'sessionEnded'; reason: SessionEndReason; message: string }
+  /** Another page of this browser signed in: this page joins the session. */
+  | ({ type: 'resumed' } & Resumed)
+  | ServerConnection
+  | { type: 'reconnecting'; id: number };

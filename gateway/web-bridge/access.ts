@@ -5,6 +5,8 @@
  */
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { BrowserCookies } from './browser-cookies.js';
+import { COOKIE_LIFETIME_SECONDS } from './browser-cookies.js';
 import { cookieValues } from './cookie-values.js';
 import type { PageSessionRefused } from '../messages.js';
 import { pages, sendPage, type GatewayPage } from './pages.js';
@@ -18,14 +20,18 @@ declare module 'fastify' {
      */
     access?: 'public' | 'api';
   }
+  interface FastifyRequest {
+    /** The browser the cookie names (browser-cookies.ts); '' before the access check passed. */
+    browserId: string;
+  }
 }
 
 export interface AccessOptions {
   hosts: HostAllowList;
   /** The start-up token of the printed link. */
   token: string;
-  /** What the cookie holds: a secret of its own, so the token in the URL authorises nothing. */
-  cookieSecret: string;
+  /** Makes and checks the cookie: a browser id signed with the key in the data folder. */
+  cookies: BrowserCookies;
   cookieBaseName: string;
   /** The one route where a WebSocket upgrade is taken. */
   socketPath: string;
@@ -43,7 +49,8 @@ export const cookieNameFor = (baseName: string, request: FastifyRequest): string
   `${baseName}_${String(request.socket.localPort)}`;
 
 export function registerAccessChecks(app: FastifyInstance, options: AccessOptions): void {
-  const { hosts, token, cookieSecret, cookieBaseName, socketPath, tossablePaths } = options;
+  const { hosts, token, cookies, cookieBaseName, socketPath, tossablePaths } = options;
+  app.decorateRequest('browserId', '');
 
   app.addHook('onSend', async (request, reply, payload) => {
     reply.headers(
@@ -75,7 +82,14 @@ export function registerAccessChecks(app: FastifyInstance, options: AccessOption
       if (!secretsEqual(url.searchParams.get('token') ?? '', token))
         return sendPage(reply, pages.wrongToken);
       const name = cookieNameFor(cookieBaseName, request);
-      reply.setCookie(name, cookieSecret, { httpOnly: true, sameSite: 'strict', path: '/' });
+      // A browser that has a cookie of this gateway keeps its id, and so its session.
+      const known = cookies.browserOf(cookieValues(request.headers.cookie, name));
+      reply.setCookie(name, cookies.issue(known), {
+        httpOnly: true,
+        sameSite: 'strict',
+        path: '/',
+        maxAge: COOKIE_LIFETIME_SECONDS,
+      });
       // Another port's page may have set this name for longer paths, which the browser sends
       // first: the printed link clears them, so that opening it always gives a clean start.
       for (const path of tossablePaths)
@@ -93,13 +107,15 @@ export function registerAccessChecks(app: FastifyInstance, options: AccessOption
       return sendPage(reply, pages.notFound);
     // Whichever of several same-named values verifies: tossed ones come first.
     const values = cookieValues(request.headers.cookie, cookieNameFor(cookieBaseName, request));
-    if (!values.some((value) => secretsEqual(value, cookieSecret))) {
+    const browserId = cookies.browserOf(values);
+    if (browserId === undefined) {
       return refuse(
         pages.signInLinkNeeded,
         'cookie',
         'this browser has no cookie of this gateway, or one of an earlier start: open the link the gateway printed in its terminal',
       );
     }
+    request.browserId = browserId;
     options.trust(request.raw.socket);
     return undefined;
   });

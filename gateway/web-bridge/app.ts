@@ -11,7 +11,9 @@ import { MAX_WS_MESSAGE_BYTES, type Reply } from '../messages.js';
 import { registerAccessChecks } from './access.js';
 import { AnonymousConnections } from './anonymous-connections.js';
 import { SocketsPerAddress } from './address-sockets.js';
+import { BrowserCookies } from './browser-cookies.js';
 import { availableProtocols, BrowserSession } from './browser-session.js';
+import { BrowserSessions } from './browser-sessions.js';
 import { DowngradeGuard } from './downgrade-guard.js';
 import { resolveConfig, type GatewayConfig, type GatewayOptions } from './config.js';
 import { PageSecrets } from './page-secrets.js';
@@ -43,8 +45,13 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const children = new SessionChildren(config.childScript, config.spareChildren);
   const enhancedReachable = reachabilityProbe(config.servers.enhanced[0]);
   const signInThrottle = new SignInThrottle(config.signInBackoff, config.now);
-  const sessions = new Set<BrowserSession>();
   const downgrades = new DowngradeGuard(config.dataDir, config.logger);
+  const sessions = new BrowserSessions(
+    () => new BrowserSession({ config, children, signInThrottle, downgrades }),
+    config.detachedGraceSeconds * 1000,
+  );
+  // Kept in the data folder: a restarted gateway still knows the browsers it gave a cookie.
+  const cookies = BrowserCookies.fromDataFolder(config.dataDir, config.now);
 
   const app = Fastify({
     ...(config.logger ? { loggerInstance: config.logger } : { logger: false }),
@@ -77,7 +84,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   registerAccessChecks(app, {
     hosts: new HostAllowList(config.allowedHosts),
     token: config.token,
-    cookieSecret: newSecret(),
+    cookies,
     cookieBaseName: config.cookieName,
     socketPath: WS_PATH,
     // The routes a page needs the cookie for beyond its own: the UI's files are under /assets.
@@ -107,19 +114,19 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     return enhancedMissing === undefined ? { reachable } : { reachable, enhancedMissing };
   };
 
-  const serve = (socket: WebSocket): MessageHandler => {
-    const send = (reply: Reply): void => {
-      if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(reply));
+  const serve = (socket: WebSocket, browserId: string): MessageHandler => {
+    const tab = {
+      send: (reply: Reply): void => {
+        if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(reply));
+      },
     };
-    const session = new BrowserSession({ config, children, signInThrottle, downgrades, send });
-    sessions.add(session);
+    const session = sessions.attach(browserId, tab);
     socket.once('close', () => {
-      sessions.delete(session);
-      session.close();
+      sessions.detach(browserId, tab);
     });
     void helloFacts().then(({ reachable, enhancedMissing }) => {
       const protocols = availableProtocols();
-      send({
+      tab.send({
         type: 'hello',
         defaultServer: formatServerList(config.servers.classic),
         enhancedServer: formatServerList(config.servers.enhanced),
@@ -127,10 +134,12 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         defaultProtocol: reachable && protocols.includes('enhanced') ? 'enhanced' : 'classic',
         ...(enhancedMissing === undefined ? {} : { enhancedMissing }),
         pollSeconds: config.pollSeconds,
+        // A page of a browser already signed in goes straight to its mail.
+        ...(session.resumed ? { resumed: session.resumed } : {}),
       });
     });
     return (data, isBinary) => {
-      session.onMessage(data, isBinary);
+      session.onMessage(tab, data, isBinary);
     };
   };
   registerSocketRoute(app, {
@@ -144,8 +153,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   app.setNotFoundHandler((_request, reply) => sendPage(reply, pages.notFound));
 
   app.addHook('onClose', async () => {
-    for (const session of sessions) session.close();
-    sessions.clear();
+    sessions.closeAll();
     await children.closeAll(config.childGraceMs);
   });
 

@@ -1,30 +1,37 @@
 /**
- * One browser's WebSocket: validates its requests, signs it in through a child process of its
- * own, relays between the two, and ends the child on sign-out, idle time or a closed tab.
- * It never sees a key: the child reads it.
+ * One browser's session: validates the requests of its pages (tabs, and a page again after a
+ * reload: tab-routes.ts), signs it in through a child process of its own, relays between the
+ * two, and ends the child on sign-out, idle time, or when its last page has been gone for the
+ * grace period (browser-sessions.ts). It never sees a key: the child reads it.
  */
-import { CHANNEL_KINDS } from '../../protocol/channel-kinds.js';
-import { USERNAME_PATTERN } from '../../protocol/limits.js';
 import type {
-  ChannelKind,
   ErrorCode,
   Reply,
   Request,
+  Resumed,
+  ServerConnection,
   SessionEndReason,
+  SignedInSession,
   SignInRequest,
 } from '../messages.js';
 import type { SessionRequest } from './child-protocol.js';
 import type { GatewayConfig } from './config.js';
 import { GatewayError } from './errors.js';
 import { parseRequest } from './request-parser.js';
-import { formatServerList } from '../protocol-client/server-list.js';
-import { DEFAULT_ENHANCED_PORT, parseServerAddress, type ServerAddress } from './server-address.js';
+import type { ServerAddress } from './server-address.js';
 import type { DowngradeGuard } from './downgrade-guard.js';
 import type { ChildExit, SessionChildren, SessionProcess } from './child-handles.js';
 import type { SignInAttempt, SignInOutcome, SignInThrottle } from './sign-in-throttle.js';
+import { TabRoutes, type Tab } from './tab-routes.js';
+import {
+  availableProtocols,
+  childSignIn,
+  rememberVerifiedEnhanced,
+  signInTargets,
+} from './sign-in-targets.js';
+import { errorReply, sessionOf, unverifiedFallback, withVerified } from './session-replies.js';
 
-/** The protocols this gateway can speak. */
-export const availableProtocols = (): ChannelKind[] => [...CHANNEL_KINDS];
+export { availableProtocols };
 
 export interface BrowserSessionContext {
   config: GatewayConfig;
@@ -32,8 +39,6 @@ export interface BrowserSessionContext {
   signInThrottle: SignInThrottle;
   /** Refuses classic sign-ins that would silently replace an enhanced server gone missing. */
   downgrades: DowngradeGuard;
-  /** Sends to this browser (dropped when its socket is closed). */
-  send(reply: Reply): void;
 }
 
 /** `checking`: a classic sign-in waits for the downgrade check, before any process or throttle. */
@@ -47,8 +52,16 @@ export class BrowserSession {
   #signInAttempt: SignInAttempt | undefined;
   /** Hosts besides the server's own that the sign-in under way stands for (the defaults). */
   #signInHosts: string[] = [];
-  /** Requests relayed to the child and not answered yet, so that a dying child can answer them. */
-  readonly #pending = new Set<number>();
+  /**
+   * Requests of every page, under the session's own ids, not answered yet: answered by the
+   * child, or as ended when the child goes.
+   */
+  readonly #pending = new TabRoutes();
+  readonly #tabs = new Set<Tab>();
+  /** What the signed-in session is, for a page that joins it later. */
+  #signedIn: SignedInSession | undefined;
+  /** The connection to the mail server while the child reconnects. */
+  #connection: ServerConnection | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -56,31 +69,68 @@ export class BrowserSession {
     this.#context = context;
   }
 
-  onMessage(data: Buffer, isBinary: boolean): void {
+  /** Pages attached now. */
+  get tabCount(): number {
+    return this.#tabs.size;
+  }
+
+  /** Whether there is a session to keep for a page that comes back (signed in, or on its way). */
+  get holdsSession(): boolean {
+    return this.#state !== 'signedOut' && !this.#closed;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** A page of this browser opened its socket; its messages are routed from now on. */
+  attach(tab: Tab): void {
+    this.#tabs.add(tab);
+  }
+
+  /** The signed-in session, as a page that joins it is told (in its hello, or later). */
+  get resumed(): Resumed | undefined {
+    if (this.#state !== 'signedIn' || !this.#signedIn) return undefined;
+    return {
+      session: this.#signedIn,
+      ...(this.#connection ? { connection: this.#connection } : {}),
+    };
+  }
+
+  /** A page's socket closed; the session stays (browser-sessions.ts decides for how long). */
+  detachTab(tab: Tab): void {
+    this.#tabs.delete(tab);
+    this.#pending.dropTab(tab);
+  }
+
+  onMessage(tab: Tab, data: Buffer, isBinary: boolean): void {
     if (this.#closed) return;
     const parsed = parseRequest(data, isBinary);
     if (!parsed.ok) {
-      this.#error(parsed.id, parsed.error.code, parsed.error.message);
+      tab.send(errorReply(parsed.id, parsed.error.code, parsed.error.message));
       return;
     }
     const { request } = parsed;
-    if (this.#pending.has(request.id)) {
-      this.#error(
-        request.id,
-        'BAD_REQUEST',
-        `request ${request.id} is still being answered; use a new id`,
+    if (this.#pending.has(tab, request.id)) {
+      tab.send(
+        errorReply(
+          request.id,
+          'BAD_REQUEST',
+          `request ${request.id} is still being answered; use a new id`,
+        ),
       );
       return;
     }
+    const own = this.#pending.open(tab, request.id);
     try {
-      this.#dispatch(request);
+      this.#dispatch({ ...request, id: own });
     } catch (error) {
       if (!(error instanceof GatewayError)) throw error;
-      this.#error(request.id, error.code, error.message, error.retryAfterSeconds);
+      this.#error(own, error.code, error.message, error.retryAfterSeconds);
     }
   }
 
-  /** The socket closed (tab closed, network gone, gateway closing): end the protocol session. */
+  /** The session is over for good (grace period passed, gateway closing): end the protocol session. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -95,19 +145,8 @@ export class BrowserSession {
       case 'signOut':
         this.#signOut(request.id);
         return;
-      case 'listInbox':
-      case 'read':
-      case 'send':
-      case 'listSent':
-      case 'readSent':
-      case 'delete':
-      case 'sealingPlan':
-      case 'verifyKey':
-      case 'search':
-      case 'loadMarks':
-      case 'setRead':
-      case 'moveToTrash':
-      case 'emptyTrash':
+      default:
+        // Every other request is the session child's to answer.
         this.#relaySessionRequest(request);
         return;
     }
@@ -121,7 +160,8 @@ export class BrowserSession {
       );
     }
     const { maxQueuedRequests } = this.#context.config;
-    if (this.#pending.size >= maxQueuedRequests) {
+    // This request is counted already.
+    if (this.#pending.size > maxQueuedRequests) {
       throw new GatewayError(
         'RATE_LIMITED',
         `${maxQueuedRequests} requests are waiting for their answers already`,
@@ -135,26 +175,7 @@ export class BrowserSession {
   #signIn(request: SignInRequest): void {
     if (this.#state !== 'signedOut') throw new GatewayError('ALREADY_SIGNED_IN', 'sign out first');
     const { config, downgrades } = this.#context;
-    if (!USERNAME_PATTERN.test(request.username)) {
-      throw new GatewayError(
-        'BAD_REQUEST',
-        'a username has letters, digits, ".", "_" and "-" only',
-      );
-    }
-    if (!availableProtocols().includes(request.protocol)) {
-      throw new GatewayError(
-        'BAD_REQUEST',
-        `the ${request.protocol} protocol is not available in this gateway`,
-      );
-    }
-    // Each protocol has its own port: no negotiation on one port, so no downgrade on the wire;
-    // a person pushed from one port to the other is what the downgrade guard is for.
-    const [defaults, ...others] = config.servers[request.protocol];
-    const named = request.server.trim() !== '';
-    const server: ServerAddress = named
-      ? parseServerAddress(request.server, defaults.port)
-      : defaults;
-    const fallbacks = named ? [] : others;
+    const { server, fallbacks } = signInTargets(request, config.servers);
     const targets = [server, ...fallbacks];
     if (
       request.protocol === 'classic' &&
@@ -163,12 +184,11 @@ export class BrowserSession {
     ) {
       // Probing takes up to half a second when the port is dropped: the answer comes later.
       this.#state = 'checking';
-      this.#pending.add(request.id);
       void downgrades
         .missingEnhanced(targets)
         .then((missing) => {
           // Cancelled meanwhile (signed out, tab closed): #forget has answered the request.
-          if (this.#closed || this.#state !== 'checking' || !this.#pending.delete(request.id))
+          if (this.#closed || this.#state !== 'checking' || !this.#pending.waiting(request.id))
             return;
           this.#state = 'signedOut';
           try {
@@ -216,32 +236,7 @@ export class BrowserSession {
     this.#child = child;
     this.#state = 'signingIn';
     config.logger?.debug({ child: child.pid, username: request.username, server }, 'signing in');
-    this.#relay({
-      type: 'signIn',
-      id: request.id,
-      host: fallbacks.length === 0 ? server.host : formatServerList([server, ...fallbacks]),
-      port: server.port,
-      username: request.username,
-      password: request.password,
-      protocol: request.protocol,
-      keysDir: config.keysDir,
-      dataDir: config.dataDir,
-      pollMs: config.pollSeconds * 1000,
-      trashDays: config.trashDays,
-      connectTimeoutMs: config.connectTimeoutMs,
-      replyTimeoutMs: config.replyTimeoutMs,
-    });
-  }
-
-  /** A verified enhanced server: a classic sign-in to its host without it is a downgrade from now on. */
-  #rememberEnhanced(reply: Extract<Reply, { type: 'signedIn' }>): void {
-    if (reply.protocol !== 'enhanced' || reply.serverFingerprint === undefined) return;
-    try {
-      const enhanced = parseServerAddress(reply.server, DEFAULT_ENHANCED_PORT);
-      this.#context.downgrades.remember(this.#signInHosts, enhanced);
-    } catch (error) {
-      if (!(error instanceof GatewayError)) throw error;
-    }
+    this.#relay(childSignIn(request, server, fallbacks, config));
   }
 
   #signOut(id: number): void {
@@ -252,19 +247,16 @@ export class BrowserSession {
     }
     if (this.#state === 'signingOut')
       throw new GatewayError('NOT_SIGNED_IN', 'already signing out');
-    // Signed out already, or cancelling a sign-in: either way the browser ends up signed out.
+    // Signed out already, or cancelling a sign-in: either way the browser ends up signed out
+    // (answered first: the detach answers whatever else waits as ended).
+    this.#answer({ type: 'signedOut', id });
     this.#detach();
-    this.#context.send({ type: 'signedOut', id });
   }
 
   #relay(message: Parameters<SessionProcess['send']>[0]): void {
     const child = this.#child;
-    const id = message.id;
-    if (id !== null) this.#pending.add(id);
-    if (!child?.send(message)) {
-      if (id !== null) this.#pending.delete(id);
+    if (!child?.send(message))
       throw new GatewayError('SESSION_ENDED', 'the session process is gone');
-    }
   }
 
   #onChildReply(child: SessionProcess, reply: Reply): void {
@@ -273,13 +265,28 @@ export class BrowserSession {
       'from session child',
     );
     if (child !== this.#child) return;
-    if ('id' in reply && reply.id !== null) this.#pending.delete(reply.id);
     switch (reply.type) {
-      case 'signedIn':
-        this.#rememberEnhanced(reply);
+      case 'signedIn': {
+        rememberVerifiedEnhanced(this.#context.downgrades, this.#signInHosts, reply);
         this.#endSignInAttempt('succeeded');
         this.#state = 'signedIn';
         this.#touch();
+        const { id } = reply;
+        this.#signedIn = sessionOf(reply);
+        const asker = this.#pending.tabOf(id);
+        this.#answer(reply);
+        // The browser's other pages join the session that one of them signed in.
+        const resumed = this.resumed;
+        if (resumed)
+          for (const tab of this.#tabs)
+            if (tab !== asker) tab.send({ type: 'resumed', ...resumed });
+        return;
+      }
+      case 'keyVerified':
+        this.#signedIn = this.#signedIn && withVerified(this.#signedIn, reply.entry);
+        break;
+      case 'serverConnection':
+        this.#connection = reply.state === 'lost' ? reply : undefined;
         break;
       case 'error':
         // A refused sign-in: the child is leaving; the browser may try again at once.
@@ -287,17 +294,41 @@ export class BrowserSession {
           this.#endSignInAttempt(
             reply.code === 'WRONG_CREDENTIALS' ? 'wrongPassword' : 'otherFailure',
           );
+          // Answered before the detach, which answers whatever is still waiting as ended.
+          this.#answer(reply);
           this.#detach();
+          return;
         }
         break;
-      case 'signedOut':
+      case 'signedOut': {
+        const asker = this.#pending.tabOf(reply.id);
+        const others = [...this.#tabs].filter((tab) => tab !== asker);
+        this.#answer(reply);
+        this.#detach();
+        for (const tab of others)
+          tab.send({
+            type: 'sessionEnded',
+            reason: 'signedOut',
+            message: 'You signed out in another tab.',
+          });
+        return;
+      }
       case 'sessionEnded':
         this.#detach();
         break;
       default:
         break;
     }
-    this.#context.send(reply);
+    this.#answer(reply);
+  }
+
+  /** A reply to one page's request goes to that page; an event to every page of the browser. */
+  #answer(reply: Reply): void {
+    if ('id' in reply) {
+      this.#pending.answer(reply);
+      return;
+    }
+    for (const tab of this.#tabs) tab.send(reply);
   }
 
   /** The child exited while it still served this browser: it crashed or was killed. */
@@ -310,7 +341,7 @@ export class BrowserSession {
     const wasSignedIn = this.#state === 'signedIn' || this.#state === 'signingOut';
     this.#forget();
     if (wasSignedIn) {
-      this.#context.send({
+      this.#answer({
         type: 'sessionEnded',
         reason: 'processDied',
         message: 'The session process stopped unexpectedly.',
@@ -333,7 +364,7 @@ export class BrowserSession {
   #endFor(reason: SessionEndReason, message: string): void {
     if (this.#state !== 'signedIn') return;
     this.#detach();
-    this.#context.send({ type: 'sessionEnded', reason, message });
+    this.#answer({ type: 'sessionEnded', reason, message });
   }
 
   /** Stops relaying for the current child and asks it to leave. */
@@ -355,23 +386,15 @@ export class BrowserSession {
     clearTimeout(this.#idleTimer);
     this.#child = undefined;
     this.#state = 'signedOut';
-    for (const id of this.#pending)
-      this.#error(id, 'SESSION_ENDED', 'the session ended before this request was answered');
-    this.#pending.clear();
+    this.#signedIn = undefined;
+    this.#connection = undefined;
+    for (const { tab, id } of this.#pending.takeAll())
+      tab.send(
+        errorReply(id, 'SESSION_ENDED', 'the session ended before this request was answered'),
+      );
   }
 
-  #error(id: number | null, code: ErrorCode, message: string, retryAfterSeconds?: number): void {
-    this.#context.send(
-      retryAfterSeconds === undefined
-        ? { type: 'error', id, code, message }
-        : { type: 'error', id, code, message, retryAfterSeconds },
-    );
+  #error(id: number, code: ErrorCode, message: string, retryAfterSeconds?: number): void {
+    this.#answer(errorReply(id, code, message, retryAfterSeconds));
   }
-}
-
-function unverifiedFallback(missing: string): GatewayError {
-  return new GatewayError(
-    'UNVERIFIED_FALLBACK',
-    `${missing} answered as this server's enhanced server before and does not answer now; someone may be blocking it. A classic sign-in cannot verify the server: choose it explicitly, or try again when the enhanced server answers`,
-  );
 }

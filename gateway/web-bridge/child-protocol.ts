@@ -33,25 +33,7 @@ import {
 import { MARK_PATTERN, MAX_MARKS_PER_REQUEST } from '../mark-limits.js';
 
 /** The browser's requests that the main process hands to the child as they are. */
-export type SessionRequest = Extract<
-  Request,
-  {
-    type:
-      | 'listInbox'
-      | 'read'
-      | 'send'
-      | 'listSent'
-      | 'readSent'
-      | 'delete'
-      | 'sealingPlan'
-      | 'verifyKey'
-      | 'search'
-      | 'loadMarks'
-      | 'setRead'
-      | 'moveToTrash'
-      | 'emptyTrash';
-  }
->;
+export type SessionRequest = Exclude<Request, { type: 'signIn' | 'signOut' }>;
 
 export interface ChildSignIn {
   type: 'signIn';
@@ -136,6 +118,7 @@ const FIELDS_OF: Record<ParentToChild['type'], (message: Fields) => boolean> = {
   verifyKey: (m) =>
     isUsername(m.name) && isText(m.fingerprint) && FINGERPRINT_PATTERN.test(m.fingerprint),
   search: (m) => isText(m.query, MAX_SEARCH_QUERY_CHARS),
+  reconnectNow: () => true,
   loadMarks: () => true,
   setRead: (m) => isMarkList(m.marks) && typeof m.read === 'boolean',
   moveToTrash: (m) =>
@@ -181,7 +164,9 @@ const CHILD_REPLY_TYPES: ReadonlySet<string> = new Set([
   'sessionEnded',
   'searchResults',
   'indexProgress',
-] satisfies Exclude<ChildToParent['type'], 'hello'>[]);
+  'serverConnection',
+  'reconnecting',
+] satisfies Exclude<ChildToParent['type'], 'hello' | 'resumed'>[]);
 
 /**
  * The child builds its replies from typed values; this checks the envelope (an object of a

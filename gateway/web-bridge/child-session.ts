@@ -15,12 +15,14 @@ import type { Reply, SessionEndReason } from '../messages.js';
 import type { ChildSignIn, ParentToChild } from './child-protocol.js';
 import type { NewMailWatch } from './new-mail.js';
 import { searchReply, type Indexer } from './indexer.js';
-import { sessionParts } from './session-parts.js';
+import { sessionParts, type SessionParts } from './session-parts.js';
 import { GatewayError, sessionFailure, signInFailure } from './errors.js';
+import { sendEmail } from './child-sending.js';
+import { endOfReconnect, isPermanentFailure, Reconnector } from './reconnect.js';
 import { SENT_ID_PATTERN } from './sent-folder.js';
 import { toEmailView, toItems, type SignedInAccount } from './email-views.js';
 import { answerMarkRequest } from './read-marks.js';
-import { keepCopy, useSentFolder, type Warn } from './sent-copies.js';
+import { useSentFolder } from './sent-copies.js';
 
 export interface ChildIo {
   /** Resolves once the message is handed to the IPC channel. */
@@ -30,6 +32,9 @@ export interface ChildIo {
   /** The gateway's log (stderr): details the browser is not shown. */
   warn(details: Record<string, unknown>, message: string): void;
 }
+
+/** Whether the client's connection has ended (read afresh: it changes while a request runs). */
+const hasEnded = (client: MailClient): boolean => client.ended;
 
 /** Reads the private key at once (a missing key is reported before the password is sent) and only once. */
 function eagerKeys(keys: ClientKeys): ClientKeys {
@@ -44,15 +49,17 @@ export class ChildSession {
   #signingIn = false;
   #ending = false;
   #newMail: NewMailWatch | undefined;
+  /** Set once signed in: connects again when the server goes away (reconnect.ts). */
+  #reconnector: Reconnector | undefined;
+  /** A new session's SealedMail and new-mail watch for a client (after a reconnection too). */
+  #bind: ((client: MailClient) => SessionParts) | undefined;
+  readonly #warn = (details: Record<string, unknown>, message: string): void => {
+    this.#io.warn(details, message);
+  };
   #indexer: Indexer | undefined;
-
-  readonly #warn: Warn;
 
   constructor(io: ChildIo) {
     this.#io = io;
-    this.#warn = (details, message) => {
-      io.warn(details, message);
-    };
   }
 
   async handle(message: ParentToChild): Promise<void> {
@@ -100,48 +107,9 @@ export class ChildSession {
           recipients: await account.sealed.sealingPlan(message.to),
         }));
       case 'send':
-        return this.#run(message.id, async (client, account) => {
-          const draft = { to: message.to, title: message.title, content: message.content };
-          // The browser's id, so that its retry after a lost answer is stored once.
-          const options = message.sendId === undefined ? {} : { sendId: message.sendId };
-          // Sealed whenever it can be sealed for every recipient, on either protocol; never
-          // plain by surprise: an email that cannot be is sent only when the person chose to.
-          if (account.sealed.canSeal || !message.unsealed) {
-            if (!account.sealed.canSeal) {
-              // A session that cannot ask the server for keys seals with the keyring's alone.
-              const plan = await account.sealed.sealingPlan(message.to);
-              const without = plan.filter((entry) => entry.state === 'noKey');
-              if (without.length > 0)
-                throw new GatewayError(
-                  'NOT_SEALABLE',
-                  `it cannot be sealed for ${without.map((entry) => entry.name).join(', ')}: this computer has no key of theirs, and this session cannot ask the server for one. Send it unsealed, or remove them.`,
-                );
-            }
-            const { report, readers, fromServer, withoutKey } = await account.sealed.send(
-              draft,
-              options,
-            );
-            return {
-              type: 'sent',
-              id: message.id,
-              recipients: message.to,
-              ...(report ? { delivery: report } : {}),
-              sealed: { readers, fromServer, withoutKey },
-              ...keepCopy(this.#warn, account, message, { sealed: true, delivery: report }),
-            };
-          }
-          const { report } = await client.send(draft, options);
-          return {
-            type: 'sent',
-            id: message.id,
-            recipients: message.to,
-            ...(report ? { delivery: report } : {}),
-            ...keepCopy(this.#warn, account, message, {
-              sealed: false,
-              ...(report ? { delivery: report } : {}),
-            }),
-          };
-        });
+        return this.#run(message.id, (client, account) =>
+          sendEmail(client, account, message, this.#warn),
+        );
       case 'listSent':
         return this.#run(message.id, (_client, account) => {
           const items = useSentFolder(this.#warn, () => account.sent.list());
@@ -169,6 +137,9 @@ export class ChildSession {
         return this.#run(message.id, (client, account) =>
           answerMarkRequest(message, client, account),
         );
+      case 'reconnectNow':
+        this.#reconnector?.tryNow();
+        return this.#io.reply({ type: 'reconnecting', id: message.id });
       case 'signOut':
         return this.#signOut(message.id);
     }
@@ -178,6 +149,7 @@ export class ChildSession {
   async abandon(): Promise<void> {
     if (this.#ending) return;
     this.#ending = true;
+    this.#reconnector?.stop();
     this.#newMail?.stop();
     this.#indexer?.stop();
     await this.#terminate();
@@ -209,18 +181,30 @@ export class ChildSession {
           'the private key is not encrypted at rest; run npm run encrypt-key on it',
         );
       keys = eagerKeys(loaded);
-      this.#client = await openSession({
+      const options = {
         host: message.host,
         port: message.port,
+        // Kept in this process's memory for reconnecting, as a mail client keeps it.
         credentials: { username: message.username, password: message.password },
         keys,
         channel: message.protocol,
         connectTimeoutMs: message.connectTimeoutMs,
         replyTimeoutMs: message.replyTimeoutMs,
-        onServer: (choice) => {
+        onServer: (choice: { server: Parameters<typeof formatServer>[0] }) => {
           server = formatServer(choice.server);
         },
-      });
+      };
+      this.#client = await openSession(options);
+      this.#reconnector = new Reconnector(
+        {
+          connect: () => openSession(options),
+          waiting: (retryInMs, attempts) =>
+            this.#io.reply({ type: 'serverConnection', state: 'lost', retryInMs, attempts }),
+          restored: (client) => this.#restored(client),
+          gaveUp: (error) => this.#end(endOfReconnect(error, message.username, server)),
+        },
+        (error) => isPermanentFailure(error, message.username, server),
+      );
     } catch (error) {
       const failure = signInFailure(error, { username: message.username, server });
       if (failure.code !== 'WRONG_CREDENTIALS')
@@ -238,17 +222,27 @@ export class ChildSession {
       this.#signingIn = false;
     }
     const client = this.#client;
-    const { account, keyring, newMail, indexer } = sessionParts(
-      client,
-      keys.privateKey(),
-      { ...message, server },
-      this.#io,
-      (error) => this.#endAfterFailure(error),
-    );
+    this.#bind = (next) => {
+      this.#indexer?.stop();
+      const parts = sessionParts(
+        next,
+        keys.privateKey(),
+        { ...message, server },
+        this.#io,
+        // A watch of a connection already replaced has nothing to end.
+        (error) => (this.#client === next ? this.#endAfterFailure(error) : Promise.resolve()),
+      );
+      this.#account = parts.account;
+      this.#newMail = parts.newMail;
+      this.#indexer = parts.indexer;
+      // A server that goes away is told to the browser at once, not at its next request.
+      void next.connectionEnded.then((reason) => {
+        if (this.#client === next) void this.#endAfterFailure(reason);
+      });
+      return parts;
+    };
+    const { account, keyring, newMail } = this.#bind(client);
     const { sealed } = account;
-    this.#account = account;
-    this.#newMail = newMail;
-    this.#indexer = indexer;
     const { deliveryReports, emailIds, delete: deletes, sendIds } = client.capabilities;
     const fingerprint = client.serverFingerprint;
     await this.#io.reply({
@@ -269,9 +263,19 @@ export class ChildSession {
       keyFingerprint: sealed.fingerprint,
       keyring: this.#keyringEntries(keyring),
     });
-    // A server that goes away is told to the browser at once, not at its next request.
-    void client.connectionEnded.then((reason) => this.#endAfterFailure(reason));
     newMail.start();
+  }
+
+  /** Connected again after the server went away: the same account, a new protocol session. */
+  async #restored(client: MailClient): Promise<void> {
+    if (this.#ending) {
+      client.destroy();
+      return;
+    }
+    this.#client = client;
+    this.#bind?.(client);
+    await this.#io.reply({ type: 'serverConnection', state: 'restored' });
+    this.#newMail?.start();
   }
 
   /** The keyring's keys to show; a keyring that cannot be read shows none (the gateway's log says why). */
@@ -294,6 +298,12 @@ export class ChildSession {
       await this.#io.reply({ type: 'error', id, code: 'NOT_SIGNED_IN', message: 'sign in first' });
       return;
     }
+    if (this.#reconnector?.active === true || hasEnded(client)) {
+      const message =
+        'the mail server cannot be reached now; nothing was done, and the gateway keeps trying to connect again';
+      await this.#io.reply({ type: 'error', id, code: 'SERVER_DOWN', message });
+      return;
+    }
     let reply: Reply;
     try {
       const watch = this.#newMail;
@@ -306,10 +316,10 @@ export class ChildSession {
       await this.#io.reply({
         type: 'error',
         id,
-        code: client.ended ? 'SESSION_ENDED' : failure.code,
+        code: hasEnded(client) ? 'CONNECTION_LOST' : failure.code,
         message: failure.message,
       });
-      if (client.ended) await this.#endAfterFailure(error);
+      if (hasEnded(client)) await this.#endAfterFailure(error);
       return;
     }
     await this.#io.reply(reply);
@@ -317,6 +327,7 @@ export class ChildSession {
 
   async #signOut(id: number | null): Promise<void> {
     this.#ending = true;
+    this.#reconnector?.stop();
     this.#newMail?.stop();
     this.#indexer?.stop();
     await this.#terminate();
@@ -324,19 +335,30 @@ export class ChildSession {
     this.#io.exit(0);
   }
 
-  /** The protocol session broke: tell the browser why, then leave. */
+  /**
+   * The protocol session broke: a lost connection is made again (reconnect.ts) while the
+   * browser keeps what it shows; any other failure ends the session, told why.
+   */
   async #endAfterFailure(error: unknown): Promise<void> {
     if (this.#ending) return;
-    this.#ending = true;
     this.#newMail?.stop();
     this.#indexer?.stop();
     this.#client?.destroy();
-    const lost = isConnectionLost(error);
-    const reason: SessionEndReason = lost ? 'serverClosed' : 'error';
-    const message = lost
-      ? 'The connection to the mail server was lost.'
-      : `The session with the mail server failed: ${error instanceof Error ? error.message : String(error)}`;
-    await this.#io.reply({ type: 'sessionEnded', reason, message });
+    if (isConnectionLost(error) && this.#reconnector) {
+      this.#reconnector.lost();
+      return;
+    }
+    const message = `The session with the mail server failed: ${error instanceof Error ? error.message : String(error)}`;
+    await this.#end({ reason: 'error', message });
+  }
+
+  async #end(why: { reason: SessionEndReason; message: string }): Promise<void> {
+    if (this.#ending) return;
+    this.#ending = true;
+    this.#reconnector?.stop();
+    this.#newMail?.stop();
+    this.#client?.destroy();
+    await this.#io.reply({ type: 'sessionEnded', ...why });
     this.#io.exit(0);
   }
 

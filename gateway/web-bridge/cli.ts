@@ -126,6 +126,14 @@ function gatewayCommand(): Command {
         .default(d.idleTimeoutSeconds)
         .argParser(integerArgument(1)),
     )
+    .addOption(
+      new Option(
+        '--detached-grace <secs>',
+        'keep a signed-in session this long after its last page closed (a reload, a tab reopened)',
+      )
+        .default(d.detachedGraceSeconds)
+        .argParser(integerArgument(0)),
+    )
     .addOption(new Option('--web-root <dir>', 'the built UI').default(DEFAULT_WEB_ROOT, 'web/dist'))
     .addOption(
       new Option('--data <dir>', 'where the local Sent folders are kept, DIR/<user>/sent/').default(
@@ -197,6 +205,7 @@ interface ParsedOptions {
   poll: number;
   trashDays: number;
   idleTimeout: number;
+  detachedGrace: number;
   webRoot: string;
   data?: string;
   allowHost: string[];
@@ -233,6 +242,7 @@ export function parseGatewayArgs(argv: readonly string[]): GatewayCommandLine {
       pollSeconds: values.poll,
       trashDays: values.trashDays,
       idleTimeoutSeconds: values.idleTimeout,
+      detachedGraceSeconds: values.detachedGrace,
       allowedHosts: [values.listen.host, ...values.allowHost],
       dataDir: values.data === undefined ? defaultDataDir(values.keys) : resolve(values.data),
       signInBackoff: { ...defaultGatewayOptions.signInBackoff, freeFailures: values.signInLimit },

@@ -23,6 +23,11 @@ export interface GatewayOptions {
   pollSeconds?: number;
   /** A signed-in session with no request from its browser for this long is ended. */
   idleTimeoutSeconds?: number;
+  /**
+   * A signed-in session whose browser has no page open (tab closed, page reloading) is kept
+   * this long for a page that comes back, then ended; sign-out ends it at once.
+   */
+  detachedGraceSeconds?: number;
   /** The start-up token; a new random one when not given. */
   token?: string;
   /** Names besides localhost, 127.0.0.1 and [::1] that the Host header may carry. */
@@ -102,6 +107,7 @@ export const defaultGatewayOptions = {
   pollSeconds: 10,
   trashDays: 30,
   idleTimeoutSeconds: 15 * 60,
+  detachedGraceSeconds: 5 * 60,
   signInBackoff: {
     freeFailures: 3,
     baseLockMs: 1000,
@@ -151,6 +157,8 @@ export function resolveConfig(options: GatewayOptions, token: string): GatewayCo
     webRoot: options.webRoot ?? DEFAULT_WEB_ROOT,
     pollSeconds: options.pollSeconds ?? defaultGatewayOptions.pollSeconds,
     idleTimeoutSeconds: options.idleTimeoutSeconds ?? defaultGatewayOptions.idleTimeoutSeconds,
+    detachedGraceSeconds:
+      options.detachedGraceSeconds ?? defaultGatewayOptions.detachedGraceSeconds,
     token,
     allowedHosts: options.allowedHosts ?? [],
     dataDir: options.dataDir ?? defaultDataDir(options.keysDir),

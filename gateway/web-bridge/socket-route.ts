@@ -23,8 +23,11 @@ export interface SocketRouteContext {
   secrets: PageSecrets;
   socketsPerAddress: SocketsPerAddress;
   authTimeoutMs: number;
-  /** Starts serving a socket that presented its secret; returns the handler of its messages. */
-  serve(socket: WebSocket): MessageHandler;
+  /**
+   * Starts serving a socket that presented its secret, for the browser its cookie names;
+   * returns the handler of its messages.
+   */
+  serve(socket: WebSocket, browserId: string): MessageHandler;
 }
 
 const toBuffer = (data: RawData): Buffer =>
@@ -83,7 +86,7 @@ export function registerSocketRoute(app: FastifyInstance, context: SocketRouteCo
           return;
         }
         clearTimeout(timer);
-        handler = context.serve(socket);
+        handler = context.serve(socket, request.browserId);
       });
     },
   );

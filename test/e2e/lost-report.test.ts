@@ -109,31 +109,24 @@ describe.skipIf(!existsSync(CHROMIUM))(
 
       // The report was dropped after the server stored the email.
       await need(dropper).dropped;
-      const lost = page.getByRole('alert').filter({ hasText: 'may have been delivered' });
-      await lost.waitFor();
-      await expect(lost.textContent()).resolves.toContain(
-        `“${TITLE}” may have been delivered: the connection was lost before the server said so.`,
+      // The session stays and connects again (GATEWAY.md, "When the mail server goes away").
+      const lost = page.getByText(
+        `“${TITLE}” may have been delivered: the connection to the mail server broke before it said so.`,
+        { exact: false },
       );
+      await lost.first().waitFor();
       expect(copies()).toBe(1);
       // Not handed back as unsent: no composer with the email, no "kept" promise.
       await expect(page.getByText('Your email is kept').count()).resolves.toBe(0);
       await expect(page.locator('#compose-content').count()).resolves.toBe(0);
-      violations.push(...(await axeViolations(page, 'lost report, signed out')));
+      violations.push(...(await axeViolations(page, 'lost report')));
       await shoot(page, 'lost-report-signed-out');
       await page.setViewportSize(PHONE);
       await shoot(page, 'lost-report-signed-out-phone');
       await page.setViewportSize(LAPTOP);
 
-      await page.getByRole('button', { name: 'Sign in again' }).click();
-      const note = page.getByRole('status').filter({ hasText: 'may have been delivered' });
-      await note.waitFor();
-      violations.push(...(await axeViolations(page, 'lost report, sign-in page')));
-      await shoot(page, 'lost-report-sign-in');
-      await page.getByLabel('Password').fill('password1');
-      await page.getByRole('radio', { name: 'Enhanced' }).check();
-      await page.getByRole('button', { name: 'Sign in' }).click();
-
-      // Sent again with the same id: the first delivery's report, shown as any delivery's.
+      // Once connected again, sent again with the same id: the first delivery's report, shown
+      // as any delivery's.
       const delivered = page.locator('.notice', { hasText: 'Delivered to client2.' });
       await delivered.waitFor();
       await expect(delivered.locator('.text').textContent()).resolves.toMatch(
@@ -142,9 +135,9 @@ describe.skipIf(!existsSync(CHROMIUM))(
       expect(copies()).toBe(1);
       violations.push(...(await axeViolations(page, 'lost report, delivered after the retry')));
       await shoot(page, 'lost-report-delivered');
-      // Nothing is left waiting: a reload does not send it a third time.
+      // Nothing is left waiting: a reload (which stays signed in) does not send it a third time.
       await page.reload();
-      await signIn(page);
+      await page.getByRole('heading', { name: 'Inbox', exact: true }).waitFor();
       await expect(page.getByText('may have been delivered').count()).resolves.toBe(0);
       expect(copies()).toBe(1);
       expect(violations).toEqual([]);
@@ -171,15 +164,31 @@ describe.skipIf(!existsSync(CHROMIUM))(
       await page.getByRole('button', { name: 'Send', exact: true }).click();
       const anyway = page.getByRole('button', { name: 'Send anyway' });
       if (await anyway.isVisible().catch(() => false)) await anyway.click();
-      await page.getByRole('alert').filter({ hasText: 'may have been delivered' }).waitFor();
+      // The enhanced server cannot be reached again (the proxy goes), so the session cannot
+      // send it again by itself; the person signs out and in again on the classic protocol.
+      // Closed at the notice, well before the session's first try to connect again (0.5 s).
+      await page.getByText('may have been delivered', { exact: false }).first().waitFor();
+      await need(dropper).proxy.close();
       expect(copiesOf(CLASSIC_TITLE)).toBe(1);
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      // The email that may have been delivered is still in view: the way on is the banner's.
+      await page.getByRole('button', { name: 'Sign in again' }).click();
 
       // Signed in again on the classic protocol: no send ids, so nothing is sent on its own.
-      await page.getByRole('button', { name: 'Sign in again' }).click();
       await page.getByLabel('Password').fill('password1');
       await page.getByRole('radio', { name: 'Classic' }).check();
       await page.getByRole('button', { name: 'Sign in' }).click();
-      await page.getByRole('heading', { name: 'Inbox', exact: true }).waitFor();
+      // The enhanced server answered before and does not now: the gateway wants the classic
+      // sign-in chosen explicitly (GATEWAY.md, "No silent fallback to classic").
+      const inbox = page.getByRole('heading', { name: 'Inbox', exact: true });
+      const fallback = page.getByLabel('Sign in without server verification');
+      await Promise.race([inbox.waitFor(), fallback.waitFor()]);
+      if (await fallback.isVisible()) {
+        await fallback.check();
+        await page.getByLabel('Password').fill('password1');
+        await page.getByRole('button', { name: 'Sign in' }).click();
+      }
+      await inbox.waitFor();
       const warning = page.locator('.notice', {
         hasText: 'To send it again without a second copy, sign in with the enhanced protocol.',
       });

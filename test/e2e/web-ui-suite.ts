@@ -184,6 +184,10 @@ export function webUiSuite({ bigInboxes = false }: SuiteOptions = {}) {
       // Many browsers sign in many times within a minute here; the limit is tested elsewhere.
       '--sign-in-limit',
       '1000',
+      // A session ends with its last page here, as a reload after the grace period would find
+      // it (test/e2e/session-survival.test.ts has the reload that stays signed in).
+      '--detached-grace',
+      '0',
       ...more,
     ];
   }

@@ -33,11 +33,11 @@ describe('gateway limits', () => {
   let server: RunningServer;
   let gateway: Gateway;
   let base: string;
-  let cookie: string;
   let clock = 1_000_000;
   const tabs: Browser[] = [];
   const open = async (): Promise<Browser> => {
-    const tab = await Browser.open(base, cookie);
+    // A browser of its own each (its own cookie, so its own session).
+    const tab = await Browser.open(base, await gatewayCookie(base, gateway.token));
     tabs.push(tab);
     return tab;
   };
@@ -59,7 +59,6 @@ describe('gateway limits', () => {
     });
     await gateway.app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(gateway.app.server.address() as AddressInfo).port}`;
-    cookie = await gatewayCookie(base, gateway.token);
   });
 
   afterEach(async () => {

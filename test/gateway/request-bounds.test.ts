@@ -96,6 +96,7 @@ function generate(random: () => number): Record<string, unknown> {
     ]);
   const fields: Record<SessionRequest['type'], () => void> = {
     loadMarks: () => undefined,
+    reconnectNow: () => undefined,
     setRead: () => {
       message.marks = listOf(mark);
       message.read = maybe([true, false]);

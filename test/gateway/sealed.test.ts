@@ -31,7 +31,6 @@ let data: string;
 let classic: RunningServer;
 let enhanced: RunningServer;
 let gateway: RunningGateway;
-let cookie: string;
 const tabs: Browser[] = [];
 
 beforeAll(async () => {
@@ -54,7 +53,6 @@ beforeAll(async () => {
     '--poll',
     '0',
   ]);
-  cookie = await gatewayCookie(gateway.base, gateway.token);
 });
 afterEach(async () => {
   await Promise.all(tabs.splice(0).map((tab) => tab.close()));
@@ -74,7 +72,8 @@ async function signIn(
   username: string,
   protocol: ChannelKind = 'enhanced',
 ): Promise<{ tab: Browser; signedIn: Of<'signedIn'> }> {
-  const tab = await Browser.open(gateway.base, cookie);
+  // A browser of its own each (its own cookie, so its own session).
+  const tab = await Browser.open(gateway.base, await gatewayCookie(gateway.base, gateway.token));
   tabs.push(tab);
   const reply = await tab.request({
     type: 'signIn',

@@ -38,10 +38,10 @@ describe('the local Sent folder', () => {
   let data: string;
   let server: RunningServer;
   let gateway: RunningGateway;
-  let cookie: string;
   const tabs: Browser[] = [];
   const signedIn = async (username: string): Promise<Browser> => {
-    const tab = await Browser.open(gateway.base, cookie);
+    // A browser of its own each (its own cookie, so its own session).
+    const tab = await Browser.open(gateway.base, await gatewayCookie(gateway.base, gateway.token));
     tabs.push(tab);
     expect(await tab.signIn(username)).toMatchObject({ type: 'signedIn' });
     return tab;
@@ -65,7 +65,6 @@ describe('the local Sent folder', () => {
       '--poll',
       '0',
     ]);
-    cookie = await gatewayCookie(gateway.base, gateway.token);
   });
 
   afterEach(async () => {
@@ -171,7 +170,10 @@ describe('the local Sent folder', () => {
         type: 'error',
         code: 'BAD_REQUEST',
       });
-    const stranger = await Browser.open(gateway.base, cookie);
+    const stranger = await Browser.open(
+      gateway.base,
+      await gatewayCookie(gateway.base, gateway.token),
+    );
     tabs.push(stranger);
     expect(await stranger.request({ type: 'listSent' })).toMatchObject({ code: 'NOT_SIGNED_IN' });
   });

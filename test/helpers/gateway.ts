@@ -56,9 +56,11 @@ export async function startGatewayProcess(
 
 /** Trades the start-up token for the gateway's cookie, as a browser following the link does. */
 export async function gatewayCookie(base: string, token: string): Promise<string> {
-  const response = await fetch(`${base}/?token=${encodeURIComponent(token)}`, {
-    redirect: 'manual',
-  });
+  const exchange = (): Promise<Response> =>
+    fetch(`${base}/?token=${encodeURIComponent(token)}`, { redirect: 'manual' });
+  // A kept-alive connection the gateway closed after its 5 s idle time, just as fetch reused
+  // it, fails at once: once more on a new connection.
+  const response = await exchange().catch(exchange);
   const setCookie = response.headers.get('set-cookie');
   if (response.status !== 303 || !setCookie)
     throw new Error(`token exchange failed: ${response.status}`);

@@ -74,10 +74,11 @@ describe('web UI page reload', () => {
   it('says why the session ended', () => {
     const parsed = parseMarker(marker);
     if (!parsed) throw new Error('no marker');
+    // Said only when the page found no session to join (a reload within the grace period joins it).
     expect(endedByPageLoad(parsed, 'reload')).toBe(
-      'The page was reloaded, which ended your session as client7: the gateway signs a session out when its page goes away.',
+      'Your session as client7 has ended while the page was reloaded. Sign in again to go on.',
     );
-    expect(endedByPageLoad(parsed, 'back_forward')).toMatch(/^The page was closed or left/);
+    expect(endedByPageLoad(parsed, 'back_forward')).toMatch(/while the page was closed or left/);
   });
 
   it('says the gateway restarted when the page left for its new link', () => {

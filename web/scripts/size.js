@@ -7,8 +7,10 @@ import { gzipSync } from 'node:zlib';
 
 // 60 KiB until the seal marks, the sealing plan and the visible bidi controls (each a security
 // feature people meet in the UI) took it to about 61 KiB; 68 KiB since selection, mark all read,
-// the Trash and Sent's reply, search and sort (issue 26) took it to about 66 KiB.
-const JS_BUDGET_BYTES = 68 * 1024;
+// the Trash and Sent's reply, search and sort (issue 26) took it to about 66 KiB; 70 KiB since
+// the session that survives reloads, tabs and outages (joining, the server banner, drafts shared
+// between tabs; issue 26) took it to about 68 KiB.
+const JS_BUDGET_BYTES = 70 * 1024;
 const assets = fileURLToPath(new URL('../dist/assets/', import.meta.url));
 
 const totals = { js: 0, css: 0 };

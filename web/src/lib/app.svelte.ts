@@ -1,4 +1,10 @@
-import type { ChannelKind, KeyringEntry, SessionCapabilities } from '../../../gateway/messages.js';
+import type {
+  ChannelKind,
+  KeyringEntry,
+  Resumed,
+  SessionCapabilities,
+  SignedInSession,
+} from '../../../gateway/messages.js';
 import { browserEnvironment, type AppEnvironment } from './browser-environment.js';
 import { isDraftEmpty } from './compose.js';
 import { ComposerState } from './composer-state.svelte.js';
@@ -15,6 +21,8 @@ import { MailboxState } from './mailbox-state.svelte.js';
 import { newMailCadence, newMailStatus } from './new-mail.js';
 import { ReaderState } from './reader-state.svelte.js';
 import { SentState } from './sent-state.svelte.js';
+import { ServerLink } from './server-link.svelte.js';
+import { openMailbox, sessionOf } from './session-start.js';
 import { endedByPageLoad, parseMarker, type SessionMarker } from './session-marker.js';
 import { SettingsState } from './settings.svelte.js';
 import { accountOf, deviceKey, readJson, removeKey, writeJson } from './storage.js';
@@ -65,6 +73,8 @@ export class MailApp {
   outcomeShown = $state.raw<SendOutcome | undefined>();
 
   readonly notices = new Notices();
+  /** The mail server's connection while the session reconnects (the banner). */
+  readonly server = new ServerLink();
   readonly connection: GatewayConnection;
   readonly settings: SettingsState;
   readonly inbox: InboxState;
@@ -239,38 +249,7 @@ export class MailApp {
     this.#attempted = true;
     try {
       const reply = await this.client.request({ type: 'signIn', ...form }, SIGN_IN_TIMEOUT_MS);
-      this.session = {
-        username: reply.username,
-        server: reply.server,
-        protocol: reply.protocol,
-        capabilities: reply.capabilities,
-        keyFingerprint: reply.keyFingerprint,
-        keyring: reply.keyring,
-        ...(reply.serverFingerprint === undefined
-          ? {}
-          : { serverFingerprint: reply.serverFingerprint }),
-      };
-      writeJson(this.#env.session, MARKER_KEY, {
-        username: reply.username,
-        typedServer: form.server,
-        protocol: reply.protocol,
-        server: reply.server,
-      } satisfies SessionMarker);
-      const account = accountOf(reply.username, reply.server);
-      this.ended = undefined;
-      this.sessionLost = undefined;
-      this.mailbox.folder = 'inbox';
-      this.reader.close();
-      this.inbox.reset(account);
-      this.sent.reset(account);
-      this.composer.attach(
-        account,
-        reply.capabilities.deliveryReports,
-        reply.capabilities.sealed,
-        reply.capabilities.sendIds,
-      );
-      this.phase = 'mail';
-      void this.mailbox.refresh();
+      this.#begin(reply, form.server);
       return undefined;
     } catch (error) {
       if (error instanceof GatewayRequestError && error.code === 'UNVERIFIED_FALLBACK')
@@ -281,6 +260,26 @@ export class MailApp {
         protocol: form.protocol,
       });
     }
+  }
+
+  /** A session begins on this page: signed in here, or joined (a reload, another tab). */
+  #begin(reply: SignedInSession, typedServer: string): void {
+    this.session = sessionOf(reply);
+    const { username, protocol, server } = reply;
+    writeJson(this.#env.session, MARKER_KEY, { username, typedServer, protocol, server });
+    this.ended = undefined;
+    this.sessionLost = undefined;
+    // In the mail phase first: the mailbox lists only while it is active.
+    this.phase = 'mail';
+    openMailbox(this, accountOf(username, server), reply.capabilities);
+  }
+
+  /** This browser's session is signed in: the page joins it (unless it shows it already). */
+  #resume({ session, connection }: Resumed): void {
+    const same =
+      this.phase === 'mail' && !this.sessionLost && this.session?.username === session.username;
+    if (!same) this.#begin(session, this.lastForm.server);
+    if (connection) this.server.apply(connection);
   }
 
   /**
@@ -341,7 +340,22 @@ export class MailApp {
           this.advice.missingEnhanced
         )
           this.lastForm = { ...this.lastForm, protocol: this.advice.preselect };
-        if (this.phase !== 'mail') this.phase = 'signIn';
+        if (event.resumed) this.#resume(event.resumed);
+        else if (this.phase !== 'mail') this.phase = 'signIn';
+        return;
+      }
+      case 'resumed':
+        this.#resume(event);
+        return;
+      case 'serverConnection': {
+        const change = this.server.apply(event);
+        if (change) this.notices.say(ServerLink.announcement(change));
+        // Back: the list is listed again (the session watches for new mail again), and an
+        // email whose answer was lost goes again.
+        if (change === 'back') {
+          void this.mailbox.refresh();
+          this.composer.retryUncertain();
+        }
         return;
       }
       case 'newMail':
@@ -359,6 +373,7 @@ export class MailApp {
   /** The session is over: a draft being written stays on screen; otherwise, the sign-in page. */
   #endSession(message: string): void {
     removeKey(this.#env.session, MARKER_KEY);
+    this.server.reset();
     this.mailbox.deletes.drop();
     this.outcomeShown = undefined;
     this.composer.detach();

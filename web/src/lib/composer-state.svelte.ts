@@ -14,7 +14,15 @@ import {
 } from './drafts.js';
 import type { GatewayClient } from './gateway-client.js';
 import type { NoticeAction, Notices } from './notices.svelte.js';
-import { isUnknownOutcome, newSendId } from './send-id.js';
+import { DraftShare, mergeDrafts } from './draft-share.js';
+import {
+  isConnectionLost,
+  isServerDown,
+  isUnknownOutcome,
+  newSendId,
+  NOT_SENT_SERVER_DOWN,
+  resendWhenBackText,
+} from './send-id.js';
 import type { SettingsState } from './settings.svelte.js';
 import {
   accountKey,
@@ -149,6 +157,19 @@ export class ComposerState {
   /** Which recipients the plan on screen is for, so that a late answer never shows for others. */
   #planFor = '';
 
+  /** The other tabs of this browser, signed in to the same account, share the drafts. */
+  readonly #share = new DraftShare({
+    current: (key) =>
+      this.#account && accountKey(this.#account, 'drafts') === key ? this.drafts : undefined,
+    received: (drafts, how) => {
+      const open = this.open ? $state.snapshot(this.draft) : undefined;
+      const list = how === 'merge' ? mergeDrafts(this.drafts, drafts) : drafts;
+      // The draft on screen here stays as it is here.
+      this.drafts = open ? draftsAfterSave(list, open) : list;
+      this.#store();
+    },
+  });
+
   constructor(deps: ComposerDeps) {
     this.#deps = deps;
   }
@@ -171,6 +192,7 @@ export class ComposerState {
     this.uncertain = parseUncertain(readJson(this.#deps.session, accountKey(account, 'uncertain')));
     this.contacts = addContacts(this.#load('contacts', isStringArray) ?? [], [account.username]);
     this.drafts = this.#loadDrafts();
+    this.#share.ask(accountKey(account, 'drafts'));
     const reopen = readJson(this.#deps.session, accountKey(account, 'composing'));
     const draft =
       carried && (sameUser || this.drafts.length === 0)
@@ -237,6 +259,16 @@ export class ComposerState {
       },
     );
   }
+
+  /** The mail server is back after an outage: an email whose answer was lost goes again. */
+  retryUncertain(): void {
+    if (this.#resendNotice !== undefined) this.#deps.notices.dismiss(this.#resendNotice);
+    this.#resendNotice = undefined;
+    if (this.signedIn) this.#sendUncertain();
+  }
+
+  /** The notice that a send goes again once the mail server is back. */
+  #resendNotice: number | undefined;
 
   /** The person takes the uncertain email back as a draft, knowing it may have been delivered. */
   #toDrafts(uncertain: UncertainSend): void {
@@ -364,6 +396,14 @@ export class ComposerState {
       this.draft.updatedAt = Date.now();
       this.drafts = draftsAfterSave(this.drafts, $state.snapshot(this.draft));
     }
+    this.#share.saved(accountKey(account, 'drafts'), $state.snapshot(this.drafts));
+    return this.#store();
+  }
+
+  /** This tab's drafts into its storage (and the device's, when the settings say so). */
+  #store(): boolean {
+    const account = this.#account;
+    if (!account) return true;
     const key = accountKey(account, 'drafts');
     const { session, local, settings } = this.#deps;
     const composing = accountKey(account, 'composing');
@@ -558,7 +598,13 @@ export class ComposerState {
         this.#unknownOutcome(draft, sendId);
         this.#deps.onFailure(error);
         stillSignedIn = this.signedIn;
-      } else this.#giveBack(draft, this.#deps.onFailure(error));
+        // The session reconnects, and sends it again by itself once the server is back.
+        if (stillSignedIn && isConnectionLost(error)) {
+          this.#resendNotice = this.#deps.notices.notify('error', resendWhenBackText(draft.title));
+          stillSignedIn = false;
+        }
+      } else if (isServerDown(error)) this.#giveBack(draft, NOT_SENT_SERVER_DOWN);
+      else this.#giveBack(draft, this.#deps.onFailure(error));
     } finally {
       this.sending = undefined;
     }

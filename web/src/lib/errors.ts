@@ -70,7 +70,11 @@ export function describeError(
     case 'SESSION_ENDED':
       return 'The session has ended. Sign in again to go on.';
     case 'ALREADY_SIGNED_IN':
-      return 'This browser tab is already signed in.';
+      return 'This browser is already signed in.';
+    case 'SERVER_DOWN':
+      return 'The mail server cannot be reached, so nothing was done. Try again once it is back.';
+    case 'CONNECTION_LOST':
+      return 'The connection to the mail server broke before it answered.';
     case 'DISCONNECTED':
       return 'Lost the connection to the gateway on this computer.';
     case 'TIMEOUT':
@@ -88,7 +92,9 @@ export function describeSessionEnd(
 ): string {
   switch (reason) {
     case 'signedOut':
-      return 'You signed out.';
+      return message !== '' ? message : 'You signed out.';
+    case 'passwordChanged':
+      return message;
     case 'idle':
       return 'You were signed out after a period of inactivity.';
     case 'serverClosed':

@@ -28,6 +28,7 @@ const ANSWER = {
   delete: 'deleted',
   sealingPlan: 'sealingPlan',
   verifyKey: 'keyVerified',
+  reconnectNow: 'reconnecting',
   search: 'searchResults',
   loadMarks: 'marks',
   setRead: 'marksSaved',
@@ -38,7 +39,7 @@ const ANSWER = {
 export type AnswerTo<T extends Request['type']> = Extract<Reply, { type: (typeof ANSWER)[T] }>;
 export type GatewayEvent = Extract<
   Reply,
-  { type: 'hello' | 'newMail' | 'sessionEnded' | 'indexProgress' }
+  { type: 'hello' | 'newMail' | 'sessionEnded' | 'indexProgress' | 'resumed' | 'serverConnection' }
 >;
 
 /**
@@ -293,6 +294,8 @@ export class GatewayClient {
       case 'hello':
       case 'newMail':
       case 'sessionEnded':
+      case 'resumed':
+      case 'serverConnection':
       case 'indexProgress':
         this.#options.onEvent(reply);
         return;

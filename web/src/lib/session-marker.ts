@@ -1,9 +1,11 @@
 import { isChannelKind, type ChannelKind } from '../../../protocol/channel-kinds.js';
 
 /**
- * A note in the tab's session storage while it is signed in. The gateway ends a session when
- * its page goes away, so a note found when the page loads means the page was reloaded (or
- * restored) while signed in: the person is told so, and the sign-in form is filled in again.
+ * A note in the tab's session storage while it is signed in. A page that loads joins its
+ * browser's session when the gateway still keeps it (a reload, a tab reopened within the grace
+ * period); a note found when no session is there to join means it ended meanwhile (the grace
+ * period passed, or the gateway restarted): the person is told so, and the sign-in form is
+ * filled in again.
  */
 export interface SessionMarker {
   username: string;
@@ -40,6 +42,6 @@ export function parseMarker(value: unknown): SessionMarker | undefined {
 export function endedByPageLoad(marker: SessionMarker, navigation: string): string {
   if (marker.endedBy === 'gatewayRestart')
     return `The gateway was restarted, which ended your session as ${marker.username}. Sign in again to go on.`;
-  const how = navigation === 'reload' ? 'The page was reloaded' : 'The page was closed or left';
-  return `${how}, which ended your session as ${marker.username}: the gateway signs a session out when its page goes away.`;
+  const how = navigation === 'reload' ? 'reloaded' : 'closed or left';
+  return `Your session as ${marker.username} has ended while the page was ${how}. Sign in again to go on.`;
 }
