@@ -34,7 +34,6 @@ let data: string;
 let enhanced: RunningServer;
 let classic: RunningServer;
 let gateway: RunningGateway;
-let cookie: string;
 const tabs: Browser[] = [];
 
 /** Email files written straight into an inbox, as the server stores them. */
@@ -85,7 +84,6 @@ beforeAll(async () => {
     '--poll',
     '0',
   ]);
-  cookie = await gatewayCookie(gateway.base, gateway.token);
 }, 120_000);
 afterEach(async () => {
   await Promise.all(tabs.splice(0).map((tab) => tab.close()));
@@ -103,7 +101,8 @@ async function signIn(
   username: string,
   protocol: 'enhanced' | 'classic' = 'enhanced',
 ): Promise<Browser> {
-  const tab = await Browser.open(gateway.base, cookie);
+  // A browser of its own each (its own cookie, so its own session).
+  const tab = await Browser.open(gateway.base, await gatewayCookie(gateway.base, gateway.token));
   tabs.push(tab);
   const reply = await tab.request({
     type: 'signIn',
