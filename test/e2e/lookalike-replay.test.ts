@@ -170,7 +170,9 @@ describe.skipIf(!haveChromium)(
         const row = bob.locator('#inbox-list [role="option"]', { hasText: 'Payroll' });
         await row.waitFor();
         // Seen and heard in the list, before opening anything.
-        await expect(row.locator('.lookalike-mark').textContent()).resolves.toContain('Looks like client1');
+        await expect(row.locator('.lookalike-mark').textContent()).resolves.toContain(
+          'Looks like client1',
+        );
         await expect(row.textContent()).resolves.toContain(
           `Warning: ${LOOKALIKE} looks like client1 but is a different user`,
         );
