@@ -31,7 +31,7 @@ import {
 import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
-import { artifacts, axeViolations, LAPTOP, PHONE, shoot } from './page-tools.js';
+import { artifacts, axeViolations, LAPTOP, PHONE, shoot, shownText } from './page-tools.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -173,14 +173,14 @@ describe.skipIf(!haveChromium)(
         await expect(row.locator('.lookalike-mark').textContent()).resolves.toContain(
           'Looks like client1',
         );
-        await expect(row.textContent()).resolves.toContain(
+        await expect(shownText(row)).resolves.toContain(
           `Warning: ${LOOKALIKE} looks like client1 but is a different user`,
         );
         violations.push(...(await axeViolations(bob, `look-alike row, ${shape}`)));
         await shoot(bob, `lookalike-row-${shape.split('-')[0] ?? ''}`);
         await openRow(bob, row, 'Payroll');
         const warning = bob.getByRole('alert', { name: 'Look-alike sender' });
-        await expect(warning.textContent()).resolves.toMatch(
+        await expect(shownText(warning)).resolves.toMatch(
           /Warning: cIient1 looks like client1 but is a different user\.\s*In a typewriter font: cIient1, not client1; character 2 is capital I, where client1 has small l\./,
         );
         violations.push(...(await axeViolations(bob, `look-alike reader, ${shape}`)));
@@ -231,7 +231,7 @@ describe.skipIf(!haveChromium)(
       // The copy is the row not open now (its read mark is the original's: same sender, time, title).
       await carol.locator('#inbox-list .row:not(.opened)', { hasText: 'Team meeting' }).click();
       const copy = carol.getByRole('alert', { name: 'Copy of an email already received' });
-      await expect(copy.textContent()).resolves.toMatch(
+      await expect(shownText(copy)).resolves.toMatch(
         /A copy of an email already received\.\s*The same sealed email was received .+ and first opened .+\. The server stored it again: it is not new mail\./,
       );
       violations.push(...(await axeViolations(carol, 'replayed copy')));

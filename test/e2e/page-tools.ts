@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { AxeResults } from 'axe-core';
-import type { Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { repoRoot } from '../helpers/processes.js';
 
 export const artifacts = join(repoRoot, 'test-artifacts');
@@ -134,4 +134,12 @@ export function record(name: string, value: number | string): void {
   figures[name] = value;
   console.info(`web UI timing: ${name}: ${value}`);
   writeFileSync(join(artifacts, 'web-timings.json'), `${JSON.stringify(figures, null, 2)}\n`);
+}
+
+/**
+ * An element's text as the page shows it: runs of white space (a template's line breaks and
+ * indents) as one space, as the browser lays them out and a screen reader reads them.
+ */
+export async function shownText(locator: Locator): Promise<string> {
+  return ((await locator.textContent()) ?? '').replace(/\s+/g, ' ');
 }

@@ -22,7 +22,6 @@ describe.skipIf(!haveChromium)(
     const {
       pageErrors,
       stopLater,
-      requestLog,
       gatewayArgs,
       openTab,
       requestsOf,
@@ -170,7 +169,7 @@ describe.skipIf(!haveChromium)(
       expect(pageErrors).toEqual([]);
     }, 180_000);
 
-    it('deletes on the enhanced protocol: the row goes at once, Undo sends nothing, the delete goes when its notice does; reads go by id, and the classic protocol never shows another email for a shifted index', async () => {
+    it('deletes on the enhanced protocol: the row goes to the Trash at once, Undo brings it back, emptying the Trash deletes on the server; reads go by id, and the classic protocol never shows another email for a shifted index', async () => {
       for (const title of ['Lunch menu', 'Old news', 'Spam offer', 'Gone elsewhere', 'Last one'])
         await deliver('client1', ['client17'], title, `This is “${title}”.`);
       // A classic page of the same user, listed now: its indexes will go stale.
@@ -188,51 +187,46 @@ describe.skipIf(!haveChromium)(
       const onServer = async (): Promise<string[]> =>
         (await listOnServer('client17')).map((item) => item.title);
 
-      // From the reader: # takes the row out at once; nothing goes before the notice does.
+      // From the reader: # moves it to the Trash at once, with Undo; nothing is deleted.
       await row('Old news').click();
       await wes.getByRole('heading', { name: 'Old news' }).waitFor();
       await wes.keyboard.press('#');
-      const held = wes.locator('.notice', {
-        hasText: 'Deleting “Old news” from the server in 5 s.',
+      const moved = wes.locator('.notice', {
+        hasText: '“Old news” moved to the Trash: kept 30 days, then deleted from the server.',
       });
-      await held.waitFor();
+      await moved.waitFor();
       await expect(row('Old news').count()).resolves.toBe(0);
-      await held.getByRole('button', { name: /Undo/ }).focus();
-      expect(await axeViolations(wes, 'delete held for undo')).toEqual([]);
+      await moved.getByRole('button', { name: /Undo/ }).focus();
+      expect(await axeViolations(wes, 'moved to the Trash')).toEqual([]);
       await shoot(wes, 'delete-notice');
-      await held.getByRole('button', { name: /Undo/ }).click();
+      await moved.getByRole('button', { name: /Undo/ }).click();
       await row('Old news').waitFor();
       expect(requestsOf(wes, 'delete')).toEqual([]);
 
-      // Dismissing the notice sends it at once, by id.
+      // The reader's Delete button, then the Delete key on the selected row of the list.
       await row('Old news').click();
+      await wes.getByRole('heading', { name: 'Old news' }).waitFor();
       await wes.getByRole('button', { name: 'Delete', exact: true }).click();
-      await held.getByRole('button', { name: 'Dismiss' }).click();
-      await expect.poll(() => requestsOf(wes, 'delete').length).toBe(1);
-      await expect
-        .poll(onServer)
-        .toEqual(['Lunch menu', 'Spam offer', 'Gone elsewhere', 'Last one']);
-      await expect(row('Old news').count()).resolves.toBe(0);
-      // A notice under the pointer stays (and so does its delete): the pointer moves away.
-      await wes.mouse.move(0, 0);
-
-      // From the list: the Delete key on the selected row; it goes when the time is up.
+      await expect.poll(() => row('Old news').count()).toBe(0);
       await wes.locator('#inbox-list').focus();
       await wes.keyboard.press('End');
       await wes.keyboard.press('k');
       await expect(wes.locator('.row.selected .title').textContent()).resolves.toBe('Spam offer');
       await wes.keyboard.press('Delete');
-      await wes.locator('.notice', { hasText: 'Deleting “Spam offer”' }).waitFor();
-      await expect.poll(() => requestsOf(wes, 'delete').length, { timeout: 20_000 }).toBe(2);
-      await expect.poll(onServer).toEqual(['Lunch menu', 'Gone elsewhere', 'Last one']);
-
-      // Deleted elsewhere while held here: the gateway answers NOT_FOUND, which is no error.
+      await expect.poll(() => row('Spam offer').count()).toBe(0);
+      // Deleted elsewhere while in the Trash here: emptying it later is no error.
       await wes.keyboard.press('End');
       await wes.keyboard.press('k');
       await expect(wes.locator('.row.selected .title').textContent()).resolves.toBe(
         'Gone elsewhere',
       );
       await wes.getByRole('button', { name: 'Delete the selected email' }).click();
+      await expect.poll(() => row('Gone elsewhere').count()).toBe(0);
+      // In the Trash, on the server still: nothing was deleted yet.
+      expect(requestsOf(wes, 'delete')).toEqual([]);
+      await expect
+        .poll(onServer)
+        .toEqual(['Lunch menu', 'Old news', 'Spam offer', 'Gone elsewhere', 'Last one']);
       const elsewhere = await openSocket('client17', 'enhanced');
       const listed = await elsewhere.request({ type: 'listInbox' });
       const gone =
@@ -242,12 +236,20 @@ describe.skipIf(!haveChromium)(
       expect(await elsewhere.request({ type: 'delete', emailId: need(gone?.id) })).toMatchObject({
         type: 'deleted',
       });
+
+      // Emptying the Trash deletes on the server, by id.
       await wes
-        .locator('.notice', { hasText: 'Deleting “Gone elsewhere”' })
-        .getByRole('button', { name: 'Dismiss' })
+        .getByRole('navigation', { name: 'Folders' })
+        .getByRole('button', { name: 'Trash' })
         .click();
-      await expect.poll(() => requestsOf(wes, 'delete').length).toBe(3);
+      await wes.getByRole('heading', { name: 'Trash', exact: true }).waitFor();
+      await wes.getByRole('button', { name: 'Empty the Trash' }).click();
+      await wes.getByRole('button', { name: 'Delete for good' }).click();
+      await wes.getByText('Your Trash is empty').waitFor();
+      await expect.poll(onServer).toEqual(['Lunch menu', 'Last one']);
       await expect(wes.locator('.notice.error').count()).resolves.toBe(0);
+      await wes.getByRole('button', { name: /^Inbox/ }).click();
+      await row('Last one').waitFor();
       await expect(row('Gone elsewhere').count()).resolves.toBe(0);
 
       // A delivery arrives by itself (pushed); "Last one" is index 5 here, 2 on the server now.
@@ -284,22 +286,24 @@ describe.skipIf(!haveChromium)(
       await classic.getByRole('option', { name: /Fresh/ }).click();
       await classic.getByRole('heading', { name: 'Fresh' }).waitFor();
 
-      // A reload cancels a held delete (the page asks first); signing out sends it.
+      // The Trash is the gateway's: it outlives a reload, and Restore brings the email back.
       await row('Last one').click();
       await wes.keyboard.press('#');
-      await wes.locator('.notice', { hasText: 'Deleting “Last one”' }).waitFor();
+      await expect.poll(() => row('Last one').count()).toBe(0);
       await wes.reload();
       await signInToInbox(wes, 'client17', 'enhanced');
-      await row('Last one').waitFor();
-      expect(requestsOf(wes, 'delete')).toHaveLength(3);
-      await row('Lunch menu').click();
-      await wes.keyboard.press('#');
-      await wes.locator('.notice', { hasText: 'Deleting “Lunch menu”' }).waitFor();
-      await wes.getByRole('button', { name: 'Sign out' }).click();
-      await wes.getByRole('heading', { name: 'Sign in', exact: true }).waitFor();
-      const order = (requestLog.get(wes) ?? []).map((request) => request.type).slice(-2);
-      expect(order).toEqual(['delete', 'signOut']);
-      await expect.poll(onServer).toEqual(['Last one', 'Fresh']);
+      await row('Fresh').waitFor();
+      await expect(row('Last one').count()).resolves.toBe(0);
+      await wes
+        .getByRole('navigation', { name: 'Folders' })
+        .getByRole('button', { name: 'Trash' })
+        .click();
+      await wes.getByRole('heading', { name: 'Trash', exact: true }).waitFor();
+      await row('Last one').locator('.check').click();
+      await wes.getByRole('button', { name: 'Restore' }).click();
+      await wes.locator('.notice', { hasText: '1 email restored to the inbox.' }).waitFor();
+      expect(requestsOf(wes, 'delete')).toHaveLength(0);
+      await expect.poll(onServer).toEqual(['Lunch menu', 'Last one', 'Fresh']);
       await elsewhere.close();
       expect(pageErrors).toEqual([]);
     }, 240_000);

@@ -373,9 +373,9 @@ describe.skipIf(!haveChromium)('web UI in Chromium: reading', { timeout: 180_000
       await page.getByRole('option', { name: /For the audit/ }).click();
       await page.getByRole('heading', { name: 'For the audit' }).waitFor();
       await page.keyboard.press('#');
-      const held = page.locator('.notice', { hasText: 'Deleting “For the audit”' });
+      const held = page.locator('.notice', { hasText: '“For the audit” moved to the Trash' });
       await held.getByRole('button', { name: /Undo/ }).focus();
-      await audit('delete held for undo');
+      await audit('moved to the Trash, with Undo');
       await held.getByRole('button', { name: /Undo/ }).click();
       await page.getByRole('option', { name: /For the audit/ }).waitFor();
       expect(requestsOf(page, 'delete')).toEqual([]);

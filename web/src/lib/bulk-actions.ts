@@ -1,7 +1,7 @@
 import type { InboxItem } from '../../../gateway/messages.js';
 import { plural } from './format.js';
 import type { InboxState } from './inbox-state.svelte.js';
-import { refOf } from './inbox.js';
+import { refOf, titleOf } from './inbox.js';
 import type { MailMarks } from './mail-marks.svelte.js';
 import { markOf } from './marks.js';
 import type { Notices } from './notices.svelte.js';
@@ -64,15 +64,16 @@ export class BulkActions {
     notices.notify('success', `${emails(count)} marked read.`);
   }
 
-  /** The ticked emails (or the one under the cursor) go to the Trash, with Undo. */
-  async trashChosen(): Promise<void> {
+  /** The ticked emails (or the one under the cursor, or `only`) go to the Trash, with Undo. */
+  async trashChosen(only?: readonly InboxItem[]): Promise<void> {
     const { marks, notices } = this.#deps;
-    const items = this.#setAside();
+    const items = only ? [...only] : this.#setAside();
     if (items.length === 0) return;
     if (!(await marks.move(items))) return;
+    const what = only?.length === 1 && items[0] ? `“${titleOf(items[0])}”` : emails(items.length);
     notices.notify(
       'info',
-      `${emails(items.length)} moved to the Trash: kept ${plural(marks.trashDays, 'day')}, then ${marks.trashDeletes ? 'deleted from the server' : 'removed from this computer (the classic protocol cannot delete)'}.`,
+      `${what} moved to the Trash: kept ${plural(marks.trashDays, 'day')}, then ${marks.trashDeletes ? 'deleted from the server' : 'removed from this computer (the classic protocol cannot delete)'}.`,
       {
         action: {
           kind: 'undo',

@@ -151,3 +151,6 @@ export function step(
 export function countLabel(count: number): string {
   return plural(count, 'email');
 }
+
+/** An email's title as notices name it. */
+export const titleOf = (item: InboxItem): string => (item.title === '' ? '(no title)' : item.title);

@@ -4,6 +4,7 @@ import { describeError } from './errors.js';
 import { GatewayRequestError, type GatewayClient } from './gateway-client.js';
 import { BulkActions } from './bulk-actions.js';
 import { HeldDeletes } from './held-deletes.js';
+import { titleOf } from './inbox.js';
 import { isListedEmail, refOf } from './inbox.js';
 import type { InboxState } from './inbox-state.svelte.js';
 import { MailMarks } from './mail-marks.svelte.js';
@@ -37,8 +38,6 @@ export interface MailboxDeps {
   /** An email was opened (the keys it names may be new to the keyring shown). */
   onOpened?: (email: EmailView) => void;
 }
-
-const titleOf = (item: InboxItem): string => (item.title === '' ? '(no title)' : item.title);
 
 /**
  * What the person does in the signed-in view: folders, listing, reading, marks, deletes,
@@ -205,12 +204,13 @@ export class MailboxState {
   }
 
   /**
-   * Deletes an email on the server, held for the undo time first (the row leaves the list at
-   * once). Without delete in the session, says so: hiding is what this device can do.
+   * Moves an email to the Trash, with Undo (the row leaves the list at once): restorable there
+   * until the Trash is emptied or its days pass, then deleted on the server. Without delete in
+   * the session, says so: hiding is what this device can do.
    */
   delete(item: InboxItem | undefined = this.current): void {
-    const { notices, settings } = this.#deps;
-    // Ticked emails go to the Trash; in the Trash, a delete is for good.
+    const { notices } = this.#deps;
+    // In the Trash, a delete is for good.
     if (this.folder === 'trash') return void this.bulk.emptyTrash(false);
     if (this.selection.size > 0) return void this.bulk.trashChosen();
     if (!item) return;
@@ -221,10 +221,8 @@ export class MailboxState {
       );
       return;
     }
-    const seconds = settings.value.undoSeconds;
     this.#setAside(item);
-    this.deletes.hold(item, seconds);
-    if (seconds === 0) notices.notify('success', `Deleted from the server: “${titleOf(item)}”.`);
+    void this.bulk.trashChosen([item]);
   }
 
   #heldDeletes(): HeldDeletes {
