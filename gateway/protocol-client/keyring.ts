@@ -22,25 +22,22 @@ import { parsePublicKey } from '../../protocol/crypto.js';
 import { keyFingerprint } from '../../protocol/enhanced/fingerprint.js';
 import { ProtocolError } from '../../protocol/errors.js';
 import { USERNAME_PATTERN } from '../../protocol/limits.js';
-import { LocalSealError, type LocalSeal } from './local-seal.js';
+import type { LocalSeal } from './local-seal.js';
 import {
-  appendWhole,
-  FileTooLargeError,
-  folderProblem,
-  NotRegularFileError,
-  readRegularFile,
-  writeFileSafely,
-  type FolderProblem,
-} from '../../common/safe-files.js';
+  keyringError,
+  KnownKeys,
+  pinsByName,
+  PIN_FILE,
+  provenanceOf,
+  readKeyringFile,
+  type KeyProvenance,
+  type Pin,
+} from './known-keys.js';
+import { folderProblem, writeFileSafely, type FolderProblem } from '../../common/safe-files.js';
 
 export type KeySource = 'keyring' | 'server';
-
-/**
- * Why a pinned key is trusted, as people are told: it came with the keyring (as
- * server_public.pem, from whoever set this machine up), it was fetched from the server and not
- * compared since, or its owner's fingerprint was compared with it and the user marked it verified.
- */
-export type KeyProvenance = 'keyring' | 'server' | 'verified';
+export type { KeyProvenance };
+export { PIN_FILE };
 
 export interface PinnedKey {
   name: string;
@@ -63,27 +60,8 @@ export interface KeyringEntry {
   provenance: KeyProvenance;
 }
 
-export const PIN_FILE = 'known_keys';
 const KEY_SUFFIX = '_public.pem';
 const MAX_KEY_FILE_BYTES = 64 * 1024;
-const MAX_PIN_FILE_BYTES = 1024 * 1024;
-/** A pin, and what it says of the key: nothing (it came with the keyring), `server` or `verified`. */
-const PIN_LINE = /^(\S+) (SHA256:[A-Za-z0-9+/]{43})(?: (server|verified))?$/;
-
-type PinNote = '' | 'server' | 'verified';
-interface Pin {
-  name: string;
-  fingerprint: string;
-  note: PinNote;
-}
-
-/** A key's provenance from its pins: a `verified` pin outranks the others. */
-function provenanceOf(pins: readonly Pin[], fingerprint: string): KeyProvenance {
-  const notes = pins.filter((pin) => pin.fingerprint === fingerprint).map((pin) => pin.note);
-  if (notes.includes('verified')) return 'verified';
-  return notes.includes('server') ? 'server' : 'keyring';
-}
-
 /** A key that is not the one pinned for its user: refused, with what to do about it. */
 export class KeyChangedError extends ProtocolError {
   readonly user: string;
@@ -105,22 +83,8 @@ export class KeyChangedError extends ProtocolError {
   }
 }
 
-const keyringError = (problem: string): ProtocolError =>
-  new ProtocolError('BAD_KEY', `the keyring ${problem}`, { fatal: false });
-
 function requireName(name: string): void {
   if (!USERNAME_PATTERN.test(name)) throw keyringError(`has no place for "${name.slice(0, 64)}"`);
-}
-
-/** The bytes of a regular file, or undefined when there is none; never through a link. */
-function readKeyringFile(path: string, shown: string, maxBytes: number): Buffer | undefined {
-  try {
-    return readRegularFile(path, maxBytes, { others: 'throw' });
-  } catch (error) {
-    if (error instanceof NotRegularFileError) throw keyringError(`file ${shown} ${error.message}`);
-    if (error instanceof FileTooLargeError) throw keyringError(`file ${shown} is too large`);
-    throw error;
-  }
 }
 
 const FOLDER_PROBLEM_WORDS: Record<FolderProblem['kind'], string> = {
@@ -129,28 +93,6 @@ const FOLDER_PROBLEM_WORDS: Record<FolderProblem['kind'], string> = {
   'other-owner': 'belongs to another user',
   'open-to-others': 'can be written by other users',
 };
-
-const SEALED_PIN = '~';
-const PIN_KIND = 'keyring pin';
-
-/** A pin line; refused when it is not `<user> SHA256:<fingerprint>[ server|verified]`. */
-function parsePin(line: string, where: string): Pin {
-  const match = PIN_LINE.exec(line);
-  const [, name = '', fingerprint = '', note = ''] = match ?? [];
-  if (!match || !USERNAME_PATTERN.test(name))
-    throw keyringError(`${where}, is not "<user> SHA256:<fingerprint>"`);
-  return { name, fingerprint, note: note as PinNote };
-}
-
-/** Each pinned user's fingerprints, the first pinned first (one, unless the file was edited). */
-function pinsByName(records: readonly Pin[]): Map<string, string[]> {
-  const pins = new Map<string, string[]>();
-  for (const { name, fingerprint } of records) {
-    const known = pins.get(name) ?? [];
-    if (!known.includes(fingerprint)) pins.set(name, [...known, fingerprint]);
-  }
-  return pins;
-}
 
 /** The fingerprint pinned for a user; a user pinned to two keys is refused as changed. */
 function pinOf(name: string, records: readonly Pin[]): string | undefined {
@@ -162,11 +104,12 @@ function pinOf(name: string, records: readonly Pin[]): string | undefined {
 
 export class Keyring {
   readonly folder: string;
-  readonly #seal: LocalSeal | undefined;
+  /** The pins (`known_keys`), sealed with `seal` when it is given. */
+  readonly #known: KnownKeys;
 
   constructor(folder: string, seal?: LocalSeal) {
     this.folder = folder;
-    this.#seal = seal;
+    this.#known = new KnownKeys(folder, seal);
   }
 
   /**
@@ -179,11 +122,11 @@ export class Keyring {
     const publicKey = this.#readKey(name);
     if (!publicKey) return undefined;
     const fingerprint = keyFingerprint(publicKey);
-    const records = this.#pinRecords();
+    const records = this.#known.records();
     const pinned = pinOf(name, records);
     if (pinned !== undefined && pinned !== fingerprint)
       throw new KeyChangedError(name, pinned, fingerprint, 'keyring');
-    if (pinned === undefined) this.#appendPin({ name, fingerprint, note: '' });
+    if (pinned === undefined) this.#known.append({ name, fingerprint, note: '' });
     return {
       name,
       publicKey,
@@ -232,12 +175,12 @@ export class Keyring {
           throw new KeyChangedError(name, present.fingerprint, fingerprint, 'server');
         return present;
       }
-      const records = this.#pinRecords();
+      const records = this.#known.records();
       const pinned = pinOf(name, records);
       if (pinned !== undefined && pinned !== fingerprint)
         throw new KeyChangedError(name, pinned, fingerprint, 'server');
       // Pinned with its origin, so that it is shown as the server's until the user compares it.
-      if (pinned === undefined) this.#appendPin({ name, fingerprint, note: 'server' });
+      if (pinned === undefined) this.#known.append({ name, fingerprint, note: 'server' });
       if (this.#writeNewKey(name, publicKey))
         return {
           name,
@@ -276,7 +219,7 @@ export class Keyring {
     if (key.fingerprint !== fingerprint)
       throw new KeyChangedError(name, key.fingerprint, fingerprint, 'keyring');
     // Appended (O_APPEND), as pins are, so a program pinning at the same time loses nothing.
-    if (key.provenance !== 'verified') this.#appendPin({ name, fingerprint, note: 'verified' });
+    if (key.provenance !== 'verified') this.#known.append({ name, fingerprint, note: 'verified' });
     return { name, fingerprint, provenance: 'verified' };
   }
 
@@ -299,18 +242,18 @@ export class Keyring {
   forget(name: string): boolean {
     requireName(name);
     if (!this.#usable(false)) return false;
-    const records = this.#pinRecords();
+    const records = this.#known.records();
     const kept = records.filter((pin) => pin.name !== name);
     if (kept.length === records.length) return false;
     // The verified mark goes with the pin: the next key is not the one that was compared.
-    this.#sealAll(kept);
+    this.#known.replace(kept);
     return true;
   }
 
   /** Every key of the keyring with its fingerprint, marking those that are not the pinned ones. */
   list(): KeyringEntry[] {
     if (!this.#usable(false)) return [];
-    const records = this.#pinRecords();
+    const records = this.#known.records();
     const pins = pinsByName(records);
     return readdirSync(this.folder)
       .filter((file) => file.endsWith(KEY_SUFFIX))
@@ -362,72 +305,7 @@ export class Keyring {
 
   /** Each pinned user's fingerprints, the first pinned first (one, unless the file was edited). */
   #pins(): Map<string, string[]> {
-    return pinsByName(this.#pinRecords());
-  }
-
-  /** Every pin line, in the file's order. */
-  #pinRecords(): Pin[] {
-    const shown = `keyring/${PIN_FILE}`;
-    const text =
-      readKeyringFile(join(this.folder, PIN_FILE), shown, MAX_PIN_FILE_BYTES)?.toString('utf8') ??
-      '';
-    const sealed: Pin[] = [];
-    const plain: Pin[] = [];
-    text.split('\n').forEach((line, i) => {
-      if (line.trim() === '' || line.startsWith('#')) return;
-      const where = `file ${shown}, line ${i + 1}`;
-      if (line.startsWith(SEALED_PIN)) {
-        sealed.push(parsePin(this.#openPin(line, where), where));
-      } else plain.push(parsePin(line, where));
-    });
-    let used = sealed;
-    if (!this.#seal) used = plain;
-    else if (sealed.length === 0 && plain.length > 0) {
-      // Pins written before they were sealed: trusted as they were, and sealed from now on.
-      this.#sealAll(plain);
-      used = plain;
-    }
-    return used;
-  }
-
-  #openPin(line: string, where: string): string {
-    if (!this.#seal) throw keyringError(`${where}, is sealed and no key was given to open it`);
-    try {
-      return this.#seal
-        .open(PIN_KIND, Buffer.from(line.slice(SEALED_PIN.length), 'base64'))
-        .toString('utf8');
-    } catch (error) {
-      if (error instanceof LocalSealError)
-        throw keyringError(
-          `${where}, does not open with this user's key: it was altered, or is another user's`,
-        );
-      throw error;
-    }
-  }
-
-  #pinLine({ name, fingerprint, note }: Pin): string {
-    const pin = `${name} ${fingerprint}${note === '' ? '' : ` ${note}`}`;
-    if (!this.#seal) return `${pin}\n`;
-    return `${SEALED_PIN}${this.#seal.seal(PIN_KIND, Buffer.from(pin, 'utf8')).toString('base64')}\n`;
-  }
-
-  #sealAll(pins: readonly Pin[]): void {
-    const text = pins.map((pin) => this.#pinLine(pin)).join('');
-    writeFileSafely(this.folder, PIN_FILE, text, { mode: 0o600, place: 'replace' });
-  }
-
-  /** One line appended whole (O_APPEND), so that two programs pinning at once lose neither. */
-  #appendPin(pin: Pin): void {
-    try {
-      appendWhole(join(this.folder, PIN_FILE), this.#pinLine(pin), {
-        mode: 0o600,
-        durable: true,
-      });
-    } catch (error) {
-      if (error instanceof NotRegularFileError)
-        throw keyringError(`file keyring/${PIN_FILE} ${error.message}`);
-      throw error;
-    }
+    return pinsByName(this.#known.records());
   }
 
   /** Writes `<name>_public.pem` whole; false when a file of that name appeared meanwhile. */

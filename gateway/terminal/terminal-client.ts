@@ -1,10 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
 import type { ChannelKind } from '../../protocol/channel-kinds.js';
-import { splitRecipients, type EmailError } from '../../protocol/email.js';
 import { enhancedClientLines, mailboxClientLines } from '../../protocol/enhanced/lines.js';
 import { isProtocolError } from '../../protocol/errors.js';
-import { MAX_CONTENT_CHARS, MAX_TITLE_CHARS } from '../../protocol/limits.js';
 import { formatInboxListing, type InboxRow } from '../../protocol/inbox.js';
 import { deleteEmail } from '../../protocol/operations/delete-email.js';
 import type { DeliveryReport } from '../../protocol/operations/delivery-report.js';
@@ -16,15 +12,14 @@ import { sendSealedEmail } from '../../protocol/operations/send-sealed-email.js'
 import { terminate } from '../../protocol/operations/terminate.js';
 import { parseEmailIndex, viewEmail } from '../../protocol/operations/view-email.js';
 import { waitForMail } from '../../protocol/operations/wait-for-mail.js';
-import { codePointLength, printable, printableText } from '../../protocol/text.js';
+import { printable, printableText } from '../../protocol/text.js';
 import { clientLines, invalidIndexText } from '../../protocol/texts.js';
-import { decodeUtf8 } from '../../protocol/utf8.js';
 import { sealedClientLines } from '../../protocol/sealed/lines.js';
 import { Keyring } from '../protocol-client/keyring.js';
 import { keyringFolder, loadClientKeys, type LoadedClientKeys } from '../protocol-client/keys.js';
 import { keyFolderProblem, keyLines } from './key-lines.js';
 import { LocalSeal } from '../protocol-client/local-seal.js';
-import type { Draft, MailClient, ReadResult } from '../protocol-client/mail-client.js';
+import type { MailClient, ReadResult } from '../protocol-client/mail-client.js';
 import { Lookalikes } from '../protocol-client/lookalikes.js';
 import { OpenedEmails } from '../protocol-client/opened-emails.js';
 import { SealedMail } from '../protocol-client/sealed-mail.js';
@@ -33,6 +28,7 @@ import { openSession } from '../protocol-client/session.js';
 import type { LineInput } from './line-input.js';
 import { SealerMemory } from '../protocol-client/sealer-memory.js';
 import { plainEmailLine, sendSealed, showKeys, showSealedEmail } from './sealed.js';
+import { asker, composer, InputEnded } from './prompts.js';
 
 export interface TerminalOptions {
   input: LineInput;
@@ -46,9 +42,6 @@ export interface TerminalOptions {
   /** How long to wait for any one answer of the server. */
   replyTimeoutMs: number;
 }
-
-/** Thrown when input ends in the middle of a question. */
-class InputEnded extends Error {}
 
 /**
  * The sample's display of an email (section IV, client 5), opened first when it is sealed.
@@ -81,62 +74,6 @@ async function showEmail(
     `Title: ${printable(email.title)}\nContent Length: ${email.contentLength}\n` +
     `Contents:\n${printableText(email.content)}\n\n`
   );
-}
-
-async function readContentFile(name: string): Promise<string> {
-  const bytes = await readFile(resolve(name));
-  return decodeUtf8(bytes);
-}
-
-/** Asks for the email the way the sample sessions do, re-asking a field until it is valid. */
-function composer(options: TerminalOptions): (problem?: EmailError) => Promise<Draft> {
-  const { write } = options;
-  const ask = async (prompt: string): Promise<string> => {
-    const line = await options.input.ask(prompt);
-    if (line === null) throw new InputEnded();
-    return line;
-  };
-  return async (problem) => {
-    if (problem) write(`The email cannot be sent: ${problem.message}.\n`);
-    let to: string[];
-    for (;;) {
-      to = splitRecipients(await ask(clientLines.destinationsPrompt));
-      if (to.length > 0) break;
-      write('Enter at least one destination.\n');
-    }
-    let title: string;
-    for (;;) {
-      title = await ask(clientLines.titlePrompt);
-      const length = codePointLength(title);
-      if (length <= MAX_TITLE_CHARS) break;
-      write(
-        `The title has ${length} characters; the limit is ${MAX_TITLE_CHARS}. Enter a shorter title.\n`,
-      );
-    }
-    for (;;) {
-      const fromFile = (await ask(clientLines.loadFromFilePrompt))
-        .trim()
-        .toUpperCase()
-        .startsWith('Y');
-      let content: string;
-      if (fromFile) {
-        const name = await ask(clientLines.filenamePrompt);
-        try {
-          content = await readContentFile(name);
-        } catch (error) {
-          write(`Cannot load ${name}: ${(error as Error).message}\n`);
-          continue;
-        }
-      } else {
-        content = await ask(clientLines.contentsPrompt);
-      }
-      const length = codePointLength(content);
-      if (length <= MAX_CONTENT_CHARS) return { to, title, content };
-      write(
-        `The content has ${length} characters; the limit is ${MAX_CONTENT_CHARS}. Nothing was sent.\n`,
-      );
-    }
-  };
 }
 
 /** The delivery report of session version 2, a line per recipient. */
@@ -227,15 +164,6 @@ function listedId(
   const row = listed?.find((each) => String(each.index) === typed.trim());
   const { from, receivedAt } = result.email;
   return row && row.from === from && row.receivedAt === receivedAt ? row.id : undefined;
-}
-
-/** Asks a question of the person; the end of input ends the session. */
-function asker(options: TerminalOptions): (prompt: string) => Promise<string> {
-  return async (prompt) => {
-    const line = await options.input.ask(prompt);
-    if (line === null) throw new InputEnded();
-    return line;
-  };
 }
 
 async function menuLoop(

@@ -1,10 +1,4 @@
-import type {
-  ChannelKind,
-  KeyringEntry,
-  Resumed,
-  SessionCapabilities,
-  SignedInSession,
-} from '../../../gateway/messages.js';
+import type { ChannelKind, Resumed, SignedInSession } from '../../../gateway/messages.js';
 import { browserEnvironment, type AppEnvironment } from './browser-environment.js';
 import { isDraftEmpty } from './compose.js';
 import { ComposerState } from './composer-state.svelte.js';
@@ -16,42 +10,31 @@ import { GatewayRequestError, type GatewayEvent } from './gateway-client.js';
 import { InboxState } from './inbox-state.svelte.js';
 import { withPinnedKeys, withVerifiedKey } from './keyring-view.js';
 import { Notices } from './notices.svelte.js';
-import { adviseAfterRefusal, adviseProtocol, type ProtocolAdvice } from './protocol-memory.js';
+import {
+  adviseAfterRefusal,
+  adviseProtocol,
+  keepsChosenProtocol,
+  type ProtocolAdvice,
+} from './protocol-memory.js';
 import { MailboxState } from './mailbox-state.svelte.js';
 import { newMailCadence, newMailStatus } from './new-mail.js';
 import { ReaderState } from './reader-state.svelte.js';
 import { SentState } from './sent-state.svelte.js';
 import { ServerLink } from './server-link.svelte.js';
-import { openMailbox, sessionOf } from './session-start.js';
-import { endedByPageLoad, parseMarker, type SessionMarker } from './session-marker.js';
+import {
+  openMailbox,
+  sessionOf,
+  type Phase,
+  type Session,
+  type SignInForm,
+} from './session-start.js';
+import { endedByPageLoad, MARKER_KEY, takeMarker, type SessionMarker } from './session-marker.js';
 import { SettingsState } from './settings.svelte.js';
-import { accountOf, deviceKey, readJson, removeKey, writeJson } from './storage.js';
+import { accountOf, removeKey, writeJson } from './storage.js';
 
-export type Phase = 'connecting' | 'offline' | 'signIn' | 'mail';
-
-export interface Session {
-  username: string;
-  server: string;
-  protocol: ChannelKind;
-  serverFingerprint?: string;
-  capabilities: SessionCapabilities;
-  /** The fingerprint of the user's own key, which signs and opens sealed emails. */
-  keyFingerprint: string;
-  /** The keyring's keys, with keys fetched from the server during this session added. */
-  keyring: KeyringEntry[];
-}
-
-export interface SignInForm {
-  server: string;
-  username: string;
-  password: string;
-  protocol: ChannelKind;
-  /** Classic chosen, warned, for a server whose enhanced server answered before and does not now. */
-  classicFallback?: boolean;
-}
+export type { Phase, Session, SignInForm };
 
 const SIGN_IN_TIMEOUT_MS = 45_000;
-const MARKER_KEY = deviceKey('signed-in');
 
 /** The mail client: the parts of its state, and what ties them together (sessions, events). */
 export class MailApp {
@@ -152,10 +135,9 @@ export class MailApp {
       this.inbox,
       () => this.phase === 'mail' && this.sessionLost === undefined,
     );
-    const marker = parseMarker(readJson(env.session, MARKER_KEY));
+    const marker = takeMarker(env.session);
     this.keptFrom = marker;
     if (marker) {
-      removeKey(env.session, MARKER_KEY);
       this.ended = endedByPageLoad(marker, env.navigation);
       this.lastForm = {
         server: marker.typedServer,
@@ -331,14 +313,7 @@ export class MailApp {
     switch (event.type) {
       case 'hello': {
         this.advice = adviseProtocol(event);
-        const available = event.protocols;
-        const chosen = this.lastForm.protocol;
-        if (
-          !this.#attempted ||
-          chosen === undefined ||
-          !available.includes(chosen) ||
-          this.advice.missingEnhanced
-        )
+        if (!keepsChosenProtocol(this.lastForm.protocol, this.#attempted, event, this.advice))
           this.lastForm = { ...this.lastForm, protocol: this.advice.preselect };
         if (event.resumed) this.#resume(event.resumed);
         else if (this.phase !== 'mail') this.phase = 'signIn';

@@ -1,9 +1,11 @@
 import type { RecipientSealing } from '../../../gateway/messages.js';
-import { finalRecipients, isDraftEmpty, sendBlocker, type Draft } from './compose.js';
-import { recipientProblem } from './recipients.js';
+import { isDraftEmpty, sendBlocker, type Draft } from './compose.js';
+import { ComposerSender, type Sending } from './composer-send.svelte.js';
 import { sealingVerdict, type SealingVerdict } from './sealing.js';
-import { addContacts, unknownRecipients } from './contacts.js';
-import { sendOutcome, type SendOutcome, type SentReply } from './delivery.js';
+import { SealingPlanner } from './sealing-planner.js';
+import { parseUncertain, type UncertainSend } from './uncertain-send.js';
+import { addContacts } from './contacts.js';
+import type { SendOutcome, SentReply } from './delivery.js';
 import {
   draftsAfterRemove,
   draftsAfterSave,
@@ -13,16 +15,8 @@ import {
   type SavedDraft,
 } from './drafts.js';
 import type { GatewayClient } from './gateway-client.js';
-import type { NoticeAction, Notices } from './notices.svelte.js';
+import type { Notices } from './notices.svelte.js';
 import { DraftShare, mergeDrafts } from './draft-share.js';
-import {
-  isConnectionLost,
-  isServerDown,
-  isUnknownOutcome,
-  newSendId,
-  NOT_SENT_SERVER_DOWN,
-  resendWhenBackText,
-} from './send-id.js';
 import type { SettingsState } from './settings.svelte.js';
 import {
   accountKey,
@@ -33,34 +27,8 @@ import {
   type Account,
   type KeyValueStore,
 } from './storage.js';
-import { PausableTimer } from './timers.js';
 
-export interface Sending {
-  bytes: number;
-  /** 0 to 1: the share handed to the network; 1 while the server stores it. */
-  progress: number;
-}
-
-/**
- * An email whose send lost its answer (the session or the gateway went away): it may have been
- * delivered. It is sent again with the same id, which a server of session version 5 stores
- * once, when a session that carries send ids is back; it is never handed back as unsent.
- */
-export interface UncertainSend {
-  draft: SavedDraft;
-  sendId: string;
-}
-
-const SEND_ID = /^[A-Za-z0-9_-]{22}$/;
-
-function parseUncertain(value: unknown): UncertainSend | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { draft, sendId } = value as Record<string, unknown>;
-  const [parsed] = parseDrafts([draft]);
-  return parsed && typeof sendId === 'string' && SEND_ID.test(sendId)
-    ? { draft: parsed, sendId }
-    : undefined;
-}
+export type { Sending, UncertainSend };
 
 export interface ComposerDeps {
   client: GatewayClient;
@@ -149,13 +117,6 @@ export class ComposerState {
   readonly #deps: ComposerDeps;
   #account: Account | undefined;
   #saveTimer: ReturnType<typeof setTimeout> | undefined;
-  #holdTimer: PausableTimer | undefined;
-  #holdNotice: number | undefined;
-  #planTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Between Send and the answer of the sealing plan: a second press does nothing. */
-  #deciding = false;
-  /** Which recipients the plan on screen is for, so that a late answer never shows for others. */
-  #planFor = '';
 
   /** The other tabs of this browser, signed in to the same account, share the drafts. */
   readonly #share = new DraftShare({
@@ -170,8 +131,18 @@ export class ComposerState {
     },
   });
 
+  readonly #sender: ComposerSender;
+  readonly #planner: SealingPlanner;
+
   constructor(deps: ComposerDeps) {
     this.#deps = deps;
+    this.#planner = new SealingPlanner(this, deps.client);
+    this.#sender = new ComposerSender(this, deps, {
+      account: () => this.#account,
+      forget: (names) => {
+        this.#forget(names);
+      },
+    });
   }
 
   /**
@@ -180,8 +151,7 @@ export class ComposerState {
    */
   attach(account: Account, deliveryReports: boolean, serverKeys = false, sendIds = false): void {
     this.serverKeys = serverKeys;
-    this.sealingPlan = undefined;
-    this.#planFor = '';
+    this.#planner.reset();
     const carried =
       this.open && !isDraftEmpty(this.draft) ? $state.snapshot(this.draft) : undefined;
     const sameUser = this.#account?.username === account.username;
@@ -205,90 +175,12 @@ export class ComposerState {
     } else {
       this.open = false;
     }
-    this.#sendUncertain();
-  }
-
-  /**
-   * The email whose answer was lost goes again with its id: the server stores it once and
-   * answers with the first delivery's report. A session without send ids cannot tell whether
-   * it was delivered: the person decides, told so.
-   */
-  #sendUncertain(automatic = true): void {
-    const uncertain = this.uncertain;
-    if (!uncertain || this.sending) return;
-    const title = uncertain.draft.title === '' ? 'Your email' : `“${uncertain.draft.title}”`;
-    if (this.sendIds && automatic) {
-      this.#deps.notices.notify(
-        'info',
-        `${title} may have been delivered before the connection was lost: it is sent again with the same id, and the server keeps a single copy.`,
-      );
-      void this.#transmit(uncertain.draft, uncertain.sendId);
-      return;
-    }
-    if (this.sendIds) {
-      // The session is still there but did not answer: sending again waits on it, so the
-      // person chooses when.
-      this.#deps.notices.notify(
-        'error',
-        `${title} may have been delivered: the gateway did not answer in time. Sending it again uses the same id, and the server keeps a single copy.`,
-        {
-          sticky: true,
-          action: {
-            kind: 'open',
-            label: 'Send again',
-            run: () => {
-              this.#sendUncertain();
-            },
-          },
-        },
-      );
-      return;
-    }
-    this.#deps.notices.notify(
-      'error',
-      `${title} may have been delivered. To send it again without a second copy, sign in with the enhanced protocol.`,
-      {
-        sticky: true,
-        action: {
-          kind: 'open',
-          label: 'Move to Drafts',
-          run: () => {
-            this.#toDrafts(uncertain);
-          },
-        },
-      },
-    );
+    this.#sender.sendUncertain();
   }
 
   /** The mail server is back after an outage: an email whose answer was lost goes again. */
   retryUncertain(): void {
-    if (this.#resendNotice !== undefined) this.#deps.notices.dismiss(this.#resendNotice);
-    this.#resendNotice = undefined;
-    if (this.signedIn) this.#sendUncertain();
-  }
-
-  /** The notice that a send goes again once the mail server is back. */
-  #resendNotice: number | undefined;
-
-  /** The person takes the uncertain email back as a draft, knowing it may have been delivered. */
-  #toDrafts(uncertain: UncertainSend): void {
-    if (this.uncertain?.sendId !== uncertain.sendId) return;
-    this.#setUncertain(undefined);
-    this.drafts = draftsAfterSave(this.drafts, { ...uncertain.draft, updatedAt: Date.now() });
-    this.save();
-    this.#deps.notices.notify(
-      'info',
-      'It is in Drafts. It may have been delivered already: ask its recipients before sending it again.',
-    );
-  }
-
-  #setUncertain(uncertain: UncertainSend | undefined): void {
-    this.uncertain = uncertain;
-    const account = this.#account;
-    if (!account) return;
-    const key = accountKey(account, 'uncertain');
-    if (uncertain) writeJson(this.#deps.session, key, uncertain);
-    else removeKey(this.#deps.session, key);
+    this.#sender.retryUncertain();
   }
 
   /** The session ended: the draft on screen stays (and stays saved); nothing can be sent. */
@@ -417,32 +309,12 @@ export class ComposerState {
 
   /** The recipients changed: asks the gateway, after a pause in typing, how it would seal. */
   planSealingSoon(): void {
-    clearTimeout(this.#planTimer);
-    this.#planTimer = setTimeout(() => {
-      void this.planSealing();
-    }, 300);
+    this.#planner.soon();
   }
 
   /** Asks the gateway now how an email to the draft's recipients would be sealed. */
-  async planSealing(): Promise<SealingVerdict | undefined> {
-    clearTimeout(this.#planTimer);
-    const to = finalRecipients(this.draft).filter((name) => recipientProblem(name) === undefined);
-    const key = to.join(';');
-    if (!this.signedIn || to.length === 0) {
-      this.sealingPlan = undefined;
-      this.#planFor = '';
-      return undefined;
-    }
-    if (key === this.#planFor && this.sealingPlan !== undefined) return this.sealing;
-    this.#planFor = key;
-    try {
-      const reply = await this.#deps.client.request({ type: 'sealingPlan', to });
-      if (this.#planFor === key) this.sealingPlan = reply.recipients;
-    } catch {
-      // Said again at the send, which the gateway refuses rather than send it unsealed.
-      if (this.#planFor === key) this.sealingPlan = undefined;
-    }
-    return this.#planFor === key ? this.sealing : undefined;
+  planSealing(): Promise<SealingVerdict | undefined> {
+    return this.#planner.plan();
   }
 
   /**
@@ -450,217 +322,22 @@ export class ComposerState {
    * no key for them), then holds the email for the undo time.
    */
   send(): void {
-    this.syncEditor?.();
-    if (this.sending || this.held || this.blocker !== undefined || this.#deciding) return;
-    this.draft.to = finalRecipients(this.draft);
-    this.draft.pending = '';
-    this.#deciding = true;
-    void this.planSealing()
-      .then(() => {
-        const unknown = unknownRecipients(this.draft.to, this.knownNames);
-        if (unknown.length > 0) {
-          this.unconfirmed = unknown;
-          return;
-        }
-        return this.#checkSealing();
-      })
-      .finally(() => {
-        this.#deciding = false;
-      });
+    this.#sender.send();
   }
 
   /** The person confirmed names never seen: they become contacts, and the email goes. */
   confirmUnknown(): void {
-    if (!this.unconfirmed) return;
-    this.learn(this.unconfirmed);
-    this.unconfirmed = undefined;
-    void this.#checkSealing();
-  }
-
-  /**
-   * Nothing goes out unsealed by surprise: the composer has said whether it will be sealed; a
-   * reply or forward of a sealed email that cannot be sealed waits for an explicit choice.
-   */
-  async #checkSealing(): Promise<void> {
-    const verdict = await this.planSealing();
-    if (verdict === undefined || verdict.willSeal || verdict.changed.length > 0) {
-      this.#go(false);
-      return;
-    }
-    if (this.draft.sealedOrigin) {
-      this.unsealedReply = verdict;
-      return;
-    }
-    this.#go(true);
+    this.#sender.confirmUnknown();
   }
 
   /** The person chose to send a reply of a sealed email unsealed. */
   confirmUnsealed(): void {
-    if (!this.unsealedReply) return;
-    this.unsealedReply = undefined;
-    this.#go(true);
+    this.#sender.confirmUnsealed();
   }
 
-  #go(unsealed: boolean): void {
-    this.error = undefined;
-    const draft = { ...$state.snapshot(this.draft), sendUnsealed: unsealed || undefined };
-    this.save();
-    const seconds = this.#deps.settings.value.undoSeconds;
-    if (seconds === 0) {
-      void this.#transmit(draft);
-      return;
-    }
-    this.held = draft;
-    this.open = false;
-    this.draft = newSavedDraft();
-    this.save();
-    this.#holdNotice = this.#deps.notices.notify(
-      'info',
-      `Sending to ${draft.to.join(', ')} in ${seconds} s.`,
-      {
-        sticky: true,
-        action: {
-          kind: 'undo',
-          label: 'Undo',
-          run: () => {
-            this.undo();
-          },
-        },
-      },
-    );
-    this.#holdTimer = new PausableTimer(seconds * 1000, () => {
-      this.#releaseHeld();
-    });
-  }
-
+  /** The email held for the undo time comes back into the composer. */
   undo(): void {
-    const held = this.held;
-    if (!held) return;
-    this.#holdTimer?.cancel();
-    this.#dismissHoldNotice();
-    this.held = undefined;
-    if (this.open && !isDraftEmpty(this.draft)) this.save();
-    this.draft = held;
-    this.open = true;
-    this.save();
-    this.#deps.notices.notify('info', 'Sending undone. The email is back in the composer.');
-  }
-
-  #releaseHeld(): void {
-    const held = this.held;
-    this.#dismissHoldNotice();
-    if (!held) return;
-    this.held = undefined;
-    void this.#transmit(held);
-  }
-
-  #dismissHoldNotice(): void {
-    if (this.#holdNotice !== undefined) this.#deps.notices.dismiss(this.#holdNotice);
-    this.#holdNotice = undefined;
-  }
-
-  /** Sends; `sendId` is the email's for every try (a fresh one for its first). */
-  async #transmit(draft: SavedDraft, sendId: string = newSendId()): Promise<void> {
-    const { client } = this.#deps;
-    const { to, title, content } = draft;
-    const bytes = new TextEncoder().encode(content).byteLength;
-    this.sending = { bytes, progress: 0 };
-    const reply = client.request({
-      type: 'send',
-      to,
-      title,
-      content,
-      sendId,
-      ...(draft.sendUnsealed ? { unsealed: true } : {}),
-    });
-    const watch = (): void => {
-      if (!this.sending) return;
-      const buffered = client.bufferedAmount;
-      this.sending = {
-        bytes,
-        progress: bytes === 0 ? 1 : Math.min(1, Math.max(0, 1 - buffered / bytes)),
-      };
-      if (buffered > 0) requestAnimationFrame(watch);
-    };
-    requestAnimationFrame(watch);
-    let stillSignedIn = false;
-    try {
-      const sent = await reply;
-      const outcome = sendOutcome(sent, title, this.#account?.username);
-      this.#deps.onSent(sent, outcome);
-      if (this.uncertain?.sendId === sendId) this.#setUncertain(undefined);
-      // Refused as a whole, it reached no one: the email comes back as after a failed send.
-      if (outcome.refusal !== undefined) this.#giveBack(draft, outcome.summary);
-      else this.#sent(draft, sent, outcome);
-    } catch (error) {
-      if (isUnknownOutcome(error)) {
-        // Set before the failure ends the session, so the page keeps it in view.
-        this.#unknownOutcome(draft, sendId);
-        this.#deps.onFailure(error);
-        stillSignedIn = this.signedIn;
-        // The session reconnects, and sends it again by itself once the server is back.
-        if (stillSignedIn && isConnectionLost(error)) {
-          this.#resendNotice = this.#deps.notices.notify('error', resendWhenBackText(draft.title));
-          stillSignedIn = false;
-        }
-      } else if (isServerDown(error)) this.#giveBack(draft, NOT_SENT_SERVER_DOWN);
-      else this.#giveBack(draft, this.#deps.onFailure(error));
-    } finally {
-      this.sending = undefined;
-    }
-    // No answer, and the session did not end (a timeout): said now, not at the next sign-in.
-    if (stillSignedIn) this.#sendUncertain(false);
-  }
-
-  /** The answer was lost: the email is neither sent nor unsent, and leaves the composer. */
-  #unknownOutcome(draft: SavedDraft, sendId: string): void {
-    this.#setUncertain({ draft, sendId });
-    this.drafts = draftsAfterRemove(this.drafts, draft.id);
-    if (this.draft.id === draft.id) {
-      this.draft = newSavedDraft();
-      this.open = false;
-    }
-    this.save();
-  }
-
-  #sent(draft: SavedDraft, sent: SentReply, outcome: SendOutcome): void {
-    this.drafts = draftsAfterRemove(this.drafts, draft.id);
-    if (this.draft.id === draft.id) {
-      this.draft = newSavedDraft();
-      this.open = false;
-    }
-    this.save();
-    const unknown = outcome.recipients
-      ?.filter((recipient) => recipient.status === 'unknownUser')
-      .map((recipient) => recipient.name);
-    this.learn(sent.recipients.filter((name) => !unknown?.includes(name)));
-    if (unknown) this.#forget(unknown);
-    const details: NoticeAction = {
-      kind: 'open',
-      label: 'Details',
-      run: () => {
-        this.#deps.showOutcome(outcome);
-      },
-    };
-    this.#deps.notices.notify(
-      outcome.tone,
-      outcome.summary,
-      outcome.hasDetails ? { action: details } : {},
-    );
-  }
-
-  /** A send that failed: the email is back in the composer, or in Drafts if another is open. */
-  #giveBack(draft: SavedDraft, problem: string): void {
-    if (this.open && this.draft.id !== draft.id && !isDraftEmpty(this.draft)) {
-      this.drafts = draftsAfterSave(this.drafts, draft);
-      this.save();
-      this.#deps.notices.notify('error', `Not sent: ${problem} The email is in Drafts.`);
-    } else {
-      this.draft = draft;
-      this.open = true;
-      this.error = problem;
-      this.save();
-    }
+    this.#sender.undo();
   }
 
   /** Names seen in mail become contacts (kept per user on this device). */

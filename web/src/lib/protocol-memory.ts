@@ -34,3 +34,19 @@ export const adviseAfterRefusal = (server: string): ProtocolAdvice => ({
   preselect: undefined,
   missingEnhanced: server,
 });
+
+/**
+ * Whether the sign-in form keeps the protocol the person chose after a hello: not when nothing
+ * was tried yet on this page, the gateway no longer offers it, or an enhanced server is missing
+ * (the form then shows the advice's, which may be none).
+ */
+export function keepsChosenProtocol(
+  chosen: ChannelKind | undefined,
+  attempted: boolean,
+  hello: HelloProtocols,
+  advice: ProtocolAdvice,
+): boolean {
+  return (
+    attempted && chosen !== undefined && hello.protocols.includes(chosen) && !advice.missingEnhanced
+  );
+}

@@ -1,4 +1,5 @@
 import { isChannelKind, type ChannelKind } from '../../../protocol/channel-kinds.js';
+import { deviceKey, readJson, removeKey, type KeyValueStore } from './storage.js';
 
 /**
  * A note in the tab's session storage while it is signed in. A page that loads joins its
@@ -16,6 +17,16 @@ export interface SessionMarker {
   server: string;
   /** Set when the page left on purpose for the new link of a restarted gateway. */
   endedBy?: 'gatewayRestart';
+}
+
+/** Where the marker is kept, in the tab's session storage. */
+export const MARKER_KEY = deviceKey('signed-in');
+
+/** The marker a page found on loading, removed: it is read once. */
+export function takeMarker(store: KeyValueStore): SessionMarker | undefined {
+  const marker = parseMarker(readJson(store, MARKER_KEY));
+  if (marker) removeKey(store, MARKER_KEY);
+  return marker;
 }
 
 export function parseMarker(value: unknown): SessionMarker | undefined {

@@ -1,11 +1,38 @@
-import type { SessionCapabilities, SignedInSession } from '../../../gateway/messages.js';
-import type { Session } from './app.svelte.js';
+import type {
+  ChannelKind,
+  KeyringEntry,
+  SessionCapabilities,
+  SignedInSession,
+} from '../../../gateway/messages.js';
 import type { ComposerState } from './composer-state.svelte.js';
 import type { InboxState } from './inbox-state.svelte.js';
 import type { MailboxState } from './mailbox-state.svelte.js';
 import type { ReaderState } from './reader-state.svelte.js';
 import type { SentState } from './sent-state.svelte.js';
 import type { Account } from './storage.js';
+
+export type Phase = 'connecting' | 'offline' | 'signIn' | 'mail';
+
+export interface Session {
+  username: string;
+  server: string;
+  protocol: ChannelKind;
+  serverFingerprint?: string;
+  capabilities: SessionCapabilities;
+  /** The fingerprint of the user's own key, which signs and opens sealed emails. */
+  keyFingerprint: string;
+  /** The keyring's keys, with keys fetched from the server during this session added. */
+  keyring: KeyringEntry[];
+}
+
+export interface SignInForm {
+  server: string;
+  username: string;
+  password: string;
+  protocol: ChannelKind;
+  /** Classic chosen, warned, for a server whose enhanced server answered before and does not now. */
+  classicFallback?: boolean;
+}
 
 /** The session as the page keeps it, from what the gateway said of it. */
 export function sessionOf(reply: SignedInSession): Session {
