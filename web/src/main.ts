@@ -9,8 +9,7 @@ const app = new MailApp();
 mount(App, { target, props: { app } });
 app.start();
 
-// Leaving with an email not yet sent, or a delete still held for Undo, asks first. What was
-// typed is saved either way; a held delete is not sent (the email stays on the server).
+// Leaving with an email not yet sent asks first. What was typed is saved either way.
 addEventListener('beforeunload', (event) => {
   app.composer.save();
   if (app.asksBeforeLeaving) event.preventDefault();

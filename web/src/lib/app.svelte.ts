@@ -177,9 +177,9 @@ export class MailApp {
     return this.connection.hello?.pollSeconds ?? 0;
   }
 
-  /** Whether leaving the page would lose something: an unsent email, or a held delete. */
+  /** Whether leaving the page would lose something: an unsent email. */
   get asksBeforeLeaving(): boolean {
-    return !this.#leaving && (this.composer.hasUnsentWork || this.mailbox.deletes.size > 0);
+    return !this.#leaving && this.composer.hasUnsentWork;
   }
 
   /**
@@ -286,9 +286,7 @@ export class MailApp {
     if (session && keyring) session.keyring = keyring;
   }
 
-  /** Held deletes go first: signing out is no reason to cancel them (a reload is: see main.ts). */
   async signOut(): Promise<void> {
-    await this.mailbox.deletes.flush();
     try {
       await this.client.request({ type: 'signOut' });
     } catch {
@@ -349,7 +347,6 @@ export class MailApp {
   #endSession(message: string): void {
     removeKey(this.#env.session, MARKER_KEY);
     this.server.reset();
-    this.mailbox.deletes.drop();
     this.outcomeShown = undefined;
     this.composer.detach();
     if (this.phase === 'mail' && this.session && this.composer.hasUnsentWork) {

@@ -37,13 +37,11 @@ export type InboxView = 'inbox' | 'trash';
  * The inbox as listed, and what this computer adds to it: read marks and the Trash (kept by the
  * gateway's session process, mail-marks.svelte.ts), hidden marks (kept per user in this
  * browser), the sort, the search and the selection. Text of emails opened in this session is
- * kept for the search. Emails whose delete is held for its undo time are left out of
- * everything shown, and so are emails emptied from a Trash that could not delete them.
+ * kept for the search. Emails emptied from a Trash that could not delete them are left out of
+ * everything shown.
  */
 export class InboxState {
   items = $state.raw<InboxItem[]>([]);
-  /** Emails (by ref) whose delete is held: out of the list until it is undone or done. */
-  deleting = $state.raw<ReadonlySet<string>>(new Set());
   loaded = $state(false);
   refreshing = $state(false);
   sort = $state<SortOrder>(DEFAULT_SORT);
@@ -66,13 +64,9 @@ export class InboxState {
   /** How far the gateway's index is: emails indexed of those to index. */
   indexProgress = $state.raw<{ indexed: number; total: number } | undefined>();
 
-  /** The listed emails but those whose delete is held. */
+  /** The listed emails but those emptied from a Trash on this computer alone. */
   readonly present = $derived(
-    this.deleting.size === 0 && this.gone.size === 0
-      ? this.items
-      : this.items.filter(
-          (item) => !this.deleting.has(refOf(item)) && !this.gone.has(markOf(item)),
-        ),
+    this.gone.size === 0 ? this.items : this.items.filter((item) => !this.gone.has(markOf(item))),
   );
   readonly sorted = $derived(sortInbox(this.present, this.sort));
   readonly rows = $derived(this.#rows());
@@ -105,7 +99,6 @@ export class InboxState {
   reset(account: Account): void {
     this.#account = account;
     this.items = [];
-    this.deleting = new Set();
     this.loaded = false;
     this.selected = undefined;
     this.query = '';
@@ -123,7 +116,6 @@ export class InboxState {
   clear(): void {
     this.#account = undefined;
     this.items = [];
-    this.deleting = new Set();
     this.loaded = false;
     this.bodies = new Map();
   }
@@ -167,27 +159,11 @@ export class InboxState {
     return this.items.find((item) => refOf(item) === ref);
   }
 
-  /** A held delete starts (the row leaves the list) or is undone (it is back). */
-  setDeleting(ref: string, deleting: boolean): void {
-    const next = new Set(this.deleting);
-    if (deleting) next.add(ref);
-    else next.delete(ref);
-    this.deleting = next;
-  }
-
-  /** The server deleted the email: it leaves the listing, and its marks go with it. */
-  removeDeleted(item: InboxItem): void {
-    this.removeAllDeleted([item]);
-  }
-
-  /** removeDeleted for many at once (one pass over the listing, however many). */
+  /** The server deleted these emails: they leave the listing, and their marks go with them. */
   removeAllDeleted(deleted: readonly InboxItem[]): void {
     const refs = new Set(deleted.map(refOf));
     const keys = deleted.map(markOf);
     this.items = this.items.filter((entry) => !refs.has(refOf(entry)));
-    const deleting = new Set(this.deleting);
-    for (const ref of refs) deleting.delete(ref);
-    this.deleting = deleting;
     if (this.selected !== undefined && refs.has(this.selected)) this.selected = undefined;
     this.read = withoutMarks(this.read, keys);
     this.#setMarks('hidden', withoutMarks(this.hidden, keys));

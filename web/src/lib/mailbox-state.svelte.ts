@@ -3,8 +3,6 @@ import type { ComposerState } from './composer-state.svelte.js';
 import { describeError } from './errors.js';
 import { GatewayRequestError, type GatewayClient } from './gateway-client.js';
 import { BulkActions } from './bulk-actions.js';
-import { HeldDeletes } from './held-deletes.js';
-import { titleOf } from './inbox.js';
 import { isListedEmail, refOf } from './inbox.js';
 import type { InboxState } from './inbox-state.svelte.js';
 import { MailMarks } from './mail-marks.svelte.js';
@@ -47,7 +45,6 @@ export interface MailboxDeps {
 export class MailboxState {
   folder = $state<Folder>('inbox');
   readonly #deps: MailboxDeps;
-  readonly deletes: HeldDeletes;
   /** Read marks and the Trash, kept by the gateway; the emails ticked; what is done to many. */
   readonly marks: MailMarks;
   readonly selection = new Selection();
@@ -55,7 +52,6 @@ export class MailboxState {
 
   constructor(deps: MailboxDeps) {
     this.#deps = deps;
-    this.deletes = this.#heldDeletes();
     const { client, inbox, reader, notices, onFailure } = deps;
     this.marks = new MailMarks({
       client,
@@ -223,37 +219,6 @@ export class MailboxState {
     }
     this.#setAside(item);
     void this.bulk.trashChosen([item]);
-  }
-
-  #heldDeletes(): HeldDeletes {
-    const { client, inbox, notices, onFailure, describe } = this.#deps;
-    return new HeldDeletes({
-      show: (item, seconds, undo, gone) =>
-        notices.notify('info', `Deleting “${titleOf(item)}” from the server in ${seconds} s.`, {
-          durationMs: seconds * 1000,
-          action: { kind: 'undo', label: 'Undo', run: undo },
-          onGone: gone,
-        }),
-      withdraw: (noticeId) => {
-        notices.withdraw(noticeId);
-      },
-      remove: (emailId) => client.request({ type: 'delete', emailId }),
-      hold: (ref, held) => {
-        inbox.setDeleting(ref, held);
-      },
-      deleted: (item) => {
-        inbox.removeDeleted(item);
-        notices.say(`Deleted from the server: “${titleOf(item)}”.`);
-      },
-      failed: (item, error) => {
-        onFailure(error, false);
-        if (!this.#deps.isActive()) return;
-        notices.notify(
-          'error',
-          `Not deleted: ${describe(error)} “${titleOf(item)}” is back in the inbox.`,
-        );
-      },
-    });
   }
 
   markUnread(item: InboxItem | undefined = this.current): void {

@@ -30,7 +30,8 @@ export const SHORTCUTS: readonly { keys: string[]; action: ShortcutAction; label
   {
     keys: ['#', 'Delete'],
     action: 'delete',
-    label: 'Move the email or the ticked ones to the Trash; in the Trash, delete for good (the enhanced protocol only)',
+    label:
+      'Move the email or the ticked ones to the Trash; in the Trash, delete for good (the enhanced protocol only)',
   },
   { keys: ['Shift', 'U'], action: 'markUnread', label: 'Mark as unread' },
   { keys: ['/'], action: 'search', label: 'Search' },
