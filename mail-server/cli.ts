@@ -70,7 +70,7 @@ function usageError(message: string): never {
   process.exit(2);
 }
 
-/** Reads the command line and the --config file; exits 2 with one line on a mistake, 0 after --help. */
+/** Reads the command line and the --config file; exits 2 with one line on a mistake, 0 after --help or --version. */
 async function readCommandLine(
   argv: string[],
   name: string,
@@ -82,7 +82,8 @@ async function readCommandLine(
     command.parse(argv, { from: 'user' });
   } catch (error) {
     if (!(error instanceof CommanderError)) throw error;
-    process.exit(error.code === 'commander.helpDisplayed' ? 0 : 2);
+    // --help and --version end with exit code 0; a usage mistake with 2.
+    process.exit(error.exitCode === 0 ? 0 : 2);
   }
   const all = command.opts<
     Partial<ServerOptionValues> & { config?: string; printConfig?: boolean }

@@ -90,6 +90,17 @@ describe('the configuration file and --print-config', () => {
     expect(enhanced.stdout).toMatch(/^port += 13001 +# default$/m);
   });
 
+  it('--version and --help end with exit code 0, on both servers', async () => {
+    for (const main of ['mail-server/main.js', 'mail-server/main-enhanced.js']) {
+      const version = await runNode(main, ['--version']);
+      expect(version.stdout).toMatch(/^sealed-mail \d+\.\d+\.\d+\n$/);
+      expect(version.code).toBe(0);
+      const help = await runNode(main, ['--help']);
+      expect(help.stdout).toContain('--print-config');
+      expect(help.code).toBe(0);
+    }
+  });
+
   it('a mistake in the file or on the command line: the error and one line on --help, exit 2', async () => {
     const dir = tempDir();
     const file = join(dir, 'server.json');
