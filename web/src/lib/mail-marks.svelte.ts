@@ -3,6 +3,7 @@ import { MAX_MARKS_PER_REQUEST } from '../../../gateway/mark-limits.js';
 import type { GatewayClient } from './gateway-client.js';
 import type { InboxState } from './inbox-state.svelte.js';
 import { markOf } from './marks.js';
+import { PendingMoves } from './pending-moves.js';
 
 export interface MailMarksDeps {
   client: GatewayClient;
@@ -32,6 +33,7 @@ export class MailMarks {
   /** The gateway could not give the marks: the Trash is not offered. */
   available = $state(false);
   readonly #deps: MailMarksDeps;
+  readonly #pending = new PendingMoves();
 
   constructor(deps: MailMarksDeps) {
     this.#deps = deps;
@@ -74,7 +76,7 @@ export class MailMarks {
 
   #setTrash(items: readonly TrashItem[]): void {
     this.trash = new Map(items.map((item) => [item.mark, item]));
-    this.#deps.inbox.trashed = new Set(this.trash.keys());
+    this.#deps.inbox.trashed = this.#pending.over(this.trash.keys());
   }
 
   /** Moves emails to the Trash (`restore`: back to the inbox); shown at once, kept by the gateway. */
@@ -85,12 +87,11 @@ export class MailMarks {
       ...(item.id === undefined ? {} : { emailId: item.id }),
     }));
     if (emails.length === 0) return true;
-    const trashed = new Set(inbox.trashed);
-    for (const { mark } of emails) {
-      if (restore) trashed.delete(mark);
-      else trashed.add(mark);
-    }
-    inbox.trashed = trashed;
+    const move = this.#pending.add(
+      emails.map(({ mark }) => mark),
+      restore,
+    );
+    inbox.trashed = this.#pending.over(this.trash.keys());
     try {
       for (const part of chunks(emails)) {
         const reply = await client.request({
@@ -98,13 +99,16 @@ export class MailMarks {
           emails: part,
           ...(restore ? { restore } : {}),
         });
+        // The parts not answered yet stay applied: the whole move is pending until the last.
         this.#setTrash(reply.trash);
       }
       return true;
     } catch (error) {
-      this.#setTrash([...this.trash.values()]);
       onFailure(error);
       return false;
+    } finally {
+      this.#pending.settle(move);
+      this.#setTrash([...this.trash.values()]);
     }
   }
 
