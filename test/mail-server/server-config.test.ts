@@ -8,7 +8,7 @@ import {
   formatConfig,
   readConfigFile,
   resolveOptions,
-} from '../../mail-server/config/config-file.js';
+} from '../../common/config-file.js';
 import {
   serverOptionTable,
   type ServerOptionValues,
