@@ -4,18 +4,10 @@
  */
 import { Command } from 'commander';
 import { formatConfig } from '../../common/config-file.js';
-import {
-  addTableOptions,
-  readTableCommandLine,
-  usageError,
-} from '../../common/option-command.js';
+import { addTableOptions, readTableCommandLine, usageError } from '../../common/option-command.js';
 import { versionLine } from '../../common/version.js';
 import type { GatewayOptions } from './config.js';
-import {
-  gatewayOptionTable,
-  toGatewayOptions,
-  type GatewayOptionValues,
-} from './option-table.js';
+import { gatewayOptionTable, toGatewayOptions, type GatewayOptionValues } from './option-table.js';
 import type { ServerAddress } from './server-address.js';
 
 function gatewayCommand(): Command {
