@@ -25,9 +25,13 @@ export function usageError(message: string): never {
 export function addTableOptions(command: Command, table: Table, configHelp: string): Command {
   for (const spec of Object.values(table)) {
     const live = spec.reload === 'live' ? '; reread on SIGHUP from --config' : '';
-    const option = new Option(`--${spec.key} ${spec.argument}`, `${spec.help}${live}`);
-    if (spec.default !== undefined || spec.defaultText !== undefined)
-      option.default(spec.default, spec.defaultText);
+    // Commander shows no default that has no value: one said in words goes in the help.
+    const inWords =
+      spec.default === undefined && spec.defaultText !== undefined
+        ? ` (default: ${spec.defaultText})`
+        : '';
+    const option = new Option(`--${spec.key} ${spec.argument}`, `${spec.help}${live}${inWords}`);
+    if (spec.default !== undefined) option.default(spec.default, spec.defaultText);
     if (spec.choices) option.choices(spec.choices);
     else if (spec.repeatable) {
       // Each repetition adds its values to those before it (the default, at first).
