@@ -5,8 +5,7 @@ import { keyNotUnlocked, refusalCauses } from '../sign-in-texts.js';
 
 /** What the terminal says of the user's private key on this machine. */
 export const keyLines = {
-  notUnlocked: (username: string): string =>
-    `${keyNotUnlocked(username)}\nTerminating.`,
+  notUnlocked: (username: string): string => `${keyNotUnlocked(username)}\nTerminating.`,
   refusedDespiteKey: (username: string): string =>
     `The server refused ${username}, although the password unlocked ${username}'s private key here. ${refusalCauses(username)}`,
   plainKey: (file: string): string =>
