@@ -128,6 +128,18 @@ describe('the gateway configuration file', () => {
     expect(bare.stdout.split('\n')[0]).toBe('# effective configuration (no --config file)');
     expect(lineOf(bare.stdout, 'poll')).toMatch(/= 10 +# default$/);
     expect(lineOf(bare.stdout, 'keys')).toMatch(/= \(none\) +# unset$/);
+
+    // A repeated flag adds to the list it gives; the file's list is replaced, not merged.
+    const repeated = await runNode('gateway/main.js', [
+      '--config',
+      writeConfig(dir, { 'allow-host': ['mail.lab'] }),
+      '--allow-host',
+      'a.lab',
+      '--allow-host',
+      'b.lab',
+      '--print-config',
+    ]);
+    expect(lineOf(repeated.stdout, 'allow-host')).toMatch(/= \["a\.lab","b\.lab"\] +# flag$/);
   });
 
   it('an unknown key, a bad value in the file or on the command line: one line and one on --help, exit 2', async () => {
