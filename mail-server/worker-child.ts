@@ -156,8 +156,17 @@ export async function startSessionProcess(configArgument: string | undefined): P
         }
       : undefined,
   );
+  // A fault no session caught ends this process (the parent replaces it): said first, with the
+  // stack, so that the administrator sees why a client's connection closed.
+  const fail = (err: unknown): void => {
+    log.fatal({ err }, 'session process failed; ending it');
+    process.exit(70);
+  };
+  process.on('uncaughtException', fail);
+  process.on('unhandledRejection', fail);
   const home = loadServerHome(config.home);
-  const store = await openMailStore(config.store, home, log);
+  // The server checked every inbox at its start; one broken since must not stop every session.
+  const store = await openMailStore(config.store, home, log, { checkEveryInbox: false });
   const throttleAnswers: ((answer: ThrottleAnswer) => void)[] = [];
   const context = connectionContext({
     channel: config.channel,
