@@ -53,9 +53,21 @@ export interface LoginAttempt {
   provesKeyOf?: (publicKey: KeyObject) => boolean;
 }
 
+/** A server key being replaced (admin server-key rotate): accepted until `untilMs`, then never. */
+export interface PreviousServerKey {
+  privateKey: KeyObject;
+  /** The end of the transition window, ms since 1970. */
+  untilMs: number;
+}
+
 /** The server's policy for logins (smtp-server's onAuth): the protocol asks, the policy answers. */
 export interface ServerLoginPolicy<A extends LoginAccount> {
   serverPrivateKey: KeyObject;
+  /**
+   * While the server's key is being replaced: the key before it, asked for at each login so that
+   * a window that has ended is never honoured; undefined otherwise.
+   */
+  previousServerKey?(): PreviousServerKey | undefined;
   /** The account when the credentials hold and the attempt is allowed, undefined otherwise. */
   authenticate(attempt: LoginAttempt): Promise<A | undefined>;
   /** Notices, in the order they happen; each is optional. */

@@ -302,6 +302,11 @@ export async function runTerminalClient(options: TerminalOptions): Promise<numbe
   }
   if (client.version !== undefined)
     write(`${enhancedClientLines.sessionVersion(client.version)}\n`);
+  const adopted = client.serverKeyAdopted;
+  if (adopted)
+    write(
+      `${enhancedClientLines.serverKeyReplaced(adopted.fingerprint, adopted.replacedFingerprint, new Date(adopted.untilMs).toISOString(), adopted.file)}\n`,
+    );
   const seal = new LocalSeal(keys.privateKey(), username);
   const folder = keyringFolder(options.keysDir, username);
   const keyring = new Keyring(folder, seal);

@@ -1,5 +1,5 @@
 import type { KeyObject } from 'node:crypto';
-import type { MessageChannel } from '../channel.js';
+import type { MessageChannel, ServerKeyUpdate } from '../channel.js';
 import { ProtocolError } from '../errors.js';
 import type { FramedSocket } from '../framing.js';
 import { decodeUtf8, encodeUtf8 } from '../utf8.js';
@@ -27,6 +27,8 @@ export class EnhancedChannel implements MessageChannel {
   #closeSent = false;
   /** The session version the handshake chose (suite.ts SessionVersion). */
   readonly version: number;
+  /** On the client: the new server key its login handed over, verified (key-update.ts). */
+  serverKeyUpdate: ServerKeyUpdate | undefined;
 
   constructor(
     framed: FramedSocket,
