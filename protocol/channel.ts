@@ -1,14 +1,4 @@
-import type { KeyObject } from 'node:crypto';
 import type { ProtocolError } from './errors.js';
-
-/** A new server key, verified with the key it replaces (protocol/enhanced/key-update.ts). */
-export interface ServerKeyUpdate {
-  publicKey: KeyObject;
-  /** When the server stops accepting the replaced key, ms since 1970. */
-  untilMs: number;
-  /** The key the client held, which signed the update. */
-  replaced: KeyObject;
-}
 
 /**
  * A message channel: what the session layer (the menu and its sub-protocols) runs over.
@@ -28,8 +18,6 @@ export interface MessageChannel {
   readonly serverFingerprint?: string;
   /** Set by channels that authenticate records: how many were sent and received, each one verified. */
   readonly records?: { sent: number; received: number };
-  /** Set by channels that authenticate the server, when its login handed over a new server key. */
-  readonly serverKeyUpdate?: ServerKeyUpdate;
   /** Set by channels that negotiate a session version (the enhanced channel): the one chosen. */
   readonly version?: number;
   /** Set by channels that carry binary messages as well as text (the enhanced channel). */

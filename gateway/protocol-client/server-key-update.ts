@@ -7,9 +7,9 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { writeFileSafely } from '../../common/safe-files.js';
-import type { ServerKeyUpdate } from '../../protocol/channel.js';
 import { parsePublicKey } from '../../protocol/crypto.js';
 import { keyFingerprint } from '../../protocol/enhanced/fingerprint.js';
+import type { ServerKeyUpdate } from '../../protocol/enhanced/key-update.js';
 import type { ClientKeys } from '../../protocol/login.js';
 
 /** What was done with a server key update, for the one line that tells the user. */

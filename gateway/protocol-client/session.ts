@@ -1,4 +1,5 @@
 import { channels, type ChannelKind } from '../../protocol/channels.js';
+import { EnhancedChannel } from '../../protocol/enhanced/channel.js';
 import { FramedSocket } from '../../protocol/framing.js';
 import type { ClientKeys, LoginCredentials } from '../../protocol/login.js';
 import { connectTcp } from './connect.js';
@@ -53,9 +54,10 @@ async function openSessionAt(
       version: options.version,
     });
     let adopted: ServerKeyAdopted | undefined;
-    if (channel.serverKeyUpdate) {
+    const update = channel instanceof EnhancedChannel ? channel.serverKeyUpdate : undefined;
+    if (update) {
       const file = 'serverKeyFile' in options.keys ? options.keys.serverKeyFile : undefined;
-      adopted = adoptServerKey(options.keys, file, channel.serverKeyUpdate);
+      adopted = adoptServerKey(options.keys, file, update);
     }
     return await MailClient.start(channel, options.credentials.username, adopted);
   } catch (error) {

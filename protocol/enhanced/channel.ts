@@ -1,9 +1,10 @@
 import type { KeyObject } from 'node:crypto';
-import type { MessageChannel, ServerKeyUpdate } from '../channel.js';
+import type { MessageChannel } from '../channel.js';
 import { ProtocolError } from '../errors.js';
 import type { FramedSocket } from '../framing.js';
 import { decodeUtf8, encodeUtf8 } from '../utf8.js';
 import { keyFingerprint } from './fingerprint.js';
+import type { ServerKeyUpdate } from './key-update.js';
 import type { DirectionKeys } from './key-schedule.js';
 import { RecordOpener, RecordSealer } from './record.js';
 import { ContentType } from './suite.js';

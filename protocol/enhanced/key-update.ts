@@ -8,12 +8,20 @@
  * nothing.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import type { ServerKeyUpdate } from '../channel.js';
 import { ProtocolError } from '../errors.js';
 import type { PreviousServerKey } from '../login.js';
 import { keyFingerprint } from './fingerprint.js';
 import { decodeServerKeyUpdate, encodeServerKeyUpdate } from './messages.js';
 import { pssSign, pssVerify, serverKeyUpdateSignedContent } from './transcript.js';
+
+/** A new server key, verified with the key it replaces. */
+export interface ServerKeyUpdate {
+  publicKey: KeyObject;
+  /** When the server stops accepting the replaced key, ms since 1970. */
+  untilMs: number;
+  /** The key the client held, which signed the update. */
+  replaced: KeyObject;
+}
 
 /** The server's side: the update to append to the "OK" of a session signed by `previous`. */
 export function serverKeyUpdate(
