@@ -20,7 +20,10 @@ export function readRequired(file: string): string {
 }
 
 /** Reads a PEM key file; any problem becomes a HomeError naming the file. */
-export function readKey(file: string, parse: (pem: string, source: string) => KeyObject): KeyObject {
+export function readKey(
+  file: string,
+  parse: (pem: string, source: string) => KeyObject,
+): KeyObject {
   const pem = readRequired(file);
   try {
     return parse(pem, file);
@@ -53,4 +56,3 @@ export function requireClosedFolder(dir: string): void {
       `can be written by other users (mode ${octal(mode)}), who could replace its keys; run: chmod go-w ${dir}`,
     );
 }
-

@@ -1,6 +1,7 @@
 /**
  * The server's key pair, and during a rotation (`admin server-key rotate`) the pair it
- * replaced, accepted until the transition window's end. Files of the home (docs/ADMIN-KEYS.md):
+ * replaced, accepted until the transition window's end. Files of the home (docs/SECURITY.md,
+ * "Replacing the server key"):
  *
  *   server_private.pem, server_public.pem   the current pair (the one new bundles hold)
  *   server_previous_private.pem (0600)     the replaced private key, only during a window

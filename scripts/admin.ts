@@ -215,7 +215,8 @@ serverKey
     const status = serverKeyStatus(home());
     process.stdout.write(`Current server key: ${status.current}\n`);
     const previous = status.previous;
-    if (!previous) process.stdout.write('No rotation under way: only the current key is accepted.\n');
+    if (!previous)
+      process.stdout.write('No rotation under way: only the current key is accepted.\n');
     else if (previous.open)
       process.stdout.write(
         `Previous server key: ${previous.fingerprint}, accepted until ${previous.until}\n`,

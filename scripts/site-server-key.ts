@@ -1,8 +1,8 @@
 /**
  * `admin server-key rotate|status|finish`: replaces the server's key pair without locking out
  * the clients that hold the old public key. The old pair stays as the "previous" key, accepted
- * until the transition window's end (mail-server/server-keys.ts reads it; docs/ADMIN-KEYS.md
- * draws the files): classic clients with an old bundle still log in, and enhanced clients learn
+ * until the transition window's end (mail-server/server-keys.ts reads it; docs/SECURITY.md,
+ * "Replacing the server key", draws the files): classic clients with an old bundle still log in, and enhanced clients learn
  * the new key over a session the old key verified (protocol/enhanced/key-update.ts).
  */
 import { createPrivateKey, createPublicKey } from 'node:crypto';

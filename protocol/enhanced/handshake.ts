@@ -119,8 +119,7 @@ export async function serverHandshake(
   const clientHelloFrame = await framed.read();
   const clientHello = decodeClientHello(clientHelloFrame);
   const signedByPrevious = holdsPrevious(clientHello, previous);
-  const serverPrivateKey =
-    signedByPrevious && previous ? previous.privateKey : currentPrivateKey;
+  const serverPrivateKey = signedByPrevious && previous ? previous.privateKey : currentPrivateKey;
   const ephemeral = newEphemeralKey();
   const secret = sharedSecret(ephemeral, clientHello.ephemeralPublic);
   const unsigned = {

@@ -54,11 +54,7 @@ export function verifyServerKeyUpdate(
   transcriptHash: Buffer,
 ): ServerKeyUpdate {
   const update = decodeServerKeyUpdate(payload);
-  const content = serverKeyUpdateSignedContent(
-    transcriptHash,
-    update.publicKeyDer,
-    update.untilMs,
-  );
+  const content = serverKeyUpdateSignedContent(transcriptHash, update.publicKeyDer, update.untilMs);
   if (!pssVerify(heldKey, content, update.signature))
     throw refused(`it is not signed by the key of server_public.pem (${keyFingerprint(heldKey)})`);
   let publicKey: KeyObject;

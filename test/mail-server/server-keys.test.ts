@@ -48,9 +48,9 @@ describe('server keys during a rotation', () => {
   it('refuses a second rotation inside the window unless forced, and allows one after it', async () => {
     await rotateServerKey(home, { windowDays: 1, force: false, nowMs: NOW });
     const current = readFileSync(join(home, 'server_public.pem'), 'utf8');
-    await expect(rotateServerKey(home, { windowDays: 1, force: false, nowMs: NOW })).rejects.toThrow(
-      /a key rotation is under way/,
-    );
+    await expect(
+      rotateServerKey(home, { windowDays: 1, force: false, nowMs: NOW }),
+    ).rejects.toThrow(/a key rotation is under way/);
     expect(readFileSync(join(home, 'server_public.pem'), 'utf8')).toBe(current);
     await rotateServerKey(home, { windowDays: 1, force: false, nowMs: NOW + 2 * DAY });
     await rotateServerKey(home, { windowDays: 1, force: true, nowMs: NOW + 2 * DAY });

@@ -211,9 +211,7 @@ describe('admin server-key rotate on a running site', () => {
 
     expect(await failure(classic.port, oldBundle, 'client1', 'classic')).toBe('LOGIN_REJECTED');
     // The enhanced server signs with its current key: the old key cannot verify it.
-    expect(await failure(enhanced.port, oldBundle, 'client1', 'enhanced')).toBe(
-      'HANDSHAKE_FAILED',
-    );
+    expect(await failure(enhanced.port, oldBundle, 'client1', 'enhanced')).toBe('HANDSHAKE_FAILED');
     expect(readFileSync(join(oldBundle, 'server_public.pem'), 'utf8')).toBe(
       readFileSync(join(keys.dir, 'client2', 'server_public.pem'), 'utf8'),
     );
