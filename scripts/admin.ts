@@ -200,7 +200,7 @@ serverKey
     process.stdout.write(
       `The server's new key is ${done.newFingerprint}; the old key ${done.oldFingerprint} is still accepted until ${done.until}.
 What happens next:
-  - Running servers take the new key now (below) or at their next start; logins with the old key go on working until then.
+  - The running servers are told to reload (below) and sign with the new key from now on; a server started later reads both keys from the home.
   - Enhanced clients (the terminal client with --protocol enhanced, the web gateway) learn the new key by themselves at their next login and replace their server_public.pem: nothing to do.
   - Classic clients need a new bundle before the window ends: sealed-mail-admin --home ${home()} keys USER for each of them (or copy ${join(home(), 'server_public.pem')} to their machine).
   - After ${done.until} the old key is refused; end the window sooner with: sealed-mail-admin --home ${home()} server-key finish

@@ -72,7 +72,7 @@ export async function rotateServerKey(
     throw new SiteUsersError(
       `a key rotation is under way: the key ${open.fingerprint} is still accepted until ${open.until}. ` +
         'A new rotation now would stop accepting it at once, locking out the clients that still hold it. ' +
-        'Wait for the window to end, end it with: admin server-key finish, or rotate anyway with --force',
+        `Wait for the window to end, end it first with: sealed-mail-admin --home ${home} server-key finish, or rotate anyway with --force`,
     );
   const oldPem = readRegularFile(join(home, SERVER_PRIVATE_FILE), MAX_KEY_FILE_BYTES);
   if (!oldPem) throw new SiteUsersError(`${join(home, SERVER_PRIVATE_FILE)} is not a regular file`);
