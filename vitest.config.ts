@@ -21,6 +21,8 @@ const SYSTEM_IN_UNIT_FOLDERS = [
   'test/mail-server/pool.test.ts',
   'test/mail-server/store-password.test.ts',
 ];
+/** Key setups made once per run and copied by each test (test/helpers/keys.ts). */
+const KEY_TEMPLATES = 'test/setup/key-templates.ts';
 /** Real Chromium against the real gateway and mail servers. */
 const BROWSER = ['test/e2e/**/*.test.ts'];
 
@@ -36,6 +38,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: UNIT,
+          globalSetup: [KEY_TEMPLATES],
           exclude: [...configDefaults.exclude, ...SYSTEM_IN_UNIT_FOLDERS],
         },
       },
@@ -54,12 +57,12 @@ export default defineConfig({
             ...UNIT.filter((glob) => glob.startsWith('test/gateway/')),
           ],
           // A throwaway PostgreSQL cluster for the run (skipped where PostgreSQL is not installed).
-          globalSetup: ['test/setup/postgres.ts'],
+          globalSetup: ['test/setup/postgres.ts', KEY_TEMPLATES],
         },
       },
       {
         extends: true,
-        test: { name: 'browser', include: BROWSER },
+        test: { name: 'browser', include: BROWSER, globalSetup: [KEY_TEMPLATES] },
       },
     ],
   },

@@ -11,7 +11,7 @@ import { formatServerAddress } from './web-bridge/server-address.js';
 
 requireSupportedNode('sealed-mail-gateway');
 
-const cli = parseGatewayArgs(process.argv.slice(2));
+const cli = await parseGatewayArgs(process.argv.slice(2));
 const problems = gatewayStartProblems({
   keysDir: cli.options.keysDir,
   webRoot: cli.options.webRoot ?? DEFAULT_WEB_ROOT,

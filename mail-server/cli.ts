@@ -1,113 +1,51 @@
 /**
  * The command line of the mail server, for every channel kind: the options come from the
- * table (config/server-options.ts), given as flags or in a --config file.
+ * table (config/option-table.ts), given as flags or in a --config file (common/option-command.ts).
  */
 import { exitWithParent } from '../common/exit-with-parent.js';
 import { versionLine } from '../common/version.js';
-import { Command, CommanderError, Option } from 'commander';
+import { Command } from 'commander';
 import { pino } from 'pino';
 import { channels, type ChannelKind } from '../protocol/channels.js';
 import { keyFingerprint } from '../protocol/enhanced/fingerprint.js';
 import { isServerError } from './errors.js';
 import { announce, createLogger, type Logger } from './log.js';
 import { MailServer, type MailServerOptions } from './server.js';
+import { formatConfig, type Resolved } from '../common/config-file.js';
 import {
-  formatConfig,
-  readConfigFile,
-  resolveOptions,
-  type Resolved,
-} from './config/config-file.js';
+  addTableOptions,
+  readTableCommandLine,
+  usageError,
+  type TableCommandLine,
+} from '../common/option-command.js';
 import {
   serverOptionTable,
   toServerOptions,
   type ServerOptionValues,
 } from './config/option-table.js';
-import type { OptionSpec } from './config/option-kinds.js';
 import { liveChanges } from './config/live-options.js';
 import { warnOnPostgresLimits } from './config/postgres-check.js';
-
-const USAGE_HINT = 'Run with --help for the options';
 
 function serverCommand(name: string, kind: ChannelKind): Command {
   const command = new Command(name)
     .description(`The forking mail server of the ${kind} protocol.`)
     .version(versionLine());
-  const specs: OptionSpec<unknown>[] = Object.values(serverOptionTable(kind));
-  for (const spec of specs) {
-    const live = spec.reload === 'live' ? '; reread on SIGHUP from --config' : '';
-    const option = new Option(`--${spec.key} ${spec.argument}`, `${spec.help}${live}`);
-    if (spec.default !== undefined) option.default(spec.default, spec.defaultText);
-    if ('choices' in spec && spec.choices) option.choices(spec.choices);
-    else option.argParser(spec.fromText);
-    command.addOption(option);
-  }
-  return command
-    .addOption(
-      new Option(
-        '--config <file>',
-        'read the options from this JSON file, keys named as the flags without dashes ("max-sessions": 250); flags given win over it; reread on SIGHUP',
-      ),
-    )
-    .addOption(
-      new Option(
-        '--print-config',
-        'print every option, its effective value and where it came from (default, file, flag), then exit',
-      ),
-    );
+  return addTableOptions(
+    command,
+    serverOptionTable(kind),
+    'read the options from this JSON file, keys named as the flags without dashes ("max-sessions": 250); flags given win over it; reread on SIGHUP',
+  );
 }
 
-interface CommandLine {
-  resolved: Resolved<ServerOptionValues>;
-  configPath: string | undefined;
-  printConfig: boolean;
-  /** The flags as given, to resolve again against the file at a reload. */
-  flags: Partial<ServerOptionValues>;
-  given: Set<string>;
-}
-
-function usageError(message: string): never {
-  process.stderr.write(`${message}\n${USAGE_HINT}\n`);
-  process.exit(2);
-}
+type CommandLine = TableCommandLine<ServerOptionValues>;
 
 /** Reads the command line and the --config file; exits 2 with one line on a mistake, 0 after --help or --version. */
-async function readCommandLine(
-  argv: string[],
-  name: string,
-  kind: ChannelKind,
-): Promise<CommandLine> {
-  const command = serverCommand(name, kind);
-  command.exitOverride().showHelpAfterError(USAGE_HINT).allowExcessArguments(false);
-  try {
-    command.parse(argv, { from: 'user' });
-  } catch (error) {
-    if (!(error instanceof CommanderError)) throw error;
-    // --help and --version end with exit code 0; a usage mistake with 2.
-    process.exit(error.exitCode === 0 ? 0 : 2);
-  }
-  const all = command.opts<
-    Partial<ServerOptionValues> & { config?: string; printConfig?: boolean }
-  >();
-  const table = serverOptionTable(kind);
-  const given = new Set(
-    Object.keys(table).filter((key) => command.getOptionValueSource(key) === 'cli'),
+function readCommandLine(argv: string[], name: string, kind: ChannelKind): Promise<CommandLine> {
+  return readTableCommandLine<ServerOptionValues>(
+    serverCommand(name, kind),
+    serverOptionTable(kind),
+    argv,
   );
-  let fromFile: Record<string, unknown> = {};
-  if (all.config !== undefined) {
-    try {
-      fromFile = await readConfigFile(all.config, table);
-    } catch (error) {
-      usageError(`error: --config ${(error as Error).message}`);
-    }
-  }
-  const resolved = resolveOptions<ServerOptionValues>(table, all, given, fromFile);
-  return {
-    resolved,
-    configPath: all.config,
-    printConfig: all.printConfig === true,
-    flags: all,
-    given,
-  };
 }
 
 /** The server's options from what was read; exits 2 when --home is given nowhere. */

@@ -1,13 +1,13 @@
 /** What the terminal client says of the user's key folder and private key on this machine. */
 import { isProtocolError } from '../../protocol/errors.js';
 import { checkKeyFolder } from '../protocol-client/keys.js';
+import { keyNotUnlocked, refusalCauses } from '../sign-in-texts.js';
 
 /** What the terminal says of the user's private key on this machine. */
 export const keyLines = {
-  notUnlocked: (username: string): string =>
-    `Invalid username or password: it does not unlock ${username}'s private key on this computer (nothing was sent to the server).\nTerminating.`,
+  notUnlocked: (username: string): string => `${keyNotUnlocked(username)}\nTerminating.`,
   refusedDespiteKey: (username: string): string =>
-    `The server refused ${username}, although the password unlocked ${username}'s private key here. The server may hold another key than this computer's server_public.pem (a stale bundle: ask the administrator for a new one, sealed-mail-admin keys ${username}), the password may have been changed on the server, or too many failed logins may have locked ${username} for a while.`,
+    `The server refused ${username}, although the password unlocked ${username}'s private key here. ${refusalCauses(username)}`,
   plainKey: (file: string): string =>
     `Warning: ${file} is not encrypted: anyone who can read the file can use your key. Encrypt it with your password: npm run encrypt-key -- ${file}`,
 };

@@ -1,6 +1,7 @@
 import type { ErrorCode } from '../messages.js';
 import { isConnectionLost, isProtocolError } from '../../protocol/errors.js';
 import { NotSealableError } from '../protocol-client/sealed-mail.js';
+import { keyNotUnlocked } from '../sign-in-texts.js';
 
 /** An error the gateway reports to the browser as `{type: 'error', code, message}`. */
 export class GatewayError extends Error {
@@ -49,11 +50,14 @@ export function signInFailure(error: unknown, { username, server }: SignInContex
   if (isFileError(error)) return noKey;
   if (!isProtocolError(error)) return new GatewayError('INTERNAL', 'the sign-in failed', options);
   switch (error.code) {
-    // WRONG_KEY_PASSPHRASE: the password does not unlock the user's key on this machine, and
-    // nothing reached a server; counted by the gateway's sign-in throttle all the same.
+    // The server's refusal: on the classic protocol a wrong password and a stale server key
+    // alike (the UI names both).
     case 'LOGIN_REJECTED':
-    case 'WRONG_KEY_PASSPHRASE':
       return new GatewayError('WRONG_CREDENTIALS', 'Invalid username or password.', options);
+    // The password does not unlock the user's key on this machine, and nothing reached a
+    // server (the message says so); counted by the gateway's sign-in throttle all the same.
+    case 'WRONG_KEY_PASSPHRASE':
+      return new GatewayError('WRONG_CREDENTIALS', keyNotUnlocked(username), options);
     case 'UNSAFE_KEY_FILE':
       return new GatewayError(
         'MISSING_KEY',

@@ -5,7 +5,7 @@
  */
 import type { ChannelKind } from '../../protocol/channel-kinds.js';
 import type { Logger } from '../log.js';
-import { readConfigFile, resolveOptions, type Resolved } from './config-file.js';
+import { readConfigFile, resolveOptions, type Resolved } from '../../common/config-file.js';
 import { serverOptionTable, type ServerOptionValues } from './option-table.js';
 
 /** What a reload may change in a running server. */

@@ -12,7 +12,7 @@ import { defaultServerOptions, type MailServerOptions } from '../server-options.
 import { SESSION_IMAGES, SESSION_JIT } from '../session-image.js';
 import { describePostgresUrl } from '../store/postgres-url.js';
 import { isPostgresUrl, parseStoreSpec } from '../store/open-store.js';
-import { choice, integer, parsed, text, type OptionSpec } from './option-kinds.js';
+import { choice, integer, parsed, text, type OptionSpec } from '../../common/option-kinds.js';
 
 const d = defaultServerOptions;
 const seconds = (ms: number): number => ms / 1000;

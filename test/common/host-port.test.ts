@@ -68,7 +68,7 @@ describe('HOST[:PORT]', () => {
     expect(refusal(() => parseHostPortList(' , ', connect))).toMatch(/^no host was named/);
   });
 
-  it('is the one reader of server lists, sign-in servers and the gateway --listen', () => {
+  it('is the one reader of server lists, sign-in servers and the gateway --listen', async () => {
     expect(parseHostPortList('a:1, b', connect)).toEqual([
       { host: 'a', port: 1 },
       { host: 'b', port: 13000 },
@@ -85,7 +85,7 @@ describe('HOST[:PORT]', () => {
     expect(() => parseServerAddress('a:x', 13000)).toThrow(
       refusal(() => parseHostPort('a:x', connect)),
     );
-    expect(parseGatewayArgs(['--keys', '.', '--listen', '8081']).listen).toEqual({
+    expect((await parseGatewayArgs(['--keys', '.', '--listen', '8081'])).listen).toEqual({
       host: '127.0.0.1',
       port: 8081,
     });

@@ -1,14 +1,38 @@
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inject } from 'vitest';
 import { writeKeySetup } from '../../scripts/key-setup.js';
 import { loadClientKeys, type LoadedClientKeys } from '../../gateway/protocol-client/keys.js';
 
 const templates = new Map<string, Promise<string>>();
 
 /**
+ * The run's key setup for one users list (test/setup/key-templates.ts): made by the first test
+ * file that asks, in a folder of its own renamed into place, so that a worker making the same
+ * one at the same time keeps its copy out of the way and uses the one that won.
+ */
+async function keyTemplate(users: readonly string[], plainKeys: boolean): Promise<string> {
+  const id = `${users.join(',')}${plainKeys ? ' plain' : ''}`;
+  const shared = inject('keyTemplates');
+  const final = join(shared, createHash('sha256').update(id).digest('hex').slice(0, 24));
+  if (existsSync(final)) return final;
+  const made = mkdtempSync(join(shared, 'making-'));
+  await writeKeySetup({ out: made, users, plainKeys });
+  try {
+    renameSync(made, final);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
+    rmSync(made, { recursive: true, force: true });
+  }
+  return final;
+}
+
+/**
  * A fresh key setup (out/server and out/<user>) in a temporary folder. Key pairs are made
- * once per users list and test file, then copied, so each test gets its own inboxes cheaply.
+ * once per users list and test run, then copied, so each test gets its own inboxes cheaply.
  */
 export async function makeKeySetup(
   users: readonly string[] = ['client1', 'client2', 'client3', 'client4', 'client5'],
@@ -17,11 +41,7 @@ export async function makeKeySetup(
   const id = `${users.join(',')}${plainKeys ? ' plain' : ''}`;
   let template = templates.get(id);
   if (!template) {
-    template = (async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'sealed-mail-keys-'));
-      await writeKeySetup({ out: dir, users, plainKeys });
-      return dir;
-    })();
+    template = keyTemplate(users, plainKeys);
     templates.set(id, template);
   }
   const source = await template;

@@ -4,11 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAdminAddress } from '../../mail-server/observe/admin-http.js';
 import { poolReadiness } from '../../mail-server/observe/server-observer.js';
-import {
-  formatConfig,
-  readConfigFile,
-  resolveOptions,
-} from '../../mail-server/config/config-file.js';
+import { formatConfig, readConfigFile, resolveOptions } from '../../common/config-file.js';
 import {
   serverOptionTable,
   type ServerOptionValues,

@@ -10,6 +10,7 @@ import {
   type SocketLike,
 } from '../../web/src/lib/gateway-client.js';
 import { describeError } from '../../web/src/lib/errors.js';
+import { keyNotUnlocked } from '../../gateway/sign-in-texts.js';
 
 class FakeSocket implements SocketLike {
   readyState = 0;
@@ -364,7 +365,25 @@ describe('web UI gateway client', () => {
     const texts = (
       ['WRONG_CREDENTIALS', 'SERVER_UNREACHABLE', 'MISSING_KEY', 'SERVER_IDENTITY'] as const
     ).map((code) => describeError(code, '', { username: 'client9', server: '10.0.0.1:13000' }));
-    expect(texts[0]).toMatch(/username or password is wrong/);
+    // A classic server's refusal: a wrong password or a stale server key, which it cannot tell apart.
+    expect(texts[0]).toMatch(
+      /^The server refused “client9”: the username or password may be wrong\. The server may hold another key than this computer's server_public\.pem \(a stale bundle: ask the administrator for a new one, sealed-mail-admin keys client9\)/,
+    );
+    expect(texts[0]).toMatch(/The classic protocol cannot tell these apart\.$/);
+    // Refused on this computer, or by a verified enhanced server: the password is wrong.
+    const passwordWrong = 'The username or password is wrong. Check them and try again.';
+    expect(
+      describeError('WRONG_CREDENTIALS', keyNotUnlocked('client9'), {
+        username: 'client9',
+        protocol: 'classic',
+      }),
+    ).toBe(passwordWrong);
+    expect(
+      describeError('WRONG_CREDENTIALS', 'Invalid username or password.', {
+        username: 'client9',
+        protocol: 'enhanced',
+      }),
+    ).toBe(passwordWrong);
     expect(texts[1]).toMatch(/Could not reach 10\.0\.0\.1:13000/);
     expect(texts[2]).toMatch(/^There is no user “client9” on this computer\. Check the username/);
     expect(

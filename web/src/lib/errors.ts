@@ -1,4 +1,5 @@
 import type { ChannelKind, ErrorCode, SessionEndReason } from '../../../gateway/messages.js';
+import { NOTHING_SENT, refusalCauses } from '../../../gateway/sign-in-texts.js';
 
 /** Errors the browser itself can meet, beside the gateway's codes. */
 export type ClientErrorCode = ErrorCode | 'DISCONNECTED' | 'TIMEOUT';
@@ -32,7 +33,12 @@ export function describeError(
     context.server !== undefined && context.server !== '' ? context.server : 'the mail server';
   switch (code) {
     case 'WRONG_CREDENTIALS':
-      return 'The username or password is wrong. Check them and try again.';
+      // Refused here (the password does not unlock the key), or by an enhanced server, which
+      // was verified first: the password is what is wrong.
+      if (message.includes(NOTHING_SENT) || context.protocol === 'enhanced')
+        return 'The username or password is wrong. Check them and try again.';
+      // A classic server answers a wrong password and a login sealed to another key alike.
+      return `The server refused ${context.username ? `“${context.username}”` : 'the sign-in'}: the username or password may be wrong. ${refusalCauses(context.username ?? 'USER')} The classic protocol cannot tell these apart.`;
     case 'SERVER_UNREACHABLE':
       return context.protocol === 'enhanced'
         ? `Could not sign in at ${server}: it could not be reached or ended the connection. Check the address and that the server is running with the enhanced protocol (its port is usually 13001).`

@@ -1,8 +1,9 @@
 /**
- * A site's configuration file (JSON): an object whose keys are the flags' names without the
+ * A program's configuration file (JSON): an object whose keys are the flags' names without the
  * dashes (`"max-sessions": 250`, `"store": "postgres://mail@db/mail"`), each checked by the
- * option table's schema. Flags given on the command line win over the file; the file wins
- * over the defaults. `resolveOptions` says where each value came from, for --print-config.
+ * option table's schema (option-kinds.ts). Flags given on the command line win over the file;
+ * the file wins over the defaults. `resolveOptions` says where each value came from, for
+ * --print-config. The mail servers and the gateway read theirs here.
  */
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
@@ -84,7 +85,9 @@ export function resolveOptions<V extends Record<string, unknown>>(
       sources[name] = 'file';
     } else {
       values[name] = spec.default;
-      sources[name] = spec.default === undefined ? 'unset' : 'default';
+      // A default said in words (the --keys folder's .gateway-data) is a default all the same.
+      sources[name] =
+        spec.default === undefined && spec.defaultText === undefined ? 'unset' : 'default';
     }
   }
   return { values: values as V, sources: sources };
@@ -103,7 +106,9 @@ export function formatConfig<V extends Record<string, unknown>>(
   for (const [name, spec] of Object.entries(table)) {
     const value = resolved.values[name];
     const shown =
-      value === undefined ? '(none)' : JSON.stringify(spec.show ? spec.show(value) : value);
+      value === undefined
+        ? `(${spec.defaultText ?? 'none'})`
+        : JSON.stringify(spec.show ? spec.show(value) : value);
     const source = resolved.sources[name as keyof V & string];
     const live = spec.reload === 'live' ? ', reloads on SIGHUP' : '';
     lines.push(`${spec.key.padEnd(keyWidth)} = ${shown}  # ${source}${live}`);

@@ -1,15 +1,17 @@
 /**
- * The kinds of value a server option takes, each with its reader for a flag (text) and its
- * check for a configuration file (JSON, zod). An option is declared once (option-table.ts)
- * with one of these; the command line, the file, --print-config and --help all come from it.
+ * The kinds of value a program's option takes, each with its reader for a flag (text) and its
+ * check for a configuration file (JSON, zod). An option is declared once, in its program's
+ * table (mail-server/config/option-table.ts, gateway/web-bridge/option-table.ts), with one of
+ * these; the command line (option-command.ts), the file and --print-config (config-file.ts)
+ * and --help all come from it.
  */
 import { InvalidArgumentError } from 'commander';
 import type { z } from 'zod';
-import { integerArgument } from '../../common/program.js';
+import { integerArgument } from './program.js';
 
 export type Zod = typeof z;
 
-/** Whether a SIGHUP applies a changed value, or only the next start does. */
+/** Whether a SIGHUP applies a changed value, or only the next start does (absent: restart). */
 export type Reload = 'live' | 'restart';
 
 export interface OptionSpec<T> {
@@ -23,7 +25,9 @@ export interface OptionSpec<T> {
   /** The default as --help shows it, when it is not the value itself. */
   defaultText?: string;
   choices?: readonly string[];
-  reload: Reload;
+  reload?: Reload;
+  /** The flag may be given again, each time adding its values (a list; an array in the file). */
+  repeatable?: boolean;
   /** Reads the flag's text; throws InvalidArgumentError with what is expected. */
   fromText: (text: string) => T;
   /**
@@ -86,8 +90,52 @@ export function parsed<T>(
   return { ...common, fromText, schema };
 }
 
+/**
+ * A list of texts, each checked by `read`: the flag is repeated (`--allow-host a --allow-host
+ * b`), the file gives an array of at most `max` (`"allow-host": ["a", "b"]`).
+ */
+export function list(
+  common: Common & { default: string[]; defaultText?: string; max: number },
+  read: (text: string) => string,
+): OptionSpec<string[]> {
+  const readOne = (text: string): string => {
+    try {
+      return read(text);
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message);
+    }
+  };
+  return {
+    ...common,
+    repeatable: true,
+    fromText: (text) => [readOne(text)],
+    schema: (zod) =>
+      zod
+        .array(zod.string())
+        .max(common.max)
+        .transform((texts, context): string[] => {
+          try {
+            return texts.map(read);
+          } catch (error) {
+            context.addIssue({ code: 'custom', message: (error as Error).message });
+            return zod.NEVER;
+          }
+        }),
+  };
+}
+
+/** The value each option of a table takes; the options named in `Unset` may have none. */
+export type TableValues<
+  T extends Record<string, OptionSpec<never> | OptionSpec<unknown>>,
+  Unset extends keyof T = never,
+> = {
+  [K in keyof T]: T[K] extends OptionSpec<infer V> ? (K extends Unset ? V | undefined : V) : never;
+};
+
 /** Any text (a folder, a file, an address). */
-export const text = (common: Common & { default?: string }): OptionSpec<string> =>
+export const text = (
+  common: Common & { default?: string; defaultText?: string },
+): OptionSpec<string> =>
   parsed(common, (value) => {
     if (value === '') throw new Error('expected a value, not an empty text');
     return value;

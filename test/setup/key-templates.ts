@@ -1,0 +1,40 @@
+/**
+ * Once per test run: a folder where test/helpers/keys.ts keeps the key setups it makes (key
+ * pairs, the private keys sealed with scrypt, the password file), so that each users list costs
+ * its key generation once per run rather than once per test file. Folders of earlier runs whose
+ * process is gone are removed here.
+ */
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Where this run's key setups are kept (one per users list, copied by each test). */
+    keyTemplates: string;
+  }
+}
+
+const PREFIX = 'sealed-mail-key-templates-';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export default function setup(project: TestProject): void {
+  for (const name of readdirSync(tmpdir())) {
+    const pid = Number(name.slice(PREFIX.length));
+    if (name.startsWith(PREFIX) && Number.isInteger(pid) && pid !== process.pid && !alive(pid))
+      rmSync(join(tmpdir(), name), { recursive: true, force: true });
+  }
+  // One folder for every project of this run: they share the main process.
+  const dir = join(tmpdir(), `${PREFIX}${process.pid}`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  project.provide('keyTemplates', dir);
+}
