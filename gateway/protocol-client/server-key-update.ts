@@ -9,6 +9,7 @@ import { basename, dirname } from 'node:path';
 import { writeFileSafely } from '../../common/safe-files.js';
 import { parsePublicKey } from '../../protocol/crypto.js';
 import { keyFingerprint } from '../../protocol/enhanced/fingerprint.js';
+import { enhancedClientLines } from '../../protocol/enhanced/lines.js';
 import type { ServerKeyUpdate } from '../../protocol/enhanced/key-update.js';
 import type { ClientKeys } from '../../protocol/login.js';
 
@@ -19,6 +20,8 @@ export interface ServerKeyAdopted {
   untilMs: number;
   /** The file replaced; undefined when the keys came from no file (nothing to write). */
   file: string | undefined;
+  /** Why the file could not be replaced (the new key is held in memory all the same). */
+  writeProblem?: string;
 }
 
 const PUBLIC_MODE = 0o644;
@@ -34,10 +37,16 @@ export function adoptServerKey(
   update: ServerKeyUpdate,
 ): ServerKeyAdopted {
   let written: string | undefined;
+  let writeProblem: string | undefined;
   if (file !== undefined && holds(file, update)) {
     const pem = update.publicKey.export({ type: 'spki', format: 'pem' });
-    writeFileSafely(dirname(file), basename(file), pem, { mode: PUBLIC_MODE, place: 'replace' });
-    written = file;
+    try {
+      writeFileSafely(dirname(file), basename(file), pem, { mode: PUBLIC_MODE, place: 'replace' });
+      written = file;
+    } catch (error) {
+      // A read-only bundle must not cost the session the server just let in.
+      writeProblem = `${file} could not be replaced (${(error as Error).message})`;
+    }
   }
   keys.serverPublicKey = update.publicKey;
   return {
@@ -45,7 +54,26 @@ export function adoptServerKey(
     replacedFingerprint: keyFingerprint(update.replaced),
     untilMs: update.untilMs,
     file: written,
+    ...(writeProblem === undefined ? {} : { writeProblem }),
   };
+}
+
+/** What to tell the user, once, of a new server key adopted (the terminal prints it, the web page shows it). */
+export function serverKeyAdoptedText(adopted: ServerKeyAdopted): string {
+  const until = new Date(adopted.untilMs).toISOString();
+  return adopted.writeProblem === undefined
+    ? enhancedClientLines.serverKeyReplaced(
+        adopted.fingerprint,
+        adopted.replacedFingerprint,
+        until,
+        adopted.file,
+      )
+    : enhancedClientLines.serverKeyNotStored(
+        adopted.fingerprint,
+        adopted.replacedFingerprint,
+        until,
+        adopted.writeProblem,
+      );
 }
 
 function holds(file: string, update: ServerKeyUpdate): boolean {

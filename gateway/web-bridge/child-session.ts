@@ -9,7 +9,7 @@ import type { ClientKeys } from '../../protocol/login.js';
 import type { Keyring, KeyringEntry } from '../protocol-client/keyring.js';
 import { loadClientKeys } from '../protocol-client/keys.js';
 import type { MailClient } from '../protocol-client/mail-client.js';
-import { enhancedClientLines } from '../../protocol/enhanced/lines.js';
+import { serverKeyAdoptedText } from '../protocol-client/server-key-update.js';
 import { describeServers, formatServer } from '../protocol-client/server-list.js';
 import { openSession } from '../protocol-client/session.js';
 import type { Reply, SessionEndReason } from '../messages.js';
@@ -41,15 +41,7 @@ const hasEnded = (client: MailClient): boolean => client.ended;
 /** The line that tells the user the server's new key was adopted at this sign-in, if it was. */
 function serverKeyNotice(client: MailClient): { serverKeyReplaced?: string } {
   const adopted = client.serverKeyAdopted;
-  if (!adopted) return {};
-  return {
-    serverKeyReplaced: enhancedClientLines.serverKeyReplaced(
-      adopted.fingerprint,
-      adopted.replacedFingerprint,
-      new Date(adopted.untilMs).toISOString(),
-      adopted.file,
-    ),
-  };
+  return adopted ? { serverKeyReplaced: serverKeyAdoptedText(adopted) } : {};
 }
 
 function eagerKeys(keys: ClientKeys): ClientKeys {
