@@ -96,6 +96,10 @@ export function loginPolicy(
       undecryptable: (reason, bytes) => {
         log.warn({ peer, err: reason, bytes }, 'login blob could not be decrypted');
       },
+      serverKeyHandedOver: (account) => {
+        // Who still held the old key: the administrator sees the rotation's progress.
+        log.info({ peer, user: account.name }, 'new server key handed over');
+      },
       refused: (username) => {
         if (username !== undefined) announce(serverLines.invalid(username));
       },

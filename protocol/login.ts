@@ -83,6 +83,8 @@ export interface LoginEvents<A extends LoginAccount> {
   undecryptable?(reason: string, bytes: number): void;
   /** The credentials were refused; `username` as the client gave it, when it could be read. */
   refused?(username: string | undefined): void;
+  /** Enhanced, during a server key rotation: the client held the key being replaced and was handed the new one. */
+  serverKeyHandedOver?(account: A): void;
   /** The account is logged in; on the classic channel, as soon as its session key is sent (E.2.a). */
   accepted?(account: A): void;
 }

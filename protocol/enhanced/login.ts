@@ -35,11 +35,9 @@ export async function clientEnhancedLogin(
   keys: ClientKeys,
   options: ClientLoginOptions = {},
 ): Promise<EnhancedChannel> {
-  const { channel, transcriptHash } = await clientHandshake(
-    framed,
-    keys.serverPublicKey,
-    options.version,
-  );
+  // The key the handshake verifies with, and the only key whose signature can bring a new one.
+  const heldKey = keys.serverPublicKey;
+  const { channel, transcriptHash } = await clientHandshake(framed, heldKey, options.version);
   const signature = pssSign(
     keys.privateKey(),
     clientSignedContent(transcriptHash, credentials.username),
@@ -67,7 +65,7 @@ export async function clientEnhancedLogin(
     try {
       channel.serverKeyUpdate = verifyServerKeyUpdate(
         answer.subarray(accepted.length),
-        keys.serverPublicKey,
+        heldKey,
         transcriptHash,
       );
     } catch (error) {
@@ -127,10 +125,11 @@ export async function serverEnhancedLogin<A extends LoginAccount>(
   }
   // A client still holding the key being replaced learns the new one, signed by the old.
   const update =
-    signedByPrevious && previous
+    signedByPrevious && previous && channel.version >= SessionVersion.serverKeyUpdates
       ? serverKeyUpdate(transcriptHash, policy.serverPrivateKey, previous)
       : Buffer.alloc(0);
   await channel.sendBytes(Buffer.concat([encodeUtf8(LOGIN_ACCEPTED), update]));
+  if (update.length > 0) policy.events?.serverKeyHandedOver?.(account);
   policy.events?.accepted?.(account);
   return { account, channel };
 }

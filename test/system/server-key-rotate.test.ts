@@ -178,6 +178,8 @@ describe('admin server-key rotate on a running site', () => {
     });
     expect(readFileSync(serverFile, 'utf8')).toBe(homeKey('server_public.pem'));
     expect(keyFingerprint(first.clientKeys.serverPublicKey)).toBe(newFingerprint);
+    // The server logs who was handed the new key: the rotation's progress, for the administrator.
+    await enhanced.process.waitForRecord('new server key handed over', { user: 'client1' });
 
     // The next session, from the files alone, verifies with the new key: nothing to hand over.
     const second = await session(enhanced.port, bundle, 'client1', 'enhanced');
