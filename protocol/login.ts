@@ -56,6 +56,8 @@ export interface LoginAttempt {
 /** A server key being replaced (admin server-key rotate): accepted until `untilMs`, then never. */
 export interface PreviousServerKey {
   privateKey: KeyObject;
+  /** SHA-256 of its public key's SubjectPublicKeyInfo (fingerprint.ts `keyDigest`), made once: clients name it. */
+  publicKeyDigest: Buffer;
   /** The end of the transition window, ms since 1970. */
   untilMs: number;
 }

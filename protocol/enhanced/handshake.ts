@@ -14,7 +14,7 @@
  * that is the one named, so clients that hold it still verify; every other time it signs with
  * its current key.
  */
-import { createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import { ProtocolError } from '../errors.js';
 import type { FramedSocket } from '../framing.js';
 import { LOGIN_REJECTED } from '../texts.js';
@@ -102,7 +102,7 @@ export async function clientHandshake(
 /** Whether the client named the key being replaced, still accepted now. */
 function holdsPrevious(clientHello: ClientHello, previous: PreviousServerKey | undefined): boolean {
   if (!previous || !clientHello.heldServerKey) return false;
-  return keyDigest(createPublicKey(previous.privateKey)).equals(clientHello.heldServerKey);
+  return previous.publicKeyDigest.equals(clientHello.heldServerKey);
 }
 
 /**
