@@ -17,7 +17,7 @@ import {
 import { serveConnection } from './connection.js';
 import { connectionContext } from './context.js';
 import type { ConnectionContext } from './connection.js';
-import { loadServerHome, reloadUsers, type ServerHome } from './home.js';
+import { loadServerHome, reloadHome, type ServerHome } from './home.js';
 import { announce } from './announce.js';
 import type { Logger } from './log.js';
 import { createLightLogger } from '../common/light-log.js';
@@ -113,9 +113,12 @@ function listSession(
  */
 function reload(home: ServerHome, log: Logger): void {
   try {
-    reloadUsers(home);
+    reloadHome(home);
   } catch (error) {
-    log.error({ err: error }, 'the users could not be reread; this session process stops');
+    log.error(
+      { err: error },
+      "the users or the server's keys could not be reread; this session process stops",
+    );
     process.exit(1);
   }
 }
