@@ -6,12 +6,20 @@
  * - the command runs as root (forgot `sudo -u sealed-mail`) on a home that belongs to the
  *   service's user: files it wrote would be root's, and the servers could not read them;
  * - a user name that is not there (a typo), or already there, for a command that needs one;
+ * - a bundle folder that already holds the user's private key (`users add` of a user removed
+ *   before, `keys` without `--force`);
  * - `backup` without `--store` while the servers keep the mail in PostgreSQL: a copy with no mail.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { loggedInSessions, runningServers } from '../mail-server/run-files.js';
-import { readUserPass, requireNewName, requireUser, SiteUsersError } from './site-users.js';
+import {
+  defaultBundleDir,
+  readUserPass,
+  requireNewName,
+  requireUser,
+  SiteUsersError,
+} from './site-users.js';
 import { USER_PASS } from './user-pass.js';
 
 /** A command as `admin` names it (`users add`, `passwd`), its arguments and options. */
@@ -37,6 +45,7 @@ export function checkAdminCall(call: AdminCall): void {
   const name = call.args[0] ?? '';
   if (command === 'users add') requireNewName(home, readUserPass(home), name);
   if (NAMES_A_USER.has(command)) requireUser(home, readUserPass(home), name);
+  if (command === 'users add' || command === 'keys') requireFreeBundle(home, name, call.options);
   if (command === 'kick') requireKnownOrLoggedIn(home, name);
   if (command === 'backup' && call.options.store === undefined) requireFileStore(home);
 }
@@ -77,6 +86,19 @@ function requireOwner(folder: string, call: AdminCall): void {
   const name = userName(owner);
   throw new SiteUsersError(
     `${folder} belongs to ${name}, and this runs as ${userName(uid)}: files it would write there would be theirs, and the servers could not read them; run it as ${name}: sudo -u ${name} ${call.program} --home ${call.home ?? ''} ${call.command} …`,
+  );
+}
+
+/** Said before the password is asked, with the way out that this command has. */
+function requireFreeBundle(home: string, name: string, options: Record<string, unknown>): void {
+  if (options.force === true) return;
+  const bundle = typeof options.bundle === 'string' ? options.bundle : defaultBundleDir(home, name);
+  const key = join(bundle, `${name}_private.pem`);
+  if (!existsSync(key)) return;
+  throw new SiteUsersError(
+    options.force === false
+      ? `${key} already exists (${name}'s present bundle): add --force to replace it, or --bundle DIR to write the new one elsewhere`
+      : `${key} already exists (an earlier bundle of ${name}): move that folder away, or write the new bundle elsewhere with --bundle DIR`,
   );
 }
 

@@ -127,6 +127,22 @@ describe("README's Operating a site, command by command", () => {
       expect(taken.stderr).toBe(message);
     }
     expect(readFileSync(join(home, 'user_pass.json'), 'utf8')).toBe(before);
+
+    // A bundle folder that holds the user's key already: keys without --force, and users add of
+    // a user removed before (which has no --force) each say their own way out, before the prompt.
+    const keysAgain = await admin(['keys', 'client2'], 'password2\n');
+    expect(keysAgain.code).toBe(1);
+    expect(keysAgain.stdout).toBe('');
+    expect(keysAgain.stderr).toBe(
+      `admin: ${join(keys.dir, 'client2', 'client2_private.pem')} already exists (client2's present bundle): add --force to replace it, or --bundle DIR to write the new one elsewhere`,
+    );
+    expect((await admin(['users', 'remove', 'client5'])).code).toBe(0);
+    const readd = await admin(['users', 'add', 'client5'], 'pw\n');
+    expect(readd.code).toBe(1);
+    expect(readd.stdout).toBe('');
+    expect(readd.stderr).toBe(
+      `admin: ${join(keys.dir, 'client5', 'client5_private.pem')} already exists (an earlier bundle of client5): move that folder away, or write the new bundle elsewhere with --bundle DIR`,
+    );
   });
 
   it.skipIf(process.getuid?.() !== 0)(
