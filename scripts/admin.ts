@@ -30,7 +30,13 @@ import {
 
 requireSupportedNode('sealed-mail-admin');
 
-const program = new Command('npm run admin --')
+/** How this was run, for the commands a message suggests. */
+const invokedAs =
+  basename(process.argv[1] ?? '') === 'sealed-mail-admin'
+    ? 'sealed-mail-admin'
+    : 'npm run admin --';
+
+const program = new Command(invokedAs)
   .description('Runs a site: users, passwords, locks and reloads, without a restart.')
   .version(versionLine())
   .option('--home <dir>', "the server's home (user_pass.json, the keys, the inboxes)")
@@ -40,12 +46,6 @@ const program = new Command('npm run admin --')
 Each change is written whole (never half a user_pass.json), then every server running on the
 home reloads it (SIGHUP): sessions already open go on; the next login uses the new file.`,
   );
-
-/** How this was run, for the commands a message suggests. */
-const invokedAs =
-  basename(process.argv[1] ?? '') === 'sealed-mail-admin'
-    ? 'sealed-mail-admin'
-    : 'npm run admin --';
 
 // The usual mistakes (wrong --home, running as root, a mistyped name) are refused before a
 // command asks anything: scripts/site-checks.ts.
