@@ -3,14 +3,14 @@
  * running site with a user logged in, and the mistakes an administrator makes on the way: each
  * refused before anything is asked or written, with one line that says what to do.
  */
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signIn } from '../helpers/client.js';
 import { makeKeySetup, serverHome } from '../helpers/keys.js';
 import { freshDatabase, postgresUnavailable, skippedBecause } from '../helpers/postgres.js';
-import { runNode } from '../helpers/processes.js';
+import { distPath, runNode, Spawned } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 
 let keys: { dir: string; cleanup: () => void };
@@ -143,6 +143,16 @@ describe("README's Operating a site, command by command", () => {
     expect(readd.stderr).toBe(
       `admin: ${join(keys.dir, 'client5', 'client5_private.pem')} already exists (an earlier bundle of client5): move that folder away, or write the new bundle elsewhere with --bundle DIR`,
     );
+  });
+
+  it('installed as sealed-mail-admin, a usage error names that program, not npm run admin', async () => {
+    const link = join(scratch, 'sealed-mail-admin');
+    symlinkSync(distPath('scripts/admin.js'), link);
+    const installed = new Spawned('node', [link, '--home', serverHome(keys.dir), 'kick']);
+    expect((await installed.exited).code).toBe(2);
+    expect(installed.stderrLines).toContain('(sealed-mail-admin --help for the usage)');
+    const fromClone = await admin(['kick']);
+    expect(fromClone.stderr).toContain('(npm run admin -- --help for the usage)');
   });
 
   it.skipIf(process.getuid?.() !== 0)(
