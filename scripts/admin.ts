@@ -6,13 +6,14 @@
  * for, never taken from the command line.
  */
 import { requireSupportedNode, versionLine } from '../common/version.js';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { Command } from 'commander';
 import { LineInput } from '../gateway/terminal/line-input.js';
 import { integerArgument, parseCommandLineAsync } from '../common/program.js';
 import { loggedInSessions } from '../mail-server/run-files.js';
 import { backupSite, restoreSite } from './site-backup.js';
 import { exportKeyring, issueUserKeys } from './site-keys.js';
+import { checkAdminCall } from './site-checks.js';
 import {
   DEFAULT_WINDOW_DAYS,
   finishServerKeyWindow,
@@ -35,7 +36,13 @@ import {
 
 requireSupportedNode('sealed-mail-admin');
 
-const program = new Command('npm run admin --')
+/** How this was run, for the commands a message suggests. */
+const invokedAs =
+  basename(process.argv[1] ?? '') === 'sealed-mail-admin'
+    ? 'sealed-mail-admin'
+    : 'npm run admin --';
+
+const program = new Command(invokedAs)
   .description('Runs a site: users, passwords, locks and reloads, without a restart.')
   .version(versionLine())
   .option('--home <dir>', "the server's home (user_pass.json, the keys, the inboxes)")
@@ -45,6 +52,19 @@ const program = new Command('npm run admin --')
 Each change is written whole (never half a user_pass.json), then every server running on the
 home reloads it (SIGHUP): sessions already open go on; the next login uses the new file.`,
   );
+
+// The usual mistakes (wrong --home, running as root, a mistyped name) are refused before a
+// command asks anything: scripts/site-checks.ts.
+program.hook('preAction', (_program, action) => {
+  const parent = action.parent === program ? '' : `${action.parent?.name() ?? ''} `;
+  checkAdminCall({
+    command: `${parent}${action.name()}`,
+    args: action.args,
+    options: action.opts(),
+    home: program.opts<{ home?: string }>().home,
+    program: invokedAs,
+  });
+});
 
 const input = new LineInput(process.stdin, process.stdout);
 
@@ -139,7 +159,7 @@ program
     setPassword(home(), name, password);
     process.stdout.write(
       options.key === undefined
-        ? `Set the password of ${name}. Their private key is still encrypted under the old one: run npm run admin -- --home ${home()} passwd ${name} --key FILE on their machine's key, or npm run encrypt-key on a plain copy.\n`
+        ? `Set the password of ${name}. Their private key is still encrypted under the old password, so their machine cannot log in until it is re-encrypted: ${invokedAs} --home ${home()} passwd ${name} --key THEIR_KEY_FILE (asks the old password), or a new key pair and bundle: ${invokedAs} --home ${home()} keys ${name} --force.\n`
         : `Set the password of ${name} and re-encrypted ${options.key}.\n`,
     );
     await reload();

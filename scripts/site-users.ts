@@ -46,7 +46,7 @@ function recordFor(records: Record<string, string>, password: string): string {
   return record;
 }
 
-function requireNewName(home: string, records: Record<string, string>, name: string): void {
+export function requireNewName(home: string, records: Record<string, string>, name: string): void {
   if (!USERNAME_PATTERN.test(name) || name === 'server')
     throw new SiteUsersError(
       `"${name}" is not a valid username (letters, digits, ".", "_", "-"; not "server")`,
@@ -60,8 +60,9 @@ function requireNewName(home: string, records: Record<string, string>, name: str
     );
 }
 
-function requireUser(home: string, records: Record<string, string>, name: string): void {
-  if (!Object.hasOwn(records, name)) throw new SiteUsersError(`${name} is not a user of ${home}`);
+export function requireUser(home: string, records: Record<string, string>, name: string): void {
+  if (!Object.hasOwn(records, name))
+    throw new SiteUsersError(`${name} is not a user of ${home} (users list shows them)`);
 }
 
 /** Where a user's machine bundle goes by default: beside the home, as keygen lays it out. */
