@@ -32,7 +32,7 @@ export async function readConfigFile(path: string, table: Table): Promise<Record
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new Error(
-      `${path}: ${code === 'ENOENT' ? 'missing' : code === 'EACCES' ? 'cannot be read (permissions)' : (error as Error).message}`,
+      `${path}: ${code === 'ENOENT' ? 'no such file: check the path given to --config' : code === 'EACCES' ? 'cannot be read (permissions)' : (error as Error).message}`,
     );
   }
   let json: unknown;

@@ -2,7 +2,8 @@
  * Reading the files of a server's home: each problem is a HOME_FILE ServerError that names the
  * file and says what to do.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import type { KeyObject } from 'node:crypto';
 import { ServerError } from './errors.js';
 
@@ -11,10 +12,17 @@ export const homeError = (file: string, problem: string): ServerError =>
   new ServerError('HOME_FILE', `${file}: ${problem}`);
 
 export function readRequired(file: string): string {
-  if (!existsSync(file)) throw homeError(file, 'missing');
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // existsSync says false for a file in a folder this user may not enter: not "missing".
+    if (code === 'ENOENT') throw homeError(file, 'missing');
+    if (code === 'EACCES')
+      throw homeError(
+        file,
+        `cannot be read by this user (${userInfo().username}): run the server as the home's owner, or check the owner and mode of the file and its folders`,
+      );
     throw homeError(file, `cannot be read (${(error as Error).message})`);
   }
 }

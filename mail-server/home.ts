@@ -65,6 +65,12 @@ function readUserPasswords(file: string): Map<string, PasswordRecord> {
 /** Loads and checks every key and password file of the home; throws a HOME_FILE ServerError naming the first that is missing or malformed. */
 export function loadServerHome(dir: string): ServerHome {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw homeError(dir, 'is not a folder');
+  // keygen's --out DIR holds the home in DIR/server: the usual mistake, said as such.
+  if (!existsSync(join(dir, 'user_pass.json')) && existsSync(join(dir, 'server', 'user_pass.json')))
+    throw homeError(
+      dir,
+      `is not a server's home, but ${join(dir, 'server')} is: use --home ${join(dir, 'server')}`,
+    );
   const keys = readServerKeys(dir);
   requireClosedFolder(dir);
   const users = readUsers(dir);

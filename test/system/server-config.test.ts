@@ -124,7 +124,7 @@ describe('the configuration file and --print-config', () => {
       HINT,
     ]);
     expect(await errorOf(['--config', join(dir, 'none.json')])).toEqual([
-      `error: --config ${join(dir, 'none.json')}: missing`,
+      `error: --config ${join(dir, 'none.json')}: no such file: check the path given to --config`,
       HINT,
     ]);
     expect(await errorOf(['--home', dir, '--port', 'abc'])).toEqual([
