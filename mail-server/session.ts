@@ -15,6 +15,7 @@ import { verifySealed } from '../protocol/sealed/primitives.js';
 import { serverLines } from '../protocol/texts.js';
 import type { ServerHome, UserAccount } from './home.js';
 import type { Logger } from './log.js';
+import { MappedArray } from '../common/shared-prefix.js';
 import type {
   DeliveryOutcome,
   IncomingEmail,
@@ -137,8 +138,14 @@ export function sessionHooks(context: SessionContext, user: UserAccount): Sessio
     );
     return { accepted: false, reason: problem.message, recipients: [] };
   };
-  /** The session's last listing: the store's entries and the rows made of them. */
-  let listed: { entries: readonly MailboxEntry[]; rows: InboxRow[] } = { entries: [], rows: [] };
+  /**
+   * The session's rows, made from the store's entries: only those from the first change since
+   * the last listing are made again, the others stay the same objects (so that the listing's
+   * text is redone from there on only, protocol/inbox.ts).
+   */
+  const rows = new MappedArray(
+    (entry: MailboxEntry, i: number): InboxRow => ({ ...entry, index: i + 1 }),
+  );
   return {
     async onEmail(email, contentLength, receivedAt, sendId) {
       if (email.from !== user.name) {
@@ -193,21 +200,7 @@ export function sessionHooks(context: SessionContext, user: UserAccount): Sessio
     onPublicKeys: (names) => names.map((name) => home.users.get(name)?.publicKey),
 
     async onList() {
-      const entries = await store.list(user.name);
-      if (entries !== listed.entries) {
-        // Rows of entries that kept their place are the same objects, so that comparing two
-        // listings (session version 4) is a scan, not a copy of every row.
-        const previous = listed;
-        listed = {
-          entries,
-          rows: entries.map((entry, i) =>
-            previous.entries[i] === entry
-              ? (previous.rows[i] as InboxRow)
-              : { ...entry, index: i + 1 },
-          ),
-        };
-      }
-      return listed.rows;
+      return rows.update(await store.list(user.name));
     },
 
     async onRead(ref) {

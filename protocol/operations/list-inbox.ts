@@ -63,7 +63,8 @@ export const listInbox: MenuOperation<void, InboxListing> = {
   async server(channel, hooks) {
     const listing = formatListingFrom(lastFormatted.get(channel), await hooks.onList());
     lastFormatted.set(channel, listing);
-    await channel.send(listing.text);
+    // Sent as the bytes it was kept in: the text is not encoded again at each listing.
+    await (channel.sendUtf8 ? channel.sendUtf8(listing.bytes) : channel.send(listing.text));
     const reply = await channel.receive();
     if (reply !== OK) hooks.onOddReply?.(OK, reply);
   },
