@@ -59,6 +59,14 @@ export class VersionedArray<T> {
   }
 }
 
+/**
+ * The VersionedArray `array` is a version of, if any: a key for what is kept about all its
+ * versions (gone with it).
+ */
+export function lineageOf(array: readonly unknown[]): object | undefined {
+  return tags.get(array)?.owner;
+}
+
 /** The leading elements `before` and `after` share (the same objects, in the same places). */
 export function sharedPrefix<T>(before: readonly T[], after: readonly T[]): number {
   const shorter = Math.min(before.length, after.length);

@@ -15,7 +15,7 @@ import { verifySealed } from '../protocol/sealed/primitives.js';
 import { serverLines } from '../protocol/texts.js';
 import type { ServerHome, UserAccount } from './home.js';
 import type { Logger } from './log.js';
-import { MappedArray } from '../common/shared-prefix.js';
+import { lineageOf, MappedArray } from '../common/shared-prefix.js';
 import type {
   DeliveryOutcome,
   IncomingEmail,
@@ -129,6 +129,31 @@ function reportOf(named: readonly string[], outcomes: readonly DeliveryOutcome[]
   };
 }
 
+const rowOf = (entry: MailboxEntry, i: number): InboxRow => ({ ...entry, index: i + 1 });
+
+/**
+ * The rows made from each inbox's listings, by the store's array they are made from (its
+ * lineage, common/shared-prefix.ts): the sessions of one process that list one inbox share
+ * them. Only the rows from the first change since the last listing are made again, the
+ * others stay the same objects, so the listing's text is redone from there on only
+ * (protocol/inbox.ts), and a session's first listing is not made from scratch.
+ */
+const sharedRows = new WeakMap<object, MappedArray<MailboxEntry, InboxRow>>();
+
+function rowsOf(
+  entries: readonly MailboxEntry[],
+  own: MappedArray<MailboxEntry, InboxRow>,
+): MappedArray<MailboxEntry, InboxRow> {
+  const lineage = lineageOf(entries);
+  if (!lineage) return own;
+  let rows = sharedRows.get(lineage);
+  if (!rows) {
+    rows = new MappedArray(rowOf);
+    sharedRows.set(lineage, rows);
+  }
+  return rows;
+}
+
 export function sessionHooks(context: SessionContext, user: UserAccount): SessionHooks {
   const { home, store, log, announce } = context;
   const rejected = (problem: EmailError): DeliveryReport => {
@@ -138,14 +163,8 @@ export function sessionHooks(context: SessionContext, user: UserAccount): Sessio
     );
     return { accepted: false, reason: problem.message, recipients: [] };
   };
-  /**
-   * The session's rows, made from the store's entries: only those from the first change since
-   * the last listing are made again, the others stay the same objects (so that the listing's
-   * text is redone from there on only, protocol/inbox.ts).
-   */
-  const rows = new MappedArray(
-    (entry: MailboxEntry, i: number): InboxRow => ({ ...entry, index: i + 1 }),
-  );
+  /** The session's rows when the store's listings are not versions of one array. */
+  const ownRows = new MappedArray(rowOf);
   return {
     async onEmail(email, contentLength, receivedAt, sendId) {
       if (email.from !== user.name) {
@@ -200,7 +219,8 @@ export function sessionHooks(context: SessionContext, user: UserAccount): Sessio
     onPublicKeys: (names) => names.map((name) => home.users.get(name)?.publicKey),
 
     async onList() {
-      return rows.update(await store.list(user.name));
+      const entries = await store.list(user.name);
+      return rowsOf(entries, ownRows).update(entries);
     },
 
     async onRead(ref) {

@@ -96,8 +96,7 @@ export function formatListingFrom(
 ): FormattedListing {
   if (previous?.rows === rows) return previous;
   if (rows.length === 0) return listing(rows, [], Buffer.from(`${EMPTY_INBOX}\n`), [], []);
-  const kept =
-    previous && previous.rows.length > 0 ? sharedPrefix(previous.rows, rows) : 0;
+  const kept = previous && previous.rows.length > 0 ? sharedPrefix(previous.rows, rows) : 0;
   const widest = kept > 0 && previous ? previous.widest.slice(0, kept * COLUMNS) : [];
   const cells: string[][] = [];
   for (let i = kept; i < rows.length; i++) {

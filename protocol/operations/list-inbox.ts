@@ -9,7 +9,7 @@
  *   type (1) | count (u32) | count x [ index (u32) | id | from | receivedAt | title ]
  *   (the four texts: u16 length + UTF-8)
  */
-import type { MessageChannel } from '../channel.js';
+import { lineageOf } from '../../common/shared-prefix.js';
 import {
   formatInboxListing,
   formatListingFrom,
@@ -47,8 +47,12 @@ export function listingOf(rows: InboxRow[], changes?: InboxListing['changes']): 
   };
 }
 
-/** The server's last classic listing of each session, by its channel (gone with it). */
-const lastFormatted = new WeakMap<MessageChannel, FormattedListing>();
+/**
+ * The server's last classic listing of each array of rows (by its lineage, common/shared-prefix.ts:
+ * sessions of one process that list one inbox share its rows, so a session's first listing
+ * starts from another's), or of each session (by its channel) when the rows have none.
+ */
+const lastFormatted = new WeakMap<object, FormattedListing>();
 
 export const listInbox: MenuOperation<void, InboxListing> = {
   choice: '2',
@@ -61,8 +65,10 @@ export const listInbox: MenuOperation<void, InboxListing> = {
   },
 
   async server(channel, hooks) {
-    const listing = formatListingFrom(lastFormatted.get(channel), await hooks.onList());
-    lastFormatted.set(channel, listing);
+    const rows = await hooks.onList();
+    const key = lineageOf(rows) ?? channel;
+    const listing = formatListingFrom(lastFormatted.get(key), rows);
+    lastFormatted.set(key, listing);
     // Sent as the bytes it was kept in: the text is not encoded again at each listing.
     await (channel.sendUtf8 ? channel.sendUtf8(listing.bytes) : channel.send(listing.text));
     const reply = await channel.receive();
