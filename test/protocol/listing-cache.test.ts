@@ -7,6 +7,12 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { MappedArray, VersionedArray } from '../../common/shared-prefix.js';
+import { FieldWriter } from '../../protocol/binary.js';
+import {
+  encodeRowsFrom,
+  writeRow,
+  type EncodedRows,
+} from '../../protocol/operations/list-inbox.js';
 import {
   formatInboxListing,
   formatListingFrom,
@@ -36,12 +42,19 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   fc.record({ kind: fc.constant('list' as const), session: fc.nat(2) }),
 );
 
+/** The typed rows of a listing with ids (session version 2), encoded from scratch. */
+function freshlyEncoded(rows: readonly InboxRow[]): Buffer {
+  const writer = new FieldWriter();
+  for (const row of rows) writeRow(writer, { ...row });
+  return writer.done();
+}
+
 /** A listing made from scratch, of rows that share nothing with the server's. */
 const fresh = (rows: readonly InboxRow[]): string =>
   formatInboxListing(rows.map((row) => ({ ...row })));
 
 describe('a listing made from the last one', () => {
-  it('is byte for byte the listing made from scratch, over any changes and sessions', () => {
+  it('is byte for byte the listing made from scratch, over any changes and sessions (classic and typed)', () => {
     fc.assert(
       fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
         const inbox = new VersionedArray<Entry>();
@@ -52,6 +65,7 @@ describe('a listing made from the last one', () => {
         // As list-inbox.ts: one listing kept for the rows all sessions share; each session
         // also lists from the version it last saw (its rows may be older than the kept one).
         let kept: FormattedListing | undefined;
+        let encoded: EncodedRows | undefined;
         const sessions: (readonly InboxRow[] | undefined)[] = [undefined, undefined, undefined];
         for (const change of steps.concat([{ kind: 'list', session: 0 }])) {
           const current = inbox.current;
@@ -72,6 +86,8 @@ describe('a listing made from the last one', () => {
               expect(kept.bytes.equals(Buffer.from(fresh(shown), 'utf8'))).toBe(true);
               expect(kept.text).toBe(fresh(shown));
               expect(kept.lineEnds.at(-1) ?? kept.bytes.length).toBe(kept.bytes.length);
+              encoded = encodeRowsFrom(encoded, shown);
+              expect(encoded.bytes.equals(freshlyEncoded(shown))).toBe(true);
             }
           }
         }
