@@ -6,7 +6,6 @@
  * a folder. A sealed email is stored as any other, its armoured body in place of the content.
  */
 import { EmailError } from '../protocol/email.js';
-import type { InboxRow } from '../protocol/inbox.js';
 import type { DeliveryReport, RecipientDelivery } from '../protocol/operations/delivery-report.js';
 import type { SessionHooks } from '../protocol/operations/types.js';
 import { armour } from '../protocol/sealed/armour.js';
@@ -14,14 +13,9 @@ import { sealedServerLines } from '../protocol/sealed/lines.js';
 import { verifySealed } from '../protocol/sealed/primitives.js';
 import { serverLines } from '../protocol/texts.js';
 import type { ServerHome, UserAccount } from './home.js';
+import { sessionRows } from './listing-rows.js';
 import type { Logger } from './log.js';
-import { lineageOf, MappedArray } from '../common/shared-prefix.js';
-import type {
-  DeliveryOutcome,
-  IncomingEmail,
-  MailboxEntry,
-  MailStore,
-} from './store/mail-store.js';
+import type { DeliveryOutcome, IncomingEmail, MailStore } from './store/mail-store.js';
 
 export interface SessionContext {
   home: ServerHome;
@@ -129,31 +123,6 @@ function reportOf(named: readonly string[], outcomes: readonly DeliveryOutcome[]
   };
 }
 
-const rowOf = (entry: MailboxEntry, i: number): InboxRow => ({ ...entry, index: i + 1 });
-
-/**
- * The rows made from each inbox's listings, by the store's array they are made from (its
- * lineage, common/shared-prefix.ts): the sessions of one process that list one inbox share
- * them. Only the rows from the first change since the last listing are made again, the
- * others stay the same objects, so the listing's text is redone from there on only
- * (protocol/inbox.ts), and a session's first listing is not made from scratch.
- */
-const sharedRows = new WeakMap<object, MappedArray<MailboxEntry, InboxRow>>();
-
-function rowsOf(
-  entries: readonly MailboxEntry[],
-  own: MappedArray<MailboxEntry, InboxRow>,
-): MappedArray<MailboxEntry, InboxRow> {
-  const lineage = lineageOf(entries);
-  if (!lineage) return own;
-  let rows = sharedRows.get(lineage);
-  if (!rows) {
-    rows = new MappedArray(rowOf);
-    sharedRows.set(lineage, rows);
-  }
-  return rows;
-}
-
 export function sessionHooks(context: SessionContext, user: UserAccount): SessionHooks {
   const { home, store, log, announce } = context;
   const rejected = (problem: EmailError): DeliveryReport => {
@@ -163,8 +132,7 @@ export function sessionHooks(context: SessionContext, user: UserAccount): Sessio
     );
     return { accepted: false, reason: problem.message, recipients: [] };
   };
-  /** The session's rows when the store's listings are not versions of one array. */
-  const ownRows = new MappedArray(rowOf);
+  const rows = sessionRows();
   return {
     async onEmail(email, contentLength, receivedAt, sendId) {
       if (email.from !== user.name) {
@@ -219,8 +187,7 @@ export function sessionHooks(context: SessionContext, user: UserAccount): Sessio
     onPublicKeys: (names) => names.map((name) => home.users.get(name)?.publicKey),
 
     async onList() {
-      const entries = await store.list(user.name);
-      return rowsOf(entries, ownRows).update(entries);
+      return rows(await store.list(user.name));
     },
 
     async onRead(ref) {

@@ -47,10 +47,13 @@ const cellsOf = (row: InboxRow): string[] => [
   printable(row.title),
 ];
 
+/** The header's or a row's line: each column but the last padded to its width. */
 const lineOf = (columns: readonly string[], widths: readonly number[]): string =>
-  columns
-    .map((text, column) => (column < widths.length ? text.padEnd(widths[column] ?? 0) : text))
-    .join('');
+  // Written out, not mapped and joined: session processes run without V8's compilers.
+  (columns[0] ?? '').padEnd(widths[0] ?? 0) +
+  (columns[1] ?? '').padEnd(widths[1] ?? 0) +
+  (columns[2] ?? '').padEnd(widths[2] ?? 0) +
+  (columns[3] ?? '');
 
 function listing(
   rows: readonly InboxRow[],
