@@ -78,12 +78,22 @@ function listing(
 
 /** `lines`, each ended by a newline, as UTF-8; each one's end pushed onto `lineEnds`. */
 function encodeLines(lines: readonly string[], lineEnds: number[], start: number): Buffer {
+  const first = lineEnds.length;
   let end = start;
+  // Counted in characters first: the same as bytes when all are ASCII, the common case.
   for (const line of lines) {
-    end += Buffer.byteLength(line, 'utf8') + 1;
+    end += line.length + 1;
     lineEnds.push(end);
   }
-  return Buffer.from(lines.length === 0 ? '' : `${lines.join('\n')}\n`, 'utf8');
+  const bytes = Buffer.from(lines.length === 0 ? '' : `${lines.join('\n')}\n`, 'utf8');
+  if (bytes.length !== end - start) {
+    end = start;
+    lines.forEach((line, i) => {
+      end += Buffer.byteLength(line, 'utf8') + 1;
+      lineEnds[first + i] = end;
+    });
+  }
+  return bytes;
 }
 
 /**
@@ -105,10 +115,14 @@ export function formatListingFrom(
   for (let i = kept; i < rows.length; i++) {
     const columns = cellsOf(rows[i] as InboxRow);
     cells.push(columns);
-    for (let column = 0; column < COLUMNS; column++) {
-      const before = i > 0 ? (widest[(i - 1) * COLUMNS + column] ?? 0) : MIN_WIDTHS[column];
-      widest.push(Math.max(before ?? 0, (columns[column] ?? '').length + 2));
-    }
+    const [index = '', from = '', time = ''] = columns;
+    const at = (i - 1) * COLUMNS;
+    // Written out, not looped: session processes run without V8's compilers.
+    widest.push(
+      Math.max(i > 0 ? (widest[at] ?? 0) : MIN_WIDTHS[0], index.length + 2),
+      Math.max(i > 0 ? (widest[at + 1] ?? 0) : MIN_WIDTHS[1], from.length + 2),
+      Math.max(i > 0 ? (widest[at + 2] ?? 0) : MIN_WIDTHS[2], time.length + 2),
+    );
   }
   const widths = widest.slice((rows.length - 1) * COLUMNS);
   if (previous && kept > 0 && widths.every((width, column) => width === previous.widths[column])) {
