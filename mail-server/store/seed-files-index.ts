@@ -285,9 +285,10 @@ export class InboxIndex {
         this.#bytes = 0;
         this.#unsort();
         for (const row of snapshot.rows) this.#put(row);
-        // Written in listing order: taken as it is, not sorted again.
+        // Written in listing order: taken as it is, not sorted again (less any row not kept).
         this.#unsorted = false;
-        this.#changing = { rows: [...snapshot.rows], firstChanged: 0 };
+        const kept = snapshot.rows.filter((row) => this.#rows.get(row.file) === row);
+        this.#changing = { rows: kept, firstChanged: 0 };
         this.#journal = { ino: snapshot.journal.ino, offset: snapshot.journal.size };
       }
       this.#snapshotMark = snapshot?.journal ?? peeked ?? this.#snapshotMark;
