@@ -6,7 +6,6 @@
  * a folder. A sealed email is stored as any other, its armoured body in place of the content.
  */
 import { EmailError } from '../protocol/email.js';
-import type { InboxRow } from '../protocol/inbox.js';
 import type { DeliveryReport, RecipientDelivery } from '../protocol/operations/delivery-report.js';
 import type { SessionHooks } from '../protocol/operations/types.js';
 import { armour } from '../protocol/sealed/armour.js';
@@ -14,13 +13,9 @@ import { sealedServerLines } from '../protocol/sealed/lines.js';
 import { verifySealed } from '../protocol/sealed/primitives.js';
 import { serverLines } from '../protocol/texts.js';
 import type { ServerHome, UserAccount } from './home.js';
+import { sessionRows } from './listing-rows.js';
 import type { Logger } from './log.js';
-import type {
-  DeliveryOutcome,
-  IncomingEmail,
-  MailboxEntry,
-  MailStore,
-} from './store/mail-store.js';
+import type { DeliveryOutcome, IncomingEmail, MailStore } from './store/mail-store.js';
 
 export interface SessionContext {
   home: ServerHome;
@@ -137,8 +132,7 @@ export function sessionHooks(context: SessionContext, user: UserAccount): Sessio
     );
     return { accepted: false, reason: problem.message, recipients: [] };
   };
-  /** The session's last listing: the store's entries and the rows made of them. */
-  let listed: { entries: readonly MailboxEntry[]; rows: InboxRow[] } = { entries: [], rows: [] };
+  const rows = sessionRows();
   return {
     async onEmail(email, contentLength, receivedAt, sendId) {
       if (email.from !== user.name) {
@@ -193,21 +187,7 @@ export function sessionHooks(context: SessionContext, user: UserAccount): Sessio
     onPublicKeys: (names) => names.map((name) => home.users.get(name)?.publicKey),
 
     async onList() {
-      const entries = await store.list(user.name);
-      if (entries !== listed.entries) {
-        // Rows of entries that kept their place are the same objects, so that comparing two
-        // listings (session version 4) is a scan, not a copy of every row.
-        const previous = listed;
-        listed = {
-          entries,
-          rows: entries.map((entry, i) =>
-            previous.entries[i] === entry
-              ? (previous.rows[i] as InboxRow)
-              : { ...entry, index: i + 1 },
-          ),
-        };
-      }
-      return listed.rows;
+      return rows(await store.list(user.name));
     },
 
     async onRead(ref) {

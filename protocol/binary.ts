@@ -82,6 +82,11 @@ export class FieldWriter {
     return this;
   }
 
+  /** How many bytes are written so far. */
+  get length(): number {
+    return this.#length;
+  }
+
   /** The message: its own copy of the bytes written (the writer may be used on). */
   done(): Buffer {
     return Buffer.from(this.#buffer.subarray(0, this.#length));

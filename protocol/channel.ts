@@ -6,6 +6,8 @@ import type { ProtocolError } from './errors.js';
  */
 export interface MessageChannel {
   send(text: string): Promise<void>;
+  /** As send, for a text already encoded (valid UTF-8, which the caller answers for). */
+  sendUtf8?(bytes: Buffer): Promise<void>;
   /** The next message; rejects with a ProtocolError when the peer goes away or misbehaves. */
   receive(): Promise<string>;
   /** Flushes what was sent, then closes. */

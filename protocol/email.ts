@@ -246,7 +246,11 @@ export function nowMicros(): number {
   return Math.floor((performance.timeOrigin + performance.now()) * 1000);
 }
 
+// A constant, not a literal in the function: about 3 times faster where V8's compilers are off
+// (session processes), and an index being built takes one key per email.
+const FRACTION = /\.\d+$/;
+
 /** A sort key for receive times: Python omits a zero fraction, so add it back. */
 export function receivedTimeSortKey(receivedAt: string): string {
-  return /\.\d+$/.test(receivedAt) ? receivedAt : `${receivedAt}.000000`;
+  return FRACTION.test(receivedAt) ? receivedAt : `${receivedAt}.000000`;
 }

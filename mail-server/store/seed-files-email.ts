@@ -195,9 +195,12 @@ export function readInboxEntry(folder: string, file: string): InboxEntry | undef
   );
 }
 
+// A constant, not a literal in the function (faster without V8's compilers).
+const SEPARATOR_OR_NUL = /[/\\\0]/;
+
 /** An email's file name: `<something>.txt`, no separator, not hidden (temporary files are). */
 export function isEmailFileName(name: string): boolean {
-  return name.endsWith('.txt') && !name.startsWith('.') && !/[/\\\0]/.test(name);
+  return name.endsWith('.txt') && !name.startsWith('.') && !SEPARATOR_OR_NUL.test(name);
 }
 
 /** An email file's text; undefined when there is no regular file of that name. */

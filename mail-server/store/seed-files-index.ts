@@ -18,8 +18,9 @@
  * folder changes otherwise; the server itself never does that.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { receivedTimeSortKey } from '../../protocol/email.js';
+import { sharedPrefix, VersionedArray } from '../../common/shared-prefix.js';
 import { isEmailFileName, readInboxEntry, type InboxEntry } from './seed-files-email.js';
+import { insertionPoint, sameEntry, sortEntries } from './seed-files-order.js';
 import {
   appendEvent,
   fileMark,
@@ -70,53 +71,21 @@ function folderStamp(folder: string): FolderStamp {
   return { ino: stats.ino, mtimeNs: stats.mtimeNs };
 }
 
-/** Each entry's sort key, parsed once: a listing after a delivery sorts, it does not parse. */
-const sortKeys = new WeakMap<InboxEntry, string>();
-
-function sortKey(entry: InboxEntry): string {
-  let key = sortKeys.get(entry);
-  if (key === undefined) {
-    key = receivedTimeSortKey(entry.receivedAt);
-    sortKeys.set(entry, key);
-  }
-  return key;
-}
-
-/** Oldest first, by the receive time in the header, then by file name. */
-function compareEntries(a: InboxEntry, b: InboxEntry): number {
-  const [keyA, keyB] = [sortKey(a), sortKey(b)];
-  if (keyA !== keyB) return keyA < keyB ? -1 : 1;
-  return a.file < b.file ? -1 : a.file > b.file ? 1 : 0;
-}
-
-/** The rows come mostly in order (a snapshot's), which the engine's merge sort takes in one pass. */
-function sortEntries(entries: Iterable<InboxEntry>): InboxEntry[] {
-  // Each key looked up once, not at each of the n log n comparisons.
-  const keyed = [...entries].map((entry) => ({ entry, key: sortKey(entry) }));
-  keyed.sort((a, b) =>
-    a.key !== b.key
-      ? a.key < b.key
-        ? -1
-        : 1
-      : a.entry.file < b.entry.file
-        ? -1
-        : a.entry.file > b.entry.file
-          ? 1
-          : 0,
-  );
-  return keyed.map(({ entry }) => entry);
-}
-
 export class InboxIndex {
   readonly #inbox: string;
   readonly #files: ReturnType<typeof indexFiles>;
   readonly #rows = new Map<string, InboxEntry>();
   /** The sum of the rows' sizes. */
   #bytes = 0;
-  /** The rows in listing order, as last sorted: undefined when they must be sorted again. */
-  #sorted: readonly InboxEntry[] | undefined;
-  /** Rows put since, each after the one before: appended to #sorted without a sort. */
-  #appended: InboxEntry[] = [];
+  /**
+   * The rows in listing order, as last given out (each array a version of the one before, so
+   * that a listing made from them redoes only what follows the first change).
+   */
+  readonly #sorted = new VersionedArray<InboxEntry>();
+  /** The rows in order, changed since they were last given out; none when unchanged. */
+  #changing: { rows: InboxEntry[]; firstChanged: number } | undefined;
+  /** Whether the rows must be sorted again (all taken in anew, from a snapshot or the folder). */
+  #unsorted = true;
   /** The snapshot file as last seen (read, or its mark peeked). */
   #snapshot: { ino: number; size: number; mtimeMs: number } | undefined;
   /** How much of which journal the newest snapshot seen includes. */
@@ -142,12 +111,13 @@ export class InboxIndex {
     const seen = this.#seen;
     if (
       seen &&
-      this.#sorted &&
+      !this.#unsorted &&
+      !this.#changing &&
       seen.stamp.ino === stamp.ino &&
       seen.stamp.mtimeNs === stamp.mtimeNs &&
       seen.atMs - Number(stamp.mtimeNs / 1_000_000n) > SETTLED_MS
     )
-      return this.#sorted;
+      return this.#sorted.current;
     this.#load();
     const now = Date.now();
     const checked = this.#checked;
@@ -159,7 +129,7 @@ export class InboxIndex {
       this.#explainedNs >= stamp.mtimeNs;
     let headsRead = 0;
     if (!explained) {
-      headsRead = this.#reconcile(readdirSync(this.#inbox).filter(isEmailFileName));
+      headsRead = this.#reconcile(readdirSync(this.#inbox));
       this.#checked = { stamp, atMs: now };
     }
     this.#seen = { stamp, atMs: now };
@@ -216,26 +186,53 @@ export class InboxIndex {
   }
 
   #put(entry: InboxEntry): void {
+    // A row names an email file, whatever a damaged journal or snapshot says.
+    if (!isEmailFileName(entry.file)) return;
+    const known = this.#rows.get(entry.file);
+    // The same email again (this process reads back its own journal lines): its row is kept,
+    // the same object, so that nothing made from the rows is made again.
+    if (known && sameEntry(known, entry)) return;
     this.#drop(entry.file);
     this.#rows.set(entry.file, entry);
     this.#bytes += entry.bytes;
-    // A delivery is mostly the newest email: it goes at the end, with no sort.
-    const last = this.#appended.at(-1) ?? this.#sorted?.at(-1);
-    if (this.#sorted && (!last || compareEntries(last, entry) < 0)) this.#appended.push(entry);
-    else this.#unsort();
-  }
-
-  #unsort(): void {
-    this.#sorted = undefined;
-    this.#appended = [];
+    if (this.#unsorted) return;
+    const rows = this.#rowsToChange();
+    // Mostly the newest email: found at the end, one comparison.
+    const at = insertionPoint(rows, entry);
+    if (at === rows.length) rows.push(entry);
+    else rows.splice(at, 0, entry);
+    this.#changedFrom(at);
   }
 
   /** The rows in listing order: a new array when they changed, else the same one. */
   #inOrder(): readonly InboxEntry[] {
-    if (!this.#sorted) this.#sorted = sortEntries(this.#rows.values());
-    else if (this.#appended.length > 0) this.#sorted = [...this.#sorted, ...this.#appended];
-    this.#appended = [];
-    return this.#sorted;
+    if (this.#unsorted) {
+      const sorted = sortEntries(this.#rows.values());
+      this.#unsorted = false;
+      this.#changing = undefined;
+      return this.#sorted.replace(sorted, sharedPrefix(this.#sorted.current, sorted));
+    }
+    const changing = this.#changing;
+    if (!changing) return this.#sorted.current;
+    this.#changing = undefined;
+    return this.#sorted.replace(changing.rows, changing.firstChanged);
+  }
+
+  /** The rows to change in place: a copy of those given out, made at the first change. */
+  #rowsToChange(): InboxEntry[] {
+    this.#changing ??= { rows: this.#sorted.current.slice(), firstChanged: Infinity };
+    return this.#changing.rows;
+  }
+
+  #changedFrom(position: number): void {
+    const changing = this.#changing;
+    if (changing) changing.firstChanged = Math.min(changing.firstChanged, position);
+  }
+
+  /** All rows are taken in anew: sorted at the next listing. */
+  #unsort(): void {
+    this.#unsorted = true;
+    this.#changing = undefined;
   }
 
   #drop(file: string): void {
@@ -243,7 +240,15 @@ export class InboxIndex {
     if (!row) return;
     this.#rows.delete(file);
     this.#bytes -= row.bytes;
-    this.#unsort();
+    if (this.#unsorted) return;
+    const rows = this.#rowsToChange();
+    const at = rows.lastIndexOf(row);
+    if (at < 0) {
+      this.#unsort();
+      return;
+    }
+    rows.splice(at, 1);
+    this.#changedFrom(at);
   }
 
   /**
@@ -280,9 +285,10 @@ export class InboxIndex {
         this.#bytes = 0;
         this.#unsort();
         for (const row of snapshot.rows) this.#put(row);
-        // Written in listing order: kept as it is until something changes.
-        this.#sorted = snapshot.rows;
-        this.#appended = [];
+        // Written in listing order: taken as it is, not sorted again (less any row not kept).
+        this.#unsorted = false;
+        const kept = snapshot.rows.filter((row) => this.#rows.get(row.file) === row);
+        this.#changing = { rows: kept, firstChanged: 0 };
         this.#journal = { ino: snapshot.journal.ino, offset: snapshot.journal.size };
       }
       this.#snapshotMark = snapshot?.journal ?? peeked ?? this.#snapshotMark;
@@ -298,7 +304,11 @@ export class InboxIndex {
   }
 
   /** Makes the rows name exactly the folder's email files; returns how many headers were read. */
-  #reconcile(names: readonly string[]): number {
+  #reconcile(listed: readonly string[]): number {
+    // Mostly the rows name the folder's files exactly (rows name email files only): one look-up
+    // a name says so, where sets and filters cost four passes over a large inbox each second.
+    if (listed.length === this.#rows.size && listed.every((name) => this.#rows.has(name))) return 0;
+    const names = listed.filter(isEmailFileName);
     const present = new Set(names);
     for (const file of [...this.#rows.keys()]) if (!present.has(file)) this.#drop(file);
     let headsRead = 0;

@@ -17,6 +17,7 @@ import {
 } from './seed-files-email.js';
 import { FolderSyncs, removeTempFilesOf } from '../../common/safe-files-async.js';
 import { removeTempFiles } from '../../common/safe-files.js';
+import { MappedArray } from '../../common/shared-prefix.js';
 import { watchFolder } from './folder-watch.js';
 import { InboxIndex } from './seed-files-index.js';
 import type {
@@ -71,7 +72,7 @@ function ensurePrivateFolder(folder: string): void {
 
 interface Listing {
   entries: readonly InboxEntry[];
-  listing: MailboxEntry[];
+  listing: readonly MailboxEntry[];
 }
 
 export class SeedFilesStore implements MailStore {
@@ -80,9 +81,8 @@ export class SeedFilesStore implements MailStore {
   /** The users whose folder was made or checked in this process. */
   readonly #made = new Set<string>();
   readonly #indexes = new Map<string, InboxIndex>();
-  readonly #listings = new Map<string, Listing>();
-  /** Each index row's listing entry, made once. */
-  readonly #listed = new WeakMap<InboxEntry, MailboxEntry>();
+  /** Each inbox's listing entries, made from its index rows. */
+  readonly #listings = new Map<string, MappedArray<InboxEntry, MailboxEntry>>();
   /** The claims (sender NUL send id) this process is storing now, its deliveries overlapping. */
   readonly #storing = new Set<string>();
   /** The inbox folders' fsyncs, shared by the deliveries waiting at the same time. */
@@ -284,28 +284,26 @@ export class SeedFilesStore implements MailStore {
   }
 
   list(user: string): Promise<MailboxEntry[]> {
-    return promised(() => this.#listing(user).listing);
+    // The store's own array, given to every caller as before: MailStore's callers do not change it.
+    return promised(() => this.#listing(user).listing as MailboxEntry[]);
   }
 
   /** The inbox's entries and its listing: the same arrays while the inbox is unchanged. */
   #listing(user: string): Listing {
     const entries = this.#index(user).entries();
-    const cached = this.#listings.get(user);
-    if (cached?.entries === entries) return cached;
-    // The same entry object for an email as long as the index keeps its row, so that a session
-    // listing again finds the rows it sent before (mail-server/session.ts).
-    const listing = entries.map((entry) => {
-      let listed = this.#listed.get(entry);
-      if (!listed) {
-        const { id, from, receivedAt, title } = entry;
-        listed = { id, from, receivedAt, title };
-        this.#listed.set(entry, listed);
-      }
-      return listed;
-    });
-    const fresh = { entries, listing };
-    this.#listings.set(user, fresh);
-    return fresh;
+    let listings = this.#listings.get(user);
+    if (!listings) {
+      listings = new MappedArray(({ id, from, receivedAt, title }): MailboxEntry => ({
+        id,
+        from,
+        receivedAt,
+        title,
+      }));
+      this.#listings.set(user, listings);
+    }
+    // Only the entries from the index's first change on are made again: the others stay the same
+    // objects, so that a session listing again redoes only its new rows (mail-server/session.ts).
+    return { entries, listing: listings.update(entries) };
   }
 
   #file(user: string, ref: EmailRef): string | undefined {

@@ -15,7 +15,11 @@ export class ClassicChannel implements MessageChannel {
   }
 
   send(text: string): Promise<void> {
-    return this.#framed.write(aesEcbEncrypt(this.#key, encodeUtf8(text)));
+    return this.sendUtf8(encodeUtf8(text));
+  }
+
+  sendUtf8(bytes: Buffer): Promise<void> {
+    return this.#framed.write(aesEcbEncrypt(this.#key, bytes));
   }
 
   async receive(): Promise<string> {

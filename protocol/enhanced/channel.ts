@@ -58,6 +58,10 @@ export class EnhancedChannel implements MessageChannel {
     return this.sendBytes(encodeUtf8(text));
   }
 
+  sendUtf8(bytes: Buffer): Promise<void> {
+    return this.sendBytes(bytes);
+  }
+
   sendBytes(payload: Buffer): Promise<void> {
     if (this.#failure) return Promise.reject(this.#failure);
     return this.#framed.write(this.#sealer.seal(ContentType.data, payload));

@@ -15,6 +15,7 @@
  * `total`), keeps the rest in their order, and checks that `total` rows result: the inbox
  * order never changes between two emails that stay, so nothing else needs saying.
  */
+import { sharedPrefix } from '../../common/shared-prefix.js';
 import type { FieldWriter } from '../binary.js';
 import type { MessageChannel } from '../channel.js';
 import type { InboxRow } from '../inbox.js';
@@ -49,7 +50,8 @@ export function inboxChanges(
   after: readonly InboxRow[],
 ): InboxChanges {
   if (before === after) return { total: after.length, removed: [], added: [] };
-  let same = 0;
+  // The rows a session kept (the same objects) are found without a scan; then by id.
+  let same = sharedPrefix(before, after);
   const shorter = Math.min(before.length, after.length);
   while (same < shorter && idOf(before[same] as InboxRow) === idOf(after[same] as InboxRow)) same++;
   const oldTail = before.slice(same);

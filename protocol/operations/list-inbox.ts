@@ -9,7 +9,7 @@
  *   type (1) | count (u32) | count x [ index (u32) | id | from | receivedAt | title ]
  *   (the four texts: u16 length + UTF-8)
  */
-import type { MessageChannel } from '../channel.js';
+import { lineageOf, sharedPrefix } from '../../common/shared-prefix.js';
 import {
   formatInboxListing,
   formatListingFrom,
@@ -18,7 +18,7 @@ import {
   type InboxRow,
 } from '../inbox.js';
 import { MAX_TITLE_CHARS, MAX_USERNAME_CHARS } from '../limits.js';
-import type { FieldReader, FieldWriter } from '../binary.js';
+import { FieldWriter, type FieldReader } from '../binary.js';
 import { OK } from '../texts.js';
 import { message, receiveMessage, sendMessage } from './typed-channel.js';
 import type { MenuOperation } from './types.js';
@@ -47,8 +47,12 @@ export function listingOf(rows: InboxRow[], changes?: InboxListing['changes']): 
   };
 }
 
-/** The server's last classic listing of each session, by its channel (gone with it). */
-const lastFormatted = new WeakMap<MessageChannel, FormattedListing>();
+/**
+ * The server's last classic listing of each array of rows (by its lineage, common/shared-prefix.ts:
+ * sessions of one process that list one inbox share its rows, so a session's first listing
+ * starts from another's), or of each session (by its channel) when the rows have none.
+ */
+const lastFormatted = new WeakMap<object, FormattedListing>();
 
 export const listInbox: MenuOperation<void, InboxListing> = {
   choice: '2',
@@ -61,9 +65,12 @@ export const listInbox: MenuOperation<void, InboxListing> = {
   },
 
   async server(channel, hooks) {
-    const listing = formatListingFrom(lastFormatted.get(channel), await hooks.onList());
-    lastFormatted.set(channel, listing);
-    await channel.send(listing.text);
+    const rows = await hooks.onList();
+    const key = lineageOf(rows) ?? channel;
+    const listing = formatListingFrom(lastFormatted.get(key), rows);
+    lastFormatted.set(key, listing);
+    // Sent as the bytes it was kept in: the text is not encoded again at each listing.
+    await (channel.sendUtf8 ? channel.sendUtf8(listing.bytes) : channel.send(listing.text));
     const reply = await channel.receive();
     if (reply !== OK) hooks.onOddReply?.(OK, reply);
   },
@@ -95,6 +102,41 @@ export function readRow(reader: FieldReader): InboxRow {
   return { index, id, from, receivedAt, title: reader.text('title', MAX_TITLE_BYTES) };
 }
 
+/** A listing's typed rows, encoded, kept so that the next listing of the same inbox starts from them. */
+export interface EncodedRows {
+  readonly rows: readonly InboxRow[];
+  readonly bytes: Buffer;
+  /** Where each row ends in `bytes`. */
+  readonly rowEnds: readonly number[];
+}
+
+/**
+ * `rows` encoded (writeRow, one after another), from `previous`: the rows it shares with it
+ * (common/shared-prefix.ts) are its bytes as they were; only the rows from the first change on
+ * are encoded.
+ */
+export function encodeRowsFrom(
+  previous: EncodedRows | undefined,
+  rows: readonly InboxRow[],
+): EncodedRows {
+  if (previous?.rows === rows) return previous;
+  const kept = previous ? sharedPrefix(previous.rows, rows) : 0;
+  const rowEnds = previous ? previous.rowEnds.slice(0, kept) : [];
+  const start = rowEnds.at(-1) ?? 0;
+  const writer = new FieldWriter();
+  for (let i = kept; i < rows.length; i++) {
+    writeRow(writer, rows[i] as InboxRow);
+    rowEnds.push(start + writer.length);
+  }
+  const added = writer.done();
+  const bytes =
+    previous && kept > 0 ? Buffer.concat([previous.bytes.subarray(0, start), added]) : added;
+  return { rows, bytes, rowEnds };
+}
+
+/** The last typed rows sent, as lastFormatted keeps the classic listings. */
+const lastEncoded = new WeakMap<object, EncodedRows>();
+
 /** Session version 2: the listing with ids. The text is laid out as the classic one. */
 export const listInboxWithIds: MenuOperation<void, InboxListing> = {
   ...listInbox,
@@ -111,9 +153,10 @@ export const listInboxWithIds: MenuOperation<void, InboxListing> = {
 
   async server(channel, hooks) {
     const rows = await hooks.onList();
-    const writer = message('inboxListing').u32(rows.length);
-    for (const row of rows) writeRow(writer, row);
-    await sendMessage(channel, writer);
+    const key = lineageOf(rows) ?? channel;
+    const encoded = encodeRowsFrom(lastEncoded.get(key), rows);
+    lastEncoded.set(key, encoded);
+    await sendMessage(channel, message('inboxListing').u32(rows.length).raw(encoded.bytes));
     const reply = await channel.receive();
     if (reply !== OK) hooks.onOddReply?.(OK, reply);
   },

@@ -46,7 +46,7 @@ export interface SessionHooks {
   /** Session version 3: the public key of each user named, in order; undefined for a name it has none of. */
   onPublicKeys(names: readonly string[]): (KeyObject | undefined)[];
   /** G.1: the listing, oldest first, indexed from 1, with each email's id. */
-  onList(): Promise<InboxRow[]>;
+  onList(): Promise<readonly InboxRow[]>;
   /** H.3: the stored email, or how many emails there are when there is no such one. */
   onRead(ref: EmailRef): Promise<{ text: string } | { count: number }>;
   /** Removes an email of the user's inbox for good; false when there was none of that id. */
