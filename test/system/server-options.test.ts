@@ -24,8 +24,12 @@ async function setup(args: string[]): Promise<{ dir: string; server: RunningServ
 
 /** Signs `user` in and out again; resolves with the pid of the session process that served it. */
 async function servedBy(server: RunningServer, dir: string, user: string): Promise<number> {
+  // The previous client's session is over (its process lists it until it has finished it) ...
+  await waitFor('no session listed', () =>
+    sessionsNow(serverHome(dir)).length === 0 ? true : undefined,
+  );
   const client = await signIn(server.port, dir, user);
-  // The session as `admin who` lists it: written at login, before the first menu.
+  // ... so the one listed now, written at login before the first menu, is this client's.
   const [session] = sessionsNow(serverHome(dir));
   await client.terminate();
   if (!session) throw new Error(`no session of ${user} listed after its login`);
