@@ -163,6 +163,12 @@ export type Reply =
       protocol: ChannelKind;
       /** Enhanced protocol: the SHA-256 fingerprint of the server key whose signature was verified. */
       serverFingerprint?: string;
+      /**
+       * Enhanced protocol, during a server key rotation: this sign-in handed over the server's
+       * new key, signed by the key held before, and the gateway's machine holds it now. What to
+       * tell the user, once.
+       */
+      serverKeyReplaced?: string;
       capabilities: SessionCapabilities;
       /** The fingerprint of the user's own key (on this machine), which signs and opens sealed emails. */
       keyFingerprint: string;

@@ -1,10 +1,19 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createPublicKey, type KeyObject } from 'node:crypto';
-import { parsePrivateKey, parsePublicKey } from '../protocol/crypto.js';
+import type { KeyObject } from 'node:crypto';
+import { parsePublicKey } from '../protocol/crypto.js';
 import { USERNAME_PATTERN } from '../protocol/limits.js';
+import type { PreviousServerKey } from '../protocol/login.js';
 import { ServerError } from './errors.js';
+import {
+  homeError,
+  readKey,
+  readRequired,
+  requireClosedFolder,
+  requirePrivateMode,
+} from './home-files.js';
 import { parsePasswordRecord, type PasswordRecord } from './passwords.js';
+import { readServerKeys, type ServerKeys } from './server-keys.js';
 
 export interface UserAccount {
   name: string;
@@ -18,21 +27,11 @@ export interface UserAccount {
  */
 export interface ServerHome {
   dir: string;
+  /** Replaced by a reload after `admin server-key rotate`. */
   serverPrivateKey: KeyObject;
+  /** During a rotation's window: the key replaced (server-keys.ts); its end is checked at each use. */
+  previousServerKey: PreviousServerKey | undefined;
   users: ReadonlyMap<string, UserAccount>;
-}
-
-/** A problem with one file of the home; the message names the file. */
-const homeError = (file: string, problem: string): ServerError =>
-  new ServerError('HOME_FILE', `${file}: ${problem}`);
-
-function readRequired(file: string): string {
-  if (!existsSync(file)) throw homeError(file, 'missing');
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw homeError(file, `cannot be read (${(error as Error).message})`);
-  }
 }
 
 function readUserPasswords(file: string): Map<string, PasswordRecord> {
@@ -63,57 +62,18 @@ function readUserPasswords(file: string): Map<string, PasswordRecord> {
   return users;
 }
 
-/** Reads a PEM key file; any problem becomes a HomeError naming the file. */
-function readKey(file: string, parse: (pem: string, source: string) => KeyObject): KeyObject {
-  const pem = readRequired(file);
-  try {
-    return parse(pem, file);
-  } catch (error) {
-    throw homeError(file, (error as Error).message);
-  }
-}
-
-/**
- * Refuses a secret file that other users can read (the server's private key, the passwords), as
- * OpenSSH refuses such a key: one line, with what to run.
- */
-function requirePrivateMode(file: string): void {
-  const mode = statSync(file).mode & 0o777;
-  if ((mode & 0o077) !== 0)
-    throw homeError(
-      file,
-      `can be read by other users (mode ${octal(mode)}); run: chmod 600 ${file}`,
-    );
-}
-
-const octal = (mode: number): string => mode.toString(8).padStart(4, '0');
-
-/** A home that others can write into lets them swap any key or inbox: refused. */
-function requireClosedFolder(dir: string): void {
-  const mode = statSync(dir).mode & 0o777;
-  if ((mode & 0o022) !== 0)
-    throw homeError(
-      dir,
-      `can be written by other users (mode ${octal(mode)}), who could replace its keys; run: chmod go-w ${dir}`,
-    );
-}
-
 /** Loads and checks every key and password file of the home; throws a HOME_FILE ServerError naming the first that is missing or malformed. */
 export function loadServerHome(dir: string): ServerHome {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw homeError(dir, 'is not a folder');
-  const privateFile = join(dir, 'server_private.pem');
-  const publicFile = join(dir, 'server_public.pem');
-  const serverPrivateKey = readKey(privateFile, parsePrivateKey);
-  const serverPublicKey = readKey(publicFile, parsePublicKey);
+  const keys = readServerKeys(dir);
   requireClosedFolder(dir);
-  requirePrivateMode(privateFile);
-  if (!createPublicKey(serverPrivateKey).equals(serverPublicKey))
-    throw homeError(
-      publicFile,
-      `does not match server_private.pem, so clients holding it cannot log in; write the matching one: openssl pkey -in ${privateFile} -pubout -out ${publicFile}`,
-    );
   const users = readUsers(dir);
-  const home = { dir, serverPrivateKey, users };
+  const home = {
+    dir,
+    serverPrivateKey: keys.current,
+    previousServerKey: keys.previous,
+    users,
+  };
   mutableUsers.set(home, users);
   return home;
 }
@@ -164,4 +124,35 @@ export function reloadUsers(home: ServerHome): UsersReloaded {
   users.clear();
   for (const [name, account] of next) users.set(name, account);
   return changes;
+}
+
+/** What a reload of the server's keys found. */
+export interface KeysReloaded {
+  /** Whether the current key is another than before. */
+  replaced: boolean;
+  /** The end of the window in which the replaced key is accepted, when one is open. */
+  previousUntil: string | undefined;
+}
+
+/**
+ * Puts keys read by server-keys.ts `readServerKeys` (after `admin server-key rotate` or
+ * `finish`) in the home: read first, applied after every other file of the reload was read, so
+ * that a broken file changes nothing.
+ */
+export function applyServerKeys(home: ServerHome, keys: ServerKeys): KeysReloaded {
+  const replaced = !keys.current.equals(home.serverPrivateKey);
+  home.serverPrivateKey = keys.current;
+  home.previousServerKey = keys.previous;
+  return {
+    replaced,
+    previousUntil:
+      keys.previous === undefined ? undefined : new Date(keys.previous.untilMs).toISOString(),
+  };
+}
+
+/** Rereads the users and the server's keys; a broken file changes nothing (HOME_FILE ServerError). */
+export function reloadHome(home: ServerHome): { users: UsersReloaded; keys: KeysReloaded } {
+  const keys = readServerKeys(home.dir);
+  const users = reloadUsers(home);
+  return { users, keys: applyServerKeys(home, keys) };
 }

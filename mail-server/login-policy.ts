@@ -10,6 +10,7 @@ import { enhancedServerLines } from '../protocol/enhanced/lines.js';
 import type { LoginAttempt, ServerLoginPolicy } from '../protocol/login.js';
 import { serverLines } from '../protocol/texts.js';
 import type { ServerHome, UserAccount } from './home.js';
+import { previousKeyInWindow } from './server-keys.js';
 import type { Logger } from './log.js';
 import { standInRecord, verifyPassword, type PasswordRecord } from './passwords.js';
 import type { LoginThrottle } from './throttle/rules.js';
@@ -54,6 +55,7 @@ export function loginPolicy(
   let keyProven = false;
   return {
     serverPrivateKey: home.serverPrivateKey,
+    previousServerKey: () => previousKeyInWindow(home.previousServerKey),
 
     async authenticate(attempt: LoginAttempt) {
       const address = addressOf(attempt.peer);
@@ -93,6 +95,10 @@ export function loginPolicy(
       },
       undecryptable: (reason, bytes) => {
         log.warn({ peer, err: reason, bytes }, 'login blob could not be decrypted');
+      },
+      serverKeyHandedOver: (account) => {
+        // Who still held the old key: the administrator sees the rotation's progress.
+        log.info({ peer, user: account.name }, 'new server key handed over');
       },
       refused: (username) => {
         if (username !== undefined) announce(serverLines.invalid(username));

@@ -4,7 +4,14 @@ import { MAX_FRAME_BYTES } from '../protocol/framing.js';
 import { serverLines } from '../protocol/texts.js';
 import { peerOf, serveConnection } from './connection.js';
 import { connectionContext } from './context.js';
-import { loadServerHome, reloadUsers, type ServerHome, type UsersReloaded } from './home.js';
+import {
+  loadServerHome,
+  reloadHome,
+  type KeysReloaded,
+  type ServerHome,
+  type UsersReloaded,
+} from './home.js';
+import { keyFingerprint } from '../protocol/enhanced/fingerprint.js';
 import {
   removePidFile,
   takeUnlockRequests,
@@ -294,7 +301,8 @@ export class MailServer {
   }
 
   /**
-   * SIGHUP, or `npm run admin`: rereads user_pass.json and the users' public keys, then has every
+   * SIGHUP, or `npm run admin`: rereads user_pass.json, the users' public keys and the server's
+   * keys (server-keys.ts), then has every
    * session process reread them before its next login, and lifts the locks the admin command
    * asked to lift. A broken file changes nothing: one log line says which and why.
    */
@@ -308,16 +316,24 @@ export class MailServer {
       }
     };
     let changes: UsersReloaded;
+    let keys: KeysReloaded;
     try {
-      changes = reloadUsers(this.#home);
+      ({ users: changes, keys } = reloadHome(this.#home));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
-      this.#log.error({ err: error }, 'user_pass.json not reloaded; the users before it stay');
+      this.#log.error(
+        { err: error },
+        "user_pass.json and the server's keys not reloaded; those before stay",
+      );
       report({ ok: false, error: message });
       return;
     }
     this.#pool?.reloadHome();
     this.#log.info({ ...changes, users: this.#home.users.size }, 'users reloaded');
+    this.#log.info(
+      { fingerprint: keyFingerprint(this.identity), ...keys },
+      "server's keys reloaded",
+    );
     for (const user of takeUnlockRequests(this.#options.home)) {
       const lifted = await this.#throttle.unlock(user);
       this.#log.info({ user, entries: lifted }, 'login locks lifted by the administrator');

@@ -17,7 +17,7 @@ import {
 import { serveConnection } from './connection.js';
 import { connectionContext } from './context.js';
 import type { ConnectionContext } from './connection.js';
-import { loadServerHome, reloadUsers, type ServerHome } from './home.js';
+import { loadServerHome, reloadHome, type ServerHome } from './home.js';
 import { announce } from './announce.js';
 import type { Logger } from './log.js';
 import { createLightLogger } from '../common/light-log.js';
@@ -113,9 +113,12 @@ function listSession(
  */
 function reload(home: ServerHome, log: Logger): void {
   try {
-    reloadUsers(home);
+    reloadHome(home);
   } catch (error) {
-    log.error({ err: error }, 'the users could not be reread; this session process stops');
+    log.error(
+      { err: error },
+      "the users or the server's keys could not be reread; this session process stops",
+    );
     process.exit(1);
   }
 }
@@ -156,8 +159,17 @@ export async function startSessionProcess(configArgument: string | undefined): P
         }
       : undefined,
   );
+  // A fault no session caught ends this process (the parent replaces it): said first, with the
+  // stack, so that the administrator sees why a client's connection closed.
+  const fail = (err: unknown): void => {
+    log.fatal({ err }, 'session process failed; ending it');
+    process.exit(70);
+  };
+  process.on('uncaughtException', fail);
+  process.on('unhandledRejection', fail);
   const home = loadServerHome(config.home);
-  const store = await openMailStore(config.store, home, log);
+  // The server checked every inbox at its start; one broken since must not stop every session.
+  const store = await openMailStore(config.store, home, log, { checkEveryInbox: false });
   const throttleAnswers: ((answer: ThrottleAnswer) => void)[] = [];
   const context = connectionContext({
     channel: config.channel,

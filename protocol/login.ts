@@ -53,9 +53,23 @@ export interface LoginAttempt {
   provesKeyOf?: (publicKey: KeyObject) => boolean;
 }
 
+/** A server key being replaced (admin server-key rotate): accepted until `untilMs`, then never. */
+export interface PreviousServerKey {
+  privateKey: KeyObject;
+  /** SHA-256 of its public key's SubjectPublicKeyInfo (fingerprint.ts `keyDigest`), made once: clients name it. */
+  publicKeyDigest: Buffer;
+  /** The end of the transition window, ms since 1970. */
+  untilMs: number;
+}
+
 /** The server's policy for logins (smtp-server's onAuth): the protocol asks, the policy answers. */
 export interface ServerLoginPolicy<A extends LoginAccount> {
   serverPrivateKey: KeyObject;
+  /**
+   * While the server's key is being replaced: the key before it, asked for at each login so that
+   * a window that has ended is never honoured; undefined otherwise.
+   */
+  previousServerKey?(): PreviousServerKey | undefined;
   /** The account when the credentials hold and the attempt is allowed, undefined otherwise. */
   authenticate(attempt: LoginAttempt): Promise<A | undefined>;
   /** Notices, in the order they happen; each is optional. */
@@ -71,6 +85,8 @@ export interface LoginEvents<A extends LoginAccount> {
   undecryptable?(reason: string, bytes: number): void;
   /** The credentials were refused; `username` as the client gave it, when it could be read. */
   refused?(username: string | undefined): void;
+  /** Enhanced, during a server key rotation: the client held the key being replaced and was handed the new one. */
+  serverKeyHandedOver?(account: A): void;
   /** The account is logged in; on the classic channel, as soon as its session key is sent (E.2.a). */
   accepted?(account: A): void;
 }

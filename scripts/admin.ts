@@ -13,6 +13,12 @@ import { integerArgument, parseCommandLineAsync } from '../common/program.js';
 import { loggedInSessions } from '../mail-server/run-files.js';
 import { backupSite, restoreSite } from './site-backup.js';
 import { exportKeyring, issueUserKeys } from './site-keys.js';
+import {
+  DEFAULT_WINDOW_DAYS,
+  finishServerKeyWindow,
+  rotateServerKey,
+  serverKeyStatus,
+} from './site-server-key.js';
 import { kickUser } from './site-sessions.js';
 import { waitReady, type ReadyTarget } from './wait-ready.js';
 import {
@@ -170,6 +176,67 @@ program
     await issueUserKeys(home(), name, password, bundle, options.force);
     process.stdout.write(
       `Wrote ${name}'s bundle to ${bundle}/ (their private key, encrypted under their password; server_public.pem; a keyring). Their old private key no longer works on this site; correspondents who pinned the old public key will be told it changed.\n`,
+    );
+    await reload();
+  });
+
+const serverKey = program
+  .command('server-key')
+  .description("replaces the server's key pair, the old one accepted for a transition window");
+serverKey
+  .command('rotate')
+  .description(
+    'a new server key pair; the old one stays accepted until the window ends (old bundles keep working meanwhile)',
+  )
+  .option(
+    '--window-days <days>',
+    'how long the old key stays accepted',
+    integerArgument(1),
+    DEFAULT_WINDOW_DAYS,
+  )
+  .option('--force', 'rotate even while the window of a rotation is still open', false)
+  .action(async (options: { windowDays: number; force: boolean }) => {
+    const done = await rotateServerKey(home(), options);
+    process.stdout.write(
+      `The server's new key is ${done.newFingerprint}; the old key ${done.oldFingerprint} is still accepted until ${done.until}.
+What happens next:
+  - The running servers are told to reload (below) and sign with the new key from now on; a server started later reads both keys from the home.
+  - Enhanced clients (the terminal client with --protocol enhanced, the web gateway) learn the new key by themselves at their next login and replace their server_public.pem: nothing to do.
+  - Classic clients need a new bundle before the window ends: sealed-mail-admin --home ${home()} keys USER for each of them (or copy ${join(home(), 'server_public.pem')} to their machine).
+  - After ${done.until} the old key is refused; end the window sooner with: sealed-mail-admin --home ${home()} server-key finish
+`,
+    );
+    await reload();
+  });
+serverKey
+  .command('status')
+  .description("the server key's fingerprint, and the previous key's with the end of its window")
+  .action(() => {
+    const status = serverKeyStatus(home());
+    process.stdout.write(`Current server key: ${status.current}\n`);
+    const previous = status.previous;
+    if (!previous)
+      process.stdout.write('No rotation under way: only the current key is accepted.\n');
+    else if (previous.open)
+      process.stdout.write(
+        `Previous server key: ${previous.fingerprint}, accepted until ${previous.until}\n`,
+      );
+    else
+      process.stdout.write(
+        `Previous server key: ${previous.fingerprint}, no longer accepted since ${previous.until} (server-key finish removes its files)\n`,
+      );
+  });
+serverKey
+  .command('finish')
+  .description('ends the window now: only the current key is accepted from here on')
+  .action(async () => {
+    const ended = finishServerKeyWindow(home());
+    if (ended === undefined) {
+      process.stdout.write('No rotation under way: nothing to end.\n');
+      return;
+    }
+    process.stdout.write(
+      `Ended the window: ${ended} is no longer accepted. Clients still holding it need a new bundle (sealed-mail-admin --home ${home()} keys USER).\n`,
     );
     await reload();
   });

@@ -39,6 +39,8 @@ export interface LoadedClientKeys extends ClientKeys {
   privateKeyAtRest: KeyAtRest;
   /** The private key's file, when there is one. */
   privateKeyFile: string | undefined;
+  /** server_public.pem, which a server key update replaces (server-key-update.ts). */
+  serverKeyFile: string;
 }
 
 /**
@@ -107,6 +109,7 @@ export function loadClientKeys(
   if (!file) {
     return {
       serverPublicKey,
+      serverKeyFile: serverFile,
       privateKeyAtRest: 'missing',
       privateKeyFile: undefined,
       privateKey() {
@@ -123,6 +126,7 @@ export function loadClientKeys(
   const privateKey = unlockPrivateKey(pem, passphrase, file);
   return {
     serverPublicKey,
+    serverKeyFile: serverFile,
     privateKeyAtRest: isEncryptedKey(pem) ? 'encrypted' : 'plain',
     privateKeyFile: file,
     privateKey: () => privateKey,

@@ -1,3 +1,4 @@
+import type { ServerKeyAdopted } from './server-key-update.js';
 import type { MessageChannel } from '../../protocol/channel.js';
 import { findEmailProblem, type Email, type EmailError } from '../../protocol/email.js';
 import { ProtocolError } from '../../protocol/errors.js';
@@ -98,10 +99,22 @@ export class MailClient {
   }
 
   /** Wraps a logged-in channel; waits for the first menu. */
-  static async start(channel: MessageChannel, username: string): Promise<MailClient> {
+  static async start(
+    channel: MessageChannel,
+    username: string,
+    serverKeyAdopted?: ServerKeyAdopted,
+  ): Promise<MailClient> {
     const menu = await channel.receive();
-    return new MailClient(channel, username, menu);
+    const client = new MailClient(channel, username, menu);
+    client.serverKeyAdopted = serverKeyAdopted;
+    return client;
   }
+
+  /**
+   * Set when this session's login handed over the server's new key (a key rotation) and this
+   * computer now holds it: tell the user once.
+   */
+  serverKeyAdopted: ServerKeyAdopted | undefined;
 
   /** The verified server key's fingerprint, on channels that authenticate the server. */
   get serverFingerprint(): string | undefined {

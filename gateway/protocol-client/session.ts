@@ -1,8 +1,11 @@
 import { channels, type ChannelKind } from '../../protocol/channels.js';
+import { EnhancedChannel } from '../../protocol/enhanced/channel.js';
 import { FramedSocket } from '../../protocol/framing.js';
 import type { ClientKeys, LoginCredentials } from '../../protocol/login.js';
 import { connectTcp } from './connect.js';
+import type { LoadedClientKeys } from './keys.js';
 import { MailClient } from './mail-client.js';
+import { adoptServerKey, type ServerKeyAdopted } from './server-key-update.js';
 import { parseServerList, tryInTurn, type ServerChoice } from './server-list.js';
 
 export interface OpenSessionOptions {
@@ -13,7 +16,11 @@ export interface OpenSessionOptions {
   host: string;
   port: number;
   credentials: LoginCredentials;
-  keys: ClientKeys;
+  /**
+   * With `serverKeyFile` (keys.ts `loadClientKeys`), a new server key handed over during a key
+   * rotation replaces that file; it replaces `serverPublicKey` either way.
+   */
+  keys: ClientKeys | LoadedClientKeys;
   channel?: ChannelKind;
   connectTimeoutMs?: number;
   /** How long to wait for any one answer of the server; 0 waits for ever. */
@@ -46,7 +53,13 @@ async function openSessionAt(
     const channel = await login(framed, options.credentials, options.keys, {
       version: options.version,
     });
-    return await MailClient.start(channel, options.credentials.username);
+    let adopted: ServerKeyAdopted | undefined;
+    const update = channel instanceof EnhancedChannel ? channel.serverKeyUpdate : undefined;
+    if (update) {
+      const file = 'serverKeyFile' in options.keys ? options.keys.serverKeyFile : undefined;
+      adopted = adoptServerKey(options.keys, file, update);
+    }
+    return await MailClient.start(channel, options.credentials.username, adopted);
   } catch (error) {
     framed.destroy();
     throw error;

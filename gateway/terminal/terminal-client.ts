@@ -1,4 +1,5 @@
 import type { ChannelKind } from '../../protocol/channel-kinds.js';
+import { serverKeyAdoptedText } from '../protocol-client/server-key-update.js';
 import { enhancedClientLines, mailboxClientLines } from '../../protocol/enhanced/lines.js';
 import { isProtocolError } from '../../protocol/errors.js';
 import { formatInboxListing, type InboxRow } from '../../protocol/inbox.js';
@@ -302,6 +303,8 @@ export async function runTerminalClient(options: TerminalOptions): Promise<numbe
   }
   if (client.version !== undefined)
     write(`${enhancedClientLines.sessionVersion(client.version)}\n`);
+  const adopted = client.serverKeyAdopted;
+  if (adopted) write(`${serverKeyAdoptedText(adopted)}\n`);
   const seal = new LocalSeal(keys.privateKey(), username);
   const folder = keyringFolder(options.keysDir, username);
   const keyring = new Keyring(folder, seal);

@@ -9,6 +9,7 @@ import type { ClientKeys } from '../../protocol/login.js';
 import type { Keyring, KeyringEntry } from '../protocol-client/keyring.js';
 import { loadClientKeys } from '../protocol-client/keys.js';
 import type { MailClient } from '../protocol-client/mail-client.js';
+import { serverKeyAdoptedText } from '../protocol-client/server-key-update.js';
 import { describeServers, formatServer } from '../protocol-client/server-list.js';
 import { openSession } from '../protocol-client/session.js';
 import type { Reply, SessionEndReason } from '../messages.js';
@@ -37,6 +38,12 @@ export interface ChildIo {
 const hasEnded = (client: MailClient): boolean => client.ended;
 
 /** Reads the private key at once (a missing key is reported before the password is sent) and only once. */
+/** The line that tells the user the server's new key was adopted at this sign-in, if it was. */
+function serverKeyNotice(client: MailClient): { serverKeyReplaced?: string } {
+  const adopted = client.serverKeyAdopted;
+  return adopted ? { serverKeyReplaced: serverKeyAdoptedText(adopted) } : {};
+}
+
 function eagerKeys(keys: ClientKeys): ClientKeys {
   const privateKey: KeyObject = keys.privateKey();
   return { ...keys, privateKey: () => privateKey };
@@ -252,6 +259,7 @@ export class ChildSession {
       server,
       protocol: message.protocol,
       ...(fingerprint === undefined ? {} : { serverFingerprint: fingerprint }),
+      ...serverKeyNotice(client),
       capabilities: {
         deliveryReports,
         emailIds,

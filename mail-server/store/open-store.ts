@@ -64,6 +64,7 @@ export async function openMailStore(
   spec: StoreSpec,
   home: ServerHome,
   log?: Logger,
+  { checkEveryInbox = true }: { checkEveryInbox?: boolean } = {},
 ): Promise<MailStore> {
   // A live view: a user added by a reload (SIGHUP) has an inbox at once.
   const users: UserNames = {
@@ -77,7 +78,9 @@ export async function openMailStore(
       ...(log ? { log } : {}),
     });
   }
-  return spec === 'memory' ? new MemoryStore(users) : new SeedFilesStore(home.dir, users);
+  return spec === 'memory'
+    ? new MemoryStore(users)
+    : new SeedFilesStore(home.dir, users, { checkEveryInbox });
 }
 
 /** What session processes are given of the store: the spec, and a password apart from it. */

@@ -88,11 +88,20 @@ export class SeedFilesStore implements MailStore {
   /** The inbox folders' fsyncs, shared by the deliveries waiting at the same time. */
   readonly #folderSyncs = new FolderSyncs();
 
-  /** The inboxes of `users` in `home`, created when missing. Throws an INBOX_FOLDER ServerError. */
-  constructor(home: string, users: Iterable<string> | UserNames) {
+  /**
+   * The inboxes of `users` in `home`, created when missing. Throws an INBOX_FOLDER ServerError:
+   * for any inbox when `checkEveryInbox` (a server's start, which must fail on a broken home),
+   * else only at that inbox's first use (a session process, which must start and serve the
+   * other users when one folder breaks while the server runs).
+   */
+  constructor(
+    home: string,
+    users: Iterable<string> | UserNames,
+    { checkEveryInbox = true }: { checkEveryInbox?: boolean } = {},
+  ) {
     this.#home = home;
     this.#users = userNames(users);
-    for (const user of this.#users) ensurePrivateFolder(this.#folder(user));
+    if (checkEveryInbox) for (const user of this.#users) this.#folder(user);
     ensurePrivateFolder(join(home, INDEX_FOLDER));
     ensurePrivateFolder(join(home, SENDS_FOLDER));
     ensurePrivateFolder(join(home, INCOMING_FOLDER));
@@ -153,10 +162,11 @@ export class SeedFilesStore implements MailStore {
     const text = formatStoredEmail(email, receivedAt, contentLength);
     const bytes = Buffer.byteLength(text);
     const stem = emailFileStem(email.from, email.title);
-    const folders = recipients.map((recipient) => this.#folder(recipient));
     const { maxInboxBytes } = limits;
-    const copy = async (recipient: string, folder: string): Promise<DeliveryOutcome> => {
+    const copy = async (recipient: string): Promise<DeliveryOutcome> => {
       try {
+        // A recipient's folder broken since the server started fails that copy alone.
+        const folder = this.#folder(recipient);
         const index = this.#index(recipient);
         // The index's sizes, checked against the folder's names: no file is opened or stat'ed.
         if (maxInboxBytes !== undefined && index.storedBytes() + bytes > maxInboxBytes)
@@ -170,7 +180,7 @@ export class SeedFilesStore implements MailStore {
         return { recipient, status: 'failed', reason: (error as Error).message };
       }
     };
-    return Promise.all(recipients.map((recipient, i) => copy(recipient, folders[i] ?? '')));
+    return Promise.all(recipients.map((recipient) => copy(recipient)));
   }
 
   /**

@@ -125,6 +125,27 @@ export async function clientClassicLogin(
 }
 
 /**
+ * The credentials under the server's key, or, while that key is being replaced, under the key
+ * before it (clients with an old bundle encrypt to it); the first key's error when neither opens.
+ */
+function decryptLoginWithEither<A extends LoginAccount>(
+  policy: ServerLoginPolicy<A>,
+  blob: Buffer,
+): LoginCredentials {
+  try {
+    return decryptLogin(policy.serverPrivateKey, blob);
+  } catch (error) {
+    const previous = policy.previousServerKey?.();
+    if (!previous || !(error instanceof ProtocolError)) throw error;
+    try {
+      return decryptLogin(previous.privateKey, blob);
+    } catch {
+      throw error;
+    }
+  }
+}
+
+/**
  * The server's side: decrypt the credentials, ask the policy, send the session key under the
  * account's public key and wait for AES("OK"). Resolves with undefined when the login was
  * refused (the rejection is sent and the connection closed).
@@ -137,7 +158,7 @@ export async function serverClassicLogin<A extends LoginAccount>(
   const blob = await framed.read();
   let credentials: LoginCredentials | undefined;
   try {
-    credentials = decryptLogin(policy.serverPrivateKey, blob);
+    credentials = decryptLoginWithEither(policy, blob);
   } catch (error) {
     if (!(error instanceof ProtocolError)) throw error;
     policy.events?.undecryptable?.(error.message, blob.length);

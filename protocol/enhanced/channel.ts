@@ -4,6 +4,7 @@ import { ProtocolError } from '../errors.js';
 import type { FramedSocket } from '../framing.js';
 import { decodeUtf8, encodeUtf8 } from '../utf8.js';
 import { keyFingerprint } from './fingerprint.js';
+import type { ServerKeyUpdate } from './key-update.js';
 import type { DirectionKeys } from './key-schedule.js';
 import { RecordOpener, RecordSealer } from './record.js';
 import { ContentType } from './suite.js';
@@ -27,6 +28,8 @@ export class EnhancedChannel implements MessageChannel {
   #closeSent = false;
   /** The session version the handshake chose (suite.ts SessionVersion). */
   readonly version: number;
+  /** On the client: the new server key its login handed over, verified (key-update.ts). */
+  serverKeyUpdate: ServerKeyUpdate | undefined;
 
   constructor(
     framed: FramedSocket,

@@ -3,11 +3,17 @@ import { createHash, type KeyObject } from 'node:crypto';
 /** Keys are loaded once per process; their fingerprints need not be recomputed per login. */
 const cache = new WeakMap<KeyObject, string>();
 
-/** SHA-256 of a public key's DER (SubjectPublicKeyInfo) encoding. */
+const digests = new WeakMap<KeyObject, Buffer>();
+
+/** SHA-256 of a public key's DER (SubjectPublicKeyInfo) encoding; kept per key, as fingerprints are. */
 export function keyDigest(publicKey: KeyObject): Buffer {
-  return createHash('sha256')
+  const known = digests.get(publicKey);
+  if (known !== undefined) return known;
+  const digest = createHash('sha256')
     .update(publicKey.export({ type: 'spki', format: 'der' }))
     .digest();
+  digests.set(publicKey, digest);
+  return digest;
 }
 
 /** A key digest as OpenSSH shows one: "SHA256:" and its unpadded base64. */

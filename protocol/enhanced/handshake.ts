@@ -8,13 +8,19 @@
  *
  * The client checks the signature with the server_public.pem it already holds before it sends
  * anything secret, so an impersonator is found out at the second frame.
+ *
+ * From session version 6 the ClientHello also names (by SHA-256) the key the client holds.
+ * While the server's key is being replaced, the server signs with the key being replaced when
+ * that is the one named, so clients that hold it still verify; every other time it signs with
+ * its current key.
  */
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { ProtocolError } from '../errors.js';
 import type { FramedSocket } from '../framing.js';
 import { LOGIN_REJECTED } from '../texts.js';
 import { EnhancedChannel } from './channel.js';
-import { keyFingerprint } from './fingerprint.js';
+import type { PreviousServerKey } from '../login.js';
+import { keyDigest, keyFingerprint } from './fingerprint.js';
 import { deriveTrafficKeys, newEphemeralKey, sharedSecret } from './key-schedule.js';
 import {
   decodeClientHello,
@@ -35,6 +41,8 @@ export interface HandshakeResult {
 
 export interface ServerHandshakeResult extends HandshakeResult {
   clientHello: ClientHello;
+  /** Whether the ServerHello was signed by the key being replaced (the client holds that one). */
+  signedByPrevious: boolean;
 }
 
 /**
@@ -51,6 +59,7 @@ export async function clientHandshake(
     version,
     random: randomBytes(RANDOM_BYTES),
     ephemeralPublic: ephemeral.publicRaw,
+    heldServerKey: keyDigest(serverPublicKey),
   });
   await framed.write(clientHello);
   const serverHelloFrame = await framed.read();
@@ -90,17 +99,27 @@ export async function clientHandshake(
   return { channel, transcriptHash };
 }
 
+/** Whether the client named the key being replaced, still accepted now. */
+function holdsPrevious(clientHello: ClientHello, previous: PreviousServerKey | undefined): boolean {
+  if (!previous || !clientHello.heldServerKey) return false;
+  return previous.publicKeyDigest.equals(clientHello.heldServerKey);
+}
+
 /**
  * The server's side: answers a ClientHello with a signed ServerHello, choosing the lower of
- * the client's version and `version`, and derives the keys.
+ * the client's version and `version`, and derives the keys. `previous`, while the server's key
+ * is being replaced: the key before it, used for clients that name it.
  */
 export async function serverHandshake(
   framed: FramedSocket,
-  serverPrivateKey: KeyObject,
+  currentPrivateKey: KeyObject,
   version: number = LATEST_VERSION,
+  previous?: PreviousServerKey,
 ): Promise<ServerHandshakeResult> {
   const clientHelloFrame = await framed.read();
   const clientHello = decodeClientHello(clientHelloFrame);
+  const signedByPrevious = holdsPrevious(clientHello, previous);
+  const serverPrivateKey = signedByPrevious && previous ? previous.privateKey : currentPrivateKey;
   const ephemeral = newEphemeralKey();
   const secret = sharedSecret(ephemeral, clientHello.ephemeralPublic);
   const unsigned = {
@@ -121,5 +140,5 @@ export async function serverHandshake(
     { send: keys.serverToClient, receive: keys.clientToServer },
     unsigned.version,
   );
-  return { channel, transcriptHash, clientHello };
+  return { channel, transcriptHash, clientHello, signedByPrevious };
 }

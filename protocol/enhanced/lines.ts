@@ -24,6 +24,10 @@ export const enhancedClientLines = {
   records: (sent: number, received: number) =>
     `${sent} records sent and ${received} records received, every one authenticated`,
   sessionVersion: (version: number) => `Session version ${version}`,
+  serverKeyReplaced: (fingerprint: string, replaced: string, until: string, file?: string) =>
+    `The server's key was replaced by its administrator: this computer now holds the new key (${fingerprint})${file === undefined ? '' : ` in ${file}`}, which the server handed over signed by the key held before (${replaced}). Nothing to do; the old key is accepted until ${until} only.`,
+  serverKeyNotStored: (fingerprint: string, replaced: string, until: string, problem: string) =>
+    `The server's key was replaced by its administrator: the server handed over the new key (${fingerprint}) signed by the key held before (${replaced}), but ${problem}. Make server_public.pem writable and sign in again, or ask the administrator for a new bundle, before ${until}: the old key is refused after that.`,
 } as const;
 
 /** What the terminal client says of the operations of session version 2. */

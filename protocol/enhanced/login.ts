@@ -2,7 +2,9 @@
  * The enhanced login, both sides: the signed handshake (handshake.ts), then the client's
  * credentials in the first record (its username, its password and its RSA-PSS signature over
  * the transcript hash and the username), answered by the server's first record: "OK", or
- * "Invalid username or password" followed by an authenticated close.
+ * "Invalid username or password" followed by an authenticated close. From session version 6
+ * the "OK" of a session signed by a server key being replaced carries the new key
+ * (key-update.ts).
  */
 import type { EnhancedChannel } from './channel.js';
 import { isProtocolError, ProtocolError } from '../errors.js';
@@ -16,8 +18,10 @@ import type {
 } from '../login.js';
 import { LOGIN_REJECTED } from '../texts.js';
 import { clientHandshake, serverHandshake } from './handshake.js';
+import { serverKeyUpdate, verifyServerKeyUpdate } from './key-update.js';
 import { decodeClientAuth, encodeClientAuth } from './messages.js';
-import { LOGIN_ACCEPTED } from './suite.js';
+import { LOGIN_ACCEPTED, SessionVersion } from './suite.js';
+import { decodeUtf8, encodeUtf8 } from '../utf8.js';
 import { clientSignedContent, pssSign, pssVerify } from './transcript.js';
 
 /**
@@ -31,28 +35,43 @@ export async function clientEnhancedLogin(
   keys: ClientKeys,
   options: ClientLoginOptions = {},
 ): Promise<EnhancedChannel> {
-  const { channel, transcriptHash } = await clientHandshake(
-    framed,
-    keys.serverPublicKey,
-    options.version,
-  );
+  // The key the handshake verifies with, and the only key whose signature can bring a new one.
+  const heldKey = keys.serverPublicKey;
+  const { channel, transcriptHash } = await clientHandshake(framed, heldKey, options.version);
   const signature = pssSign(
     keys.privateKey(),
     clientSignedContent(transcriptHash, credentials.username),
   );
   await channel.sendBytes(encodeClientAuth({ ...credentials, signature }));
-  let answer: string;
+  let answer: Buffer;
   try {
-    answer = await channel.receive();
+    answer = await channel.receiveBytes();
   } catch (error) {
     // A server that closes without an answer refused us; say so the way a refusal is said.
     if (isProtocolError(error, 'CONNECTION_CLOSED'))
       throw new ProtocolError('LOGIN_REJECTED', LOGIN_REJECTED, { cause: error });
     throw error;
   }
-  if (answer !== LOGIN_ACCEPTED) {
+  const accepted = encodeUtf8(LOGIN_ACCEPTED);
+  const carriesUpdate =
+    channel.version >= SessionVersion.serverKeyUpdates &&
+    answer.length > accepted.length &&
+    answer.subarray(0, accepted.length).equals(accepted);
+  if (!carriesUpdate && decodeUtf8(answer) !== LOGIN_ACCEPTED) {
     await channel.close();
     throw new ProtocolError('LOGIN_REJECTED', LOGIN_REJECTED);
+  }
+  if (carriesUpdate) {
+    try {
+      channel.serverKeyUpdate = verifyServerKeyUpdate(
+        answer.subarray(accepted.length),
+        heldKey,
+        transcriptHash,
+      );
+    } catch (error) {
+      await channel.close();
+      throw error;
+    }
   }
   return channel;
 }
@@ -83,8 +102,9 @@ export async function serverEnhancedLogin<A extends LoginAccount>(
   policy: ServerLoginPolicy<A>,
   peer: string,
 ): Promise<{ account: A; channel: EnhancedChannel } | undefined> {
-  const { channel, transcriptHash } = await handshakeStep(policy, () =>
-    serverHandshake(framed, policy.serverPrivateKey),
+  const previous = policy.previousServerKey?.();
+  const { channel, transcriptHash, signedByPrevious } = await handshakeStep(policy, () =>
+    serverHandshake(framed, policy.serverPrivateKey, undefined, previous),
   );
   policy.events?.handshake?.();
   const auth = await handshakeStep(policy, async () =>
@@ -103,7 +123,13 @@ export async function serverEnhancedLogin<A extends LoginAccount>(
     policy.events?.refused?.(auth.username);
     return undefined;
   }
-  await channel.send(LOGIN_ACCEPTED);
+  // A client still holding the key being replaced learns the new one, signed by the old.
+  const update =
+    signedByPrevious && previous && channel.version >= SessionVersion.serverKeyUpdates
+      ? serverKeyUpdate(transcriptHash, policy.serverPrivateKey, previous)
+      : Buffer.alloc(0);
+  await channel.sendBytes(Buffer.concat([encodeUtf8(LOGIN_ACCEPTED), update]));
+  if (update.length > 0) policy.events?.serverKeyHandedOver?.(account);
   policy.events?.accepted?.(account);
   return { account, channel };
 }

@@ -20,11 +20,18 @@ export const SessionVersion = {
    * never makes a second copy.
    */
   sendIds: 5,
+  /**
+   * Server key rotation: the ClientHello names the server key the client holds (its SHA-256
+   * digest), the server signs with that key while it still accepts it, and after a login on a
+   * session signed by the key being replaced it sends the new key, signed by the old one
+   * (login.ts, as OpenSSH's UpdateHostKeys).
+   */
+  serverKeyUpdates: 6,
 } as const;
 export type SessionVersionNumber = (typeof SessionVersion)[keyof typeof SessionVersion];
 
 /** The highest session version this program speaks. */
-export const LATEST_VERSION: SessionVersionNumber = SessionVersion.sendIds;
+export const LATEST_VERSION: SessionVersionNumber = SessionVersion.serverKeyUpdates;
 
 /** Handshake message types, the first byte of each handshake frame. */
 export const HandshakeType = {
@@ -33,6 +40,8 @@ export const HandshakeType = {
 } as const;
 
 export const RANDOM_BYTES = 32;
+/** The SHA-256 digest of a key's SubjectPublicKeyInfo (fingerprint.ts `keyDigest`). */
+export const KEY_DIGEST_BYTES = 32;
 export const X25519_PUBLIC_BYTES = 32;
 
 /**
@@ -41,6 +50,7 @@ export const X25519_PUBLIC_BYTES = 32;
  */
 export const SERVER_SIGNATURE_CONTEXT = 'sealed-mail enhanced v1, server transcript signature\0';
 export const CLIENT_SIGNATURE_CONTEXT = 'sealed-mail enhanced v1, client transcript signature\0';
+export const SERVER_KEY_UPDATE_CONTEXT = 'sealed-mail enhanced v6, server key update signature\0';
 
 /** HKDF-Expand labels, one per secret so that no two secrets are ever equal. */
 export const KeyLabel = {

@@ -6,7 +6,11 @@
  */
 import { constants, createHash, sign, verify, type KeyObject } from 'node:crypto';
 import { encodeUtf8 } from '../utf8.js';
-import { CLIENT_SIGNATURE_CONTEXT, SERVER_SIGNATURE_CONTEXT } from './suite.js';
+import {
+  CLIENT_SIGNATURE_CONTEXT,
+  SERVER_KEY_UPDATE_CONTEXT,
+  SERVER_SIGNATURE_CONTEXT,
+} from './suite.js';
 
 export function sha256(...parts: Buffer[]): Buffer {
   const hash = createHash('sha256');
@@ -32,6 +36,21 @@ export function clientSignedContent(transcriptHash: Buffer, username: string): B
     transcriptHash,
     encodeUtf8(username),
   ]);
+}
+
+/**
+ * What the key being replaced signs when it hands over to the new one: its context string, the
+ * transcript hash (so the update belongs to this session, as OpenSSH's hostkeys-prove binds
+ * its proofs to the session id), the new key's DER and the window's end.
+ */
+export function serverKeyUpdateSignedContent(
+  transcriptHash: Buffer,
+  newKeyDer: Buffer,
+  untilMs: number,
+): Buffer {
+  const until = Buffer.alloc(8);
+  until.writeBigUInt64BE(BigInt(untilMs));
+  return Buffer.concat([encodeUtf8(SERVER_KEY_UPDATE_CONTEXT), transcriptHash, newKeyDer, until]);
 }
 
 export function pssSign(privateKey: KeyObject, content: Buffer): Buffer {

@@ -22,6 +22,9 @@ export async function startMailServer(
     '0',
     '--host',
     '127.0.0.1',
+    // One spare session process unless the test sizes the pool: each is a Node start (about
+    // 0.1 s of CPU), and most of a test run's servers would start four that serve no one.
+    ...(extraArgs.some((arg) => /^--(spare|max-spare|config)\b/.test(arg)) ? [] : ['--spare', '1']),
     ...extraArgs,
   ]);
   const port = (await server.waitForRecord('listening', {}, { timeoutMs: 20_000 })).port as number;

@@ -127,7 +127,7 @@ describe('session version 2 between processes', () => {
       'report',
     );
     const current = await signIn(dir, server, 'client2');
-    expect(current.version).toBe(SessionVersion.sendIds);
+    expect(current.version).toBe(SessionVersion.serverKeyUpdates);
     const { rows } = await current.listInbox();
     expect(rows.map((row) => row.title)).toEqual(['old']);
     expect(rows[0]?.id).toMatch(/^[\w-]{22}$/);

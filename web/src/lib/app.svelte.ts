@@ -232,6 +232,9 @@ export class MailApp {
     try {
       const reply = await this.client.request({ type: 'signIn', ...form }, SIGN_IN_TIMEOUT_MS);
       this.#begin(reply, form.server);
+      // Told here only, not to pages that join the session later: once.
+      if (reply.serverKeyReplaced !== undefined)
+        this.notices.notify('info', reply.serverKeyReplaced, { sticky: true });
       return undefined;
     } catch (error) {
       if (error instanceof GatewayRequestError && error.code === 'UNVERIFIED_FALLBACK')
