@@ -96,7 +96,7 @@ export class Spawned {
    * The JSON log records on stderr with this `msg` (pino's message field) and `fields`, in
    * order, after the first `since` lines.
    */
-  records(msg: string, fields: RecordFields = {}, since = 0): LogRecord[] {
+  records(msg: RecordMessage, fields: RecordFields = {}, since = 0): LogRecord[] {
     return this.stderrLines.slice(since).flatMap((line) => {
       const record = matchingRecord(line, msg, fields);
       return record ? [record] : [];
@@ -109,7 +109,7 @@ export class Spawned {
    * the value): the program's own structured event, not a search in its text.
    */
   async waitForRecord(
-    msg: string,
+    msg: RecordMessage,
     fields: RecordFields = {},
     { timeoutMs = 15_000, since = 0 }: { timeoutMs?: number; since?: number } = {},
   ): Promise<LogRecord> {
@@ -135,10 +135,17 @@ export class Spawned {
 /** One line of a program's JSON log (pino): its message and fields. */
 export type LogRecord = { msg: string } & Record<string, unknown>;
 
+/** A record's `msg`: the message itself (===), or a test of it for messages that carry counts. */
+export type RecordMessage = string | ((msg: string) => boolean);
+
 /** What a record's fields must be: a value (===) or a test of the value, by field name. */
 export type RecordFields = Record<string, unknown>;
 
-function matchingRecord(line: string, msg: string, fields: RecordFields): LogRecord | undefined {
+function matchingRecord(
+  line: string,
+  msg: RecordMessage,
+  fields: RecordFields,
+): LogRecord | undefined {
   if (!line.startsWith('{')) return undefined;
   let record: unknown;
   try {
@@ -148,7 +155,9 @@ function matchingRecord(line: string, msg: string, fields: RecordFields): LogRec
   }
   if (typeof record !== 'object' || record === null) return undefined;
   const fieldsOf = record as Record<string, unknown>;
-  if (fieldsOf.msg !== msg) return undefined;
+  const text = typeof fieldsOf.msg === 'string' ? fieldsOf.msg : undefined;
+  if (text === undefined || (typeof msg === 'function' ? !msg(text) : text !== msg))
+    return undefined;
   for (const [name, expected] of Object.entries(fields)) {
     const actual = fieldsOf[name];
     const matches =

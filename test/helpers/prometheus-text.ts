@@ -24,7 +24,9 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const TYPES = new Set(['counter', 'gauge', 'histogram', 'summary', 'untyped']);
 
 function parseValue(text: string, line: string): number {
-  if (text === 'NaN') return NaN;
+  // Prometheus reads values with Go's ParseFloat, which takes NaN in any case: prom-client
+  // writes "Nan" for the event loop's lag before its first sample.
+  if (text.toLowerCase() === 'nan') return NaN;
   if (text === '+Inf') return Infinity;
   if (text === '-Inf') return -Infinity;
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text))

@@ -12,6 +12,8 @@ import { encodeFrame } from '../../protocol/framing.js';
 import { signIn } from '../helpers/client.js';
 import { makeKeySetup, serverHome, setupKeys } from '../helpers/keys.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
+import { sessionsNow, waitFor } from '../helpers/server-state.js';
+import { childPids } from '../../scripts/lib/server-process.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -29,14 +31,11 @@ async function setup(
   return { dir: keys.dir, server };
 }
 
-/** The pid of the session process serving `user`'s latest session, from the server's log. */
-async function sessionPid(server: RunningServer, user: string): Promise<number> {
-  const started = await server.process.waitForRecord(
-    'session started',
-    { user },
-    { timeoutMs: 5000 },
-  );
-  return started.pid as number;
+/** The pid of the session process serving `user`, as the server lists it for `admin who`. */
+function sessionPid(dir: string, user: string): Promise<number> {
+  return waitFor(`a session of ${user} listed`, () =>
+    sessionsNow(serverHome(dir)).find((session) => session.user === user),
+  ).then((session) => session.pid);
 }
 
 const errorOf = (promise: Promise<unknown>): Promise<unknown> =>
@@ -58,8 +57,8 @@ describe('clients per session process', () => {
     const first = await signIn(server.port, dir, 'client1');
     const second = await signIn(server.port, dir, 'client2');
     const [firstPid, secondPid] = [
-      await sessionPid(server, 'client1'),
-      await sessionPid(server, 'client2'),
+      await sessionPid(dir, 'client1'),
+      await sessionPid(dir, 'client2'),
     ];
     expect(firstPid).not.toBe(secondPid);
     process.kill(firstPid, 'SIGKILL');
@@ -72,18 +71,17 @@ describe('clients per session process', () => {
     const { dir, server } = await setup(['--clients-per-process', '4', '--spare', '1']);
     const first = await signIn(server.port, dir, 'client1');
     const second = await signIn(server.port, dir, 'client2');
-    const pid = await sessionPid(server, 'client1');
-    expect(await sessionPid(server, 'client2')).toBe(pid);
+    const pid = await sessionPid(dir, 'client1');
+    expect(await sessionPid(dir, 'client2')).toBe(pid);
     // Each session keeps its own key and state: both work side by side.
     await first.send({ to: ['client2'], title: 'shared process', content: 'hello' });
     expect((await second.listInbox()).rows.map((row) => row.title)).toEqual(['shared process']);
     process.kill(pid, 'SIGKILL');
     expect(await lists(first)).toBe(false);
     expect(await lists(second)).toBe(false);
-    await server.process.waitForRecord(
-      'session process died; replacing it',
-      {},
-      { timeoutMs: 5000 },
+    // The parent saw the death: the crashed process is no longer its child.
+    await waitFor('the parent to reap the crashed process', () =>
+      childPids(server.process.child.pid ?? 0).includes(pid) ? undefined : true,
     );
     const later = await signIn(server.port, dir, 'client3');
     expect(await lists(later)).toBe(true);

@@ -9,6 +9,7 @@ import { rawSession, signIn } from '../helpers/client.js';
 import { formatEmail, parseStoredEmail } from '../../protocol/email.js';
 import { SEND_THE_EMAIL } from '../../protocol/texts.js';
 import { childPids } from '../../scripts/lib/server-process.js';
+import { sessionOf, waitFor } from '../helpers/server-state.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -40,27 +41,18 @@ const alive = (pid: number): boolean => {
   }
 };
 
-async function waitUntil(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
-    await sleep(50);
-  }
-}
+/** Polls `check` (state: processes, files) until it holds, against a deadline. */
+const waitUntil = (what: string, check: () => boolean, timeoutMs = 10_000): Promise<true> =>
+  waitFor(what, () => (check() ? true : undefined), timeoutMs);
 
 describe('faults: processes killed, storage failing', () => {
   it('kill -9 of a session process while it receives or stores a 1,000,000-character email leaves no partial file', async () => {
     const { dir, server } = await setup(['--spare', '2']);
     const content = '😀'.repeat(1_000_000);
     for (const delayMs of [0, 2, 5, 10, 20, 40]) {
-      const since = server.process.stderrLines.length;
       const { framed, channel } = await rawSession(server.port, dir, 'client1');
-      const started = await server.process.waitForRecord(
-        'session started',
-        { peer: `127.0.0.1:${framed.socket.localPort ?? 0}` },
-        { timeoutMs: 10_000, since },
-      );
-      const pid = started.pid as number;
+      // The process serving this connection, as `admin who` lists it.
+      const { pid } = await sessionOf(serverHome(dir), framed.socket.localPort ?? 0);
       await channel.send('1');
       expect(await channel.receive()).toBe(SEND_THE_EMAIL);
       void channel
@@ -68,13 +60,14 @@ describe('faults: processes killed, storage failing', () => {
           formatEmail({ from: 'client1', to: ['client2'], title: `killed ${delayMs}`, content }),
         )
         .catch(() => undefined);
+      // Not a wait for anything: the kill lands at a different point of the transfer each round.
       await sleep(delayMs);
       process.kill(pid, 'SIGKILL');
-      await waitUntil(() => !alive(pid));
+      await waitUntil(`session process ${pid} to be gone`, () => !alive(pid));
       framed.destroy();
     }
     // The parent removes what a dead session left in the folders.
-    await waitUntil(() =>
+    await waitUntil("the dead sessions' temporary files to be removed", () =>
       readdirSync(inboxOf(dir, 'client2')).every((name) => !name.startsWith('.')),
     );
     const stored = expectInboxWhole(inboxOf(dir, 'client2'));
@@ -99,7 +92,7 @@ describe('faults: processes killed, storage failing', () => {
     const children = childPids(parentPid);
     expect(children.length).toBeGreaterThanOrEqual(3);
     process.kill(parentPid, 'SIGKILL');
-    await waitUntil(() => children.every((pid) => !alive(pid)));
+    await waitUntil('the session processes to end', () => children.every((pid) => !alive(pid)));
     await expect(client.listInbox()).rejects.toThrow();
 
     const second = await startMailServer(serverHome(keys.dir));
@@ -135,20 +128,18 @@ describe('faults: processes killed, storage failing', () => {
     // A session process that dies makes the parent clear every inbox of its leftovers; the
     // folder that is not one must not stop that, nor end the parent, nor keep the new session
     // processes from starting: they serve the other users.
-    const since = server.process.stderrLines.length;
+    const parent = server.process.child.pid ?? 0;
     // All of them (the one that served client1 may be ending by itself already), each death
-    // seen by the parent before a new connection comes: none is handed to a dead process.
-    const victims = childPids(server.process.child.pid ?? 0);
+    // seen by the parent before a new connection comes: none is handed to a dead process. The
+    // parent has seen a death once the dead process is no longer its child (it reaped it).
+    const victims = childPids(parent);
     for (const pid of victims) process.kill(pid, 'SIGKILL');
-    await waitUntil(
-      () =>
-        server.process.records('session process died; replacing it', {}, since).length >=
-        victims.length,
-    );
-    const next = await signIn(server.port, dir, 'client4').catch((e: unknown) => {
-      console.log('DBG', server.process.stderrLines.slice(since).join('\n'));
-      throw e;
+    await waitUntil('the parent to reap every killed session process', () => {
+      const now = childPids(parent);
+      return victims.every((pid) => !now.includes(pid));
     });
+    expect(alive(parent)).toBe(true);
+    const next = await signIn(server.port, dir, 'client4');
     await next.send({ to: ['client3'], title: 'after a death', content: 'y' });
     await next.terminate();
     expect(readdirSync(inboxOf(dir, 'client3'))).toContain('client4_after a death.txt');

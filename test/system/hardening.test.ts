@@ -17,6 +17,8 @@ import { classicLoginFrom, inParallel, signIn } from '../helpers/client.js';
 import { inboxOf, makeKeySetup, serverHome, setupKeys } from '../helpers/keys.js';
 import { runNode } from '../helpers/processes.js';
 import { startMailServer } from '../helpers/server.js';
+import { adminPortOf, scrape, waitFor, waitForMetric } from '../helpers/server-state.js';
+import { sampleValue } from '../helpers/prometheus-text.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -83,8 +85,10 @@ describe('escape sequences never reach a terminal', () => {
     const [file] = readdirSync(inboxOf(dir, 'client2'));
     expect(file).toBeDefined();
     // The server console: the recipient name's escape is shown, not obeyed.
-    const line = await server.process.waitForLine((text) =>
-      text.startsWith('An email from client3'),
+    const line = await server.process.waitForLine(
+      (text) => text.startsWith('An email from client3'),
+      15_000,
+      'stdout',
     );
     expect(line).not.toContain(ESC);
     expect(line).toContain('␛[31mghost');
@@ -133,11 +137,17 @@ describe('the login throttle against real servers', () => {
       );
       framed.destroy();
     };
-    const refused = (): number => server.process.records('login refused').length;
-    const checkedBefore = refused();
     await Promise.all(Array.from({ length: 40 }, (_, i) => guess(`parallel${i}`)));
-    const checked = refused() - checkedBefore;
-    const throttled = server.process.records('login throttled').length;
+    // Each session process says what it did with its guess: checked and refused, or refused by
+    // the throttle unchecked. Waited for until all 40 are said (the last may be said just after
+    // its client saw the refusal), then counted.
+    const { checked, throttled } = await waitFor('the 40 guesses recorded', () => {
+      const counted = {
+        checked: server.process.records('login refused').length,
+        throttled: server.process.records('login throttled').length,
+      };
+      return counted.checked + counted.throttled >= 40 ? counted : undefined;
+    });
     // One guess per lock period: the first admitted one locks client2 for 8 s, longer than
     // the burst takes even on a loaded machine (before, 10 of the 40 were checked).
     expect(checked).toBe(1);
@@ -155,13 +165,23 @@ describe('the login throttle against real servers', () => {
       isProtocolError(error, 'LOGIN_REJECTED'),
     );
     await server.stop();
-    server = await startMailServer(home);
+    server = await startMailServer(home, ['--admin-listen', '127.0.0.1:0']);
     cleanups.push(() => server.stop());
-    // Still locked: the right password is refused like a wrong one, and the log says why.
+    // Still locked: the right password is refused like a wrong one, by the throttle (it counts
+    // the login as throttled, not as refused after a check).
     await expect(signIn(server.port, keys.dir, 'client2')).rejects.toSatisfy((error) =>
       isProtocolError(error, 'LOGIN_REJECTED'),
     );
-    await server.process.waitForRecord('login throttled', {}, { timeoutMs: 5000 });
+    const admin = adminPortOf(server);
+    await waitForMetric(
+      admin,
+      'sealed_mail_logins_total',
+      { outcome: 'throttled' },
+      (n) => n === 1,
+    );
+    expect(
+      sampleValue(await scrape(admin), 'sealed_mail_logins_total', { outcome: 'refused' }),
+    ).toBe(0);
   });
 });
 
@@ -299,12 +319,16 @@ describe('emails meant to flood', () => {
     await channel.receive();
     framed.destroy();
     await client.terminate();
-    const line = await server.process.waitForLine(
-      (text) => text.includes('email rejected'),
-      5000,
-      'stderr',
+    const record = await server.process.waitForRecord(
+      'email rejected, not stored',
+      { user: 'client1' },
+      { timeoutMs: 5000 },
     );
-    expect(line).toContain('TOO_MANY_RECIPIENTS');
+    expect(record.problem).toBe('TOO_MANY_RECIPIENTS');
+    const [line = ''] = server.process.stderrLines.filter((text) =>
+      text.includes('"TOO_MANY_RECIPIENTS"'),
+    );
+    expect(line.length).toBeGreaterThan(0);
     expect(line.length).toBeLessThan(1000);
     expect(readdirSync(inboxOf(dir, 'client2'))).toEqual([]);
   });
@@ -318,10 +342,10 @@ describe('emails meant to flood', () => {
     await sender.terminate();
     expect(readdirSync(inboxOf(dir, 'client2'))).toEqual(['client1_one.txt']);
     expect(readdirSync(inboxOf(dir, 'client3'))).toEqual(['client1_two.txt']);
-    await server.process.waitForLine(
-      (line) => line.includes('email refused: inbox full'),
-      5000,
-      'stderr',
+    await server.process.waitForRecord(
+      'email refused: inbox full',
+      { user: 'client1', recipient: 'client2' },
+      { timeoutMs: 5000 },
     );
   });
 });
@@ -376,9 +400,16 @@ describe('the classic client reads its server right', () => {
     );
     await framed.read();
     framed.destroy();
+    // The specification's console lines (stdout), the behaviour this test checks.
     await server.process.waitForLine(
       (line) => line === 'Connection Accepted and Symmetric Key Generated for client: client1',
+      15_000,
+      'stdout',
     );
-    await server.process.waitForLine((line) => line === 'Terminating connection with client1.');
+    await server.process.waitForLine(
+      (line) => line === 'Terminating connection with client1.',
+      15_000,
+      'stdout',
+    );
   });
 });

@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signIn } from '../helpers/client.js';
-import { repoRoot, Spawned } from '../helpers/processes.js';
+import { repoRoot, Spawned, type LogRecord } from '../helpers/processes.js';
 
 const PROGRAMS = [
   'sealed-mail-server',
@@ -139,8 +139,7 @@ describe('the production install', () => {
       '127.0.0.1',
     ]);
     try {
-      const listening = await server.waitForLine((line) => line.includes('"msg":"listening"'));
-      const { port } = JSON.parse(listening) as { port: number };
+      const { port } = (await server.waitForRecord('listening')) as { port: number } & LogRecord;
       const client = await signIn(port, site, 'client1', 'password1');
       await client.send({ to: ['client1'], title: 'Installed', content: 'It runs.' });
       expect((await client.listInbox()).rows).toHaveLength(1);

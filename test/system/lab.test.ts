@@ -105,10 +105,10 @@ describe.skipIf(unavailable !== undefined)(
       expect(email.email.content).toBe('Sent from another host.');
       expect((await browser.request({ type: 'signOut' })).type).toBe('signedOut');
       await browser.close();
-      await server.waitForLine(
-        (text) => text.includes(`"peer":"${client2Host.address}:`),
-        10_000,
-        'stderr',
+      await server.waitForRecord(
+        'session started',
+        { peer: (peer: unknown) => String(peer).startsWith(`${client2Host.address}:`) },
+        { timeoutMs: 10_000 },
       );
     });
   },

@@ -107,10 +107,10 @@ describe('logins that are never finished', () => {
       ),
     );
     await closedByServer(replayed);
-    await server.process.waitForLine(
-      (line) => line.includes('"code":"LOGIN_TIMEOUT"'),
-      5000,
-      'stderr',
+    await server.process.waitForRecord(
+      'session ended',
+      { code: 'LOGIN_TIMEOUT' },
+      { timeoutMs: 5000 },
     );
     // "Connection Accepted" was printed for it, so its end is printed too.
     await server.process.waitForLine(

@@ -19,13 +19,10 @@ afterEach(async () => {
 
 /** The admin port the server logged ('admin port listening'), once it is ready. */
 function adminPort(server: RunningServer): number {
-  const line = server.process.stderrLines.find((each) =>
-    each.includes('"msg":"admin port listening"'),
-  );
-  if (!line) throw new Error('the server did not log its admin port');
-  const logged = JSON.parse(line) as { host: string; port: number };
+  const [logged] = server.process.records('admin port listening');
+  if (!logged) throw new Error('the server did not log its admin port');
   expect(logged.host).toBe('127.0.0.1');
-  return logged.port;
+  return logged.port as number;
 }
 
 async function get(
@@ -220,12 +217,12 @@ describe.skipIf(postgresUnavailable !== undefined)(
       expect((await get(admin, '/readyz')).status).toBe(200);
 
       // 2 × 30 session processes + 5 for the parent = 65 > 50 − 3 reserved.
-      const warning = await server.process.waitForLine(
-        (line) => line.includes('PostgreSQL allows'),
-        10_000,
-        'stderr',
+      const warning = await server.process.waitForRecord(
+        (msg) => msg.startsWith('PostgreSQL allows '),
+        {},
+        { timeoutMs: 10_000 },
       );
-      expect(JSON.parse(warning)).toMatchObject({
+      expect(warning).toMatchObject({
         maxConnections: 50,
         reserved: 3,
         usable: 47,

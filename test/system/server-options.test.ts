@@ -7,7 +7,7 @@ import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { signIn } from '../helpers/client.js';
 import { runNode } from '../helpers/processes.js';
 import { isProtocolError } from '../../protocol/errors.js';
-import type { MailClient } from '../../gateway/protocol-client/mail-client.js';
+import { adminPortOf, sessionsNow, waitFor, waitForMetric } from '../helpers/server-state.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -22,8 +22,18 @@ async function setup(args: string[]): Promise<{ dir: string; server: RunningServ
   return { dir: keys.dir, server };
 }
 
-function sessionPids(server: RunningServer): number[] {
-  return server.process.records('session started').map((record) => record.pid as number);
+/** Signs `user` in and out again; resolves with the pid of the session process that served it. */
+async function servedBy(server: RunningServer, dir: string, user: string): Promise<number> {
+  // The previous client's session is over (its process lists it until it has finished it) ...
+  await waitFor('no session listed', () =>
+    sessionsNow(serverHome(dir)).length === 0 ? true : undefined,
+  );
+  const client = await signIn(server.port, dir, user);
+  // ... so the one listed now, written at login before the first menu, is this client's.
+  const [session] = sessionsNow(serverHome(dir));
+  await client.terminate();
+  if (!session) throw new Error(`no session of ${user} listed after its login`);
+  return session.pid;
 }
 
 describe('server options and start-up errors', () => {
@@ -114,29 +124,16 @@ describe('server options and start-up errors', () => {
 
   it('--max-use 1 gives every client a fresh process', async () => {
     const { dir, server } = await setup(['--max-use', '1', '--spare', '1']);
-    for (let i = 0; i < 3; i++) {
-      const client = await signIn(server.port, dir, 'client1');
-      await client.terminate();
-    }
-    await server.process.waitForLine(
-      () =>
-        server.process.stderrLines.filter((line) => line.includes('session started')).length === 3,
-    );
-    const pids = sessionPids(server);
+    const pids: number[] = [];
+    for (let i = 0; i < 3; i++) pids.push(await servedBy(server, dir, 'client1'));
     expect(new Set(pids).size).toBe(3);
   });
 
   it('--max-use 100 reuses a process for the next client', async () => {
     const { dir, server } = await setup(['--spare', '1']);
-    for (let i = 0; i < 3; i++) {
-      const client = await signIn(server.port, dir, 'client2');
-      await client.terminate();
-    }
-    await server.process.waitForLine(
-      () =>
-        server.process.stderrLines.filter((line) => line.includes('session started')).length === 3,
-    );
-    expect(new Set(sessionPids(server)).size).toBeLessThan(3);
+    const pids: number[] = [];
+    for (let i = 0; i < 3; i++) pids.push(await servedBy(server, dir, 'client2'));
+    expect(new Set(pids).size).toBeLessThan(3);
   });
 
   it('session processes run without V8 compilers unless --session-jit on, and serve either way', async () => {
@@ -152,8 +149,7 @@ describe('server options and start-up errors', () => {
       expect((await client.listInbox()).rows.map((row) => row.title)).toEqual([
         `jit ${String(!jitless)}`,
       ]);
-      await server.process.waitForRecord('session started');
-      const [pid = 0] = sessionPids(server);
+      const [pid = 0] = sessionsNow(serverHome(dir)).map((session) => session.pid);
       expect(flagsOf(pid).includes('--jitless')).toBe(jitless);
       // Nothing but JSON lines on the server's stderr: no warning from the flags.
       expect(server.process.stderrLines.filter((line) => !line.startsWith('{'))).toEqual([]);
@@ -162,25 +158,24 @@ describe('server options and start-up errors', () => {
   });
 
   it('--max-sessions: a client beyond the cap waits its turn and is then served', async () => {
-    // Debug level: the pool says when a connection waits for a session.
     const { dir, server } = await setup([
       '--max-sessions',
       '2',
       '--spare',
       '2',
-      '--log-level',
-      'debug',
+      '--admin-listen',
+      '127.0.0.1:0',
     ]);
+    const admin = adminPortOf(server);
     const first = await signIn(server.port, dir, 'client1');
     const second = await signIn(server.port, dir, 'client2');
-    const since = server.process.stderrLines.length;
     let thirdServed = false;
     const third = signIn(server.port, dir, 'client3').then((client) => {
       thirdServed = true;
       return client;
     });
-    // The pool put the third in the waiting room (its own word, not a pause that hopes so) ...
-    await server.process.waitForRecord('connection waits for a session', {}, { since });
+    // The pool holds the third in its queue (its gauge, not a pause that hopes so) ...
+    await waitForMetric(admin, 'sealed_mail_sessions_queued', {}, (queued) => queued === 1);
     expect(thirdServed).toBe(false);
     await first.terminate();
     const client3 = await third;
@@ -196,33 +191,52 @@ describe('server options and start-up errors', () => {
       '1',
       '--max-queue',
       '0',
+      '--admin-listen',
+      '127.0.0.1:0',
     ]);
+    const admin = adminPortOf(server);
     const first = await signIn(server.port, dir, 'client1');
     const refused = await signIn(server.port, dir, 'client2').catch((error: unknown) => error);
     expect(isProtocolError(refused, 'CONNECTION_CLOSED')).toBe(true);
     expect((refused as Error).message).toContain('too busy');
-    await server.process.waitForLine(
-      (line) => line.includes('too many waiting connections'),
-      5000,
-      'stderr',
+    // The operator's line about it: the drop report, by its fields.
+    await server.process.waitForRecord(
+      (msg) => msg.startsWith('connections dropped: '),
+      {
+        reasons: (reasons: unknown) =>
+          Object.keys(reasons as object).some((reason) =>
+            reason.startsWith('too many waiting connections'),
+          ),
+      },
+      { timeoutMs: 5000 },
     );
     await first.terminate();
-    // Served again once the one session is free (the process reports it free just after).
-    let next: MailClient | undefined;
-    for (let attempt = 0; attempt < 50 && !next; attempt++) {
-      next = await signIn(server.port, dir, 'client2').catch(async () => {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-        return undefined;
-      });
-    }
-    expect(next?.menu).toContain('Select the operation:');
-    await next?.terminate();
+    // Served again once the one session is free: the pool counts no session and a ready process.
+    await waitForMetric(admin, 'sealed_mail_sessions', {}, (sessions) => sessions === 0);
+    await waitForMetric(
+      admin,
+      'sealed_mail_session_processes',
+      { state: 'ready' },
+      (ready) => ready >= 1,
+    );
+    const next = await signIn(server.port, dir, 'client2');
+    expect(next.menu).toContain('Select the operation:');
+    await next.terminate();
   });
 
   it('--idle-timeout ends a silent session; --login-timeout a connection that never logs in', async () => {
     const { dir, server } = await setup(['--idle-timeout', '1', '--login-timeout', '1']);
     const client = await signIn(server.port, dir, 'client4');
-    await server.process.waitForLine((line) => line.includes('IDLE_TIMEOUT'), 5000, 'stderr');
+    // The server ends the session: it is no longer listed (admin who) ...
+    await waitFor('the idle session to end', () =>
+      sessionsNow(serverHome(dir)).length === 0 ? true : undefined,
+    );
+    // ... and says why, in its record of the end.
+    await server.process.waitForRecord(
+      'session ended',
+      { user: 'client4', code: 'IDLE_TIMEOUT' },
+      { timeoutMs: 5000 },
+    );
     await expect(client.listInbox()).rejects.toThrow();
     // A connection that starts its login frame and never finishes it (slowloris) is closed too.
     const socket = connect({ host: '127.0.0.1', port: server.port });

@@ -12,6 +12,7 @@ import { formatEmail } from '../../protocol/email.js';
 import { isProtocolError } from '../../protocol/errors.js';
 import { MENU } from '../../protocol/operations/menu.js';
 import { SEND_THE_EMAIL } from '../../protocol/texts.js';
+import { sessionOf, sessionsNow, waitFor } from '../helpers/server-state.js';
 
 let keys: { dir: string; cleanup: () => void };
 let server: RunningServer;
@@ -27,21 +28,14 @@ afterAll(async () => {
 
 const inboxFiles = (user: string): string[] => readdirSync(inboxOf(keys.dir, user));
 
-/**
- * The pid of the session child serving a client, from the child's "session started" log line
- * (only lines after `since`: an earlier session may have had the same client port).
- */
-async function sessionPid(localPort: number, since: number): Promise<number> {
-  const record = await server.process.waitForRecord(
-    'session started',
-    { peer: `127.0.0.1:${localPort}` },
-    { timeoutMs: 10_000, since },
-  );
-  return record.pid as number;
+/** The pid of the session child serving a client, as the server lists it for `admin who`. */
+async function sessionPid(localPort: number): Promise<number> {
+  return (await sessionOf(serverHome(keys.dir), localPort)).pid;
 }
 
 describe('mail server, real processes on loopback', () => {
   it('refuses an unknown user and a wrong password with the exact texts', async () => {
+    const printed = server.process.stdoutLines.length;
     const client1Keys = join(keys.dir, 'client1');
     for (const [username, password] of [
       ['client10', 'pass10'],
@@ -56,13 +50,20 @@ describe('mail server, real processes on loopback', () => {
       expect(isProtocolError(error, 'LOGIN_REJECTED')).toBe(true);
       expect((error as Error).message).toBe('Invalid username or password');
     }
+    // The specification's console lines, printed after this test began.
     await server.process.waitForLine(
       (line) =>
         line === 'The received client information: client10 is invalid (Connection Terminated).',
+      15_000,
+      'stdout',
+      printed,
     );
     await server.process.waitForLine(
       (line) =>
         line === 'The received client information: client1 is invalid (Connection Terminated).',
+      15_000,
+      'stdout',
+      printed,
     );
   });
 
@@ -214,9 +215,8 @@ describe('mail server, real processes on loopback', () => {
 
   it('stores nothing from a client cut off in the middle of an email, and serves the next one', async () => {
     const before = inboxFiles('client3').length;
-    const since = server.process.stderrLines.length;
     const { framed, channel } = await rawSession(server.port, keys.dir, 'client2');
-    const peer = `127.0.0.1:${String(framed.socket.localPort)}`;
+    const { peer } = await sessionOf(serverHome(keys.dir), framed.socket.localPort ?? 0);
     await channel.send('1');
     expect(await channel.receive()).toBe(SEND_THE_EMAIL);
     // Announce a 4 MB frame, send a part of it, and vanish.
@@ -228,8 +228,11 @@ describe('mail server, real processes on loopback', () => {
       });
     });
     framed.destroy();
-    // The session saw the cut and ended: whatever it would have stored, it has stored by now.
-    await server.process.waitForRecord('session ended', { peer }, { since });
+    // The session saw the cut and ended (the server no longer lists it; it does so once the
+    // session's work is done): whatever it would have stored, it has stored by now.
+    await waitFor(`the session of ${peer} to end`, () =>
+      sessionsNow(serverHome(keys.dir)).some((session) => session.peer === peer) ? undefined : true,
+    );
     const files = inboxFiles('client3');
     expect(files).toHaveLength(before);
     expect(files.filter((name) => name.startsWith('.'))).toEqual([]);
@@ -249,19 +252,25 @@ describe('mail server, real processes on loopback', () => {
   });
 
   it('terminates on any unknown menu choice', async () => {
+    const printed = server.process.stdoutLines.length;
     const { channel } = await rawSession(server.port, keys.dir, 'client3');
     await channel.send('constructor');
     await expect(channel.receive()).rejects.toSatisfy((error: unknown) =>
       isProtocolError(error, 'CONNECTION_CLOSED'),
     );
-    await server.process.waitForLine((line) => line === 'Terminating connection with client3.');
+    // The specification's line for it, printed by this session (not an earlier one of client3).
+    await server.process.waitForLine(
+      (line) => line === 'Terminating connection with client3.',
+      15_000,
+      'stdout',
+      printed,
+    );
   });
 
   it('survives a killed session process: the other session goes on and the child is replaced', async () => {
-    const since = server.process.stderrLines.length;
     const victim = await rawSession(server.port, keys.dir, 'client4');
     const survivor = await signIn(server.port, keys.dir, 'client5');
-    const victimPid = await sessionPid(victim.framed.socket.localPort ?? 0, since);
+    const victimPid = await sessionPid(victim.framed.socket.localPort ?? 0);
     process.kill(victimPid, 'SIGKILL');
     await expect(victim.channel.receive()).rejects.toSatisfy((error: unknown) =>
       isProtocolError(error, 'CONNECTION_CLOSED'),
