@@ -34,7 +34,12 @@ export function gatewayStartProblems(options: { keysDir: string; webRoot: string
     problems.push(
       `--web-root ${webRoot} holds no index.html: build the UI (npm run build) or name the built folder (web/dist)`,
     );
-  if (!hasPrivateKey(keysDir))
+  // The server's home holds server_private.pem, which reads as a user named "server".
+  if (existsSync(join(keysDir, 'user_pass.json')))
+    problems.push(
+      `--keys ${keysDir} is a mail server's home (it holds user_pass.json and the server's private key), not a users' key folder: name the folder of the users' bundles (keygen's DIR, without /server, or what sealed-mail-admin keys NAME writes)`,
+    );
+  else if (!hasPrivateKey(keysDir))
     problems.push(
       `--keys ${keysDir} holds no <user>_private.pem, directly or in a folder per user: nobody could sign in; name the folder of the users' bundles (sealed-mail-admin keys NAME writes one)`,
     );

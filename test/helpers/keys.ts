@@ -50,7 +50,8 @@ export async function makeKeySetup(
   return {
     dir,
     cleanup: () => {
-      rmSync(dir, { recursive: true, force: true });
+      // A session process of a killed server may still be ending inside the folder.
+      rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
     },
   };
 }

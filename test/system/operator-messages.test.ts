@@ -149,6 +149,17 @@ describe('keygen, lab and the gateway', () => {
     ]);
     expect(noKeys.code).toBe(1);
     expect(noKeys.stderr).toContain(`--keys ${publicOnly} holds no <user>_private.pem`);
+    // The server's home given for the users' keys: its server_private.pem is no user's key.
+    const serverHomeAsKeys = await runNode('gateway/main.js', [
+      '--keys',
+      join(keys.dir, 'server'),
+      '--listen',
+      '127.0.0.1:0',
+    ]);
+    expect(serverHomeAsKeys.code).toBe(1);
+    expect(serverHomeAsKeys.stderr).toContain(
+      `--keys ${join(keys.dir, 'server')} is a mail server's home`,
+    );
   });
 
   it('compares Node versions as engines.node means them', () => {
