@@ -285,7 +285,12 @@ export class Keyring {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       if (!create) return false;
-      mkdirSync(this.folder, { mode: 0o700 });
+      try {
+        mkdirSync(this.folder, { mode: 0o700 });
+      } catch (made) {
+        // Another process of this user made it between the two calls.
+        if ((made as NodeJS.ErrnoException).code !== 'EEXIST') throw made;
+      }
       stats = lstatSync(this.folder);
     }
     const problem = folderProblem(stats);

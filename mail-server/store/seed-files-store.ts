@@ -58,14 +58,15 @@ const STILL_STORING = 'an earlier try of this email is still being stored; try a
 
 /** Creates a folder when missing (an inbox, the indexes); refuses anything at its place that is not a real folder. */
 function ensurePrivateFolder(folder: string): void {
-  let stats;
   try {
-    stats = lstatSync(folder);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     mkdirSync(folder, { mode: 0o700 });
     return;
+  } catch (error) {
+    // Already there, or made at this moment by the other server of the home (npm start
+    // starts both at once): check what stands there.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
+  const stats = lstatSync(folder);
   if (stats.isSymbolicLink()) throw folderError(folder, 'is a symbolic link, not a folder');
   if (!stats.isDirectory()) throw folderError(folder, 'exists but is not a folder');
 }
