@@ -95,7 +95,7 @@ export class Indexer {
     try {
       return this.#deps.file.load();
     } catch (error) {
-      this.#deps.warn({ error: String(error) }, 'the search index cannot be read; starting again');
+      this.#deps.warn({ err: error }, 'the search index cannot be read; starting again');
       return new SearchIndex();
     }
   }
@@ -221,7 +221,7 @@ export class Indexer {
     } catch (error) {
       // The session is over (its end is told by the child); anything else is only the gateway's log.
       if (!this.#stopped && !isConnectionLost(error) && !this.#deps.client.ended)
-        this.#deps.warn({ error: String(error) }, 'the search indexer stopped');
+        this.#deps.warn({ err: error }, 'the search indexer stopped');
       return;
     }
     if (this.#stopped) return;
@@ -322,7 +322,7 @@ export class Indexer {
         openings.map(({ emailId, place }) => ({ emailId: Buffer.from(emailId, 'hex'), place })),
       );
     } catch (error) {
-      this.#deps.warn({ error: String(error) }, 'the opened emails cannot be recorded');
+      this.#deps.warn({ err: error }, 'the opened emails cannot be recorded');
     }
   }
 
@@ -332,7 +332,7 @@ export class Indexer {
       this.#deps.file.save(this.#index);
       this.#dirty = false;
     } catch (error) {
-      this.#deps.warn({ error: String(error) }, 'the search index cannot be written');
+      this.#deps.warn({ err: error }, 'the search index cannot be written');
     }
     this.#savedAt = Date.now();
   }
