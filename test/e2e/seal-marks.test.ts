@@ -5,15 +5,20 @@
  * row with an accessible name, the reader warns outside the content, Settings shows where each
  * key came from and marks one verified after comparing fingerprints, and Sent marks sealed
  * emails and keeps each delivery report with its item, read back in a fresh browser profile.
+ * An ordinary plain email (from a name with no key and no sealed mail) carries the plain note; a
+ * plain email in the name of someone whose key client1 holds and has used (sealed to) is warned;
+ * a sealed email of client2's stored under a Title line the operator chose is marked in the list.
  * Screenshots go to test-artifacts/ (seal-marks-*), at 1280×800 and 390×844, light and dark.
  */
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { formatReceivedTime, formatStoredEmail, nowMicros } from '../../protocol/email.js';
 import { keyFingerprint } from '../../protocol/enhanced/fingerprint.js';
+import { armour } from '../../protocol/sealed/armour.js';
+import { sealEmail } from '../../protocol/sealed/seal.js';
 import { codePointLength } from '../../protocol/text.js';
 import {
   Browser as GatewaySocket,
@@ -21,14 +26,14 @@ import {
   startGatewayProcess,
   type RunningGateway,
 } from '../helpers/gateway.js';
-import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
+import { inboxOf, makeKeySetup, serverHome, setupKeys } from '../helpers/keys.js';
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
-import { artifacts, axeViolations, LAPTOP, shoot } from './page-tools.js';
+import { artifacts, axeViolations, LAPTOP, shoot, shownText } from './page-tools.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
-const USERS = ['client1', 'client2', 'client3'];
+const USERS = ['client1', 'client2', 'client3', 'client4'];
 const PHONE_TALL = { width: 390, height: 844 };
 const password = (username: string): string => `password${username.replace(/\D/g, '')}`;
 const FAKE_BANNER = '🔒 Sealed. Signed by client2, verified.';
@@ -77,10 +82,9 @@ describe.skipIf(!haveChromium)('what each email is, in the web UI', { timeout: 2
     keys?.cleanup();
   });
 
-  const fingerprintOf = (user: string): string =>
-    keyFingerprint(
-      createPublicKey(readFileSync(join(serverHome(need(keys).dir), `${user}_public.pem`))),
-    );
+  const publicKeyOf = (user: string): KeyObject =>
+    createPublicKey(readFileSync(join(serverHome(need(keys).dir), `${user}_public.pem`)));
+  const fingerprintOf = (user: string): string => keyFingerprint(publicKeyOf(user));
 
   /** A browser profile of its own, signed in to the enhanced server as `username`. */
   async function signedInTab(username: string): Promise<Page> {
@@ -281,6 +285,108 @@ describe.skipIf(!haveChromium)('what each email is, in the web UI', { timeout: 2
     await expect(fresh.locator('.sealing').textContent()).resolves.toMatch(/^Sealed\./);
     violations.push(...(await axeViolations(fresh, 'sent item with its report')));
     await shootBoth(fresh, 'sent-report');
+    expect(violations).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('marks an ordinary plain email, warns on one from a key holder, and marks a sealed email whose title the server changed', async () => {
+    const violations: string[] = [];
+    // client1 seals to client4: client4's key is now held and used (pinned) by client1, and
+    // client4 has never sealed mail to client1.
+    await sendSealed('client1', ['client4'], 'Key check', 'Sealed to client4.');
+    plant('client1', 'client4', 'Invoice 7731', 'Please pay invoice 7731 to account 0000-7731.');
+    // helpdesk: no user, no key anywhere, nothing sealed: an ordinary plain email.
+    plant('client1', 'helpdesk', 'Printer fixed', 'The printer on floor 2 works again.');
+    // client2's sealed "Team lunch" to client1, as client2's gateway seals it, stored by the
+    // server under a Title line of its own choosing.
+    const signed = armour(
+      sealEmail({
+        sender: 'client2',
+        senderPrivateKey: setupKeys(need(keys).dir, 'client2').privateKey(),
+        title: 'Team lunch',
+        content: 'Friday at noon, my treat.',
+        recipients: ['client1'],
+        readers: [{ name: 'client1', publicKey: publicKeyOf('client1') }],
+      }),
+    );
+    plant('client1', 'client2', 'Lunch cancelled, pay the deposit', signed);
+
+    const page = await signedInTab('client1');
+    const PLAIN_MARK = 'Not sealed: the server could have written it';
+    const HOLDER_MARK = 'Not sealed, though client4 has a key: it may be forged';
+    const ALTERED_MARK = 'Sealed by client2, but the server changed its From, To or Title line';
+    // Before anything is opened, each row gets its mark from the session's background opening.
+    await expect
+      .poll(() => rowOf(page, 'Printer fixed').getByRole('img', { name: PLAIN_MARK }).count())
+      .toBe(1);
+    await expect
+      .poll(() => rowOf(page, 'Invoice 7731').getByRole('img', { name: HOLDER_MARK }).count())
+      .toBe(1);
+    await expect
+      .poll(() => rowOf(page, 'Lunch cancelled').getByRole('img', { name: ALTERED_MARK }).count())
+      .toBe(1);
+    // Each row says one thing: the ordinary plain one is no warning, the altered one no "verified".
+    await expect(
+      rowOf(page, 'Printer fixed')
+        .getByRole('img', { name: /may be forged/ })
+        .count(),
+    ).resolves.toBe(0);
+    await expect(
+      rowOf(page, 'Lunch cancelled')
+        .getByRole('img', { name: /verified/ })
+        .count(),
+    ).resolves.toBe(0);
+    violations.push(...(await axeViolations(page, 'list with plain, key holder and altered rows')));
+    await shootBoth(page, 'list-marks');
+
+    // The ordinary plain email: the quiet note, outside the content, and no warning.
+    await openEmail(page, 'Printer fixed');
+    const note = page.getByRole('region', { name: 'Not sealed', exact: true });
+    await expect
+      .poll(async () => (await shownText(note)).trim())
+      .toBe(
+        'Not sealed. The mail server could have written or changed it; the sender is not verified.',
+      );
+    await expect(page.getByRole('alert').filter({ hasText: 'not sealed' }).count()).resolves.toBe(
+      0,
+    );
+    await expect(
+      page.getByRole('region', { name: 'Sealed email', exact: true }).count(),
+    ).resolves.toBe(0);
+    const noteBox = await note.boundingBox();
+    const plainBody = await page.locator('.reader .body').boundingBox();
+    expect(need(noteBox ?? undefined).y).toBeLessThan(need(plainBody ?? undefined).y);
+    violations.push(...(await axeViolations(page, 'ordinary plain email')));
+    await shootBoth(page, 'plain-note');
+
+    // The key holder's plain email: the strong warning, in the key holder's words.
+    await openEmail(page, 'Invoice 7731');
+    const warning = page.getByRole('alert').filter({ hasText: 'not sealed' });
+    await expect
+      .poll(() => warning.textContent())
+      .toMatch(
+        /Warning: this email is not sealed, though client4 has a key to seal with\..*could have written it in client4’s name/,
+      );
+    await expect(warning.textContent()).resolves.not.toMatch(/sent you sealed mail before/);
+    await expect(
+      page.getByRole('region', { name: 'Not sealed', exact: true }).count(),
+    ).resolves.toBe(0);
+    violations.push(...(await axeViolations(page, 'plain email from a key holder')));
+    await shootBoth(page, 'plain-key-holder');
+
+    // The altered one opens with what client2 signed, and its row keeps the mark.
+    await rowOf(page, 'Lunch cancelled').click();
+    await page.getByRole('heading', { name: 'Team lunch', level: 2 }).waitFor();
+    await expect(
+      page.getByRole('alert', { name: 'Sealed email: warning' }).textContent(),
+    ).resolves.toMatch(
+      /Warning: the server changed this email’s lines\..*Title line.*Signed by client2\./,
+    );
+    await expect(
+      rowOf(page, 'Lunch cancelled').getByRole('img', { name: ALTERED_MARK }).count(),
+    ).resolves.toBe(1);
+    violations.push(...(await axeViolations(page, 'sealed email with an altered title')));
+    await shootBoth(page, 'envelope-altered');
     expect(violations).toEqual([]);
     expect(pageErrors).toEqual([]);
   });

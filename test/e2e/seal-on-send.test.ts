@@ -4,7 +4,7 @@
  * send whether an email will be sealed and for whom; on the classic protocol a reply to a sealed
  * email is sealed with the keyring's keys (the server stores only the armour); when it cannot be
  * (a recipient with no key on this computer), it waits for an explicit choice whose default,
- * focused, is not to send.
+ * focused, is not to send. A Forward asks the same; chosen, "Send unsealed" sends it plain.
  */
 import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
@@ -159,6 +159,48 @@ describe.skipIf(!existsSync(CHROMIUM))(
       expect(reply).toContain(ARMOUR_BEGIN);
       expect(reply).not.toContain('merger');
       expect(storedTexts('client3').some((text) => text.includes('Re: Team meeting'))).toBe(false);
+      await page.context().close();
+    });
+    it('a classic Forward of a sealed email to a name with no key: asks with "Don’t send" focused; "Send unsealed" sends it plain', async () => {
+      const page = await signedIn();
+      await page.locator('#inbox-list').getByText('Team meeting').first().click();
+      await page.getByRole('heading', { name: 'Team meeting', level: 2 }).waitFor();
+      await page.getByRole('button', { name: 'Forward', exact: true }).click();
+      await page.getByRole('heading', { name: 'Forward', exact: true }).waitFor();
+      await page.getByRole('combobox', { name: 'To' }).fill('client3;');
+      const line = page.locator('#compose-sealing');
+      await expect
+        .poll(() => line.textContent())
+        .toContain('Not sealed: client3 has no key of theirs on this computer');
+
+      const forwarded = (): string[] =>
+        storedTexts('client3').filter((text) => text.includes('Title: Fwd: Team meeting'));
+      await page.getByRole('button', { name: 'Send', exact: true }).click();
+      const anyway = page.getByRole('button', { name: 'Send anyway' });
+      if (await anyway.isVisible().catch(() => false)) await anyway.click();
+      const ask = page.getByRole('alert').filter({ hasText: 'This answers a sealed email' });
+      await ask.waitFor();
+      await expect(ask.textContent()).resolves.toMatch(
+        /and it cannot be sealed\.\s*client3 has no key of theirs on this computer\./,
+      );
+      await expect(page.evaluate('document.activeElement?.textContent?.trim()')).resolves.toBe(
+        'Don’t send',
+      );
+      // Asking sends nothing.
+      expect(forwarded()).toEqual([]);
+      await shoot(page, 'seal-forward-confirm');
+      expect(await axeViolations(page, 'unsealed forward confirmation')).toEqual([]);
+
+      // The explicit choice: it goes plain, and the server holds the sealed email's text.
+      await ask.getByRole('button', { name: 'Send unsealed' }).click();
+      const notice = page.locator('.notice', { hasText: 'client3' });
+      await notice.waitFor();
+      await expect(notice.textContent()).resolves.not.toContain('Sealed');
+      await expect.poll(() => forwarded().length).toBe(1);
+      const [stored] = forwarded();
+      expect(stored).not.toContain(ARMOUR_BEGIN);
+      expect(stored).toContain('---------- Forwarded message ----------');
+      expect(stored).toContain(SECRET);
       await page.context().close();
     });
   },

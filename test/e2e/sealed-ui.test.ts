@@ -21,7 +21,7 @@ import {
 import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
-import { artifacts, axeViolations, LAPTOP, shoot } from './page-tools.js';
+import { artifacts, axeViolations, LAPTOP, shoot, shownText } from './page-tools.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -140,6 +140,12 @@ describe.skipIf(!haveChromium)('sealed mail in the web UI', { timeout: 180_000 }
     await alice.getByLabel('To').fill('client2;');
     await alice.getByLabel('Title').fill('Quarterly figures');
     await alice.locator('#compose-content').fill('Revenue up 12 % 😀, keep it quiet.');
+    // Before the send, the composer says it will be sealed, for whom, and whose key it uses.
+    await expect
+      .poll(async () => (await shownText(alice.locator('#compose-sealing'))).trim())
+      .toBe('Sealed: only client2 (key in your keyring) and you can read it.');
+    // (drawn as the sealed line, not the warning's)
+    await expect(alice.locator('#compose-sealing.plain').count()).resolves.toBe(0);
     await alice.getByRole('button', { name: 'Send', exact: true }).click();
     // A name never seen on this device is confirmed first.
     const anyway = alice.getByRole('button', { name: 'Send anyway' });

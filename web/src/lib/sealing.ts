@@ -1,4 +1,7 @@
 import type { RecipientSealing } from '../../../gateway/messages.js';
+import { MAX_USERNAME_CHARS } from '../../../protocol/limits.js';
+import { FINGERPRINT_BYTES, MAX_WRAPPED_KEY_BYTES } from '../../../protocol/sealed/suite.js';
+import { spokenList } from './delivery.js';
 import { MAX_CONTENT_CHARS } from './limits.js';
 
 /** What the composer says of a draft's sealing, from the gateway's plan for its recipients. */
@@ -15,16 +18,23 @@ export interface SealingVerdict {
   tooLong: boolean;
 }
 
+/** A name as the sealed format writes it: its length (2 bytes) and up to 64 bytes. */
+const NAME_FIELD = 2 + MAX_USERNAME_CHARS;
+/**
+ * Each reader at their largest: their name in the recipients and again in their key's entry, a
+ * fingerprint and an RSA-OAEP block of up to 512 bytes (RSA-4096) with its length.
+ */
+const PER_KEY = 2 * NAME_FIELD + FINGERPRINT_BYTES + 2 + MAX_WRAPPED_KEY_BYTES;
+
 /**
  * The armoured length a sealed email would have (base64 in lines of 64 between two marker
  * lines), from the UTF-8 bytes of its content and title and the number of keys it is sealed
- * for. Generous by design: every fixed field and each wrapped RSA-4096 key counted at its
- * largest, so that a draft said to fit always does (test/web/sealing.test.ts checks it against
- * real sealed emails).
+ * for. Generous by design: every fixed field, each name and each wrapped RSA-4096 key counted
+ * at its largest, so that a draft said to fit always does (test/web/sealing.test.ts checks it
+ * against real sealed emails).
  */
 export function sealedArmourChars(contentBytes: number, titleBytes: number, keys: number): number {
-  const FIXED = 1_024; // version, names, times, nonces, lengths, tag, signature
-  const PER_KEY = 600; // a name, a fingerprint and an RSA-OAEP block of up to 512 bytes
+  const FIXED = 1_024; // version, the sender, times, id, nonce, lengths, commitment, tag, signature
   const bytes = FIXED + titleBytes + contentBytes + keys * PER_KEY;
   const base64 = Math.ceil(bytes / 3) * 4;
   return base64 + Math.ceil(base64 / 64) + 64;
@@ -80,7 +90,7 @@ export function sealingSummary(verdict: SealingVerdict): string {
     const names = verdict.sealedFor
       .filter((entry) => entry.state !== 'own')
       .map((entry) => `${entry.name} (${SOURCE[entry.state]})`);
-    return `Sealed: only ${[...names, 'you'].join(', ')} can read it.`;
+    return `Sealed: only ${spokenList([...names, 'you'])} can read it.`;
   }
   const reasons = [
     ...verdict.notSealable.map((entry) => `${entry.name} has ${entry.why}`),
