@@ -210,9 +210,10 @@ export class BrowserSession {
   #startSignIn(request: SignInRequest, server: ServerAddress, fallbacks: ServerAddress[]): void {
     const { config, children, signInThrottle } = this.#context;
     if (children.count >= config.maxSessions) {
+      const sessions = config.maxSessions === 1 ? 'session' : 'sessions';
       throw new GatewayError(
         'RATE_LIMITED',
-        `the gateway already serves ${config.maxSessions} sessions`,
+        `the gateway already serves ${config.maxSessions} ${sessions}`,
       );
     }
     const verdict = signInThrottle.begin(request.username);

@@ -2,8 +2,9 @@
  * The web client's smaller faults of issue 26, in a real browser (Debian's Chromium, driven by
  * playwright-core) against the real gateway and mail servers: where the caret goes in a reply,
  * what the composer is called, how a forward reads, the search header's layout on a desktop
- * and a phone, the shortcuts dialog, discarding with Undo, the sealed headers and an empty
- * password. axe-core checks each screen; screenshots go to /tmp.
+ * and a phone, the shortcuts dialog, discarding with Undo, the sealed headers, an empty
+ * password, how long a locked username waits, and a gateway with no room for a session.
+ * axe-core checks each screen; screenshots go to /tmp.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -48,6 +49,16 @@ describe.skipIf(!haveChromium)('the web client, polished', { timeout: 180_000 },
   let browser: Browser | undefined;
   const contexts: BrowserContext[] = [];
   const pageErrors: string[] = [];
+  const gatewayArgs = (): string[] => [
+    '--keys',
+    need(keys).dir,
+    '--server',
+    `127.0.0.1:${need(classic).port}`,
+    '--enhanced-server',
+    `127.0.0.1:${need(enhanced).port}`,
+    '--poll',
+    '1',
+  ];
 
   beforeAll(async () => {
     if (!existsSync(join(repoRoot, 'web/dist/index.html')))
@@ -58,16 +69,7 @@ describe.skipIf(!haveChromium)('the web client, polished', { timeout: 180_000 },
     const home = serverHome(keys.dir);
     classic = await startMailServer(home);
     enhanced = await startMailServer(home, [], 'mail-server/main-enhanced.js');
-    gateway = await startGatewayProcess([
-      '--keys',
-      keys.dir,
-      '--server',
-      `127.0.0.1:${classic.port}`,
-      '--enhanced-server',
-      `127.0.0.1:${enhanced.port}`,
-      '--poll',
-      '1',
-    ]);
+    gateway = await startGatewayProcess(gatewayArgs());
     browser = await launchChromium();
   });
 
@@ -272,6 +274,71 @@ describe.skipIf(!haveChromium)('the web client, polished', { timeout: 180_000 },
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Inbox', exact: true }).waitFor();
     expect(sent.filter((frame) => frame.includes('"signIn"'))).toHaveLength(1);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('says how long to wait once wrong passwords lock a username, and that the gateway is busy when it serves all the sessions it may', async () => {
+    const violations: string[] = [];
+    const page = await openTab(need(browser), need(gateway), { errors: pageErrors, contexts });
+    const waits: number[] = [];
+    page.on('websocket', (socket) => {
+      socket.on('framereceived', (frame) => {
+        if (typeof frame.payload !== 'string') return;
+        const reply = JSON.parse(frame.payload) as { code?: string; retryAfterSeconds?: number };
+        if (reply.code === 'RATE_LIMITED' && reply.retryAfterSeconds !== undefined)
+          waits.push(reply.retryAfterSeconds);
+      });
+    });
+    // Loaded again, so the listener sees the page's socket from its start.
+    await page.reload();
+    await page.getByRole('heading', { name: 'Sign in', exact: true }).waitFor();
+    await page.getByLabel('Username').fill('client4');
+    await page.getByRole('radio', { name: 'Enhanced' }).check();
+    const passwordField = page.getByLabel('Password');
+    const alert = page.getByRole('alert');
+    // Three wrong passwords are free (the default --sign-in-limit); each one after makes client4
+    // wait, 1 s, then 2, 4, 8 s: a try pressed while the wait runs is refused with its length.
+    // (A machine too slow to press within the wait only gets one more wrong password.)
+    const locked = (text: string): boolean => text.startsWith('Too many attempts');
+    let shown = '';
+    for (let tries = 0; tries < 8 && !locked(shown); tries++) {
+      await passwordField.fill('not-the-password');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      // The form empties the password field once the answer is in.
+      await expect.poll(() => passwordField.inputValue()).toBe('');
+      shown = await alert.innerText();
+      if (!locked(shown))
+        expect(shown).toBe('The username or password is wrong. Check them and try again.');
+    }
+    await expect.poll(() => waits).toHaveLength(1);
+    const wait = need(waits[0]);
+    expect(shown).toBe(
+      `Too many attempts. Wait ${wait} ${wait === 1 ? 'second' : 'seconds'}, then try again.`,
+    );
+    violations.push(...(await axeViolations(page, 'sign-in, locked for a while')));
+    await page.screenshot({ path: '/tmp/polish-sign-in-locked.png' });
+
+    // A gateway that serves one session at a time, and has one: the next sign-in is told it is busy.
+    const small = await startGatewayProcess([...gatewayArgs(), '--max-sessions', '1']);
+    try {
+      await signedInTab(need(browser), small, 'client1', { errors: pageErrors, contexts });
+      const other = await openTab(need(browser), small, { errors: pageErrors, contexts });
+      await other.getByLabel('Username').fill('client2');
+      await other.getByLabel('Password').fill('password2');
+      await other.getByRole('radio', { name: 'Enhanced' }).check();
+      await other.getByRole('button', { name: 'Sign in' }).click();
+      await expect
+        .poll(() => other.getByRole('alert').innerText())
+        .toBe(
+          'The gateway is busy: the gateway already serves 1 session. Try again in a minute, or sign out of a session you no longer use.',
+        );
+      violations.push(...(await axeViolations(other, 'sign-in, gateway busy')));
+      await other.screenshot({ path: '/tmp/polish-sign-in-busy.png' });
+    } finally {
+      await Promise.all(contexts.splice(0).map((context) => context.close()));
+      await small.stop();
+    }
+    expect(violations).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
 

@@ -144,6 +144,33 @@ describe.skipIf(!haveChromium)(
       violations.push(...(await axeViolations(page, 'reply from Sent')));
       await page.getByRole('button', { name: 'Close (the draft is kept)' }).click();
 
+      // Reply all: every recipient again (the sender is this user), the caret above the quote.
+      await page
+        .getByRole('navigation', { name: 'Folders' })
+        .getByRole('button', { name: 'Sent' })
+        .click();
+      await page.locator('#sent-list .item', { hasText: 'Picnic' }).click();
+      await page.getByRole('heading', { level: 2, name: 'Picnic' }).waitFor();
+      await page.getByRole('button', { name: 'Reply all', exact: true }).click();
+      await page.getByRole('heading', { name: 'Reply to all', exact: true }).waitFor();
+      await expect(page.locator('.chip > span:first-child').allInnerTexts()).resolves.toEqual([
+        'client2',
+        'client3',
+      ]);
+      await expect(page.getByLabel('Title').inputValue()).resolves.toBe('Re: Picnic');
+      await expect(page.locator('#compose-content').inputValue()).resolves.toMatch(
+        /^\n\nOn \d{4}-\d\d-\d\d \d\d:\d\d, client1 wrote:\n> Saturday at noon\.$/,
+      );
+      await expect
+        .poll(() =>
+          page.evaluate<[number, number, string]>(
+            "(() => { const box = document.getElementById('compose-content'); return [box.selectionStart, box.selectionEnd, document.activeElement?.id ?? '']; })()",
+          ),
+        )
+        .toEqual([0, 0, 'compose-content']);
+      violations.push(...(await axeViolations(page, 'reply all from Sent')));
+      await page.getByRole('button', { name: 'Close (the draft is kept)' }).click();
+
       // Forward, by its key: the "Forwarded message" block, nobody addressed yet.
       await page
         .getByRole('navigation', { name: 'Folders' })
