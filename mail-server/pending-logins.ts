@@ -8,6 +8,8 @@
 export interface PendingLoginLimits {
   maxPerAddress: number;
   maxInProcessPerAddress: number;
+  /** Addresses whose connections `maxPerAddress` does not refuse (address-exceptions.ts). */
+  exempt?: (address: string) => boolean;
 }
 
 export class PendingLogins {
@@ -22,7 +24,7 @@ export class PendingLogins {
   /** A new connection from `address`; false (and nothing counted) when the address has too many. */
   admit(address: string): boolean {
     const count = this.#pending.get(address) ?? 0;
-    if (count >= this.#limits.maxPerAddress) return false;
+    if (count >= this.#limits.maxPerAddress && !this.#limits.exempt?.(address)) return false;
     this.#pending.set(address, count + 1);
     return true;
   }

@@ -4,6 +4,7 @@ import type { AdminAddress } from './observe/admin-http.js';
 import type { SessionImageKind, SessionJit } from './session-image.js';
 import type { StoreSpec } from './store/open-store.js';
 import { defaultThrottleBounds } from './throttle/rules.js';
+import { DEFAULT_ADDRESS_LIMIT_EXCEPTIONS } from './address-exceptions.js';
 
 export interface MailServerOptions {
   home: string;
@@ -46,6 +47,8 @@ export interface MailServerOptions {
   maxWaiting: number;
   /** Connections from one address that have not completed a login; beyond it new ones are closed. */
   maxPendingPerAddress: number;
+  /** Addresses and networks that `maxPendingPerAddress` does not limit (address-exceptions.ts). */
+  addressLimitExceptions: readonly string[];
   /** Session processes one address may hold with a login in progress; its other connections wait. */
   maxLoginsPerAddress: number;
   /** Bytes of stored mail each inbox may hold. */
@@ -79,6 +82,7 @@ export const defaultServerOptions = {
   loginTimeoutMs: 60_000,
   maxWaiting: 10_000,
   maxPendingPerAddress: 128,
+  addressLimitExceptions: DEFAULT_ADDRESS_LIMIT_EXCEPTIONS,
   maxLoginsPerAddress: 8,
   inboxQuotaBytes: 256 * 1024 * 1024,
   throttleMaxEntries: defaultThrottleBounds.maxEntries,

@@ -37,6 +37,7 @@ import type { AdminAddress } from './observe/admin-http.js';
 import { reportingStore, type StoreReport } from './observe/store-report.js';
 import type { WorkerConfig } from './worker-protocol.js';
 import type { LiveOptions } from './config/live-options.js';
+import { AddressSet } from './address-exceptions.js';
 
 export { defaultServerOptions, type MailServerOptions } from './server-options.js';
 
@@ -91,9 +92,11 @@ export class MailServer {
       maxEntries: options.throttleMaxEntries,
     });
     this.#loginThrottle = this.#throttle.throttle;
+    const exceptions = new AddressSet(options.addressLimitExceptions);
     this.#pendingLogins = new PendingLogins({
       maxPerAddress: options.maxPendingPerAddress,
       maxInProcessPerAddress: options.maxLoginsPerAddress,
+      exempt: (address) => exceptions.has(address),
     });
     this.#waiting = new WaitingRoom(options.maxWaiting);
     this.#drops = new DropReport(log);

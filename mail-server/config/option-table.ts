@@ -13,6 +13,7 @@ import { SESSION_IMAGES, SESSION_JIT } from '../session-image.js';
 import { describePostgresUrl } from '../store/postgres-url.js';
 import { isPostgresUrl, parseStoreSpec } from '../store/open-store.js';
 import { choice, integer, parsed, text, type OptionSpec } from '../../common/option-kinds.js';
+import { parseAddressExceptions } from '../address-exceptions.js';
 
 const d = defaultServerOptions;
 const seconds = (ms: number): number => ms / 1000;
@@ -155,6 +156,18 @@ export function serverOptionTable(kind: ChannelKind) {
       min: 1,
       reload: 'restart',
     }),
+    addressLimitExceptions: parsed(
+      {
+        key: 'address-limit-exceptions',
+        argument: '<list>',
+        help: 'client addresses and networks, comma-separated (or none), whose connections --max-pending-per-address does not close: 127.0.0.1 and ::1 by default, from which the users and the web gateway of this host come; --max-logins-per-address, the login throttle and --max-sessions still apply',
+        default: [...d.addressLimitExceptions],
+        defaultText: d.addressLimitExceptions.join(','),
+        show: (value: string[]) => (value.length === 0 ? 'none' : value.join(',')),
+        reload: 'restart',
+      },
+      parseAddressExceptions,
+    ),
     maxLoginsPerAddress: integer({
       key: 'max-logins-per-address',
       argument: '<n>',
@@ -253,6 +266,7 @@ export function toServerOptions(
     loginTimeoutMs: values.loginTimeout * 1000,
     maxWaiting: values.maxWaiting,
     maxPendingPerAddress: values.maxPendingPerAddress,
+    addressLimitExceptions: values.addressLimitExceptions,
     maxLoginsPerAddress: values.maxLoginsPerAddress,
     inboxQuotaBytes: values.inboxQuotaMb * MIB,
     throttleMaxEntries: values.throttleMaxEntries,

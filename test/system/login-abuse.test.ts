@@ -31,12 +31,12 @@ async function setup(
   return { dir: keys.dir, server };
 }
 
-/** An attacker's connection from 127.0.0.2 that sends `bytes` and then neither speaks nor closes. */
-async function stalled(port: number, bytes: Buffer): Promise<Socket> {
+/** An attacker's connection (from 127.0.0.2) that sends `bytes` and then neither speaks nor closes. */
+async function stalled(port: number, bytes: Buffer, localAddress = '127.0.0.2'): Promise<Socket> {
   const socket = connect({
     host: '127.0.0.1',
     port,
-    localAddress: '127.0.0.2',
+    localAddress,
     allowHalfOpen: true,
   });
   socket.on('error', () => undefined);
@@ -131,6 +131,28 @@ describe('logins that are never finished', () => {
     // Another address is not affected.
     const client = await signIn(server.port, dir, 'client1');
     await client.terminate();
+  });
+
+  it("does not count this host's own 127.0.0.1 (its users, its web gateway) unless told to", async () => {
+    const { dir, server } = await setup(['--max-pending-per-address', '5']);
+    const held = await Promise.all(
+      Array.from({ length: 6 }, () => stalled(server.port, Buffer.from([0]), '127.0.0.1')),
+    );
+    // A seventh connection from 127.0.0.1, and it logs in: none of the six was refused for it.
+    const client = await signIn(server.port, dir, 'client1');
+    await client.terminate();
+    expect(held.every((socket) => !socket.destroyed && !socket.readableEnded)).toBe(true);
+
+    const { server: strict } = await setup([
+      '--max-pending-per-address',
+      '5',
+      '--address-limit-exceptions',
+      'none',
+    ]);
+    await Promise.all(
+      Array.from({ length: 5 }, () => stalled(strict.port, Buffer.from([0]), '127.0.0.1')),
+    );
+    await closedByServer(await stalled(strict.port, Buffer.from([0]), '127.0.0.1'));
   });
 });
 
