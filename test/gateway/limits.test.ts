@@ -17,7 +17,7 @@ import {
   type RunningGateway,
 } from '../helpers/gateway.js';
 import { makeKeySetup, serverHome } from '../helpers/keys.js';
-import { distPath, repoRoot } from '../helpers/processes.js';
+import { distPath, repoRoot, runNode } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 
 /** The gateway refuses to start without a built UI; these tests use the build's. */
@@ -99,18 +99,17 @@ describe('gateway limits', () => {
     const wait = (locked as ErrorReply).retryAfterSeconds ?? 0;
     expect(wait).toBeGreaterThanOrEqual(1);
     // ...and works once that time has passed. The mail server counted the guesses that
-    // reached it too (its own throttle locks client1 from this address for a second), so the
-    // owner may be refused by it once more before being let in.
+    // reached it too, and its own throttle (on its real clock) locks client1 from this address:
+    // its operator lifts that lock, as a site would, instead of the test waiting it out.
     clock += wait * 1000;
-    let reply = await owner.signIn('client1');
-    for (let tries = 0; reply.type === 'error' && tries < 20; tries++) {
-      // Each refusal by the server counts at the gateway too: wait out whichever lock holds.
-      if (reply.code === 'RATE_LIMITED') clock += (reply.retryAfterSeconds ?? 1) * 1000;
-      else expect(reply.code).toBe('WRONG_CREDENTIALS');
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      reply = await owner.signIn('client1');
-    }
-    expect(reply).toMatchObject({ type: 'signedIn' });
+    const unlocked = await runNode('scripts/admin.js', [
+      '--home',
+      serverHome(keys.dir),
+      'unlock',
+      'client1',
+    ]);
+    expect(unlocked.code).toBe(0);
+    expect(await owner.signIn('client1')).toMatchObject({ type: 'signedIn' });
   });
 
   it('doubles the wait after each further wrong password, up to a few minutes', async () => {
