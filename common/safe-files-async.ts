@@ -6,8 +6,8 @@
  * flush is shared by the transactions that committed meanwhile), never skipped: a caller is
  * told its file is safe only after an fsync of the folder that began after its link.
  */
-import { constants } from 'node:fs';
-import { link, open, readdir, unlink } from 'node:fs/promises';
+import { constants, linkSync } from 'node:fs';
+import { open, readdir, unlink } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { isTempFileName, tempFilePrefix } from './safe-files.js';
@@ -41,9 +41,10 @@ async function writeTemporary(folder: string, data: Buffer, mode: number): Promi
  * Writes a new file, fsynced, under the first of `nameFor(1)`, `nameFor(2)`, ... that is free (a
  * link never replaces what is there). Returns the name it took. The folder is NOT fsynced yet:
  * the caller awaits `FolderSyncs.sync(folder)` before telling anyone the file is safe, and may
- * do what must follow the link at once (an index line) in between. The temporary file goes in
- * `tempFolder` (the same file system; by default `folder`), so that the folder itself changes
- * only by the link.
+ * do what must follow the link at once (an index line) in between: `linked`, called in the
+ * same turn of the event loop as the link, so that no other work of this process comes between
+ * them. The temporary file goes in `tempFolder` (the same file system; by default `folder`),
+ * so that the folder itself changes only by the link.
  */
 export async function linkNewFileUnderFreeName(
   folder: string,
@@ -51,30 +52,38 @@ export async function linkNewFileUnderFreeName(
   data: Buffer | string,
   mode: number,
   tempFolder = folder,
+  linked?: (name: string) => void,
 ): Promise<string> {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   const temp = await writeTemporary(tempFolder, bytes, mode);
   let name: string | undefined;
   try {
-    name = await linkUnderFreeName(temp, folder, nameFor, tempFolder !== folder);
+    name = linkUnderFreeName(temp, folder, nameFor, tempFolder !== folder);
+    if (name !== undefined) linked?.(name);
   } finally {
     await unlink(temp);
   }
   // The folder is another file system (a mount): the temporary file goes beside it.
-  return name ?? linkNewFileUnderFreeName(folder, nameFor, bytes, mode, folder);
+  return name ?? linkNewFileUnderFreeName(folder, nameFor, bytes, mode, folder, linked);
 }
 
-/** Links `temp` under the first free name; undefined when the folder is another file system. */
-async function linkUnderFreeName(
+/**
+ * Links `temp` under the first free name; undefined when the folder is another file system.
+ * Synchronous: a link is one short metadata call (the data's fsync is done, off the loop), and
+ * whoever lists the folder from another process sees the file and, at once after it, what the
+ * caller writes about it; an await between them left that window open for as long as this
+ * process's other clients kept the loop (and every listing inside it read the whole folder).
+ */
+function linkUnderFreeName(
   temp: string,
   folder: string,
   nameFor: (attempt: number) => string,
   mayCross: boolean,
-): Promise<string | undefined> {
+): string | undefined {
   for (let attempt = 1; ; attempt++) {
     const name = nameFor(attempt);
     try {
-      await link(temp, join(folder, name));
+      linkSync(temp, join(folder, name));
       return name;
     } catch (error) {
       if (mayCross && errorCode(error) === 'EXDEV') return undefined;

@@ -99,6 +99,7 @@ export function linkEmailFile(
   stem: string,
   text: string,
   tempFolder: string,
+  linked?: (file: string) => void,
 ): Promise<string> {
   return linkNewFileUnderFreeName(
     folder,
@@ -106,6 +107,7 @@ export function linkEmailFile(
     text,
     0o600,
     tempFolder,
+    linked,
   );
 }
 

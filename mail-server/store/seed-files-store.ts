@@ -176,10 +176,15 @@ export class SeedFilesStore implements MailStore {
         // The index's sizes, checked against the folder's names: no file is opened or stat'ed.
         if (maxInboxBytes !== undefined && index.storedBytes() + bytes > maxInboxBytes)
           return { recipient, status: 'overQuota' };
-        const file = await linkEmailFile(folder, stem, text, join(this.#home, INCOMING_FOLDER));
-        const entry = inboxEntry(file, email.from, receivedAt, email.title, bytes);
-        index.added(entry);
+        // The journal line in the same turn as the link: a listing in another process that sees
+        // the new file finds its line too, instead of reading the whole folder to explain it.
+        let entry: InboxEntry | undefined;
+        await linkEmailFile(folder, stem, text, join(this.#home, INCOMING_FOLDER), (file) => {
+          entry = inboxEntry(file, email.from, receivedAt, email.title, bytes);
+          index.added(entry);
+        });
         await this.#folderSyncs.sync(folder);
+        if (!entry) throw new Error('the email was stored without its index line');
         return { recipient, status: 'delivered', id: entry.id };
       } catch (error) {
         return { recipient, status: 'failed', reason: (error as Error).message };
