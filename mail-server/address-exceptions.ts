@@ -14,6 +14,26 @@ const NONE = 'none';
 /** More would only slow each check; a site names networks, not hosts one by one. */
 const MAX_ENTRIES = 64;
 
+interface Entry {
+  address: string;
+  prefix: number | undefined;
+  type: 'ipv4' | 'ipv6';
+}
+
+/** One `address[/prefix]`, or undefined when it is not one. */
+function readEntry(entry: string): Entry | undefined {
+  const [address = '', prefix, ...extra] = entry.split('/');
+  const family = isIP(address);
+  const bits = family === 4 ? 32 : 128;
+  const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+  if (family === 0 || !prefixOk || extra.length > 0) return undefined;
+  return {
+    address,
+    prefix: prefix === undefined ? undefined : Number(prefix),
+    type: family === 4 ? 'ipv4' : 'ipv6',
+  };
+}
+
 /** Parses `a.b.c.d[/n],x::y[/n],…` or `none`; throws with what is expected. */
 export function parseAddressExceptions(text: string): string[] {
   const trimmed = text.trim();
@@ -22,11 +42,7 @@ export function parseAddressExceptions(text: string): string[] {
   if (entries.length > MAX_ENTRIES)
     throw new Error(`at most ${MAX_ENTRIES} addresses or networks, not ${entries.length}`);
   for (const entry of entries) {
-    const [address = '', prefix, ...extra] = entry.split('/');
-    const family = isIP(address);
-    const bits = family === 4 ? 32 : 128;
-    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
-    if (family === 0 || !prefixOk || extra.length > 0)
+    if (!readEntry(entry))
       throw new Error(
         `"${entry}" is not an address or a network (e.g. 127.0.0.1, 10.0.0.0/8 or ::1); give a comma-separated list, or none`,
       );
@@ -45,10 +61,10 @@ export class AddressSet {
   constructor(entries: readonly string[]) {
     this.#empty = entries.length === 0;
     for (const entry of entries) {
-      const [address = '', prefix] = entry.split('/');
-      const type = isIP(address) === 4 ? 'ipv4' : 'ipv6';
-      if (prefix === undefined) this.#list.addAddress(address, type);
-      else this.#list.addSubnet(address, Number(prefix), type);
+      const read = readEntry(entry);
+      if (!read) throw new Error(`"${entry}" is not an address or a network`);
+      if (read.prefix === undefined) this.#list.addAddress(read.address, read.type);
+      else this.#list.addSubnet(read.address, read.prefix, read.type);
     }
   }
 

@@ -127,20 +127,25 @@ describe.skipIf(!haveChromium)(
       await search.press('Escape');
       await expect.poll(() => sentTitles(page)).toHaveLength(3);
 
+      /** A reply to Picnic: to its recipients again, titled Re:, the quote under an empty line. */
+      const expectPicnicReply = async (): Promise<void> => {
+        await expect(page.locator('.chip > span:first-child').allInnerTexts()).resolves.toEqual([
+          'client2',
+          'client3',
+        ]);
+        await expect(page.getByLabel('Title').inputValue()).resolves.toBe('Re: Picnic');
+        await expect(page.locator('#compose-content').inputValue()).resolves.toMatch(
+          /^\n\nOn \d{4}-\d\d-\d\d \d\d:\d\d, client1 wrote:\n> Saturday at noon\.$/,
+        );
+      };
+
       // Reply: to the recipients again, the quote under the caret.
       await page.locator('#sent-list .item', { hasText: 'Picnic' }).click();
       await page.getByRole('heading', { level: 2, name: 'Picnic' }).waitFor();
       violations.push(...(await axeViolations(page, 'a sent email with its actions')));
       await page.getByRole('button', { name: 'Reply', exact: true }).click();
       await page.getByRole('heading', { name: 'Reply', exact: true }).waitFor();
-      await expect(page.locator('.chip > span:first-child').allInnerTexts()).resolves.toEqual([
-        'client2',
-        'client3',
-      ]);
-      await expect(page.getByLabel('Title').inputValue()).resolves.toBe('Re: Picnic');
-      await expect(page.locator('#compose-content').inputValue()).resolves.toMatch(
-        /^\n\nOn \d{4}-\d\d-\d\d \d\d:\d\d, client1 wrote:\n> Saturday at noon\.$/,
-      );
+      await expectPicnicReply();
       violations.push(...(await axeViolations(page, 'reply from Sent')));
       await page.getByRole('button', { name: 'Close (the draft is kept)' }).click();
 
@@ -153,14 +158,7 @@ describe.skipIf(!haveChromium)(
       await page.getByRole('heading', { level: 2, name: 'Picnic' }).waitFor();
       await page.getByRole('button', { name: 'Reply all', exact: true }).click();
       await page.getByRole('heading', { name: 'Reply to all', exact: true }).waitFor();
-      await expect(page.locator('.chip > span:first-child').allInnerTexts()).resolves.toEqual([
-        'client2',
-        'client3',
-      ]);
-      await expect(page.getByLabel('Title').inputValue()).resolves.toBe('Re: Picnic');
-      await expect(page.locator('#compose-content').inputValue()).resolves.toMatch(
-        /^\n\nOn \d{4}-\d\d-\d\d \d\d:\d\d, client1 wrote:\n> Saturday at noon\.$/,
-      );
+      await expectPicnicReply();
       await expect
         .poll(() =>
           page.evaluate<[number, number, string]>(
