@@ -159,9 +159,11 @@ export class PostgresStore implements MailStore {
   ): Promise<DeliveryOutcome[]> {
     const owners = recipients.map((recipient) => this.#owner(recipient));
     if (owners.length === 0) return [];
+    // Named once for every try: a try whose commit's answer was lost is found by the next.
+    const delivery = randomUUID();
     try {
       const stored = await this.#connection.run('delivering an email', (client) =>
-        this.#store(client, incoming, owners, limits, randomUUID()),
+        this.#store(client, incoming, owners, limits, delivery),
       );
       return stored === 'taken' ? [] : outcomesOf(owners, stored);
     } catch (error) {

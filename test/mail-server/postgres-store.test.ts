@@ -4,6 +4,7 @@
  * every host, and a clear error when the database is gone.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,6 +42,67 @@ function nextChange(
     stop = store.watch(user, resolve);
   });
   return { changed, stop };
+}
+
+/**
+ * A TCP proxy to the database of `url` that loses the answer to the first statement holding
+ * `marker`: the statement reaches the database and commits (its ReadyForQuery comes back),
+ * and then the connection is cut instead of the answer passed on. Later connections are
+ * passed through untouched.
+ */
+async function losingFirstAnswer(
+  url: string,
+  marker: string,
+): Promise<{ url: string; lost: Promise<void>; close: () => void }> {
+  const target = new URL(url);
+  const database = { host: target.hostname, port: Number(target.port) };
+  let armed = true;
+  let markLost: () => void = () => undefined;
+  const lost = new Promise<void>((resolve) => {
+    markLost = resolve;
+  });
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((client) => {
+    const upstream = connect(database);
+    sockets.add(client).add(upstream);
+    let holding = false;
+    client.on('data', (chunk: Buffer) => {
+      if (armed && chunk.includes(marker)) {
+        armed = false;
+        holding = true;
+      }
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      if (!holding) {
+        client.write(chunk);
+        return;
+      }
+      // ReadyForQuery ('Z', length 5) follows the statement's implicit commit.
+      if (chunk.includes(Buffer.from('Z\0\0\0\x05', 'latin1'))) {
+        client.destroy();
+        upstream.destroy();
+        markLost();
+      }
+    });
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  target.hostname = '127.0.0.1';
+  target.port = String((server.address() as AddressInfo).port);
+  return {
+    url: target.toString(),
+    lost,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
 }
 
 describe.skipIf(postgresUnavailable !== undefined)(
@@ -306,6 +368,50 @@ describe.skipIf(postgresUnavailable !== undefined)(
         ]);
       }),
     );
+    for (const once of [false, true])
+      it(`stores a ${once ? 'send with an id' : 'delivery'} once when the answer to its commit is lost and the work is tried again`, async () => {
+        const proxy = await losingFirstAnswer(database.url, 'INSERT INTO inbox_versions');
+        const store = new PostgresStore(proxy.url, users, { maxConnections: 1, waitMs: 30_000 });
+        try {
+          const email = incoming('sent once', '2024-05-01 10:00:00');
+          const outcomes = once
+            ? (
+                await store.deliverOnce(
+                  email,
+                  ['client2', 'client3'],
+                  {},
+                  {
+                    sender: 'client1',
+                    sendId: newSendId(),
+                    named: ['client2', 'client3'],
+                  },
+                )
+              ).outcomes
+            : await store.deliver(email, ['client2', 'client3']);
+          await proxy.lost;
+          expect(outcomes.map((outcome) => outcome.status)).toEqual(['delivered', 'delivered']);
+          const { rows } = await adminQuery(
+            'SELECT owner, count(*)::int AS copies FROM emails GROUP BY owner ORDER BY owner',
+            database.name,
+          );
+          expect(rows).toEqual([
+            { owner: 'client2', copies: 1 },
+            { owner: 'client3', copies: 1 },
+          ]);
+          const { rows: versions } = await adminQuery(
+            'SELECT owner, version::int FROM inbox_versions ORDER BY owner',
+            database.name,
+          );
+          expect(versions).toEqual([
+            { owner: 'client2', version: 1 },
+            { owner: 'client3', version: 1 },
+          ]);
+        } finally {
+          proxy.close();
+          await store.close();
+          await adminQuery('TRUNCATE emails, inbox_versions, sends', database.name);
+        }
+      });
   },
 );
 
