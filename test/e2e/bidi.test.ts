@@ -5,7 +5,7 @@
  * result, the reader (title, sender, headers, content), the new-mail notice and the Sent folder
  * must show each control as a visible mark (⟨RLO⟩) and lay the text out in its stored order
  * ("fdp.exe", never "exe.pdf"), each field isolated from what stands around it. axe-core checks
- * each screen; screenshots go to /tmp and test-artifacts/.
+ * each screen; with SCREENSHOTS=1, screenshots go to /tmp and test-artifacts/.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import { startGatewayProcess, type RunningGateway } from '../helpers/gateway.js'
 import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
-import { artifacts, axeViolations, shoot } from './page-tools.js';
+import { artifacts, axeViolations, picture, shoot } from './page-tools.js';
 import { deliver, haveChromium, launchChromium, PHONE_844, signedInTab } from './tabs.js';
 
 const USERS = ['client1', 'client2'];
@@ -166,7 +166,7 @@ describe.skipIf(!haveChromium)('bidirectional controls in the web UI', { timeout
       row.getByRole('img', { name: 'right-to-left override' }).count(),
     ).resolves.toBeGreaterThan(0);
     violations.push(...(await axeViolations(bob, 'bidi list')));
-    await bob.screenshot({ path: '/tmp/bidi-list-1280.png' });
+    await picture(bob, '/tmp/bidi-list-1280.png');
     await shoot(bob, 'bidi-list');
 
     // The search finds it, and the result is marked as well.
@@ -203,7 +203,7 @@ describe.skipIf(!haveChromium)('bidirectional controls in the web UI', { timeout
     ).resolves.toBe('Friday');
     await bob.keyboard.press('Escape');
     violations.push(...(await axeViolations(bob, 'bidi reader')));
-    await bob.screenshot({ path: '/tmp/bidi-reader-1280.png' });
+    await picture(bob, '/tmp/bidi-reader-1280.png');
     await shoot(bob, 'bidi-reader');
 
     // The forged sender in the reader.
@@ -218,7 +218,7 @@ describe.skipIf(!haveChromium)('bidirectional controls in the web UI', { timeout
     await phone.getByRole('heading', { level: 2, name: /Invoice for March/ }).waitFor();
     await expect(readsForward(phone, '#reader-title', 'fdp.exe')).resolves.toBe(true);
     violations.push(...(await axeViolations(phone, 'bidi reader phone')));
-    await phone.screenshot({ path: '/tmp/bidi-reader-390.png' });
+    await picture(phone, '/tmp/bidi-reader-390.png');
     expect(violations).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
@@ -258,7 +258,7 @@ describe.skipIf(!haveChromium)('bidirectional controls in the web UI', { timeout
       .toContain(`Total ${MARK}0001$`);
     await expect(readsForward(alice, '.reader pre', '0001$')).resolves.toBe(true);
     expect(await axeViolations(alice, 'bidi sent')).toEqual([]);
-    await alice.screenshot({ path: '/tmp/bidi-sent-1280.png' });
+    await picture(alice, '/tmp/bidi-sent-1280.png');
     expect(pageErrors).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@
  * what the composer is called, how a forward reads, the search header's layout on a desktop
  * and a phone, the shortcuts dialog, discarding with Undo, the sealed headers, an empty
  * password, how long a locked username waits, and a gateway with no room for a session.
- * axe-core checks each screen; screenshots go to /tmp.
+ * axe-core checks each screen; with SCREENSHOTS=1, screenshots go to /tmp.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { startGatewayProcess, type RunningGateway } from '../helpers/gateway.js'
 import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
-import { artifacts, axeViolations, coveredControls, LAPTOP } from './page-tools.js';
+import { artifacts, axeViolations, coveredControls, LAPTOP, picture } from './page-tools.js';
 import { deliver, haveChromium, launchChromium, openTab, PHONE_844, signedInTab } from './tabs.js';
 
 const USERS = ['client1', 'client2', 'client3', 'client4'];
@@ -131,7 +131,7 @@ describe.skipIf(!haveChromium)('the web client, polished', { timeout: 180_000 },
     );
     await expect(bob.getByRole('region', { name: 'Reply', exact: true }).count()).resolves.toBe(1);
     violations.push(...(await axeViolations(bob, 'reply')));
-    await bob.screenshot({ path: '/tmp/polish-reply-1280.png' });
+    await picture(bob, '/tmp/polish-reply-1280.png');
     await bob.getByRole('button', { name: 'Close (the draft is kept)' }).click();
 
     // Reply to all: the same, and its own heading.
@@ -153,7 +153,7 @@ describe.skipIf(!haveChromium)('the web client, polished', { timeout: 180_000 },
     );
     await expect(caret(bob)).resolves.toEqual([0, 0]);
     violations.push(...(await axeViolations(bob, 'forward')));
-    await bob.screenshot({ path: '/tmp/polish-forward-1280.png' });
+    await picture(bob, '/tmp/polish-forward-1280.png');
     await bob.getByRole('button', { name: 'Close (the draft is kept)' }).click();
 
     // The phone: the same reply.
@@ -163,7 +163,7 @@ describe.skipIf(!haveChromium)('the web client, polished', { timeout: 180_000 },
     await phone.getByRole('heading', { name: 'Reply', exact: true }).waitFor();
     await expect(caret(phone)).resolves.toEqual([0, 0]);
     violations.push(...(await axeViolations(phone, 'reply phone')));
-    await phone.screenshot({ path: '/tmp/polish-reply-390.png' });
+    await picture(phone, '/tmp/polish-reply-390.png');
     expect(violations).toEqual([]);
     expect(pageErrors).toEqual([]);
   });
@@ -198,7 +198,7 @@ describe.skipIf(!haveChromium)('the web client, polished', { timeout: 180_000 },
       }
       await expect(coveredControls(page)).resolves.toEqual([]);
       violations.push(...(await axeViolations(page, `search header ${name}`)));
-      await page.screenshot({ path: `/tmp/polish-search-${name}.png` });
+      await picture(page, `/tmp/polish-search-${name}.png`);
     }
     expect(violations).toEqual([]);
     expect(pageErrors).toEqual([]);
@@ -223,7 +223,7 @@ describe.skipIf(!haveChromium)('the web client, polished', { timeout: 180_000 },
     await notice.waitFor();
     expect(dialogs).toEqual([]);
     violations.push(...(await axeViolations(alice, 'draft discarded')));
-    await alice.screenshot({ path: '/tmp/polish-discarded-1280.png' });
+    await picture(alice, '/tmp/polish-discarded-1280.png');
     await notice.getByRole('button', { name: 'Undo' }).click();
     await alice.getByRole('heading', { name: 'New email' }).waitFor();
     await expect(chips(alice)).resolves.toEqual(['client2']);
@@ -267,7 +267,7 @@ describe.skipIf(!haveChromium)('the web client, polished', { timeout: 180_000 },
     expect(sent.some((frame) => frame.includes('"authenticate"'))).toBe(true);
     expect(sent.filter((frame) => frame.includes('"signIn"'))).toEqual([]);
     expect(await axeViolations(page, 'sign-in, empty password')).toEqual([]);
-    await page.screenshot({ path: '/tmp/polish-empty-password-390.png' });
+    await picture(page, '/tmp/polish-empty-password-390.png');
     // With the password, the sign-in goes.
     await page.getByLabel('Username').fill('client1');
     await page.getByLabel('Password').fill('password1');
@@ -316,7 +316,7 @@ describe.skipIf(!haveChromium)('the web client, polished', { timeout: 180_000 },
       `Too many attempts. Wait ${wait} ${wait === 1 ? 'second' : 'seconds'}, then try again.`,
     );
     violations.push(...(await axeViolations(page, 'sign-in, locked for a while')));
-    await page.screenshot({ path: '/tmp/polish-sign-in-locked.png' });
+    await picture(page, '/tmp/polish-sign-in-locked.png');
 
     // A gateway that serves one session at a time, and has one: the next sign-in is told it is busy.
     const small = await startGatewayProcess([...gatewayArgs(), '--max-sessions', '1']);
@@ -333,7 +333,7 @@ describe.skipIf(!haveChromium)('the web client, polished', { timeout: 180_000 },
           'The gateway is busy: the gateway already serves 1 session. Try again in a minute, or sign out of a session you no longer use.',
         );
       violations.push(...(await axeViolations(other, 'sign-in, gateway busy')));
-      await other.screenshot({ path: '/tmp/polish-sign-in-busy.png' });
+      await picture(other, '/tmp/polish-sign-in-busy.png');
     } finally {
       await Promise.all(contexts.splice(0).map((context) => context.close()));
       await small.stop();
@@ -362,7 +362,7 @@ describe.skipIf(!haveChromium)('the web client, polished', { timeout: 180_000 },
           : 'New mail shows as it arrives',
       );
       violations.push(...(await axeViolations(page, `header ${name}`)));
-      await page.screenshot({ path: `/tmp/polish-header-${name}.png` });
+      await picture(page, `/tmp/polish-header-${name}.png`);
 
       // The shortcuts open at their top, the title in view (before: scrolled to Close).
       await page.keyboard.press('?');
@@ -378,7 +378,7 @@ describe.skipIf(!haveChromium)('the web client, polished', { timeout: 180_000 },
       expect(title.y).toBeGreaterThanOrEqual(0);
       await expect.poll(() => focusedId(page)).toBe('shortcuts-title');
       violations.push(...(await axeViolations(page, `shortcuts ${name}`)));
-      await page.screenshot({ path: `/tmp/polish-shortcuts-${name}.png` });
+      await picture(page, `/tmp/polish-shortcuts-${name}.png`);
       await page.keyboard.press('Escape');
       await help.waitFor({ state: 'detached' });
 
@@ -391,7 +391,7 @@ describe.skipIf(!haveChromium)('the web client, polished', { timeout: 180_000 },
         /Added by the server, not signed:\s*Time and Date:?\s*\d{4}-\d\d-\d\d/,
       );
       violations.push(...(await axeViolations(page, `sealed headers ${name}`)));
-      await page.screenshot({ path: `/tmp/polish-sealed-headers-${name}.png` });
+      await picture(page, `/tmp/polish-sealed-headers-${name}.png`);
     }
     expect(violations).toEqual([]);
     expect(pageErrors).toEqual([]);

@@ -19,8 +19,24 @@ const axeSource = readFileSync(
   'utf8',
 );
 
-/** Saves the page in the light and the dark scheme (the theme setting left at "system"). */
+/**
+ * Screenshots are for a person looking over the UI, and no test reads them: they are taken only
+ * with SCREENSHOTS=1 in the environment (each costs Chromium a render and a PNG, about 0.1 s of
+ * CPU; a run takes about 140).
+ */
+export const takingScreenshots = process.env.SCREENSHOTS === '1';
+
+/** Saves the page as it is to `path`, when screenshots are taken. */
+export async function picture(page: Page, path: string): Promise<void> {
+  if (takingScreenshots) await page.screenshot({ path });
+}
+
+/**
+ * Saves the page in the light and the dark scheme (the theme setting left at "system"), to
+ * test-artifacts/, when screenshots are taken.
+ */
 export async function shoot(page: Page, name: string): Promise<void> {
+  if (!takingScreenshots) return;
   for (const scheme of ['light', 'dark'] as const) {
     await page.emulateMedia({ colorScheme: scheme });
     await page.screenshot({

@@ -21,6 +21,7 @@ import {
   axeViolations,
   coveredControls,
   longestTask,
+  picture,
   record,
   recordLongTasks,
 } from './page-tools.js';
@@ -250,7 +251,7 @@ describe.skipIf(!haveChromium)('many emails at once, and the Trash', { timeout: 
     await expect.poll(() => titles(page)).toEqual(['Trash four', 'Trash three']);
     await page.getByText('Emails stay here 30 days, then are deleted from the server.').waitFor();
     violations.push(...(await axeViolations(page, 'Trash')));
-    await page.screenshot({ path: join(artifacts, 'trash-1280.png') });
+    await picture(page, join(artifacts, 'trash-1280.png'));
 
     // An email of the Trash opens; Restore puts it back in the inbox.
     await rowOf(page, 'Trash three').click();
@@ -337,7 +338,7 @@ describe.skipIf(!haveChromium)('many emails at once, and the Trash', { timeout: 
       ).resolves.toBeLessThanOrEqual(PHONE_844.width);
     await expect(coveredControls(page)).resolves.toEqual([]);
     violations.push(...(await axeViolations(page, 'phone, one ticked')));
-    await page.screenshot({ path: join(artifacts, 'bulk-390.png') });
+    await picture(page, join(artifacts, 'bulk-390.png'));
     await page.getByRole('button', { name: 'Move to Trash' }).click();
     await page
       .getByRole('navigation', { name: 'Folders' })
@@ -348,7 +349,7 @@ describe.skipIf(!haveChromium)('many emails at once, and the Trash', { timeout: 
     expect(need(tabs ?? undefined).width).toBeLessThanOrEqual(PHONE_844.width);
     await expect(coveredControls(page)).resolves.toEqual([]);
     violations.push(...(await axeViolations(page, 'phone Trash')));
-    await page.screenshot({ path: join(artifacts, 'trash-390.png') });
+    await picture(page, join(artifacts, 'trash-390.png'));
     expect(violations).toEqual([]);
     expect(pageErrors).toEqual([]);
   });

@@ -1,17 +1,18 @@
 /**
  * The web UI in a real browser (Debian's Chromium, driven by playwright-core) against the real
  * gateway and mail servers, set up once for the file by web-ui-suite.ts: signing in, writing and sending (the question before a name never seen, notices, the keyboard focus), search, reply and forward, Undo and the settings.
- * Screenshots (light and dark) go to test-artifacts/; timings to test-artifacts/web-timings.json.
+ * With SCREENSHOTS=1, screenshots (light and dark) go to test-artifacts/; timings to test-artifacts/web-timings.json.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  LAPTOP,
-  PHONE,
   artifacts,
   axeViolations,
   coveredControls,
+  LAPTOP,
+  PHONE,
+  picture,
   record,
   shoot,
   shownText,
@@ -399,7 +400,7 @@ describe.skipIf(!haveChromium)(
       );
       await settings.getByLabel(/Desktop notifications/).check();
       await settings.getByRole('button', { name: 'Close' }).click();
-      await ivy.screenshot({ path: join(artifacts, 'theme-dark-chosen.png') });
+      await picture(ivy, join(artifacts, 'theme-dark-chosen.png'));
 
       await ivy.evaluate(
         `window.__hidden = true; document.dispatchEvent(new Event('visibilitychange'));`,

@@ -1,7 +1,7 @@
 /**
  * The web UI in a real browser (Debian's Chromium, driven by playwright-core) against the real
  * gateway and mail servers, set up once for the file by web-ui-suite.ts: what the page does when things go away: a reload with a draft, the mail server dying while an email is written, the gateway restarting.
- * Screenshots (light and dark) go to test-artifacts/; timings to test-artifacts/web-timings.json.
+ * With SCREENSHOTS=1, screenshots (light and dark) go to test-artifacts/; timings to test-artifacts/web-timings.json.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,7 +1,7 @@
 /**
  * The web UI in a real browser (Debian's Chromium, driven by playwright-core) against the real
  * gateway and mail servers, set up once for the file by web-ui-suite.ts: the enhanced protocol: a verified sign-in, delivery reports, deletes with Undo, pushed new mail and Sent.
- * Screenshots (light and dark) go to test-artifacts/; timings to test-artifacts/web-timings.json.
+ * With SCREENSHOTS=1, screenshots (light and dark) go to test-artifacts/; timings to test-artifacts/web-timings.json.
  */
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,7 +1,7 @@
 /**
  * The web UI in a real browser (Debian's Chromium, driven by playwright-core) against the real
  * gateway and mail servers, set up once for the file by web-ui-suite.ts: reading: read and hidden marks, a 1,000,000-character email, 10,000 rows in a window, and axe-core on every screen.
- * Screenshots (light and dark) go to test-artifacts/; timings to test-artifacts/web-timings.json.
+ * With SCREENSHOTS=1, screenshots (light and dark) go to test-artifacts/; timings to test-artifacts/web-timings.json.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
