@@ -25,6 +25,8 @@ const SYSTEM_IN_UNIT_FOLDERS = [
 const KEY_TEMPLATES = 'test/setup/key-templates.ts';
 /** Real Chromium against the real gateway and mail servers. */
 const BROWSER = ['test/e2e/**/*.test.ts'];
+/** One Chromium for the whole run, which each browser test file connects to (test/e2e/chromium.ts). */
+const CHROMIUM = 'test/setup/chromium.ts';
 
 export default defineConfig({
   test: {
@@ -62,7 +64,7 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'browser', include: BROWSER, globalSetup: [KEY_TEMPLATES] },
+        test: { name: 'browser', include: BROWSER, globalSetup: [KEY_TEMPLATES, CHROMIUM] },
       },
     ],
   },

@@ -9,7 +9,7 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { formatStoredEmail } from '../../protocol/email.js';
 import {
@@ -22,9 +22,8 @@ import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { artifacts, axeViolations, LAPTOP, PHONE, record, shoot } from './page-tools.js';
+import { haveChromium, launchChromium } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
 const USERS = ['client1', 'client2', 'client3'];
 const FILLER = 10_000;
 const password = (username: string): string => `password${username.replace(/\D/g, '')}`;
@@ -108,10 +107,7 @@ describe.skipIf(!haveChromium)('content search in the web UI', { timeout: 400_00
     expect(sent).toMatchObject({ type: 'sent', sealed: { withoutKey: [] } });
     await socket.request({ type: 'signOut' });
     await socket.close();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
-    });
+    browser = await launchChromium();
     vi.setConfig({ expect: { poll: { timeout: 10_000 } } });
   }, 180_000);
 

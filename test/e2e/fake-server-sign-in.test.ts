@@ -8,7 +8,7 @@
 import { createPublicKey } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeClassicServer, type FakeClassicServer } from '../helpers/fake-classic-server.js';
 import { startGatewayProcess, type RunningGateway } from '../helpers/gateway.js';
@@ -16,15 +16,14 @@ import { makeKeySetup, serverHome } from '../helpers/keys.js';
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { axeViolations, LAPTOP, shoot } from './page-tools.js';
-
-const CHROMIUM = '/usr/bin/chromium';
+import { haveChromium, launchChromium } from './chromium.js';
 
 function need<T>(value: T | undefined): T {
   if (value === undefined) throw new Error('the test setup did not finish');
   return value;
 }
 
-describe.skipIf(!existsSync(CHROMIUM))(
+describe.skipIf(!haveChromium)(
   'a fake server cannot sign anyone in through the gateway',
   { timeout: 120_000 },
   () => {
@@ -48,10 +47,7 @@ describe.skipIf(!existsSync(CHROMIUM))(
         '--server',
         `127.0.0.1:${classic.port}`,
       ]);
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
-      });
+      browser = await launchChromium();
     });
 
     afterAll(async () => {

@@ -7,12 +7,12 @@
  *   that server's enhanced port gone, a fresh browser profile is warned, Classic is not chosen
  *   for it, and the gateway refuses a classic sign-in that is not an explicit fallback.
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   Browser as GatewaySocket,
@@ -23,9 +23,7 @@ import {
 import { makeKeySetup, serverHome } from '../helpers/keys.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { artifacts, axeViolations, shoot } from './page-tools.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
+import { haveChromium, launchChromium } from './chromium.js';
 
 function need<T>(value: T | undefined): T {
   if (value === undefined) throw new Error('the test setup did not finish');
@@ -86,10 +84,7 @@ describe.skipIf(!haveChromium)(
       keys = await makeKeySetup(['client1', 'client2']);
       folders = mkdtempSync(join(tmpdir(), 'sealed-mail-trust-'));
       classic = await startMailServer(serverHome(keys.dir));
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-sync'],
-      });
+      browser = await launchChromium();
     });
 
     afterEach(async () => {

@@ -17,7 +17,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { formatReceivedTime, formatStoredEmail, nowMicros } from '../../protocol/email.js';
 import { armour } from '../../protocol/sealed/armour.js';
@@ -32,9 +32,8 @@ import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { artifacts, axeViolations, LAPTOP, PHONE, shoot, shownText } from './page-tools.js';
+import { haveChromium, launchChromium } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
 const LOOKALIKE = 'cIient1';
 const password = (username: string): string => `password${username.replace(/\D/g, '')}`;
 
@@ -81,10 +80,7 @@ describe.skipIf(!haveChromium)(
         '--poll',
         '1',
       ]);
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
-      });
+      browser = await launchChromium();
     });
 
     afterAll(async () => {

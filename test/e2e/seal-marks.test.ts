@@ -13,7 +13,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { formatReceivedTime, formatStoredEmail, nowMicros } from '../../protocol/email.js';
 import { keyFingerprint } from '../../protocol/enhanced/fingerprint.js';
@@ -30,9 +30,8 @@ import { inboxOf, makeKeySetup, serverHome, setupKeys } from '../helpers/keys.js
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { artifacts, axeViolations, LAPTOP, shoot, shownText } from './page-tools.js';
+import { haveChromium, launchChromium } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
 const USERS = ['client1', 'client2', 'client3', 'client4'];
 const PHONE_TALL = { width: 390, height: 844 };
 const password = (username: string): string => `password${username.replace(/\D/g, '')}`;
@@ -67,10 +66,7 @@ describe.skipIf(!haveChromium)('what each email is, in the web UI', { timeout: 2
       '--poll',
       '1',
     ]);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
-    });
+    browser = await launchChromium();
     vi.setConfig({ expect: { poll: { timeout: 10_000 } } });
   });
 

@@ -8,7 +8,7 @@
  */
 import { existsSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARMOUR_BEGIN } from '../../protocol/sealed/suite.js';
 import {
@@ -21,8 +21,8 @@ import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { axeViolations, LAPTOP, shoot } from './page-tools.js';
+import { haveChromium, launchChromium } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const USERS = ['client1', 'client2', 'client3'];
 const SECRET = 'The merger is on Friday; tell nobody.';
 
@@ -31,7 +31,7 @@ function need<T>(value: T | undefined): T {
   return value;
 }
 
-describe.skipIf(!existsSync(CHROMIUM))(
+describe.skipIf(!haveChromium)(
   'the composer says whether it seals, and a reply to sealed mail never leaks by default',
   { timeout: 180_000 },
   () => {
@@ -79,10 +79,7 @@ describe.skipIf(!existsSync(CHROMIUM))(
         join(keys.dir, 'client1', 'keyring', 'client3_public.pem'),
         join(keys.dir, 'client3_public.pem.elsewhere'),
       );
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
-      });
+      browser = await launchChromium();
     });
 
     afterAll(async () => {

@@ -8,7 +8,7 @@
 import { createPublicKey } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { keyFingerprint } from '../../protocol/enhanced/fingerprint.js';
 import { ARMOUR_BEGIN } from '../../protocol/sealed/suite.js';
@@ -22,9 +22,8 @@ import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { artifacts, axeViolations, LAPTOP, shoot, shownText } from './page-tools.js';
+import { haveChromium, launchChromium } from './chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
 const USERS = ['client1', 'client2', 'client3'];
 const password = (username: string): string => `password${username.replace(/\D/g, '')}`;
 
@@ -60,10 +59,7 @@ describe.skipIf(!haveChromium)('sealed mail in the web UI', { timeout: 180_000 }
       '--poll',
       '1',
     ]);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

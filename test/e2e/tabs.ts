@@ -1,9 +1,8 @@
 /**
- * What the smaller browser test files share: Chromium launched as they launch it, a signed-in
+ * What the smaller browser test files share: the run's Chromium (./chromium.ts), a signed-in
  * tab of a profile of its own, and an email sent through the gateway as a second browser would.
  */
-import { existsSync } from 'node:fs';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import type { ChannelKind } from '../../gateway/messages.js';
 import {
@@ -13,28 +12,10 @@ import {
 } from '../helpers/gateway.js';
 import { LAPTOP } from './page-tools.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
-export const haveChromium = existsSync(CHROMIUM);
+export { CHROMIUM, haveChromium, launchChromium } from './chromium.js';
 export const PHONE_844 = { width: 390, height: 844 };
 
 export const password = (username: string): string => `password${username.replace(/\D/g, '')}`;
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      // Nothing in the background to compete with the page for a loaded machine's cores.
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}
 
 export interface TabOptions {
   viewport?: { width: number; height: number };
