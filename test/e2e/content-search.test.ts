@@ -5,7 +5,7 @@
  * search box; rows of sealed emails show their real mark before anything is opened; typing
  * "quarterly" finds both emails by their content (the sealed one opened by the child with the
  * user's key, never by the server); the time from typing to the rows shown on 10,000 emails is
- * measured; axe-core checks each screen. Screenshots go to test-artifacts/ (content-search-*).
+ * measured; axe-core checks each screen. With SCREENSHOTS=1, screenshots go to test-artifacts/.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -5,7 +5,8 @@
  * that name in client2's inbox: its row carries a "Looks like client1" mark with an accessible
  * name, and the reader a warning. Then it puts back a byte-for-byte copy of a genuine sealed
  * email client3 has read: the copy is marked as a copy of an email already received. axe-core
- * checks each screen; screenshots (desktop and phone, light and dark) go to test-artifacts/.
+ * checks each screen; with SCREENSHOTS=1, screenshots (desktop and phone, light and dark) go to
+ * test-artifacts/.
  */
 import { createPublicKey, generateKeyPairSync } from 'node:crypto';
 import {

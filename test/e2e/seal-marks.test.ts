@@ -8,7 +8,8 @@
  * An ordinary plain email (from a name with no key and no sealed mail) carries the plain note; a
  * plain email in the name of someone whose key client1 holds and has used (sealed to) is warned;
  * a sealed email of client2's stored under a Title line the operator chose is marked in the list.
- * Screenshots go to test-artifacts/ (seal-marks-*), at 1280×800 and 390×844, light and dark.
+ * With SCREENSHOTS=1, screenshots go to test-artifacts/ (seal-marks-*), at 1280×800 and 390×844,
+ * light and dark.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

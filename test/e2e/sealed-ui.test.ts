@@ -3,7 +3,7 @@
  * against the real gateway and enhanced mail server: the sent notice says for whom an email was
  * sealed, Settings shows the keys to compare, the reader shows the lock and "verified", and an
  * email edited on the server's disk is shown with the warning and without its content. axe-core
- * checks each screen; screenshots go to test-artifacts/.
+ * checks each screen; with SCREENSHOTS=1, screenshots go to test-artifacts/.
  */
 import { createPublicKey } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
