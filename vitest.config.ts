@@ -44,8 +44,6 @@ const SYSTEM_IN_UNIT_FOLDERS = [
 const KEY_TEMPLATES = 'test/setup/key-templates.ts';
 /** Real Chromium against the real gateway and mail servers. */
 const BROWSER = ['test/e2e/**/*.test.ts'];
-/** One Chromium for the whole run, which each browser test file connects to (test/e2e/chromium.ts). */
-const CHROMIUM = 'test/setup/chromium.ts';
 
 export default defineConfig({
   test: {
@@ -83,7 +81,7 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'browser', include: BROWSER, globalSetup: [KEY_TEMPLATES, CHROMIUM] },
+        test: { name: 'browser', include: BROWSER, globalSetup: [KEY_TEMPLATES] },
       },
     ],
   },
