@@ -1,23 +1,4 @@
-import { statfsSync } from 'node:fs';
 import { configDefaults, defineConfig } from 'vitest/config';
-
-/**
- * The run's temporary files (key setups, inboxes, gateway homes, the PostgreSQL cluster) go to
- * memory when the machine has a tmpfs with room: the tests write, fsync and remove hundreds of
- * thousands of small files, and on a disk mounted with `discard` that is time spent waiting, not
- * testing. A TMPDIR set by the caller is kept (TMPDIR=/tmp npm test runs on the disk).
- */
-const MEMORY = '/dev/shm';
-const MEMORY_NEEDED = 4 * 1024 ** 3;
-function memoryHasRoom(): boolean {
-  try {
-    const { bavail, bsize } = statfsSync(MEMORY);
-    return bavail * bsize >= MEMORY_NEEDED;
-  } catch {
-    return false;
-  }
-}
-if (process.env.TMPDIR === undefined && memoryHasRoom()) process.env.TMPDIR = MEMORY;
 
 /**
  * Unit tests: no process started, no socket opened; `npm run test:unit` runs them in the
