@@ -1,6 +1,7 @@
 /**
- * What the smaller browser test files share: the run's Chromium (./chromium.ts), a signed-in
- * tab of a profile of its own, and an email sent through the gateway as a second browser would.
+ * What the smaller browser test files share: Chromium as every file launches it (./chromium.ts),
+ * a signed-in tab of a profile of its own, and an email sent through the gateway as a second
+ * browser would.
  */
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expect } from 'vitest';
