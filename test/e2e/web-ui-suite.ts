@@ -2,8 +2,8 @@
  * What the web UI's browser test files (web-ui-*.test.ts) share: the real mail servers (classic
  * and enhanced, on one home), the gateway and one Chromium per file (./chromium.ts), started
  * once in beforeAll; a browser profile of its own per tab, closed after each test; and the
- * helpers that sign in, send as another client and watch what a page sends. Each test uses users of its own, so the tests of a file share the servers without
- * meeting in an inbox.
+ * helpers that sign in, send as another client and watch what a page sends. Each test uses users
+ * of its own, so the tests of a file share the servers without meeting in an inbox.
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
