@@ -4,6 +4,7 @@ import type { Logger } from '../log.js';
 import type { MailStore, UserNames } from './mail-store.js';
 import { SeedFilesStore } from './seed-files-store.js';
 import { MemoryStore } from './memory-store.js';
+import { connectTimeoutMs } from './postgres-url.js';
 
 export type PostgresUrl = `postgres://${string}` | `postgresql://${string}`;
 
@@ -45,6 +46,11 @@ function postgresUrlProblem(text: string): string | undefined {
   // A Unix socket folder may be given as ?host=/run/postgresql instead of a host name.
   if (url.hostname === '' && !url.searchParams.has('host')) return 'the URL names no host';
   if (url.pathname.length <= 1) return 'the URL names no database (…/database at its end)';
+  try {
+    connectTimeoutMs(text, 0);
+  } catch (error) {
+    return (error as Error).message;
+  }
   return undefined;
 }
 

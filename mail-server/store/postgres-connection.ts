@@ -11,7 +11,7 @@ import { ServerError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { registerPostgresPool } from '../observe/postgres-pools.js';
 import { describePostgresError } from './postgres-errors.js';
-import { describePostgresUrl } from './postgres-url.js';
+import { connectTimeoutMs, describePostgresUrl } from './postgres-url.js';
 
 export interface ConnectionOptions {
   /** Connections this process may hold at once. */
@@ -80,7 +80,7 @@ export class PostgresConnection {
       connectionString: url,
       max: options.maxConnections,
       idleTimeoutMillis: IDLE_CLOSE_MS,
-      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      connectionTimeoutMillis: connectTimeoutMs(url, CONNECT_TIMEOUT_MS),
       // A database host that vanishes without a word is noticed in seconds, not hours.
       keepAlive: true,
       keepAliveInitialDelayMillis: KEEPALIVE_MS,

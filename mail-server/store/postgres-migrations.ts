@@ -8,7 +8,7 @@
 import pg from 'pg';
 import { ServerError } from '../errors.js';
 import { migrations as knownMigrations, type Migration } from './migrations/index.js';
-import { describePostgresUrl } from './postgres-url.js';
+import { connectTimeoutMs, describePostgresUrl } from './postgres-url.js';
 import { describePostgresError } from './postgres-errors.js';
 
 /** The advisory lock's key: any constant that no other program on the database uses. */
@@ -21,7 +21,10 @@ export interface MigrationResult {
   version: number;
 }
 
-/** How long a start waits for the database to answer a connection, then a query. */
+/**
+ * How long a start waits for the database to answer a connection (unless the URL's
+ * connect_timeout says otherwise), then a query.
+ */
 const START_CONNECT_TIMEOUT_MS = 10_000;
 const START_QUERY_TIMEOUT_MS = 30_000;
 
@@ -29,12 +32,18 @@ export async function migrate(
   url: string,
   migrations: readonly Migration[] = knownMigrations,
 ): Promise<MigrationResult> {
+  let connectMs: number;
+  try {
+    connectMs = connectTimeoutMs(url, START_CONNECT_TIMEOUT_MS);
+  } catch (error) {
+    throw new ServerError('STORE_UNAVAILABLE', (error as Error).message);
+  }
   const client = new pg.Client({
     connectionString: url,
     application_name: 'sealed-mail',
     // A database that takes the connection and never answers must not hang the start: the
     // server exits with what to check, where a service manager sees it.
-    connectionTimeoutMillis: START_CONNECT_TIMEOUT_MS,
+    connectionTimeoutMillis: connectMs,
     query_timeout: START_QUERY_TIMEOUT_MS,
   });
   // A connection that fails later is reported by the query that fails.
@@ -46,7 +55,7 @@ export async function migrate(
     throw new ServerError(
       'STORE_UNAVAILABLE',
       /timeout/i.test(message)
-        ? `the mail store (PostgreSQL ${describePostgresUrl(url)}) took the connection but did not answer within ${START_CONNECT_TIMEOUT_MS / 1000} s: check that a PostgreSQL server is what listens there, and that it is not stuck`
+        ? `the mail store (PostgreSQL ${describePostgresUrl(url)}) took the connection but did not answer within ${connectMs / 1000} s: check that a PostgreSQL server is what listens there, and that it is not stuck`
         : `cannot reach the mail store (PostgreSQL ${describePostgresUrl(url)}): ${describePostgresError(error)}`,
       { cause: error },
     );

@@ -317,9 +317,9 @@ export class SeedFilesStore implements MailStore {
   }
 
   #file(user: string, ref: EmailRef): string | undefined {
-    if (!('id' in ref)) return this.#index(user).entries()[ref.index - 1]?.file;
-    const { entries, listing } = this.#listing(user);
-    return entries[listing.findIndex((entry) => entry.id === ref.id)]?.file;
+    const entries = this.#index(user).entries();
+    if (!('id' in ref)) return entries[ref.index - 1]?.file;
+    return entriesById(entries).get(ref.id)?.file;
   }
 
   read(user: string, ref: EmailRef): Promise<string | undefined> {
@@ -368,4 +368,20 @@ export class SeedFilesStore implements MailStore {
   close(): Promise<void> {
     return Promise.resolve();
   }
+}
+
+/**
+ * Each inbox's entries by id, made once per version of its entries (the index hands out the same
+ * array while the inbox is unchanged): reading by id is then a lookup, where a search of the
+ * whole listing per read made reading every email of a large inbox quadratic.
+ */
+const byIdOfEntries = new WeakMap<readonly InboxEntry[], Map<string, InboxEntry>>();
+
+function entriesById(entries: readonly InboxEntry[]): Map<string, InboxEntry> {
+  let byId = byIdOfEntries.get(entries);
+  if (!byId) {
+    byId = new Map(entries.map((entry) => [entry.id, entry]));
+    byIdOfEntries.set(entries, byId);
+  }
+  return byId;
 }

@@ -17,7 +17,7 @@ import {
   shoot,
   shownText,
 } from './page-tools.js';
-import { haveChromium, need, webUiSuite } from './web-ui-suite.js';
+import { endHold, haveChromium, need, webUiSuite } from './web-ui-suite.js';
 
 // A loaded two-core machine can take minutes over what an idle one does in seconds.
 describe.skipIf(!haveChromium)(
@@ -193,7 +193,7 @@ describe.skipIf(!haveChromium)(
 
     it('moves the keyboard focus where the next action is, opens an announced email with n, and keeps a focused notice', async () => {
       await deliver('client1', ['client3'], 'Already there', 'The first email.');
-      const carol = await openTab();
+      const carol = await openTab({ clock: true });
       await signInToInbox(carol, 'client3');
       // After sign-in the list has the focus (not the page body), and the result is said.
       await expect.poll(() => focusedId(carol)).toBe('inbox-list');
@@ -228,11 +228,17 @@ describe.skipIf(!haveChromium)(
       const kept = carol.locator('.notice', { hasText: 'New email from client2: Kept' });
       await kept.waitFor({ timeout: 15_000 });
       await kept.getByRole('button', { name: /Open/ }).focus();
-      // Time itself is what is checked here: the notice would have gone after 7 s.
-      await carol.waitForTimeout(8000);
+      // Eight seconds pass on the page's clock: the notice would have gone after seven.
+      await carol.clock.fastForward(8000);
       await expect(kept.isVisible()).resolves.toBe(true);
       await kept.getByRole('button', { name: /Open/ }).press('Enter');
       await carol.getByRole('heading', { name: 'Kept' }).waitFor();
+      // The same eight seconds take away a notice without the focus (the clock is the page's).
+      await deliver('client2', ['client3'], 'Passing', 'Announced, then gone.');
+      const passing = carol.locator('.notice', { hasText: 'New email from client2: Passing' });
+      await passing.waitFor({ timeout: 15_000 });
+      await carol.clock.fastForward(8000);
+      await passing.waitFor({ state: 'detached' });
 
       // After a send the focus returns to the list, and the result is said.
       await carol.keyboard.press('c');
@@ -339,7 +345,7 @@ describe.skipIf(!haveChromium)(
     });
 
     it('holds a sent email for the undo time, sends nothing when undone, and has settings for undo, theme and desktop notifications', async () => {
-      const ivy = await openTab({ undoSeconds: 5 });
+      const ivy = await openTab({ undoSeconds: 5, clock: true });
       const context = ivy.context();
       await context.grantPermissions(['notifications']);
       // Headless Chromium shows no notification and its tabs are never hidden: both are observed here.
@@ -379,6 +385,8 @@ describe.skipIf(!haveChromium)(
       expect(sends).toEqual([]);
 
       await ivy.getByRole('button', { name: 'Send', exact: true }).click();
+      await holding.waitFor();
+      await endHold(ivy, 5);
       await ivy
         .locator('.notice', { hasText: 'Handed to the server for client1.' })
         .waitFor({ timeout: 20_000 });

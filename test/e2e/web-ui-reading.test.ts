@@ -17,7 +17,7 @@ import {
   recordLongTasks,
   shoot,
 } from './page-tools.js';
-import { BIG_INBOX, MARKS_USER, haveChromium, need, webUiSuite } from './web-ui-suite.js';
+import { BIG_INBOX, MARKS_USER, endHold, haveChromium, need, webUiSuite } from './web-ui-suite.js';
 
 // A loaded two-core machine can take minutes over what an idle one does in seconds.
 describe.skipIf(!haveChromium)('web UI in Chromium: reading', { timeout: 180_000 }, () => {
@@ -277,7 +277,7 @@ describe.skipIf(!haveChromium)('web UI in Chromium: reading', { timeout: 180_000
       ['desktop', WIDE, 'client6'],
       ['phone', PHONE, 'client13'],
     ] as const) {
-      const page = await openTab({ viewport, undoSeconds: 5 });
+      const page = await openTab({ viewport, undoSeconds: 5, clock: true });
       const audit = async (screen: string): Promise<void> => {
         violations.push(...(await axeViolations(page, `${screen}, ${size}`)));
         await shoot(page, `axe-${screen.replace(/\W+/g, '-')}-${size}`);
@@ -342,6 +342,8 @@ describe.skipIf(!haveChromium)('web UI in Chromium: reading', { timeout: 180_000
       await page.getByLabel('To').fill('client1;');
       await page.getByLabel('Title').fill('Audit, classic');
       await page.getByRole('button', { name: 'Send', exact: true }).click();
+      await page.locator('.notice', { hasText: 'Sending to client1 in 5 s.' }).waitFor();
+      await endHold(page, 5);
       await page
         .locator('.notice', {
           hasText: 'The classic protocol cannot tell whether it was delivered.',
@@ -362,6 +364,8 @@ describe.skipIf(!haveChromium)('web UI in Chromium: reading', { timeout: 180_000
       await page.getByRole('button', { name: 'Send anyway' }).waitFor();
       await audit('compose, names never seen, enhanced');
       await page.getByRole('button', { name: 'Send anyway' }).click();
+      await page.locator('.notice', { hasText: 'Sending to client1, ghost in 5 s.' }).waitFor();
+      await endHold(page, 5);
       await page
         .locator('.notice', { hasText: 'Delivered to client1. Not delivered: ghost' })
         .waitFor({ timeout: 20_000 });

@@ -74,7 +74,7 @@ async function saslOnlyDatabase(): Promise<Server> {
 }
 
 describe('the mail server at start', () => {
-  it('refuses a PostgreSQL URL without a host or with a port that is not a number', async () => {
+  it('refuses a PostgreSQL URL without a host, with a port that is not a number or a connect_timeout out of range', async () => {
     const bare = await runServer(['--store', 'postgres://']);
     expect(bare.code).toBe(2);
     expect(bare.stderr).toContain(
@@ -85,6 +85,11 @@ describe('the mail server at start', () => {
     expect(port.stderr).toContain('the port "fivefour" is not a number');
     const noDatabase = await runServer(['--store', 'postgres://mail@db:5432']);
     expect(noDatabase.stderr).toContain('the URL names no database');
+    const forever = await runServer(['--store', 'postgres://mail@db:5432/mail?connect_timeout=0']);
+    expect(forever.code).toBe(2);
+    expect(forever.stderr).toContain(
+      'connect_timeout=0 in the PostgreSQL URL: write a whole number of seconds from 1 to 3600',
+    );
   });
 
   it('says to set PGPASSWORD when the database asks for a password and none was given', async () => {

@@ -114,11 +114,12 @@ describe('server options and start-up errors', () => {
       '--port',
       '0',
       '--store',
-      `postgres://mail@127.0.0.1:${port}/mail`,
+      // libpq's parameter, so that the test waits one second rather than the default ten.
+      `postgres://mail@127.0.0.1:${port}/mail?connect_timeout=1`,
     ]);
     expect(result.code).toBe(1);
     expect(result.stderr.trim().split('\n')).toEqual([
-      expect.stringContaining('took the connection but did not answer within 10 s') as string,
+      expect.stringContaining('took the connection but did not answer within 1 s') as string,
     ]);
   });
 
