@@ -1,8 +1,8 @@
 /**
  * The content search in a real Chromium against the real gateway and enhanced mail server: an
  * inbox of 10,000 planted plain emails, a plain one and a sealed one whose content says
- * "quarterly". While the session child indexes, the list says "Indexing N of M" under the
- * search box; rows of sealed emails show their real mark before anything is opened; typing
+ * "quarterly". While the session child indexes, the list says "Indexing N of M" on its top
+ * border, taking no room (no row moves when it goes); rows of sealed emails show their real mark before anything is opened; typing
  * "quarterly" finds both emails by their content (the sealed one opened by the child with the
  * user's key, never by the server); the time from typing to the rows shown on 10,000 emails is
  * measured; axe-core checks each screen. With SCREENSHOTS=1, screenshots go to test-artifacts/.
@@ -153,14 +153,18 @@ describe.skipIf(!haveChromium)('content search in the web UI', { timeout: 400_00
       )
       .toBe(1);
     await expect(page.locator('.reader h2').count()).resolves.toBe(0);
-    // While the child indexes, the progress line says so (unobtrusively, under the search box).
+    // While the child indexes, the progress line says so (unobtrusively, on the list's top border).
     const progress = page.locator('#index-progress');
     await expect(progress.textContent()).resolves.toMatch(
       /^Indexing [\d,]+ of 10,002 emails for search$/,
     );
     violations.push(...(await axeViolations(page, 'indexing')));
     await shoot(page, 'content-search-indexing-desktop');
+    // The line takes no room: when it goes, no row moves under the pointer.
+    const firstRow = page.locator('#inbox-list [role="option"]').first();
+    const rowTopWhileIndexing = (await firstRow.boundingBox())?.y;
     await progress.waitFor({ state: 'detached', timeout: 300_000 });
+    expect((await firstRow.boundingBox())?.y).toBe(rowTopWhileIndexing);
     const indexingMs = performance.now() - signedInAt;
     record('content search: sign-in to 10,002 emails indexed (ms)', Math.round(indexingMs));
 

@@ -13,7 +13,7 @@ import {
 } from '../helpers/gateway.js';
 import { LAPTOP } from './page-tools.js';
 
-export { CHROMIUM, haveChromium, launchChromium } from './chromium.js';
+export { CHROMIUM, INSTALL_CHROMIUM, haveChromium, launchChromium } from './chromium.js';
 export const PHONE_844 = { width: 390, height: 844 };
 
 export const password = (username: string): string => `password${username.replace(/\D/g, '')}`;

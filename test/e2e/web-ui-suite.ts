@@ -22,10 +22,10 @@ import { makeKeySetup, serverHome } from '../helpers/keys.js';
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { WIDE, artifacts, longestTask, recordLongTasks } from './page-tools.js';
-import { CHROMIUM, haveChromium, launchChromium } from './tabs.js';
+import { CHROMIUM, INSTALL_CHROMIUM, haveChromium, launchChromium } from './tabs.js';
 
 if (!haveChromium) {
-  console.warn(`web UI e2e tests skipped: ${CHROMIUM} is missing (apt-get install chromium)`);
+  console.warn(`web UI e2e tests skipped: ${CHROMIUM} is missing (${INSTALL_CHROMIUM})`);
 }
 export { haveChromium };
 
