@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  watch,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
@@ -9,25 +18,50 @@ import { loadClientKeys, type LoadedClientKeys } from '../../gateway/protocol-cl
 const templates = new Map<string, Promise<string>>();
 
 /**
- * The run's key setup for one users list (test/setup/key-templates.ts): made by the first test
- * file that asks, in a folder of its own renamed into place, so that a worker making the same
- * one at the same time keeps its copy out of the way and uses the one that won.
+ * The run's key setup for one users list (test/setup/key-templates.ts): made once per run by
+ * the first test file that asks, in a folder of its own renamed into place. A file in another
+ * worker that asks for the same list meanwhile waits for that rename instead of making the
+ * keys a second time (two files of one list often start together).
  */
 async function keyTemplate(users: readonly string[], plainKeys: boolean): Promise<string> {
   const id = `${users.join(',')}${plainKeys ? ' plain' : ''}`;
   const shared = inject('keyTemplates');
   const final = join(shared, createHash('sha256').update(id).digest('hex').slice(0, 24));
   if (existsSync(final)) return final;
+  try {
+    mkdirSync(`${final}.claimed`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    await appearance(shared, final);
+    return final;
+  }
   const made = mkdtempSync(join(shared, 'making-'));
   await writeKeySetup({ out: made, users, plainKeys });
-  try {
-    renameSync(made, final);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw error;
-    rmSync(made, { recursive: true, force: true });
-  }
+  renameSync(made, final);
   return final;
+}
+
+/**
+ * Resolves once `path` exists in `folder`: watched first, then checked, so that a rename between
+ * the two is not missed. A worker that failed while making it leaves nothing to wait for: the
+ * hook's timeout says so.
+ */
+function appearance(folder: string, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const watcher = watch(folder, () => {
+      if (!existsSync(path)) return;
+      watcher.close();
+      resolve();
+    });
+    watcher.on('error', (error) => {
+      watcher.close();
+      reject(error);
+    });
+    if (existsSync(path)) {
+      watcher.close();
+      resolve();
+    }
+  });
 }
 
 /**
