@@ -38,6 +38,11 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: UNIT,
+          // No process of their own, and no module state they leave behind (fake timers are
+          // put back after each): one thread per worker imports the code once for every file
+          // (npm run test:unit: 13.6 s -> 8.7 s, CPU 25 s -> 16 s; checked in shuffled orders).
+          pool: 'threads',
+          isolate: false,
           globalSetup: [KEY_TEMPLATES],
           exclude: [...configDefaults.exclude, ...SYSTEM_IN_UNIT_FOLDERS],
         },
