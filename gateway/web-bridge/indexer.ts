@@ -28,8 +28,13 @@ import { keyOf, securityOf, type SecurityMemory } from './email-security.js';
 import { MAX_EMAILS, SearchIndex, type EmailText, type StoredMark } from './search-index.js';
 import type { SearchIndexFile } from './search-index-file.js';
 
-/** Emails read in one turn between the browser's requests and the wait for new mail. */
-const BATCH = 20;
+/**
+ * Emails read between two waits for new mail. Each batch ends the wait and takes it up again
+ * (a request and an answer each way, and a watch of the inbox on the server): 100 rather than 20
+ * took indexing 10,000 emails from 10.5 s to 8.4 s. New mail is then told at most one batch late
+ * (about 0.1 s); the browser's requests still wait for one read at most.
+ */
+const BATCH = 100;
 /** The index is written at most this often while it is being filled, and when it is done. */
 const SAVE_EVERY_MS = 60_000;
 /** Progress (and the marks found) is told at most this often, and when done: each costs the page a pass over its rows. */
