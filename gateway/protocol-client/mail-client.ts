@@ -26,9 +26,12 @@ import {
 import { terminate } from '../../protocol/operations/terminate.js';
 import type { MenuOperation } from '../../protocol/operations/types.js';
 import {
+  checkBatch,
   emailIdAnswer,
+  readEmailBatch,
   viewEmail,
   viewEmailById,
+  viewEmailsByIds,
   type ReadResult,
 } from '../../protocol/operations/view-email.js';
 import {
@@ -61,6 +64,9 @@ export interface SendOptions {
 }
 
 /** What a session can do beyond the specification's four operations. */
+/** The session version each capability came with, where it is not 2. */
+const LEAST_VERSION: Partial<Record<keyof Capabilities, number>> = { sealed: 3, batchReads: 7 };
+
 export interface Capabilities {
   deliveryReports: boolean;
   /** The listing carries ids; emails can be read and deleted by id. */
@@ -73,6 +79,8 @@ export interface Capabilities {
   inboxChanges: boolean;
   /** Sends carry a send id: the server stores an email once however often it is tried (session version 5). */
   sendIds: boolean;
+  /** Several emails are read by id in one exchange (session version 7). */
+  batchReads: boolean;
 }
 
 /** What a user writes: the sender is always the signed-in user. */
@@ -146,6 +154,7 @@ export class MailClient {
       sealed: offered.includes(sendSealedEmail) || offered.includes(sendSealedEmailOnce),
       inboxChanges: offered.includes(listChanges),
       sendIds: offered.includes(sendEmailOnce),
+      batchReads: offered.includes(viewEmailsByIds),
     };
   }
 
@@ -222,6 +231,17 @@ export class MailClient {
     return this.#run(this.capabilities.emailIds ? viewEmailById : viewEmail, answer);
   }
 
+  /**
+   * Emails by id in one exchange (session version 7): the results of the first ids, in order,
+   * at least one; ask again for the rest. Each id must be `batchable` (no space).
+   */
+  async readBatch(ids: readonly string[]): Promise<ReadResult[]> {
+    this.#require('batchReads', 'reading several emails at once');
+    // Before the choice is sent: a batch refused half-way would leave the session out of step.
+    checkBatch(ids);
+    return this.#run(readEmailBatch, ids);
+  }
+
   /** Deletes an email by id for good; false when the inbox has no email of that id. */
   async delete(id: string): Promise<boolean> {
     this.#require('delete', 'deleting');
@@ -261,7 +281,7 @@ export class MailClient {
     if (!this.capabilities[capability]) {
       throw new ProtocolError(
         'NOT_SUPPORTED',
-        `${what} needs the enhanced protocol, session version ${capability === 'sealed' ? 3 : 2} or later`,
+        `${what} needs the enhanced protocol, session version ${LEAST_VERSION[capability] ?? 2} or later`,
         { fatal: false },
       );
     }

@@ -8,8 +8,9 @@
  *
  * The browser's requests come first: they share the one protocol session, one request at a
  * time, so the indexer reads in batches of BATCH inside `serialise` (NewMailWatch.around, which
- * ends a wait for new mail first), one email at a time with a turn of the event loop between
- * two, so that a browser's request waits for at most one read.
+ * ends a wait for new mail first), one exchange at a time with a turn of the event loop between
+ * two, so that a browser's request waits for at most one exchange: one email, or on sessions
+ * that read batches (version 7) up to READS_PER_EXCHANGE emails in one request and one answer.
  *
  * Newest first, as the list shows them. Indexing is an opening, and a sealed email's first
  * opening is what later copies are compared with (opened-emails.ts): so the indexer opens
@@ -20,6 +21,7 @@
  */
 import type { InboxRow } from '../../protocol/inbox.js';
 import { isConnectionLost } from '../../protocol/errors.js';
+import { batchable, type ReadResult } from '../../protocol/operations/view-email.js';
 import type { MailClient } from '../protocol-client/mail-client.js';
 import type { EmailPlace, OpenedEmails } from '../protocol-client/opened-emails.js';
 import type { SealedMail, SenderStanding } from '../protocol-client/sealed-mail.js';
@@ -35,6 +37,11 @@ import type { SearchIndexFile } from './search-index-file.js';
  * (about 0.1 s); the browser's requests still wait for one read at most.
  */
 const BATCH = 100;
+/**
+ * Emails read in one exchange where the session reads batches (version 7): a browser's request
+ * waits for at most one exchange, this many emails read and sent by the server.
+ */
+const READS_PER_EXCHANGE = 25;
 /** The index is written at most this often while it is being filled, and when it is done. */
 const SAVE_EVERY_MS = 60_000;
 /** Progress (and the marks found) is told at most this often, and when done: each costs the page a pass over its rows. */
@@ -213,10 +220,15 @@ export class Indexer {
     try {
       while (!this.#stopped && this.#pending.length > 0) {
         await this.#deps.serialise(async () => {
-          for (let read = 0; read < BATCH && !this.#stopped; read++) {
-            const row = this.#pending.shift();
-            if (!row) return;
-            await this.#indexOne(row);
+          for (let read = 0; read < BATCH && !this.#stopped;) {
+            const rows = this.#nextReads();
+            const [first] = rows;
+            if (!first) return;
+            if (rows.length > 1) read += await this.#indexMany(rows);
+            else {
+              await this.#indexOne(first);
+              read++;
+            }
             await turn();
           }
         });
@@ -235,12 +247,56 @@ export class Indexer {
     await this.#tell(true);
   }
 
-  async #indexOne(row: InboxRow): Promise<void> {
+  /** Whether a row is still to be read: listed, and not indexed meanwhile. */
+  #wanted(row: InboxRow): boolean {
     const key = keyOf(row);
-    if (!this.#listed.has(key) || this.#index.find({ ...row, key })) return;
-    const { client, sealed, security } = this.#deps;
+    return this.#listed.has(key) && !this.#index.find({ ...row, key });
+  }
+
+  /**
+   * The next rows to read, taken from the pending ones: up to READS_PER_EXCHANGE rows that can
+   * be read in one exchange (session version 7), or else one.
+   */
+  #nextReads(): InboxRow[] {
+    const first = this.#pending.shift();
+    if (!first) return [];
+    const inBatch = (row: InboxRow): boolean => row.id !== undefined && batchable(row.id);
+    if (!this.#deps.client.capabilities.batchReads || !inBatch(first)) return [first];
+    const rows = [first];
+    while (rows.length < READS_PER_EXCHANGE) {
+      const next = this.#pending[0];
+      if (!next || !inBatch(next)) break;
+      this.#pending.shift();
+      if (this.#wanted(next)) rows.push(next);
+    }
+    return rows;
+  }
+
+  /** Reads rows (with ids) in one exchange; those the server left for later go back in front. */
+  async #indexMany(rows: readonly InboxRow[]): Promise<number> {
+    const wanted = rows.filter((row) => this.#wanted(row));
+    if (wanted.length === 0) return rows.length;
+    const results = await this.#deps.client.readBatch(wanted.map((row) => row.id ?? ''));
+    this.#pending.unshift(...wanted.slice(results.length));
+    for (const [i, result] of results.entries()) {
+      const row = wanted[i];
+      if (row && this.#wanted(row)) await this.#indexRead(row, result, true);
+    }
+    return results.length;
+  }
+
+  async #indexOne(row: InboxRow): Promise<void> {
+    if (!this.#wanted(row)) return;
+    const { client } = this.#deps;
     const byId = row.id !== undefined && client.capabilities.emailIds;
     const result = await client.read(byId ? { id: row.id ?? '' } : row.index);
+    await this.#indexRead(row, result, byId);
+  }
+
+  /** Puts what a read found in the index, with the mark its opening gives. */
+  async #indexRead(row: InboxRow, result: ReadResult, byId: boolean): Promise<void> {
+    const key = keyOf(row);
+    const { sealed, security } = this.#deps;
     if (result.kind === 'refused') return;
     const { email } = result;
     const indexed = { key, from: row.from, receivedAt: row.receivedAt, title: row.title };

@@ -27,11 +27,16 @@ export const SessionVersion = {
    * (login.ts, as OpenSSH's UpdateHostKeys).
    */
   serverKeyUpdates: 6,
+  /**
+   * Reading several emails by id in one exchange: the answer to the view's request may name up
+   * to MAX_BATCH_IDS ids, and the emails come back in one message (operations/view-email.ts).
+   */
+  batchReads: 7,
 } as const;
 export type SessionVersionNumber = (typeof SessionVersion)[keyof typeof SessionVersion];
 
 /** The highest session version this program speaks. */
-export const LATEST_VERSION: SessionVersionNumber = SessionVersion.serverKeyUpdates;
+export const LATEST_VERSION: SessionVersionNumber = SessionVersion.batchReads;
 
 /** Handshake message types, the first byte of each handshake frame. */
 export const HandshakeType = {

@@ -11,7 +11,7 @@ import { sendEmail, sendEmailOnce, sendEmailReported } from './send-email.js';
 import { sendSealedEmail, sendSealedEmailOnce } from './send-sealed-email.js';
 import { terminate } from './terminate.js';
 import type { MenuOperation, SessionHooks } from './types.js';
-import { viewEmail, viewEmailById } from './view-email.js';
+import { viewEmail, viewEmailById, viewEmailsByIds } from './view-email.js';
 import { waitForMail } from './wait-for-mail.js';
 
 type AnyOperation = MenuOperation<never, unknown>;
@@ -56,9 +56,18 @@ export const sendIdOperations: readonly AnyOperation[] = changesOperations.map((
       : operation,
 );
 
+/**
+ * Session version 7: the same choices and menu text as version 6 (which added nothing to the
+ * menu), the view taking batches of ids too.
+ */
+export const batchReadOperations: readonly AnyOperation[] = sendIdOperations.map((operation) =>
+  operation === viewEmailById ? viewEmailsByIds : operation,
+);
+
 /** The operations a channel's session offers: by the version it negotiated, if any. */
 export function operationsOf(channel: MessageChannel): readonly AnyOperation[] {
   const version = channel.version ?? SessionVersion.original;
+  if (version >= SessionVersion.batchReads) return batchReadOperations;
   if (version >= SessionVersion.sendIds) return sendIdOperations;
   if (version >= SessionVersion.changes) return changesOperations;
   if (version >= SessionVersion.sealed) return sealedOperations;

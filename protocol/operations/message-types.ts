@@ -19,6 +19,7 @@ export const MessageType = {
   changesRequest: 0x3c,
   inboxChanges: 0x3d,
   sendId: 0x3e,
+  emailBatch: 0x3f,
 } as const;
 
 export type MessageTypeName = keyof typeof MessageType;

@@ -53,6 +53,7 @@ describe('session version 2, in process', () => {
       sealed: false,
       inboxChanges: false,
       sendIds: false,
+      batchReads: false,
     });
     await mail.terminate();
   });

@@ -127,10 +127,15 @@ describe('session version 2 between processes', () => {
       'report',
     );
     const current = await signIn(dir, server, 'client2');
-    expect(current.version).toBe(SessionVersion.serverKeyUpdates);
+    expect(current.version).toBe(SessionVersion.batchReads);
     const { rows } = await current.listInbox();
     expect(rows.map((row) => row.title)).toEqual(['old']);
     expect(rows[0]?.id).toMatch(/^[\w-]{22}$/);
+    // Version 7 over the real server: a batch of ids, one of them not there, in one exchange.
+    const batch = await current.readBatch([rows[0]?.id ?? '', 'made-up']);
+    expect(
+      batch.map((result) => (result.kind === 'email' ? result.email?.title : result.kind)),
+    ).toEqual(['old', 'refused']);
     // Any operation can be run by its description; one the session lacks is refused before a byte is sent.
     const refused = await old.run(deleteEmail, rows[0]?.id ?? '').catch((error: unknown) => error);
     expect(isProtocolError(refused, 'NOT_SUPPORTED')).toBe(true);

@@ -36,7 +36,7 @@ describe('terminal client, session version 2', () => {
       input: ['client1', 'password1', '1', 'client2;ghost', 'Hello', 'N', 'hi', '4', ''].join('\n'),
     });
     expect(code).toBe(0);
-    expect(stdout).toContain('Session version 6\n');
+    expect(stdout).toContain('Session version 7\n');
     expect(stdout).toContain(
       'The message is sent to the server.\n  client2: delivered\n  ghost: no such user\n',
     );
