@@ -10,6 +10,7 @@ import { openSession } from '../../gateway/protocol-client/session.js';
 import { SessionVersion } from '../../protocol/enhanced/suite.js';
 import { deleteEmail } from '../../protocol/operations/delete-email.js';
 import { isProtocolError } from '../../protocol/errors.js';
+import { MAX_BATCH_IDS, viewEmailsByIds } from '../../protocol/operations/view-email.js';
 import { inboxOf, makeKeySetup, serverHome, setupKeys } from '../helpers/keys.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 
@@ -136,6 +137,19 @@ describe('session version 2 between processes', () => {
     expect(
       batch.map((result) => (result.kind === 'email' ? result.email?.title : result.kind)),
     ).toEqual(['old', 'refused']);
+    // A batch beyond its bounds, sent as a hostile client would: that session ends, before any
+    // read; the server serves the next one.
+    const hostile = await signIn(dir, server, 'client2');
+    const tooMany = Array.from({ length: MAX_BATCH_IDS + 1 }, (_, i) => `x${i}`).join(' ');
+    await expect(
+      hostile.run(viewEmailsByIds, () => Promise.resolve(`ids:${tooMany}`)),
+    ).rejects.toThrow();
+    await server.process.waitForRecord('session ended', { code: 'UNEXPECTED_MESSAGE' });
+    const next = await signIn(dir, server, 'client2');
+    expect((await next.readBatch([rows[0]?.id ?? ''])).map((result) => result.kind)).toEqual([
+      'email',
+    ]);
+    await next.terminate();
     // Any operation can be run by its description; one the session lacks is refused before a byte is sent.
     const refused = await old.run(deleteEmail, rows[0]?.id ?? '').catch((error: unknown) => error);
     expect(isProtocolError(refused, 'NOT_SUPPORTED')).toBe(true);
