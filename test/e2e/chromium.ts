@@ -32,3 +32,10 @@ const CHROMIUM_ARGS = [
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 }
+
+/**
+ * An init script that gives a fresh browser profile an Undo time (most tests send at once); a
+ * profile whose settings were changed keeps them across reloads.
+ */
+export const undoSecondsScript = (seconds = 0): string =>
+  `if (!localStorage.getItem('sealed-mail:settings')) localStorage.setItem('sealed-mail:settings', JSON.stringify({ undoSeconds: ${seconds} }));`;

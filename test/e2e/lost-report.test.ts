@@ -16,7 +16,7 @@ import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { artifacts, axeViolations, LAPTOP, PHONE, shoot } from './page-tools.js';
-import { haveChromium, launchChromium } from './chromium.js';
+import { haveChromium, launchChromium, undoSecondsScript } from './chromium.js';
 
 const TITLE = 'Invoice 2026-114';
 const CLASSIC_TITLE = 'Invoice 2026-115';
@@ -79,9 +79,7 @@ describe.skipIf(!haveChromium)('a lost delivery report in the web UI', { timeout
 
   it('says the email may have been delivered, sends it again with the same id after sign-in, and the server keeps one copy', async () => {
     const context = await need(browser).newContext({ viewport: LAPTOP, colorScheme: 'light' });
-    await context.addInitScript(
-      "if (!localStorage.getItem('sealed-mail:settings')) localStorage.setItem('sealed-mail:settings', JSON.stringify({ undoSeconds: 0 }));",
-    );
+    await context.addInitScript(undoSecondsScript());
     const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
@@ -141,9 +139,7 @@ describe.skipIf(!haveChromium)('a lost delivery report in the web UI', { timeout
 
   it('on a session without send ids, says it cannot check, and gives the email back only when asked', async () => {
     const context = await need(browser).newContext({ viewport: LAPTOP, colorScheme: 'light' });
-    await context.addInitScript(
-      "if (!localStorage.getItem('sealed-mail:settings')) localStorage.setItem('sealed-mail:settings', JSON.stringify({ undoSeconds: 0 }));",
-    );
+    await context.addInitScript(undoSecondsScript());
     const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));

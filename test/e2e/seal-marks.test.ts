@@ -31,7 +31,7 @@ import { inboxOf, makeKeySetup, serverHome, setupKeys } from '../helpers/keys.js
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { artifacts, axeViolations, LAPTOP, shoot, shownText } from './page-tools.js';
-import { haveChromium, launchChromium } from './chromium.js';
+import { haveChromium, launchChromium, undoSecondsScript } from './chromium.js';
 
 const USERS = ['client1', 'client2', 'client3', 'client4'];
 const PHONE_TALL = { width: 390, height: 844 };
@@ -87,9 +87,7 @@ describe.skipIf(!haveChromium)('what each email is, in the web UI', { timeout: 2
   async function signedInTab(username: string): Promise<Page> {
     const context = await need(browser).newContext({ viewport: LAPTOP, colorScheme: 'light' });
     contexts.push(context);
-    await context.addInitScript(
-      "if (!localStorage.getItem('sealed-mail:settings')) localStorage.setItem('sealed-mail:settings', JSON.stringify({ undoSeconds: 0 }));",
-    );
+    await context.addInitScript(undoSecondsScript());
     const page = await context.newPage();
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('console', (message) => {

@@ -21,7 +21,7 @@ import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { axeViolations, LAPTOP, shoot } from './page-tools.js';
-import { haveChromium, launchChromium } from './chromium.js';
+import { haveChromium, launchChromium, undoSecondsScript } from './chromium.js';
 
 const USERS = ['client1', 'client2', 'client3'];
 const SECRET = 'The merger is on Friday; tell nobody.';
@@ -97,9 +97,7 @@ describe.skipIf(!haveChromium)(
 
     async function signedIn(): Promise<Page> {
       const context = await need(browser).newContext({ viewport: LAPTOP });
-      await context.addInitScript(
-        "localStorage.setItem('sealed-mail:settings', JSON.stringify({ undoSeconds: 0 }));",
-      );
+      await context.addInitScript(undoSecondsScript());
       const page = await context.newPage();
       const { base, token } = need(gateway);
       await page.goto(`${base}/?token=${token}`);

@@ -22,7 +22,7 @@ import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { artifacts, axeViolations, LAPTOP, shoot, shownText } from './page-tools.js';
-import { haveChromium, launchChromium } from './chromium.js';
+import { haveChromium, launchChromium, undoSecondsScript } from './chromium.js';
 
 const USERS = ['client1', 'client2', 'client3'];
 const password = (username: string): string => `password${username.replace(/\D/g, '')}`;
@@ -88,9 +88,7 @@ describe.skipIf(!haveChromium)('sealed mail in the web UI', { timeout: 180_000 }
   async function signedInTab(username: string): Promise<Page> {
     const context = await need(browser).newContext({ viewport: LAPTOP, colorScheme: 'light' });
     contexts.push(context);
-    await context.addInitScript(
-      "if (!localStorage.getItem('sealed-mail:settings')) localStorage.setItem('sealed-mail:settings', JSON.stringify({ undoSeconds: 0 }));",
-    );
+    await context.addInitScript(undoSecondsScript());
     const page = await context.newPage();
     page.on('pageerror', (error) => pageErrors.push(error.message));
     page.on('console', (message) => {

@@ -13,7 +13,14 @@ import {
 } from '../helpers/gateway.js';
 import { LAPTOP } from './page-tools.js';
 
-export { CHROMIUM, INSTALL_CHROMIUM, haveChromium, launchChromium } from './chromium.js';
+import { undoSecondsScript } from './chromium.js';
+export {
+  CHROMIUM,
+  INSTALL_CHROMIUM,
+  haveChromium,
+  launchChromium,
+  undoSecondsScript,
+} from './chromium.js';
 export const PHONE_844 = { width: 390, height: 844 };
 
 export const password = (username: string): string => `password${username.replace(/\D/g, '')}`;
@@ -35,9 +42,7 @@ export async function openTab(
 ): Promise<Page> {
   const context = await browser.newContext({ viewport, colorScheme: 'light' });
   contexts.push(context);
-  await context.addInitScript(
-    "if (!localStorage.getItem('sealed-mail:settings')) localStorage.setItem('sealed-mail:settings', JSON.stringify({ undoSeconds: 0 }));",
-  );
+  await context.addInitScript(undoSecondsScript());
   const page = await context.newPage();
   page.on('pageerror', (error) => errors.push(error.message));
   page.on('console', (message) => {

@@ -22,7 +22,13 @@ import { makeKeySetup, serverHome } from '../helpers/keys.js';
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { WIDE, artifacts, longestTask, recordLongTasks } from './page-tools.js';
-import { CHROMIUM, INSTALL_CHROMIUM, haveChromium, launchChromium } from './tabs.js';
+import {
+  CHROMIUM,
+  INSTALL_CHROMIUM,
+  haveChromium,
+  launchChromium,
+  undoSecondsScript,
+} from './tabs.js';
 
 if (!haveChromium) {
   console.warn(`web UI e2e tests skipped: ${CHROMIUM} is missing (${INSTALL_CHROMIUM})`);
@@ -212,9 +218,7 @@ export function webUiSuite({ bigInboxes = false }: SuiteOptions = {}) {
     const context = await need(browser).newContext({ viewport, colorScheme: 'light' });
     contexts.push(context);
     if (clock) await context.clock.install();
-    await context.addInitScript(
-      `if (!localStorage.getItem('sealed-mail:settings')) localStorage.setItem('sealed-mail:settings', JSON.stringify({ undoSeconds: ${undoSeconds} }));`,
-    );
+    await context.addInitScript(undoSecondsScript(undoSeconds));
     const page = await context.newPage();
     watchErrors(page);
     recordRequests(page);
