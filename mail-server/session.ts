@@ -193,7 +193,8 @@ export function sessionHooks(context: SessionContext, user: UserAccount): Sessio
     async onRead(ref) {
       const text = 'id' in ref || ref.index >= 1 ? await store.read(user.name, ref) : undefined;
       if (text !== undefined) return { text };
-      return { count: (await store.list(user.name)).length };
+      // Only an index's refusal says how many there are: a batch of unknown ids lists nothing.
+      return { count: 'id' in ref ? 0 : (await store.list(user.name)).length };
     },
 
     async onDelete(id) {

@@ -47,7 +47,10 @@ export interface SessionHooks {
   onPublicKeys(names: readonly string[]): (KeyObject | undefined)[];
   /** G.1: the listing, oldest first, indexed from 1, with each email's id. */
   onList(): Promise<readonly InboxRow[]>;
-  /** H.3: the stored email, or how many emails there are when there is no such one. */
+  /**
+   * H.3: the stored email, or how many emails there are when an index names none (the answer
+   * says so; an id that names none is answered without a count, so 0 will do).
+   */
   onRead(ref: EmailRef): Promise<{ text: string } | { count: number }>;
   /** Removes an email of the user's inbox for good; false when there was none of that id. */
   onDelete(id: string): Promise<boolean>;

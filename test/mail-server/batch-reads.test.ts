@@ -4,9 +4,9 @@
  * ids, says which are not there, stops at BATCH_BYTES for the client to ask again, and a
  * malformed batch ends the session before anything is read.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MailClient } from '../../gateway/protocol-client/mail-client.js';
-import { loadServerHome, type ServerHome } from '../../mail-server/home.js';
+import type { ServerHome } from '../../mail-server/home.js';
 import { MemoryStore } from '../../mail-server/store/memory-store.js';
 import { SessionVersion } from '../../protocol/enhanced/suite.js';
 import { isProtocolError } from '../../protocol/errors.js';
@@ -18,18 +18,11 @@ import {
 } from '../../protocol/operations/view-email.js';
 import { REQUEST_EMAIL_INDEX } from '../../protocol/texts.js';
 import { channelPair } from '../helpers/channel-pair.js';
-import { makeKeySetup, serverHome } from '../helpers/keys.js';
-import { hooksFor } from '../helpers/session-hooks.js';
+import { hooksFor, withSessionHome } from '../helpers/session-hooks.js';
 
-let keys: { dir: string; cleanup: () => void };
 let home: ServerHome;
-
-beforeAll(async () => {
-  keys = await makeKeySetup(['client1', 'client2', 'client3']);
-  home = loadServerHome(serverHome(keys.dir));
-});
-afterAll(() => {
-  keys.cleanup();
+withSessionHome((loaded) => {
+  home = loaded;
 });
 
 function session(user: string, store: MemoryStore, version: number = SessionVersion.batchReads) {

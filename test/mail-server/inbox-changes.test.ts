@@ -5,9 +5,9 @@
  * hooks sends only what changed through deliveries and deletes by other sessions.
  */
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MailClient } from '../../gateway/protocol-client/mail-client.js';
-import { loadServerHome, type ServerHome } from '../../mail-server/home.js';
+import type { ServerHome } from '../../mail-server/home.js';
 import { MemoryStore } from '../../mail-server/store/memory-store.js';
 import { SessionVersion } from '../../protocol/enhanced/suite.js';
 import { isProtocolError } from '../../protocol/errors.js';
@@ -21,8 +21,7 @@ import {
 import { changesOperations, menuText, serveMenu } from '../../protocol/operations/menu.js';
 import { message, receiveMessage, sendMessage } from '../../protocol/operations/typed-channel.js';
 import { channelPair } from '../helpers/channel-pair.js';
-import { hooksFor } from '../helpers/session-hooks.js';
-import { makeKeySetup, serverHome } from '../helpers/keys.js';
+import { hooksFor, withSessionHome } from '../helpers/session-hooks.js';
 
 const row = (id: string, index: number): InboxRow => ({
   index,
@@ -90,15 +89,9 @@ describe('change sets of two listings', () => {
   });
 });
 
-let keys: { dir: string; cleanup: () => void };
 let home: ServerHome;
-
-beforeAll(async () => {
-  keys = await makeKeySetup(['client1', 'client2', 'client3']);
-  home = loadServerHome(serverHome(keys.dir));
-});
-afterAll(() => {
-  keys.cleanup();
+withSessionHome((loaded) => {
+  home = loaded;
 });
 
 async function session(user: string, store: MemoryStore, version: number) {

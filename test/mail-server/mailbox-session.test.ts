@@ -3,9 +3,9 @@
  * listings with ids, reads and deletes by id, and waiting for new mail, between the client
  * library and the server's hooks over a memory store.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MailClient } from '../../gateway/protocol-client/mail-client.js';
-import { loadServerHome, type ServerHome } from '../../mail-server/home.js';
+import type { ServerHome } from '../../mail-server/home.js';
 import { createLogger } from '../../mail-server/log.js';
 import { sessionHooks } from '../../mail-server/session.js';
 import { MemoryStore } from '../../mail-server/store/memory-store.js';
@@ -13,18 +13,11 @@ import { SessionVersion } from '../../protocol/enhanced/suite.js';
 import { isProtocolError } from '../../protocol/errors.js';
 import { mailboxOperations, menuText, serveMenu } from '../../protocol/operations/menu.js';
 import { channelPair } from '../helpers/channel-pair.js';
-import { hooksFor } from '../helpers/session-hooks.js';
-import { makeKeySetup, serverHome } from '../helpers/keys.js';
+import { hooksFor, withSessionHome } from '../helpers/session-hooks.js';
 
-let keys: { dir: string; cleanup: () => void };
 let home: ServerHome;
-
-beforeAll(async () => {
-  keys = await makeKeySetup(['client1', 'client2', 'client3']);
-  home = loadServerHome(serverHome(keys.dir));
-});
-afterAll(() => {
-  keys.cleanup();
+withSessionHome((loaded) => {
+  home = loaded;
 });
 
 interface Options {

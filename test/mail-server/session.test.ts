@@ -2,26 +2,20 @@
  * The session layer in one process, without sockets: the server's hooks over a memory store,
  * the protocol's menu loop, and the client library at the other end of an in-memory channel.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MailClient } from '../../gateway/protocol-client/mail-client.js';
-import { loadServerHome, type ServerHome } from '../../mail-server/home.js';
+import type { ServerHome } from '../../mail-server/home.js';
 import { createLogger } from '../../mail-server/log.js';
 import { sessionHooks } from '../../mail-server/session.js';
 import { MemoryStore } from '../../mail-server/store/memory-store.js';
 import { MENU, menuText, serveMenu } from '../../protocol/operations/menu.js';
 import { sendEmail } from '../../protocol/operations/send-email.js';
 import { channelPair } from '../helpers/channel-pair.js';
-import { makeKeySetup, serverHome } from '../helpers/keys.js';
+import { withSessionHome } from '../helpers/session-hooks.js';
 
-let keys: { dir: string; cleanup: () => void };
 let home: ServerHome;
-
-beforeAll(async () => {
-  keys = await makeKeySetup(['client1', 'client2', 'client3']);
-  home = loadServerHome(serverHome(keys.dir));
-});
-afterAll(() => {
-  keys.cleanup();
+withSessionHome((loaded) => {
+  home = loaded;
 });
 
 /** A logged-in session of `user`: the server's loop running, the client library at the other end. */
