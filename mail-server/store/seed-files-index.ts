@@ -27,7 +27,7 @@ import {
   indexFiles,
   readJournal,
   readSnapshot,
-  readSnapshotMark,
+  readSnapshotHead,
   restartJournal,
   writeSnapshot,
   type JournalEvent,
@@ -60,6 +60,12 @@ const SNAPSHOT_AFTER_BYTES = 128 * 1024;
 const SNAPSHOT_AFTER_HEADS = 32;
 /** A journal larger than this is started anew when a snapshot is written. */
 const JOURNAL_RESTART_BYTES = 1024 * 1024;
+
+/** What a check against the folder's names changed: headers read, rows of files gone. */
+interface Reconciled {
+  headsRead: number;
+  dropped: number;
+}
 
 interface FolderStamp {
   ino: bigint;
@@ -98,6 +104,8 @@ export class InboxIndex {
   #seen: { stamp: FolderStamp; atMs: number } | undefined;
   /** The latest folder time the journal's events carry: changes up to it are in the rows. */
   #explainedNs = 0n;
+  /** Whether the index files have been read (the rows are kept from then on). */
+  #loaded = false;
 
   /** The index of `inbox`, its files in `indexFolder` under `name`. */
   constructor(inbox: string, indexFolder: string, name: string) {
@@ -127,14 +135,14 @@ export class InboxIndex {
       checked.stamp.ino === stamp.ino &&
       now - checked.atMs < FULL_CHECK_MS &&
       this.#explainedNs >= stamp.mtimeNs;
-    let headsRead = 0;
+    let found: Reconciled = { headsRead: 0, dropped: 0 };
     if (!explained) {
-      headsRead = this.#reconcile(readdirSync(this.#inbox));
+      found = this.#reconcile(readdirSync(this.#inbox));
       this.#checked = { stamp, atMs: now };
     }
     this.#seen = { stamp, atMs: now };
     const sorted = this.#inOrder();
-    if (this.#snapshotDue(headsRead)) this.#saveSnapshot();
+    if (this.#snapshotDue(found)) this.#saveSnapshot();
     return sorted;
   }
 
@@ -157,7 +165,8 @@ export class InboxIndex {
 
   /** An email was removed from the inbox (its file unlinked just now). */
   removed(file: string): void {
-    this.#record({ kind: 'removed', file, folderTime: this.#folderTime() });
+    const bytes = this.#rows.get(file)?.bytes;
+    this.#record({ kind: 'removed', file, folderTime: this.#folderTime(), bytes });
   }
 
   /** The folder's modification time now, or none when it cannot be read. */
@@ -170,7 +179,9 @@ export class InboxIndex {
   }
 
   #record(event: JournalEvent): void {
-    this.#apply(event);
+    // An index never loaded (a process that only delivers here) reads the line at its first
+    // load instead: it keeps no rows meanwhile.
+    if (this.#loaded) this.#apply(event);
     try {
       appendEvent(this.#files.journal, event);
     } catch {
@@ -252,33 +263,41 @@ export class InboxIndex {
   }
 
   /**
-   * Whether this listing writes a snapshot: when it rebuilt many rows from the files (or there
-   * is none yet), or when the journal has grown well past the newest snapshot.
+   * Whether this listing writes a snapshot: when there is none yet (senders count the quota from
+   * one, seed-files-usage.ts), when it rebuilt many rows from the files, when it found files
+   * gone that the journal did not name (rare: another program took them), or when the journal
+   * has grown well past the newest snapshot.
    */
-  #snapshotDue(headsRead: number): boolean {
-    if (headsRead >= SNAPSHOT_AFTER_HEADS || (headsRead > 0 && !this.#snapshotMark)) return true;
+  #snapshotDue({ headsRead, dropped }: Reconciled): boolean {
+    if (!this.#snapshotMark || headsRead >= SNAPSHOT_AFTER_HEADS || dropped > 0) return true;
     const mark = this.#snapshotMark;
-    const covered = mark?.ino === this.#journal.ino ? mark.size : 0;
+    const covered = mark.ino === this.#journal.ino ? mark.size : 0;
     return this.#journal.offset - covered > SNAPSHOT_AFTER_BYTES;
   }
 
   /**
    * Takes in a snapshot written by another process since, then the journal's new lines. A
-   * snapshot of the journal this process reads, up to where it has read already, holds nothing
-   * new: only its mark is read, not its rows (which cost the whole inbox).
+   * snapshot of the journal this process already reads holds nothing that the journal's lines
+   * from where it has read do not say (but what that listing found in the folder, which this
+   * process's own check of the folder finds): only its mark is read, not its rows, which cost
+   * the whole inbox (each snapshot used to be read whole by every process listing the inbox).
    */
   #load(): void {
+    const first = !this.#loaded;
+    this.#loaded = true;
     const mark = fileMark(this.#files.snapshot);
     const known = this.#snapshot;
     if (
       mark &&
       (mark.ino !== known?.ino || mark.size !== known.size || mark.mtimeMs !== known.mtimeMs)
     ) {
-      const peeked = readSnapshotMark(this.#files.snapshot);
+      const peeked = readSnapshotHead(this.#files.snapshot)?.journal;
+      // At the first load the snapshot is taken even of the same journal: cheaper than all of
+      // the journal's lines before its mark.
       const behind =
         peeked === undefined ||
         peeked.ino !== this.#journal.ino ||
-        peeked.size > this.#journal.offset;
+        (first && peeked.size > this.#journal.offset);
       const snapshot = behind ? readSnapshot(this.#files.snapshot) : undefined;
       if (snapshot) {
         this.#rows.clear();
@@ -303,14 +322,20 @@ export class InboxIndex {
     this.#journal = { ino: journal.ino, offset: journal.end };
   }
 
-  /** Makes the rows name exactly the folder's email files; returns how many headers were read. */
-  #reconcile(listed: readonly string[]): number {
+  /** Makes the rows name exactly the folder's email files. */
+  #reconcile(listed: readonly string[]): Reconciled {
     // Mostly the rows name the folder's files exactly (rows name email files only): one look-up
     // a name says so, where sets and filters cost four passes over a large inbox each second.
-    if (listed.length === this.#rows.size && listed.every((name) => this.#rows.has(name))) return 0;
+    if (listed.length === this.#rows.size && listed.every((name) => this.#rows.has(name)))
+      return { headsRead: 0, dropped: 0 };
     const names = listed.filter(isEmailFileName);
     const present = new Set(names);
-    for (const file of [...this.#rows.keys()]) if (!present.has(file)) this.#drop(file);
+    let dropped = 0;
+    for (const file of [...this.#rows.keys()])
+      if (!present.has(file)) {
+        this.#drop(file);
+        dropped++;
+      }
     let headsRead = 0;
     for (const name of names) {
       if (this.#rows.has(name)) continue;
@@ -318,7 +343,7 @@ export class InboxIndex {
       headsRead++;
       if (entry) this.#put(entry);
     }
-    return headsRead;
+    return { headsRead, dropped };
   }
 
   #saveSnapshot(): void {

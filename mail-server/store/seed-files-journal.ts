@@ -3,14 +3,17 @@
  * an inbox folder holds nothing but emails:
  *
  *   <user>.index    a snapshot, replaced whole (temporary file, rename):
- *                   {"version":3,"journal":{"ino":I,"size":S},"rows":[[file,from,receivedAt,title,id,bytes],…]}
- *                   `journal` is how much of which journal file the rows already include.
+ *                   {"version":4,"journal":{"ino":I,"size":S},"bytes":B,"rows":[[file,from,receivedAt,title,id,bytes],…]}
+ *                   `journal` is how much of which journal file the rows already include, `bytes`
+ *                   the sum of the rows' sizes (so that a quota is counted from these first
+ *                   bytes and the journal, seed-files-usage.ts, without the rows).
  *   <user>.journal  what happened since, one line per event, appended with O_APPEND (one
  *                   write each, so that lines of several processes never mix):
  *                   +[file,from,receivedAt,title,id,bytes,"time"]   an email delivered
- *                   -["file","time"]                       an email removed
+ *                   -["file","time",bytes]                 an email removed
  *                   "time" is the inbox folder's modification time in ns, read just after the
- *                   change (older lines have none, and a removal then names the file alone).
+ *                   change (older lines have none, and a removal then names the file alone);
+ *                   a removal's bytes are its file's size (older lines have none).
  *
  * Neither is ever trusted over the inbox folder: a reader checks the rows against the folder's
  * file names (seed-files-index.ts). A line cut short by a crash, or anything unreadable, is
@@ -21,8 +24,11 @@ import { basename, join } from 'node:path';
 import { appendWhole, writeFileSafely } from '../../common/safe-files.js';
 import type { InboxEntry } from './seed-files-email.js';
 
-/** 3: rows carry the file's size (version 2 had none; such a snapshot is rebuilt from the files). */
-const SNAPSHOT_VERSION = 3;
+/**
+ * 4: the rows' total size in the first bytes (version 3 had none, version 2 no sizes at all; such
+ * a snapshot is rebuilt from the files at the inbox's next listing).
+ */
+const SNAPSHOT_VERSION = 4;
 
 /** Which journal file (inode) and how many of its bytes a snapshot includes. */
 export interface JournalMark {
@@ -35,13 +41,19 @@ export interface Snapshot {
   rows: readonly InboxEntry[];
 }
 
+/** What a snapshot's first bytes say: the journal it includes and the sum of its rows' sizes. */
+export interface SnapshotHead {
+  journal: JournalMark;
+  bytes: number;
+}
+
 /**
  * An event, and the inbox folder's modification time (ns) just after it, when the writer knew
  * it: a reader whose folder shows no later time needs not read the folder's names.
  */
 export type JournalEvent =
   | { kind: 'added'; entry: InboxEntry; folderTime?: bigint }
-  | { kind: 'removed'; file: string; folderTime?: bigint };
+  | { kind: 'removed'; file: string; folderTime?: bigint; bytes?: number };
 
 export const indexFiles = (
   folder: string,
@@ -155,22 +167,25 @@ export function readSnapshot(path: string): Snapshot | undefined {
   }
 }
 
-/** A snapshot's first bytes: its version and journal mark, as writeSnapshot puts them. */
-const MARK_BYTES = 128;
-const MARK_PATTERN = new RegExp(
-  `^\\{"version":${SNAPSHOT_VERSION},"journal":\\{"ino":(\\d{1,16}),"size":(\\d{1,16})\\},`,
+/** A snapshot's first bytes: its version, journal mark and size, as writeSnapshot puts them. */
+const HEAD_BYTES = 128;
+const HEAD_PATTERN = new RegExp(
+  `^\\{"version":${SNAPSHOT_VERSION},"journal":\\{"ino":(\\d{1,16}),"size":(\\d{1,16})\\},"bytes":(\\d{1,16}),`,
 );
 
 /**
- * Which journal, up to where, a snapshot includes, read from its first bytes only (its rows
- * cost the whole inbox); undefined when it is missing or of another form.
+ * Which journal, up to where, a snapshot includes, and its rows' total size, read from its
+ * first bytes only (its rows cost the whole inbox); undefined when it is missing or of another
+ * form.
  */
-export function readSnapshotMark(path: string): JournalMark | undefined {
-  const head = readFrom(path, 0, MARK_BYTES);
-  const match = head ? MARK_PATTERN.exec(head.data.toString('latin1')) : null;
+export function readSnapshotHead(path: string): SnapshotHead | undefined {
+  const head = readFrom(path, 0, HEAD_BYTES);
+  const match = head ? HEAD_PATTERN.exec(head.data.toString('latin1')) : null;
   if (!match) return undefined;
-  const [ino, size] = [Number(match[1]), Number(match[2])];
-  return Number.isSafeInteger(ino) && Number.isSafeInteger(size) ? { ino, size } : undefined;
+  const [ino, size, bytes] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  return [ino, size, bytes].every(Number.isSafeInteger)
+    ? { journal: { ino, size }, bytes }
+    : undefined;
 }
 
 /** Replaces the snapshot whole (common/safe-files.ts). */
@@ -178,6 +193,7 @@ export function writeSnapshot(folder: string, path: string, snapshot: Snapshot):
   const text = JSON.stringify({
     version: SNAPSHOT_VERSION,
     journal: snapshot.journal,
+    bytes: snapshot.rows.reduce((sum, row) => sum + row.bytes, 0),
     rows: snapshot.rows.map(rowOf),
   });
   writeFileSafely(folder, basename(path), text, { mode: 0o600, place: 'replace' });
@@ -185,9 +201,10 @@ export function writeSnapshot(folder: string, path: string, snapshot: Snapshot):
 
 function eventLine(event: JournalEvent): string {
   const time = event.folderTime === undefined ? [] : [String(event.folderTime)];
-  return event.kind === 'added'
-    ? `+${JSON.stringify([...rowOf(event.entry), ...time])}\n`
-    : `-${JSON.stringify([event.file, ...time])}\n`;
+  if (event.kind === 'added') return `+${JSON.stringify([...rowOf(event.entry), ...time])}\n`;
+  // The size only after a time: a removal's fields keep their places.
+  const bytes = time.length > 0 && event.bytes !== undefined ? [event.bytes] : [];
+  return `-${JSON.stringify([event.file, ...time, ...bytes])}\n`;
 }
 
 const TIME = /^\d{1,24}$/;
@@ -218,7 +235,9 @@ function parseEvent(line: string): JournalEvent | undefined {
     if (!line.startsWith('-')) return undefined;
     // A removal of version 3 names the file alone.
     if (typeof value === 'string') return { kind: 'removed', file: value };
-    const parts = withTime(value, 1);
+    // Its size after the time (version 4): not needed to apply it, the row has its own.
+    const sized = Array.isArray(value) && value.length === 3 ? value.slice(0, 2) : value;
+    const parts = withTime(sized, 1);
     const file = parts?.fields[0];
     if (typeof file !== 'string') return undefined;
     return parts?.time === undefined
@@ -258,4 +277,58 @@ export function readJournal(
 /** Starts the journal anew (an empty file in its place); returns its inode. */
 export function restartJournal(folder: string, path: string): number {
   return writeFileSafely(folder, basename(path), '', { mode: 0o600, place: 'replace' }).ino;
+}
+
+const [PLUS, MINUS, QUOTE, COMMA, CLOSE, NEWLINE] = [0x2b, 0x2d, 0x22, 0x2c, 0x5d, 0x0a];
+const isDigit = (byte: number | undefined): boolean =>
+  byte !== undefined && byte >= 0x30 && byte <= 0x39;
+
+/**
+ * The size a journal line adds (+) or takes away (-), read from its end, which the server
+ * writes and a sender never chooses (`…,"id",bytes,"time"]`, `-[…,"time",bytes]`); undefined
+ * when the line does not say (a removal of version 3, a line of another form).
+ */
+function sizeChange(data: Buffer, start: number, end: number): number | undefined {
+  const sign = data[start];
+  if (data[end - 1] !== CLOSE || (sign !== PLUS && sign !== MINUS)) return undefined;
+  let at = end - 2;
+  if (sign === PLUS && data[at] === QUOTE) {
+    // The folder time of an addition: skipped.
+    at--;
+    while (at > start && isDigit(data[at])) at--;
+    if (data[at] !== QUOTE || data[at - 1] !== COMMA) return undefined;
+    at -= 2;
+  }
+  const last = at;
+  while (at > start && isDigit(data[at])) at--;
+  // The number follows a string: the id of an addition, the time of a removal.
+  if (at === last || last - at > 15 || data[at] !== COMMA || data[at - 1] !== QUOTE)
+    return undefined;
+  const bytes = Number(data.toString('latin1', at + 1, last + 1));
+  return sign === PLUS ? bytes : -bytes;
+}
+
+/**
+ * The sum of the size changes of the journal's whole lines from byte `offset` on, without
+ * parsing them (a delivery's quota check reads every line other processes appended since its
+ * last one), the journal's inode, and the offset just past the last whole line; `sum` is
+ * undefined when a line does not say its size. Undefined when there is no journal.
+ */
+export function readJournalSizes(
+  path: string,
+  offset: number,
+): { ino: number; sum: number | undefined; end: number } | undefined {
+  const file = readFrom(path, offset);
+  if (!file) return undefined;
+  const { data } = file;
+  let sum: number | undefined = 0;
+  let start = 0;
+  for (let newline = data.indexOf(NEWLINE); newline >= 0; newline = data.indexOf(NEWLINE, start)) {
+    if (newline > start && sum !== undefined) {
+      const change = sizeChange(data, start, newline);
+      sum = change === undefined ? undefined : sum + change;
+    }
+    start = newline + 1;
+  }
+  return { ino: file.ino, sum, end: offset + start };
 }

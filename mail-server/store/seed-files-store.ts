@@ -20,6 +20,7 @@ import { removeTempFiles } from '../../common/safe-files.js';
 import { MappedArray } from '../../common/shared-prefix.js';
 import { watchFolder } from './folder-watch.js';
 import { InboxIndex } from './seed-files-index.js';
+import { InboxUsage } from './seed-files-usage.js';
 import type {
   DeliveryLimits,
   DeliveryOutcome,
@@ -82,6 +83,10 @@ export class SeedFilesStore implements MailStore {
   /** The users whose folder was made or checked in this process. */
   readonly #made = new Set<string>();
   readonly #indexes = new Map<string, InboxIndex>();
+  /** The inboxes this process has listed or read: their quota is counted by their index. */
+  readonly #listed = new Set<string>();
+  /** The quota count of the inboxes this process only delivers into. */
+  readonly #usages = new Map<string, InboxUsage>();
   /** Each inbox's listing entries, made from its index rows. */
   readonly #listings = new Map<string, MappedArray<InboxEntry, MailboxEntry>>();
   /** The claims (sender NUL send id) this process is storing now, its deliveries overlapping. */
@@ -173,8 +178,7 @@ export class SeedFilesStore implements MailStore {
         // A recipient's folder broken since the server started fails that copy alone.
         const folder = this.#folder(recipient);
         const index = this.#index(recipient);
-        // The index's sizes, checked against the folder's names: no file is opened or stat'ed.
-        if (maxInboxBytes !== undefined && index.storedBytes() + bytes > maxInboxBytes)
+        if (maxInboxBytes !== undefined && this.#storedBytes(recipient) + bytes > maxInboxBytes)
           return { recipient, status: 'overQuota' };
         // The journal line in the same turn as the link: a listing in another process that sees
         // the new file finds its line too, instead of reading the whole folder to explain it.
@@ -191,6 +195,22 @@ export class SeedFilesStore implements MailStore {
       }
     };
     return Promise.all(recipients.map((recipient) => copy(recipient)));
+  }
+
+  /**
+   * What an inbox's quota counts, from its index files: no email file is opened or stat'ed. An
+   * inbox this process lists has its index up to date (and checked against the folder's names);
+   * another is counted from the index files' sizes alone (seed-files-usage.ts), and by its whole
+   * index only when those cannot tell.
+   */
+  #storedBytes(user: string): number {
+    if (this.#listed.has(user)) return this.#index(user).storedBytes();
+    let usage = this.#usages.get(user);
+    if (!usage) {
+      usage = new InboxUsage(join(this.#home, INDEX_FOLDER), user);
+      this.#usages.set(user, usage);
+    }
+    return usage.storedBytes() ?? this.#index(user).storedBytes();
   }
 
   /**
@@ -300,6 +320,7 @@ export class SeedFilesStore implements MailStore {
 
   /** The inbox's entries and its listing: the same arrays while the inbox is unchanged. */
   #listing(user: string): Listing {
+    this.#listed.add(user);
     const entries = this.#index(user).entries();
     let listings = this.#listings.get(user);
     if (!listings) {
@@ -317,6 +338,7 @@ export class SeedFilesStore implements MailStore {
   }
 
   #file(user: string, ref: EmailRef): string | undefined {
+    this.#listed.add(user);
     const entries = this.#index(user).entries();
     if (!('id' in ref)) return entries[ref.index - 1]?.file;
     return entriesById(entries).get(ref.id)?.file;

@@ -10,6 +10,8 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
+  statSync,
   rmSync,
   unlinkSync,
   writeFileSync,
@@ -19,6 +21,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { emailId, SeedFilesStore } from '../../mail-server/store/seed-files-store.js';
 import { writeEmailFile } from '../../mail-server/store/seed-files-email.js';
+import { readJournalSizes } from '../../mail-server/store/seed-files-journal.js';
+import { InboxUsage } from '../../mail-server/store/seed-files-usage.js';
 import type { MailboxEntry } from '../../mail-server/store/mail-store.js';
 import { formatStoredEmail } from '../../protocol/email.js';
 import { distPath } from '../helpers/processes.js';
@@ -68,6 +72,12 @@ async function deliver(store: SeedFilesStore, title: string, second: number): Pr
 }
 
 const titles = (listing: MailboxEntry[]): string[] => listing.map((entry) => entry.title);
+
+/** What the quota counts, from the files themselves. */
+const filesBytes = (): number =>
+  readdirSync(inbox())
+    .filter((name) => name.endsWith('.txt'))
+    .reduce((sum, name) => sum + statSync(join(inbox(), name)).size, 0);
 
 /** What a process that has never seen the inbox or its index lists: the files themselves. */
 async function listedFromFiles(): Promise<MailboxEntry[]> {
@@ -195,6 +205,8 @@ describe('seed-files index', () => {
     expect(listings).toBeGreaterThan(0);
     const files = readdirSync(inbox()).filter((name) => name.endsWith('.txt'));
     expect(files).toHaveLength(101);
+    // A process that only delivers counts what the files hold, from the index files' sizes.
+    expect(new InboxUsage(join(home, '.index'), 'client2').storedBytes()).toBe(filesBytes());
     const fromFiles = await listedFromFiles();
     expect(await store.list('client2')).toEqual(fromFiles);
     expect(fromFiles).toHaveLength(101);
@@ -225,5 +237,114 @@ describe('seed-files index', () => {
     // A process that has never seen the inbox counts the same sizes.
     const fresh = new SeedFilesStore(home, USERS);
     expect(await deliveryStatus(fresh, 'x', 9, 2 * one + 10)).toBe('overQuota');
+  });
+
+  it("counts the quota of an inbox it only delivers into from the index files, through other processes' changes", async () => {
+    // `recipient` lists the inbox (as the recipient's session); `sender` only delivers into it.
+    const recipient = new SeedFilesStore(home, USERS);
+    const sender = new SeedFilesStore(home, USERS);
+    const one = Buffer.byteLength(stored('email 0', at(0)));
+    await deliver(recipient, 'email 0', 0);
+    await recipient.list('client2');
+    expect(await deliveryStatus(sender, 'email 1', 1, 3 * one)).toBe('delivered');
+    await deliver(recipient, 'email 2', 2);
+    expect(await deliveryStatus(sender, 'email 3', 3, 3 * one)).toBe('overQuota');
+    // A removal's line says its size: room again for the sender, with no listing between.
+    const [first] = await recipient.list('client2');
+    expect(await recipient.remove('client2', first?.id ?? '')).toBe(true);
+    expect(await deliveryStatus(sender, 'email 3', 3, 3 * one)).toBe('delivered');
+    expect(titles(await recipient.list('client2'))).toEqual(['email 1', 'email 2', 'email 3']);
+    expect(new InboxUsage(join(home, '.index'), 'client2').storedBytes()).toBe(filesBytes());
+
+    // A removal line of the older form (no size): counted with the whole index, still right.
+    const [second] = await recipient.list('client2');
+    unlinkSync(join(inbox(), 'client1_email 1.txt'));
+    appendFileSync(indexFile('client2.journal'), `-${JSON.stringify(['client1_email 1.txt'])}\n`);
+    expect(second?.title).toBe('email 1');
+    expect(new InboxUsage(join(home, '.index'), 'client2').storedBytes()).toBeUndefined();
+    expect(await deliveryStatus(sender, 'email 4', 4, 3 * one)).toBe('delivered');
+    expect(await deliveryStatus(sender, 'email 5', 5, 3 * one)).toBe('overQuota');
+  });
+
+  it("counts from the snapshot's first bytes, not its rows; a snapshot without them is rebuilt at the next listing", async () => {
+    const store = new SeedFilesStore(home, USERS);
+    await deliver(store, 'email 0', 0);
+    await store.list('client2');
+    const one = Buffer.byteLength(stored('email 0', at(0)));
+    const snapshot = readFileSync(indexFile('client2.index'), 'utf8');
+    expect(snapshot).toMatch(
+      new RegExp(`^\\{"version":4,"journal":\\{"ino":\\d+,"size":\\d+\\},"bytes":${one},`),
+    );
+    // The first bytes claim far more than the rows hold: a sender believes them.
+    writeFileSync(
+      indexFile('client2.index'),
+      snapshot.replace(`"bytes":${one},`, `"bytes":${10 * one},`),
+    );
+    expect(await deliveryStatus(new SeedFilesStore(home, USERS), 'x', 1, 5 * one)).toBe(
+      'overQuota',
+    );
+    // A snapshot of version 3 (no total): senders count with the whole index until a listing
+    // writes version 4.
+    writeFileSync(
+      indexFile('client2.index'),
+      snapshot.replace(`{"version":4,`, '{"version":3,').replace(`"bytes":${one},`, ''),
+    );
+    expect(new InboxUsage(join(home, '.index'), 'client2').storedBytes()).toBeUndefined();
+    expect(await deliveryStatus(new SeedFilesStore(home, USERS), 'email 1', 1, 2 * one)).toBe(
+      'delivered',
+    );
+    expect(titles(await new SeedFilesStore(home, USERS).list('client2'))).toEqual([
+      'email 0',
+      'email 1',
+    ]);
+    expect(readFileSync(indexFile('client2.index'), 'utf8')).toMatch(/^\{"version":4,/);
+    expect(new InboxUsage(join(home, '.index'), 'client2').storedBytes()).toBe(filesBytes());
+  });
+});
+
+describe('journal sizes', () => {
+  const journal = (): string => join(home, 'sizes.journal');
+  const row = (title: string, bytes: number): unknown[] => [
+    `client1_${title}.txt`,
+    'client1',
+    at(1),
+    title,
+    `id-${title}`,
+    bytes,
+  ];
+
+  it('sums what whole lines add and take away, read from their ends', () => {
+    // A title may hold anything JSON can: the size is read from the line's end.
+    const tricky = 'a","b",99,"7"]';
+    writeFileSync(
+      journal(),
+      [
+        `+${JSON.stringify([...row('one', 100), '1700000000000000000'])}`,
+        `+${JSON.stringify(row(tricky, 40))}`,
+        `-${JSON.stringify(['client1_one.txt', '1700000000000000001', 100])}`,
+        '',
+        `+${JSON.stringify(row('cut', 5))}`.slice(0, 20),
+      ].join('\n'),
+    );
+    const read = readJournalSizes(journal(), 0);
+    expect(read?.sum).toBe(40);
+    // The last line has no end yet: not counted, and read again next time.
+    const size = statSync(journal()).size;
+    expect(read?.end).toBe(size - 20);
+    expect(readJournalSizes(journal(), read?.end ?? 0)).toMatchObject({ sum: 0, end: size - 20 });
+    expect(readJournalSizes(join(home, 'none.journal'), 0)).toBeUndefined();
+  });
+
+  it('cannot tell when a line does not say its size', () => {
+    for (const line of [
+      `-${JSON.stringify('client1_one.txt')}`,
+      `-${JSON.stringify(['client1_one.txt', '1700000000000000001'])}`,
+      'nonsense',
+      `+${JSON.stringify([...row('one', 100).slice(0, 5), '100'])}`,
+      `+${JSON.stringify(row('huge', 1)).replace(',1]', ',1234567890123456]')}`,
+    ]) {
+      writeFileSync(journal(), `+${JSON.stringify(row('one', 100))}\n${line}\n`);
+      expect(readJournalSizes(journal(), 0)?.sum, line).toBeUndefined();
+    }
   });
 });
