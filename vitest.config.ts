@@ -14,8 +14,7 @@ const UNIT = [
 ];
 /** Files in the unit folders that start a process, listen or need the PostgreSQL cluster. */
 const SYSTEM_IN_UNIT_FOLDERS = [
-  'test/mail-server/maildir-index.test.ts',
-  'test/mail-server/maildir-sends.test.ts',
+  'test/mail-server/seed-files-index.test.ts',
   'test/mail-server/server-inline.test.ts',
   'test/mail-server/postgres-*.test.ts',
   'test/mail-server/pool.test.ts',

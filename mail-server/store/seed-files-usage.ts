@@ -10,7 +10,8 @@
  * a removal; for additions after 32 of them or about a thousand deliveries). A listing that
  * reads the folder between a delivery's link and its journal line puts that email in its
  * snapshot and the line counts it again (a removal likewise): one email too many or too few
- * until the next snapshot, which this count starts from again.
+ * until the next snapshot, which this count starts from again; a line appended to a journal
+ * just before a listing starts it anew is in neither file and counts from the snapshot after.
  */
 import {
   fileMark,
