@@ -4,11 +4,48 @@
  * an old Node fails with one line instead of a syntax error deep in a module).
  */
 import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** dist/common/version.js and common/version.ts both sit two folders below package.json. */
-const PACKAGE_JSON = fileURLToPath(new URL('../../package.json', import.meta.url));
-const SOURCE_PACKAGE_JSON = fileURLToPath(new URL('../package.json', import.meta.url));
+const PACKAGE_NAME = 'sealed-mail';
+
+interface PackageFile {
+  folder: string;
+  facts: { name?: unknown; version?: unknown; engines?: { node?: unknown } };
+}
+
+/**
+ * The nearest folder above this module that holds the project's package.json: the checkout or
+ * the installed package, whether this module runs compiled (dist/common/version.js), from the
+ * sources, or bundled into a program's one file (scripts/build-session.ts), where every module
+ * shares one location.
+ */
+function findPackage(): PackageFile | undefined {
+  let folder = dirname(fileURLToPath(import.meta.url));
+  for (let level = 0; level < 6; level++) {
+    try {
+      const parsed: unknown = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8'));
+      if (typeof parsed === 'object' && parsed !== null) {
+        const facts = parsed as PackageFile['facts'] & { name?: unknown };
+        if (facts.name === PACKAGE_NAME) return { folder, facts };
+      }
+    } catch {
+      // No package.json here, or not one that can be read: look further up.
+    }
+    const parent = dirname(folder);
+    if (parent === folder) break;
+    folder = parent;
+  }
+  return undefined;
+}
+
+const found = findPackage();
+
+/**
+ * The project's folder (holding package.json, dist/ and web/dist/): where a program finds the
+ * files it ships with.
+ */
+export const packageFolder = found?.folder ?? fileURLToPath(new URL('../..', import.meta.url));
 
 interface PackageFacts {
   name: string;
@@ -18,24 +55,15 @@ interface PackageFacts {
 }
 
 function readPackage(): PackageFacts {
-  for (const path of [PACKAGE_JSON, SOURCE_PACKAGE_JSON]) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(readFileSync(path, 'utf8'));
-    } catch {
-      continue;
-    }
-    if (typeof parsed !== 'object' || parsed === null) continue;
-    const facts = parsed as { name?: unknown; version?: unknown; engines?: { node?: unknown } };
-    if (facts.name !== 'sealed-mail' || typeof facts.version !== 'string') continue;
-    const engine = typeof facts.engines?.node === 'string' ? facts.engines.node : '';
-    return {
-      name: facts.name,
-      version: facts.version,
-      minimumNode: /^>=\s*(\d+(?:\.\d+){0,2})$/.exec(engine)?.[1] ?? '0',
-    };
-  }
-  return { name: 'sealed-mail', version: 'unknown', minimumNode: '0' };
+  const facts = found?.facts;
+  if (!facts || typeof facts.version !== 'string')
+    return { name: PACKAGE_NAME, version: 'unknown', minimumNode: '0' };
+  const engine = typeof facts.engines?.node === 'string' ? facts.engines.node : '';
+  return {
+    name: PACKAGE_NAME,
+    version: facts.version,
+    minimumNode: /^>=\s*(\d+(?:\.\d+){0,2})$/.exec(engine)?.[1] ?? '0',
+  };
 }
 
 const facts = readPackage();

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FastifyBaseLogger } from 'fastify';
+import { packageFolder } from '../../common/version.js';
 import { CHANNEL_KINDS, defaultPortOf, type ChannelKind } from '../../protocol/channel-kinds.js';
 import type { ServerAddress } from './server-address.js';
 
@@ -91,16 +91,18 @@ export type GatewayConfig = Required<Omit<GatewayOptions, 'logger' | 'servers'>>
   logger: FastifyBaseLogger | undefined;
 };
 
-export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../../web/dist', import.meta.url));
+// From the package's folder, not from this module: the gateway runs bundled into one file.
+export const DEFAULT_WEB_ROOT = join(packageFolder, 'web', 'dist');
 /**
  * The session child, bundled into one file by the build (scripts/build-session.ts): a process
  * started for each sign-in starts quicker without module resolution; the compiled module when
  * the bundle is missing.
  */
-const CHILD_BUNDLE = fileURLToPath(new URL('./session-child.cjs', import.meta.url));
+const CHILD_FOLDER = join(packageFolder, 'dist', 'gateway', 'web-bridge');
+const CHILD_BUNDLE = join(CHILD_FOLDER, 'session-child.cjs');
 const DEFAULT_CHILD_SCRIPT = existsSync(CHILD_BUNDLE)
   ? CHILD_BUNDLE
-  : fileURLToPath(new URL('./session-child.js', import.meta.url));
+  : join(CHILD_FOLDER, 'session-child.js');
 
 export const defaultGatewayOptions = {
   classicServers: [{ host: '127.0.0.1', port: defaultPortOf('classic') }] as ServerList,
