@@ -348,6 +348,31 @@ describe('emails meant to flood', () => {
       { timeoutMs: 5000 },
     );
   });
+
+  it('counts what other session processes delivered into an inbox its own never listed', async () => {
+    // One client per process: each sender's process counts the recipient's quota from the
+    // index files alone (mail-server/store/seed-files-usage.ts), never listing that inbox.
+    const { dir, server } = await setup(['--inbox-quota-mb', '1']);
+    const first = await signIn(server.port, dir, 'client1');
+    const second = await signIn(server.port, dir, 'client3');
+    const third = 'x'.repeat(400_000);
+    await first.send({ to: ['client2'], title: 'one', content: third });
+    await second.send({ to: ['client2'], title: 'two', content: third });
+    // 800 KB stored by two processes: a third 400 KB passes the 1 MB quota only if the first
+    // process missed what the second delivered.
+    await first.send({ to: ['client2'], title: 'three', content: third });
+    await first.terminate();
+    await second.terminate();
+    expect(readdirSync(inboxOf(dir, 'client2')).sort()).toEqual([
+      'client1_one.txt',
+      'client3_two.txt',
+    ]);
+    await server.process.waitForRecord(
+      'email refused: inbox full',
+      { user: 'client1', recipient: 'client2' },
+      { timeoutMs: 5000 },
+    );
+  });
 });
 
 describe('the classic client reads its server right', () => {
