@@ -26,7 +26,7 @@ function findPackage(): PackageFile | undefined {
     try {
       const parsed: unknown = JSON.parse(readFileSync(join(folder, 'package.json'), 'utf8'));
       if (typeof parsed === 'object' && parsed !== null) {
-        const facts = parsed as PackageFile['facts'] & { name?: unknown };
+        const facts = parsed as PackageFile['facts'];
         if (facts.name === PACKAGE_NAME) return { folder, facts };
       }
     } catch {

@@ -29,7 +29,9 @@ import {
   readSnapshot,
   readSnapshotHead,
   restartJournal,
+  sameFileMark,
   writeSnapshot,
+  type FileMark,
   type JournalEvent,
   type JournalMark,
 } from './seed-files-journal.js';
@@ -93,7 +95,7 @@ export class InboxIndex {
   /** Whether the rows must be sorted again (all taken in anew, from a snapshot or the folder). */
   #unsorted = true;
   /** The snapshot file as last seen (read, or its mark peeked). */
-  #snapshot: { ino: number; size: number; mtimeMs: number } | undefined;
+  #snapshot: FileMark | undefined;
   /** How much of which journal the newest snapshot seen includes. */
   #snapshotMark: JournalMark | undefined;
   /** How far the journal has been applied. */
@@ -287,10 +289,7 @@ export class InboxIndex {
     this.#loaded = true;
     const mark = fileMark(this.#files.snapshot);
     const known = this.#snapshot;
-    if (
-      mark &&
-      (mark.ino !== known?.ino || mark.size !== known.size || mark.mtimeMs !== known.mtimeMs)
-    ) {
+    if (mark && !sameFileMark(mark, known)) {
       const peeked = readSnapshotHead(this.#files.snapshot)?.journal;
       // At the first load the snapshot is taken even of the same journal: cheaper than all of
       // the journal's lines before its mark.

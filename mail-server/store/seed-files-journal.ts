@@ -93,8 +93,18 @@ const rowOf = (entry: InboxEntry): Row => [
   entry.bytes,
 ];
 
+/** A file as last seen: a snapshot replaced or grown since has another mark. */
+export interface FileMark {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+
+export const sameFileMark = (a: FileMark, b: FileMark | undefined): boolean =>
+  a.ino === b?.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
+
 /** A file's identity and size, or undefined when there is no regular file. */
-export function fileMark(path: string): { ino: number; size: number; mtimeMs: number } | undefined {
+export function fileMark(path: string): FileMark | undefined {
   let fd: number;
   try {
     fd = openSync(path, READ_NO_FOLLOW);

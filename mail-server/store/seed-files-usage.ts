@@ -18,13 +18,15 @@ import {
   indexFiles,
   readJournalSizes,
   readSnapshotHead,
+  sameFileMark,
+  type FileMark,
   type JournalMark,
 } from './seed-files-journal.js';
 
 export class InboxUsage {
   readonly #files: ReturnType<typeof indexFiles>;
   /** The snapshot file the count started from. */
-  #snapshot: { ino: number; size: number; mtimeMs: number } | undefined;
+  #snapshot: FileMark | undefined;
   /** How far the count has read, in which journal. */
   #journal: JournalMark = { ino: 0, size: 0 };
   #bytes = 0;
@@ -42,7 +44,7 @@ export class InboxUsage {
     const mark = fileMark(this.#files.snapshot);
     if (!mark) return this.#forget();
     const known = this.#snapshot;
-    if (mark.ino !== known?.ino || mark.size !== known.size || mark.mtimeMs !== known.mtimeMs) {
+    if (!sameFileMark(mark, known)) {
       // A new snapshot: counted from it again, which also corrects a race it has settled.
       const head = readSnapshotHead(this.#files.snapshot);
       if (!head) return this.#forget();
