@@ -13,7 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
 import { writeKeySetup } from '../../scripts/key-setup.js';
-import { loadClientKeys, type LoadedClientKeys } from '../../gateway/protocol-client/keys.js';
+import {
+  keyFolderCandidates,
+  loadClientKeys,
+  type LoadedClientKeys,
+} from '../../gateway/protocol-client/keys.js';
+import { parsePublicKey } from '../../protocol/crypto.js';
 
 const templates = new Map<string, Promise<string>>();
 
@@ -94,6 +99,11 @@ export const serverHome = (dir: string): string => join(dir, 'server');
 export const inboxOf = (dir: string, user: string): string => join(dir, 'server', user);
 
 const unlocked = new Map<string, LoadedClientKeys>();
+/**
+ * The same keys by the private key's content and passphrase: the copies of one key template in
+ * many setups (each test's own folder) then cost scrypt once per worker, not once per setup.
+ */
+const unlockedByContent = new Map<string, LoadedClientKeys>();
 
 /**
  * A user's keys from a key setup (see makeKeySetup), the private key unlocked with the password
@@ -117,7 +127,24 @@ export function setupKeys(
     const recorded = records[user];
     const passphrase =
       recorded !== undefined && !recorded.startsWith('scrypt$') ? recorded : fallbackPassphrase;
-    keys = loadClientKeys(join(setupDir, user), user, { passphrase });
+    const contentKey = `${user}\0${pem}\0${passphrase ?? ''}`;
+    const twin = pem === '' ? undefined : unlockedByContent.get(contentKey);
+    if (twin) {
+      // Only the files' places and the server key (which a test may replace) are this setup's.
+      const serverKeyFile = keyFolderCandidates(join(setupDir, user), user)
+        .map((folder) => join(folder, 'server_public.pem'))
+        .find((file) => existsSync(file));
+      if (serverKeyFile === undefined) throw new Error(`no server_public.pem for ${user}`);
+      keys = {
+        ...twin,
+        serverKeyFile,
+        serverPublicKey: parsePublicKey(readFileSync(serverKeyFile), serverKeyFile),
+        privateKeyFile: privateFile,
+      };
+    } else {
+      keys = loadClientKeys(join(setupDir, user), user, { passphrase });
+      if (pem !== '') unlockedByContent.set(contentKey, keys);
+    }
     unlocked.set(cacheKey, keys);
   }
   return keys;
