@@ -322,7 +322,8 @@ describe('gateway lifetime', () => {
 
   it('leaves no session process behind when it stops, or when it is killed', async () => {
     for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
-      const gateway = await startGateway();
+      // A spare child too, which must not be left behind either.
+      const gateway = await startGateway(['--spare', '1']);
       const browsers = [
         await Browser.open(gateway.base, await gatewayCookie(gateway.base, gateway.token)),
         await Browser.open(gateway.base, await gatewayCookie(gateway.base, gateway.token)),

@@ -39,7 +39,10 @@ export async function startGatewayProcess(
   args: string[],
   { fileLimit }: { fileLimit?: number } = {},
 ): Promise<RunningGateway> {
-  const command = [distPath('gateway/main.js'), '--listen', '127.0.0.1:0', ...args];
+  // No session child started ahead unless the test asks: each is a Node start (about 0.17 s of
+  // CPU) that most of a run's gateways (about 75) would end with unused.
+  const spare = args.includes('--spare') ? [] : ['--spare', '0'];
+  const command = [distPath('gateway/main.js'), '--listen', '127.0.0.1:0', ...spare, ...args];
   const gateway =
     fileLimit === undefined
       ? new Spawned('node', command)

@@ -6,6 +6,21 @@ export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const distPath = (relative: string): string =>
   fileURLToPath(new URL(`../../dist/${relative}`, import.meta.url));
 
+/**
+ * Every Spawned process not yet exited. A worker runs many files (vitest.config.ts: isolate off),
+ * so a process a failed test never stopped is killed when the worker ends, not left running.
+ */
+const running = new Set<ChildProcess>();
+const killRunning = (): void => {
+  for (const child of running) child.kill('SIGKILL');
+};
+process.on('exit', killRunning);
+// Vitest ends a worker process with SIGTERM: kill them, then end as that signal would.
+process.once('SIGTERM', () => {
+  killRunning();
+  process.kill(process.pid, 'SIGTERM');
+});
+
 /** A spawned process with its output collected line by line. */
 export class Spawned {
   readonly child: ChildProcess;
@@ -27,10 +42,11 @@ export class Spawned {
       env: options.env ?? process.env,
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    this.exited = once(this.child, 'exit').then(([code, signal]) => ({
-      code: code as number | null,
-      signal: signal as NodeJS.Signals | null,
-    }));
+    running.add(this.child);
+    this.exited = once(this.child, 'exit').then(([code, signal]) => {
+      running.delete(this.child);
+      return { code: code as number | null, signal: signal as NodeJS.Signals | null };
+    });
     this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       this.#stdoutRaw += chunk;
       const lines = (this.#stdoutRest + chunk).split('\n');
