@@ -1,48 +1,8 @@
-import { mkdirSync, readdirSync, rmSync, statfsSync } from 'node:fs';
-import { join } from 'node:path';
 import { configDefaults, defineConfig } from 'vitest/config';
+import { memoryTempFolder } from './test/setup/run-folders.js';
 
-/**
- * The run's temporary files (key setups, inboxes of 10,000 files, the PostgreSQL cluster,
- * Chromium's profiles) go to memory when /dev/shm has room: on this project's 2-core ext4
- * machine creating 10,000 small files costs 0.79 s of CPU there against 0.15 s on tmpfs, copying
- * a folder of them 5.5 s against 0.37 s. A TMPDIR set by whoever runs the tests is kept; a
- * small /dev/shm (a container's 64 MiB) leaves them on disk. Durability is not what these
- * tests can show either way (fsync returns the same, no machine loses power).
- */
-function memoryTempFolder(): string | undefined {
-  const SHM = '/dev/shm';
-  const PREFIX = 'sealed-mail-tests-';
-  if (process.env.TMPDIR !== undefined) return undefined;
-  try {
-    const { bavail, bsize } = statfsSync(SHM);
-    if (bavail * bsize < 2 * 1024 ** 3) return undefined;
-    for (const name of readdirSync(SHM)) {
-      const pid = Number(name.slice(PREFIX.length));
-      if (name.startsWith(PREFIX) && Number.isInteger(pid) && !alive(pid))
-        rmSync(join(SHM, name), { recursive: true, force: true });
-    }
-    const dir = join(SHM, `${PREFIX}${process.pid}`);
-    // Searchable by the PostgreSQL cluster's user (test/setup/postgres.ts), which is not ours.
-    mkdirSync(dir, { mode: 0o711 });
-    process.on('exit', () => {
-      rmSync(dir, { recursive: true, force: true });
-    });
-    return dir;
-  } catch {
-    return undefined;
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
+// The run's temporary files (key setups, inboxes of 10,000 files, the PostgreSQL cluster,
+// Chromium's profiles) in memory when there is room: test/setup/run-folders.ts.
 const memoryTemp = memoryTempFolder();
 if (memoryTemp !== undefined) process.env.TMPDIR = memoryTemp;
 

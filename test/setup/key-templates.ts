@@ -4,10 +4,11 @@
  * its key generation once per run rather than once per test file. Folders of earlier runs whose
  * process is gone are removed here.
  */
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { removeEndedRunFolders } from './run-folders.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -18,21 +19,8 @@ declare module 'vitest' {
 
 const PREFIX = 'sealed-mail-key-templates-';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 export default function setup(project: TestProject): void {
-  for (const name of readdirSync(tmpdir())) {
-    const pid = Number(name.slice(PREFIX.length));
-    if (name.startsWith(PREFIX) && Number.isInteger(pid) && pid !== process.pid && !alive(pid))
-      rmSync(join(tmpdir(), name), { recursive: true, force: true });
-  }
+  removeEndedRunFolders(tmpdir(), PREFIX);
   // One folder for every project of this run: they share the main process.
   const dir = join(tmpdir(), `${PREFIX}${process.pid}`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
