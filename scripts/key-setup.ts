@@ -12,7 +12,11 @@ import {
 import { USERNAME_PATTERN } from '../protocol/limits.js';
 import { lookalikeOf, lookalikePairs } from '../protocol/skeleton.js';
 import { hashPassword } from '../mail-server/passwords.js';
-import { encryptPrivateKey } from '../gateway/protocol-client/key-at-rest.js';
+import {
+  encryptPrivateKey,
+  KEY_SCRYPT,
+  type ScryptCost,
+} from '../gateway/protocol-client/key-at-rest.js';
 import {
   ensurePrivateFolder,
   fileProblem,
@@ -37,6 +41,12 @@ export interface KeySetupOptions {
    */
   plainKeys?: boolean;
   force?: boolean;
+  /**
+   * For the test suite, which makes many throwaway setups: where each key pair comes from
+   * (`name` is a username or "server"; by default a new RSA pair each), and the scrypt cost of
+   * the private keys at rest (by default KEY_SCRYPT, the one keygen and admin write).
+   */
+  testKeys?: { keyPair: (name: string) => Promise<PemKeyPair>; keyCost: ScryptCost };
 }
 
 /** The sample's demo password for the n-th user (1-based): password1, password2, ... */
@@ -323,11 +333,11 @@ function choosePasswords(options: KeySetupOptions): {
 }
 
 /** A user's pair as written on their machine: the private key encrypted under their password. */
-function atRest(pair: PemKeyPair, password: string | undefined): PemKeyPair {
+function atRest(pair: PemKeyPair, password: string | undefined, cost: ScryptCost): PemKeyPair {
   if (password === undefined) return pair;
   return {
     publicPem: pair.publicPem,
-    privatePem: encryptPrivateKey(createPrivateKey(pair.privatePem), password),
+    privatePem: encryptPrivateKey(createPrivateKey(pair.privatePem), password, cost),
   };
 }
 
@@ -336,12 +346,15 @@ async function generateMaterial(
   records: Record<string, string>,
   passphrases: ReadonlyMap<string, string> | undefined,
   site: Site | undefined,
+  testKeys: KeySetupOptions['testKeys'],
 ): Promise<Material> {
+  const keyPair = testKeys?.keyPair ?? (() => generateRsaKeyPair());
+  const cost = testKeys?.keyCost ?? KEY_SCRYPT;
   const [server, userPairs] = await Promise.all([
-    site ? Promise.resolve(site.server) : generateRsaKeyPair(),
+    site ? Promise.resolve(site.server) : keyPair('server'),
     Promise.all(
       users.map(
-        async (user) => [user, atRest(await generateRsaKeyPair(), passphrases?.get(user))] as const,
+        async (user) => [user, atRest(await keyPair(user), passphrases?.get(user), cost)] as const,
       ),
     ),
   ]);
@@ -385,6 +398,7 @@ export async function writeKeySetup(options: KeySetupOptions): Promise<Map<strin
     records,
     options.plainKeys ? undefined : passwords,
     site,
+    options.testKeys,
   );
   await ensurePrivateFolder(out, true);
   for (const folder of layout.folders) await ensurePrivateFolder(folder);

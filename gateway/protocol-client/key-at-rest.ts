@@ -21,7 +21,14 @@ import {
 import { parsePrivateKey } from '../../protocol/crypto.js';
 import { ProtocolError } from '../../protocol/errors.js';
 
-export const KEY_SCRYPT = { N: 2 ** 14, r: 8, p: 1 } as const;
+/** scrypt's cost parameters (RFC 7914): CPU and memory cost N, block size r, parallelism p. */
+export interface ScryptCost {
+  readonly N: number;
+  readonly r: number;
+  readonly p: number;
+}
+
+export const KEY_SCRYPT: ScryptCost = { N: 2 ** 14, r: 8, p: 1 };
 const KEY_BYTES = 32;
 const SALT_BYTES = 16;
 const IV_BYTES = 16;
@@ -62,22 +69,26 @@ function pem(label: string, body: Buffer): string {
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }
 
-/** The key as an ENCRYPTED PRIVATE KEY PEM under `passphrase`. */
-export function encryptPrivateKey(key: KeyObject, passphrase: string): string {
+/**
+ * The key as an ENCRYPTED PRIVATE KEY PEM under `passphrase`. The cost is written into the file
+ * (a reader takes it from there); anything but KEY_SCRYPT is for the test suite's throwaway keys.
+ */
+export function encryptPrivateKey(
+  key: KeyObject,
+  passphrase: string,
+  cost: ScryptCost = KEY_SCRYPT,
+): string {
   const salt = randomBytes(SALT_BYTES);
   const iv = randomBytes(IV_BYTES);
-  const derived = scryptSync(passphrase, salt, KEY_BYTES, {
-    ...KEY_SCRYPT,
-    maxmem: SCRYPT_MAXMEM,
-  });
+  const derived = scryptSync(passphrase, salt, KEY_BYTES, { ...cost, maxmem: SCRYPT_MAXMEM });
   const cipher = createCipheriv('aes-256-cbc', derived, iv);
   const plain = key.export({ type: 'pkcs8', format: 'der' });
   const encrypted = Buffer.concat([cipher.update(plain), cipher.final()]);
   const scryptParams = sequence(
     octets(salt),
-    integer(KEY_SCRYPT.N),
-    integer(KEY_SCRYPT.r),
-    integer(KEY_SCRYPT.p),
+    integer(cost.N),
+    integer(cost.r),
+    integer(cost.p),
     integer(KEY_BYTES),
   );
   const algorithm = sequence(

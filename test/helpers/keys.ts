@@ -2,12 +2,15 @@ import { createHash } from 'node:crypto';
 import {
   cpSync,
   existsSync,
+  linkSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
   renameSync,
   rmSync,
+  unlinkSync,
   watch,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,9 +21,58 @@ import {
   loadClientKeys,
   type LoadedClientKeys,
 } from '../../gateway/protocol-client/keys.js';
-import { parsePublicKey } from '../../protocol/crypto.js';
+import { generateRsaKeyPair, parsePublicKey, type PemKeyPair } from '../../protocol/crypto.js';
+import type { ScryptCost } from '../../gateway/protocol-client/key-at-rest.js';
 
 const templates = new Map<string, Promise<string>>();
+
+/**
+ * The scrypt cost of the test setups' private keys at rest: 64 times cheaper than the product's
+ * (KEY_SCRYPT, N 2^14), which keygen's and admin's own tests still write and read. The suite
+ * unlocks a key a few hundred times (each gateway sign-in, each test that holds a user's key);
+ * at the product's cost that was about 20 s of CPU per run. What an unlock proves (the right
+ * password opens the key, a wrong one does not) does not depend on N.
+ */
+const TEST_KEY_COST: ScryptCost = { N: 2 ** 8, r: 8, p: 1 };
+
+const keyPairs = new Map<string, Promise<PemKeyPair>>();
+
+/**
+ * One RSA key pair per username for the whole run, shared by every users list's setup (about 50
+ * pairs were generated per run, for 26 names). Kept as files beside the templates; the first file
+ * written for a name is the one every worker takes (link, which never replaces), so two setups
+ * never hold different keys under one username. Each setup has a server key pair of its own:
+ * tests take another setup's server key as a key that is not their server's.
+ */
+function sharedKeyPair(name: string): Promise<PemKeyPair> {
+  if (name === 'server') return generateRsaKeyPair();
+  let pair = keyPairs.get(name);
+  if (!pair) {
+    pair = keyPairFile(name);
+    keyPairs.set(name, pair);
+  }
+  return pair;
+}
+
+async function keyPairFile(name: string): Promise<PemKeyPair> {
+  const folder = join(inject('keyTemplates'), 'key-pairs');
+  const file = join(folder, `${name}.json`);
+  const read = (): PemKeyPair => JSON.parse(readFileSync(file, 'utf8')) as PemKeyPair;
+  if (existsSync(file)) return read();
+  const pair = await generateRsaKeyPair();
+  mkdirSync(folder, { recursive: true, mode: 0o700 });
+  const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
+  writeFileSync(temporary, JSON.stringify(pair), { mode: 0o600 });
+  try {
+    linkSync(temporary, file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return read();
+  } finally {
+    unlinkSync(temporary);
+  }
+  return pair;
+}
 
 /**
  * The run's key setup for one users list (test/setup/key-templates.ts): made once per run by
@@ -41,7 +93,12 @@ async function keyTemplate(users: readonly string[], plainKeys: boolean): Promis
     return final;
   }
   const made = mkdtempSync(join(shared, 'making-'));
-  await writeKeySetup({ out: made, users, plainKeys });
+  await writeKeySetup({
+    out: made,
+    users,
+    plainKeys,
+    testKeys: { keyPair: sharedKeyPair, keyCost: TEST_KEY_COST },
+  });
   renameSync(made, final);
   return final;
 }
