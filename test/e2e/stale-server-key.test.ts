@@ -4,7 +4,6 @@
  * the server does not hold, and the server answers as to a wrong password. The sign-in form
  * names both causes and what to do; a wrong password, refused on this computer, names only it.
  */
-import { generateKeyPairSync } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -15,6 +14,7 @@ import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { LAPTOP, shoot } from './page-tools.js';
 import { haveChromium, launchChromium } from './chromium.js';
+import { testRsaKeyPair } from '../helpers/rsa-keys.js';
 
 function need<T>(value: T | undefined): T {
   if (value === undefined) throw new Error('the test setup did not finish');
@@ -39,7 +39,7 @@ describe.skipIf(!haveChromium)('a client holding a stale server key', { timeout:
       join(keys.dir, 'client1', 'client1_private.pem'),
       join(stale, 'client1_private.pem'),
     );
-    const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const other = testRsaKeyPair('other server');
     writeFileSync(
       join(stale, 'server_public.pem'),
       other.publicKey.export({ type: 'spki', format: 'pem' }),

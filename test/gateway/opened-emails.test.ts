@@ -3,13 +3,14 @@
  * records them: many at once, oldest first, so that a later copy is a copy; and the records
  * kept in memory still see what another program appends.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalSeal } from '../../gateway/protocol-client/local-seal.js';
 import { OpenedEmails } from '../../gateway/protocol-client/opened-emails.js';
+import { testRsaKeyPair } from '../helpers/rsa-keys.js';
 
 describe('opened emails', () => {
   const folders: string[] = [];
@@ -20,7 +21,7 @@ describe('opened emails', () => {
   function setup(): { folder: string; seal: LocalSeal } {
     const folder = mkdtempSync(join(tmpdir(), 'opened-'));
     folders.push(folder);
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const { privateKey } = testRsaKeyPair('client1');
     return { folder, seal: new LocalSeal(privateKey, 'client1') };
   }
 

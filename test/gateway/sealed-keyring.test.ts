@@ -2,7 +2,7 @@
  * The client's keyring: trust on first use, a changed key refused with a warning (in the
  * keyring or from the server), keys from the server written whole, never through a link.
  */
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { type KeyObject } from 'node:crypto';
 import {
   chmodSync,
   existsSync,
@@ -22,6 +22,7 @@ import { KeyChangedError, Keyring, PIN_FILE } from '../../gateway/protocol-clien
 import { LocalSeal } from '../../gateway/protocol-client/local-seal.js';
 import { SEALERS_FILE, SealerMemory } from '../../gateway/protocol-client/sealer-memory.js';
 import { keyFingerprint } from '../../protocol/enhanced/fingerprint.js';
+import { testRsaKeyPair } from '../helpers/rsa-keys.js';
 
 let alice: KeyObject;
 let mallory: KeyObject;
@@ -29,8 +30,8 @@ let root: string;
 let folder: string;
 
 beforeAll(() => {
-  alice = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey;
-  mallory = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey;
+  alice = testRsaKeyPair('alice').publicKey;
+  mallory = testRsaKeyPair('mallory').publicKey;
 });
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'sealed-mail-keyring-'));
@@ -193,7 +194,7 @@ describe('keyring, never through a link', () => {
 });
 
 describe('keyring pins sealed to the user\u2019s own key', () => {
-  const owner = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  const owner = testRsaKeyPair('keyring owner').privateKey;
   const seal = new LocalSeal(owner, 'client9');
 
   it('writes pins sealed: the file names nobody, and the same user reads them back', () => {
@@ -213,10 +214,7 @@ describe('keyring pins sealed to the user\u2019s own key', () => {
   it('refuses a sealed pin altered, or sealed for another user, saying which line', () => {
     putKey('client1', alice);
     new Keyring(folder, seal).find('client1');
-    const other = new LocalSeal(
-      generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey,
-      'x',
-    );
+    const other = new LocalSeal(testRsaKeyPair('another user').privateKey, 'x');
     expect(() => new Keyring(folder, other).find('client1')).toThrow(
       /known_keys, line 1, does not open with this user's key/,
     );
@@ -238,7 +236,7 @@ describe('keyring pins sealed to the user\u2019s own key', () => {
 });
 
 describe('key provenance and the senders who sealed, sealed to the user', () => {
-  const owner = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+  const owner = testRsaKeyPair('keyring owner').privateKey;
   const seal = new LocalSeal(owner, 'client9');
 
   it('shows a server key as not compared until marked verified; a changed key cannot be marked, and forgetting drops the mark', () => {

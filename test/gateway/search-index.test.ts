@@ -3,7 +3,6 @@
  * (case, accents, compatibility forms), prefixes, every word of a query required, removal,
  * bounds, and the file sealed at rest (no word of the content, sender or title readable in it).
  */
-import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { SecurityMemory } from '../../gateway/web-bridge/email-security.js';
 import { SearchIndex } from '../../gateway/web-bridge/search-index.js';
 import { SearchIndexFile } from '../../gateway/web-bridge/search-index-file.js';
 import { fold, wordsOf } from '../../gateway/web-bridge/search-words.js';
+import { testRsaKeyPair } from '../helpers/rsa-keys.js';
 
 const email = (key: string, mark?: { kind: 'plain' }) => ({
   key,
@@ -119,7 +119,7 @@ describe('search index file', () => {
   function setup(): { data: string; seal: LocalSeal } {
     const data = mkdtempSync(join(tmpdir(), 'search-index-'));
     folders.push(data);
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const { privateKey } = testRsaKeyPair('client1');
     return { data, seal: new LocalSeal(privateKey, 'client1') };
   }
 
@@ -148,7 +148,7 @@ describe('search index file', () => {
       keySource: 'keyring',
     });
     // Another user's key, or an altered file, opens nothing: an empty index.
-    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const { privateKey } = testRsaKeyPair('another user');
     expect(
       new SearchIndexFile(
         data,

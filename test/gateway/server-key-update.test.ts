@@ -8,17 +8,22 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { type KeyObject } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   adoptServerKey,
   serverKeyAdoptedText,
 } from '../../gateway/protocol-client/server-key-update.js';
 import type { ClientKeys } from '../../protocol/login.js';
+import { testRsaKeyPair } from '../helpers/rsa-keys.js';
 
-const rsa = (): KeyObject => generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey;
+const rsa = (label: string): KeyObject => testRsaKeyPair(label).publicKey;
 const pem = (key: KeyObject): string => key.export({ type: 'spki', format: 'pem' }).toString();
-const [oldKey, newKey, otherKey] = [rsa(), rsa(), rsa()] as [KeyObject, KeyObject, KeyObject];
+const [oldKey, newKey, otherKey] = [rsa('old server'), rsa('new server'), rsa('other server')] as [
+  KeyObject,
+  KeyObject,
+  KeyObject,
+];
 const UNTIL = Date.parse('2027-01-06T00:00:00.000Z');
 
 let dir: string;

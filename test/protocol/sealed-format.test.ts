@@ -3,13 +3,7 @@
  * keeps before it allocates, and every way a stored sealed email can be altered, re-addressed
  * or forged, each found out by the reader.
  */
-import {
-  createCipheriv,
-  createPublicKey,
-  generateKeyPairSync,
-  randomBytes,
-  type KeyObject,
-} from 'node:crypto';
+import { createCipheriv, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FieldWriter } from '../../protocol/binary.js';
 import { formatStoredEmail, parseStoredEmail, type StoredEmail } from '../../protocol/email.js';
@@ -36,13 +30,14 @@ import {
   MAX_SEALED_CONTENT_BYTES,
 } from '../../protocol/sealed/suite.js';
 import { codePointLength } from '../../protocol/text.js';
+import { testRsaKeyPair } from '../helpers/rsa-keys.js';
 
 const USERS = ['client1', 'client2', 'client3'] as const;
 type User = (typeof USERS)[number];
 const keys = new Map<User, { privateKey: KeyObject; publicKey: KeyObject }>();
 
 beforeAll(() => {
-  for (const user of USERS) keys.set(user, generateKeyPairSync('rsa', { modulusLength: 2048 }));
+  for (const user of USERS) keys.set(user, testRsaKeyPair(user));
 });
 
 const keyOf = (user: User): { privateKey: KeyObject; publicKey: KeyObject } => {

@@ -9,7 +9,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadClientKeys } from '../../gateway/protocol-client/keys.js';
 import { openSession } from '../../gateway/protocol-client/session.js';
@@ -25,6 +25,7 @@ import type { ChannelKind } from '../../protocol/channel-kinds.js';
 import { makeKeySetup, serverHome } from '../helpers/keys.js';
 import { distPath, runNode, Spawned } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
+import { testRsaKeyPair } from '../helpers/rsa-keys.js';
 
 const USERS = ['client1', 'client2'];
 const ENHANCED = 'mail-server/main-enhanced.js';
@@ -288,7 +289,7 @@ function signedUpdate(newKey: KeyObject, signer: KeyObject, transcriptHash: Buff
 }
 
 describe('a new server key not signed by the key the client holds', () => {
-  const attacker = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const attacker = testRsaKeyPair('attacker');
 
   it('is refused, and server_public.pem is unchanged', async () => {
     const bundle = join(keys.dir, 'client1');

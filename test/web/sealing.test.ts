@@ -4,13 +4,14 @@
  * draft the composer calls sealable always fits the classic protocol's content limit; and a
  * draft too long to be sealed there is said to go plain, and why, before the send.
  */
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { type KeyObject } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { RecipientSealing } from '../../gateway/key-messages.js';
 import { MAX_CONTENT_CHARS } from '../../protocol/email.js';
 import { armour } from '../../protocol/sealed/armour.js';
 import { sealEmail } from '../../protocol/sealed/seal.js';
 import { sealedArmourChars, sealingSummary, sealingVerdict } from '../../web/src/lib/sealing.js';
+import { testRsaKeyPair } from '../helpers/rsa-keys.js';
 
 const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 
@@ -18,8 +19,7 @@ const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
 const pairs = new Map<number, { privateKey: KeyObject; publicKey: KeyObject }>();
 
 beforeAll(() => {
-  for (const bits of [2048, 4096])
-    pairs.set(bits, generateKeyPairSync('rsa', { modulusLength: bits }));
+  for (const bits of [2048, 4096]) pairs.set(bits, testRsaKeyPair('sealing', bits));
 });
 
 function pair(bits: number): { privateKey: KeyObject; publicKey: KeyObject } {
