@@ -17,7 +17,14 @@ import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { artifacts, axeViolations, picture, shoot } from './page-tools.js';
-import { deliver, haveChromium, launchChromium, PHONE_844, signedInTab } from './tabs.js';
+import {
+  deliver,
+  haveChromium,
+  launchChromium,
+  leaveChromium,
+  PHONE_844,
+  signedInTab,
+} from './tabs.js';
 
 const USERS = ['client1', 'client2'];
 
@@ -72,7 +79,7 @@ describe.skipIf(!haveChromium)('bidirectional controls in the web UI', { timeout
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await leaveChromium(browser);
     await gateway?.stop();
     await classic?.stop();
     await enhanced?.stop();

@@ -1,8 +1,11 @@
 /**
  * The browser test files' Chromium, launched the same way by each file (Debian's, headless,
  * with nothing in the background to compete with the pages for a loaded machine's cores).
- * One browser per file: a single browser shared by the run (launchServer, connect) was tried
- * and measured no faster, since two files' pages then wait on one browser process.
+ * One browser per worker: launched by the first browser file a worker runs and kept for the next
+ * ones (with isolate off a worker runs file after file in one process), each file closing its
+ * own profiles when it is done (leaveChromium). A single browser shared by the whole run
+ * (launchServer, connect) was tried and measured no faster, since the two workers' pages then
+ * wait on one browser process.
  *
  * Debian's chromium-headless-shell (the same engine without the browser's own UI) is taken when
  * it is installed: a browser profile and its first page cost about a third of the CPU they cost
@@ -29,8 +32,26 @@ const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+let workerBrowser: Promise<Browser> | undefined;
+
+/**
+ * The worker's Chromium (see above): launched again if its process has ended. Playwright ends it
+ * when the worker ends.
+ */
+export async function launchChromium(): Promise<Browser> {
+  const running = await workerBrowser?.catch(() => undefined);
+  if (running?.isConnected()) return running;
+  workerBrowser = chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+  return workerBrowser;
+}
+
+/** A file done with the worker's Chromium: every browser profile closed, the browser kept. */
+export async function leaveChromium(browser: Browser | undefined): Promise<void> {
+  await Promise.all((browser?.contexts() ?? []).map((context) => context.close()));
 }
 
 /**

@@ -16,7 +16,15 @@ import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { artifacts, axeViolations, coveredControls, LAPTOP, picture } from './page-tools.js';
-import { deliver, haveChromium, launchChromium, openTab, PHONE_844, signedInTab } from './tabs.js';
+import {
+  deliver,
+  haveChromium,
+  launchChromium,
+  leaveChromium,
+  openTab,
+  PHONE_844,
+  signedInTab,
+} from './tabs.js';
 
 const USERS = ['client1', 'client2', 'client3', 'client4'];
 const BIG_INBOX = 'client3';
@@ -74,7 +82,7 @@ describe.skipIf(!haveChromium)('the web client, polished', { timeout: 180_000 },
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await leaveChromium(browser);
     await gateway?.stop();
     await classic?.stop();
     await enhanced?.stop();

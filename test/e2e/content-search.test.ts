@@ -22,7 +22,7 @@ import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { artifacts, axeViolations, LAPTOP, PHONE, record, shoot } from './page-tools.js';
-import { haveChromium, launchChromium } from './chromium.js';
+import { haveChromium, launchChromium, leaveChromium } from './chromium.js';
 
 const USERS = ['client1', 'client2', 'client3'];
 const FILLER = 10_000;
@@ -113,7 +113,7 @@ describe.skipIf(!haveChromium)('content search in the web UI', { timeout: 400_00
 
   afterAll(async () => {
     await Promise.all(contexts.map((context) => context.close()));
-    await browser?.close();
+    await leaveChromium(browser);
     await gateway?.stop();
     await enhanced?.stop();
     keys?.cleanup();

@@ -16,7 +16,7 @@ import { makeKeySetup, serverHome } from '../helpers/keys.js';
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { axeViolations, LAPTOP, shoot } from './page-tools.js';
-import { haveChromium, launchChromium } from './chromium.js';
+import { haveChromium, launchChromium, leaveChromium } from './chromium.js';
 
 function need<T>(value: T | undefined): T {
   if (value === undefined) throw new Error('the test setup did not finish');
@@ -51,7 +51,7 @@ describe.skipIf(!haveChromium)(
     });
 
     afterAll(async () => {
-      await browser?.close();
+      await leaveChromium(browser);
       await gateway?.stop();
       await fake?.stop();
       await classic?.stop();

@@ -23,7 +23,7 @@ import {
 import { makeKeySetup, serverHome } from '../helpers/keys.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { artifacts, axeViolations, shoot } from './page-tools.js';
-import { haveChromium, launchChromium } from './chromium.js';
+import { haveChromium, launchChromium, leaveChromium } from './chromium.js';
 
 function need<T>(value: T | undefined): T {
   if (value === undefined) throw new Error('the test setup did not finish');
@@ -93,7 +93,7 @@ describe.skipIf(!haveChromium)(
     });
 
     afterAll(async () => {
-      await browser?.close();
+      await leaveChromium(browser);
       await classic?.stop();
       keys?.cleanup();
       if (folders !== undefined) rmSync(folders, { recursive: true, force: true });

@@ -33,7 +33,7 @@ import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { artifacts, axeViolations, LAPTOP, PHONE, shoot, shownText } from './page-tools.js';
-import { haveChromium, launchChromium } from './chromium.js';
+import { haveChromium, launchChromium, leaveChromium } from './chromium.js';
 
 const LOOKALIKE = 'cIient1';
 const password = (username: string): string => `password${username.replace(/\D/g, '')}`;
@@ -85,7 +85,7 @@ describe.skipIf(!haveChromium)(
     });
 
     afterAll(async () => {
-      await browser?.close();
+      await leaveChromium(browser);
       await gateway?.stop();
       await enhanced?.stop();
       keys?.cleanup();

@@ -16,7 +16,7 @@ import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { artifacts, axeViolations, LAPTOP, PHONE, shoot } from './page-tools.js';
-import { haveChromium, launchChromium, undoSecondsScript } from './chromium.js';
+import { haveChromium, launchChromium, leaveChromium, undoSecondsScript } from './chromium.js';
 
 const TITLE = 'Invoice 2026-114';
 const CLASSIC_TITLE = 'Invoice 2026-115';
@@ -57,7 +57,7 @@ describe.skipIf(!haveChromium)('a lost delivery report in the web UI', { timeout
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await leaveChromium(browser);
     await gateway?.stop();
     await dropper?.proxy.close();
     await classic?.stop();

@@ -31,7 +31,7 @@ import { inboxOf, makeKeySetup, serverHome, setupKeys } from '../helpers/keys.js
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { artifacts, axeViolations, LAPTOP, shoot, shownText } from './page-tools.js';
-import { haveChromium, launchChromium, undoSecondsScript } from './chromium.js';
+import { haveChromium, launchChromium, leaveChromium, undoSecondsScript } from './chromium.js';
 
 const USERS = ['client1', 'client2', 'client3', 'client4'];
 const PHONE_TALL = { width: 390, height: 844 };
@@ -73,7 +73,7 @@ describe.skipIf(!haveChromium)('what each email is, in the web UI', { timeout: 2
 
   afterAll(async () => {
     await Promise.all(contexts.map((context) => context.close()));
-    await browser?.close();
+    await leaveChromium(browser);
     await gateway?.stop();
     await enhanced?.stop();
     keys?.cleanup();

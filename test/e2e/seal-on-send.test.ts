@@ -21,7 +21,7 @@ import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { axeViolations, LAPTOP, shoot } from './page-tools.js';
-import { haveChromium, launchChromium, undoSecondsScript } from './chromium.js';
+import { haveChromium, launchChromium, leaveChromium, undoSecondsScript } from './chromium.js';
 
 const USERS = ['client1', 'client2', 'client3'];
 const SECRET = 'The merger is on Friday; tell nobody.';
@@ -83,7 +83,7 @@ describe.skipIf(!haveChromium)(
     });
 
     afterAll(async () => {
-      await browser?.close();
+      await leaveChromium(browser);
       await gateway?.stop();
       await classic?.stop();
       await enhanced?.stop();

@@ -22,7 +22,7 @@ import { inboxOf, makeKeySetup, serverHome } from '../helpers/keys.js';
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { artifacts, axeViolations, LAPTOP, shoot, shownText } from './page-tools.js';
-import { haveChromium, launchChromium, undoSecondsScript } from './chromium.js';
+import { haveChromium, launchChromium, leaveChromium, undoSecondsScript } from './chromium.js';
 
 const USERS = ['client1', 'client2', 'client3'];
 const password = (username: string): string => `password${username.replace(/\D/g, '')}`;
@@ -63,7 +63,7 @@ describe.skipIf(!haveChromium)('sealed mail in the web UI', { timeout: 180_000 }
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await leaveChromium(browser);
     await gateway?.stop();
     await classic?.stop();
     await enhanced?.stop();

@@ -25,7 +25,14 @@ import {
   record,
   recordLongTasks,
 } from './page-tools.js';
-import { deliver, haveChromium, launchChromium, PHONE_844, signedInTab } from './tabs.js';
+import {
+  deliver,
+  haveChromium,
+  launchChromium,
+  leaveChromium,
+  PHONE_844,
+  signedInTab,
+} from './tabs.js';
 
 const USERS = ['client1', 'client2', 'client3', 'client4'];
 const BIG_INBOX = 'client3';
@@ -83,7 +90,7 @@ describe.skipIf(!haveChromium)('many emails at once, and the Trash', { timeout: 
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await leaveChromium(browser);
     await gateway?.stop();
     await classic?.stop();
     await enhanced?.stop();

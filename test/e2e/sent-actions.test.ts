@@ -13,7 +13,7 @@ import { makeKeySetup, serverHome } from '../helpers/keys.js';
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { artifacts, axeViolations } from './page-tools.js';
-import { haveChromium, launchChromium, signedInTab } from './tabs.js';
+import { haveChromium, launchChromium, leaveChromium, signedInTab } from './tabs.js';
 
 const USERS = ['client1', 'client2', 'client3'];
 
@@ -54,7 +54,7 @@ describe.skipIf(!haveChromium)(
     });
 
     afterAll(async () => {
-      await browser?.close();
+      await leaveChromium(browser);
       await gateway?.stop();
       await classic?.stop();
       await enhanced?.stop();

@@ -17,7 +17,14 @@ import { makeKeySetup, serverHome } from '../helpers/keys.js';
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { artifacts, axeViolations, record, shoot } from './page-tools.js';
-import { deliver, haveChromium, launchChromium, password, signedInTab } from './tabs.js';
+import {
+  deliver,
+  haveChromium,
+  launchChromium,
+  leaveChromium,
+  password,
+  signedInTab,
+} from './tabs.js';
 
 const USERS = ['client1', 'client2', 'client3'];
 const RUNS = 5;
@@ -80,7 +87,7 @@ describe.skipIf(!haveChromium)('a session that survives', { timeout: 300_000 }, 
 
   afterAll(async () => {
     for (const context of contexts) await context.close().catch(() => undefined);
-    await browser?.close();
+    await leaveChromium(browser);
     for (const stop of stopLater.reverse()) await stop().catch(() => undefined);
     await gateway?.stop();
     await enhanced?.stop();

@@ -13,7 +13,7 @@ import { makeKeySetup, serverHome } from '../helpers/keys.js';
 import { repoRoot } from '../helpers/processes.js';
 import { startMailServer, type RunningServer } from '../helpers/server.js';
 import { LAPTOP, shoot } from './page-tools.js';
-import { haveChromium, launchChromium } from './chromium.js';
+import { haveChromium, launchChromium, leaveChromium } from './chromium.js';
 import { testRsaKeyPair } from '../helpers/rsa-keys.js';
 
 function need<T>(value: T | undefined): T {
@@ -49,7 +49,7 @@ describe.skipIf(!haveChromium)('a client holding a stale server key', { timeout:
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await leaveChromium(browser);
     await gateway?.stop();
     await classic?.stop();
     keys?.cleanup();

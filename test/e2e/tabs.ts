@@ -19,6 +19,7 @@ export {
   INSTALL_CHROMIUM,
   haveChromium,
   launchChromium,
+  leaveChromium,
   undoSecondsScript,
 } from './chromium.js';
 export const PHONE_844 = { width: 390, height: 844 };

@@ -27,6 +27,7 @@ import {
   INSTALL_CHROMIUM,
   haveChromium,
   launchChromium,
+  leaveChromium,
   undoSecondsScript,
 } from './tabs.js';
 
@@ -147,7 +148,7 @@ export function webUiSuite({ bigInboxes = false }: SuiteOptions = {}) {
   }, 180_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await leaveChromium(browser);
     for (const stop of stopLater.splice(0)) await stop();
     await gateway?.stop();
     await server?.stop();
