@@ -41,6 +41,18 @@ export function createLogger(
 }
 
 /**
+ * For the command-line tools (admin, keygen, keyring), not the servers: a reader that closes the
+ * output early (`admin users list | head -1`) ends the program quietly, as Unix tools end, rather
+ * than with an EPIPE stack. Any other error on stdout is thrown as before.
+ */
+export function endQuietlyWhenOutputCloses(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
+
+/**
  * Parses a program's command line. `--help` prints the usage (every option with its default)
  * and exits 0; a mistake prints what is wrong and the usage, and exits 2.
  */

@@ -9,7 +9,11 @@ import { requireSupportedNode, versionLine } from '../common/version.js';
 import { basename, join } from 'node:path';
 import { Command } from 'commander';
 import { LineInput } from '../gateway/terminal/line-input.js';
-import { integerArgument, parseCommandLineAsync } from '../common/program.js';
+import {
+  endQuietlyWhenOutputCloses,
+  integerArgument,
+  parseCommandLineAsync,
+} from '../common/program.js';
 import { loggedInSessions } from '../mail-server/run-files.js';
 import { backupSite, restoreSite } from './site-backup.js';
 import { exportKeyring, issueUserKeys } from './site-keys.js';
@@ -353,6 +357,7 @@ function readyTarget(options: { kind?: string; pid?: number; tcp?: string }): Re
 }
 
 try {
+  endQuietlyWhenOutputCloses();
   await parseCommandLineAsync(program, process.argv.slice(2));
 } catch (error) {
   if (!(error instanceof SiteUsersError)) throw error;

@@ -4,7 +4,7 @@ import { requireSupportedNode, versionLine } from '../common/version.js';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import { parseCommandLine } from '../common/program.js';
+import { endQuietlyWhenOutputCloses, parseCommandLine } from '../common/program.js';
 import { DEFAULT_USERS, KeySetupError, writeKeySetup } from './key-setup.js';
 
 requireSupportedNode('sealed-mail-keygen');
@@ -46,6 +46,7 @@ link at any folder or file, a folder of another user or one writable by group or
 (--out included) stops the run before anything is written, with or without --force.`,
   );
 
+endQuietlyWhenOutputCloses();
 const values = parseCommandLine(command, process.argv.slice(2)).opts<{
   out: string;
   users: string[];

@@ -10,7 +10,7 @@ import { keyringFolder, loadClientKeys } from '../gateway/protocol-client/keys.j
 import { LocalSeal } from '../gateway/protocol-client/local-seal.js';
 import { LineInput } from '../gateway/terminal/line-input.js';
 import { isProtocolError } from '../protocol/errors.js';
-import { parseCommandLine } from '../common/program.js';
+import { endQuietlyWhenOutputCloses, parseCommandLine } from '../common/program.js';
 import { printable } from '../protocol/text.js';
 
 const command = new Command('npm run keyring --')
@@ -30,6 +30,7 @@ Forget a pin only after comparing the user's new key fingerprint with them (in p
 phone): the next use pins the key then in your keyring, or the server's when it has none.`,
   );
 
+endQuietlyWhenOutputCloses();
 const parsed = parseCommandLine(command, process.argv.slice(2));
 const [action = '', name] = parsed.args;
 const { keys: keysDir } = parsed.opts<{ keys: string }>();
