@@ -2,19 +2,17 @@ import { createHash } from 'node:crypto';
 import {
   cpSync,
   existsSync,
-  linkSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
   renameSync,
   rmSync,
-  unlinkSync,
   watch,
-  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject } from 'vitest';
+import { writeFileSafely } from '../../common/safe-files.js';
 import { writeKeySetup } from '../../scripts/key-setup.js';
 import {
   keyFolderCandidates,
@@ -40,7 +38,7 @@ const keyPairs = new Map<string, Promise<PemKeyPair>>();
 /**
  * One RSA key pair per username for the whole run, shared by every users list's setup (about 50
  * pairs were generated per run, for 26 names). Kept as files beside the templates; the first file
- * written for a name is the one every worker takes (link, which never replaces), so two setups
+ * written for a name is the one every worker takes (common/safe-files.ts, `place: 'new'`: a link never replaces), so two setups
  * never hold different keys under one username. Each setup has a server key pair of its own:
  * tests take another setup's server key as a key that is not their server's.
  */
@@ -61,15 +59,11 @@ async function keyPairFile(name: string): Promise<PemKeyPair> {
   if (existsSync(file)) return read();
   const pair = await generateRsaKeyPair();
   mkdirSync(folder, { recursive: true, mode: 0o700 });
-  const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
-  writeFileSync(temporary, JSON.stringify(pair), { mode: 0o600 });
   try {
-    linkSync(temporary, file);
+    writeFileSafely(folder, `${name}.json`, JSON.stringify(pair), { mode: 0o600, place: 'new' });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     return read();
-  } finally {
-    unlinkSync(temporary);
   }
   return pair;
 }

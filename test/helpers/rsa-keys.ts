@@ -3,8 +3,8 @@
  * label and size for the whole run, so that a label names a key (two labels, two keys). Made
  * once per run and kept beside the key templates (test/setup/key-templates.ts), instead of once
  * per test or per file (about six RSA-2048 generations fewer per run, each 0.1-0.3 s of CPU).
- * The first file written for a label is the one every worker takes (link, which never
- * replaces).
+ * The first file written for a label is the one every worker takes (common/safe-files.ts,
+ * `place: 'new'`: a link, which never replaces).
  */
 import {
   createPrivateKey,
@@ -12,9 +12,10 @@ import {
   generateKeyPairSync,
   type KeyObject,
 } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inject } from 'vitest';
+import { writeFileSafely } from '../../common/safe-files.js';
 
 export interface TestKeyPair {
   privateKey: KeyObject;
@@ -43,16 +44,12 @@ export function testRsaKeyPair(label: string, bits = 2048): TestKeyPair {
       format: 'pem',
     }) as string;
     mkdirSync(folder, { recursive: true, mode: 0o700 });
-    const temporary = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}`;
-    writeFileSync(temporary, privatePem, { mode: 0o600 });
     try {
-      linkSync(temporary, file);
+      writeFileSafely(folder, `${id}.pem`, privatePem, { mode: 0o600, place: 'new' });
       pair = pairOf(privatePem);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       pair = pairOf(readFileSync(file, 'utf8'));
-    } finally {
-      unlinkSync(temporary);
     }
   }
   made.set(id, pair);
